@@ -1,0 +1,20 @@
+import type { Clock } from './clock.js';
+import type { Config } from './config/schema.js';
+import type { Logger } from './log.js';
+import type { Db } from './store/client.js';
+import type { Telephony } from './telephony/port.js';
+
+/** Everything a handler reaches outside itself; Lambda, the local host and tests each build their own. */
+export interface Deps {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly db: Db;
+  readonly telephony: Telephony;
+  /** The token Plivo signs webhooks with. */
+  readonly plivoAuthToken: () => Promise<string>;
+  /** The public URL Plivo calls (signatures are computed over it, callback URLs are built from it). */
+  readonly publicBaseUrl: string;
+  /** Local host only: when set, /v1 routes require `Authorization: Bearer <apiToken>` (IAM does it on AWS). */
+  readonly apiToken?: string | undefined;
+  readonly logger: Logger;
+}

@@ -1,0 +1,56 @@
+/** The contract's error codes (DESIGN.md, HTTP contract). */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'invalid_number'
+  | 'unknown_business_number'
+  | 'country_restricted'
+  | 'no_permission'
+  | 'permission_expired'
+  | 'permission_revoked'
+  | 'permission_rejected'
+  | 'permission_active'
+  | 'daily_call_limit'
+  | 'request_limit'
+  | 'concurrency_limit'
+  | 'cps_limit'
+  | 'idempotency_conflict'
+  | 'plivo_error'
+  | 'bad_signature'
+  | 'unauthorized'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'not_implemented'
+  | 'unavailable'
+  | 'internal_error';
+
+export interface ErrorBody {
+  readonly error: ErrorCode;
+  readonly message: string;
+  readonly retryAfter?: number;
+}
+
+/** A refusal the client should see as is: its status, code and message are safe to show. */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+  }
+
+  toBody(): ErrorBody {
+    return {
+      error: this.code,
+      message: this.message,
+      ...(this.retryAfter === undefined ? {} : { retryAfter: this.retryAfter }),
+    };
+  }
+}
+
+export const badRequest = (message: string): HttpError =>
+  new HttpError(400, 'invalid_request', message);

@@ -1,0 +1,108 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { HttpError } from './errors.js';
+
+/** API Gateway allows 10 MB; nothing callgate is sent comes near 64 KB. */
+export const maxBodyBytes = 64 * 1024;
+
+export interface ParsedRequest {
+  readonly method: string;
+  /** The route's path as the caller addressed it, without an API Gateway stage prefix. */
+  readonly path: string;
+  readonly rawQuery: string;
+  readonly query: Readonly<Record<string, string>>;
+  /** Lower-cased names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly pathParameters: Readonly<Record<string, string | undefined>>;
+  /** Form fields (strings) or the JSON object's fields. */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** The body as Plivo signs it: every field a string, a repeated form field as a list. */
+  readonly signedParams: Readonly<Record<string, string | readonly string[]>>;
+}
+
+const lowerCaseHeaders = (headers: APIGatewayProxyEventV2['headers']) =>
+  Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+
+const decodeBody = (event: APIGatewayProxyEventV2): string => {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > maxBodyBytes) {
+    throw new HttpError(413, 'payload_too_large', `Body is over ${maxBodyBytes} bytes`);
+  }
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  return text;
+};
+
+const parseForm = (text: string) => {
+  const body: Record<string, string> = {};
+  const signed: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    if (!(key in body)) body[key] = value;
+    const previous = signed[key];
+    signed[key] =
+      previous === undefined
+        ? value
+        : Array.isArray(previous)
+          ? [...previous, value]
+          : [previous, value];
+  }
+  return { body, signed };
+};
+
+const parseJson = (text: string) => {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'invalid_request', 'Body is not valid JSON');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new HttpError(400, 'invalid_request', 'Body must be a JSON object');
+  }
+  const body = value as Record<string, unknown>;
+  const signed = Object.fromEntries(
+    Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
+  return { body, signed };
+};
+
+/** Turns an HTTP API payload-v2 event into a request the handlers can trust the shape of. */
+export const parseRequest = (event: APIGatewayProxyEventV2): ParsedRequest => {
+  const headers = lowerCaseHeaders(event.headers);
+  const method = event.requestContext?.http?.method ?? 'GET';
+  const stage = event.requestContext?.stage;
+  const rawPath = event.rawPath ?? '/';
+  const path =
+    stage && stage !== '$default' && rawPath.startsWith(`/${stage}/`)
+      ? rawPath.slice(stage.length + 1)
+      : rawPath;
+  const text = decodeBody(event);
+  const contentType = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  let parsed: { body: Record<string, unknown>; signed: Record<string, string | string[]> };
+  if (text.trim() === '') {
+    parsed = { body: {}, signed: {} };
+  } else if (contentType === 'application/x-www-form-urlencoded') {
+    parsed = parseForm(text);
+  } else if (contentType === 'application/json' || contentType.endsWith('+json')) {
+    parsed = parseJson(text);
+  } else {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      'Send application/x-www-form-urlencoded or application/json',
+    );
+  }
+  return {
+    method,
+    path,
+    rawQuery: event.rawQueryString ?? '',
+    query: Object.fromEntries(
+      Object.entries(event.queryStringParameters ?? {}).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      ),
+    ),
+    headers,
+    pathParameters: event.pathParameters ?? {},
+    body: parsed.body,
+    signedParams: parsed.signed,
+  };
+};

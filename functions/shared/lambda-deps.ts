@@ -1,0 +1,49 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { z } from 'zod';
+import { systemClock } from './clock.js';
+import { configPathFromEnv, parseConfig, readConfigFile } from './config/load.js';
+import type { Deps } from './deps.js';
+import { createLogger } from './log.js';
+import { createDb } from './store/client.js';
+import { createPlivoRest, type PlivoCredentials } from './telephony/plivo-rest.js';
+
+/** Injected by the CDK bundler: the configuration validated at synth time. */
+declare const __CALLGATE_CONFIG__: string | undefined;
+
+const credentialsSchema = z.object({ authId: z.string().min(1), authToken: z.string().min(1) });
+
+const requireEnv = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+
+/** The Lambda's dependencies, built once per cold start. */
+export const lambdaDeps = (): Deps => {
+  const config =
+    typeof __CALLGATE_CONFIG__ === 'string'
+      ? parseConfig(JSON.parse(__CALLGATE_CONFIG__), 'the bundled configuration')
+      : readConfigFile(configPathFromEnv());
+  const credentials = async (): Promise<PlivoCredentials> => {
+    // Cached for 5 minutes: a rotated token is picked up without a redeploy.
+    const secret = await getSecret(requireEnv('PLIVO_SECRET_ARN'), {
+      transform: 'json',
+      maxAge: 300,
+    });
+    const parsed = credentialsSchema.safeParse(secret);
+    if (!parsed.success) throw new Error('The Plivo secret must be JSON {"authId","authToken"}');
+    return parsed.data;
+  };
+  return {
+    config,
+    clock: systemClock,
+    db: createDb({ tableName: requireEnv('TABLE_NAME') }),
+    telephony: createPlivoRest({
+      credentials,
+      ...(process.env.PLIVO_API_URL ? { baseUrl: process.env.PLIVO_API_URL } : {}),
+    }),
+    plivoAuthToken: async () => (await credentials()).authToken,
+    publicBaseUrl: requireEnv('PUBLIC_BASE_URL').replace(/\/$/, ''),
+    logger: createLogger(),
+  };
+};

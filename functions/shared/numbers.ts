@@ -1,0 +1,30 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+
+/** A phone number callgate has validated against the numbering plans, stored as E.164 with `+`. */
+export interface PhoneNumber {
+  readonly e164: string;
+  /** ISO 3166 alpha-2 region by numbering plan (+1 876 is JM, not US), when the plan names one. */
+  readonly country: string | undefined;
+}
+
+/**
+ * Parses a number as callers write it: E.164 with `+`, or the bare digits Plivo sends (`918035737458`).
+ * Returns undefined for anything that is not a valid number in its country's plan.
+ */
+export const parsePhoneNumber = (input: unknown): PhoneNumber | undefined => {
+  if (typeof input !== 'string') return undefined;
+  const trimmed = input.trim();
+  if (!/^\+?[1-9]\d{6,14}$/.test(trimmed)) return undefined;
+  const parsed = parsePhoneNumberFromString(trimmed.startsWith('+') ? trimmed : `+${trimmed}`);
+  if (!parsed?.isValid()) return undefined;
+  return { e164: parsed.number, country: parsed.country };
+};
+
+/** Plivo XML and its Call API write numbers as digits without `+`. */
+export const plivoDigits = (e164: string): string => e164.replace(/^\+/, '');
+
+/** For logs: never a whole number, only enough to tell calls apart. */
+export const maskNumber = (value: string): string => {
+  const digits = value.replace(/\D/g, '');
+  return digits.length <= 4 ? '****' : `***${digits.slice(-4)}`;
+};

@@ -1,0 +1,35 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** The table and a document client for it: what every store function takes. */
+export interface Db {
+  readonly doc: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+export interface DbOptions {
+  readonly tableName: string;
+  /** DynamoDB Local's URL; unset on AWS. */
+  readonly endpoint?: string | undefined;
+  readonly region?: string | undefined;
+}
+
+export const createDb = ({ tableName, endpoint, region }: DbOptions): Db => {
+  const client = new DynamoDBClient({
+    ...(endpoint
+      ? {
+          endpoint,
+          region: region ?? 'local',
+          // DynamoDB Local accepts any credentials; fixed ones keep it off the machine's AWS profile.
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }
+      : region
+        ? { region }
+        : {}),
+    maxAttempts: 3,
+  });
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { doc, tableName };
+};

@@ -1,0 +1,31 @@
+/**
+ * Every item kind in the single table, with its key. Numbers are E.164 with `+`; times are epoch ms
+ * except `ttl` (epoch seconds).
+ *
+ * pair   PAIR#<business>#<user> / STATE      one item per (business number, user number): the permission,
+ *        the permission-request window (slots `request0..requestN`, oldest first), business-initiated
+ *        call times of the last 24 h, the consecutive-missed count, `version` (bumped by every write).
+ * line   LINE#<business> / LEASES             concurrency leases of a business number: map `leases`
+ *        (call id → lease expiry), its size checked atomically against the simultaneous-call limit.
+ * call   CALL#<call id> / CALL                one call, inbound (Plivo CallUUID) or business-initiated
+ *        (callgate's call id): written once when it starts, callbacks applied once each.
+ * cps    CPS#<epoch second> / CPS             Call API requests placed in that second (account CPS).
+ * idem   IDEMPOTENCY#<business>#<key> / REQUEST   first response to an Idempotency-Key.
+ * msg    MESSAGE#<MessageUUID> / MESSAGE      a message webhook already applied (Plivo redelivers).
+ */
+export interface Key {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export const keys = {
+  pair: (business: string, user: string): Key => ({ pk: `PAIR#${business}#${user}`, sk: 'STATE' }),
+  line: (business: string): Key => ({ pk: `LINE#${business}`, sk: 'LEASES' }),
+  call: (callId: string): Key => ({ pk: `CALL#${callId}`, sk: 'CALL' }),
+  cps: (epochSecond: number): Key => ({ pk: `CPS#${epochSecond}`, sk: 'CPS' }),
+  idempotency: (business: string, key: string): Key => ({
+    pk: `IDEMPOTENCY#${business}#${key}`,
+    sk: 'REQUEST',
+  }),
+  message: (messageUuid: string): Key => ({ pk: `MESSAGE#${messageUuid}`, sk: 'MESSAGE' }),
+} as const;

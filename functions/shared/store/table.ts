@@ -1,0 +1,17 @@
+/**
+ * The single table, described once for the CDK stack and for the local host's DynamoDB Local.
+ * Every item that stops mattering after a time carries `ttl` (epoch seconds); DynamoDB deletes expired
+ * items late, so readers treat an item past its `ttl` as absent.
+ */
+export const tableDefinition = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'ttl',
+} as const;
+
+/** Epoch milliseconds to the epoch seconds DynamoDB's TTL reads, rounded up so nothing expires early. */
+export const ttlFromMillis = (millis: number): number => Math.ceil(millis / 1000);
+
+/** Whether an item read from the table has passed its TTL (DynamoDB may not have deleted it yet). */
+export const isExpired = (item: { ttl?: unknown } | undefined, nowMillis: number): boolean =>
+  typeof item?.ttl === 'number' && item.ttl * 1000 <= nowMillis;

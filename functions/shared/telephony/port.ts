@@ -1,0 +1,55 @@
+/**
+ * The Plivo APIs callgate uses, as a port: the real adapter speaks Plivo's REST API, the sandbox records.
+ * Requests are built in Plivo's own parameter names so the sandbox shows exactly what would be sent.
+ */
+export interface CallParams {
+  /** Caller ID of the first leg: the business number, digits without `+`. */
+  readonly from: string;
+  /** The agent to ring first: a SIP URI or a Plivo endpoint. */
+  readonly to: string;
+  readonly answer_url: string;
+  readonly answer_method: 'POST';
+  readonly hangup_url: string;
+  readonly hangup_method: 'POST';
+  readonly ring_timeout?: number;
+  readonly time_limit?: number;
+}
+
+export interface TemplateMessageParams {
+  /** Business number, digits without `+`. */
+  readonly src: string;
+  /** User number, digits without `+`. */
+  readonly dst: string;
+  readonly type: 'whatsapp';
+  readonly template: {
+    readonly name: string;
+    readonly language: string;
+    readonly components?: readonly unknown[];
+  };
+}
+
+export interface PlacedCall {
+  /** Plivo's request_uuid for the Call API request. */
+  readonly requestUuid: string;
+}
+
+export interface SentMessage {
+  readonly messageUuid: string;
+}
+
+export interface Telephony {
+  placeCall(params: CallParams): Promise<PlacedCall>;
+  sendTemplate(params: TemplateMessageParams): Promise<SentMessage>;
+}
+
+/** Plivo did not take the request: refused it, timed out, or could not be reached. */
+export class TelephonyError extends Error {
+  override name = 'TelephonyError';
+  constructor(
+    readonly kind: 'refused' | 'timeout' | 'unreachable',
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,46 @@
+import type { FunctionName } from './routes.js';
+
+/** DynamoDB actions a function may call; TransactWriteItems is authorized per contained action. */
+export type TableAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:Query';
+
+export interface FunctionAccess {
+  /** Only the table actions the function's code performs: least privilege, checked by the CDK tests. */
+  readonly tableActions: readonly TableAction[];
+  /** Whether it reads the Plivo credentials (signature verification or the Plivo API). */
+  readonly plivoSecret: boolean;
+}
+
+export const functionAccess: Record<FunctionName, FunctionAccess> = {
+  health: { tableActions: [], plivoSecret: false },
+  'message-webhook': {
+    tableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    plivoSecret: true,
+  },
+  answer: {
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    plivoSecret: true,
+  },
+  hangup: {
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    plivoSecret: true,
+  },
+  'dial-status': {
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    plivoSecret: true,
+  },
+  'place-call': {
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    plivoSecret: true,
+  },
+  'permission-state': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },
+  'permission-request': {
+    tableActions: ['dynamodb:UpdateItem'],
+    plivoSecret: true,
+  },
+};

@@ -1,0 +1,259 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../../functions/shared/clock.js';
+import type { Config } from '../../functions/shared/config/schema.js';
+import type { Deps } from '../../functions/shared/deps.js';
+import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
+import { createLogger, type Logger } from '../../functions/shared/log.js';
+import { createDb } from '../../functions/shared/store/client.js';
+import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
+import type { Telephony } from '../../functions/shared/telephony/port.js';
+import {
+  createSandboxTelephony,
+  type SandboxTelephony,
+} from '../../functions/shared/telephony/sandbox.js';
+import { type Route, routes } from '../routes.js';
+import { localContext, toPayloadV2Event } from './event.js';
+import { handlerFactories } from './handlers.js';
+
+/** The auth token the sandbox verifies webhook signatures with when PLIVO_AUTH_TOKEN is unset. */
+export const sandboxAuthToken = 'sandbox-auth-token';
+
+const maxRequestBytes = 1024 * 1024;
+
+export interface LocalHostOptions {
+  readonly config: Config;
+  readonly dynamoEndpoint: string;
+  readonly tableName: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Real Plivo when given; the sandbox (recorder + movable clock) otherwise. */
+  readonly plivo?: { authId: string; authToken: string; apiUrl?: string } | undefined;
+  /** Verifies webhook signatures in sandbox mode; defaults to `sandboxAuthToken`. */
+  readonly sandboxAuthToken?: string | undefined;
+  readonly publicBaseUrl?: string | undefined;
+  readonly apiToken?: string | undefined;
+  readonly logger?: Logger;
+}
+
+export interface LocalHost {
+  readonly url: string;
+  readonly publicBaseUrl: string;
+  readonly sandbox: boolean;
+  /** Wraps the clock the handlers see: in sandbox mode `/_sandbox/clock` moves it forward. */
+  readonly clock: SandboxClock;
+  readonly telephony: Telephony;
+  readonly deps: Deps;
+  close(): Promise<void>;
+}
+
+export interface SandboxClock {
+  readonly now: Clock;
+  advance(seconds: number): number;
+}
+
+export const createSandboxClock = (base: Clock = Date.now): SandboxClock => {
+  let offsetMs = 0;
+  return {
+    now: () => base() + offsetMs,
+    advance: (seconds: number) => {
+      offsetMs += seconds * 1000;
+      return base() + offsetMs;
+    },
+  };
+};
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+  readonly handler: LambdaHandler;
+}
+
+const compile = (route: Route, handler: LambdaHandler): CompiledRoute => {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const match = /^\{(\w+)\}$/.exec(segment);
+      if (!match?.[1]) return segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      names.push(match[1]);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}$`), names, handler };
+};
+
+const readBody = (request: IncomingMessage): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxRequestBytes) {
+        reject(Object.assign(new Error('body too large'), { tooLarge: true }));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+
+const send = (
+  response: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+) => {
+  response.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+};
+
+const sendError = (response: ServerResponse, status: number, error: string, message: string) =>
+  send(response, status, JSON.stringify({ error, message }));
+
+/**
+ * Serves every route of the route table from the same handlers Lambda runs, turning each HTTP request
+ * into the payload-v2 event API Gateway would send. Binds to 127.0.0.1 only.
+ */
+export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHost> => {
+  const logger = options.logger ?? createLogger();
+  const clock = createSandboxClock();
+  const sandbox = !options.plivo;
+  const sandboxTelephony: SandboxTelephony | undefined = sandbox
+    ? createSandboxTelephony(clock.now)
+    : undefined;
+  const telephony: Telephony =
+    sandboxTelephony ??
+    createPlivoRest({
+      credentials: async () => ({
+        authId: options.plivo?.authId ?? '',
+        authToken: options.plivo?.authToken ?? '',
+      }),
+      ...(options.plivo?.apiUrl ? { baseUrl: options.plivo.apiUrl } : {}),
+    });
+  const authToken = options.plivo?.authToken ?? options.sandboxAuthToken ?? sandboxAuthToken;
+
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://localhost:${port}`;
+  const publicBaseUrl = (options.publicBaseUrl ?? url).replace(/\/$/, '');
+
+  const deps: Deps = {
+    config: options.config,
+    clock: clock.now,
+    db: createDb({ tableName: options.tableName, endpoint: options.dynamoEndpoint }),
+    telephony,
+    plivoAuthToken: async () => authToken,
+    publicBaseUrl,
+    apiToken: options.apiToken,
+    logger,
+  };
+  const compiled = routes.map((route) => compile(route, handlerFactories[route.fn](deps)));
+
+  const sandboxRoute = async (
+    method: string,
+    path: string,
+    body: Buffer,
+    response: ServerResponse,
+  ): Promise<boolean> => {
+    if (!sandbox || !path.startsWith('/_sandbox/')) return false;
+    if (path === '/_sandbox/clock' && method === 'GET') {
+      send(response, 200, JSON.stringify({ now: new Date(clock.now()).toISOString() }));
+    } else if (path === '/_sandbox/clock' && method === 'POST') {
+      let advanceSeconds: unknown;
+      try {
+        advanceSeconds = (JSON.parse(body.toString('utf8') || '{}') as { advanceSeconds?: unknown })
+          .advanceSeconds;
+      } catch {
+        advanceSeconds = undefined;
+      }
+      if (
+        typeof advanceSeconds !== 'number' ||
+        !Number.isFinite(advanceSeconds) ||
+        advanceSeconds < 0
+      ) {
+        sendError(response, 400, 'invalid_request', 'advanceSeconds must be a number ≥ 0');
+      } else {
+        send(
+          response,
+          200,
+          JSON.stringify({ now: new Date(clock.advance(advanceSeconds)).toISOString() }),
+        );
+      }
+    } else if (path === '/_sandbox/plivo/requests' && method === 'GET') {
+      send(response, 200, JSON.stringify(sandboxTelephony?.requests() ?? []));
+    } else {
+      sendError(response, 404, 'not_found', `No sandbox route ${method} ${path}`);
+    }
+    return true;
+  };
+
+  server.on('request', async (request: IncomingMessage, response: ServerResponse) => {
+    const method = request.method ?? 'GET';
+    const requestUrl = new URL(request.url ?? '/', url);
+    try {
+      const body = await readBody(request);
+      if (await sandboxRoute(method, requestUrl.pathname, body, response)) return;
+      const matches = compiled
+        .map((c) => ({ c, match: c.pattern.exec(requestUrl.pathname) }))
+        .filter((m) => m.match);
+      const hit = matches.find((m) => m.c.route.method === method);
+      if (!hit?.match) {
+        if (matches.length)
+          sendError(response, 405, 'method_not_allowed', `${method} is not allowed here`);
+        else sendError(response, 404, 'not_found', `No route ${method} ${requestUrl.pathname}`);
+        return;
+      }
+      const pathParameters = Object.fromEntries(
+        hit.c.names.map((name, i) => [name, decodeURIComponent(hit.match?.[i + 1] ?? '')]),
+      );
+      const event = toPayloadV2Event(
+        {
+          method,
+          url: requestUrl,
+          headers: request.headers,
+          body,
+          sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        },
+        `${hit.c.route.method} ${hit.c.route.path}`,
+        pathParameters,
+        new Date(clock.now()),
+      );
+      const result = await hit.c.handler(event, localContext(hit.c.route.fn));
+      send(
+        response,
+        result.statusCode ?? 200,
+        result.body ?? '',
+        (result.headers ?? {}) as Record<string, string>,
+      );
+    } catch (error) {
+      if ((error as { tooLarge?: boolean }).tooLarge) {
+        sendError(response, 413, 'payload_too_large', 'Body is too large');
+        return;
+      }
+      logger.error('local host failed to serve a request', { error: error as Error });
+      if (!response.headersSent) sendError(response, 500, 'internal_error', 'Internal error');
+    }
+  });
+
+  return {
+    url,
+    publicBaseUrl,
+    sandbox,
+    clock,
+    telephony,
+    deps,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+};

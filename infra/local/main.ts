@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import {
+  ConfigError,
+  configPathFromEnv,
+  readConfigFile,
+} from '../../functions/shared/config/load.js';
+import { plivoPaths } from '../routes.js';
+import { ensureTable, startDynamoDbLocal } from './dynamodb.js';
+import { sandboxAuthToken, startLocalHost } from './host.js';
+
+/**
+ * `npm start`: DynamoDB Local (in memory, or in --data-dir / CALLGATE_DATA_DIR), the table, and every
+ * route on http://localhost:$PORT. Sandbox Plivo unless PLIVO_AUTH_ID is set.
+ */
+const main = async () => {
+  const { values } = parseArgs({
+    options: { 'data-dir': { type: 'string' }, port: { type: 'string' } },
+    allowPositionals: false,
+  });
+  const env = process.env;
+  const configPath = configPathFromEnv(env);
+  const config = readConfigFile(configPath);
+  const port = Number(values.port ?? env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`PORT ${port} is not a port`);
+  const dataDir = values['data-dir'] ?? env.CALLGATE_DATA_DIR;
+
+  const dynamo = await startDynamoDbLocal(dataDir ? { path: dataDir } : {});
+  const tableName = env.TABLE_NAME ?? 'callgate';
+  await ensureTable(dynamo.endpoint, tableName);
+
+  const plivo = env.PLIVO_AUTH_ID
+    ? {
+        authId: env.PLIVO_AUTH_ID,
+        authToken: env.PLIVO_AUTH_TOKEN ?? '',
+        ...(env.PLIVO_API_URL ? { apiUrl: env.PLIVO_API_URL } : {}),
+      }
+    : undefined;
+  if (plivo && !plivo.authToken)
+    throw new ConfigError('PLIVO_AUTH_TOKEN must be set with PLIVO_AUTH_ID');
+
+  let host: Awaited<ReturnType<typeof startLocalHost>>;
+  try {
+    host = await startLocalHost({
+      config,
+      dynamoEndpoint: dynamo.endpoint,
+      tableName,
+      port,
+      plivo,
+      sandboxAuthToken: env.PLIVO_AUTH_TOKEN,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
+      apiToken: env.API_TOKEN,
+    });
+  } catch (error) {
+    await dynamo.stop();
+    throw error;
+  }
+
+  const lines = [
+    `callgate is running on ${host.url} (configuration: ${configPath})`,
+    `  DynamoDB Local: ${dynamo.endpoint} (${dataDir ? `data in ${dataDir}` : 'in memory'}), table ${tableName}`,
+    host.sandbox
+      ? `  Plivo: sandbox (no PLIVO_AUTH_ID). Webhooks are verified with PLIVO_AUTH_TOKEN${env.PLIVO_AUTH_TOKEN ? '' : ` (default "${sandboxAuthToken}")`}`
+      : '  Plivo: live API with PLIVO_AUTH_ID',
+    '  Paste into the Plivo console (WhatsApp → Numbers → Configure Number):',
+    `    Webhook URL:  ${host.publicBaseUrl}${plivoPaths.message}`,
+    `    Answer URL:   ${host.publicBaseUrl}${plivoPaths.answer}`,
+    `    Hangup URL:   ${host.publicBaseUrl}${plivoPaths.hangup}`,
+    `  Health:        ${host.url}/health`,
+    ...(host.sandbox
+      ? [
+          `  Sandbox:       POST ${host.url}/_sandbox/clock {"advanceSeconds": n}`,
+          `                 GET  ${host.url}/_sandbox/plivo/requests`,
+        ]
+      : []),
+    'Ctrl-C stops it (and DynamoDB Local).',
+  ];
+  console.log(lines.join('\n'));
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await host.close();
+    await dynamo.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+};
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error('callgate failed to start:', error instanceof Error ? error.message : error);
+  }
+  process.exit(1);
+});
