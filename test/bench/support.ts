@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { createDb, type Db } from '../../functions/shared/store/client.js';
+import { ensureTable } from '../../infra/local/dynamodb.js';
+
+/** One row of the report: an operation and whatever was measured about it. */
+export interface BenchRow {
+  readonly group: string;
+  readonly operation: string;
+  readonly figures: Readonly<Record<string, number | string>>;
+}
+
+export interface BenchContext {
+  readonly dynamoEndpoint: string;
+  /** A fresh table whose client counts every DynamoDB request by command. */
+  countingDb(): Promise<CountingDb>;
+}
+
+export interface Bench {
+  readonly name: string;
+  run(context: BenchContext): Promise<BenchRow[]>;
+}
+
+export interface CountingDb extends Db {
+  /** Requests sent since the last reset, by command name (GetCommand, TransactWriteCommand, …). */
+  counts(): Record<string, number>;
+  total(): number;
+  reset(): void;
+}
+
+export const createCountingDb = async (endpoint: string): Promise<CountingDb> => {
+  const tableName = `bench-${randomUUID()}`;
+  await ensureTable(endpoint, tableName);
+  const db = createDb({ tableName, endpoint });
+  let counts: Record<string, number> = {};
+  // Counted at the client, once per logical request (before retries), not estimated from the code.
+  db.doc.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? 'unknown';
+      counts[name] = (counts[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
+  return {
+    ...db,
+    counts: () => ({ ...counts }),
+    total: () => Object.values(counts).reduce((a, b) => a + b, 0),
+    reset: () => {
+      counts = {};
+    },
+  };
+};
+
+export const percentile = (samples: readonly number[], p: number): number => {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+};
+
+export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+
+/** Warm latency: runs `operation(i)` sequentially after a warm-up, returns p50/p99 in ms. */
+export const measureLatency = async (
+  operation: (iteration: number) => Promise<unknown>,
+  { warmup = 20, iterations = 200 }: { warmup?: number; iterations?: number } = {},
+): Promise<{ p50: number; p99: number; n: number }> => {
+  for (let i = 0; i < warmup; i++) await operation(-1 - i);
+  const samples: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const start = process.hrtime.bigint();
+    await operation(i);
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return {
+    p50: round(percentile(samples, 50)),
+    p99: round(percentile(samples, 99)),
+    n: iterations,
+  };
+};
