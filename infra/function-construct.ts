@@ -1,0 +1,152 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { Config } from '../functions/shared/config/schema.js';
+import { functionAccess } from './functions.js';
+import type { FunctionName } from './routes.js';
+
+/** The repo root: bundling reads entries, package-lock.json and tsconfig from here. */
+export const projectRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+
+/** The Lambda entry of a route table function: functions/<fn>/index.ts. */
+export const functionEntry = (fn: FunctionName, root = projectRoot): string =>
+  join(root, 'functions', fn, 'index.ts');
+
+/**
+ * esbuild emits ESM, but CommonJS dependencies (the Plivo SDK among them) still call `require`:
+ * give the module one, the usual fix for ESM bundles on Lambda.
+ */
+const requireShim =
+  "import { createRequire as __callgateCreateRequire } from 'node:module'; const require = __callgateCreateRequire(import.meta.url);";
+
+/**
+ * The validated configuration as a JS string literal: the handlers read the global
+ * `__CALLGATE_CONFIG__`, so a deployed function never reads a config file at run time.
+ */
+export const configDefine = (config: Config): string => JSON.stringify(JSON.stringify(config));
+
+export interface CallgateFunctionProps {
+  /** The route table's `fn`: names the folder under functions/ and the access in infra/functions.ts. */
+  readonly fn: FunctionName;
+  /** Injected into the bundle at build time. */
+  readonly config: Config;
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Defaults to the repo root; tests may point it elsewhere. */
+  readonly projectRoot?: string;
+}
+
+/**
+ * One callgate Lambda with the defaults every function shares: nodejs22.x on arm64, active tracing,
+ * a minified ESM bundle with source maps built locally (no Docker), its own log group with a
+ * retention, and a role that starts empty: log writing, table actions and the Plivo secret are
+ * granted one by one, so each function holds only what its code uses.
+ */
+export class CallgateFunction extends Construct {
+  readonly fn: FunctionName;
+  readonly handler: NodejsFunction;
+  readonly logGroup: LogGroup;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: CallgateFunctionProps) {
+    super(scope, id);
+    this.fn = props.fn;
+    const root = props.projectRoot ?? projectRoot;
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: RetentionDays.ONE_MONTH,
+      // Logs expire within a month anyway; deleting the stack should not leave orphaned groups.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Our own role instead of AWSLambdaBasicExecutionRole: that managed policy may write to any log group.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `callgate ${props.fn}: only the actions its code uses`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.handler = new NodejsFunction(this, 'Handler', {
+      entry: functionEntry(props.fn, root),
+      handler: 'handler',
+      projectRoot: root,
+      depsLockFilePath: join(root, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      tracing: Tracing.ACTIVE,
+      memorySize: 512,
+      // Plivo waits only a few seconds for a webhook answer before it retries or falls back.
+      timeout: Duration.seconds(10),
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: requireShim,
+        define: { __CALLGATE_CONFIG__: configDefine(props.config) },
+      },
+    });
+
+    // X-Ray's write actions have no resource-level permissions, so tracing needs `Resource: *`.
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+    });
+    Validations.of(this.handler).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'nodejs22.x is chosen deliberately: it is a supported Lambda runtime and the one the dependencies (middy 6, Powertools) are tested on; moving to a newer runtime is a tested upgrade, not an automatic one.',
+    });
+  }
+
+  addEnvironment(key: string, value: string): this {
+    this.handler.addEnvironment(key, value);
+    return this;
+  }
+
+  /**
+   * TABLE_NAME plus exactly the table actions infra/functions.ts lists for this function, on this
+   * table only (no indexes exist; no Scan, no wildcard).
+   */
+  bindTable(table: ITable): this {
+    this.addEnvironment('TABLE_NAME', table.tableName);
+    const actions = [...functionAccess[this.fn].tableActions];
+    if (actions.length > 0) {
+      this.role.addToPolicy(
+        new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [table.tableArn] }),
+      );
+    }
+    return this;
+  }
+
+  /**
+   * The ARN of the Plivo credentials and the right to read that one secret, only for functions that
+   * verify signatures or call Plivo. The token itself never goes into the environment.
+   */
+  bindPlivoSecret(secret: ISecret): this {
+    if (!functionAccess[this.fn].plivoSecret) return this;
+    this.addEnvironment('PLIVO_SECRET_ARN', secret.secretArn);
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [secret.secretArn],
+      }),
+    );
+    return this;
+  }
+}

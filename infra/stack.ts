@@ -1,0 +1,204 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { Config } from '../functions/shared/config/schema.js';
+import { tableDefinition } from '../functions/shared/store/table.js';
+import { CallgateFunction } from './function-construct.js';
+import { type FunctionName, plivoPaths, type Route, routes } from './routes.js';
+
+/** Stage throttling: far above a business's Plivo call rate, low enough to cap a flood's cost. */
+const throttle = { rateLimit: 100, burstLimit: 200 } as const;
+
+export interface CallgateStackProps extends StackProps {
+  readonly config: Config;
+  /**
+   * The public base URL Plivo calls (a custom domain), without a trailing slash. Plivo signs the URL
+   * it called, so handlers must know it. Default: the API's own execute-api endpoint.
+   */
+  readonly publicBaseUrl?: string;
+  /** Where functions/ and package-lock.json live; defaults to the repo root. */
+  readonly projectRoot?: string;
+}
+
+/** The functions the route table needs, once each, in route table order. */
+export const routedFunctions = (table: readonly Route[] = routes): FunctionName[] => [
+  ...new Set(table.map((route) => route.fn)),
+];
+
+/** A construct id from a function name, e.g. `message-webhook` → `MessageWebhook`. */
+const functionId = (fn: FunctionName): string =>
+  fn
+    .split('-')
+    .map((word) => word[0]?.toUpperCase() + word.slice(1))
+    .join('');
+
+/**
+ * callgate on AWS: the HTTP API serving exactly the route table, one Lambda per function, one
+ * DynamoDB table and the Plivo credentials in Secrets Manager.
+ */
+export class CallgateStack extends Stack {
+  readonly table: Table;
+  readonly plivoSecret: Secret;
+  readonly api: HttpApi;
+  readonly functions: ReadonlyMap<FunctionName, CallgateFunction>;
+
+  constructor(scope: Construct, id: string, props: CallgateStackProps) {
+    super(scope, id, {
+      description: 'callgate: WhatsApp Business Calling on Plivo',
+      ...props,
+    });
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: tableDefinition.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: tableDefinition.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: tableDefinition.ttlAttribute,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Permissions and their history must survive a `cdk destroy` or a replaced stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.plivoSecret = new Secret(this, 'PlivoCredentials', {
+      description:
+        'Plivo credentials for callgate, JSON {"authId":"<Plivo Auth ID>","authToken":"<Plivo Auth Token>"}; set with aws secretsmanager put-secret-value.',
+      // A placeholder until the operator stores the real pair: signatures fail closed meanwhile.
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ authId: 'REPLACE_WITH_PLIVO_AUTH_ID' }),
+        generateStringKey: 'authToken',
+        excludePunctuation: true,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.plivoSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Plivo auth tokens are issued and rotated in the Plivo console, not by AWS; the operator puts the new token here with put-secret-value. A rotation Lambda cannot mint Plivo tokens.',
+    });
+
+    this.api = new HttpApi(this, 'Api', {
+      description: 'callgate: Plivo webhooks and the business API',
+      // Our own $default stage below, with access logs and throttling.
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      autoDeploy: true,
+      throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            latency: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+
+    const publicBaseUrl = props.publicBaseUrl ?? this.api.apiEndpoint;
+    const functions = new Map<FunctionName, CallgateFunction>();
+    for (const fn of routedFunctions()) {
+      const callgateFunction = new CallgateFunction(this, functionId(fn), {
+        fn,
+        config: props.config,
+        projectRoot: props.projectRoot,
+        environment: {
+          PUBLIC_BASE_URL: publicBaseUrl,
+          POWERTOOLS_SERVICE_NAME: 'callgate',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+        },
+      })
+        .bindTable(this.table)
+        .bindPlivoSecret(this.plivoSecret);
+      functions.set(fn, callgateFunction);
+    }
+    this.functions = functions;
+
+    const iamAuthorizer = new HttpIamAuthorizer();
+    const noAuthorizer = new HttpNoneAuthorizer();
+    const integrations = new Map<FunctionName, HttpLambdaIntegration>();
+    for (const route of routes) {
+      const target = functions.get(route.fn);
+      if (!target) throw new Error(`No function for ${route.fn}`);
+      let integration = integrations.get(route.fn);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(
+          `${functionId(route.fn)}Integration`,
+          target.handler,
+        );
+        integrations.set(route.fn, integration);
+      }
+      const [httpRoute] = this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+        authorizer: route.auth === 'iam' ? iamAuthorizer : noAuthorizer,
+      });
+      if (!httpRoute) throw new Error(`No route created for ${route.method} ${route.path}`);
+      if (route.auth === 'plivo-signature') {
+        Validations.of(httpRoute).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Plivo webhook: Plivo cannot sign AWS (SigV4) requests or present tokens; the handler verifies the Plivo HMAC signature (X-Plivo-Signature-V3/V2) with the account token and answers 403 otherwise.',
+        });
+      } else if (route.auth === 'none') {
+        Validations.of(httpRoute).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Liveness probe: returns a fixed status, reads no data and calls nothing, so it is public on purpose.',
+        });
+      }
+    }
+
+    const url = (path: string) => `${publicBaseUrl}${path}`;
+    new CfnOutput(this, 'ApiUrl', {
+      value: publicBaseUrl,
+      description: 'Base URL of the callgate API (IAM-signed business API under /v1).',
+    });
+    new CfnOutput(this, 'MessageWebhookUrl', {
+      value: url(plivoPaths.message),
+      description: 'Plivo console: WhatsApp message webhook URL (POST).',
+    });
+    new CfnOutput(this, 'AnswerUrl', {
+      value: url(plivoPaths.answer),
+      description: 'Plivo console: Answer URL of the application for the WhatsApp number (POST).',
+    });
+    new CfnOutput(this, 'HangupUrl', {
+      value: url(plivoPaths.hangup),
+      description: 'Plivo console: Hangup URL of the same application (POST).',
+    });
+    new CfnOutput(this, 'PlivoSecretArn', {
+      value: this.plivoSecret.secretArn,
+      description:
+        'Put the Plivo credentials here: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string \'{"authId":"<Auth ID>","authToken":"<Auth Token>"}\'',
+    });
+    new CfnOutput(this, 'TableName', {
+      value: this.table.tableName,
+      description: 'The DynamoDB table (retained when the stack is deleted).',
+    });
+  }
+}

@@ -1,0 +1,330 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  exampleConfigPath,
+  readConfigFile,
+} from '../../functions/shared/config/load.js';
+import { tableDefinition } from '../../functions/shared/store/table.js';
+import { ContextError, createApp } from '../../infra/callgate-app.js';
+import { CallgateFunction } from '../../infra/function-construct.js';
+import { functionAccess } from '../../infra/functions.js';
+import { type FunctionName, plivoPaths, routes } from '../../infra/routes.js';
+import type { CallgateStack } from '../../infra/stack.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped.
+type Json = any;
+
+/** Skips asset bundling: the template is what these tests read; one test below really bundles. */
+const noBundling = { 'aws:cdk:bundling-stacks': [] };
+
+const scratch = mkdtempSync(join(tmpdir(), 'callgate-infra-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+describe('CallgateStack', () => {
+  let stack: CallgateStack;
+  let template: Template;
+  let resources: Record<string, Json>;
+
+  beforeAll(() => {
+    ({ stack } = createApp({ configPath: exampleConfigPath, context: noBundling }));
+    template = Template.fromStack(stack);
+    resources = template.toJSON().Resources;
+  });
+
+  /** The logical id of an L2 construct's CloudFormation resource. */
+  const logicalId = (construct: IConstruct): string =>
+    stack.getLogicalId(construct.node.defaultChild as CfnElement);
+
+  const logicalIdOf = (fn: FunctionName): string => {
+    const callgateFunction = stack.functions.get(fn);
+    if (!callgateFunction) throw new Error(`no function ${fn}`);
+    return logicalId(callgateFunction.handler);
+  };
+
+  /** Every IAM statement attached to the function's role. */
+  const statementsOf = (fn: FunctionName): Json[] => {
+    const roleRef = resources[logicalIdOf(fn)].Properties.Role['Fn::GetAtt'][0];
+    return Object.values(resources)
+      .filter(
+        (r: Json) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          r.Properties.Roles.some((role: Json) => role.Ref === roleRef),
+      )
+      .flatMap((r: Json) => r.Properties.PolicyDocument.Statement);
+  };
+
+  const actionsOf = (statements: Json[], prefix: string): string[] =>
+    statements.flatMap((s) => asArray<string>(s.Action)).filter((a) => a.startsWith(prefix));
+
+  const distinctFunctions = [...new Set(routes.map((r) => r.fn))];
+
+  it('serves exactly the route table, IAM-authorized where the table says iam', () => {
+    const apiRoutes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(apiRoutes).toHaveLength(routes.length);
+    for (const route of routes) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: `${route.method} ${route.path}`,
+        AuthorizationType: route.auth === 'iam' ? 'AWS_IAM' : 'NONE',
+      });
+    }
+  });
+
+  it('never deploys the sandbox routes', () => {
+    const keys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r: Json) => r.Properties.RouteKey as string,
+    );
+    expect(keys.filter((key) => key.includes('_sandbox'))).toEqual([]);
+  });
+
+  it('routes each path to the function the table names', () => {
+    for (const route of routes) {
+      const [apiRoute] = Object.values(
+        template.findResources('AWS::ApiGatewayV2::Route', {
+          Properties: { RouteKey: `${route.method} ${route.path}` },
+        }),
+      ) as Json[];
+      const integrationId = apiRoute.Properties.Target['Fn::Join'][1][1].Ref;
+      const uri = resources[integrationId].Properties.IntegrationUri;
+      expect(uri).toEqual({ 'Fn::GetAtt': [logicalIdOf(route.fn), 'Arn'] });
+    }
+  });
+
+  it('has one function per distinct fn of the route table', () => {
+    expect([...stack.functions.keys()].sort()).toEqual([...distinctFunctions].sort());
+    template.resourceCountIs('AWS::Lambda::Function', distinctFunctions.length);
+  });
+
+  it('keeps the table: on-demand, TTL on ttl, point-in-time recovery, retained', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: tableDefinition.partitionKey, KeyType: 'HASH' },
+          { AttributeName: tableDefinition.sortKey, KeyType: 'RANGE' },
+        ],
+        TimeToLiveSpecification: { AttributeName: tableDefinition.ttlAttribute, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    });
+  });
+
+  it('runs every function on nodejs22.x arm64 with tracing and its own log group with retention', () => {
+    for (const fn of distinctFunctions) {
+      const props = resources[logicalIdOf(fn)].Properties;
+      expect(props.Runtime).toBe('nodejs22.x');
+      expect(props.Architectures).toEqual(['arm64']);
+      expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(props.MemorySize).toBe(512);
+      expect(props.Timeout).toBeLessThanOrEqual(10);
+      expect(props.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      const logGroup = resources[props.LoggingConfig.LogGroup.Ref];
+      expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
+      expect(logGroup.Properties.RetentionInDays).toBeGreaterThan(0);
+    }
+  });
+
+  it('gives functions no managed policies: only explicit statements', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role')) as Json[]) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('puts no Plivo credential in any environment, only the secret ARN where needed', () => {
+    const secretId = logicalId(stack.plivoSecret);
+    for (const fn of distinctFunctions) {
+      const variables: Record<string, Json> =
+        resources[logicalIdOf(fn)].Properties.Environment.Variables;
+      for (const [name, value] of Object.entries(variables)) {
+        expect(name).not.toMatch(/TOKEN|AUTH_ID|PASSWORD|SECRET(?!_ARN$)/);
+        // A Plivo Auth ID is 20 and an Auth Token 40 alphanumerics: nothing like it may be inlined.
+        if (typeof value === 'string') expect(value).not.toMatch(/^[A-Za-z0-9]{20,}$/);
+      }
+      expect(variables.PLIVO_AUTH_TOKEN).toBeUndefined();
+      expect(variables.PLIVO_AUTH_ID).toBeUndefined();
+      expect(variables.PLIVO_SECRET_ARN).toEqual(
+        functionAccess[fn].plivoSecret ? { Ref: secretId } : undefined,
+      );
+      expect(variables.POWERTOOLS_SERVICE_NAME).toBe('callgate');
+      expect(variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
+      expect(variables.TABLE_NAME).toEqual({ Ref: logicalId(stack.table) });
+      expect(variables.PUBLIC_BASE_URL).toEqual({
+        'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'],
+      });
+    }
+  });
+
+  it('lets only the functions that need it read the one Plivo secret, and nothing else there', () => {
+    const secretId = logicalId(stack.plivoSecret);
+    for (const fn of distinctFunctions) {
+      const secretStatements = statementsOf(fn).filter(
+        (s) => actionsOf([s], 'secretsmanager:').length > 0,
+      );
+      if (!functionAccess[fn].plivoSecret) {
+        expect(secretStatements, fn).toEqual([]);
+        continue;
+      }
+      expect(secretStatements, fn).toHaveLength(1);
+      expect(asArray(secretStatements[0].Action)).toEqual(['secretsmanager:GetSecretValue']);
+      expect(asArray(secretStatements[0].Resource)).toEqual([{ Ref: secretId }]);
+    }
+  });
+
+  it("grants each function exactly infra/functions.ts's table actions, on the table only", () => {
+    const tableArn = {
+      'Fn::GetAtt': [logicalId(stack.table), 'Arn'],
+    };
+    for (const fn of distinctFunctions) {
+      const statements = statementsOf(fn).filter((s) => actionsOf([s], 'dynamodb:').length > 0);
+      expect(actionsOf(statements, 'dynamodb:').sort(), fn).toEqual(
+        [...functionAccess[fn].tableActions].sort(),
+      );
+      for (const statement of statements) {
+        expect(asArray(statement.Resource), fn).toEqual([tableArn]);
+      }
+    }
+  });
+
+  it('grants no wildcard or destructive table action anywhere', () => {
+    const allActions = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p: Json) =>
+        p.Properties.PolicyDocument.Statement.flatMap((s: Json) => asArray<string>(s.Action)),
+    );
+    for (const forbidden of ['dynamodb:*', 'dynamodb:Scan', 'dynamodb:DeleteTable', '*']) {
+      expect(allActions).not.toContain(forbidden);
+    }
+  });
+
+  it('logs API access to its own log group and throttles the default stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: Match.anyValue(),
+        ThrottlingBurstLimit: Match.anyValue(),
+      },
+    });
+  });
+
+  it('outputs the URLs to paste in the Plivo console, the secret ARN and the table name', () => {
+    const endpoint = {
+      'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'],
+    };
+    const outputs = template.toJSON().Outputs;
+    expect(outputs.MessageWebhookUrl.Value).toEqual({
+      'Fn::Join': ['', [endpoint, plivoPaths.message]],
+    });
+    expect(outputs.AnswerUrl.Value).toEqual({ 'Fn::Join': ['', [endpoint, plivoPaths.answer]] });
+    expect(outputs.HangupUrl.Value).toEqual({ 'Fn::Join': ['', [endpoint, plivoPaths.hangup]] });
+    expect(outputs.ApiUrl.Value).toEqual(endpoint);
+    expect(outputs.PlivoSecretArn.Description).toMatch(/authToken/);
+    expect(outputs.TableName).toBeDefined();
+  });
+
+  it('retains the Plivo secret', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ GenerateSecretString: Match.anyValue() }),
+    });
+  });
+});
+
+describe('createApp', () => {
+  it('passes the cdk-nag AwsSolutions checks at synth', () => {
+    const outdir = join(scratch, 'nag');
+    const { app } = createApp({ configPath: exampleConfigPath, context: noBundling, outdir });
+    expect(() => app.synth()).not.toThrow();
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
+    expect(report.pluginReports).toEqual([]);
+  });
+
+  it('uses the publicBaseUrl context (a custom domain) for handlers and outputs', () => {
+    const { stack } = createApp({
+      configPath: exampleConfigPath,
+      context: { ...noBundling, publicBaseUrl: 'https://calls.example.com/' },
+    });
+    const template = Template.fromStack(stack);
+    template.hasOutput('AnswerUrl', { Value: `https://calls.example.com${plivoPaths.answer}` });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ PUBLIC_BASE_URL: 'https://calls.example.com' }),
+      },
+    });
+  });
+
+  it('refuses a publicBaseUrl that is not https', () => {
+    expect(() =>
+      createApp({
+        configPath: exampleConfigPath,
+        context: { ...noBundling, publicBaseUrl: 'http://calls.example.com' },
+      }),
+    ).toThrow(ContextError);
+  });
+
+  it('stops on an invalid configuration, naming the bad entry', () => {
+    const config = JSON.parse(readFileSync(exampleConfigPath, 'utf8'));
+    config.numbers[1].number = '8765550123';
+    const configPath = join(scratch, 'bad.json');
+    writeFileSync(configPath, JSON.stringify(config));
+    expect(() => createApp({ configPath, context: noBundling })).toThrow(ConfigError);
+    expect(() => createApp({ configPath, context: noBundling })).toThrow(/numbers\[1\]\.number/);
+  });
+});
+
+describe('bundling', () => {
+  it('bundles a function locally, offline, as ESM with the configuration injected', async () => {
+    const config = readConfigFile(exampleConfigPath);
+    const outdir = join(scratch, 'bundle');
+    const app = new App({ outdir });
+    new CallgateFunction(new Stack(app, 'Bundle'), 'Health', { fn: 'health', config });
+    app.synth();
+
+    const [assetDir] = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    expect(assetDir).toBeDefined();
+    const bundle = join(outdir, assetDir as string, 'index.mjs');
+    expect(existsSync(bundle)).toBe(true);
+    expect(existsSync(`${bundle}.map`)).toBe(true);
+    const code = readFileSync(bundle, 'utf8');
+    expect(code).not.toContain('__CALLGATE_CONFIG__');
+    expect(code).toContain(config.numbers[0]?.number);
+
+    // Run it as Lambda would: the bundled configuration, not a file, must reach the handler.
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      TABLE_NAME: 'callgate-test',
+      PUBLIC_BASE_URL: 'https://calls.example.com',
+      CALLGATE_CONFIG: join(scratch, 'no-such-config.json'),
+    });
+    try {
+      const { handler } = await import(pathToFileURL(bundle).href);
+      const response = await handler(
+        {
+          version: '2.0',
+          routeKey: 'GET /health',
+          rawPath: '/health',
+          rawQueryString: '',
+          headers: {},
+          requestContext: { http: { method: 'GET', path: '/health' }, requestId: 'test' },
+          isBase64Encoded: false,
+        },
+        { awsRequestId: 'test', functionName: 'health' },
+      );
+      expect(response.statusCode).toBe(200);
+      expect(JSON.parse(response.body).businessNumbers).toBe(config.numbers.length);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
