@@ -211,9 +211,15 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
         else sendError(response, 404, 'not_found', `No route ${method} ${requestUrl.pathname}`);
         return;
       }
-      const pathParameters = Object.fromEntries(
-        hit.c.names.map((name, i) => [name, decodeURIComponent(hit.match?.[i + 1] ?? '')]),
-      );
+      let pathParameters: Record<string, string>;
+      try {
+        pathParameters = Object.fromEntries(
+          hit.c.names.map((name, i) => [name, decodeURIComponent(hit.match?.[i + 1] ?? '')]),
+        );
+      } catch {
+        sendError(response, 400, 'invalid_request', 'The path is not valid percent-encoding');
+        return;
+      }
       const event = toPayloadV2Event(
         {
           method,

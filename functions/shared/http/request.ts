@@ -33,19 +33,22 @@ const decodeBody = (event: APIGatewayProxyEventV2): string => {
 };
 
 const parseForm = (text: string) => {
-  const body: Record<string, string> = {};
-  const signed: Record<string, string | string[]> = {};
+  // Maps, not object literals: a field named `__proto__` or `toString` must stay an ordinary field.
+  const body = new Map<string, string>();
+  const signed = new Map<string, string | string[]>();
   for (const [key, value] of new URLSearchParams(text)) {
-    if (!(key in body)) body[key] = value;
-    const previous = signed[key];
-    signed[key] =
+    if (!body.has(key)) body.set(key, value);
+    const previous = signed.get(key);
+    signed.set(
+      key,
       previous === undefined
         ? value
         : Array.isArray(previous)
           ? [...previous, value]
-          : [previous, value];
+          : [previous, value],
+    );
   }
-  return { body, signed };
+  return { body: Object.fromEntries(body), signed: Object.fromEntries(signed) };
 };
 
 const parseJson = (text: string) => {
