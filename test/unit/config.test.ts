@@ -1,0 +1,72 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  exampleConfigPath,
+  parseConfig,
+  readConfigFile,
+} from '../../functions/shared/config/load.js';
+
+const example = () => JSON.parse(JSON.stringify(readConfigFile(exampleConfigPath))) as Record<string, never>;
+
+const errorOf = (raw: unknown): string => {
+  try {
+    parseConfig(raw, 'test.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+};
+
+describe('configuration', () => {
+  it('accepts the example file and fills in every rule default', () => {
+    const config = readConfigFile(exampleConfigPath);
+    expect(config.numbers.length).toBeGreaterThan(0);
+    expect(config.rules).toMatchObject({
+      restrictedCountries: ['US', 'CA', 'TR', 'EG', 'NG', 'VN'],
+      permissionSeconds: 604800,
+      permissionRequests: { per24Hours: 1, per7Days: 2 },
+      businessCallsPer24Hours: 5,
+      missedCalls: { warnAt: 2, revokeAt: 4 },
+      simultaneousCallsPerNumber: 1000,
+    });
+  });
+
+  it('names the bad entry by its path', () => {
+    const raw = example() as { numbers: { number: string }[] };
+    raw.numbers[1] = { ...raw.numbers[1], number: '8765550123' } as never;
+    expect(errorOf(raw)).toMatch(/numbers\[1\]\.number: must be an E\.164 number/);
+  });
+
+  it('refuses a phone number as an agent', () => {
+    const raw = example() as { numbers: { agent: string }[] };
+    raw.numbers[0] = { ...raw.numbers[0], agent: '+14155550123' } as never;
+    expect(errorOf(raw)).toMatch(/numbers\[0\]\.agent: must be a SIP URI/);
+  });
+
+  it('refuses a business number configured twice', () => {
+    const raw = example() as { numbers: unknown[] };
+    raw.numbers.push(raw.numbers[0]);
+    expect(errorOf(raw)).toMatch(/numbers\[3\]\.number: \+918035737458 is configured twice/);
+  });
+
+  it('refuses inconsistent rules', () => {
+    expect(errorOf({ ...example(), rules: { missedCalls: { warnAt: 4, revokeAt: 2 } } })).toMatch(
+      /rules\.missedCalls: warnAt must be below revokeAt/,
+    );
+    expect(errorOf({ ...example(), rules: { restrictedCountries: ['usa'] } })).toMatch(
+      /rules\.restrictedCountries\[0\]/,
+    );
+  });
+
+  it('says which file is unreadable or not JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callgate-config-'));
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{ "account": ');
+    expect(() => readConfigFile(broken)).toThrow(/broken\.json is not valid JSON/);
+    expect(() => readConfigFile(join(dir, 'missing.json'))).toThrow(/Cannot read configuration/);
+  });
+});
