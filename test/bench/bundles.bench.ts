@@ -49,7 +49,7 @@ const coldImportMs = (file: string): number => {
         TABLE_NAME: 'bench',
         PUBLIC_BASE_URL: 'https://example.invalid',
         PLIVO_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
-        AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     });
     if (result.status !== 0) throw new Error(`importing ${file} failed: ${result.stderr}`);
