@@ -4,6 +4,9 @@ import { routes } from '../../infra/routes.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { signV3 } from '../support/plivo-sign.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+const json = (response: Response): Promise<any> => response.json();
+
 const webhookRoutes = routes.filter((r) => r.auth === 'plivo-signature');
 const plivoParams = {
   CallUUID: 'c7a0f4c2-0000-4000-8000-000000000001',
@@ -23,7 +26,7 @@ describe('local host', () => {
   it('answers GET /health', async () => {
     const response = await fetch(`${host.url}/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'ok', businessNumbers: 3 });
+    expect(await json(response)).toMatchObject({ status: 'ok', businessNumbers: 3 });
   });
 
   it.each(webhookRoutes)('refuses an unsigned POST $path with 403', async ({ path }) => {
@@ -33,7 +36,7 @@ describe('local host', () => {
       body: new URLSearchParams(plivoParams).toString(),
     });
     expect(response.status).toBe(403);
-    expect(await response.json()).toEqual({
+    expect(await json(response)).toEqual({
       error: 'bad_signature',
       message: 'Missing Plivo signature headers',
     });
@@ -42,7 +45,7 @@ describe('local host', () => {
   it.each(webhookRoutes)('refuses a POST $path signed with another token', async ({ path }) => {
     const response = await postSignedForm(host, path, plivoParams, 'not-the-token');
     expect(response.status).toBe(403);
-    expect((await response.json()).error).toBe('bad_signature');
+    expect((await json(response)).error).toBe('bad_signature');
   });
 
   it.each(webhookRoutes)('refuses a signed POST $path whose body was changed', async ({ path }) => {
@@ -69,10 +72,10 @@ describe('local host', () => {
   it('answers unknown routes 404 and wrong methods 405 with contract errors', async () => {
     const missing = await fetch(`${host.url}/nope`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error).toBe('not_found');
+    expect((await json(missing)).error).toBe('not_found');
     const wrongMethod = await fetch(`${host.url}/plivo/whatsapp/answer`);
     expect(wrongMethod.status).toBe(405);
-    expect((await wrongMethod.json()).error).toBe('method_not_allowed');
+    expect((await json(wrongMethod)).error).toBe('method_not_allowed');
   });
 
   it('refuses a path that is not valid percent-encoding with 400', async () => {
@@ -81,17 +84,17 @@ describe('local host', () => {
   });
 
   it('moves the sandbox clock forward and refuses a bad advance', async () => {
-    const before = Date.parse((await (await fetch(`${host.url}/_sandbox/clock`)).json()).now);
+    const before = Date.parse((await json(await fetch(`${host.url}/_sandbox/clock`))).now);
     const moved = await fetch(`${host.url}/_sandbox/clock`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ advanceSeconds: 86_400 }),
     });
     expect(moved.status).toBe(200);
-    const now = Date.parse((await moved.json()).now);
+    const now = Date.parse((await json(moved)).now);
     expect(now - before).toBeGreaterThanOrEqual(86_400_000);
     expect(now - before).toBeLessThan(86_400_000 + 60_000);
-    const health = await (await fetch(`${host.url}/health`)).json();
+    const health = await json(await fetch(`${host.url}/health`));
     expect(Date.parse(health.time)).toBeGreaterThanOrEqual(now);
     const bad = await fetch(`${host.url}/_sandbox/clock`, {
       method: 'POST',
@@ -103,7 +106,7 @@ describe('local host', () => {
   it('shows what the sandbox would have sent to Plivo', async () => {
     const response = await fetch(`${host.url}/_sandbox/plivo/requests`);
     expect(response.status).toBe(200);
-    expect(Array.isArray(await response.json())).toBe(true);
+    expect(Array.isArray(await json(response))).toBe(true);
   });
 });
 
