@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createHandler as messageWebhook } from '../../functions/message-webhook/handler.js';
+import { createHandler as permissionRequest } from '../../functions/permission-request/handler.js';
+import { createHandler as permissionState } from '../../functions/permission-state/handler.js';
+import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
+import type { Deps } from '../../functions/shared/deps.js';
+import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
+import { createSandboxTelephony } from '../../functions/shared/telephony/sandbox.js';
+import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
+import { plivoPaths } from '../../infra/routes.js';
+import { signV3 } from '../support/plivo-sign.js';
+import { type Bench, type BenchRow, type CountingDb, measureLatency } from './support.js';
+
+const publicBaseUrl = 'https://callgate.example.com';
+const authToken = 'bench-auth-token';
+const business = '+918035737458';
+const user = (i: number) => `+91983${String(i).padStart(7, '0')}`;
+
+const event = (
+  method: 'GET' | 'POST',
+  path: string,
+  body: { form?: Record<string, string>; json?: unknown },
+  pathParameters: Record<string, string> = {},
+) => {
+  const headers: Record<string, string> = {};
+  let payload = Buffer.alloc(0);
+  if (body.form) {
+    Object.assign(
+      headers,
+      signV3({ method: 'POST', url: `${publicBaseUrl}${path}`, params: body.form, authToken }),
+      { 'content-type': 'application/x-www-form-urlencoded' },
+    );
+    payload = Buffer.from(new URLSearchParams(body.form).toString());
+  } else if (body.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    payload = Buffer.from(JSON.stringify(body.json));
+  }
+  return toPayloadV2Event(
+    {
+      method,
+      url: new URL(`${publicBaseUrl}${path}`),
+      headers,
+      body: payload,
+      sourceIp: '127.0.0.1',
+    },
+    `${method} ${path}`,
+    pathParameters,
+    new Date(),
+  );
+};
+
+const replyEvent = (to: string, messageUuid = randomUUID()) =>
+  event('POST', plivoPaths.message, {
+    form: {
+      From: to.replace('+', ''),
+      To: business.replace('+', ''),
+      Type: 'whatsapp',
+      ContentType: 'unknown',
+      MessageUUID: messageUuid,
+      Interactive: JSON.stringify({
+        type: 'call_permission_reply',
+        call_permission_reply: { response: 'accept', is_permanent: false },
+      }),
+    },
+  });
+
+const requestEvent = (to: string) =>
+  event('POST', '/v1/permission-requests', { json: { from: business, to } });
+
+const stateEvent = (of: string) =>
+  event(
+    'GET',
+    `/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(of)}`,
+    {},
+    { business, user: of },
+  );
+
+/** Runs the handler once and returns the DynamoDB requests it made, by command. */
+const counted = async (
+  db: CountingDb,
+  handler: LambdaHandler,
+  input: ReturnType<typeof event>,
+  expectStatus: number,
+) => {
+  db.reset();
+  const result = await handler(input, localContext('bench'));
+  if (result.statusCode !== expectStatus) {
+    throw new Error(`expected ${expectStatus}, got ${result.statusCode}: ${result.body}`);
+  }
+  const counts = db.counts();
+  return {
+    dynamoRequests: db.total(),
+    commands:
+      Object.entries(counts)
+        .map(([name, n]) => `${name.replace(/Command$/, '')}×${n}`)
+        .join(' ') || 'none',
+  };
+};
+
+/** Events built before timing: signing is Plivo's work, not the handler's. */
+const latency = async (handler: LambdaHandler, make: (i: number) => ReturnType<typeof event>) => {
+  const warmup = 20;
+  const iterations = 300;
+  const events = Array.from({ length: warmup + iterations }, (_, i) => make(i));
+  const context = localContext('bench');
+  const { p50, p99, n } = await measureLatency(
+    (i) => handler(events[i < 0 ? iterations - 1 - i : i] as ReturnType<typeof event>, context),
+    { warmup, iterations },
+  );
+  return { 'p50 ms': p50, 'p99 ms': p99, n };
+};
+
+/**
+ * DynamoDB requests per permission-reply webhook and per permission request (target: one write each),
+ * and warm in-process latency of the handlers against DynamoDB Local.
+ */
+export const bench: Bench = {
+  name: 'permissions',
+  async run(context) {
+    const db = await context.countingDb();
+    const clock = () => Date.now();
+    const deps: Deps = {
+      config: readConfigFile(exampleConfigPath),
+      clock,
+      db,
+      telephony: createSandboxTelephony(clock),
+      plivoAuthToken: async () => authToken,
+      publicBaseUrl,
+      logger: new Logger({ serviceName: 'callgate-bench', logLevel: 'SILENT' }),
+    };
+    const webhook = messageWebhook(deps);
+    const request = permissionRequest(deps);
+    const state = permissionState(deps);
+    const group = 'permissions';
+    const rows: BenchRow[] = [];
+
+    const uuid = randomUUID();
+    rows.push({
+      group,
+      operation: 'message webhook: permission reply',
+      figures: {
+        ...(await counted(db, webhook, replyEvent(user(1), uuid), 200)),
+        ...(await latency(webhook, (i) => replyEvent(user(1000 + (i % 50))))),
+      },
+    });
+    rows.push({
+      group,
+      operation: 'message webhook: redelivered reply',
+      figures: await counted(db, webhook, replyEvent(user(1), uuid), 200),
+    });
+    rows.push({
+      group,
+      operation: 'message webhook: text message',
+      figures: await counted(
+        db,
+        webhook,
+        event('POST', plivoPaths.message, {
+          form: { From: '919830000002', To: '918035737458', ContentType: 'text', Body: 'hi' },
+        }),
+        200,
+      ),
+    });
+    rows.push({
+      group,
+      operation: 'permission request: sent',
+      figures: {
+        ...(await counted(db, request, requestEvent(user(2)), 202)),
+        ...(await latency(request, (i) => requestEvent(user(10_000 + i)))),
+      },
+    });
+    rows.push({
+      group,
+      operation: 'permission request: refused (limit)',
+      figures: await counted(db, request, requestEvent(user(2)), 429),
+    });
+    rows.push({
+      group,
+      operation: 'permission state',
+      figures: {
+        ...(await counted(db, state, stateEvent(user(1)), 200)),
+        ...(await latency(state, (i) => stateEvent(user(1000 + (i % 50))))),
+      },
+    });
+    return rows;
+  },
+};

@@ -1,0 +1,350 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalHost } from '../../infra/local/host.js';
+import { sandboxAuthToken } from '../../infra/local/host.js';
+import { plivoPaths } from '../../infra/routes.js';
+import { postSignedForm, startTestHost } from '../support/local-host.js';
+import { signV3 } from '../support/plivo-sign.js';
+
+const business = '+918035737458';
+const businessDigits = '918035737458';
+let userCounter = 0;
+/** A fresh user per test: the host (and its table) is shared by the file. */
+const newUser = () => `+91982${String(++userCounter).padStart(7, '0')}`;
+
+const reply = (fields: Record<string, unknown>) => ({
+  type: 'call_permission_reply',
+  call_permission_reply: fields,
+});
+
+/** The form Plivo posts for an inbound WhatsApp message carrying a call-permission reply. */
+const replyForm = (user: string, fields: Record<string, unknown>, messageUuid = randomUUID()) => ({
+  From: user.replace('+', ''),
+  To: businessDigits,
+  Type: 'whatsapp',
+  ContentType: 'unknown',
+  MessageUUID: messageUuid,
+  Interactive: JSON.stringify(reply(fields)),
+});
+
+const json = async (response: Response) => ({
+  status: response.status,
+  body: (await response.json()) as Record<string, unknown>,
+});
+
+describe('permission lifecycle through the local host', () => {
+  let host: LocalHost;
+  beforeAll(async () => {
+    host = await startTestHost();
+  });
+  afterAll(() => host.close());
+
+  const requestPermission = async (to: string, from = business) =>
+    json(
+      await fetch(`${host.url}/v1/permission-requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from, to }),
+      }),
+    );
+
+  const state = async (user: string, businessPath = encodeURIComponent(business)) =>
+    json(await fetch(`${host.url}/v1/permissions/${businessPath}/${encodeURIComponent(user)}`));
+
+  const advance = async (advanceSeconds: number) => {
+    const response = await fetch(`${host.url}/_sandbox/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ advanceSeconds }),
+    });
+    expect(response.status).toBe(200);
+  };
+
+  const sentTemplates = async (user: string) => {
+    const recorded = (await (await fetch(`${host.url}/_sandbox/plivo/requests`)).json()) as {
+      api: string;
+      params: { dst?: string };
+    }[];
+    return recorded.filter((r) => r.api === 'message' && r.params.dst === user.replace('+', ''));
+  };
+
+  const postReply = async (body: Record<string, string>) =>
+    json(await postSignedForm(host, plivoPaths.message, body));
+
+  it('sends the template, then enforces 1 request per 24 h and 2 per 7 days', async () => {
+    const user = newUser();
+    const first = await requestPermission(user);
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ messageId: expect.any(String), from: business, to: user });
+    const sent = await sentTemplates(user);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.params).toEqual({
+      src: businessDigits,
+      dst: user.replace('+', ''),
+      type: 'whatsapp',
+      template: { name: 'call_permission_request', language: 'en' },
+    });
+
+    const view = await state(user);
+    expect(view.body.actions).toMatchObject([
+      {
+        action: 'send_call_permission_request',
+        canPerform: false,
+        limits: [
+          { window: 'PT24H', max: 1, used: 1, resetsAt: expect.any(String) },
+          { window: 'P7D', max: 2, used: 1 },
+        ],
+      },
+      { action: 'start_call', canPerform: false },
+    ]);
+
+    const daily = await fetch(`${host.url}/v1/permission-requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: business, to: user }),
+    });
+    expect(daily.status).toBe(429);
+    const dailyBody = (await daily.json()) as { error: string; retryAfter: number };
+    expect(dailyBody.error).toBe('request_limit');
+    expect(dailyBody.retryAfter).toBeGreaterThan(86_000);
+    expect(dailyBody.retryAfter).toBeLessThanOrEqual(86_400);
+    expect(daily.headers.get('retry-after')).toBe(String(dailyBody.retryAfter));
+
+    await advance(24 * 3600);
+    expect((await requestPermission(user)).status).toBe(202);
+    await advance(24 * 3600);
+    const weekly = await requestPermission(user);
+    expect(weekly.status).toBe(429);
+    // The first request leaves the 7-day window 5 days from now.
+    expect(weekly.body.retryAfter).toBeGreaterThan(5 * 86_400 - 600);
+    expect(weekly.body.retryAfter).toBeLessThanOrEqual(5 * 86_400);
+    await advance(5 * 24 * 3600);
+    expect((await requestPermission(user)).status).toBe(202);
+    expect(await sentTemplates(user)).toHaveLength(3);
+  });
+
+  it('20 parallel requests for one pair send exactly 1 template', async () => {
+    const user = newUser();
+    const results = await Promise.all(Array.from({ length: 20 }, () => requestPermission(user)));
+    expect(results.filter((r) => r.status === 202)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(19);
+    expect(await sentTemplates(user)).toHaveLength(1);
+  });
+
+  it('an accept reply (form) grants 7 days; requests are refused while it lasts', async () => {
+    const user = newUser();
+    const body = replyForm(user, { response: 'accept', is_permanent: false });
+    expect(await postReply(body)).toEqual({
+      status: 200,
+      body: { outcome: 'applied', permission: 'temporary' },
+    });
+    // Plivo redelivers: applied once.
+    expect(await postReply(body)).toEqual({ status: 200, body: { outcome: 'duplicate' } });
+
+    const granted = await state(user);
+    expect(granted.status).toBe(200);
+    expect(granted.body).toMatchObject({
+      business,
+      user,
+      permission: { status: 'temporary', expiresAt: expect.any(String) },
+      actions: [
+        { action: 'send_call_permission_request', canPerform: false },
+        {
+          action: 'start_call',
+          canPerform: true,
+          limits: [{ window: 'PT24H', max: 5, used: 0 }],
+        },
+      ],
+    });
+    const expiresAt = Date.parse((granted.body.permission as { expiresAt: string }).expiresAt);
+    expect(Math.abs(expiresAt - (host.clock.now() + 7 * 86_400_000))).toBeLessThan(60_000);
+
+    expect(await requestPermission(user)).toMatchObject({
+      status: 409,
+      body: { error: 'permission_active' },
+    });
+    await advance(7 * 24 * 3600);
+    expect((await state(user)).body.permission).toMatchObject({ status: 'expired' });
+    expect((await requestPermission(user)).status).toBe(202);
+  });
+
+  it('a JSON body with Interactive as an object grants a permanent permission', async () => {
+    const user = newUser();
+    const params = {
+      From: user.replace('+', ''),
+      To: businessDigits,
+      MessageUUID: randomUUID(),
+      Interactive: reply({ response: 'accept', is_permanent: true }),
+    };
+    // A JSON body is signed over its fields as strings (objects as their JSON text).
+    const headers = signV3({
+      method: 'POST',
+      url: `${host.publicBaseUrl}${plivoPaths.message}`,
+      params: { ...params, Interactive: JSON.stringify(params.Interactive) },
+      authToken: sandboxAuthToken,
+    });
+    const response = await fetch(`${host.url}${plivoPaths.message}`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(params),
+    });
+    expect(await json(response)).toEqual({
+      status: 200,
+      body: { outcome: 'applied', permission: 'permanent' },
+    });
+    await advance(30 * 24 * 3600);
+    expect((await state(user, businessDigits)).body.permission).toEqual({ status: 'permanent' });
+  });
+
+  it('reject stands as rejected; an automatic reject revokes a grant', async () => {
+    const rejecting = newUser();
+    await postReply(replyForm(rejecting, { response: 'reject', response_source: 'user_action' }));
+    expect((await state(rejecting)).body.permission).toMatchObject({ status: 'rejected' });
+
+    const revoked = newUser();
+    await postReply(replyForm(revoked, { response: 'accept' }));
+    const result = await postReply(
+      replyForm(revoked, { response: 'reject', response_source: 'automatic' }),
+    );
+    expect(result.body).toEqual({ outcome: 'applied', permission: 'revoked' });
+    const view = await state(revoked);
+    expect(view.body.permission).toMatchObject({ status: 'revoked' });
+    expect(view.body.actions).toMatchObject([
+      { action: 'send_call_permission_request', canPerform: true },
+      { action: 'start_call', canPerform: false },
+    ]);
+  });
+
+  it('acknowledges other messages and unconfigured business numbers without writing', async () => {
+    const user = newUser();
+    const text = {
+      From: user.replace('+', ''),
+      To: businessDigits,
+      Type: 'whatsapp',
+      ContentType: 'text',
+      Body: 'hello',
+      MessageUUID: randomUUID(),
+    };
+    expect(await postReply(text)).toEqual({
+      status: 200,
+      body: { outcome: 'ignored', reason: 'not_a_permission_reply' },
+    });
+    const status = {
+      MessageUUID: randomUUID(),
+      From: businessDigits,
+      To: text.From,
+      Status: 'read',
+    };
+    expect((await postReply(status)).status).toBe(200);
+    const elsewhere = { ...replyForm(user, { response: 'accept' }), To: '442071838750' };
+    expect(await postReply(elsewhere)).toEqual({
+      status: 200,
+      body: { outcome: 'ignored', reason: 'unknown_business_number' },
+    });
+    expect((await state(user)).body.permission).toEqual({ status: 'no_permission' });
+  });
+
+  it('refuses unsigned replies (403) and malformed ones (400), changing nothing', async () => {
+    const user = newUser();
+    const unsigned = await fetch(`${host.url}${plivoPaths.message}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(replyForm(user, { response: 'accept' })).toString(),
+    });
+    expect(unsigned.status).toBe(403);
+
+    const notJson = await postReply({ ...replyForm(user, {}), Interactive: '{not json' });
+    expect(notJson).toEqual({
+      status: 400,
+      body: { error: 'invalid_request', message: 'Interactive is not valid JSON' },
+    });
+    const unknown = await postReply(replyForm(user, { response: 'later' }));
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toContain('response');
+    const badNumber = await postReply({ ...replyForm(user, { response: 'accept' }), From: '12' });
+    expect(badNumber).toMatchObject({ status: 400, body: { error: 'invalid_number' } });
+    expect((await state(user)).body.permission).toEqual({ status: 'no_permission' });
+  });
+
+  it('validates the permission-request and state inputs', async () => {
+    expect(await requestPermission('+1234')).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_number' },
+    });
+    expect(await requestPermission(newUser(), '+442071838750')).toMatchObject({
+      status: 404,
+      body: { error: 'unknown_business_number' },
+    });
+    const missing = await fetch(`${host.url}/v1/permission-requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: business }),
+    });
+    expect(await json(missing)).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(await state('abc')).toMatchObject({ status: 400, body: { error: 'invalid_number' } });
+    expect(await state(newUser(), '442071838750')).toMatchObject({
+      status: 404,
+      body: { error: 'unknown_business_number' },
+    });
+  });
+});
+
+describe('when Plivo refuses the template', () => {
+  let plivo: Server;
+  let host: LocalHost;
+  let failNext = true;
+  const messages: unknown[] = [];
+
+  beforeAll(async () => {
+    // A stand-in for Plivo's Message API on loopback: real HTTP through the REST adapter.
+    plivo = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        messages.push(JSON.parse(body));
+        response.writeHead(failNext ? 500 : 202, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify(
+            failNext
+              ? { error: 'internal error' }
+              : { message: 'message(s) queued', message_uuid: [randomUUID()] },
+          ),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => plivo.listen(0, '127.0.0.1', resolve));
+    const { port } = plivo.address() as AddressInfo;
+    host = await startTestHost({
+      plivo: {
+        authId: 'MAXXXXXXXXXXXXXXXXXX',
+        authToken: 'test-token',
+        apiUrl: `http://127.0.0.1:${port}`,
+      },
+    });
+  });
+  afterAll(async () => {
+    await host.close();
+    await new Promise((resolve) => plivo.close(resolve));
+  });
+
+  it('answers 502 plivo_error and does not count the request', async () => {
+    const user = newUser();
+    const send = () =>
+      fetch(`${host.url}/v1/permission-requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: business, to: user }),
+      }).then(json);
+    const failed = await send();
+    expect(failed).toMatchObject({ status: 502, body: { error: 'plivo_error' } });
+    failNext = false;
+    const sent = await send();
+    expect(sent.status).toBe(202);
+    expect(messages).toHaveLength(2);
+    expect(messages[1]).toMatchObject({ src: businessDigits, type: 'whatsapp' });
+  });
+});

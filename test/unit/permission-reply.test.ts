@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { HttpError } from '../../functions/shared/http/errors.js';
+import { readInboundMessage } from '../../functions/shared/plivo/permission-reply.js';
+
+const envelope = {
+  From: '919812345678',
+  To: '918035737458',
+  Type: 'whatsapp',
+  MessageUUID: '3f1c1f2e-0000-4000-8000-000000000001',
+};
+
+const reply = (fields: Record<string, unknown>) => ({
+  type: 'call_permission_reply',
+  call_permission_reply: fields,
+});
+
+const refusal = (body: Record<string, unknown>): string => {
+  try {
+    readInboundMessage(body);
+  } catch (error) {
+    expect(error).toBeInstanceOf(HttpError);
+    expect((error as HttpError).status).toBe(400);
+    return (error as HttpError).message;
+  }
+  throw new Error('expected a 400');
+};
+
+describe('recognising a call_permission_reply', () => {
+  it.each([
+    ['Interactive as a JSON string (form body)', 'Interactive', true],
+    ['interactive as a JSON string', 'interactive', true],
+    ['Interactive as an object (JSON body)', 'Interactive', false],
+    ['interactive as an object (JSON body)', 'interactive', false],
+  ])('%s', (_, field, asString) => {
+    const interactive = reply({ response: 'accept', is_permanent: false });
+    const message = readInboundMessage({
+      ...envelope,
+      ContentType: 'unknown',
+      [field]: asString ? JSON.stringify(interactive) : interactive,
+    });
+    expect(message).toEqual({
+      kind: 'permission_reply',
+      messageUuid: envelope.MessageUUID,
+      from: envelope.From,
+      to: envelope.To,
+      reply: { response: 'accept', isPermanent: false, responseSource: 'user_action' },
+    });
+  });
+
+  it("Meta's whole message object around it", () => {
+    const message = readInboundMessage({
+      ...envelope,
+      Interactive: JSON.stringify({
+        from: envelope.From,
+        type: 'interactive',
+        interactive: reply({ response: 'reject', response_source: 'automatic' }),
+      }),
+    });
+    expect(message).toMatchObject({
+      kind: 'permission_reply',
+      reply: { response: 'reject', responseSource: 'automatic' },
+    });
+  });
+
+  it('reads is_permanent and expiration_timestamp (epoch seconds, number or digits)', () => {
+    const read = (fields: Record<string, unknown>) => {
+      const message = readInboundMessage({
+        ...envelope,
+        Interactive: JSON.stringify(reply(fields)),
+      });
+      if (message.kind !== 'permission_reply') throw new Error('not a reply');
+      return message.reply;
+    };
+    expect(read({ response: 'accept', is_permanent: true })).toMatchObject({ isPermanent: true });
+    expect(read({ response: 'accept', is_permanent: 'true' })).toMatchObject({ isPermanent: true });
+    expect(read({ response: 'accept', expiration_timestamp: 1767225600 })).toMatchObject({
+      expirationTimestamp: 1767225600,
+    });
+    expect(read({ response: 'accept', expiration_timestamp: '1767225600' })).toMatchObject({
+      expirationTimestamp: 1767225600,
+    });
+  });
+
+  it('a reply without MessageUUID is still a reply', () => {
+    const { MessageUUID: _, ...withoutUuid } = envelope;
+    const message = readInboundMessage({
+      ...withoutUuid,
+      Interactive: JSON.stringify(reply({ response: 'accept' })),
+    });
+    expect(message.kind).toBe('permission_reply');
+    expect(message.messageUuid).toBeUndefined();
+  });
+});
+
+describe('other messages', () => {
+  it.each([
+    ['a text', { ...envelope, ContentType: 'text', Body: 'hello' }, 'text'],
+    ['a media message', { ...envelope, ContentType: 'media', MediaUrl0: 'https://x' }, 'media'],
+    ['a button reply', { ...envelope, ContentType: 'button', ButtonText: 'Yes' }, 'button'],
+    ['a delivery status', { ...envelope, Status: 'delivered' }, 'status delivered'],
+    [
+      'another interactive reply',
+      {
+        ...envelope,
+        Interactive: JSON.stringify({ type: 'button_reply', button_reply: { id: '1' } }),
+      },
+      'unknown',
+    ],
+  ])('%s is not a permission reply', (_, body, description) => {
+    expect(readInboundMessage(body)).toEqual({
+      kind: 'other',
+      messageUuid: envelope.MessageUUID,
+      description,
+    });
+  });
+});
+
+describe('malformed replies are a clear 400', () => {
+  it('Interactive that is not JSON', () => {
+    expect(refusal({ ...envelope, Interactive: '{"type": call_permission' })).toBe(
+      'Interactive is not valid JSON',
+    );
+  });
+
+  it('Interactive that is not an object', () => {
+    expect(refusal({ ...envelope, Interactive: '[1,2]' })).toBe(
+      'Interactive must be a JSON object',
+    );
+  });
+
+  it('an unknown response', () => {
+    expect(
+      refusal({ ...envelope, Interactive: JSON.stringify(reply({ response: 'maybe' })) }),
+    ).toBe('Interactive.call_permission_reply.response: must be "accept" or "reject"');
+  });
+
+  it('an unknown response_source', () => {
+    expect(
+      refusal({
+        ...envelope,
+        Interactive: JSON.stringify(reply({ response: 'reject', response_source: 'robot' })),
+      }),
+    ).toBe(
+      'Interactive.call_permission_reply.response_source: must be "user_action" or "automatic"',
+    );
+  });
+
+  it('an expiration_timestamp in milliseconds', () => {
+    expect(
+      refusal({
+        ...envelope,
+        Interactive: JSON.stringify(
+          reply({ response: 'accept', expiration_timestamp: 1767225600000 }),
+        ),
+      }),
+    ).toContain('must be epoch seconds, not milliseconds');
+  });
+
+  it('a call_permission_reply type without its object', () => {
+    expect(
+      refusal({ ...envelope, Interactive: JSON.stringify({ type: 'call_permission_reply' }) }),
+    ).toContain('call_permission_reply is missing');
+  });
+
+  it('a reply without From', () => {
+    const { From: _, ...withoutFrom } = envelope;
+    expect(
+      refusal({ ...withoutFrom, Interactive: JSON.stringify(reply({ response: 'accept' })) }),
+    ).toBe('From: is required');
+  });
+});
