@@ -14,14 +14,20 @@ export interface PairState {
   /** temporary: when it expires; rejected/revoked: when the refusal stops standing; permanent: absent. */
   readonly permissionUntil?: number;
   readonly permissionSource?: 'reply' | 'inbound_call';
-  readonly revokedReason?: 'missed_calls' | 'user';
+  /** `automatic`: Meta revoked it (a `reject` reply with `response_source: automatic`). */
+  readonly revokedReason?: 'missed_calls' | 'user' | 'automatic';
   /**
    * Permission-request times, oldest first, in fixed slots `request0 … request{n-1}` (n =
    * requestSlotCount): a new request shifts them down, so one conditional write can check both windows.
    */
   readonly [slot: `request${number}`]: number | undefined;
-  /** Placement times of business-initiated calls in the last 24 h. */
-  readonly calls?: readonly number[];
+  /** Id of the newest permission request: a failed send undoes exactly its own reservation. */
+  readonly lastRequestId?: string;
+  /**
+   * Business-initiated calls of the last 24 h: call id → placement time. A map, not a list, so a call
+   * Plivo refused can be removed by its id without rewriting the others.
+   */
+  readonly calls?: Readonly<Record<string, number>>;
   /** Consecutive business-initiated calls the user did not answer. */
   readonly missed?: number;
   /** When the user was warned after `missedCalls.warnAt` misses in a row. */
@@ -43,7 +49,11 @@ export type PermissionStatus =
   | { readonly kind: 'permanent' }
   | { readonly kind: 'expired'; readonly expiredAt: number }
   | { readonly kind: 'rejected'; readonly until: number }
-  | { readonly kind: 'revoked'; readonly until: number; readonly reason?: 'missed_calls' | 'user' };
+  | {
+      readonly kind: 'revoked';
+      readonly until: number;
+      readonly reason?: 'missed_calls' | 'user' | 'automatic';
+    };
 
 /** The permission as it stands at `now`: a temporary grant past its expiry is expired, a refusal past its stand is none. */
 export const permissionAt = (pair: PairState | undefined, now: number): PermissionStatus => {
