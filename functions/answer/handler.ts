@@ -1,8 +1,160 @@
+import { z } from 'zod';
+import { plivoPaths } from '../../infra/routes.js';
+import { ForbiddenForward } from '../shared/call-flow/guard.js';
+import {
+  type ActionAt,
+  type FlowStep,
+  type InboundCall,
+  renderAnswer,
+  renderRefusal,
+  renderStep,
+  UnknownStep,
+} from '../shared/call-flow/render.js';
+import type { BusinessNumber } from '../shared/config/schema.js';
 import type { Deps } from '../shared/deps.js';
-import { HttpError } from '../shared/http/errors.js';
-import { type LambdaHandler, plivoWebhook } from '../shared/http/middleware.js';
+import { type LambdaHandler, plivoWebhook, type Result } from '../shared/http/middleware.js';
+import type { ParsedRequest } from '../shared/http/request.js';
+import { xml } from '../shared/http/respond.js';
+import { maskNumber, parsePhoneNumber } from '../shared/numbers.js';
+import { renderPlivoXml, type XmlElement } from '../shared/plivo/xml.js';
+import { startInboundCall } from '../shared/store/calls.js';
+import { answerOutboundLeg } from './outbound-leg.js';
+
+/** What callers hear when callgate cannot run a flow; Plivo always gets valid XML and a 200. */
+export const refusals = {
+  unconfigured: 'Sorry, this number does not take calls.',
+  malformed: 'Sorry, this call cannot be completed.',
+  atCapacity: 'All our lines are busy right now. Please call again later.',
+} as const;
+
+const callParams = z.object({
+  CallUUID: z.string().min(1).max(128),
+  From: z.string().min(1),
+  To: z.string().min(1),
+});
+
+const actionAt = z
+  .string()
+  .regex(/^(action|noAnswer|closed|menu\.noInput|menu\.[0-9])$/)
+  .transform((at) => at as ActionAt);
+
+const stepQuery = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('menu'), attempt: z.coerce.number().int().min(0).max(5) }),
+  z.object({
+    step: z.literal('dial'),
+    at: actionAt,
+    agent: z.union([z.literal('all'), z.coerce.number().int().min(0).max(19)]),
+  }),
+  z.object({ step: z.literal('voicemail'), at: actionAt }),
+]);
+
+const stringField = (body: ParsedRequest['body'], name: string): string =>
+  typeof body[name] === 'string' ? body[name] : '';
+
+const respond = (elements: readonly XmlElement[]): Result => xml(renderPlivoXml(elements));
+
+const businessNumberFor = (deps: Deps, to: string): BusinessNumber | undefined => {
+  const e164 = parsePhoneNumber(to)?.e164;
+  return e164 ? deps.config.numbers.find((n) => n.number === e164) : undefined;
+};
+
+/** A key press, a dial's outcome or a recording of a flow already answered: rendered, nothing stored. */
+const continueFlow = (
+  deps: Deps,
+  request: ParsedRequest,
+  number: BusinessNumber,
+  call: InboundCall,
+): Result => {
+  const query = stepQuery.safeParse(request.query);
+  if (!query.success) {
+    deps.logger.warn('inbound call: unknown continuation', { query: request.rawQuery });
+    return respond(renderRefusal(refusals.malformed));
+  }
+  const step: FlowStep =
+    query.data.step === 'menu'
+      ? { ...query.data, digits: stringField(request.body, 'Digits') }
+      : query.data.step === 'dial'
+        ? { ...query.data, dialStatus: stringField(request.body, 'DialStatus') }
+        : query.data;
+  if (step.step === 'voicemail') {
+    deps.logger.info('inbound call: voicemail recorded', {
+      callId: stringField(request.body, 'CallUUID'),
+      recordingId: stringField(request.body, 'RecordingID'),
+    });
+  }
+  return respond(renderStep(number.inbound, call, step));
+};
+
+const answerInbound = async (deps: Deps, request: ParsedRequest): Promise<Result> => {
+  const params = callParams.safeParse(request.body);
+  const number = params.success ? businessNumberFor(deps, params.data.To) : undefined;
+  if (!params.success) {
+    deps.logger.warn('inbound call: malformed request', {
+      issues: params.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    });
+    return respond(renderRefusal(refusals.malformed));
+  }
+  if (!number) {
+    deps.logger.warn('inbound call to a number that is not configured', {
+      callId: params.data.CallUUID,
+      to: maskNumber(params.data.To),
+    });
+    return respond(renderRefusal(refusals.unconfigured));
+  }
+  const call: InboundCall = {
+    answerUrl: `${deps.publicBaseUrl}${plivoPaths.answer}`,
+    maxCallSeconds: deps.config.rules.maxCallSeconds,
+  };
+  if (request.query.step !== undefined) return continueFlow(deps, request, number, call);
+
+  const user = parsePhoneNumber(params.data.From)?.e164;
+  if (!user) {
+    deps.logger.warn('inbound call: caller is not a valid number', {
+      callId: params.data.CallUUID,
+    });
+    return respond(renderRefusal(refusals.malformed));
+  }
+  const now = deps.clock();
+  // Rendered before anything is stored: a flow the renderer refuses never takes a lease.
+  const document = renderPlivoXml(renderAnswer(number.inbound, call, now));
+  const outcome = await startInboundCall(deps.db, {
+    callId: params.data.CallUUID,
+    business: number.number,
+    user,
+    now,
+    rules: deps.config.rules,
+    callbackPermissionOnInbound: number.callbackPermissionOnInbound,
+  });
+  const fields = { callId: params.data.CallUUID, business: maskNumber(number.number) };
+  switch (outcome.kind) {
+    case 'at_capacity':
+      deps.logger.warn('inbound call refused: business number at its simultaneous-call limit', {
+        ...fields,
+        limit: deps.config.rules.simultaneousCallsPerNumber,
+      });
+      return respond(renderRefusal(refusals.atCapacity));
+    case 'duplicate':
+      deps.logger.info('inbound call: Plivo asked again, answered the same', fields);
+      return xml(document);
+    case 'started':
+      deps.logger.info('inbound call answered', { ...fields, permission: outcome.permission });
+      return xml(document);
+  }
+};
 
 export const createHandler = (deps: Deps): LambdaHandler =>
-  plivoWebhook(deps, async () => {
-    throw new HttpError(501, 'not_implemented', 'This route is not implemented yet');
+  plivoWebhook(deps, async (request) => {
+    // The agent leg of a business-initiated call: callgate put its call id in the answer_url.
+    if (request.query.call) return answerOutboundLeg(deps, request);
+    try {
+      return await answerInbound(deps, request);
+    } catch (error) {
+      if (error instanceof UnknownStep || error instanceof ForbiddenForward) {
+        // A continuation the flow no longer has (configuration changed mid-call) or a forward the
+        // guard refuses: the caller hears a short message, Plivo gets valid XML.
+        deps.logger.error('inbound call: flow cannot continue', { error });
+        return respond(renderRefusal(refusals.malformed));
+      }
+      throw error;
+    }
   });

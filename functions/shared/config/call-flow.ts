@@ -1,10 +1,182 @@
 import { z } from 'zod';
+import { dialTargetRefusal } from '../call-flow/guard.js';
 import { agentSchema } from './agent.js';
 
-/** What an inbound WhatsApp call to a business number hears and where it is connected. */
-export const callFlowSchema = z.object({
-  greeting: z.string().min(1).optional(),
-  agents: z.array(agentSchema).min(1),
+/**
+ * What an inbound WhatsApp call to a business number hears and where it is connected. Every dial target
+ * is checked here, when the configuration loads, so `npm start` and `cdk synth` stop naming the entry
+ * that would forward a WhatsApp call to a phone number or a WhatsApp user; the renderer checks again.
+ */
+
+/** Something the caller hears: text spoken by Plivo's text-to-speech, or an audio file played. */
+const speakSchema = z.strictObject({
+  speak: z.string().min(1).max(3000),
+  /** Plivo voice, e.g. WOMAN, MAN or Polly.Aditi; Plivo's default (WOMAN) when absent. */
+  voice: z.string().min(1).optional(),
+  /** e.g. en-US, en-IN, hi-IN; Plivo's default (en-US) when absent. */
+  language: z.string().min(2).optional(),
 });
 
+const playSchema = z.strictObject({
+  play: z.url({ protocol: /^https?$/ }),
+});
+
+/** A bare string is short for `{ "speak": "…" }`. */
+export const promptSchema = z.union([
+  z
+    .string()
+    .min(1)
+    .max(3000)
+    .transform((speak): z.infer<typeof speakSchema> => ({ speak })),
+  speakSchema,
+  playSchema,
+]);
+
+/** A target that never reaches PSTN or WhatsApp: checked for what it must not be, then for what it must be. */
+export const dialTargetSchema = z
+  .string()
+  .superRefine((target, ctx) => {
+    const refusal = dialTargetRefusal(target);
+    if (refusal) ctx.addIssue({ code: 'custom', message: refusal });
+  })
+  .pipe(agentSchema);
+
+const dialSchema = z.strictObject({
+  agents: z.array(dialTargetSchema).min(1).max(20),
+  /** simultaneous: every agent rings at once, the first to answer takes the call; sequential: one after another. */
+  mode: z.enum(['simultaneous', 'sequential']).default('simultaneous'),
+  /** How long each ring lasts before the next agent (sequential) or the no-answer flow. */
+  ringSeconds: z.number().int().min(5).max(120).default(30),
+});
+
+const voicemailSchema = z.strictObject({
+  prompt: promptSchema.optional(),
+  maxLengthSeconds: z.number().int().min(5).max(600).default(120),
+  /** Where Plivo posts the recording once it is ready (Record `callbackUrl`): the business's own system. */
+  callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Heard after the recording, before the call ends. */
+  thanks: promptSchema.optional(),
+});
+
+const terminalShape = {
+  /** Play or speak a message, then hang up. */
+  message: promptSchema.optional(),
+  voicemail: voicemailSchema.optional(),
+  hangup: z.literal(true).optional(),
+};
+
+const exactlyOne =
+  (names: readonly string[]) =>
+  (value: Record<string, unknown>, ctx: z.core.$RefinementCtx<Record<string, unknown>>) => {
+    const present = names.filter((name) => value[name] !== undefined);
+    if (present.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `give exactly one of ${names.join(', ')}${present.length ? ` (got ${present.join(', ')})` : ''}`,
+      });
+    }
+  };
+
+/** An action that ends the call: a message, a voicemail or a hang-up. */
+export const terminalActionSchema = z
+  .strictObject(terminalShape)
+  .superRefine(exactlyOne(['message', 'voicemail', 'hangup']));
+
+/** What a menu option or a menu-less flow does: a terminal action, or dial agents. */
+export const actionSchema = z
+  .strictObject({ ...terminalShape, dial: dialSchema.optional() })
+  .superRefine(exactlyOne(['dial', 'message', 'voicemail', 'hangup']));
+
+const menuSchema = z.strictObject({
+  prompt: promptSchema,
+  /** Keys 0–9, each an action. */
+  options: z
+    .record(z.string().regex(/^[0-9]$/, 'menu keys are single digits 0-9'), actionSchema)
+    .refine((options) => Object.keys(options).length > 0, 'give at least one option'),
+  /** Seconds Plivo waits for a key after the prompt. */
+  timeoutSeconds: z.number().int().min(1).max(60).default(5),
+  /** How many more times the menu is offered after no key or a key with no option. */
+  retries: z.number().int().min(0).max(5).default(1),
+  /** When the caller presses nothing (or only wrong keys) on every try; hang up when absent. */
+  noInput: actionSchema.optional(),
+});
+
+const clockTime = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
+const minutesOf = (time: string): number => {
+  const [h, m] = time.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+};
+
+/** "09:00-17:30", local time; end after start (an interval does not cross midnight: split it). */
+const intervalSchema = z
+  .string()
+  .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'write hours as HH:MM-HH:MM')
+  .refine((value) => {
+    const [start = '', end = ''] = value.split('-');
+    return clockTime.test(start) && clockTime.test(end) && minutesOf(end) > minutesOf(start);
+  }, 'hours must be HH:MM-HH:MM with the end after the start, within one day (24:00 ends it)');
+
+export const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof weekdays)[number];
+
+const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const isCalendarDate = (value: string): boolean => {
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+};
+
+export const hoursSchema = z.strictObject({
+  /** IANA time zone the hours are in, e.g. Asia/Kolkata. */
+  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Kolkata'),
+  /** Open intervals per weekday; a day left out is closed. */
+  weekly: z.partialRecord(z.enum(weekdays), z.array(intervalSchema)),
+  /** Local dates (YYYY-MM-DD) closed all day. */
+  holidays: z
+    .array(
+      z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}$/)
+        .refine(isCalendarDate, 'must be a calendar date YYYY-MM-DD'),
+    )
+    .default([]),
+  /** What a call outside the hours gets. */
+  closed: terminalActionSchema,
+});
+
+const defaultNoAnswer = {
+  message: { speak: 'Sorry, nobody can take your call right now. Please try again later.' },
+};
+
+export const callFlowSchema = z
+  .strictObject({
+    greeting: promptSchema.optional(),
+    /** A key menu after the greeting; give either `menu` or `action`. */
+    menu: menuSchema.optional(),
+    /** What happens right after the greeting when there is no menu. */
+    action: actionSchema.optional(),
+    /** When no agent of a dial answers. */
+    noAnswer: terminalActionSchema.default(defaultNoAnswer),
+    hours: hoursSchema.optional(),
+  })
+  .superRefine((flow, ctx) => {
+    if ((flow.menu === undefined) === (flow.action === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of menu, action' });
+    }
+  });
+
 export type CallFlow = z.infer<typeof callFlowSchema>;
+export type Prompt = z.infer<typeof promptSchema>;
+export type Action = z.infer<typeof actionSchema>;
+export type TerminalAction = z.infer<typeof terminalActionSchema>;
+export type Dial = z.infer<typeof dialSchema>;
+export type Voicemail = z.infer<typeof voicemailSchema>;
+export type Menu = z.infer<typeof menuSchema>;
+export type Hours = z.infer<typeof hoursSchema>;

@@ -1,0 +1,338 @@
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Rules } from '../config/schema.js';
+import { requestSlotNames } from '../rules/pair.js';
+import { pairRetentionMs } from '../rules/permission.js';
+import type { Db } from './client.js';
+import { keys } from './keys.js';
+import { reapExpiredLeases, releaseLeaseUpdate, takeLeaseUpdate, withLine } from './leases.js';
+import { resetOnConnectUpdate } from './pair-updates.js';
+import { isExpired, ttlFromMillis } from './table.js';
+
+/** One call, either direction: written once when it starts, its end applied once. Times in epoch ms. */
+export interface CallRecord {
+  readonly pk: string;
+  readonly sk: string;
+  /** Plivo's CallUUID (inbound) or callgate's call id (business-initiated). */
+  readonly callId: string;
+  readonly direction: 'inbound' | 'outbound';
+  /** E.164 business number: its line item holds the call's lease. */
+  readonly business: string;
+  /** E.164 WhatsApp user number. */
+  readonly user: string;
+  readonly startedAt: number;
+  readonly leaseExpiresAt: number;
+  readonly endedAt?: number;
+  readonly durationSeconds?: number;
+  readonly hangupCause?: string;
+  readonly dialStatus?: string;
+  /** Epoch seconds. */
+  readonly ttl: number;
+}
+
+/** Call records are kept for a month after the call started (support questions, billing checks). */
+export const callRecordRetentionMs = 30 * 24 * 3600 * 1000;
+
+export const newCallRecord = (fields: {
+  callId: string;
+  direction: 'inbound' | 'outbound';
+  business: string;
+  user: string;
+  startedAt: number;
+  leaseExpiresAt: number;
+}): CallRecord => ({
+  ...keys.call(fields.callId),
+  ...fields,
+  ttl: ttlFromMillis(fields.startedAt + callRecordRetentionMs),
+});
+
+interface CancellationReason {
+  readonly Code?: string;
+  readonly Item?: unknown;
+}
+
+const cancellationReasons = (error: unknown): readonly CancellationReason[] | undefined =>
+  error instanceof Error && error.name === 'TransactionCanceledException'
+    ? ((error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [])
+    : undefined;
+
+const failed = (reason: CancellationReason | undefined): boolean =>
+  reason?.Code === 'ConditionalCheckFailed';
+
+/** REMOVE of a map key on an item that does not exist fails the whole request. */
+const isMissingLine = (error: unknown): boolean =>
+  error instanceof Error &&
+  error.name === 'ValidationException' &&
+  /document path/i.test(error.message);
+
+/** Retries after a transaction conflict (another transaction on the same line item) before giving up. */
+const maxConflictRetries = 6;
+
+/**
+ * Another transaction held one of the items (on DynamoDB, a busy line item under a burst of calls).
+ * Nothing was written: retry after a short jittered pause; past the retries the error goes out as a
+ * transient one (503), and Plivo retries the webhook.
+ */
+const isConflict = (reasons: readonly CancellationReason[]): boolean =>
+  reasons.some((r) => r.Code === 'TransactionConflict');
+
+const conflictPause = async (attempt: number): Promise<void> => {
+  if (attempt >= maxConflictRetries) {
+    throw Object.assign(new Error('Transaction conflict persisted'), {
+      name: 'TransactionConflictException',
+    });
+  }
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+};
+
+/**
+ * The pair update of an inbound call when callback permission is on: grant a temporary permission until
+ * `until` and reset on connect, in one write. Its condition fails when a longer permission stands
+ * (permanent, or temporary until at least `until`): the caller then retries with the reset alone.
+ */
+const grantOnInboundUpdate = (
+  tableName: string,
+  business: string,
+  user: string,
+  now: number,
+  rules: Rules,
+) => {
+  const until = now + rules.permissionSeconds * 1000;
+  const slots = requestSlotNames(rules);
+  const slotNames = Object.fromEntries(slots.map((slot, i) => [`#r${i}`, slot]));
+  return {
+    TableName: tableName,
+    Key: keys.pair(business, user),
+    UpdateExpression: [
+      'SET #permission = :temporary, #permissionAt = :now, #permissionUntil = :until,',
+      '#permissionSource = :inbound, #ttl = :ttl, #business = :business, #user = :user',
+      `REMOVE #revokedReason, #missed, #warnedAt${slots.map((_, i) => `, #r${i}`).join('')}`,
+      'ADD #version :one',
+    ].join(' '),
+    ConditionExpression:
+      'attribute_not_exists(#permission) OR NOT (#permission = :permanent OR (#permission = :temporary AND #permissionUntil >= :until))',
+    ExpressionAttributeNames: {
+      '#permission': 'permission',
+      '#permissionAt': 'permissionAt',
+      '#permissionUntil': 'permissionUntil',
+      '#permissionSource': 'permissionSource',
+      '#revokedReason': 'revokedReason',
+      '#missed': 'missed',
+      '#warnedAt': 'warnedAt',
+      '#ttl': 'ttl',
+      '#version': 'version',
+      '#business': 'business',
+      '#user': 'user',
+      ...slotNames,
+    },
+    ExpressionAttributeValues: {
+      ':temporary': 'temporary',
+      ':permanent': 'permanent',
+      ':inbound': 'inbound_call',
+      ':now': now,
+      ':until': until,
+      ':ttl': ttlFromMillis(Math.max(until, now + pairRetentionMs)),
+      ':business': business,
+      ':user': user,
+      ':one': 1,
+    },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+};
+
+export interface InboundCallStart {
+  readonly callId: string;
+  readonly business: string;
+  readonly user: string;
+  readonly now: number;
+  readonly rules: Rules;
+  readonly callbackPermissionOnInbound: boolean;
+}
+
+export type InboundCallOutcome =
+  /** Recorded, lease taken; `permission` says what happened to the caller's callback permission. */
+  | { readonly kind: 'started'; readonly permission: 'granted' | 'kept' | 'off' }
+  /** Plivo asked again for a call already recorded: answer the same, count nothing. */
+  | { readonly kind: 'duplicate' }
+  /** The business number has no lease left: nothing was written. */
+  | { readonly kind: 'at_capacity' };
+
+/** How the pair takes part: grant + reset, reset alone (it exists), or not at all (nothing to reset). */
+type PairPart = 'grant' | 'reset' | 'none';
+
+/**
+ * Records an inbound call, takes its lease and applies what the call means to the pair, in one
+ * TransactWriteItems in the common case. Conditions that fail tell what to do next (read from the
+ * cancellation reasons, with ALL_OLD so "exists" and "missing" differ):
+ * call record exists → a Plivo retry; line full → reap expired leases once, else at capacity; a longer
+ * permission → retry with the reset alone; no pair to reset → retry without the pair; no line item yet →
+ * withLine creates it and runs again.
+ */
+export const startInboundCall = async (
+  db: Db,
+  start: InboundCallStart,
+): Promise<InboundCallOutcome> => {
+  const { callId, business, user, now, rules } = start;
+  const leaseExpiresAt = now + rules.maxCallSeconds * 1000;
+  const record = newCallRecord({
+    callId,
+    direction: 'inbound',
+    business,
+    user,
+    startedAt: now,
+    leaseExpiresAt,
+  });
+  let pairPart: PairPart = start.callbackPermissionOnInbound ? 'grant' : 'reset';
+  let reaped = false;
+  let conflicts = 0;
+
+  const pairUpdate = (part: PairPart) =>
+    part === 'grant'
+      ? grantOnInboundUpdate(db.tableName, business, user, now, rules)
+      : part === 'reset'
+        ? {
+            ...resetOnConnectUpdate(db.tableName, business, user, rules),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+          }
+        : undefined;
+
+  const attempt = async (): Promise<InboundCallOutcome> => {
+    for (;;) {
+      const pair = pairUpdate(pairPart);
+      try {
+        await db.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: db.tableName,
+                  Item: record,
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+              {
+                Update: takeLeaseUpdate(
+                  db.tableName,
+                  business,
+                  callId,
+                  leaseExpiresAt,
+                  rules.simultaneousCallsPerNumber,
+                ),
+              },
+              ...(pair ? [{ Update: pair }] : []),
+            ],
+          }),
+        );
+        const permission = !start.callbackPermissionOnInbound
+          ? 'off'
+          : pairPart === 'grant'
+            ? 'granted'
+            : 'kept';
+        return { kind: 'started', permission };
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        if (!reasons) throw error;
+        if (isConflict(reasons)) {
+          await conflictPause(conflicts++);
+          continue;
+        }
+        const [callReason, lineReason, pairReason] = reasons;
+        if (failed(callReason)) return { kind: 'duplicate' };
+        if (failed(lineReason)) {
+          // No item: the line does not exist yet, withLine creates it.
+          if (lineReason?.Item === undefined) throw error;
+          if (reaped) return { kind: 'at_capacity' };
+          reaped = true;
+          if ((await reapExpiredLeases(db, business, now)) === 0) return { kind: 'at_capacity' };
+          continue;
+        }
+        if (failed(pairReason)) {
+          // With an item: a longer permission stands (grant) → reset alone. Without: no pair to reset.
+          pairPart = pairPart === 'grant' && pairReason?.Item !== undefined ? 'reset' : 'none';
+          continue;
+        }
+        throw error;
+      }
+    }
+  };
+
+  return withLine(db, business, attempt);
+};
+
+export interface CallEnd {
+  readonly callId: string;
+  /** The business number when the request names it (inbound: `To`); else read from the call record. */
+  readonly business?: string | undefined;
+  readonly endedAt: number;
+  readonly durationSeconds?: number | undefined;
+  readonly hangupCause?: string | undefined;
+}
+
+export type CallEndOutcome = 'ended' | 'already_ended' | 'unknown_call';
+
+const readCall = async (db: Db, callId: string, now: number) => {
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.tableName, Key: keys.call(callId), ConsistentRead: true }),
+  );
+  return Item && !isExpired(Item, now) ? (Item as CallRecord) : undefined;
+};
+
+/**
+ * Records a call's end and releases its lease in one TransactWriteItems. The record's condition
+ * (exists, not ended, same business) makes a repeated hangup cancel without releasing twice. When the
+ * request does not name the business number, or names another one, the record is read first.
+ */
+export const endCall = async (db: Db, end: CallEnd, attempt = 0): Promise<CallEndOutcome> => {
+  let business = end.business;
+  if (business === undefined) {
+    const record = await readCall(db, end.callId, end.endedAt);
+    if (!record) return 'unknown_call';
+    if (record.endedAt !== undefined) return 'already_ended';
+    business = record.business;
+  }
+  try {
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: db.tableName,
+              Key: keys.call(end.callId),
+              UpdateExpression: `SET endedAt = :endedAt${end.durationSeconds === undefined ? '' : ', durationSeconds = :duration'}${end.hangupCause === undefined ? '' : ', hangupCause = :cause'}`,
+              ConditionExpression:
+                'attribute_exists(pk) AND attribute_not_exists(endedAt) AND #business = :business',
+              ExpressionAttributeNames: { '#business': 'business' },
+              ExpressionAttributeValues: {
+                ':endedAt': end.endedAt,
+                ':business': business,
+                ...(end.durationSeconds === undefined ? {} : { ':duration': end.durationSeconds }),
+                ...(end.hangupCause === undefined ? {} : { ':cause': end.hangupCause }),
+              },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          { Update: releaseLeaseUpdate(db.tableName, business, end.callId) },
+        ],
+      }),
+    );
+    return 'ended';
+  } catch (error) {
+    if (isMissingLine(error) && end.business !== undefined) {
+      // The named business number has no line item, so this call holds no lease there: go by the record.
+      return endCall(db, { ...end, business: undefined });
+    }
+    const reasons = cancellationReasons(error);
+    if (reasons && isConflict(reasons)) {
+      await conflictPause(attempt);
+      return endCall(db, end, attempt + 1);
+    }
+    const [callReason] = reasons ?? [];
+    if (!failed(callReason)) throw error;
+    const old = callReason?.Item as Record<string, { S?: string; N?: string }> | undefined;
+    if (!old) return 'unknown_call';
+    if (old.endedAt !== undefined) return 'already_ended';
+    // The request named another business number than the call's: end it by the record instead.
+    if (end.business !== undefined) return endCall(db, { ...end, business: undefined });
+    throw error;
+  }
+};

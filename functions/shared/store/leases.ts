@@ -1,0 +1,143 @@
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from './client.js';
+import { keys } from './keys.js';
+
+/**
+ * Concurrency leases of a business number (inbound and business-initiated calls together) live in one
+ * line item, keys.line(business): a map `leases` of call id → lease expiry (epoch ms). Taking a lease
+ * checks `size(leases)` against the limit in the same write, so parallel Lambdas cannot overshoot.
+ *
+ * Cost: DynamoDB bills a write by the item's size, and a 1,000-lease map is ~50 KB, so each take or
+ * release costs up to ~50 WCU near capacity. For 1,000 concurrent calls of minutes each that is a few
+ * writes per second on one item: well within a partition's 1,000 WCU/s, and cheaper than a counter plus
+ * one item per lease (which would need a transaction and a reaper scan).
+ *
+ * The line item has no TTL: it lives as long as the business number is in use and stays small when idle.
+ */
+
+interface CancellationReason {
+  readonly Code?: string;
+  readonly Item?: unknown;
+}
+
+/** For a TransactWriteItems or alone: takes a lease for callId on the business number; its condition fails at capacity. */
+export const takeLeaseUpdate = (
+  tableName: string,
+  business: string,
+  callId: string,
+  leaseExpiresAt: number,
+  max: number,
+) => ({
+  TableName: tableName,
+  Key: keys.line(business),
+  UpdateExpression: 'SET leases.#call = :expiry',
+  // On a missing line item the condition fails too (size() of nothing is false). ALL_OLD tells the two
+  // apart: a full line comes back with the failure, a missing one does not, and only then withLine acts.
+  ConditionExpression: 'size(leases) < :max AND attribute_not_exists(leases.#call)',
+  ExpressionAttributeNames: { '#call': callId },
+  ExpressionAttributeValues: { ':expiry': leaseExpiresAt, ':max': max },
+  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+});
+
+/** For a TransactWriteItems or alone: releases it; idempotent (removing an absent map key is a no-op). */
+export const releaseLeaseUpdate = (tableName: string, business: string, callId: string) => ({
+  TableName: tableName,
+  Key: keys.line(business),
+  UpdateExpression: 'REMOVE leases.#call',
+  ExpressionAttributeNames: { '#call': callId },
+});
+
+const errorName = (error: unknown): string | undefined =>
+  error instanceof Error ? error.name : undefined;
+
+/**
+ * Whether a failed write may have failed because the line item is missing. A SET or REMOVE of a path in
+ * an absent map is a ValidationException; a condition on an absent item fails without returning an
+ * item. Callers ask ALL_OLD on their other conditional items, so those failures carry an item and do
+ * not count here.
+ */
+const mayBeMissingLine = (error: unknown): boolean => {
+  switch (errorName(error)) {
+    case 'ValidationException':
+      return /document path/i.test((error as Error).message);
+    case 'ConditionalCheckFailedException':
+      return (error as { Item?: unknown }).Item === undefined;
+    case 'TransactionCanceledException': {
+      const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
+      return (reasons ?? []).some(
+        (r) =>
+          r.Code === 'ValidationError' ||
+          (r.Code === 'ConditionalCheckFailed' && r.Item === undefined),
+      );
+    }
+    default:
+      return false;
+  }
+};
+
+/** Creates the empty line item unless it exists (a parallel call may just have created it). */
+const createLine = async (db: Db, business: string): Promise<void> => {
+  try {
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: { ...keys.line(business), leases: {} },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+  }
+};
+
+/**
+ * Runs `attempt`; if it failed because the business number's line item (its `leases` map) does not
+ * exist yet, creates it (idempotent conditional put) and runs `attempt` once more. A failure that only
+ * looked like a missing line fails the same way again and is rethrown as is, so callers read their own
+ * cancellation reasons; writes are conditional and transactional, so the second run never doubles one.
+ */
+export const withLine = async <T>(
+  db: Db,
+  business: string,
+  attempt: () => Promise<T>,
+): Promise<T> => {
+  try {
+    return await attempt();
+  } catch (error) {
+    if (!mayBeMissingLine(error)) throw error;
+    await createLine(db, business);
+    return attempt();
+  }
+};
+
+/** Removals per UpdateExpression: keeps it far below DynamoDB's 4 KB expression limit. */
+const reapBatch = 100;
+
+/**
+ * Frees leases past their expiry (a lost hangup); returns how many. Call it when a lease is refused at
+ * capacity, then retry once.
+ */
+export const reapExpiredLeases = async (db: Db, business: string, now: number): Promise<number> => {
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.tableName, Key: keys.line(business), ConsistentRead: true }),
+  );
+  const leases = (Item?.leases ?? {}) as Record<string, number>;
+  const expired = Object.entries(leases)
+    .filter(([, expiresAt]) => expiresAt <= now)
+    .map(([callId]) => callId);
+  for (let start = 0; start < expired.length; start += reapBatch) {
+    const batch = expired.slice(start, start + reapBatch);
+    const names = Object.fromEntries(batch.map((callId, i) => [`#c${i}`, callId]));
+    // Call ids are never reused, so removing an expired id cannot free a live lease: no per-key condition.
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: keys.line(business),
+        UpdateExpression: `REMOVE ${batch.map((_, i) => `leases.#c${i}`).join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+      }),
+    );
+  }
+  return expired.length;
+};

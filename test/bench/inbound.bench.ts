@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createHandler as answerHandler } from '../../functions/answer/handler.js';
+import { createHandler as hangupHandler } from '../../functions/hangup/handler.js';
+import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
+import type { Deps } from '../../functions/shared/deps.js';
+import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
+import { keys } from '../../functions/shared/store/keys.js';
+import { createSandboxTelephony } from '../../functions/shared/telephony/sandbox.js';
+import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
+import { plivoPaths } from '../../infra/routes.js';
+import { signV3 } from '../support/plivo-sign.js';
+import { type Bench, type BenchRow, type CountingDb, measureLatency } from './support.js';
+
+const publicBaseUrl = 'https://callgate.example.com';
+const authToken = 'bench-auth-token';
+const india = '918035737458';
+const jamaica = '18765550123';
+const caller = (i: number) => `91984${String(i).padStart(7, '0')}`;
+
+const webhook = (pathAndQuery: string, form: Record<string, string>) => {
+  const url = new URL(`${publicBaseUrl}${pathAndQuery}`);
+  return toPayloadV2Event(
+    {
+      method: 'POST',
+      url,
+      headers: {
+        ...signV3({ method: 'POST', url: url.toString(), params: form, authToken }),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: Buffer.from(new URLSearchParams(form).toString()),
+      sourceIp: '127.0.0.1',
+    },
+    `POST ${url.pathname}`,
+    {},
+    new Date(),
+  );
+};
+
+type Event = ReturnType<typeof webhook>;
+
+const answerEvent = (callId: string, from: string, to = india) =>
+  webhook(plivoPaths.answer, { CallUUID: callId, From: from, To: to, Direction: 'inbound' });
+
+const hangupEvent = (callId: string, to = india, query = '') =>
+  webhook(`${plivoPaths.hangup}${query}`, {
+    CallUUID: callId,
+    To: to,
+    Duration: '61',
+    HangupCauseName: 'Normal Hangup',
+  });
+
+/** Runs the handler once and returns the DynamoDB requests it made, by command. */
+const counted = async (db: CountingDb, handler: LambdaHandler, input: Event, expect?: string) => {
+  db.reset();
+  const result = await handler(input, localContext('bench'));
+  if (result.statusCode !== 200 || (expect && !result.body?.includes(expect))) {
+    throw new Error(`unexpected ${result.statusCode}: ${result.body}`);
+  }
+  return {
+    dynamoRequests: db.total(),
+    commands:
+      Object.entries(db.counts())
+        .map(([name, n]) => `${name.replace(/Command$/, '')}×${n}`)
+        .join(' ') || 'none',
+  };
+};
+
+/** Events built and signed before timing: signing is Plivo's work, not the handler's. */
+const latency = async (handler: LambdaHandler, events: readonly Event[], warmup: number) => {
+  const context = localContext('bench');
+  const { p50, p99, n } = await measureLatency(
+    (i) => handler(events[i < 0 ? -1 - i : warmup + i] as Event, context),
+    { warmup, iterations: events.length - warmup },
+  );
+  return { 'p50 ms': p50, 'p99 ms': p99, n };
+};
+
+/**
+ * The answer route for inbound calls (target: one DynamoDB request) and the hangup route, warm and
+ * in-process against DynamoDB Local. Every timed answer is a new CallUUID from a new caller: it records
+ * the call, takes a lease and grants the callback permission. Each is hung up in the hangup run, so the
+ * line stays far from its 1,000-lease cap.
+ */
+export const bench: Bench = {
+  name: 'inbound',
+  async run(context) {
+    const db = await context.countingDb();
+    const clock = () => Date.now();
+    const config = readConfigFile(exampleConfigPath);
+    const deps = (rules = config.rules): Deps => ({
+      config: { ...config, rules },
+      clock,
+      db,
+      telephony: createSandboxTelephony(clock),
+      plivoAuthToken: async () => authToken,
+      publicBaseUrl,
+      logger: new Logger({ serviceName: 'callgate-bench', logLevel: 'SILENT' }),
+    });
+    const answer = answerHandler(deps());
+    const hangup = hangupHandler(deps());
+    const group = 'inbound calls';
+    const rows: BenchRow[] = [];
+    const row = (operation: string, figures: BenchRow['figures']) =>
+      rows.push({ group, operation, figures });
+
+    const first = randomUUID();
+    row('answer: first call to a number (creates its line item)', {
+      ...(await counted(db, answer, answerEvent(first, caller(1)))),
+    });
+    const warmup = 20;
+    const callIds = Array.from({ length: 320 }, () => randomUUID());
+    const answers = callIds.map((id, i) => answerEvent(id, caller(1000 + i)));
+    row('answer: new inbound call', {
+      ...(await counted(db, answer, answerEvent(randomUUID(), caller(2)))),
+      ...(await latency(answer, answers, warmup)),
+    });
+    row('answer: Plivo retry of the same CallUUID', {
+      ...(await counted(db, answer, answerEvent(first, caller(1)))),
+    });
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: { ...keys.pair(`+${india}`, `+${caller(3)}`), permission: 'permanent', version: 1 },
+      }),
+    );
+    row('answer: caller with a permanent permission (grant retried as reset)', {
+      ...(await counted(db, answer, answerEvent(randomUUID(), caller(3)))),
+    });
+    row('answer: menu key press (continuation)', {
+      ...(await counted(
+        db,
+        answer,
+        webhook(`${plivoPaths.answer}?step=menu&attempt=0`, {
+          CallUUID: first,
+          From: caller(1),
+          To: india,
+          Digits: '1',
+        }),
+        '<Dial',
+      )),
+    });
+    const full = answerHandler(deps({ ...config.rules, simultaneousCallsPerNumber: 1 }));
+    await counted(db, full, answerEvent(randomUUID(), caller(4), jamaica));
+    row('answer: at capacity (reap finds nothing)', {
+      ...(await counted(db, full, answerEvent(randomUUID(), caller(5), jamaica), '<Hangup/>')),
+    });
+
+    row('hangup: inbound call', {
+      ...(await counted(db, hangup, hangupEvent(first))),
+      ...(await latency(
+        hangup,
+        callIds.map((id) => hangupEvent(id)),
+        warmup,
+      )),
+    });
+    row('hangup: repeated', { ...(await counted(db, hangup, hangupEvent(first))) });
+    const byQuery = randomUUID();
+    await counted(db, answer, answerEvent(byQuery, caller(6)));
+    row('hangup: by ?call= (business read from the call record)', {
+      ...(await counted(db, hangup, hangupEvent(byQuery, india, `?call=${byQuery}`))),
+    });
+    return rows;
+  },
+};
