@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { maskNumber } from './numbers.js';
 
-const phoneLike = /\+?\b\d{7,15}\b/g;
+// Not inside ids: a UUID's digit run is bounded by `-` or letters, a number by anything else.
+const phoneLike = /(?<![\w-])\+?\d{7,15}(?![\w-])/g;
 const sensitiveKey = /token|secret|password|authorization|signature|^auth_?id$|authId/i;
 
 /** Masks anything that looks like a phone number to its last 4 digits. */

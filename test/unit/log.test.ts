@@ -35,7 +35,14 @@ describe('logs', () => {
     });
     expect(output).toContain('***7458');
     expect(output).toContain('***1234');
-    for (const secret of ['8035737458', '9412341234', '4155550123', 'Bearer abc', 'tok-123', '"sig"']) {
+    for (const secret of [
+      '8035737458',
+      '9412341234',
+      '4155550123',
+      'Bearer abc',
+      'tok-123',
+      '"sig"',
+    ]) {
       expect(output).not.toContain(secret);
     }
     expect(output).toContain('[redacted]');
@@ -48,5 +55,11 @@ describe('logs', () => {
     );
     expect(redactingReplacer('status', 403)).toBe(403);
     expect(redactingReplacer('callId', 'c0a8-42')).toBe('c0a8-42');
+    expect(redactingReplacer('callId', '12345678-1234-4123-8123-123456789012')).toBe(
+      '12345678-1234-4123-8123-123456789012',
+    );
+    expect(redactingReplacer('body', 'From=919412341234&To=+918035737458')).toBe(
+      'From=***1234&To=***7458',
+    );
   });
 });
