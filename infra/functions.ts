@@ -35,7 +35,12 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     plivoSecret: true,
   },
   'place-call': {
-    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    tableActions: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ],
     plivoSecret: true,
   },
   'permission-state': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },

@@ -1,9 +1,50 @@
+import { plivoPaths } from '../../infra/routes.js';
 import type { Deps } from '../shared/deps.js';
-import { HttpError } from '../shared/http/errors.js';
-import type { ParsedRequest } from '../shared/http/request.js';
 import type { Result } from '../shared/http/middleware.js';
+import type { ParsedRequest } from '../shared/http/request.js';
+import { xml } from '../shared/http/respond.js';
+import { plivoDigits } from '../shared/numbers.js';
+import { element, renderPlivoXml } from '../shared/plivo/xml.js';
+import { readCall } from '../shared/store/outbound.js';
 
-/** The agent leg of a business-initiated call answered: bridge it to the WhatsApp user. */
-export const answerOutboundLeg = async (_deps: Deps, _request: ParsedRequest): Promise<Result> => {
-  throw new HttpError(501, 'not_implemented', 'Business-initiated calls are not implemented yet');
+/** How long the WhatsApp user's phone rings before the dial counts as unanswered. */
+export const userRingSeconds = 45;
+
+const callIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The agent leg of a business-initiated call answered (answer URL `?call=<call id>`): bridge it to
+ * the WhatsApp user. `<Dial callType="whatsapp">` goes through callgate's own XML builder because
+ * the SDK's builder rejects the `callType` attribute.
+ */
+export const answerOutboundLeg = async (deps: Deps, request: ParsedRequest): Promise<Result> => {
+  const callId = request.query.call ?? '';
+  const call = callIdPattern.test(callId)
+    ? await readCall(deps.db, callId, deps.clock())
+    : undefined;
+  if (call?.direction !== 'outbound') {
+    deps.logger.warn('answer for an unknown business-initiated call', { callId });
+    return xml(
+      renderPlivoXml([
+        element('Speak', {}, ['This call could not be connected.']),
+        element('Hangup'),
+      ]),
+    );
+  }
+  return xml(
+    renderPlivoXml([
+      element(
+        'Dial',
+        {
+          callerId: plivoDigits(call.business),
+          callType: 'whatsapp',
+          action: `${deps.publicBaseUrl}${plivoPaths.dialStatus}?call=${call.callId}`,
+          method: 'POST',
+          timeout: userRingSeconds,
+          timeLimit: deps.config.rules.maxCallSeconds,
+        },
+        [element('User', {}, [plivoDigits(call.user)])],
+      ),
+    ]),
+  );
 };

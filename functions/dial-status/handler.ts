@@ -1,8 +1,47 @@
+import { z } from 'zod';
 import type { Deps } from '../shared/deps.js';
-import { HttpError } from '../shared/http/errors.js';
 import { type LambdaHandler, plivoWebhook } from '../shared/http/middleware.js';
+import { xml } from '../shared/http/respond.js';
+import { element, renderPlivoXml } from '../shared/plivo/xml.js';
+import { type DialOutcome, dialOutcome } from '../shared/rules/outbound.js';
+import { applyDialStatus } from '../shared/store/outbound.js';
 
+const querySchema = z.object({ call: z.uuid('`call` must be a callgate call id') });
+
+const bodySchema = z.object({
+  DialStatus: z.enum(['completed', 'no-answer', 'busy', 'timeout', 'failed']),
+});
+
+/** What the agent hears once the dial to the WhatsApp user is over. */
+const agentLegXml = (outcome: DialOutcome | undefined): string =>
+  renderPlivoXml([
+    ...(outcome === 'missed' ? [element('Speak', {}, ['The customer did not answer.'])] : []),
+    ...(outcome === 'failed' ? [element('Speak', {}, ['The call could not be connected.'])] : []),
+    element('Hangup'),
+  ]);
+
+/**
+ * POST /plivo/whatsapp/dial-status?call=<id>: whether the WhatsApp user answered a business-initiated
+ * call. Connected resets the pair's missed count and request limits; a miss counts toward the warning
+ * and the revocation; `failed` is only recorded. Applied once however often Plivo retries.
+ */
 export const createHandler = (deps: Deps): LambdaHandler =>
-  plivoWebhook(deps, async () => {
-    throw new HttpError(501, 'not_implemented', 'This route is not implemented yet');
+  plivoWebhook(deps, async (request) => {
+    const { call: callId } = querySchema.parse(request.query);
+    const { DialStatus } = bodySchema.parse(request.body);
+    const outcome = dialOutcome(DialStatus);
+    const result = await applyDialStatus(
+      deps.db,
+      callId,
+      DialStatus,
+      outcome,
+      deps.clock,
+      deps.config.rules,
+    );
+    if (result.kind === 'unknown_call') {
+      deps.logger.warn('dial status for an unknown business-initiated call', { callId });
+      return xml(agentLegXml(undefined));
+    }
+    deps.logger.info('dial status', { callId, dialStatus: DialStatus, result: result.kind });
+    return xml(agentLegXml(outcome));
   });

@@ -1,0 +1,265 @@
+/**
+ * Business-initiated calls end to end through the local host: permission granted by a signed
+ * permission-reply webhook, calls placed over HTTP, Plivo's callbacks signed as Plivo signs them, time
+ * moved with the sandbox clock.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys } from '../../functions/shared/store/keys.js';
+import type { LocalHost } from '../../infra/local/host.js';
+import { plivoPaths } from '../../infra/routes.js';
+import { postSignedForm, startTestHost } from '../support/local-host.js';
+
+const business = '+918035737458';
+const jamaica = '+18765550123';
+const newYork = '+12125550123';
+let userCounter = 0;
+const newUser = () => `+91983${String(++userCounter).padStart(7, '0')}`;
+const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
+
+interface Recorded {
+  readonly api: string;
+  readonly params: { answer_url?: string; hangup_url?: string; from?: string; to?: string };
+}
+
+const asJson = async (response: globalThis.Response) => ({
+  status: response.status,
+  body: (await response.json()) as Record<string, unknown>,
+});
+
+/** The user accepts the call-permission request: the webhook Plivo would post. */
+const acceptPermission = async (host: LocalHost, user: string, from = business) => {
+  const response = await postSignedForm(host, plivoPaths.message, {
+    From: user.slice(1),
+    To: from.slice(1),
+    Type: 'whatsapp',
+    ContentType: 'unknown',
+    MessageUUID: randomUUID(),
+    Interactive: JSON.stringify({
+      type: 'call_permission_reply',
+      call_permission_reply: { response: 'accept', response_source: 'user_action' },
+    }),
+  });
+  expect(response.status).toBe(200);
+};
+
+const placeCall = async (host: LocalHost, body: Record<string, unknown>) =>
+  asJson(
+    await fetch(`${host.url}/v1/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  );
+
+const advance = async (host: LocalHost, advanceSeconds: number) => {
+  const response = await fetch(`${host.url}/_sandbox/clock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ advanceSeconds }),
+  });
+  expect(response.status).toBe(200);
+};
+
+const recordedCalls = async (host: LocalHost) =>
+  ((await (await fetch(`${host.url}/_sandbox/plivo/requests`)).json()) as Recorded[]).filter(
+    (r) => r.api === 'call',
+  );
+
+/** The path and query Plivo would call back, from a URL callgate gave it. */
+const pathOf = (url: string | undefined) => {
+  const parsed = new URL(url ?? '');
+  return `${parsed.pathname}${parsed.search}`;
+};
+
+describe('business-initiated calls through the local host (sandbox)', () => {
+  let host: LocalHost;
+  beforeAll(async () => {
+    host = await startTestHost();
+  });
+  afterAll(() => host.close());
+
+  it('places a call, bridges the answered agent leg to the user, records the dial status, hangup frees the line', async () => {
+    const user = newUser();
+    await acceptPermission(host, user);
+    const placed = await placeCall(host, { from: business, to: user });
+    expect(placed.status).toBe(201);
+    const callId = placed.body.callId as string;
+    const [request] = (await recordedCalls(host)).filter((r) =>
+      r.params.answer_url?.includes(callId),
+    );
+    expect(request?.params).toMatchObject({
+      from: business.slice(1),
+      to: 'sip:support@phone.plivo.com',
+    });
+
+    // The agent answers: Plivo fetches the answer URL callgate gave it.
+    const answer = await postSignedForm(host, pathOf(request?.params.answer_url), {
+      CallUUID: randomUUID(),
+      From: business.slice(1),
+      To: 'sip:support@phone.plivo.com',
+      Direction: 'outbound',
+      CallStatus: 'in-progress',
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('application/xml');
+    const dial = xmlParser.parse(await answer.text()).Response.Dial;
+    expect(dial['@callType']).toBe('whatsapp');
+    expect(dial['@callerId']).toBe(business.slice(1));
+    expect(String(dial.User)).toBe(user.slice(1));
+
+    const status = await postSignedForm(host, pathOf(dial['@action']), { DialStatus: 'completed' });
+    expect(status.status).toBe(200);
+    expect(xmlParser.parse(await status.text()).Response).toHaveProperty('Hangup');
+
+    const line = async () =>
+      (
+        await host.deps.db.doc.send(
+          new GetCommand({
+            TableName: host.deps.db.tableName,
+            Key: keys.line(business),
+            ConsistentRead: true,
+          }),
+        )
+      ).Item?.leases as Record<string, number>;
+    expect(Object.keys(await line())).toContain(callId);
+    const hangup = await postSignedForm(host, pathOf(request?.params.hangup_url), {
+      CallUUID: randomUUID(),
+      HangupCause: 'NORMAL_CLEARING',
+      Duration: '42',
+    });
+    expect(hangup.status).toBe(200);
+    expect(Object.keys(await line())).not.toContain(callId);
+  });
+
+  it('US business numbers are refused, Jamaica ones are not (both +1)', async () => {
+    const user = newUser();
+    const us = await placeCall(host, { from: newYork, to: user });
+    expect([us.status, us.body.error]).toEqual([403, 'country_restricted']);
+    await acceptPermission(host, user, jamaica);
+    expect((await placeCall(host, { from: jamaica, to: user })).status).toBe(201);
+  });
+
+  it('5 calls in 24 h, then 429 daily_call_limit until the sandbox clock moves past the oldest', async () => {
+    const user = newUser();
+    await acceptPermission(host, user);
+    for (let i = 0; i < 5; i++) {
+      expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
+      await advance(host, 3600);
+    }
+    const refused = await placeCall(host, { from: business, to: user });
+    expect([refused.status, refused.body.error, refused.body.retryAfter]).toEqual([
+      429,
+      'daily_call_limit',
+      19 * 3600,
+    ]);
+    await advance(host, 19 * 3600 - 1);
+    expect((await placeCall(host, { from: business, to: user })).status).toBe(429);
+    await advance(host, 1);
+    expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
+  });
+
+  it('four unanswered calls revoke the permission: 403 permission_revoked and the state shows it', async () => {
+    const user = newUser();
+    await acceptPermission(host, user);
+    for (let i = 0; i < 4; i++) {
+      const placed = await placeCall(host, { from: business, to: user });
+      expect(placed.status).toBe(201);
+      const path = `${plivoPaths.dialStatus}?call=${placed.body.callId}`;
+      const status = await postSignedForm(host, path, { DialStatus: 'no-answer' });
+      expect(xmlParser.parse(await status.text()).Response.Speak).toBe(
+        'The customer did not answer.',
+      );
+      await advance(host, 60);
+    }
+    const refused = await placeCall(host, { from: business, to: user });
+    expect([refused.status, refused.body.error]).toEqual([403, 'permission_revoked']);
+    const state = await asJson(
+      await fetch(
+        `${host.url}/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(user)}`,
+      ),
+    );
+    expect(state.status).toBe(200);
+    expect(state.body.actions).toContainEqual(
+      expect.objectContaining({ action: 'start_call', canPerform: false }),
+    );
+    const pair = await host.deps.db.doc.send(
+      new GetCommand({
+        TableName: host.deps.db.tableName,
+        Key: keys.pair(business, user),
+        ConsistentRead: true,
+      }),
+    );
+    expect(pair.Item).toMatchObject({ permission: 'revoked', revokedReason: 'missed_calls' });
+  });
+
+  it('unsigned callbacks are refused', async () => {
+    const response = await fetch(`${host.url}${plivoPaths.dialStatus}?call=${randomUUID()}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'DialStatus=completed',
+    });
+    expect(response.status).toBe(403);
+  });
+});
+
+describe('Plivo failing behind the local host', () => {
+  let host: LocalHost;
+  let plivo: Server;
+  let answer: 'fail' | 'ok' = 'fail';
+  beforeAll(async () => {
+    plivo = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        const [status, body] =
+          answer === 'ok' ? [201, { request_uuid: randomUUID() }] : [503, { error: 'try later' }];
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((resolve) => plivo.listen(0, '127.0.0.1', resolve));
+    const apiUrl = `http://127.0.0.1:${(plivo.address() as AddressInfo).port}`;
+    host = await startTestHost({
+      plivo: { authId: 'MAXXXXXXXXXXXXXXXXXX', authToken: 'e2e-token', apiUrl },
+    });
+  });
+  afterAll(async () => {
+    await host.close();
+    plivo.closeAllConnections();
+    await new Promise<void>((resolve) => plivo.close(() => resolve()));
+  });
+
+  it('502 plivo_error and nothing counted; once Plivo answers, the call is placed', async () => {
+    const user = newUser();
+    const reply = await postSignedForm(
+      host,
+      plivoPaths.message,
+      {
+        From: user.slice(1),
+        To: business.slice(1),
+        MessageUUID: randomUUID(),
+        Interactive: JSON.stringify({
+          type: 'call_permission_reply',
+          call_permission_reply: { response: 'accept' },
+        }),
+      },
+      'e2e-token',
+    );
+    expect(reply.status).toBe(200);
+    for (let i = 0; i < 6; i++) {
+      const failed = await placeCall(host, { from: business, to: user });
+      expect([failed.status, failed.body.error]).toEqual([502, 'plivo_error']);
+    }
+    answer = 'ok';
+    // Six refusals counted nothing: the daily limit of 5 is still whole.
+    for (let i = 0; i < 5; i++)
+      expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
+    expect((await placeCall(host, { from: business, to: user })).body.error).toBe(
+      'daily_call_limit',
+    );
+  });
+});

@@ -1,0 +1,224 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type Rules, rulesSchema } from '../../functions/shared/config/schema.js';
+import { parsePhoneNumber } from '../../functions/shared/numbers.js';
+import {
+  afterMissedCall,
+  callWindowMs,
+  dailyCallCheck,
+  decidePlacement,
+  dialOutcome,
+  isCountryRestricted,
+  permissionRefusal,
+} from '../../functions/shared/rules/outbound.js';
+import type { PairState } from '../../functions/shared/rules/pair.js';
+import { pairRetentionMs } from '../../functions/shared/rules/permission.js';
+
+const rules: Rules = rulesSchema.parse(undefined);
+const now = Date.UTC(2026, 0, 15, 12);
+const hour = 3600_000;
+const day = 24 * hour;
+const business = '+918035737458';
+const user = '+919412341234';
+
+const granted = (extra: Partial<PairState> = {}): PairState => ({
+  business,
+  user,
+  permission: 'temporary',
+  permissionAt: now - day,
+  permissionUntil: now + 6 * day,
+  ...extra,
+});
+
+const callsAt = (...times: number[]): Record<string, number> =>
+  Object.fromEntries(times.map((t, i) => [`call-${i}`, t]));
+
+describe('country restriction by numbering plan', () => {
+  it('refuses +1 212 (US) and allows +1 876 (Jamaica), though both start with +1', () => {
+    const us = parsePhoneNumber('+12125550123');
+    const jamaica = parsePhoneNumber('+18765550123');
+    expect(us?.country).toBe('US');
+    expect(jamaica?.country).toBe('JM');
+    expect(isCountryRestricted(us?.country, rules)).toBe(true);
+    expect(isCountryRestricted(jamaica?.country, rules)).toBe(false);
+  });
+
+  it('refuses every default country and allows India', () => {
+    for (const country of ['US', 'CA', 'TR', 'EG', 'NG', 'VN']) {
+      expect(isCountryRestricted(country, rules)).toBe(true);
+    }
+    expect(isCountryRestricted(parsePhoneNumber('+918035737458')?.country, rules)).toBe(false);
+  });
+
+  it('follows the configured list, and refuses a number no plan assigns to a country', () => {
+    const custom = rulesSchema.parse({ restrictedCountries: ['JM'] });
+    expect(isCountryRestricted('JM', custom)).toBe(true);
+    expect(isCountryRestricted('US', custom)).toBe(false);
+    expect(isCountryRestricted(undefined, rules)).toBe(true);
+  });
+});
+
+describe('permission check', () => {
+  it.each([
+    ['no pair', undefined, 'no_permission'],
+    ['never decided', { business, user }, 'no_permission'],
+    ['temporary, lasting', granted(), undefined],
+    ['temporary, 1 ms before expiry', granted({ permissionUntil: now + 1 }), undefined],
+    ['temporary, at expiry', granted({ permissionUntil: now }), 'permission_expired'],
+    ['permanent', granted({ permission: 'permanent', permissionUntil: undefined }), undefined],
+    ['rejected, standing', granted({ permission: 'rejected' }), 'permission_rejected'],
+    [
+      'rejected, no longer standing',
+      granted({ permission: 'rejected', permissionUntil: now }),
+      'no_permission',
+    ],
+    [
+      'revoked',
+      granted({ permission: 'revoked', revokedReason: 'missed_calls' }),
+      'permission_revoked',
+    ],
+  ] as const)('%s → %s', (_, pair, expected) => {
+    expect(permissionRefusal(pair, now)).toBe(expected);
+  });
+});
+
+describe('daily call limit (rolling 24 h)', () => {
+  it('allows the 5th call and refuses the 6th until the oldest leaves the window', () => {
+    expect(
+      dailyCallCheck(callsAt(now - 20 * hour, now - 3 * hour, now - hour, now - 1), now, rules),
+    ).toEqual({ ok: true });
+    const five = callsAt(now - 20 * hour, now - 10 * hour, now - 3 * hour, now - hour, now - 1);
+    expect(dailyCallCheck(five, now, rules)).toEqual({ ok: false, retryAfter: 4 * 3600 });
+  });
+
+  it('counts a call until exactly 24 h after it was placed', () => {
+    const justInside = callsAt(now - callWindowMs + 1, now - 4, now - 3, now - 2, now - 1);
+    expect(dailyCallCheck(justInside, now, rules)).toEqual({ ok: false, retryAfter: 1 });
+    const justLeft = callsAt(now - callWindowMs, now - 4, now - 3, now - 2, now - 1);
+    expect(dailyCallCheck(justLeft, now, rules)).toEqual({ ok: true });
+  });
+
+  it('with a limit lowered below the count, waits for enough calls to leave, not just the oldest', () => {
+    const lowered = rulesSchema.parse({ businessCallsPer24Hours: 3 });
+    const five = callsAt(now - 20 * hour, now - 10 * hour, now - 3 * hour, now - hour, now - 1);
+    // 3 of 5 must leave: the third oldest (placed 3 h ago) leaves in 21 h.
+    expect(dailyCallCheck(five, now, lowered)).toEqual({ ok: false, retryAfter: 21 * 3600 });
+  });
+
+  it('property: refused exactly when the window is full, and free again after retryAfter', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 2 * callWindowMs }), { maxLength: 12 }),
+        fc.integer({ min: 1, max: 10 }),
+        (ages, max) => {
+          const limited = { ...rules, businessCallsPer24Hours: max };
+          const calls = callsAt(...ages.map((age) => now - age));
+          const inWindow = ages.filter((age) => age < callWindowMs).length;
+          const check = dailyCallCheck(calls, now, limited);
+          expect(check.ok).toBe(inWindow < max);
+          if (!check.ok) {
+            expect(check.retryAfter).toBeGreaterThanOrEqual(1);
+            expect(dailyCallCheck(calls, now + check.retryAfter * 1000, limited).ok).toBe(true);
+            if (check.retryAfter > 1) {
+              expect(dailyCallCheck(calls, now + (check.retryAfter - 1) * 1000, limited).ok).toBe(
+                false,
+              );
+            }
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('placement decision', () => {
+  it('adds the call, drops calls that left the window, keeps the pair while call or grant matter', () => {
+    const pair = granted({
+      calls: callsAt(now - 2 * day, now - hour),
+      permissionUntil: now + hour,
+    });
+    const decision = decidePlacement(pair, 'new-call', now, rules);
+    expect(decision).toEqual({
+      kind: 'allowed',
+      calls: { 'call-1': now - hour, 'new-call': now },
+      keepUntil: now + pairRetentionMs,
+    });
+    const longGrant = decidePlacement(
+      granted({ permissionUntil: now + 30 * day }),
+      'c',
+      now,
+      rules,
+    );
+    expect(longGrant.kind === 'allowed' && longGrant.keepUntil).toBe(now + 30 * day);
+  });
+
+  it('never gives a permanent grant a TTL', () => {
+    const pair = granted({ permission: 'permanent', permissionUntil: undefined });
+    const decision = decidePlacement(pair, 'c', now, rules);
+    expect(decision.kind === 'allowed' && decision.keepUntil).toBeUndefined();
+  });
+
+  it('checks the permission before the daily limit', () => {
+    const full = callsAt(now - 5, now - 4, now - 3, now - 2, now - 1);
+    expect(
+      decidePlacement(granted({ permission: 'revoked', calls: full }), 'c', now, rules),
+    ).toEqual({
+      kind: 'refused',
+      refusal: { code: 'permission_revoked' },
+    });
+    expect(decidePlacement(granted({ calls: full }), 'c', now, rules)).toEqual({
+      kind: 'refused',
+      refusal: { code: 'daily_call_limit', retryAfter: 24 * 3600 },
+    });
+  });
+});
+
+describe('missed calls', () => {
+  it('warns once at 2 in a row and revokes at 4, for the refusal period', () => {
+    expect(afterMissedCall(granted(), now, rules)).toEqual({
+      kind: 'count',
+      missed: 1,
+      warn: false,
+    });
+    expect(afterMissedCall(granted({ missed: 1 }), now, rules)).toEqual({
+      kind: 'count',
+      missed: 2,
+      warn: true,
+    });
+    expect(afterMissedCall(granted({ missed: 2, warnedAt: now - 1 }), now, rules)).toEqual({
+      kind: 'count',
+      missed: 3,
+      warn: false,
+    });
+    expect(afterMissedCall(granted({ missed: 3, warnedAt: now - 1 }), now, rules)).toEqual({
+      kind: 'revoke',
+      permissionUntil: now + rules.refusalStandsSeconds * 1000,
+      keepUntil: now + pairRetentionMs,
+    });
+  });
+
+  it('revokes a permanent grant too, but has nothing to revoke without an active permission', () => {
+    const permanent = granted({ permission: 'permanent', permissionUntil: undefined, missed: 3 });
+    expect(afterMissedCall(permanent, now, rules).kind).toBe('revoke');
+    const expired = granted({ permissionUntil: now - 1, missed: 3 });
+    expect(afterMissedCall(expired, now, rules)).toEqual({ kind: 'count', missed: 4, warn: true });
+  });
+
+  it('follows configured thresholds', () => {
+    const strict = rulesSchema.parse({ missedCalls: { warnAt: 1, revokeAt: 2 } });
+    expect(afterMissedCall(granted(), now, strict)).toEqual({
+      kind: 'count',
+      missed: 1,
+      warn: true,
+    });
+    expect(afterMissedCall(granted({ missed: 1 }), now, strict).kind).toBe('revoke');
+  });
+
+  it('reads DialStatus: only completed connects, failed is neither', () => {
+    expect(dialOutcome('completed')).toBe('connected');
+    expect(dialOutcome('no-answer')).toBe('missed');
+    expect(dialOutcome('busy')).toBe('missed');
+    expect(dialOutcome('timeout')).toBe('missed');
+    expect(dialOutcome('failed')).toBe('failed');
+  });
+});
