@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { plivoPaths } from '../../infra/routes.js';
 import { ForbiddenForward } from '../shared/call-flow/guard.js';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../shared/deps.js';
 import { type LambdaHandler, plivoWebhook } from '../shared/http/middleware.js';
 import { xml } from '../shared/http/respond.js';

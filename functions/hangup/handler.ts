@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../shared/deps.js';
 import { badRequest } from '../shared/http/errors.js';
 import { type LambdaHandler, plivoWebhook } from '../shared/http/middleware.js';

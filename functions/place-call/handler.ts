@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { plivoPaths } from '../../infra/routes.js';
 import { agentSchema } from '../shared/config/agent.js';
 import type { Deps } from '../shared/deps.js';

@@ -1,5 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock } from './clock.js';
 import { configPathFromEnv, parseConfig, readConfigFile } from './config/load.js';
 import type { Deps } from './deps.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** An agent callgate may connect a WhatsApp call to: a SIP URI or a Plivo endpoint, never a phone number. */
 export const agentSchema = z

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { dialTargetRefusal } from '../call-flow/guard.js';
 import { agentSchema } from './agent.js';
 

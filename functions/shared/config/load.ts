@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type Config, configSchema } from './schema.js';
 
 export const exampleConfigPath = fileURLToPath(

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { agentSchema } from './agent.js';
 import { callFlowSchema } from './call-flow.js';
 
