@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { Deps } from '../shared/deps.js';
+import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
 import { json } from '../shared/http/respond.js';
-import { parsePhoneNumber, plivoDigits } from '../shared/numbers.js';
+import { plivoDigits } from '../shared/numbers.js';
 import { requestRefusal } from '../shared/rules/permission.js';
 import { releasePermissionRequest, reservePermissionRequest } from '../shared/store/permissions.js';
 import { TelephonyError } from '../shared/telephony/port.js';
@@ -22,18 +23,10 @@ const bodySchema = z.object({
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
     const body = bodySchema.parse(request.body);
-    const business = parsePhoneNumber(body.from);
-    if (!business) throw new HttpError(400, 'invalid_number', 'from is not a valid E.164 number');
-    const user = parsePhoneNumber(body.to);
-    if (!user) throw new HttpError(400, 'invalid_number', 'to is not a valid E.164 number');
-    const number = deps.config.numbers.find((n) => n.number === business.e164);
-    if (!number) {
-      throw new HttpError(
-        404,
-        'unknown_business_number',
-        'from is not a configured business number',
-      );
-    }
+    const { business, user, number } = businessPair(deps.config, {
+      business: body.from,
+      user: body.to,
+    });
     const rules = deps.config.rules;
     const now = deps.clock();
     const requestId = randomUUID();

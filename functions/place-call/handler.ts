@@ -3,10 +3,11 @@ import * as z from 'zod';
 import { plivoPaths } from '../../infra/routes.js';
 import { agentSchema } from '../shared/config/agent.js';
 import type { Deps } from '../shared/deps.js';
+import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler, type Result } from '../shared/http/middleware.js';
 import { json } from '../shared/http/respond.js';
-import { parsePhoneNumber, plivoDigits } from '../shared/numbers.js';
+import { plivoDigits } from '../shared/numbers.js';
 import { isCountryRestricted } from '../shared/rules/outbound.js';
 import {
   type IdempotencyRecord,
@@ -90,18 +91,14 @@ const plivoFailure = (error: TelephonyError): HttpError =>
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
     const body = bodySchema.parse(request.body);
-    const business = parsePhoneNumber(body.from);
-    if (!business) throw new HttpError(400, 'invalid_number', '`from` is not a valid E.164 number');
-    const user = parsePhoneNumber(body.to);
-    if (!user) throw new HttpError(400, 'invalid_number', '`to` is not a valid E.164 number');
-    const configured = deps.config.numbers.find((n) => n.number === business.e164);
-    if (!configured) {
-      throw new HttpError(
-        404,
-        'unknown_business_number',
-        '`from` is not a configured business number',
-      );
-    }
+    const {
+      business,
+      user,
+      number: configured,
+    } = businessPair(deps.config, {
+      business: body.from,
+      user: body.to,
+    });
     const { rules } = deps.config;
     if (isCountryRestricted(business.country, rules)) {
       throw new HttpError(

@@ -1,0 +1,38 @@
+import type { BusinessNumber, Config } from '../config/schema.js';
+import { type PhoneNumber, parsePhoneNumber } from '../numbers.js';
+import { HttpError } from './errors.js';
+
+export interface BusinessPair {
+  readonly business: PhoneNumber;
+  readonly user: PhoneNumber;
+  /** The business number's configuration. */
+  readonly number: BusinessNumber;
+}
+
+/**
+ * The business number and user number a business API request names, validated against the numbering
+ * plans (400 invalid_number) and the configuration (404 unknown_business_number).
+ */
+export const businessPair = (
+  config: Config,
+  input: { business: unknown; user: unknown },
+  names: { business: string; user: string } = { business: 'from', user: 'to' },
+): BusinessPair => {
+  const business = parsePhoneNumber(input.business);
+  if (!business) {
+    throw new HttpError(400, 'invalid_number', `${names.business} is not a valid E.164 number`);
+  }
+  const user = parsePhoneNumber(input.user);
+  if (!user) {
+    throw new HttpError(400, 'invalid_number', `${names.user} is not a valid E.164 number`);
+  }
+  const number = config.numbers.find((n) => n.number === business.e164);
+  if (!number) {
+    throw new HttpError(
+      404,
+      'unknown_business_number',
+      `${names.business} is not a configured business number`,
+    );
+  }
+  return { business, user, number };
+};
