@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toPayloadV2Event } from '../../infra/local/event.js';
 import { HttpError } from '../../functions/shared/http/errors.js';
 import { maxBodyBytes, parseRequest } from '../../functions/shared/http/request.js';
+import { toPayloadV2Event } from '../../infra/local/event.js';
 
 const event = (overrides: Partial<APIGatewayProxyEventV2> & { contentType?: string }) => {
   const { contentType, ...rest } = overrides;
@@ -103,11 +103,12 @@ describe('parseRequest', () => {
         .message,
     ).toMatch(/JSON object/);
     expect(
-      refusal(() => parseRequest({ ...event({ contentType: 'text/plain' }), body: 'hello' })).status,
+      refusal(() => parseRequest({ ...event({ contentType: 'text/plain' }), body: 'hello' }))
+        .status,
     ).toBe(415);
-    expect(
-      refusal(() => parseRequest({ ...event({}), body: 'x=1' })).code,
-    ).toBe('unsupported_media_type');
+    expect(refusal(() => parseRequest({ ...event({}), body: 'x=1' })).code).toBe(
+      'unsupported_media_type',
+    );
     expect(
       refusal(() =>
         parseRequest({
