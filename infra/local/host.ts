@@ -29,6 +29,8 @@ export interface LocalHostOptions {
   readonly port: number;
   /** Real Plivo when given; the sandbox (recorder + movable clock) otherwise. */
   readonly plivo?: { authId: string; authToken: string; apiUrl?: string } | undefined;
+  /** How long a Plivo REST request may take before it counts as a timeout (the adapter's default otherwise). */
+  readonly plivoTimeoutMs?: number | undefined;
   /** Verifies webhook signatures in sandbox mode; defaults to `sandboxAuthToken`. */
   readonly sandboxAuthToken?: string | undefined;
   readonly publicBaseUrl?: string | undefined;
@@ -133,6 +135,7 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
         authToken: options.plivo?.authToken ?? '',
       }),
       ...(options.plivo?.apiUrl ? { baseUrl: options.plivo.apiUrl } : {}),
+      ...(options.plivoTimeoutMs === undefined ? {} : { timeoutMs: options.plivoTimeoutMs }),
     });
   const authToken = options.plivo?.authToken ?? options.sandboxAuthToken ?? sandboxAuthToken;
 
@@ -197,9 +200,15 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
 
   server.on('request', async (request: IncomingMessage, response: ServerResponse) => {
     const method = request.method ?? 'GET';
-    const requestUrl = new URL(request.url ?? '/', url);
+    // Appended, not resolved against the base: a target such as `//` is a path here, not a host.
+    const target = request.url ?? '/';
+    const requestUrl = URL.canParse(`${url}${target}`) ? new URL(`${url}${target}`) : undefined;
     try {
       const body = await readBody(request);
+      if (!target.startsWith('/') || !requestUrl) {
+        sendError(response, 400, 'invalid_request', 'The request target is not a path');
+        return;
+      }
       if (await sandboxRoute(method, requestUrl.pathname, body, response)) return;
       const matches = compiled
         .map((c) => ({ c, match: c.pattern.exec(requestUrl.pathname) }))

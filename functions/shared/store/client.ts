@@ -27,6 +27,13 @@ export const createDb = ({ tableName, endpoint, region }: DbOptions): Db => {
         ? { region }
         : {}),
     maxAttempts: 3,
+    // Without these a DynamoDB that accepts connections but never answers hangs every request until the
+    // Lambda times out. Each attempt fails as a TimeoutError (→ 503, Plivo retries) well inside 10 s.
+    requestHandler: {
+      connectionTimeout: 1_000,
+      requestTimeout: 2_000,
+      throwOnRequestTimeout: true,
+    },
   });
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },

@@ -1,0 +1,228 @@
+/**
+ * Helpers of the fault suite: a scriptable stand-in for Plivo's REST API on loopback, callbacks signed
+ * once and replayable byte for byte (Plivo's retries), the business API over HTTP, and direct reads of
+ * the table so every test checks what DynamoDB holds, not only what HTTP answered.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../../functions/shared/store/client.js';
+import type { Key } from '../../functions/shared/store/keys.js';
+import { keys } from '../../functions/shared/store/keys.js';
+import type { LocalHost } from '../../infra/local/host.js';
+import { plivoPaths } from '../../infra/routes.js';
+import { signV3 } from '../support/plivo-sign.js';
+
+/** How the stand-in answers: like Plivo, 500, never (the adapter times out). */
+export type PlivoMode = 'ok' | 'error' | 'hang';
+
+export interface PlivoRequest {
+  /** `Call` or `Message`, from `/v1/Account/<id>/<resource>/`. */
+  readonly resource: string;
+  readonly body: Record<string, unknown>;
+}
+
+export interface ScriptedPlivo {
+  readonly url: string;
+  readonly received: PlivoRequest[];
+  setMode(mode: PlivoMode): void;
+  /** Stops listening and drops kept-alive connections: the next request is refused (ECONNREFUSED). */
+  refuseConnections(): Promise<void>;
+  /** Listens again on the same port. */
+  acceptConnections(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const listen = (server: Server, port: number) =>
+  new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+const stop = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+  });
+
+/** A loopback HTTP server answering Plivo's Call and Message APIs as the test scripts it. */
+export const startScriptedPlivo = async (): Promise<ScriptedPlivo> => {
+  let mode: PlivoMode = 'ok';
+  const received: PlivoRequest[] = [];
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    request.on('end', () => {
+      const resource = /\/v1\/Account\/[^/]+\/(\w+)\//.exec(request.url ?? '')?.[1] ?? '';
+      received.push({ resource, body: JSON.parse(text) as Record<string, unknown> });
+      if (mode === 'hang') return;
+      const [status, body] =
+        mode === 'error'
+          ? [500, { api_id: randomUUID(), error: 'internal server error' }]
+          : resource === 'Call'
+            ? [201, { api_id: randomUUID(), message: 'call fired', request_uuid: randomUUID() }]
+            : [202, { api_id: randomUUID(), message_uuid: [randomUUID()] }];
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body));
+    });
+  };
+  let server = createServer(handle);
+  await listen(server, 0);
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    setMode: (next) => {
+      mode = next;
+    },
+    refuseConnections: () => stop(server),
+    acceptConnections: async () => {
+      server = createServer(handle);
+      await listen(server, port);
+    },
+    close: () => stop(server),
+  };
+};
+
+/** A signed callback that can be sent again exactly as first sent: same nonce, same signature, same body. */
+export interface SignedCallback {
+  send(): Promise<Response>;
+}
+
+export const signedCallback = (
+  host: LocalHost,
+  pathAndQuery: string,
+  params: Record<string, string>,
+  authToken: string,
+): SignedCallback => {
+  const headers = signV3({
+    method: 'POST',
+    url: `${host.publicBaseUrl}${pathAndQuery}`,
+    params,
+    authToken,
+  });
+  const body = new URLSearchParams(params).toString();
+  return {
+    send: () =>
+      fetch(`${host.url}${pathAndQuery}`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      }),
+  };
+};
+
+/** The message webhook Plivo posts when a user answers the call-permission request. */
+export const permissionReply = (
+  user: string,
+  business: string,
+  response: 'accept' | 'reject',
+  messageUuid = randomUUID(),
+): Record<string, string> => ({
+  From: user.slice(1),
+  To: business.slice(1),
+  Type: 'whatsapp',
+  ContentType: 'unknown',
+  MessageUUID: messageUuid,
+  Interactive: JSON.stringify({
+    type: 'call_permission_reply',
+    call_permission_reply: { response, response_source: 'user_action' },
+  }),
+});
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+export const asJson = async (response: Response): Promise<HttpAnswer> => ({
+  status: response.status,
+  body: (await response.json()) as Record<string, unknown>,
+});
+
+export const postJson = async (
+  host: LocalHost,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> =>
+  asJson(
+    await fetch(`${host.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    }),
+  );
+
+export const placeCall = (
+  host: LocalHost,
+  business: string,
+  user: string,
+  headers: Record<string, string> = {},
+) => postJson(host, '/v1/calls', { from: business, to: user }, headers);
+
+export const requestPermission = (host: LocalHost, business: string, user: string) =>
+  postJson(host, '/v1/permission-requests', { from: business, to: user });
+
+/** GET /v1/permissions: `used` per action and window, e.g. `used.start_call.PT24H`. */
+export const permissionUsage = async (host: LocalHost, business: string, user: string) => {
+  const state = await asJson(
+    await fetch(
+      `${host.url}/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(user)}`,
+    ),
+  );
+  const actions = state.body.actions as {
+    action: string;
+    limits: { window: string; used: number }[];
+  }[];
+  return {
+    status: state.status,
+    permission: (state.body.permission as { status: string }).status,
+    used: Object.fromEntries(
+      actions.map((a) => [a.action, Object.fromEntries(a.limits.map((l) => [l.window, l.used]))]),
+    ) as Record<string, Record<string, number>>,
+  };
+};
+
+export const readItem = async (db: Db, key: Key): Promise<Record<string, unknown> | undefined> =>
+  (await db.doc.send(new GetCommand({ TableName: db.tableName, Key: key, ConsistentRead: true })))
+    .Item;
+
+/** Every item of the table: each test file owns its table, so a scan shows everything it did. */
+export const scanTable = async (db: Db): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(
+      new ScanCommand({ TableName: db.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+};
+
+/** Call ids holding a lease on the business number's line. */
+export const leasesOf = async (db: Db, business: string): Promise<string[]> =>
+  Object.keys(((await readItem(db, keys.line(business)))?.leases ?? {}) as object).sort();
+
+/** Call API tokens counted across every CPS bucket. */
+export const cpsTokens = async (db: Db): Promise<number> =>
+  (await scanTable(db))
+    .filter((item) => String(item.pk).startsWith('CPS#'))
+    .reduce((sum, item) => sum + Number(item.n ?? 0), 0);
+
+/** Call records kept for a user (either direction). */
+export const callRecordsOf = async (db: Db, user: string) =>
+  (await scanTable(db)).filter((item) => String(item.pk).startsWith('CALL#') && item.user === user);
+
+export const dialStatusPath = (callId: string) => `${plivoPaths.dialStatus}?call=${callId}`;
+export const outboundHangupPath = (callId: string) => `${plivoPaths.hangup}?call=${callId}`;
+export const outboundAnswerPath = (callId: string) => `${plivoPaths.answer}?call=${callId}`;
