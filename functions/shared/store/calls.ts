@@ -7,6 +7,13 @@ import { keys } from './keys.js';
 import { reapExpiredLeases, releaseLeaseUpdate, takeLeaseUpdate, withLine } from './leases.js';
 import { resetOnConnectUpdate } from './pair-updates.js';
 import { isExpired, ttlFromMillis } from './table.js';
+import {
+  cancellationReasons,
+  conflicted,
+  contentionRetries,
+  failedCondition,
+  stillContended,
+} from './transactions.js';
 
 /** One call, either direction: written once when it starts, its end applied once. Times in epoch ms. */
 export interface CallRecord {
@@ -45,44 +52,11 @@ export const newCallRecord = (fields: {
   ttl: ttlFromMillis(fields.startedAt + callRecordRetentionMs),
 });
 
-interface CancellationReason {
-  readonly Code?: string;
-  readonly Item?: unknown;
-}
-
-const cancellationReasons = (error: unknown): readonly CancellationReason[] | undefined =>
-  error instanceof Error && error.name === 'TransactionCanceledException'
-    ? ((error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [])
-    : undefined;
-
-const failed = (reason: CancellationReason | undefined): boolean =>
-  reason?.Code === 'ConditionalCheckFailed';
-
 /** REMOVE of a map key on an item that does not exist fails the whole request. */
 const isMissingLine = (error: unknown): boolean =>
   error instanceof Error &&
   error.name === 'ValidationException' &&
   /document path/i.test(error.message);
-
-/** Retries after a transaction conflict (another transaction on the same line item) before giving up. */
-const maxConflictRetries = 6;
-
-/**
- * Another transaction held one of the items (on DynamoDB, a busy line item under a burst of calls).
- * Nothing was written: retry after a short jittered pause; past the retries the error goes out as a
- * transient one (503), and Plivo retries the webhook.
- */
-const isConflict = (reasons: readonly CancellationReason[]): boolean =>
-  reasons.some((r) => r.Code === 'TransactionConflict');
-
-const conflictPause = async (attempt: number): Promise<void> => {
-  if (attempt >= maxConflictRetries) {
-    throw Object.assign(new Error('Transaction conflict persisted'), {
-      name: 'TransactionConflictException',
-    });
-  }
-  await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
-};
 
 /**
  * The pair update of an inbound call when callback permission is on: grant a temporary permission until
@@ -183,7 +157,7 @@ export const startInboundCall = async (
   });
   let pairPart: PairPart = start.callbackPermissionOnInbound ? 'grant' : 'reset';
   let reaped = false;
-  let conflicts = 0;
+  const retry = contentionRetries();
 
   const pairUpdate = (part: PairPart) =>
     part === 'grant'
@@ -232,13 +206,14 @@ export const startInboundCall = async (
       } catch (error) {
         const reasons = cancellationReasons(error);
         if (!reasons) throw error;
-        if (isConflict(reasons)) {
-          await conflictPause(conflicts++);
-          continue;
+        // Another transaction held the line (a burst of calls): nothing was written, go again.
+        if (reasons.some(conflicted)) {
+          if (await retry()) continue;
+          throw stillContended('An inbound call');
         }
         const [callReason, lineReason, pairReason] = reasons;
-        if (failed(callReason)) return { kind: 'duplicate' };
-        if (failed(lineReason)) {
+        if (failedCondition(callReason)) return { kind: 'duplicate' };
+        if (failedCondition(lineReason)) {
           // No item: the line does not exist yet, withLine creates it.
           if (lineReason?.Item === undefined) throw error;
           if (reaped) return { kind: 'at_capacity' };
@@ -246,7 +221,7 @@ export const startInboundCall = async (
           if ((await reapExpiredLeases(db, business, now)) === 0) return { kind: 'at_capacity' };
           continue;
         }
-        if (failed(pairReason)) {
+        if (failedCondition(pairReason)) {
           // With an item: a longer permission stands (grant) → reset alone. Without: no pair to reset.
           pairPart = pairPart === 'grant' && pairReason?.Item !== undefined ? 'reset' : 'none';
           continue;
@@ -282,7 +257,11 @@ const readCall = async (db: Db, callId: string, now: number) => {
  * (exists, not ended, same business) makes a repeated hangup cancel without releasing twice. When the
  * request does not name the business number, or names another one, the record is read first.
  */
-export const endCall = async (db: Db, end: CallEnd, attempt = 0): Promise<CallEndOutcome> => {
+export const endCall = async (
+  db: Db,
+  end: CallEnd,
+  retry = contentionRetries(),
+): Promise<CallEndOutcome> => {
   let business = end.business;
   if (business === undefined) {
     const record = await readCall(db, end.callId, end.endedAt);
@@ -319,20 +298,20 @@ export const endCall = async (db: Db, end: CallEnd, attempt = 0): Promise<CallEn
   } catch (error) {
     if (isMissingLine(error) && end.business !== undefined) {
       // The named business number has no line item, so this call holds no lease there: go by the record.
-      return endCall(db, { ...end, business: undefined });
+      return endCall(db, { ...end, business: undefined }, retry);
     }
     const reasons = cancellationReasons(error);
-    if (reasons && isConflict(reasons)) {
-      await conflictPause(attempt);
-      return endCall(db, end, attempt + 1);
+    if (reasons?.some(conflicted)) {
+      if (await retry()) return endCall(db, end, retry);
+      throw stillContended('A hangup');
     }
     const [callReason] = reasons ?? [];
-    if (!failed(callReason)) throw error;
+    if (!failedCondition(callReason)) throw error;
     const old = callReason?.Item as Record<string, { S?: string; N?: string }> | undefined;
     if (!old) return 'unknown_call';
     if (old.endedAt !== undefined) return 'already_ended';
     // The request named another business number than the call's: end it by the record instead.
-    if (end.business !== undefined) return endCall(db, { ...end, business: undefined });
+    if (end.business !== undefined) return endCall(db, { ...end, business: undefined }, retry);
     throw error;
   }
 };

@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from './client.js';
 import { keys } from './keys.js';
+import { cancellationReasons } from './transactions.js';
 
 /**
  * Concurrency leases of a business number (inbound and business-initiated calls together) live in one
@@ -14,11 +15,6 @@ import { keys } from './keys.js';
  *
  * The line item has no TTL: it lives as long as the business number is in use and stays small when idle.
  */
-
-interface CancellationReason {
-  readonly Code?: string;
-  readonly Item?: unknown;
-}
 
 /** For a TransactWriteItems or alone: takes a lease for callId on the business number; its condition fails at capacity. */
 export const takeLeaseUpdate = (
@@ -63,8 +59,7 @@ const mayBeMissingLine = (error: unknown): boolean => {
     case 'ConditionalCheckFailedException':
       return (error as { Item?: unknown }).Item === undefined;
     case 'TransactionCanceledException': {
-      const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
-      return (reasons ?? []).some(
+      return (cancellationReasons(error) ?? []).some(
         (r) =>
           r.Code === 'ValidationError' ||
           (r.Code === 'ConditionalCheckFailed' && r.Item === undefined),

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GetCommand,
   TransactWriteCommand,
@@ -20,6 +19,14 @@ import { reapExpiredLeases, releaseLeaseUpdate, takeLeaseUpdate, withLine } from
 import { resetOnConnectUpdate } from './pair-updates.js';
 import { readPair } from './permissions.js';
 import { isExpired, ttlFromMillis } from './table.js';
+import {
+  type CancellationReason,
+  cancellationReasons,
+  conflicted,
+  contentionRetries,
+  failedCondition,
+  stillContended,
+} from './transactions.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -76,29 +83,6 @@ export interface Limits {
 const idempotencyRetentionMs = 24 * 3600 * 1000;
 /** A CPS bucket outlives its second long enough for a slow Plivo refusal to give its token back. */
 const cpsBucketRetentionMs = 10 * 60 * 1000;
-/** Optimistic retries: 50 parallel placements for one pair need at most ~6 rounds each; headroom for lease and CPS conflicts. */
-const maxAttempts = 30;
-
-/** Full jitter, capped: parallel losers spread out instead of colliding again. */
-const backoff = (attempt: number) => sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
-
-interface CancellationReason {
-  readonly Code?: string;
-  /** Raw attribute values: the document client does not unmarshall cancellation reasons. */
-  readonly Item?: Record<string, { S?: string; N?: string }>;
-}
-
-const cancellationReasons = (error: unknown): readonly CancellationReason[] | undefined =>
-  error instanceof Error && error.name === 'TransactionCanceledException'
-    ? ((error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [])
-    : undefined;
-
-const failedCondition = (reason: CancellationReason | undefined) =>
-  reason?.Code === 'ConditionalCheckFailed';
-
-const conflicted = (reason: CancellationReason | undefined) =>
-  reason?.Code === 'TransactionConflict';
-
 export const readCall = async (
   db: Db,
   callId: string,
@@ -262,8 +246,8 @@ export const reserveCall = async (
   limits: Limits,
 ): Promise<ReserveOutcome> => {
   let reaped = false;
-  for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    if (attempt > 0) await backoff(attempt);
+  const retry = contentionRetries();
+  do {
     const now = clock();
     const pair = await readPair(db, reservation.business, reservation.user, now);
     const decision = decidePlacement(pair, reservation.callId, now, limits.rules);
@@ -296,7 +280,7 @@ export const reserveCall = async (
       }
       throw error;
     }
-  }
+  } while (await retry());
   return { kind: 'contended' };
 };
 
@@ -358,7 +342,8 @@ export const releaseReservation = async (
       : []),
   ];
   let withPair = true;
-  for (let attempt = 0; ; attempt++) {
+  const retry = contentionRetries();
+  for (;;) {
     try {
       await db.doc.send(
         new TransactWriteCommand({ TransactItems: withPair ? [pairItem, ...rest] : rest }),
@@ -366,10 +351,10 @@ export const releaseReservation = async (
       return;
     } catch (error) {
       const reasons = cancellationReasons(error);
-      if (!reasons || attempt >= 5) throw error;
+      if (!reasons) throw error;
       if (withPair && failedCondition(reasons[0])) withPair = false;
       else if (!reasons.some(conflicted)) throw error;
-      await backoff(attempt);
+      else if (!(await retry())) throw stillContended('Releasing a call');
     }
   }
 };
@@ -477,8 +462,8 @@ export const applyDialStatus = async (
   clock: () => number,
   rules: Rules,
 ): Promise<DialStatusOutcome> => {
-  for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    if (attempt > 0) await backoff(attempt);
+  const retry = contentionRetries();
+  do {
     const now = clock();
     const call = await readCall(db, callId, now);
     if (call?.direction !== 'outbound') return { kind: 'unknown_call' };
@@ -510,6 +495,6 @@ export const applyDialStatus = async (
       if (failedCondition(pairReason) || reasons.some(conflicted)) continue;
       throw error;
     }
-  }
-  throw new Error('dial status kept conflicting with other writers of the pair');
+  } while (await retry());
+  throw stillContended('A dial status');
 };

@@ -3,7 +3,6 @@ import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dy
 // lib-dynamodb unmarshalls responses but not the item a failed condition returns (ALL_OLD).
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Rules } from '../config/schema.js';
-import { HttpError } from '../http/errors.js';
 import type { PairState } from '../rules/pair.js';
 import { requestSlotNames } from '../rules/pair.js';
 import {
@@ -16,16 +15,19 @@ import {
 import type { Db } from './client.js';
 import { keys } from './keys.js';
 import { isExpired, ttlFromMillis } from './table.js';
+import {
+  cancellationReasons,
+  conflicted,
+  contentionRetries,
+  failedCondition,
+  stillContended,
+} from './transactions.js';
 
 /**
  * The permission lifecycle's writes on the pair item, each ONE DynamoDB request: a reply applied
  * (with its message dedupe in the same transaction), a permission request reserved (checked and
  * counted by its condition) and, when Plivo refuses to send it, released.
  */
-
-interface CancellationReason {
-  readonly Code?: string;
-}
 
 const errorName = (error: unknown): string | undefined =>
   error instanceof Error ? error.name : undefined;
@@ -132,36 +134,35 @@ export const applyPermissionDecision = async (
     await db.doc.send(new UpdateCommand(update));
     return 'applied';
   }
-  try {
-    await db.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: db.tableName,
-              Item: {
-                ...keys.message(input.messageUuid),
-                appliedAt: input.now,
-                ttl: ttlFromMillis(input.now + messageDedupeMs),
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
+  const transaction = new TransactWriteCommand({
+    TransactItems: [
+      {
+        Put: {
+          TableName: db.tableName,
+          Item: {
+            ...keys.message(input.messageUuid),
+            appliedAt: input.now,
+            ttl: ttlFromMillis(input.now + messageDedupeMs),
           },
-          { Update: update },
-        ],
-      }),
-    );
-    return 'applied';
-  } catch (error) {
-    if (errorName(error) !== 'TransactionCanceledException') throw error;
-    const reasons =
-      (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
-    if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
-    if (reasons.some((r) => r.Code === 'TransactionConflict')) {
-      // Another write on the pair at the same instant: Plivo retries a non-200 webhook.
-      throw new HttpError(503, 'unavailable', 'Concurrent update of the same pair, retry later');
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      { Update: update },
+    ],
+  });
+  const retry = contentionRetries();
+  for (;;) {
+    try {
+      await db.doc.send(transaction);
+      return 'applied';
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (!reasons) throw error;
+      if (failedCondition(reasons[0])) return 'duplicate';
+      // Another write on the pair at the same instant (an inbound call, a placement): nothing was written.
+      if (!reasons.some(conflicted)) throw error;
+      if (!(await retry())) throw stillContended('A permission reply');
     }
-    throw error;
   }
 };
 

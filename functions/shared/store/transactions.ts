@@ -1,0 +1,50 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+
+/** Why one item of a cancelled TransactWriteItems failed; `Item` is raw (the document client does not unmarshall it). */
+export interface CancellationReason {
+  readonly Code?: string;
+  readonly Item?: Record<string, AttributeValue>;
+}
+
+/** The per-item reasons of a cancelled transaction, or undefined for any other error. */
+export const cancellationReasons = (error: unknown): readonly CancellationReason[] | undefined =>
+  error instanceof Error && error.name === 'TransactionCanceledException'
+    ? ((error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [])
+    : undefined;
+
+export const failedCondition = (reason: CancellationReason | undefined): boolean =>
+  reason?.Code === 'ConditionalCheckFailed';
+
+/** Another transaction held the item at the same instant: nothing was written, the write may be retried. */
+export const conflicted = (reason: CancellationReason | undefined): boolean =>
+  reason?.Code === 'TransactionConflict';
+
+/**
+ * How long a request keeps retrying writes it lost to concurrent writers of the same items: a burst of
+ * parallel requests for one pair or one line resolves well within it, and the answer still comes well
+ * inside Plivo's wait and the 10 s Lambda timeout.
+ */
+export const retryBudgetMs = 5_000;
+
+/**
+ * Tells whether another optimistic attempt fits in the budget, after pausing with full jitter so the
+ * losers of one round spread out instead of colliding again. Measured on the process's own clock: the
+ * domain clock may be moved by the sandbox.
+ */
+export const contentionRetries = (budgetMs = retryBudgetMs) => {
+  const startedAt = performance.now();
+  let attempt = 0;
+  return async (): Promise<boolean> => {
+    attempt += 1;
+    if (performance.now() - startedAt >= budgetMs) return false;
+    const pauseMs = Math.random() * Math.min(250, 10 * 2 ** attempt);
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    return true;
+  };
+};
+
+/** Thrown when the budget is spent: answered as a transient 503, so Plivo or the client retries. */
+export const stillContended = (what: string): Error =>
+  Object.assign(new Error(`${what} kept losing to concurrent writers`), {
+    name: 'TransactionConflictException',
+  });
