@@ -19,6 +19,9 @@ const hangupParams = z.object({
   HangupCause: z.string().min(1).max(100).optional(),
 });
 
+/** callgate puts its own call id (a UUID) in the hangup URL of the calls it places. */
+const hangupQuery = z.object({ call: z.uuid('`call` must be a callgate call id').optional() });
+
 /**
  * A call ended: record its end and release its lease, once. Business-initiated calls carry callgate's
  * call id in the hangup URL (`?call=`); inbound calls are known by Plivo's CallUUID and their `To` is the
@@ -27,7 +30,7 @@ const hangupParams = z.object({
 export const createHandler = (deps: Deps): LambdaHandler =>
   plivoWebhook(deps, async (request) => {
     const params = hangupParams.parse(request.body);
-    const outboundCallId = request.query.call;
+    const outboundCallId = hangupQuery.parse(request.query).call;
     const callId = outboundCallId ?? params.CallUUID;
     if (!callId) throw badRequest('CallUUID is required');
     const to = outboundCallId ? undefined : parsePhoneNumber(params.To)?.e164;
