@@ -13,49 +13,53 @@ import { applyPermissionDecision } from '../shared/store/permissions.js';
  * Always 200 for what is understood, so Plivo does not retry it.
  */
 export const createHandler = (deps: Deps): LambdaHandler =>
-  plivoWebhook(deps, async (request) => {
-    const message = readInboundMessage(request.body);
-    if (message.kind === 'other') {
-      deps.logger.info('message ignored: not a call-permission reply', {
-        description: message.description,
+  plivoWebhook(
+    deps,
+    async (request) => {
+      const message = readInboundMessage(request.body);
+      if (message.kind === 'other') {
+        deps.logger.info('message ignored: not a call-permission reply', {
+          description: message.description,
+          messageUuid: message.messageUuid,
+        });
+        return json(200, { outcome: 'ignored', reason: 'not_a_permission_reply' });
+      }
+      const user = parsePhoneNumber(message.from);
+      const business = parsePhoneNumber(message.to);
+      if (!user || !business) {
+        throw new HttpError(
+          400,
+          'invalid_number',
+          `${user ? 'To' : 'From'} is not a valid phone number`,
+        );
+      }
+      if (!deps.config.numbers.some((n) => n.number === business.e164)) {
+        deps.logger.warn('call-permission reply to an unconfigured business number ignored', {
+          messageUuid: message.messageUuid,
+        });
+        return json(200, { outcome: 'ignored', reason: 'unknown_business_number' });
+      }
+      if (!message.messageUuid) {
+        deps.logger.warn('call-permission reply without MessageUUID: applied without dedupe');
+      }
+      const now = deps.clock();
+      const decision = decisionFromReply(message.reply, now, deps.config.rules);
+      const outcome = await applyPermissionDecision(deps.db, {
+        business: business.e164,
+        user: user.e164,
+        decision,
+        now,
         messageUuid: message.messageUuid,
       });
-      return json(200, { outcome: 'ignored', reason: 'not_a_permission_reply' });
-    }
-    const user = parsePhoneNumber(message.from);
-    const business = parsePhoneNumber(message.to);
-    if (!user || !business) {
-      throw new HttpError(
-        400,
-        'invalid_number',
-        `${user ? 'To' : 'From'} is not a valid phone number`,
-      );
-    }
-    if (!deps.config.numbers.some((n) => n.number === business.e164)) {
-      deps.logger.warn('call-permission reply to an unconfigured business number ignored', {
+      deps.logger.info('call-permission reply', {
+        outcome,
+        permission: decision.permission,
         messageUuid: message.messageUuid,
       });
-      return json(200, { outcome: 'ignored', reason: 'unknown_business_number' });
-    }
-    if (!message.messageUuid) {
-      deps.logger.warn('call-permission reply without MessageUUID: applied without dedupe');
-    }
-    const now = deps.clock();
-    const decision = decisionFromReply(message.reply, now, deps.config.rules);
-    const outcome = await applyPermissionDecision(deps.db, {
-      business: business.e164,
-      user: user.e164,
-      decision,
-      now,
-      messageUuid: message.messageUuid,
-    });
-    deps.logger.info('call-permission reply', {
-      outcome,
-      permission: decision.permission,
-      messageUuid: message.messageUuid,
-    });
-    return json(200, {
-      outcome,
-      ...(outcome === 'applied' ? { permission: decision.permission } : {}),
-    });
-  });
+      return json(200, {
+        outcome,
+        ...(outcome === 'applied' ? { permission: decision.permission } : {}),
+      });
+    },
+    { acceptV2: true },
+  );

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalHost } from '../../infra/local/host.js';
 import { routes } from '../../infra/routes.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
-import { signV3 } from '../support/plivo-sign.js';
+import { signV2, signV3 } from '../support/plivo-sign.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 const json = (response: Response): Promise<any> => response.json();
@@ -68,6 +68,23 @@ describe('local host', () => {
     expect(response.status).not.toBe(403);
     expect(response.status).toBeLessThan(500);
   });
+
+  it.each(webhookRoutes)(
+    'accepts a V2 signature on $path only where Plivo may send V2',
+    async ({ path }) => {
+      const response = await fetch(`${host.url}${path}`, {
+        method: 'POST',
+        headers: {
+          ...signV2({ url: `${host.publicBaseUrl}${path}`, authToken: 'sandbox-auth-token' }),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams(plivoParams).toString(),
+      });
+      // V2 signs no body: voice callbacks, which always carry V3, refuse it.
+      if (path === '/plivo/whatsapp/message') expect(response.status).toBe(200);
+      else expect(response.status).toBe(403);
+    },
+  );
 
   it('answers unknown routes 404 and wrong methods 405 with contract errors', async () => {
     const missing = await fetch(`${host.url}/nope`);

@@ -55,7 +55,16 @@ const rejectUnsigned = (): Middleware => ({
   },
 });
 
-const plivoSignature = (deps: Deps): Middleware => ({
+export interface WebhookOptions {
+  /**
+   * Also accept V2 signatures. V2 signs only the URL and nonce, not the body, so it is accepted only
+   * where Plivo may send nothing newer: the message webhook (which version it uses is not documented).
+   * Voice callbacks always carry V3.
+   */
+  readonly acceptV2?: boolean;
+}
+
+const plivoSignature = (deps: Deps, options: WebhookOptions): Middleware => ({
   before: async (request) => {
     const parsed = request.event.parsed;
     if (!parsed) throw new Error('body not parsed before signature check');
@@ -67,7 +76,9 @@ const plivoSignature = (deps: Deps): Middleware => ({
       headers: parsed.headers,
       authToken: await deps.plivoAuthToken(),
     });
-    if (!verdict.ok) throw new HttpError(403, 'bad_signature', 'Plivo signature does not verify');
+    if (!verdict.ok || (verdict.version === 'v2' && !options.acceptV2)) {
+      throw new HttpError(403, 'bad_signature', 'Plivo signature does not verify');
+    }
   },
 });
 
@@ -91,12 +102,16 @@ const run =
   };
 
 /** A route Plivo calls: parsed form or JSON body, Plivo signature verified (403 otherwise). */
-export const plivoWebhook = (deps: Deps, handler: RouteHandler): LambdaHandler =>
+export const plivoWebhook = (
+  deps: Deps,
+  handler: RouteHandler,
+  options: WebhookOptions = {},
+): LambdaHandler =>
   middy<CallgateEvent, Result, Error, Context>()
     .use(contractErrors(deps))
     .use(rejectUnsigned())
     .use(parseBody())
-    .use(plivoSignature(deps))
+    .use(plivoSignature(deps, options))
     .handler(run(handler)) as LambdaHandler;
 
 /** A route of the business API: IAM-authorized on AWS, bearer token locally when configured. */
