@@ -9,6 +9,7 @@ import { endCall } from '../shared/store/calls.js';
 /** The hangup fields callgate uses; Plivo sends many more (BillDuration, HangupSource, …): ignored. */
 const hangupParams = z.object({
   CallUUID: z.string().min(1).max(128).optional(),
+  From: z.string().optional(),
   To: z.string().optional(),
   Duration: z
     .string()
@@ -38,6 +39,7 @@ export const createHandler = (deps: Deps): LambdaHandler =>
     const outcome = await endCall(deps.db, {
       callId,
       business,
+      user: business ? parsePhoneNumber(params.From)?.e164 : undefined,
       endedAt: deps.clock(),
       durationSeconds: params.Duration,
       hangupCause: params.HangupCauseName ?? params.HangupCause,

@@ -140,12 +140,12 @@ describe('inbound WhatsApp calls through the local host', () => {
     expect(responses[0]?.Response.Dial).toBeDefined();
     expect(responses[2]?.Response).toEqual({ Speak: refusals.atCapacity, Hangup: '' });
     expect(await item(keys.call(calls[2] as string))).toBeUndefined();
-    // Its hangup still gets a 200.
+    // Its hangup still gets a 200, and records the call as ended unanswered (no lease to release).
     const refusedHangup = await postSignedForm(host, hangup, {
       CallUUID: calls[2] as string,
       To: jamaica,
     });
-    expect(await refusedHangup.json()).toMatchObject({ outcome: 'unknown_call' });
+    expect(await refusedHangup.json()).toMatchObject({ outcome: 'ended_unanswered' });
     // Ending one call frees a place.
     await postSignedForm(host, hangup, { CallUUID: calls[0] as string, To: `+${jamaica}` });
     const fourth = await xmlBody(

@@ -278,10 +278,25 @@ describe('a call ending', () => {
     expect(await leasesOf(business)).toEqual({});
   });
 
-  it('answers an unknown call id without writing anything', async () => {
-    const business = newBusiness();
+  it('records a hangup that comes before the answer, so the late answer takes no lease', async () => {
+    const [business, user, callId] = [newBusiness(), newUser(), randomUUID()];
+    expect(
+      await endCall(db, { callId, business, user, endedAt: t0, hangupCause: 'ORIGINATOR_CANCEL' }),
+    ).toBe('ended_unanswered');
+    expect(await item(keys.call(callId))).toMatchObject({
+      direction: 'inbound',
+      business,
+      user,
+      endedAt: t0,
+      hangupCause: 'ORIGINATOR_CANCEL',
+    });
+    expect(await start(business, user, { callId, now: t0 + 1000 })).toEqual({ kind: 'duplicate' });
+    expect(await leasesOf(business)).toEqual({});
+    expect(await endCall(db, { callId, business, user, endedAt: t0 + 2000 })).toBe('already_ended');
+  });
+
+  it('answers a hangup naming no business number for an unknown call without writing anything', async () => {
     const callId = randomUUID();
-    expect(await endCall(db, { callId, business, endedAt: t0 })).toBe('unknown_call');
     expect(await endCall(db, { callId, endedAt: t0 })).toBe('unknown_call');
     expect(await item(keys.call(callId))).toBeUndefined();
   });

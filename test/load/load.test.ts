@@ -535,7 +535,8 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
       for (const hangup of hangups) {
         expect(jsonOf(hangup)).toEqual({
           callId: hangup.meta.callId,
-          outcome: started.has(hangup.meta.callId) ? 'ended' : 'unknown_call',
+          // A call refused at capacity was never recorded: its hangup records it as ended unanswered.
+          outcome: started.has(hangup.meta.callId) ? 'ended' : 'ended_unanswered',
         });
       }
       expect(new Set(hangups.map((h) => h.meta.callId)).size).toBe(hangups.length);
@@ -592,9 +593,16 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
       const calls = new Map(itemsOf('CALL#').map((c) => [String(c.callId), c]));
       const durations = new Map(hangups.map((h) => [h.meta.callId, h.meta.durationSeconds]));
       const inbound = acceptedAnswers();
+      const refused = answers.filter((s) => answerOutcome(s) !== 'accepted');
       expect(itemsOf('CALL#').filter((c) => c.direction === 'inbound')).toHaveLength(
-        inbound.length,
+        inbound.length + refused.length,
       );
+      for (const answer of refused) {
+        const record = calls.get(answer.meta.callUuid);
+        expect(record).toMatchObject({ direction: 'inbound', endedAt: expect.any(Number) });
+        // Recorded by its hangup, never leased.
+        expect(record?.leaseExpiresAt).toBe(record?.startedAt);
+      }
       for (const answer of inbound) {
         expect(calls.get(answer.meta.callUuid)).toMatchObject({
           direction: 'inbound',

@@ -1,4 +1,4 @@
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
 import { requestSlotNames } from '../rules/pair.js';
 import { pairRetentionMs } from '../rules/permission.js';
@@ -238,12 +238,15 @@ export interface CallEnd {
   readonly callId: string;
   /** The business number when the request names it (inbound: `To`); else read from the call record. */
   readonly business?: string | undefined;
+  /** The caller (inbound: `From`), kept on the record of a call that ends before it was answered. */
+  readonly user?: string | undefined;
   readonly endedAt: number;
   readonly durationSeconds?: number | undefined;
   readonly hangupCause?: string | undefined;
 }
 
-export type CallEndOutcome = 'ended' | 'already_ended' | 'unknown_call';
+/** `ended_unanswered`: the hangup came before callgate recorded the call (a slow or failed answer). */
+export type CallEndOutcome = 'ended' | 'already_ended' | 'ended_unanswered' | 'unknown_call';
 
 const readCall = async (db: Db, callId: string, now: number) => {
   const { Item } = await db.doc.send(
@@ -298,6 +301,8 @@ export const endCall = async (
   } catch (error) {
     if (isMissingLine(error) && end.business !== undefined) {
       // The named business number has no line item, so this call holds no lease there: go by the record.
+      const record = await readCall(db, end.callId, end.endedAt);
+      if (!record) return recordEndBeforeAnswer(db, { ...end, business: end.business }, retry);
       return endCall(db, { ...end, business: undefined }, retry);
     }
     const reasons = cancellationReasons(error);
@@ -307,11 +312,53 @@ export const endCall = async (
     }
     const [callReason] = reasons ?? [];
     if (!failedCondition(callReason)) throw error;
-    const old = callReason?.Item as Record<string, { S?: string; N?: string }> | undefined;
-    if (!old) return 'unknown_call';
+    const old = callReason?.Item;
+    if (!old) {
+      return end.business === undefined
+        ? 'unknown_call'
+        : recordEndBeforeAnswer(db, { ...end, business: end.business }, retry);
+    }
     if (old.endedAt !== undefined) return 'already_ended';
     // The request named another business number than the call's: end it by the record instead.
     if (end.business !== undefined) return endCall(db, { ...end, business: undefined }, retry);
+    throw error;
+  }
+};
+
+/**
+ * An inbound call that ended before its answer was recorded (the answer was slow, or failed and Plivo
+ * retries it): record the end first, so the late answer finds the call and takes no lease that no hangup
+ * would ever release.
+ */
+const recordEndBeforeAnswer = async (
+  db: Db,
+  end: CallEnd & { readonly business: string },
+  retry: () => Promise<boolean>,
+): Promise<CallEndOutcome> => {
+  try {
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: {
+          ...newCallRecord({
+            callId: end.callId,
+            direction: 'inbound',
+            business: end.business,
+            user: end.user ?? '',
+            startedAt: end.endedAt,
+            leaseExpiresAt: end.endedAt,
+          }),
+          endedAt: end.endedAt,
+          ...(end.durationSeconds === undefined ? {} : { durationSeconds: end.durationSeconds }),
+          ...(end.hangupCause === undefined ? {} : { hangupCause: end.hangupCause }),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return 'ended_unanswered';
+  } catch (error) {
+    // The answer recorded the call in the meantime: end it the ordinary way.
+    if ((error as Error).name === 'ConditionalCheckFailedException') return endCall(db, end, retry);
     throw error;
   }
 };
