@@ -27,7 +27,7 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     plivoSecret: true,
   },
   hangup: {
-    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     plivoSecret: true,
   },
   'dial-status': {

@@ -2,6 +2,7 @@ import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
 import { json } from '../shared/http/respond.js';
+import { isCountryRestricted } from '../shared/rules/outbound.js';
 import { permissionView } from '../shared/rules/permission.js';
 import { readPair } from '../shared/store/permissions.js';
 
@@ -31,6 +32,8 @@ export const createHandler = (deps: Deps): LambdaHandler =>
     return json(200, {
       business: business.e164,
       user: user.e164,
-      ...permissionView(pair, now, deps.config.rules),
+      ...permissionView(pair, now, deps.config.rules, {
+        callsRestricted: isCountryRestricted(business.country, deps.config.rules),
+      }),
     });
   });

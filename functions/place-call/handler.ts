@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { plivoPaths } from '../../infra/routes.js';
-import { agentSchema } from '../shared/config/agent.js';
+import { agentSchema, sipAddress } from '../shared/config/agent.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
@@ -152,7 +152,8 @@ export const createHandler = (deps: Deps): LambdaHandler =>
     try {
       ({ requestUuid } = await deps.telephony.placeCall({
         from: plivoDigits(business.e164),
-        to: agent,
+        // The Call API takes SIP URIs or numbers: an endpoint username is dialed by its Plivo SIP URI.
+        to: sipAddress(agent),
         answer_url: `${deps.publicBaseUrl}${plivoPaths.answer}?call=${callId}`,
         answer_method: 'POST',
         hangup_url: `${deps.publicBaseUrl}${plivoPaths.hangup}?call=${callId}`,

@@ -45,7 +45,9 @@ describe('configuration', () => {
   it('refuses a phone number as an agent', () => {
     const raw = example();
     raw.numbers[0] = { ...raw.numbers[0], agent: '+14155550123' };
-    expect(errorOf(raw)).toMatch(/numbers\[0\]\.agent: must be a SIP URI/);
+    expect(errorOf(raw)).toMatch(
+      /numbers\[0\]\.agent: a WhatsApp call can never be forwarded to a phone number/,
+    );
   });
 
   it('refuses a business number configured twice', () => {

@@ -131,6 +131,21 @@ describe('permission status over time', () => {
     expect(permissionView(rejected, t0 + 7 * day, rules).permission.status).toBe('no_permission');
   });
 
+  it('never offers start_call from a business number whose country is restricted', () => {
+    const granted = pair({
+      permission: 'temporary',
+      permissionAt: t0,
+      permissionUntil: t0 + 7 * day,
+      permissionSource: 'reply',
+    });
+    const start = (callsRestricted: boolean) =>
+      permissionView(granted, t0 + hour, rules, { callsRestricted }).actions.find(
+        (a) => a.action === 'start_call',
+      )?.canPerform;
+    expect(start(false)).toBe(true);
+    expect(start(true)).toBe(false);
+  });
+
   it('no stored pair is no_permission, with every request allowed and no call', () => {
     const view = permissionView(undefined, t0, rules);
     expect(view.permission).toEqual({ status: 'no_permission' });

@@ -1,3 +1,4 @@
+import { sipAddress } from '../config/agent.js';
 import type {
   Action,
   CallFlow,
@@ -47,10 +48,6 @@ export type FlowStep =
 export class UnknownStep extends Error {
   override name = 'UnknownStep';
 }
-
-/** Endpoint usernames are dialed as Plivo SIP URIs; SIP URIs as they are. */
-export const sipAddress = (agent: string): string =>
-  agent.startsWith('sip:') ? agent : `sip:${agent}@phone.plivo.com`;
 
 const continuation = (call: InboundCall, params: Record<string, string | number>): string =>
   `${call.answerUrl}?${new URLSearchParams(

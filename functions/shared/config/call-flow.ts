@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { dialTargetRefusal } from '../call-flow/guard.js';
 import { agentSchema } from './agent.js';
 
 /**
@@ -32,17 +31,8 @@ export const promptSchema = z.union([
   playSchema,
 ]);
 
-/** A target that never reaches PSTN or WhatsApp: checked for what it must not be, then for what it must be. */
-export const dialTargetSchema = z
-  .string()
-  .superRefine((target, ctx) => {
-    const refusal = dialTargetRefusal(target);
-    if (refusal) ctx.addIssue({ code: 'custom', message: refusal });
-  })
-  .pipe(agentSchema);
-
 const dialSchema = z.strictObject({
-  agents: z.array(dialTargetSchema).min(1).max(20),
+  agents: z.array(agentSchema).min(1).max(20),
   /** simultaneous: every agent rings at once, the first to answer takes the call; sequential: one after another. */
   mode: z.enum(['simultaneous', 'sequential']).default('simultaneous'),
   /** How long each ring lasts before the next agent (sequential) or the no-answer flow. */

@@ -208,6 +208,8 @@ export const permissionView = (
   pair: PairState | undefined,
   now: number,
   rules: Rules,
+  /** The business number's country forbids business-initiated calls (by numbering plan). */
+  { callsRestricted = false }: { callsRestricted?: boolean } = {},
 ): PermissionView => {
   const status = permissionAt(pair, now);
   const active = isPermissionActive(status);
@@ -225,7 +227,7 @@ export const permissionView = (
       },
       {
         action: 'start_call',
-        canPerform: active && callLimit.used < callLimit.max,
+        canPerform: !callsRestricted && active && callLimit.used < callLimit.max,
         limits: [limitView(callLimit)],
       },
     ],

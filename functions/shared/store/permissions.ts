@@ -86,6 +86,10 @@ export const permissionDecisionUpdate = (
   optional('revokedReason', decision.revokedReason);
   // A permanent grant carries no TTL while it lasts.
   optional('ttl', expiry === undefined ? undefined : ttlFromMillis(expiry));
+  // The missed-call streak belongs to the permission it replaces (or to an item past its TTL that
+  // DynamoDB has not deleted yet): a new decision starts from zero.
+  optional('missed', undefined);
+  optional('warnedAt', undefined);
   return {
     TableName: tableName,
     Key: keys.pair(business, user),
@@ -99,6 +103,8 @@ export const permissionDecisionUpdate = (
       '#permissionUntil': 'permissionUntil',
       '#revokedReason': 'revokedReason',
       '#ttl': 'ttl',
+      '#missed': 'missed',
+      '#warnedAt': 'warnedAt',
       '#version': 'version',
     },
     ExpressionAttributeValues: values,
