@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Rules, rulesSchema } from '../../functions/shared/config/schema.js';
+import { leaseExpiry } from '../../functions/shared/rules/lease.js';
 import { endCall, startInboundCall } from '../../functions/shared/store/calls.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { keys } from '../../functions/shared/store/keys.js';
@@ -73,10 +74,10 @@ describe('an inbound call starting', () => {
       business,
       user,
       startedAt: t0,
-      leaseExpiresAt: t0 + rules.maxCallSeconds * 1000,
+      leaseExpiresAt: leaseExpiry(t0, rules),
       ttl: Math.ceil((t0 + 30 * day) / 1000),
     });
-    expect(await leasesOf(business)).toEqual({ [callId]: t0 + rules.maxCallSeconds * 1000 });
+    expect(await leasesOf(business)).toEqual({ [callId]: leaseExpiry(t0, rules) });
     const pair = await item(keys.pair(business, user));
     expect(pair).toMatchObject({
       permission: 'temporary',
@@ -228,19 +229,20 @@ describe('leases', () => {
   it('reaps leases whose hangup was lost, then takes the freed capacity', async () => {
     const business = newBusiness();
     const small = rulesSchema.parse({ simultaneousCallsPerNumber: 2, maxCallSeconds: 60 });
+    const lease = leaseExpiry(0, small);
     const [a, b] = [randomUUID(), randomUUID()];
     await start(business, newUser(), { callId: a, rules: small });
     await start(business, newUser(), { callId: b, rules: small, now: t0 + 30_000 });
-    expect(await start(business, newUser(), { rules: small, now: t0 + 59_000 })).toEqual({
+    expect(await start(business, newUser(), { rules: small, now: t0 + lease - 1000 })).toEqual({
       kind: 'at_capacity',
     });
-    // After 60 s the first lease has expired: the next call reaps it and gets its place.
+    // Once the first lease has lapsed, the next call reaps it and gets its place.
     const c = randomUUID();
     expect(
-      (await start(business, newUser(), { callId: c, rules: small, now: t0 + 61_000 })).kind,
+      (await start(business, newUser(), { callId: c, rules: small, now: t0 + lease + 1000 })).kind,
     ).toBe('started');
     expect(Object.keys(await leasesOf(business)).sort()).toEqual([b, c].sort());
-    expect(await reapExpiredLeases(db, business, t0 + 200_000)).toBe(2);
+    expect(await reapExpiredLeases(db, business, t0 + 3 * lease)).toBe(2);
     expect(await leasesOf(business)).toEqual({});
   });
 });

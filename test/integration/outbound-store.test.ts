@@ -17,6 +17,7 @@ import { exampleConfigPath, readConfigFile } from '../../functions/shared/config
 import type { Config, Rules } from '../../functions/shared/config/schema.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
+import { leaseExpiry } from '../../functions/shared/rules/lease.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { takeLeaseUpdate, withLine } from '../../functions/shared/store/leases.js';
@@ -302,7 +303,8 @@ describe('placing a call', () => {
     await grant(h, user, 'permanent', null);
     const response = await h.placeCall({ from: h.business, to: user, agent: 'desk-7' });
     expect(response.status).toBe(201);
-    expect(h.sandbox.requests()[0]?.params).toMatchObject({ to: 'desk-7' });
+    // An endpoint username goes to the Call API as its Plivo SIP URI.
+    expect(h.sandbox.requests()[0]?.params).toMatchObject({ to: 'sip:desk-7@phone.plivo.com' });
     expect((await pairOf(h, user))?.ttl).toBeUndefined();
   });
 
@@ -355,7 +357,7 @@ describe('concurrency and CPS', () => {
     const refusedUser = users[responses.findIndex((r) => r.status === 429)] as string;
     expect((await pairOf(h, refusedUser))?.calls).toBeUndefined();
     // Hangups lost: once the leases expire, the next call reaps them and gets a line.
-    h.clock.now += h.deps.config.rules.maxCallSeconds * 1000;
+    h.clock.now = leaseExpiry(h.clock.now, h.deps.config.rules);
     const later = await h.placeCall({ from: h.business, to: refusedUser });
     expect(later.status).toBe(201);
     expect(await leasesOf(h.business)).toEqual([later.body.callId]);
@@ -363,9 +365,9 @@ describe('concurrency and CPS', () => {
 
   it('at the real cap of 1,000: parallel calls fill it exactly', async () => {
     const h = harness();
-    const { simultaneousCallsPerNumber: cap, maxCallSeconds } = h.deps.config.rules;
+    const cap = h.deps.config.rules.simultaneousCallsPerNumber;
     expect(cap).toBe(1000);
-    const leaseUntil = h.clock.now + maxCallSeconds * 1000;
+    const leaseUntil = leaseExpiry(h.clock.now, h.deps.config.rules);
     // 995 calls already up (inbound ones, say), taken the way every call takes its lease.
     for (let start = 0; start < cap - 5; start += 50) {
       await Promise.all(

@@ -30,7 +30,7 @@ export const rulesSchema = z
       .refine((m) => m.warnAt < m.revokeAt, 'warnAt must be below revokeAt')
       .default({ warnAt: 2, revokeAt: 4 }),
     simultaneousCallsPerNumber: z.number().int().min(1).max(1000).default(1000),
-    /** A concurrency lease outlives its call by at most this: a lost hangup cannot hold capacity longer. */
+    /** The longest bridged call (Plivo `timeLimit`); a lost hangup's lease lapses an hour after that. */
     maxCallSeconds: seconds.default(4 * 3600),
   })
   .default({

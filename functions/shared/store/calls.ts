@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
+import { leaseExpiry } from '../rules/lease.js';
 import { requestSlotNames } from '../rules/pair.js';
 import { pairRetentionMs } from '../rules/permission.js';
 import type { Db } from './client.js';
@@ -146,7 +147,7 @@ export const startInboundCall = async (
   start: InboundCallStart,
 ): Promise<InboundCallOutcome> => {
   const { callId, business, user, now, rules } = start;
-  const leaseExpiresAt = now + rules.maxCallSeconds * 1000;
+  const leaseExpiresAt = leaseExpiry(now, rules);
   const record = newCallRecord({
     callId,
     direction: 'inbound',

@@ -5,6 +5,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
+import { leaseExpiry } from '../rules/lease.js';
 import {
   afterMissedCall,
   type DialOutcome,
@@ -142,7 +143,7 @@ const placementItems = (
   limits: Limits,
 ): TransactItem[] => {
   const { callId, business, user, agent, idempotency } = reservation;
-  const leaseExpiresAt = now + limits.rules.maxCallSeconds * 1000;
+  const leaseExpiresAt = leaseExpiry(now, limits.rules);
   const pairTtl = decision.keepUntil === undefined ? undefined : ttlFromMillis(decision.keepUntil);
   const items: TransactItem[] = [
     {
