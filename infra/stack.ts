@@ -18,8 +18,18 @@ import { tableDefinition } from '../functions/shared/store/table.js';
 import { CallgateFunction } from './function-construct.js';
 import { type FunctionName, plivoPaths, type Route, routes } from './routes.js';
 
-/** Stage throttling: far above a business's Plivo call rate, low enough to cap a flood's cost. */
-const throttle = { rateLimit: 100, burstLimit: 200 } as const;
+/**
+ * Stage throttling sized from the configuration: every number may ring at its simultaneous-call limit at
+ * once (one answer request each), so API Gateway must never refuse Plivo before callgate's own limits
+ * apply; capped at API Gateway's default account burst, which still bounds a flood's cost.
+ */
+export const stageThrottle = (config: Config) => {
+  const burstLimit = Math.min(
+    5000,
+    Math.max(500, config.numbers.length * config.rules.simultaneousCallsPerNumber),
+  );
+  return { burstLimit, rateLimit: burstLimit };
+};
 
 export interface CallgateStackProps extends StackProps {
   readonly config: Config;
@@ -99,7 +109,7 @@ export class CallgateStack extends Stack {
     new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       autoDeploy: true,
-      throttle,
+      throttle: stageThrottle(props.config),
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(

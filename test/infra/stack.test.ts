@@ -218,6 +218,14 @@ describe('CallgateStack', () => {
     });
   });
 
+  it('throttles no higher than callgate itself: every number may ring at its limit at once', () => {
+    const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage')) as Json[];
+    const settings = stage.Properties.DefaultRouteSettings;
+    // The example has 3 numbers of 1,000 simultaneous calls: 3,000 answers may arrive in one burst.
+    expect(settings.ThrottlingBurstLimit).toBe(3000);
+    expect(settings.ThrottlingRateLimit).toBeGreaterThanOrEqual(3000);
+  });
+
   it('outputs the URLs to paste in the Plivo console, the secret ARN and the table name', () => {
     const endpoint = {
       'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'],
