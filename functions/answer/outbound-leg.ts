@@ -5,7 +5,7 @@ import type { ParsedRequest } from '../shared/http/request.js';
 import { xml } from '../shared/http/respond.js';
 import { plivoDigits } from '../shared/numbers.js';
 import { element, renderPlivoXml } from '../shared/plivo/xml.js';
-import { readCall } from '../shared/store/outbound.js';
+import { markDialed } from '../shared/store/outbound.js';
 
 /** How long the WhatsApp user's phone rings before the dial counts as unanswered. */
 export const userRingSeconds = 45;
@@ -20,7 +20,7 @@ const callIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 export const answerOutboundLeg = async (deps: Deps, request: ParsedRequest): Promise<Result> => {
   const callId = request.query.call ?? '';
   const call = callIdPattern.test(callId)
-    ? await readCall(deps.db, callId, deps.clock())
+    ? await markDialed(deps.db, callId, deps.clock())
     : undefined;
   if (call?.direction !== 'outbound') {
     deps.logger.warn('answer for an unknown business-initiated call', { callId });

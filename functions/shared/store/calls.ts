@@ -6,7 +6,7 @@ import { pairRetentionMs } from '../rules/permission.js';
 import type { Db } from './client.js';
 import { keys } from './keys.js';
 import { reapExpiredLeases, releaseLeaseUpdate, takeLeaseUpdate, withLine } from './leases.js';
-import { resetOnConnectUpdate } from './pair-updates.js';
+import { refundBusinessCallUpdate, resetOnConnectUpdate } from './pair-updates.js';
 import { isExpired, ttlFromMillis } from './table.js';
 import {
   cancellationReasons,
@@ -33,6 +33,8 @@ export interface CallRecord {
   readonly durationSeconds?: number;
   readonly hangupCause?: string;
   readonly dialStatus?: string;
+  /** Business-initiated: when the agent answered and callgate dialed the WhatsApp user. */
+  readonly dialedAt?: number;
   /** Epoch seconds. */
   readonly ttl: number;
 }
@@ -249,7 +251,7 @@ export interface CallEnd {
 /** `ended_unanswered`: the hangup came before callgate recorded the call (a slow or failed answer). */
 export type CallEndOutcome = 'ended' | 'already_ended' | 'ended_unanswered' | 'unknown_call';
 
-const readCall = async (db: Db, callId: string, now: number) => {
+export const readCall = async (db: Db, callId: string, now: number) => {
   const { Item } = await db.doc.send(
     new GetCommand({ TableName: db.tableName, Key: keys.call(callId), ConsistentRead: true }),
   );
@@ -265,13 +267,19 @@ export const endCall = async (
   db: Db,
   end: CallEnd,
   retry = contentionRetries(),
+  refundable = true,
 ): Promise<CallEndOutcome> => {
   let business = end.business;
+  let refundFor: string | undefined;
   if (business === undefined) {
     const record = await readCall(db, end.callId, end.endedAt);
     if (!record) return 'unknown_call';
     if (record.endedAt !== undefined) return 'already_ended';
     business = record.business;
+    // The agent never answered, so the WhatsApp user was never dialed: not one of the user's daily calls.
+    if (refundable && record.direction === 'outbound' && record.dialedAt === undefined) {
+      refundFor = record.user;
+    }
   }
   try {
     await db.doc.send(
@@ -282,8 +290,7 @@ export const endCall = async (
               TableName: db.tableName,
               Key: keys.call(end.callId),
               UpdateExpression: `SET endedAt = :endedAt${end.durationSeconds === undefined ? '' : ', durationSeconds = :duration'}${end.hangupCause === undefined ? '' : ', hangupCause = :cause'}`,
-              ConditionExpression:
-                'attribute_exists(pk) AND attribute_not_exists(endedAt) AND #business = :business',
+              ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(endedAt) AND #business = :business${refundFor === undefined ? '' : ' AND attribute_not_exists(dialedAt)'}`,
               ExpressionAttributeNames: { '#business': 'business' },
               ExpressionAttributeValues: {
                 ':endedAt': end.endedAt,
@@ -295,6 +302,13 @@ export const endCall = async (
             },
           },
           { Update: releaseLeaseUpdate(db.tableName, business, end.callId) },
+          ...(refundFor === undefined
+            ? []
+            : [
+                {
+                  Update: refundBusinessCallUpdate(db.tableName, business, refundFor, end.callId),
+                },
+              ]),
         ],
       }),
     );
@@ -311,7 +325,11 @@ export const endCall = async (
       if (await retry()) return endCall(db, end, retry);
       throw stillContended('A hangup');
     }
-    const [callReason] = reasons ?? [];
+    const [callReason, , refundReason] = reasons ?? [];
+    // The daily slot is already gone (pruned, or the pair expired): end the call without giving it back.
+    if (refundFor !== undefined && failedCondition(refundReason) && !failedCondition(callReason)) {
+      return endCall(db, end, retry, false);
+    }
     if (!failedCondition(callReason)) throw error;
     const old = callReason?.Item;
     if (!old) {
@@ -320,8 +338,11 @@ export const endCall = async (
         : recordEndBeforeAnswer(db, { ...end, business: end.business }, retry);
     }
     if (old.endedAt !== undefined) return 'already_ended';
-    // The request named another business number than the call's: end it by the record instead.
-    if (end.business !== undefined) return endCall(db, { ...end, business: undefined }, retry);
+    // The request named another business number than the call's, or the agent answered meanwhile:
+    // end it by the record as it stands now.
+    if (end.business !== undefined || old.dialedAt !== undefined) {
+      return endCall(db, { ...end, business: undefined }, retry, refundable);
+    }
     throw error;
   }
 };

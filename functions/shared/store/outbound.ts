@@ -13,7 +13,7 @@ import {
   type PlacementRefusal,
 } from '../rules/outbound.js';
 import type { PairState } from '../rules/pair.js';
-import { type CallRecord, newCallRecord } from './calls.js';
+import { type CallRecord, newCallRecord, readCall } from './calls.js';
 import type { Db } from './client.js';
 import { keys } from './keys.js';
 import { reapExpiredLeases, releaseLeaseUpdate, takeLeaseUpdate, withLine } from './leases.js';
@@ -84,15 +84,39 @@ export interface Limits {
 const idempotencyRetentionMs = 24 * 3600 * 1000;
 /** A CPS bucket outlives its second long enough for a slow Plivo refusal to give its token back. */
 const cpsBucketRetentionMs = 10 * 60 * 1000;
-export const readCall = async (
+/**
+ * The agent leg answered: marks the call as dialed (from now on it counts among the user's daily calls
+ * whatever happens) and returns it. Undefined when callgate never placed it, or it already ended (its
+ * hangup came first, or Plivo placed it after callgate gave up on the request): then nobody is dialed.
+ * One UpdateItem; a retried answer keeps the first time.
+ */
+export const markDialed = async (
   db: Db,
   callId: string,
   now: number,
 ): Promise<OutboundCallRecord | undefined> => {
-  const { Item } = await db.doc.send(
-    new GetCommand({ TableName: db.tableName, Key: keys.call(callId), ConsistentRead: true }),
-  );
-  return Item && !isExpired(Item, now) ? (Item as OutboundCallRecord) : undefined;
+  try {
+    const { Attributes } = await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: keys.call(callId),
+        UpdateExpression: 'SET #dialedAt = if_not_exists(#dialedAt, :now)',
+        ConditionExpression:
+          'attribute_exists(pk) AND #direction = :outbound AND attribute_not_exists(#endedAt)',
+        ExpressionAttributeNames: {
+          '#dialedAt': 'dialedAt',
+          '#direction': 'direction',
+          '#endedAt': 'endedAt',
+        },
+        ExpressionAttributeValues: { ':now': now, ':outbound': 'outbound' },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes as OutboundCallRecord | undefined;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+    throw error;
+  }
 };
 
 export const readIdempotency = async (

@@ -27,3 +27,22 @@ export const resetOnConnectUpdate = (
     ExpressionAttributeNames: names,
   };
 };
+
+/**
+ * A business-initiated call whose agent never answered: the WhatsApp user was never dialed, so the call
+ * gives back its place among the user's daily calls. Its condition fails when the entry is already gone
+ * (pruned or the pair expired): then there is nothing to give back.
+ */
+export const refundBusinessCallUpdate = (
+  tableName: string,
+  business: string,
+  user: string,
+  callId: string,
+) => ({
+  TableName: tableName,
+  Key: keys.pair(business, user),
+  UpdateExpression: 'REMOVE #calls.#call ADD #version :one',
+  ConditionExpression: 'attribute_exists(#calls.#call)',
+  ExpressionAttributeNames: { '#calls': 'calls', '#call': callId, '#version': 'version' },
+  ExpressionAttributeValues: { ':one': 1 },
+});
