@@ -115,8 +115,9 @@ describe('rules across grants, calls and leases', () => {
       const user = newUser();
       await accept(host, user);
       for (let i = 0; i < 3; i++) await unansweredCall(host, user);
-      // The grant and the pair's TTL (grant + 7 days) are over; DynamoDB deletes the item "later".
-      await advance(host, 8 * day);
+      // The grant and the pair's TTL (grant + 7 days, then 7 more shown as expired) are over;
+      // DynamoDB deletes the item "later".
+      await advance(host, 15 * day);
       const pair = await readItem(host, keys.pair(india, user));
       expect((pair?.ttl as number) * 1000).toBeLessThan(host.clock.now());
       // The user grants permission again; with the item deleted this pair would have no history.

@@ -84,7 +84,7 @@ describe('an inbound call starting', () => {
       permissionAt: t0,
       permissionUntil: t0 + 7 * day,
       permissionSource: 'inbound_call',
-      ttl: Math.ceil((t0 + 7 * day) / 1000),
+      ttl: Math.ceil((t0 + 14 * day) / 1000),
       version: 1,
     });
   });

@@ -69,7 +69,8 @@ describe('applying a permission reply', () => {
       permissionAt: t0,
       permissionUntil: t0 + 7 * day,
       permissionSource: 'reply',
-      ttl: Math.ceil((t0 + 7 * day) / 1000),
+      // Readable as expired for a week after the grant ends.
+      ttl: Math.ceil((t0 + 14 * day) / 1000),
       version: 1,
     });
     const dedupe = await rawItem(keys.message(uuid));
@@ -104,7 +105,7 @@ describe('applying a permission reply', () => {
       permission: 'revoked',
       revokedReason: 'automatic',
       permissionUntil: t0 + 2 * hour + 7 * day,
-      ttl: Math.ceil((t0 + 2 * hour + 7 * day) / 1000),
+      ttl: Math.ceil((t0 + 2 * hour + 14 * day) / 1000),
       version: 3,
     });
     await grant(user, accept, t0 + 3 * hour, randomUUID());

@@ -12,7 +12,6 @@ import {
   permissionRefusal,
 } from '../../functions/shared/rules/outbound.js';
 import type { PairState } from '../../functions/shared/rules/pair.js';
-import { pairRetentionMs } from '../../functions/shared/rules/permission.js';
 
 const rules: Rules = rulesSchema.parse(undefined);
 const now = Date.UTC(2026, 0, 15, 12);
@@ -141,7 +140,8 @@ describe('placement decision', () => {
     expect(decision).toEqual({
       kind: 'allowed',
       calls: { 'call-1': now - hour, 'new-call': now },
-      keepUntil: now + pairRetentionMs,
+      // The grant ends in an hour and is shown expired for a week after: later than now + 7 days.
+      keepUntil: now + hour + 7 * day,
     });
     const longGrant = decidePlacement(
       granted({ permissionUntil: now + 30 * day }),
@@ -149,7 +149,8 @@ describe('placement decision', () => {
       now,
       rules,
     );
-    expect(longGrant.kind === 'allowed' && longGrant.keepUntil).toBe(now + 30 * day);
+    // Readable as expired for a week after it ends.
+    expect(longGrant.kind === 'allowed' && longGrant.keepUntil).toBe(now + 37 * day);
   });
 
   it('never gives a permanent grant a TTL', () => {
@@ -193,7 +194,7 @@ describe('missed calls', () => {
     expect(afterMissedCall(granted({ missed: 3, warnedAt: now - 1 }), now, rules)).toEqual({
       kind: 'revoke',
       permissionUntil: now + rules.refusalStandsSeconds * 1000,
-      keepUntil: now + pairRetentionMs,
+      keepUntil: now + rules.refusalStandsSeconds * 1000 + 7 * day,
     });
   });
 

@@ -78,19 +78,19 @@ describe('decisions from a call-permission reply', () => {
     });
   });
 
-  it('the pair TTL covers the decision and 7 days of everything else', () => {
+  it('the pair TTL covers the decision, a week of showing it expired, and 7 days of everything else', () => {
     const short = decisionFromReply(
       { ...accept, expirationTimestamp: t0 / 1000 + 3600 },
       t0,
       rules,
     );
-    expect(pairExpiryAfterDecision(short, t0)).toBe(t0 + 7 * day);
+    expect(pairExpiryAfterDecision(short, t0)).toBe(t0 + hour + 7 * day);
     const long = decisionFromReply(
       { ...accept, expirationTimestamp: t0 / 1000 + 30 * 86400 },
       t0,
       rules,
     );
-    expect(pairExpiryAfterDecision(long, t0)).toBe(t0 + 30 * day);
+    expect(pairExpiryAfterDecision(long, t0)).toBe(t0 + 37 * day);
     const longRefusal = rulesSchema.parse({ refusalStandsSeconds: 10 * 86400 });
     expect(pairExpiryAfterRequest(t0, longRefusal)).toBe(t0 + 10 * day);
     expect(pairExpiryAfterRequest(t0, rules)).toBe(t0 + 7 * day);

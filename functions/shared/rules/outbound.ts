@@ -1,6 +1,6 @@
 import type { Rules } from '../config/schema.js';
 import { isPermissionActive, type PairState, permissionAt } from './pair.js';
-import { pairRetentionMs } from './permission.js';
+import { pairExpiryWithPermission } from './permission.js';
 
 /** The rolling window of the daily business-initiated call limit. */
 export const callWindowMs = 24 * 3600 * 1000;
@@ -105,7 +105,7 @@ export const decidePlacement = (
   const keepUntil =
     pair?.permission === 'permanent'
       ? undefined
-      : Math.max(pair?.permissionUntil ?? 0, now + pairRetentionMs);
+      : pairExpiryWithPermission(pair?.permissionUntil ?? 0, now);
   return { kind: 'allowed', calls, keepUntil };
 };
 
@@ -131,7 +131,7 @@ export const afterMissedCall = (pair: PairState, now: number, rules: Rules): Mis
     return {
       kind: 'revoke',
       permissionUntil,
-      keepUntil: Math.max(permissionUntil, now + pairRetentionMs),
+      keepUntil: pairExpiryWithPermission(permissionUntil, now),
     };
   }
   return {

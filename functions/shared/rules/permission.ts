@@ -19,6 +19,16 @@ const dayMs = 24 * hourMs;
 /** Everything on the pair other than a longer permission matters for at most this long after a write. */
 export const pairRetentionMs = 7 * dayMs;
 
+/** A grant that ran out is still reported (`expired`, 403 `permission_expired`) this long after it ends. */
+export const expiredPermissionShownMs = 7 * dayMs;
+
+/**
+ * The pair item's TTL (epoch ms) after a write, while its permission or refusal ends at `until`: readable
+ * as expired for a week after that end, and a week after `now` for everything else the pair holds.
+ */
+export const pairExpiryWithPermission = (until: number, now: number): number =>
+  Math.max(until + expiredPermissionShownMs, now + pairRetentionMs);
+
 /** Meta's call_permission_reply, as callgate keeps it. */
 export interface CallPermissionReply {
   readonly response: 'accept' | 'reject';
@@ -68,7 +78,7 @@ export const pairExpiryAfterDecision = (
 ): number | undefined =>
   decision.permissionUntil === undefined
     ? undefined
-    : Math.max(decision.permissionUntil, now + pairRetentionMs);
+    : pairExpiryWithPermission(decision.permissionUntil, now);
 
 /**
  * The pair item's TTL (epoch ms) after a permission request: the request counts for 7 days, and a

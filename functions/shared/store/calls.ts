@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynam
 import type { Rules } from '../config/schema.js';
 import { leaseExpiry } from '../rules/lease.js';
 import { requestSlotNames } from '../rules/pair.js';
-import { pairRetentionMs } from '../rules/permission.js';
+import { pairExpiryWithPermission } from '../rules/permission.js';
 import type { Db } from './client.js';
 import { keys } from './keys.js';
 import { reapExpiredLeases, releaseLeaseUpdate, takeLeaseUpdate, withLine } from './leases.js';
@@ -107,7 +107,7 @@ const grantOnInboundUpdate = (
       ':inbound': 'inbound_call',
       ':now': now,
       ':until': until,
-      ':ttl': ttlFromMillis(Math.max(until, now + pairRetentionMs)),
+      ':ttl': ttlFromMillis(pairExpiryWithPermission(until, now)),
       ':business': business,
       ':user': user,
       ':one': 1,
