@@ -8,5 +8,6 @@ export const createTestDb = async (): Promise<Db> => {
   const endpoint = inject('dynamoEndpoint');
   const tableName = `test-${randomUUID()}`;
   await ensureTable(endpoint, tableName);
-  return createDb({ tableName, endpoint });
+  // The storage tests flood one DynamoDB Local on two cores: allow it far longer than AWS's answers need.
+  return createDb({ tableName, endpoint, requestTimeoutMs: 15_000 });
 };

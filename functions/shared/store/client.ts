@@ -12,9 +12,16 @@ export interface DbOptions {
   /** DynamoDB Local's URL; unset on AWS. */
   readonly endpoint?: string | undefined;
   readonly region?: string | undefined;
+  /** How long one attempt may wait for DynamoDB's answer. */
+  readonly requestTimeoutMs?: number | undefined;
 }
 
-export const createDb = ({ tableName, endpoint, region }: DbOptions): Db => {
+export const createDb = ({
+  tableName,
+  endpoint,
+  region,
+  requestTimeoutMs = 2_000,
+}: DbOptions): Db => {
   const client = new DynamoDBClient({
     ...(endpoint
       ? {
@@ -31,7 +38,7 @@ export const createDb = ({ tableName, endpoint, region }: DbOptions): Db => {
     // Lambda times out. Each attempt fails as a TimeoutError (→ 503, Plivo retries) well inside 10 s.
     requestHandler: {
       connectionTimeout: 1_000,
-      requestTimeout: 2_000,
+      requestTimeout: requestTimeoutMs,
       throwOnRequestTimeout: true,
     },
   });
