@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 
 /** One request of the load, built (and signed) before the timed run, and what it got back. */
 export interface Shot<Meta> {
-  readonly method: 'POST';
+  readonly method: 'POST' | 'GET';
   /** Path and query. */
   readonly path: string;
   readonly headers: Record<string, string>;
