@@ -1,13 +1,13 @@
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
 import { leaseExpiry } from '../rules/lease.js';
 import { requestSlotNames } from '../rules/pair.js';
 import { pairExpiryWithPermission } from '../rules/permission.js';
-import type { Db } from './client.js';
+import { type Db, readLive } from './client.js';
 import { keys } from './keys.js';
 import { reapExpiredLeases, releaseLeaseUpdate, takeLeaseUpdate, withLine } from './leases.js';
 import { refundBusinessCallUpdate, resetOnConnectUpdate } from './pair-updates.js';
-import { isExpired, ttlFromMillis } from './table.js';
+import { ttlFromMillis } from './table.js';
 import {
   cancellationReasons,
   conflicted,
@@ -251,12 +251,8 @@ export interface CallEnd {
 /** `ended_unanswered`: the hangup came before callgate recorded the call (a slow or failed answer). */
 export type CallEndOutcome = 'ended' | 'already_ended' | 'ended_unanswered' | 'unknown_call';
 
-export const readCall = async (db: Db, callId: string, now: number) => {
-  const { Item } = await db.doc.send(
-    new GetCommand({ TableName: db.tableName, Key: keys.call(callId), ConsistentRead: true }),
-  );
-  return Item && !isExpired(Item, now) ? (Item as CallRecord) : undefined;
-};
+export const readCall = (db: Db, callId: string, now: number) =>
+  readLive<CallRecord>(db, keys.call(callId), now);
 
 /**
  * Records a call's end and releases its lease in one TransactWriteItems. The record's condition

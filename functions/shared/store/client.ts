@@ -1,5 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Key } from './keys.js';
+import { isExpired } from './table.js';
 
 /** The table and a document client for it: what every store function takes. */
 export interface Db {
@@ -46,4 +48,12 @@ export const createDb = ({
     marshallOptions: { removeUndefinedValues: true },
   });
   return { doc, tableName };
+};
+
+/** An item read consistently, or undefined when absent or past its TTL (DynamoDB deletes late). */
+export const readLive = async <T>(db: Db, key: Key, now: number): Promise<T | undefined> => {
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.tableName, Key: key, ConsistentRead: true }),
+  );
+  return Item && !isExpired(Item, now) ? (Item as T) : undefined;
 };

@@ -1,5 +1,4 @@
 import {
-  GetCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
@@ -14,12 +13,12 @@ import {
 } from '../rules/outbound.js';
 import type { PairState } from '../rules/pair.js';
 import { type CallRecord, newCallRecord, readCall } from './calls.js';
-import type { Db } from './client.js';
+import { type Db, readLive } from './client.js';
 import { keys } from './keys.js';
 import { reapExpiredLeases, releaseLeaseUpdate, takeLeaseUpdate, withLine } from './leases.js';
 import { resetOnConnectUpdate } from './pair-updates.js';
 import { readPair } from './permissions.js';
-import { isExpired, ttlFromMillis } from './table.js';
+import { ttlFromMillis } from './table.js';
 import {
   type CancellationReason,
   cancellationReasons,
@@ -125,14 +124,8 @@ export const readIdempotency = async (
   key: string,
   now: number,
 ): Promise<IdempotencyRecord | undefined> => {
-  const { Item } = await db.doc.send(
-    new GetCommand({
-      TableName: db.tableName,
-      Key: keys.idempotency(business, key),
-      ConsistentRead: true,
-    }),
-  );
-  if (!Item || isExpired(Item, now)) return undefined;
+  const Item = await readLive<Record<string, unknown>>(db, keys.idempotency(business, key), now);
+  if (!Item) return undefined;
   return {
     requestHash: String(Item.requestHash),
     status: Item.status === 'placed' ? 'placed' : 'pending',

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 // lib-dynamodb unmarshalls responses but not the item a failed condition returns (ALL_OLD).
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Rules } from '../config/schema.js';
@@ -12,7 +12,7 @@ import {
   pairRetentionMs,
   requestWindows,
 } from '../rules/permission.js';
-import type { Db } from './client.js';
+import { type Db, readLive } from './client.js';
 import { keys } from './keys.js';
 import { isExpired, ttlFromMillis } from './table.js';
 import {
@@ -38,16 +38,7 @@ export const readPair = async (
   business: string,
   user: string,
   now: number,
-): Promise<PairState | undefined> => {
-  const { Item } = await db.doc.send(
-    new GetCommand({
-      TableName: db.tableName,
-      Key: keys.pair(business, user),
-      ConsistentRead: true,
-    }),
-  );
-  return Item && !isExpired(Item, now) ? (Item as PairState) : undefined;
-};
+): Promise<PairState | undefined> => readLive<PairState>(db, keys.pair(business, user), now);
 
 /** The pair update a permission decision makes: replaces the permission, bumps `version`, sets the TTL. */
 export const permissionDecisionUpdate = (
