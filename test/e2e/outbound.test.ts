@@ -12,7 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { plivoPaths } from '../../infra/routes.js';
-import { postSignedForm, startTestHost } from '../support/local-host.js';
+import {
+  acceptPermission,
+  advanceClock,
+  asJson,
+  placeCall,
+  postSignedForm,
+  recordedCalls,
+  startTestHost,
+} from '../support/local-host.js';
 
 const business = '+918035737458';
 const jamaica = '+18765550123';
@@ -20,55 +28,6 @@ const newYork = '+12125550123';
 let userCounter = 0;
 const newUser = () => `+91983${String(++userCounter).padStart(7, '0')}`;
 const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
-
-interface Recorded {
-  readonly api: string;
-  readonly params: { answer_url?: string; hangup_url?: string; from?: string; to?: string };
-}
-
-const asJson = async (response: globalThis.Response) => ({
-  status: response.status,
-  body: (await response.json()) as Record<string, unknown>,
-});
-
-/** The user accepts the call-permission request: the webhook Plivo would post. */
-const acceptPermission = async (host: LocalHost, user: string, from = business) => {
-  const response = await postSignedForm(host, plivoPaths.message, {
-    From: user.slice(1),
-    To: from.slice(1),
-    Type: 'whatsapp',
-    ContentType: 'unknown',
-    MessageUUID: randomUUID(),
-    Interactive: JSON.stringify({
-      type: 'call_permission_reply',
-      call_permission_reply: { response: 'accept', response_source: 'user_action' },
-    }),
-  });
-  expect(response.status).toBe(200);
-};
-
-const placeCall = async (host: LocalHost, body: Record<string, unknown>) =>
-  asJson(
-    await fetch(`${host.url}/v1/calls`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }),
-  );
-
-const advance = async (host: LocalHost, advanceSeconds: number) => {
-  const response = await fetch(`${host.url}/_sandbox/clock`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ advanceSeconds }),
-  });
-  expect(response.status).toBe(200);
-};
-
-const recordedCalls = async (host: LocalHost) =>
-  ((await (await fetch(`${host.url}/_sandbox/plivo/requests`)).json()) as Recorded[]).filter(
-    (r) => r.api === 'call',
-  );
 
 /** The path and query Plivo would call back, from a URL callgate gave it. */
 const pathOf = (url: string | undefined) => {
@@ -85,7 +44,7 @@ describe('business-initiated calls through the local host (sandbox)', () => {
 
   it('places a call, bridges the answered agent leg to the user, records the dial status, hangup frees the line', async () => {
     const user = newUser();
-    await acceptPermission(host, user);
+    await acceptPermission(host, user, business);
     const placed = await placeCall(host, { from: business, to: user });
     expect(placed.status).toBe(201);
     const callId = placed.body.callId as string;
@@ -146,10 +105,10 @@ describe('business-initiated calls through the local host (sandbox)', () => {
 
   it('5 calls in 24 h, then 429 daily_call_limit until the sandbox clock moves past the oldest', async () => {
     const user = newUser();
-    await acceptPermission(host, user);
+    await acceptPermission(host, user, business);
     for (let i = 0; i < 5; i++) {
       expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
-      await advance(host, 3600);
+      await advanceClock(host, 3600);
     }
     const refused = await placeCall(host, { from: business, to: user });
     expect([refused.status, refused.body.error, refused.body.retryAfter]).toEqual([
@@ -157,15 +116,15 @@ describe('business-initiated calls through the local host (sandbox)', () => {
       'daily_call_limit',
       19 * 3600,
     ]);
-    await advance(host, 19 * 3600 - 1);
+    await advanceClock(host, 19 * 3600 - 1);
     expect((await placeCall(host, { from: business, to: user })).status).toBe(429);
-    await advance(host, 1);
+    await advanceClock(host, 1);
     expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
   });
 
   it('four unanswered calls revoke the permission: 403 permission_revoked and the state shows it', async () => {
     const user = newUser();
-    await acceptPermission(host, user);
+    await acceptPermission(host, user, business);
     for (let i = 0; i < 4; i++) {
       const placed = await placeCall(host, { from: business, to: user });
       expect(placed.status).toBe(201);
@@ -174,7 +133,7 @@ describe('business-initiated calls through the local host (sandbox)', () => {
       expect(xmlParser.parse(await status.text()).Response.Speak).toBe(
         'The customer did not answer.',
       );
-      await advance(host, 60);
+      await advanceClock(host, 60);
     }
     const refused = await placeCall(host, { from: business, to: user });
     expect([refused.status, refused.body.error]).toEqual([403, 'permission_revoked']);

@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { plivoPaths } from '../../infra/routes.js';
-import { postSignedForm, startTestHost } from '../support/local-host.js';
+import {
+  acceptPermission,
+  advanceClock,
+  asJson,
+  placeCall,
+  postSignedForm,
+  recordedCalls,
+  startTestHost,
+} from '../support/local-host.js';
 
 const india = '+918035737458';
 const jamaica = '+18765550123';
@@ -21,67 +29,14 @@ let userCounter = 0;
 const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
 const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
 
-interface Recorded {
-  readonly api: string;
-  readonly params: Record<string, unknown>;
-}
-
-const asJson = async (response: globalThis.Response) => ({
-  status: response.status,
-  body: (await response.json()) as Record<string, unknown>,
-});
-
-const reply = async (
-  host: LocalHost,
-  user: string,
-  business: string,
-  callPermissionReply: Record<string, unknown>,
-) => {
-  const response = await postSignedForm(host, plivoPaths.message, {
-    From: user.slice(1),
-    To: business.slice(1),
-    Type: 'whatsapp',
-    ContentType: 'unknown',
-    MessageUUID: randomUUID(),
-    Interactive: JSON.stringify({
-      type: 'call_permission_reply',
-      call_permission_reply: callPermissionReply,
-    }),
-  });
-  expect(response.status).toBe(200);
-};
-
 const accept = (host: LocalHost, user: string, business = india) =>
-  reply(host, user, business, { response: 'accept', response_source: 'user_action' });
-
-const placeCall = async (host: LocalHost, body: Record<string, unknown>) =>
-  asJson(
-    await fetch(`${host.url}/v1/calls`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }),
-  );
+  acceptPermission(host, user, business);
 
 const permissionState = async (host: LocalHost, business: string, user: string) =>
   asJson(
     await fetch(
       `${host.url}/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(user)}`,
     ),
-  );
-
-const advance = async (host: LocalHost, advanceSeconds: number) => {
-  const response = await fetch(`${host.url}/_sandbox/clock`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ advanceSeconds }),
-  });
-  expect(response.status).toBe(200);
-};
-
-const recordedCalls = async (host: LocalHost) =>
-  ((await (await fetch(`${host.url}/_sandbox/plivo/requests`)).json()) as Recorded[]).filter(
-    (r) => r.api === 'call',
   );
 
 /** A business-initiated call the user does not answer: placed, then Plivo's dial status no-answer. */
@@ -106,7 +61,7 @@ describe('rules across grants, calls and leases', () => {
   beforeAll(async () => {
     host = await startTestHost();
     // Into 2030: TTLs we write are in the real future, so DynamoDB Local never deletes them.
-    await advance(host, Math.ceil((Date.UTC(2030, 0, 6, 12) - Date.now()) / 1000));
+    await advanceClock(host, Math.ceil((Date.UTC(2030, 0, 6, 12) - Date.now()) / 1000));
   });
   afterAll(() => host.close());
 
@@ -117,7 +72,7 @@ describe('rules across grants, calls and leases', () => {
       for (let i = 0; i < 3; i++) await unansweredCall(host, user);
       // The grant and the pair's TTL (grant + 7 days, then 7 more shown as expired) are over;
       // DynamoDB deletes the item "later".
-      await advance(host, 15 * day);
+      await advanceClock(host, 15 * day);
       const pair = await readItem(host, keys.pair(india, user));
       expect((pair?.ttl as number) * 1000).toBeLessThan(host.clock.now());
       // The user grants permission again; with the item deleted this pair would have no history.
@@ -132,9 +87,9 @@ describe('rules across grants, calls and leases', () => {
     it('a new grant by reply resets the consecutive-missed count, as an inbound grant and a revocation do', async () => {
       const user = newUser();
       await accept(host, user);
-      await advance(host, 6 * day);
+      await advanceClock(host, 6 * day);
       for (let i = 0; i < 3; i++) await unansweredCall(host, user);
-      await advance(host, 2 * day); // the 7-day grant is over; the pair item still lives
+      await advanceClock(host, 2 * day); // the 7-day grant is over; the pair item still lives
       await accept(host, user);
       await unansweredCall(host, user);
       const state = await permissionState(host, india, user);
@@ -216,7 +171,7 @@ describe('rules across grants, calls and leases', () => {
           },
         );
         expect(hangup.status).toBe(200);
-        await advance(host, 120);
+        await advanceClock(host, 120);
       }
       const sixth = await placeCall(host, { from: india, to: user });
       expect([sixth.status, sixth.body.error]).toEqual([201, undefined]);

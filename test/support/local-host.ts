@@ -9,6 +9,7 @@ import {
   sandboxAuthToken,
   startLocalHost,
 } from '../../infra/local/host.js';
+import { plivoPaths } from '../../infra/routes.js';
 import { signV3 } from './plivo-sign.js';
 
 /** A local host on a free port with a fresh table in the run's DynamoDB Local, sandbox Plivo by default. */
@@ -48,3 +49,69 @@ export const postSignedForm = (
     body: new URLSearchParams(params).toString(),
   });
 };
+
+export const asJson = async (response: Response) => ({
+  status: response.status,
+  body: (await response.json()) as Record<string, unknown>,
+});
+
+/** The user's answer to a call-permission request, as Plivo posts it to the message webhook. */
+export const permissionReply = async (
+  host: LocalHost,
+  user: string,
+  business: string,
+  callPermissionReply: Record<string, unknown>,
+): Promise<void> => {
+  const response = await postSignedForm(host, plivoPaths.message, {
+    From: user.slice(1),
+    To: business.slice(1),
+    Type: 'whatsapp',
+    ContentType: 'unknown',
+    MessageUUID: randomUUID(),
+    Interactive: JSON.stringify({
+      type: 'call_permission_reply',
+      call_permission_reply: callPermissionReply,
+    }),
+  });
+  if (response.status !== 200) throw new Error(`permission reply answered ${response.status}`);
+};
+
+export const acceptPermission = (host: LocalHost, user: string, business: string) =>
+  permissionReply(host, user, business, { response: 'accept', response_source: 'user_action' });
+
+export const placeCall = async (host: LocalHost, body: Record<string, unknown>) =>
+  asJson(
+    await fetch(`${host.url}/v1/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  );
+
+/** Moves the sandbox clock forward through its route, as a person would. */
+export const advanceClock = async (host: LocalHost, advanceSeconds: number): Promise<void> => {
+  const response = await fetch(`${host.url}/_sandbox/clock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ advanceSeconds }),
+  });
+  if (response.status !== 200) throw new Error(`sandbox clock answered ${response.status}`);
+};
+
+export interface RecordedCall {
+  readonly api: 'call';
+  readonly params: {
+    answer_url?: string;
+    hangup_url?: string;
+    from?: string;
+    to?: string;
+    ring_timeout?: number;
+    time_limit?: number;
+  };
+}
+
+/** The Call API requests the sandbox recorded. */
+export const recordedCalls = async (host: LocalHost): Promise<RecordedCall[]> =>
+  ((await (await fetch(`${host.url}/_sandbox/plivo/requests`)).json()) as { api: string }[]).filter(
+    (r): r is RecordedCall => r.api === 'call',
+  );
