@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
@@ -23,7 +25,10 @@ const main = async () => {
   const port = Number(values.port ?? env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`PORT ${port} is not a port`);
-  const dataDir = values['data-dir'] ?? env.CALLGATE_DATA_DIR;
+  const dataOption = values['data-dir'] ?? env.CALLGATE_DATA_DIR;
+  // DynamoDB Local runs from its package's folder: hand it an absolute path that exists.
+  const dataDir = dataOption ? resolve(dataOption) : undefined;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
 
   const dynamo = await startDynamoDbLocal(dataDir ? { path: dataDir } : {});
   const tableName = env.TABLE_NAME ?? 'callgate';
