@@ -50,7 +50,11 @@ export const createHandler = (deps: Deps): LambdaHandler =>
         decision,
         now,
         messageUuid: message.messageUuid,
+        v2Nonce: request.signature?.version === 'v2' ? request.signature.nonce : undefined,
       });
+      if (outcome === 'replayed_signature') {
+        throw new HttpError(403, 'bad_signature', 'This V2 signature was already used');
+      }
       deps.logger.info('call-permission reply', {
         outcome,
         permission: decision.permission,

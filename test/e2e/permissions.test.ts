@@ -6,7 +6,7 @@ import type { LocalHost } from '../../infra/local/host.js';
 import { sandboxAuthToken } from '../../infra/local/host.js';
 import { plivoPaths } from '../../infra/routes.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
-import { signV3 } from '../support/plivo-sign.js';
+import { signV2, signV3 } from '../support/plivo-sign.js';
 
 const business = '+918035737458';
 const businessDigits = '918035737458';
@@ -288,6 +288,35 @@ describe('permission lifecycle through the local host', () => {
       status: 404,
       body: { error: 'unknown_business_number' },
     });
+  });
+
+  it('applies a V2-signed reply once; its signature cannot carry another reply', async () => {
+    const url = `${host.publicBaseUrl}${plivoPaths.message}`;
+    // V2 signs the URL and the nonce only: a captured signature fits any body.
+    const headers = signV2({ url, authToken: sandboxAuthToken });
+    const post = (form: Record<string, string>) =>
+      fetch(`${host.url}${plivoPaths.message}`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      });
+    const [user, victim] = [newUser(), newUser()];
+    const genuine = replyForm(user, { response: 'accept', response_source: 'user_action' });
+    expect(await json(await post(genuine))).toMatchObject({
+      status: 200,
+      body: { outcome: 'applied' },
+    });
+    // Plivo's redelivery of the same message is still a duplicate, not an attack.
+    expect(await json(await post(genuine))).toMatchObject({
+      status: 200,
+      body: { outcome: 'duplicate' },
+    });
+    const forged = replyForm(victim, { response: 'accept', is_permanent: true });
+    expect(await json(await post(forged))).toMatchObject({
+      status: 403,
+      body: { error: 'bad_signature' },
+    });
+    expect((await state(victim)).body.permission).toEqual({ status: 'no_permission' });
   });
 });
 

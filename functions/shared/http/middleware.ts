@@ -79,6 +79,8 @@ const plivoSignature = (deps: Deps, options: WebhookOptions): Middleware => ({
     if (!verdict.ok || (verdict.version === 'v2' && !options.acceptV2)) {
       throw new HttpError(403, 'bad_signature', 'Plivo signature does not verify');
     }
+    const nonce = parsed.headers[`x-plivo-signature-${verdict.version}-nonce`] ?? '';
+    request.event.parsed = { ...parsed, signature: { version: verdict.version, nonce } };
   },
 });
 

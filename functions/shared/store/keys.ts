@@ -12,6 +12,7 @@
  * cps    CPS#<epoch second> / CPS             Call API requests placed in that second (account CPS).
  * idem   IDEMPOTENCY#<business>#<key> / REQUEST   first response to an Idempotency-Key.
  * msg    MESSAGE#<MessageUUID> / MESSAGE      a message webhook already applied (Plivo redelivers).
+ * nonce  NONCE#<nonce> / V2                   a V2 signature nonce already used for a change (V2 signs no body).
  */
 export interface Key {
   readonly pk: string;
@@ -28,4 +29,5 @@ export const keys = {
     sk: 'REQUEST',
   }),
   message: (messageUuid: string): Key => ({ pk: `MESSAGE#${messageUuid}`, sk: 'MESSAGE' }),
+  v2Nonce: (nonce: string): Key => ({ pk: `NONCE#${nonce}`, sk: 'V2' }),
 } as const;

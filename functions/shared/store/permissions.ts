@@ -13,7 +13,7 @@ import {
   requestWindows,
 } from '../rules/permission.js';
 import { type Db, readLive } from './client.js';
-import { keys } from './keys.js';
+import { type Key, keys } from './keys.js';
 import { isExpired, ttlFromMillis } from './table.js';
 import {
   cancellationReasons,
@@ -118,8 +118,13 @@ export const applyPermissionDecision = async (
     readonly decision: PermissionDecision;
     readonly now: number;
     readonly messageUuid?: string | undefined;
+    /**
+     * The nonce of a V2 signature, which signs no body: used once for a change, so a captured signature
+     * cannot carry a forged reply.
+     */
+    readonly v2Nonce?: string | undefined;
   },
-): Promise<'applied' | 'duplicate'> => {
+): Promise<'applied' | 'duplicate' | 'replayed_signature'> => {
   const update = permissionDecisionUpdate(
     db.tableName,
     input.business,
@@ -127,25 +132,27 @@ export const applyPermissionDecision = async (
     input.decision,
     input.now,
   );
-  if (!input.messageUuid) {
+  const once = (key: Key) => ({
+    Put: {
+      TableName: db.tableName,
+      Item: { ...key, appliedAt: input.now, ttl: ttlFromMillis(input.now + messageDedupeMs) },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  });
+  const guards = [
+    ...(input.messageUuid
+      ? [{ kind: 'duplicate' as const, item: once(keys.message(input.messageUuid)) }]
+      : []),
+    ...(input.v2Nonce
+      ? [{ kind: 'replayed_signature' as const, item: once(keys.v2Nonce(input.v2Nonce)) }]
+      : []),
+  ];
+  if (guards.length === 0) {
     await db.doc.send(new UpdateCommand(update));
     return 'applied';
   }
   const transaction = new TransactWriteCommand({
-    TransactItems: [
-      {
-        Put: {
-          TableName: db.tableName,
-          Item: {
-            ...keys.message(input.messageUuid),
-            appliedAt: input.now,
-            ttl: ttlFromMillis(input.now + messageDedupeMs),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
-      { Update: update },
-    ],
+    TransactItems: [...guards.map((g) => g.item), { Update: update }],
   });
   const retry = contentionRetries();
   for (;;) {
@@ -155,7 +162,8 @@ export const applyPermissionDecision = async (
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (!reasons) throw error;
-      if (failedCondition(reasons[0])) return 'duplicate';
+      const failedGuard = guards.find((_, i) => failedCondition(reasons[i]));
+      if (failedGuard) return failedGuard.kind;
       // Another write on the pair at the same instant (an inbound call, a placement): nothing was written.
       if (!reasons.some(conflicted)) throw error;
       if (!(await retry())) throw stillContended('A permission reply');
