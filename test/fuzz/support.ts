@@ -35,7 +35,6 @@ export const errorCodes = [
   'method_not_allowed',
   'payload_too_large',
   'unsupported_media_type',
-  'not_implemented',
   'unavailable',
   'internal_error',
 ] as const satisfies readonly ErrorCode[];

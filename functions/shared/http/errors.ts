@@ -21,7 +21,6 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'payload_too_large'
   | 'unsupported_media_type'
-  | 'not_implemented'
   | 'unavailable'
   | 'internal_error';
 
