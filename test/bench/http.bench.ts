@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { XMLParser } from 'fast-xml-parser';
 import { refusals } from '../../functions/answer/handler.js';
-import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import { createLogger } from '../../functions/shared/log.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { ensureTable } from '../../infra/local/dynamodb.js';
@@ -19,6 +16,7 @@ import {
   permissionReply,
   placement,
 } from '../load/traffic.js';
+import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import { type Bench, type BenchRow, round } from './support.js';
 
 const group = 'Through the local host (HTTP, autocannon)';
@@ -48,17 +46,14 @@ const warmupCalls = 200;
  * and 1,000 Call API requests per second (so the calls-per-second bucket never refuses a placement).
  * The daily limit stays 5 per user: each user is called once.
  */
-const benchConfig = () => {
-  const raw = JSON.parse(readFileSync(exampleConfigPath, 'utf8'));
-  for (const number of raw.numbers) delete number.inbound.hours;
-  raw.account = { callsPerSecond: 1000 };
-  raw.rules = { simultaneousCallsPerNumber: 1000 };
-  return parseConfig(raw, 'http bench');
-};
+const benchConfig = () =>
+  alwaysOpenExampleConfig({
+    account: { callsPerSecond: 1000 },
+    rules: { simultaneousCallsPerNumber: 1000 },
+  });
 
-const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
 const xmlOf = (shot: Shot<unknown>) =>
-  (xmlParser.parse(shot.response ?? '') as { Response?: Record<string, unknown> }).Response ?? {};
+  (plivoXml.parse(shot.response ?? '') as { Response?: Record<string, unknown> }).Response ?? {};
 const jsonOf = (shot: Shot<unknown>) =>
   JSON.parse(shot.response ?? '{}') as Record<string, unknown>;
 

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusals } from '../../functions/answer/handler.js';
-import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
+import { alwaysOpenExampleConfig } from '../support/plivo-forms.js';
 
 const india = '918035737458';
 const jamaica = '18765550123';
@@ -28,13 +27,7 @@ const xmlBody = async (response: Response): Promise<Parsed> => {
   return parser.parse(text) as Parsed;
 };
 
-/** The example configuration without business hours (so the test does not depend on the time of day). */
-const config = () => {
-  const raw = JSON.parse(readFileSync(exampleConfigPath, 'utf8'));
-  delete raw.numbers[0].inbound.hours;
-  raw.rules = { simultaneousCallsPerNumber: 2 };
-  return parseConfig(raw, 'inbound e2e');
-};
+const config = () => alwaysOpenExampleConfig({ rules: { simultaneousCallsPerNumber: 2 } });
 
 describe('inbound WhatsApp calls through the local host', () => {
   let host: LocalHost;

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
@@ -21,13 +20,13 @@ import {
   recordedCalls,
   startTestHost,
 } from '../support/local-host.js';
+import { plivoXml } from '../support/plivo-forms.js';
 
 const business = '+918035737458';
 const jamaica = '+18765550123';
 const newYork = '+12125550123';
 let userCounter = 0;
 const newUser = () => `+91983${String(++userCounter).padStart(7, '0')}`;
-const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
 
 /** The path and query Plivo would call back, from a URL callgate gave it. */
 const pathOf = (url: string | undefined) => {
@@ -66,14 +65,14 @@ describe('business-initiated calls through the local host (sandbox)', () => {
     });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toBe('application/xml');
-    const dial = xmlParser.parse(await answer.text()).Response.Dial;
+    const dial = plivoXml.parse(await answer.text()).Response.Dial;
     expect(dial['@callType']).toBe('whatsapp');
     expect(dial['@callerId']).toBe(business.slice(1));
     expect(String(dial.User)).toBe(user.slice(1));
 
     const status = await postSignedForm(host, pathOf(dial['@action']), { DialStatus: 'completed' });
     expect(status.status).toBe(200);
-    expect(xmlParser.parse(await status.text()).Response).toHaveProperty('Hangup');
+    expect(plivoXml.parse(await status.text()).Response).toHaveProperty('Hangup');
 
     const line = async () =>
       (
@@ -130,7 +129,7 @@ describe('business-initiated calls through the local host (sandbox)', () => {
       expect(placed.status).toBe(201);
       const path = `${plivoPaths.dialStatus}?call=${placed.body.callId}`;
       const status = await postSignedForm(host, path, { DialStatus: 'no-answer' });
-      expect(xmlParser.parse(await status.text()).Response.Speak).toBe(
+      expect(plivoXml.parse(await status.text()).Response.Speak).toBe(
         'The customer did not answer.',
       );
       await advanceClock(host, 60);

@@ -6,6 +6,7 @@ import type { LocalHost } from '../../infra/local/host.js';
 import { sandboxAuthToken } from '../../infra/local/host.js';
 import { plivoPaths } from '../../infra/routes.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
+import { permissionReplyForm } from '../support/plivo-forms.js';
 import { signV2, signV3 } from '../support/plivo-sign.js';
 
 const business = '+918035737458';
@@ -14,20 +15,8 @@ let userCounter = 0;
 /** A fresh user per test: the host (and its table) is shared by the file. */
 const newUser = () => `+91982${String(++userCounter).padStart(7, '0')}`;
 
-const reply = (fields: Record<string, unknown>) => ({
-  type: 'call_permission_reply',
-  call_permission_reply: fields,
-});
-
-/** The form Plivo posts for an inbound WhatsApp message carrying a call-permission reply. */
-const replyForm = (user: string, fields: Record<string, unknown>, messageUuid = randomUUID()) => ({
-  From: user.replace('+', ''),
-  To: businessDigits,
-  Type: 'whatsapp',
-  ContentType: 'unknown',
-  MessageUUID: messageUuid,
-  Interactive: JSON.stringify(reply(fields)),
-});
+const replyForm = (user: string, fields: Record<string, unknown>, messageUuid?: string) =>
+  permissionReplyForm(user, business, fields, messageUuid);
 
 const json = async (response: Response) => ({
   status: response.status,
@@ -176,7 +165,10 @@ describe('permission lifecycle through the local host', () => {
       From: user.replace('+', ''),
       To: businessDigits,
       MessageUUID: randomUUID(),
-      Interactive: reply({ response: 'accept', is_permanent: true }),
+      Interactive: {
+        type: 'call_permission_reply',
+        call_permission_reply: { response: 'accept', is_permanent: true },
+      },
     };
     // A JSON body is signed over its fields as strings (objects as their JSON text).
     const headers = signV3({

@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
@@ -20,6 +19,7 @@ import {
   recordedCalls,
   startTestHost,
 } from '../support/local-host.js';
+import { plivoXml } from '../support/plivo-forms.js';
 
 const india = '+918035737458';
 const jamaica = '+18765550123';
@@ -27,7 +27,6 @@ const newYork = '+12125550123';
 const day = 24 * 3600;
 let userCounter = 0;
 const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
-const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
 
 const accept = (host: LocalHost, user: string, business = india) =>
   acceptPermission(host, user, business);
@@ -137,7 +136,7 @@ describe('rules across grants, calls and leases', () => {
         To: 'sip:support@phone.plivo.com',
         Direction: 'outbound',
       });
-      const dial = xmlParser.parse(await answer.text()).Response.Dial;
+      const dial = plivoXml.parse(await answer.text()).Response.Dial;
       // Agent rings (ring_timeout), then the user rings (Dial timeout), then the bridge lasts up to
       // Dial timeLimit: only after all of it may the lease lapse and be reaped for another call.
       const longest =
@@ -189,7 +188,7 @@ describe('rules across grants, calls and leases', () => {
         To: 'sip:support@phone.plivo.com',
         Direction: 'outbound',
       });
-      expect(xmlParser.parse(await leg.text()).Response.Dial['@callType']).toBe('whatsapp');
+      expect(plivoXml.parse(await leg.text()).Response.Dial['@callType']).toBe('whatsapp');
       const hangup = await postSignedForm(host, `${plivoPaths.hangup}?call=${callId}`, {
         CallUUID: randomUUID(),
         HangupCause: 'NORMAL_CLEARING',
@@ -227,7 +226,7 @@ describe('rules across grants, calls and leases', () => {
         Direction: 'inbound',
         CallStatus: 'in-progress',
       });
-      const document = xmlParser.parse(await answer.text()).Response;
+      const document = plivoXml.parse(await answer.text()).Response;
       const dial = document.Dial;
       expect(dial).toBeDefined();
       const line = await readItem(host, keys.line(jamaica));

@@ -4,14 +4,12 @@
  * that each was applied once: the missed count, the lease, the call record, the permission.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { type LocalHost, sandboxAuthToken } from '../../infra/local/host.js';
 import { plivoPaths } from '../../infra/routes.js';
 import { startTestHost } from '../support/local-host.js';
+import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import {
   callRecordsOf,
   dialStatusPath,
@@ -27,7 +25,6 @@ import {
 const business = '+918035737458';
 let userCounter = 0;
 const newUser = () => `+91986${String(++userCounter).padStart(7, '0')}`;
-const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
 
 describe('duplicate and out-of-order callbacks', () => {
   let host: LocalHost;
@@ -59,13 +56,11 @@ describe('duplicate and out-of-order callbacks', () => {
     });
   const speak = async (response: Response) => {
     expect(response.status).toBe(200);
-    return xmlParser.parse(await response.text()).Response.Speak as string | undefined;
+    return plivoXml.parse(await response.text()).Response.Speak as string | undefined;
   };
 
   beforeAll(async () => {
-    const raw = JSON.parse(await readFile(exampleConfigPath, 'utf8'));
-    delete raw.numbers[0].inbound.hours;
-    host = await startTestHost({ config: parseConfig(raw, 'faults') });
+    host = await startTestHost({ config: alwaysOpenExampleConfig() });
   });
   afterAll(() => host.close());
 
@@ -185,7 +180,7 @@ describe('duplicate and out-of-order callbacks', () => {
       }),
     );
     expect(new Set(bodies).size).toBe(1);
-    const dial = xmlParser.parse(bodies[0] ?? '').Response.Dial;
+    const dial = plivoXml.parse(bodies[0] ?? '').Response.Dial;
     expect([dial['@callType'], String(dial.User)]).toEqual(['whatsapp', user.slice(1)]);
     // Only the call learned when its user was dialed (the first answer's time, kept by the retries).
     const after = await snapshot();

@@ -6,14 +6,12 @@
  * callbacks (Plivo's retries) are applied exactly once, and again-delivered ones change nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import {
   type DynamoDbLocal,
@@ -23,6 +21,7 @@ import {
 } from '../../infra/local/dynamodb.js';
 import { type LocalHost, sandboxAuthToken, startLocalHost } from '../../infra/local/host.js';
 import { plivoPaths } from '../../infra/routes.js';
+import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import {
   callRecordsOf,
   dialStatusPath,
@@ -42,14 +41,6 @@ const userA = '+919850000001'; // a business-initiated call whose callbacks arri
 const userB = '+919850000002'; // a permission reply during the outage
 const userC = '+919850000003'; // an inbound call answered during the outage
 const inboundCallId = randomUUID();
-const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
-
-/** The example configuration without business hours, so the inbound flow does not depend on the time of day. */
-const config = async () => {
-  const raw = JSON.parse(await readFile(exampleConfigPath, 'utf8'));
-  delete raw.numbers[0].inbound.hours;
-  return parseConfig(raw, 'faults');
-};
 
 const send = (host: LocalHost, path: string, params: Record<string, string>) =>
   signedCallback(host, path, params, sandboxAuthToken);
@@ -74,7 +65,7 @@ describe('DynamoDB stopped mid-run and restarted', () => {
     const tableName = `faults-${randomUUID()}`;
     await ensureTable(dynamo.endpoint, tableName);
     host = await startLocalHost({
-      config: await config(),
+      config: alwaysOpenExampleConfig(),
       dynamoEndpoint: dynamo.endpoint,
       tableName,
       port: 0,
@@ -165,16 +156,16 @@ describe('DynamoDB stopped mid-run and restarted', () => {
     const inbound = await callbacks.inboundAnswer.send();
     expect(inbound.status).toBe(200);
     const inboundXml = await inbound.text();
-    expect(xmlParser.parse(inboundXml).Response).toHaveProperty('GetInput');
+    expect(plivoXml.parse(inboundXml).Response).toHaveProperty('GetInput');
 
     const agent = await callbacks.agentAnswer.send();
     expect(agent.status).toBe(200);
-    const dial = xmlParser.parse(await agent.text()).Response.Dial;
+    const dial = plivoXml.parse(await agent.text()).Response.Dial;
     expect([dial['@callType'], String(dial.User)]).toEqual(['whatsapp', userA.slice(1)]);
 
     const dialStatus = await callbacks.dialStatus.send();
     expect(dialStatus.status).toBe(200);
-    expect(xmlParser.parse(await dialStatus.text()).Response.Speak).toBe(
+    expect(plivoXml.parse(await dialStatus.text()).Response.Speak).toBe(
       'The customer did not answer.',
     );
     const hangup = await callbacks.outboundHangup.send();
@@ -268,7 +259,7 @@ describe('DynamoDB accepting connections but never answering', () => {
     await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
     const { port } = blackHole.address() as { port: number };
     host = await startLocalHost({
-      config: await config(),
+      config: alwaysOpenExampleConfig(),
       dynamoEndpoint: `http://127.0.0.1:${port}`,
       tableName: 'never-answers',
       port: 0,

@@ -5,12 +5,12 @@
  * and the next request after the fault clears goes through.
  */
 import { randomUUID } from 'node:crypto';
-import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { plivoPaths } from '../../infra/routes.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
+import { plivoXml } from '../support/plivo-forms.js';
 import {
   asJson,
   callRecordsOf,
@@ -31,7 +31,6 @@ const business = '+918035737458';
 const authToken = 'faults-plivo-token';
 let userCounter = 0;
 const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
-const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
 
 type Fault = '500' | 'timeout' | 'connection refused';
 const faults: readonly Fault[] = ['500', 'timeout', 'connection refused'];
@@ -186,7 +185,7 @@ describe('Plivo API faults through the local host', () => {
       authToken,
     );
     expect(answer.status).toBe(200);
-    const response = xmlParser.parse(await answer.text()).Response;
+    const response = plivoXml.parse(await answer.text()).Response;
     expect(response).not.toHaveProperty('Dial');
     expect(response).toHaveProperty('Hangup');
     const hangup = await asJson(

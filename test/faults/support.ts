@@ -6,12 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../../functions/shared/store/client.js';
-import type { Key } from '../../functions/shared/store/keys.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { plivoPaths } from '../../infra/routes.js';
+import { readItem, scanTable } from '../support/dynamo.js';
+import { asJson } from '../support/local-host.js';
+import { permissionReplyForm } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';
 
 /** How the stand-in answers: like Plivo, 500, never (the adapter times out). */
@@ -119,40 +120,12 @@ export const signedCallback = (
   };
 };
 
-/** The message webhook Plivo posts when a user answers the call-permission request. */
-export const permissionReply = (
-  user: string,
-  business: string,
-  response: 'accept' | 'reject',
-  messageUuid = randomUUID(),
-): Record<string, string> => ({
-  From: user.slice(1),
-  To: business.slice(1),
-  Type: 'whatsapp',
-  ContentType: 'unknown',
-  MessageUUID: messageUuid,
-  Interactive: JSON.stringify({
-    type: 'call_permission_reply',
-    call_permission_reply: { response, response_source: 'user_action' },
-  }),
-});
-
-export interface HttpAnswer {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
-
-export const asJson = async (response: Response): Promise<HttpAnswer> => ({
-  status: response.status,
-  body: (await response.json()) as Record<string, unknown>,
-});
-
 export const postJson = async (
   host: LocalHost,
   path: string,
   body: unknown,
   headers: Record<string, string> = {},
-): Promise<HttpAnswer> =>
+): Promise<Awaited<ReturnType<typeof asJson>>> =>
   asJson(
     await fetch(`${host.url}${path}`, {
       method: 'POST',
@@ -191,24 +164,6 @@ export const permissionUsage = async (host: LocalHost, business: string, user: s
   };
 };
 
-export const readItem = async (db: Db, key: Key): Promise<Record<string, unknown> | undefined> =>
-  (await db.doc.send(new GetCommand({ TableName: db.tableName, Key: key, ConsistentRead: true })))
-    .Item;
-
-/** Every item of the table: each test file owns its table, so a scan shows everything it did. */
-export const scanTable = async (db: Db): Promise<Record<string, unknown>[]> => {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.doc.send(
-      new ScanCommand({ TableName: db.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-};
-
 /** Call ids holding a lease on the business number's line. */
 export const leasesOf = async (db: Db, business: string): Promise<string[]> =>
   Object.keys(((await readItem(db, keys.line(business)))?.leases ?? {}) as object).sort();
@@ -226,3 +181,15 @@ export const callRecordsOf = async (db: Db, user: string) =>
 export const dialStatusPath = (callId: string) => `${plivoPaths.dialStatus}?call=${callId}`;
 export const outboundHangupPath = (callId: string) => `${plivoPaths.hangup}?call=${callId}`;
 export const outboundAnswerPath = (callId: string) => `${plivoPaths.answer}?call=${callId}`;
+
+// The suite's tests reach every helper through this module.
+export { asJson, readItem, scanTable };
+
+/** The message webhook form of a user's accept or reject (answered by hand, not automatically). */
+export const permissionReply = (
+  user: string,
+  business: string,
+  response: 'accept' | 'reject',
+  messageUuid?: string,
+): Record<string, string> =>
+  permissionReplyForm(user, business, { response, response_source: 'user_action' }, messageUuid);

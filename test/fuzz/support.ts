@@ -2,7 +2,7 @@
  * Shared pieces of the fuzz suites: seeds, payload-v2 events as API Gateway HTTP API builds them, the
  * response contract every route must keep, and table snapshots for "no state change".
  */
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { XMLValidator } from 'fast-xml-parser';
@@ -11,6 +11,7 @@ import type { ErrorCode } from '../../functions/shared/http/errors.js';
 import type { Result } from '../../functions/shared/http/middleware.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import type { Route } from '../../infra/routes.js';
+import { scanTable } from '../support/dynamo.js';
 
 /** Every code of the contract at run time; the type check below fails when ErrorCode gains one. */
 export const errorCodes = [
@@ -163,15 +164,7 @@ export const expectContract = (result: Result, context: string): number => {
 
 /** Every item of the table, in key order: equal snapshots mean nothing was written. */
 export const snapshotTable = async (db: Db): Promise<string> => {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.doc.send(
-      new ScanCommand({ TableName: db.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const items = await scanTable(db);
   const key = (item: Record<string, unknown>) => `${item.pk}\u0000${item.sk}`;
   items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   return JSON.stringify(items);

@@ -8,7 +8,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { XMLParser } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHandler as answerHandler } from '../../functions/answer/handler.js';
 import { createHandler as dialStatusHandler } from '../../functions/dial-status/handler.js';
@@ -29,6 +28,7 @@ import {
 } from '../../functions/shared/telephony/sandbox.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
 import { createTestDb } from '../support/dynamo.js';
+import { plivoXml } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';
 
 const jamaica = '+18765550123';
@@ -193,8 +193,6 @@ const cpsOf = async (h: Harness) =>
 const expectPlaced = ({ status, body }: Response) => {
   expect([status, body.error, body.message]).toEqual([201, undefined, undefined]);
 };
-
-const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
 
 describe('refusals before any storage', () => {
   it('400 invalid_number, 400 for an agent that is a phone number, 404 for an unknown business number', async () => {
@@ -571,7 +569,7 @@ describe('the agent leg and the dial status', () => {
     const callId = await placeFor(h, user);
     const answer = await h.answer(callId);
     expect(answer.status).toBe(200);
-    const doc = xmlParser.parse(answer.text);
+    const doc = plivoXml.parse(answer.text);
     const dial = doc.Response.Dial;
     expect(dial['@callerId']).toBe(h.business.slice(1));
     expect(dial['@callType']).toBe('whatsapp');
@@ -585,7 +583,7 @@ describe('the agent leg and the dial status', () => {
   it('an unknown call id gets a short message and a hangup', async () => {
     const h = harness();
     for (const response of [await h.answer(randomUUID()), await h.answer('not-a-call')]) {
-      const doc = xmlParser.parse(response.text);
+      const doc = plivoXml.parse(response.text);
       expect(response.status).toBe(200);
       expect(doc.Response.Speak).toBeTypeOf('string');
       expect(doc.Response).toHaveProperty('Hangup');
@@ -593,7 +591,7 @@ describe('the agent leg and the dial status', () => {
     }
     const unknown = await h.dialStatus(randomUUID(), 'no-answer');
     expect(unknown.status).toBe(200);
-    expect(xmlParser.parse(unknown.text).Response).toHaveProperty('Hangup');
+    expect(plivoXml.parse(unknown.text).Response).toHaveProperty('Hangup');
     expect((await h.dialStatus(randomUUID(), 'ringing')).status).toBe(400);
   });
 
@@ -605,7 +603,7 @@ describe('the agent leg and the dial status', () => {
     for (const [i, status] of statuses.entries()) {
       const callId = await placeFor(h, user);
       const response = await h.dialStatus(callId, status);
-      const doc = xmlParser.parse(response.text);
+      const doc = plivoXml.parse(response.text);
       expect(doc.Response.Speak).toBe('The customer did not answer.');
       expect(doc.Response).toHaveProperty('Hangup');
       const pair = await pairOf(h, user);
@@ -653,7 +651,7 @@ describe('the agent leg and the dial status', () => {
     await h.dialStatus(b as string, 'busy');
     expect(await pairOf(h, user)).toMatchObject({ missed: 2, warnedAt: h.clock.now });
     const connected = await h.dialStatus(c as string, 'completed');
-    expect(xmlParser.parse(connected.text).Response).toEqual({ Hangup: '' });
+    expect(plivoXml.parse(connected.text).Response).toEqual({ Hangup: '' });
     let pair = await pairOf(h, user);
     expect(pair?.missed).toBeUndefined();
     expect(pair?.warnedAt).toBeUndefined();

@@ -13,20 +13,19 @@
  * bench-results/load.json; they are reported, never asserted.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusals } from '../../functions/answer/handler.js';
-import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import { createLogger } from '../../functions/shared/log.js';
 import { type PairState, permissionAt } from '../../functions/shared/rules/pair.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { startTestHost } from '../support/local-host.js';
+import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import { fire, formatTable, type RouteFigures, type Shot, type Volley } from './cannon.js';
 import {
   agentAnswer,
@@ -57,17 +56,11 @@ const dailyCalls = 5;
 /** The whole load stops by this, whatever is left; the suite stays within ~90 s on 2 cores. */
 const loadBudgetMs = 70_000;
 
-/** The example configuration without business hours (so the run does not depend on the time of day). */
-const loadConfig = () => {
-  const raw = JSON.parse(readFileSync(exampleConfigPath, 'utf8'));
-  for (const number of raw.numbers) delete number.inbound.hours;
-  raw.account = { callsPerSecond };
-  raw.rules = {
-    simultaneousCallsPerNumber: simultaneousCalls,
-    businessCallsPer24Hours: dailyCalls,
-  };
-  return parseConfig(raw, 'load test');
-};
+const loadConfig = () =>
+  alwaysOpenExampleConfig({
+    account: { callsPerSecond },
+    rules: { simultaneousCallsPerNumber: simultaneousCalls, businessCallsPer24Hours: dailyCalls },
+  });
 
 /** 200 Indian mobile numbers: 0–119 answer the permission request, 120–169 only call, 170–199 never do either. */
 const user = (i: number) => `+91984${String(i).padStart(7, '0')}`;
@@ -83,9 +76,8 @@ const callerPools: Record<string, number[]> = {
   [newYork]: [...range(120, 170), ...range(0, 40)],
 };
 
-const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
 const xmlOf = (shot: Shot<unknown>) =>
-  xmlParser.parse(shot.response ?? '').Response as Record<string, unknown>;
+  plivoXml.parse(shot.response ?? '').Response as Record<string, unknown>;
 const jsonOf = (shot: Shot<unknown>) =>
   JSON.parse(shot.response ?? '{}') as Record<string, unknown>;
 const pairKey = (business: string, user: string) => `${business} ${user}`;

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { sandboxAuthToken } from '../../infra/local/host.js';
 import { plivoPaths } from '../../infra/routes.js';
+import { permissionReplyForm } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';
 import type { Shot } from './cannon.js';
 
@@ -51,21 +52,16 @@ export const permissionReply = (
   signedForm(
     base,
     plivoPaths.message,
-    {
-      From: digits(user),
-      To: digits(business),
-      Type: 'whatsapp',
-      ContentType: 'unknown',
-      MessageUUID: options.messageUuid,
-      Interactive: JSON.stringify({
-        type: 'call_permission_reply',
-        call_permission_reply: {
-          response: 'accept',
-          response_source: 'user_action',
-          ...(options.permanent ? { is_permanent: true } : {}),
-        },
-      }),
-    },
+    permissionReplyForm(
+      user,
+      business,
+      {
+        response: 'accept',
+        response_source: 'user_action',
+        ...(options.permanent ? { is_permanent: true } : {}),
+      },
+      options.messageUuid,
+    ),
     {
       kind: options.redelivery ? 'redelivery' : 'reply',
       business,

@@ -10,6 +10,7 @@ import {
   startLocalHost,
 } from '../../infra/local/host.js';
 import { plivoPaths } from '../../infra/routes.js';
+import { permissionReplyForm } from './plivo-forms.js';
 import { signV3 } from './plivo-sign.js';
 
 /** A local host on a free port with a fresh table in the run's DynamoDB Local, sandbox Plivo by default. */
@@ -62,17 +63,11 @@ export const permissionReply = async (
   business: string,
   callPermissionReply: Record<string, unknown>,
 ): Promise<void> => {
-  const response = await postSignedForm(host, plivoPaths.message, {
-    From: user.slice(1),
-    To: business.slice(1),
-    Type: 'whatsapp',
-    ContentType: 'unknown',
-    MessageUUID: randomUUID(),
-    Interactive: JSON.stringify({
-      type: 'call_permission_reply',
-      call_permission_reply: callPermissionReply,
-    }),
-  });
+  const response = await postSignedForm(
+    host,
+    plivoPaths.message,
+    permissionReplyForm(user, business, callPermissionReply),
+  );
   if (response.status !== 200) throw new Error(`permission reply answered ${response.status}`);
 };
 

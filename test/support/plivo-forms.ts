@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { XMLParser } from 'fast-xml-parser';
+import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
+import type { Config } from '../../functions/shared/config/schema.js';
+
+/** The example configuration's business numbers. */
+export const exampleNumbers = {
+  india: '+918035737458',
+  jamaica: '+18765550123',
+  newYork: '+12125550123',
+} as const;
+
+/** Parses Plivo XML with attributes as `@name`. */
+export const plivoXml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
+
+/**
+ * The form Plivo posts to the message webhook when a user answers the call-permission request:
+ * Meta's call_permission_reply in `Interactive`, numbers as digits.
+ */
+export const permissionReplyForm = (
+  user: string,
+  business: string,
+  reply: Record<string, unknown>,
+  messageUuid: string = randomUUID(),
+): Record<string, string> => ({
+  From: user.replace(/^\+/, ''),
+  To: business.replace(/^\+/, ''),
+  Type: 'whatsapp',
+  ContentType: 'unknown',
+  MessageUUID: messageUuid,
+  Interactive: JSON.stringify({ type: 'call_permission_reply', call_permission_reply: reply }),
+});
+
+/**
+ * The example configuration without business hours, so a test never depends on the time of day, with
+ * `account` and `rules` replaced when given.
+ */
+export const alwaysOpenExampleConfig = (
+  overrides: { account?: Record<string, unknown>; rules?: Record<string, unknown> } = {},
+): Config => {
+  const raw = JSON.parse(readFileSync(exampleConfigPath, 'utf8'));
+  for (const number of raw.numbers) delete number.inbound.hours;
+  if (overrides.account) raw.account = overrides.account;
+  if (overrides.rules) raw.rules = overrides.rules;
+  return parseConfig(raw, 'the example configuration, always open');
+};
