@@ -185,6 +185,15 @@ const slotNames = (rules: Rules) => {
   return { slots, names };
 };
 
+/** One permission request from a business number to a user, identified so it can be undone alone. */
+export interface PermissionRequest {
+  readonly business: string;
+  readonly user: string;
+  readonly requestId: string;
+  readonly now: number;
+  readonly rules: Rules;
+}
+
 /**
  * Reserves a permission request in one conditional UpdateItem: the condition holds when no permission
  * is active and each rolling window has room; the update shifts the slots (oldest first) and puts
@@ -192,13 +201,7 @@ const slotNames = (rules: Rules) => {
  */
 export const reservePermissionRequest = async (
   db: Db,
-  input: {
-    readonly business: string;
-    readonly user: string;
-    readonly requestId: string;
-    readonly now: number;
-    readonly rules: Rules;
-  },
+  input: PermissionRequest,
 ): Promise<RequestReservation> => {
   const { business, user, requestId, now, rules } = input;
   const { slots, names } = slotNames(rules);
@@ -271,12 +274,7 @@ export const reservePermissionRequest = async (
  */
 export const releasePermissionRequest = async (
   db: Db,
-  input: {
-    readonly business: string;
-    readonly user: string;
-    readonly requestId: string;
-    readonly now: number;
-    readonly rules: Rules;
+  input: PermissionRequest & {
     readonly previousSlots: Readonly<Record<string, number | undefined>>;
   },
 ): Promise<boolean> => {
