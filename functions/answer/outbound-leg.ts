@@ -5,12 +5,11 @@ import type { ParsedRequest } from '../shared/http/request.js';
 import { xml } from '../shared/http/respond.js';
 import { plivoDigits } from '../shared/numbers.js';
 import { element, renderPlivoXml } from '../shared/plivo/xml.js';
+import { callIdSchema } from '../shared/store/calls.js';
 import { markDialed } from '../shared/store/outbound.js';
 
 /** How long the WhatsApp user's phone rings before the dial counts as unanswered. */
 export const userRingSeconds = 45;
-
-const callIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The agent leg of a business-initiated call answered (answer URL `?call=<call id>`): bridge it to
@@ -19,7 +18,7 @@ const callIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
  */
 export const answerOutboundLeg = async (deps: Deps, request: ParsedRequest): Promise<Result> => {
   const callId = request.query.call ?? '';
-  const call = callIdPattern.test(callId)
+  const call = callIdSchema.safeParse(callId).success
     ? await markDialed(deps.db, callId, deps.clock())
     : undefined;
   if (call?.direction !== 'outbound') {

@@ -4,9 +4,10 @@ import { type LambdaHandler, plivoWebhook } from '../shared/http/middleware.js';
 import { xml } from '../shared/http/respond.js';
 import { element, renderPlivoXml } from '../shared/plivo/xml.js';
 import { type DialOutcome, dialOutcome } from '../shared/rules/outbound.js';
+import { callIdSchema } from '../shared/store/calls.js';
 import { applyDialStatus } from '../shared/store/outbound.js';
 
-const querySchema = z.object({ call: z.uuid('`call` must be a callgate call id') });
+const querySchema = z.object({ call: callIdSchema });
 
 const bodySchema = z.object({
   DialStatus: z.enum(['completed', 'no-answer', 'busy', 'timeout', 'failed']),

@@ -4,7 +4,7 @@ import { badRequest } from '../shared/http/errors.js';
 import { type LambdaHandler, plivoWebhook } from '../shared/http/middleware.js';
 import { json } from '../shared/http/respond.js';
 import { parsePhoneNumber } from '../shared/numbers.js';
-import { endCall } from '../shared/store/calls.js';
+import { callIdSchema, endCall } from '../shared/store/calls.js';
 
 /** The hangup fields callgate uses; Plivo sends many more (BillDuration, HangupSource, …): ignored. */
 const hangupParams = z.object({
@@ -21,7 +21,7 @@ const hangupParams = z.object({
 });
 
 /** callgate puts its own call id (a UUID) in the hangup URL of the calls it places. */
-const hangupQuery = z.object({ call: z.uuid('`call` must be a callgate call id').optional() });
+const hangupQuery = z.object({ call: callIdSchema.optional() });
 
 /**
  * A call ended: record its end and release its lease, once. Business-initiated calls carry callgate's

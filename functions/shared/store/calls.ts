@@ -1,4 +1,5 @@
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import type { Rules } from '../config/schema.js';
 import { leaseExpiry } from '../rules/lease.js';
 import { requestSlotNames } from '../rules/pair.js';
@@ -38,6 +39,9 @@ export interface CallRecord {
   /** Epoch seconds. */
   readonly ttl: number;
 }
+
+/** callgate's own id of a business-initiated call, which Plivo brings back in `?call=`. */
+export const callIdSchema = z.uuid('`call` must be a callgate call id');
 
 /** Call records are kept for a month after the call started (support questions, billing checks). */
 export const callRecordRetentionMs = 30 * 24 * 3600 * 1000;
