@@ -3,6 +3,7 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Rules } from '../config/schema.js';
 import { leaseExpiry } from '../rules/lease.js';
 import {
@@ -83,6 +84,7 @@ export interface Limits {
 const idempotencyRetentionMs = 24 * 3600 * 1000;
 /** A CPS bucket outlives its second long enough for a slow Plivo refusal to give its token back. */
 const cpsBucketRetentionMs = 10 * 60 * 1000;
+
 /**
  * The agent leg answered: marks the call as dialed (from now on it counts among the user's daily calls
  * whatever happens) and returns it. Undefined when callgate never placed it, or it already ended (its
@@ -124,26 +126,21 @@ export const readIdempotency = async (
   key: string,
   now: number,
 ): Promise<IdempotencyRecord | undefined> => {
-  const Item = await readLive<Record<string, unknown>>(db, keys.idempotency(business, key), now);
-  if (!Item) return undefined;
-  return {
-    requestHash: String(Item.requestHash),
-    status: Item.status === 'placed' ? 'placed' : 'pending',
-    ...(typeof Item.response === 'string'
-      ? { response: JSON.parse(Item.response) as PlacedCallResponse }
-      : {}),
-  };
+  const item = await readLive<Record<string, unknown>>(db, keys.idempotency(business, key), now);
+  return item ? idempotencyRecord(item) : undefined;
 };
 
-const idempotencyFromReason = (reason: CancellationReason): IdempotencyRecord => {
-  const item = reason.Item ?? {};
-  const response = item.response?.S;
-  return {
-    requestHash: item.requestHash?.S ?? '',
-    status: item.status?.S === 'placed' ? 'placed' : 'pending',
-    ...(response ? { response: JSON.parse(response) as PlacedCallResponse } : {}),
-  };
-};
+const idempotencyRecord = (item: Record<string, unknown>): IdempotencyRecord => ({
+  requestHash: String(item.requestHash ?? ''),
+  status: item.status === 'placed' ? 'placed' : 'pending',
+  ...(typeof item.response === 'string'
+    ? { response: JSON.parse(item.response) as PlacedCallResponse }
+    : {}),
+});
+
+// The document client does not unmarshall the item a cancelled transaction returns.
+const idempotencyFromReason = (reason: CancellationReason): IdempotencyRecord =>
+  idempotencyRecord(unmarshall(reason.Item ?? {}));
 
 const cpsSecond = (now: number) => Math.floor(now / 1000);
 
