@@ -6,7 +6,13 @@ import { requestSlotNames } from '../rules/pair.js';
 import { pairExpiryWithPermission } from '../rules/permission.js';
 import { type Db, readLive } from './client.js';
 import { keys } from './keys.js';
-import { reapExpiredLeases, releaseLeaseUpdate, takeLeaseUpdate, withLine } from './leases.js';
+import {
+  isMissingLine,
+  reapExpiredLeases,
+  releaseLeaseUpdate,
+  takeLeaseUpdate,
+  withLine,
+} from './leases.js';
 import { refundBusinessCallUpdate, resetOnConnectUpdate } from './pair-updates.js';
 import { ttlFromMillis } from './table.js';
 import {
@@ -58,12 +64,6 @@ export const newCallRecord = (fields: {
   ...fields,
   ttl: ttlFromMillis(fields.startedAt + callRecordRetentionMs),
 });
-
-/** REMOVE of a map key on an item that does not exist fails the whole request. */
-const isMissingLine = (error: unknown): boolean =>
-  error instanceof Error &&
-  error.name === 'ValidationException' &&
-  /document path/i.test(error.message);
 
 /**
  * The pair update of an inbound call when callback permission is on: grant a temporary permission until

@@ -46,6 +46,10 @@ export const releaseLeaseUpdate = (tableName: string, business: string, callId: 
 const errorName = (error: unknown): string | undefined =>
   error instanceof Error ? error.name : undefined;
 
+/** A SET or REMOVE of a lease on a business number whose line item does not exist yet. */
+export const isMissingLine = (error: unknown): boolean =>
+  errorName(error) === 'ValidationException' && /document path/i.test((error as Error).message);
+
 /**
  * Whether a failed write may have failed because the line item is missing. A SET or REMOVE of a path in
  * an absent map is a ValidationException; a condition on an absent item fails without returning an
@@ -55,7 +59,7 @@ const errorName = (error: unknown): string | undefined =>
 const mayBeMissingLine = (error: unknown): boolean => {
   switch (errorName(error)) {
     case 'ValidationException':
-      return /document path/i.test((error as Error).message);
+      return isMissingLine(error);
     case 'ConditionalCheckFailedException':
       return (error as { Item?: unknown }).Item === undefined;
     case 'TransactionCanceledException': {
