@@ -1,32 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler as answerHandler } from '../../functions/answer/handler.js';
 import { createHandler as hangupHandler } from '../../functions/hangup/handler.js';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
-import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { createSandboxTelephony } from '../../functions/shared/telephony/sandbox.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
 import { plivoPaths } from '../../infra/routes.js';
 import { signV3 } from '../support/plivo-sign.js';
-import { type Bench, type BenchRow, type CountingDb, measureLatency } from './support.js';
+import {
+  type Bench,
+  type BenchRow,
+  benchAuthToken,
+  benchDeps,
+  benchPublicBaseUrl,
+  type CountingDb,
+  measureLatency,
+  requestsSinceReset,
+} from './support.js';
 
-const publicBaseUrl = 'https://callgate.example.com';
-const authToken = 'bench-auth-token';
 const india = '918035737458';
 const jamaica = '18765550123';
 const caller = (i: number) => `91984${String(i).padStart(7, '0')}`;
 
 const webhook = (pathAndQuery: string, form: Record<string, string>) => {
-  const url = new URL(`${publicBaseUrl}${pathAndQuery}`);
+  const url = new URL(`${benchPublicBaseUrl}${pathAndQuery}`);
   return toPayloadV2Event(
     {
       method: 'POST',
       url,
       headers: {
-        ...signV3({ method: 'POST', url: url.toString(), params: form, authToken }),
+        ...signV3({ method: 'POST', url: url.toString(), params: form, authToken: benchAuthToken }),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: Buffer.from(new URLSearchParams(form).toString()),
@@ -58,13 +62,7 @@ const counted = async (db: CountingDb, handler: LambdaHandler, input: Event, exp
   if (result.statusCode !== 200 || (expect && !result.body?.includes(expect))) {
     throw new Error(`unexpected ${result.statusCode}: ${result.body}`);
   }
-  return {
-    dynamoRequests: db.total(),
-    commands:
-      Object.entries(db.counts())
-        .map(([name, n]) => `${name.replace(/Command$/, '')}×${n}`)
-        .join(' ') || 'none',
-  };
+  return requestsSinceReset(db);
 };
 
 /** Events built and signed before timing: signing is Plivo's work, not the handler's. */
@@ -87,17 +85,8 @@ export const bench: Bench = {
   name: 'inbound',
   async run(context) {
     const db = await context.countingDb();
-    const clock = () => Date.now();
     const config = readConfigFile(exampleConfigPath);
-    const deps = (rules = config.rules): Deps => ({
-      config: { ...config, rules },
-      clock,
-      db,
-      telephony: createSandboxTelephony(clock),
-      plivoAuthToken: async () => authToken,
-      publicBaseUrl,
-      logger: new Logger({ serviceName: 'callgate-bench', logLevel: 'SILENT' }),
-    });
+    const deps = (rules = config.rules) => benchDeps(db, { ...config, rules });
     const answer = answerHandler(deps());
     const hangup = hangupHandler(deps());
     const group = 'inbound calls';

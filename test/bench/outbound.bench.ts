@@ -1,22 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler as answerHandler } from '../../functions/answer/handler.js';
 import { createHandler as dialStatusHandler } from '../../functions/dial-status/handler.js';
 import { createHandler as placeCallHandler } from '../../functions/place-call/handler.js';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
-import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { ttlFromMillis } from '../../functions/shared/store/table.js';
-import { createSandboxTelephony } from '../../functions/shared/telephony/sandbox.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
 import { plivoPaths } from '../../infra/routes.js';
 import { signV3 } from '../support/plivo-sign.js';
-import { type Bench, type BenchRow, type CountingDb, measureLatency } from './support.js';
+import {
+  type Bench,
+  type BenchRow,
+  benchAuthToken,
+  benchDeps,
+  benchPublicBaseUrl,
+  type CountingDb,
+  measureLatency,
+  requestsSinceReset,
+} from './support.js';
 
-const publicBaseUrl = 'https://callgate.example.com';
-const authToken = 'bench-auth-token';
 const business = '+918035737458';
 const user = (i: number) => `+91984${String(i).padStart(7, '0')}`;
 const warmup = 20;
@@ -29,7 +33,7 @@ const event = (path: string, body: string, headers: Record<string, string>): Eve
   toPayloadV2Event(
     {
       method: 'POST',
-      url: new URL(`${publicBaseUrl}${path}`),
+      url: new URL(`${benchPublicBaseUrl}${path}`),
       headers,
       body: Buffer.from(body),
       sourceIp: '127.0.0.1',
@@ -49,7 +53,12 @@ const placeEvent = (to: string, idempotencyKey?: string) =>
 const webhookEvent = (path: string, params: Record<string, string>) =>
   event(path, new URLSearchParams(params).toString(), {
     'content-type': 'application/x-www-form-urlencoded',
-    ...signV3({ method: 'POST', url: `${publicBaseUrl}${path}`, params, authToken }),
+    ...signV3({
+      method: 'POST',
+      url: `${benchPublicBaseUrl}${path}`,
+      params,
+      authToken: benchAuthToken,
+    }),
   });
 
 const dialStatusEvent = (callId: string, DialStatus: string) =>
@@ -80,13 +89,7 @@ const counted = async (
 ) => {
   db.reset();
   await run(handler, input, expectStatus);
-  return {
-    dynamoRequests: db.total(),
-    commands:
-      Object.entries(db.counts())
-        .map(([name, n]) => `${name.replace(/Command$/, '')}×${n}`)
-        .join(' ') || 'none',
-  };
+  return requestsSinceReset(db);
 };
 
 /** Warm in-process latency over pre-built events, and the DynamoDB requests per operation on average. */
@@ -124,19 +127,10 @@ export const bench: Bench = {
   name: 'outbound',
   async run(context) {
     const db = await context.countingDb();
-    const clock = () => Date.now();
     const config = readConfigFile(exampleConfigPath);
-    const telephony = createSandboxTelephony(clock);
-    const deps: Deps = {
-      // One calls-per-second bucket must not be the bottleneck of a sequential benchmark.
-      config: { ...config, account: { callsPerSecond: 1000 } },
-      clock,
-      db,
-      telephony,
-      plivoAuthToken: async () => authToken,
-      publicBaseUrl,
-      logger: new Logger({ serviceName: 'callgate-bench', logLevel: 'SILENT' }),
-    };
+    // One calls-per-second bucket must not be the bottleneck of a sequential benchmark.
+    const deps = benchDeps(db, { ...config, account: { callsPerSecond: 1000 } });
+    const { telephony } = deps;
     const place = placeCallHandler(deps);
     const answer = answerHandler(deps);
     const dialStatus = dialStatusHandler(deps);

@@ -1,19 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { createHandler as messageWebhook } from '../../functions/message-webhook/handler.js';
 import { createHandler as permissionRequest } from '../../functions/permission-request/handler.js';
 import { createHandler as permissionState } from '../../functions/permission-state/handler.js';
-import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
-import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
-import { createSandboxTelephony } from '../../functions/shared/telephony/sandbox.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
 import { plivoPaths } from '../../infra/routes.js';
 import { signV3 } from '../support/plivo-sign.js';
-import { type Bench, type BenchRow, type CountingDb, measureLatency } from './support.js';
+import {
+  type Bench,
+  type BenchRow,
+  benchAuthToken,
+  benchDeps,
+  benchPublicBaseUrl,
+  type CountingDb,
+  measureLatency,
+  requestsSinceReset,
+} from './support.js';
 
-const publicBaseUrl = 'https://callgate.example.com';
-const authToken = 'bench-auth-token';
 const business = '+918035737458';
 const user = (i: number) => `+91983${String(i).padStart(7, '0')}`;
 
@@ -28,7 +31,12 @@ const event = (
   if (body.form) {
     Object.assign(
       headers,
-      signV3({ method: 'POST', url: `${publicBaseUrl}${path}`, params: body.form, authToken }),
+      signV3({
+        method: 'POST',
+        url: `${benchPublicBaseUrl}${path}`,
+        params: body.form,
+        authToken: benchAuthToken,
+      }),
       { 'content-type': 'application/x-www-form-urlencoded' },
     );
     payload = Buffer.from(new URLSearchParams(body.form).toString());
@@ -39,7 +47,7 @@ const event = (
   return toPayloadV2Event(
     {
       method,
-      url: new URL(`${publicBaseUrl}${path}`),
+      url: new URL(`${benchPublicBaseUrl}${path}`),
       headers,
       body: payload,
       sourceIp: '127.0.0.1',
@@ -88,14 +96,7 @@ const counted = async (
   if (result.statusCode !== expectStatus) {
     throw new Error(`expected ${expectStatus}, got ${result.statusCode}: ${result.body}`);
   }
-  const counts = db.counts();
-  return {
-    dynamoRequests: db.total(),
-    commands:
-      Object.entries(counts)
-        .map(([name, n]) => `${name.replace(/Command$/, '')}×${n}`)
-        .join(' ') || 'none',
-  };
+  return requestsSinceReset(db);
 };
 
 /** Events built before timing: signing is Plivo's work, not the handler's. */
@@ -119,16 +120,7 @@ export const bench: Bench = {
   name: 'permissions',
   async run(context) {
     const db = await context.countingDb();
-    const clock = () => Date.now();
-    const deps: Deps = {
-      config: readConfigFile(exampleConfigPath),
-      clock,
-      db,
-      telephony: createSandboxTelephony(clock),
-      plivoAuthToken: async () => authToken,
-      publicBaseUrl,
-      logger: new Logger({ serviceName: 'callgate-bench', logLevel: 'SILENT' }),
-    };
+    const deps = benchDeps(db);
     const webhook = messageWebhook(deps);
     const request = permissionRequest(deps);
     const state = permissionState(deps);

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
+import type { Config } from '../../functions/shared/config/schema.js';
+import type { Deps } from '../../functions/shared/deps.js';
 import { createDb, type Db } from '../../functions/shared/store/client.js';
+import {
+  createSandboxTelephony,
+  type SandboxTelephony,
+} from '../../functions/shared/telephony/sandbox.js';
 import { ensureTable } from '../../infra/local/dynamodb.js';
 
 /** One row of the report: an operation and whatever was measured about it. */
@@ -78,3 +86,35 @@ export const measureLatency = async (
     n: iterations,
   };
 };
+
+export const benchPublicBaseUrl = 'https://callgate.example.com';
+export const benchAuthToken = 'bench-auth-token';
+
+/**
+ * What an in-process benchmark gives the handler factories: a counting table, the sandbox Plivo (so the
+ * requests it would send can be read), the real clock and a silent logger.
+ */
+export const benchDeps = (
+  db: CountingDb,
+  config: Config = readConfigFile(exampleConfigPath),
+): Deps & { readonly telephony: SandboxTelephony } => {
+  const clock = () => Date.now();
+  return {
+    config,
+    clock,
+    db,
+    telephony: createSandboxTelephony(clock),
+    plivoAuthToken: async () => benchAuthToken,
+    publicBaseUrl: benchPublicBaseUrl,
+    logger: new Logger({ serviceName: 'callgate-bench', logLevel: 'SILENT' }),
+  };
+};
+
+/** The DynamoDB requests counted since the last reset, and by command (`TransactWriteItems×1`). */
+export const requestsSinceReset = (db: CountingDb) => ({
+  dynamoRequests: db.total(),
+  commands:
+    Object.entries(db.counts())
+      .map(([name, n]) => `${name.replace(/Command$/, '')}×${n}`)
+      .join(' ') || 'none',
+});
