@@ -15,7 +15,7 @@ import {
   benchDeps,
   benchPublicBaseUrl,
   type CountingDb,
-  measureLatency,
+  handlerLatency,
   requestsSinceReset,
 } from './support.js';
 
@@ -65,16 +65,6 @@ const counted = async (db: CountingDb, handler: LambdaHandler, input: Event, exp
   return requestsSinceReset(db);
 };
 
-/** Events built and signed before timing: signing is Plivo's work, not the handler's. */
-const latency = async (handler: LambdaHandler, events: readonly Event[], warmup: number) => {
-  const context = localContext('bench');
-  const { p50, p99, n } = await measureLatency(
-    (i) => handler(events[i < 0 ? -1 - i : warmup + i] as Event, context),
-    { warmup, iterations: events.length - warmup },
-  );
-  return { 'p50 ms': p50, 'p99 ms': p99, n };
-};
-
 /**
  * The answer route for inbound calls (target: one DynamoDB request) and the hangup route, warm and
  * in-process against DynamoDB Local. Every timed answer is a new CallUUID from a new caller: it records
@@ -103,7 +93,7 @@ export const bench: Bench = {
     const answers = callIds.map((id, i) => answerEvent(id, caller(1000 + i)));
     row('answer: new inbound call', {
       ...(await counted(db, answer, answerEvent(randomUUID(), caller(2)))),
-      ...(await latency(answer, answers, warmup)),
+      ...(await handlerLatency(answer, answers, warmup)),
     });
     row('answer: Plivo retry of the same CallUUID', {
       ...(await counted(db, answer, answerEvent(first, caller(1)))),
@@ -138,7 +128,7 @@ export const bench: Bench = {
 
     row('hangup: inbound call', {
       ...(await counted(db, hangup, hangupEvent(first))),
-      ...(await latency(
+      ...(await handlerLatency(
         hangup,
         callIds.map((id) => hangupEvent(id)),
         warmup,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHandler as messageWebhook } from '../../functions/message-webhook/handler.js';
 import { createHandler as permissionRequest } from '../../functions/permission-request/handler.js';
 import { createHandler as permissionState } from '../../functions/permission-state/handler.js';
@@ -13,7 +14,7 @@ import {
   benchDeps,
   benchPublicBaseUrl,
   type CountingDb,
-  measureLatency,
+  handlerLatency,
   requestsSinceReset,
 } from './support.js';
 
@@ -99,18 +100,15 @@ const counted = async (
   return requestsSinceReset(db);
 };
 
-/** Events built before timing: signing is Plivo's work, not the handler's. */
-const latency = async (handler: LambdaHandler, make: (i: number) => ReturnType<typeof event>) => {
-  const warmup = 20;
-  const iterations = 300;
-  const events = Array.from({ length: warmup + iterations }, (_, i) => make(i));
-  const context = localContext('bench');
-  const { p50, p99, n } = await measureLatency(
-    (i) => handler(events[i < 0 ? iterations - 1 - i : i] as ReturnType<typeof event>, context),
-    { warmup, iterations },
+const warmup = 20;
+const iterations = 300;
+/** 300 timed runs after 20 of warm-up, over events `make` builds before timing. */
+const latency = (handler: LambdaHandler, make: (i: number) => APIGatewayProxyEventV2) =>
+  handlerLatency(
+    handler,
+    Array.from({ length: warmup + iterations }, (_, i) => make(i)),
+    warmup,
   );
-  return { 'p50 ms': p50, 'p99 ms': p99, n };
-};
 
 /**
  * DynamoDB requests per permission-reply webhook and per permission request (target: one write each),

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { Config } from '../../functions/shared/config/schema.js';
 import type { Deps } from '../../functions/shared/deps.js';
+import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createDb, type Db } from '../../functions/shared/store/client.js';
 import {
   createSandboxTelephony,
   type SandboxTelephony,
 } from '../../functions/shared/telephony/sandbox.js';
 import { ensureTable } from '../../infra/local/dynamodb.js';
+import { localContext } from '../../infra/local/event.js';
 
 /** One row of the report: an operation and whatever was measured about it. */
 export interface BenchRow {
@@ -118,3 +121,20 @@ export const requestsSinceReset = (db: CountingDb) => ({
       .map(([name, n]) => `${name.replace(/Command$/, '')}×${n}`)
       .join(' ') || 'none',
 });
+
+/**
+ * Warm in-process latency of a handler over events built before timing (signing is Plivo's work, not
+ * the handler's): the first `warmup` events warm it up, the rest are timed.
+ */
+export const handlerLatency = async (
+  handler: LambdaHandler,
+  events: readonly APIGatewayProxyEventV2[],
+  warmup: number,
+) => {
+  const context = localContext('bench');
+  const { p50, p99, n } = await measureLatency(
+    (i) => handler(events[i < 0 ? -1 - i : warmup + i] as APIGatewayProxyEventV2, context),
+    { warmup, iterations: events.length - warmup },
+  );
+  return { 'p50 ms': p50, 'p99 ms': p99, n };
+};
