@@ -9,8 +9,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { Config } from '../functions/shared/config/schema.js';
+import type { FunctionName } from '../functions/shared/routes.js';
 import { functionAccess } from './functions.js';
-import type { FunctionName } from './routes.js';
 
 /** The repo root: bundling reads entries, package-lock.json and tsconfig from here. */
 export const projectRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..');

@@ -1,4 +1,4 @@
-import type { FunctionName } from './routes.js';
+import type { FunctionName } from '../functions/shared/routes.js';
 
 /** DynamoDB actions a function may call; TransactWriteItems is authorized per contained action. */
 export type TableAction =

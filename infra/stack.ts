@@ -14,9 +14,9 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Config } from '../functions/shared/config/schema.js';
+import { type FunctionName, plivoUrls, type Route, routes } from '../functions/shared/routes.js';
 import { tableDefinition } from '../functions/shared/store/table.js';
 import { CallgateFunction } from './function-construct.js';
-import { type FunctionName, plivoPaths, type Route, routes } from './routes.js';
 
 /**
  * Stage throttling sized from the configuration: every number may ring at its simultaneous-call limit at
@@ -184,21 +184,21 @@ export class CallgateStack extends Stack {
       }
     }
 
-    const url = (path: string) => `${publicBaseUrl}${path}`;
+    const urls = plivoUrls(publicBaseUrl);
     new CfnOutput(this, 'ApiUrl', {
       value: publicBaseUrl,
       description: 'Base URL of the callgate API (IAM-signed business API under /v1).',
     });
     new CfnOutput(this, 'MessageWebhookUrl', {
-      value: url(plivoPaths.message),
+      value: urls.message,
       description: 'Plivo console: WhatsApp message webhook URL (POST).',
     });
     new CfnOutput(this, 'AnswerUrl', {
-      value: url(plivoPaths.answer),
+      value: urls.answer,
       description: 'Plivo console: Answer URL of the application for the WhatsApp number (POST).',
     });
     new CfnOutput(this, 'HangupUrl', {
-      value: url(plivoPaths.hangup),
+      value: urls.hangup,
       description: 'Plivo console: Hangup URL of the same application (POST).',
     });
     new CfnOutput(this, 'PlivoSecretArn', {

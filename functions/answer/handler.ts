@@ -1,11 +1,8 @@
 import * as z from 'zod';
-import { plivoPaths } from '../../infra/routes.js';
 import { ForbiddenForward } from '../shared/call-flow/guard.js';
 import {
   type ActionAt,
   type FlowStep,
-  type InboundCall,
-  renderAnswer,
   renderRefusal,
   renderStep,
   UnknownStep,
@@ -16,8 +13,8 @@ import { type LambdaHandler, plivoWebhook, type Result } from '../shared/http/mi
 import type { ParsedRequest } from '../shared/http/request.js';
 import { xml } from '../shared/http/respond.js';
 import { maskNumber, parsePhoneNumber } from '../shared/numbers.js';
+import { answerInboundCall, inboundCallContext } from '../shared/operations/inbound-call.js';
 import { renderPlivoXml, type XmlElement } from '../shared/plivo/xml.js';
-import { startInboundCall } from '../shared/store/calls.js';
 import { answerOutboundLeg } from './outbound-leg.js';
 
 /** What callers hear when callgate cannot run a flow; Plivo always gets valid XML and a 200. */
@@ -59,12 +56,7 @@ const businessNumberFor = (deps: Deps, to: string): BusinessNumber | undefined =
 };
 
 /** A key press, a dial's outcome or a recording of a flow already answered: rendered, nothing stored. */
-const continueFlow = (
-  deps: Deps,
-  request: ParsedRequest,
-  number: BusinessNumber,
-  call: InboundCall,
-): Result => {
+const continueFlow = (deps: Deps, request: ParsedRequest, number: BusinessNumber): Result => {
   const query = stepQuery.safeParse(request.query);
   if (!query.success) {
     deps.logger.warn('inbound call: unknown continuation', { query: request.rawQuery });
@@ -82,18 +74,18 @@ const continueFlow = (
       recordingId: stringField(request.body, 'RecordingID'),
     });
   }
-  return respond(renderStep(number.inbound, call, step));
+  return respond(renderStep(number.inbound, inboundCallContext(deps), step));
 };
 
 const answerInbound = async (deps: Deps, request: ParsedRequest): Promise<Result> => {
   const params = callParams.safeParse(request.body);
-  const number = params.success ? businessNumberFor(deps, params.data.To) : undefined;
   if (!params.success) {
     deps.logger.warn('inbound call: malformed request', {
       issues: params.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
     });
     return respond(renderRefusal(refusals.malformed));
   }
+  const number = businessNumberFor(deps, params.data.To);
   if (!number) {
     deps.logger.warn('inbound call to a number that is not configured', {
       callId: params.data.CallUUID,
@@ -101,32 +93,18 @@ const answerInbound = async (deps: Deps, request: ParsedRequest): Promise<Result
     });
     return respond(renderRefusal(refusals.unconfigured));
   }
-  const call: InboundCall = {
-    answerUrl: `${deps.publicBaseUrl}${plivoPaths.answer}`,
-    maxCallSeconds: deps.config.rules.maxCallSeconds,
-  };
-  if (request.query.step !== undefined) return continueFlow(deps, request, number, call);
+  if (request.query.step !== undefined) return continueFlow(deps, request, number);
 
-  const user = parsePhoneNumber(params.data.From)?.e164;
-  if (!user) {
-    deps.logger.warn('inbound call: caller is not a valid number', {
-      callId: params.data.CallUUID,
-    });
-    return respond(renderRefusal(refusals.malformed));
-  }
-  const now = deps.clock();
-  // Rendered before anything is stored: a flow the renderer refuses never takes a lease.
-  const document = renderPlivoXml(renderAnswer(number.inbound, call, now));
-  const outcome = await startInboundCall(deps.db, {
+  const outcome = await answerInboundCall(deps, {
     callId: params.data.CallUUID,
-    business: number.number,
-    user,
-    now,
-    rules: deps.config.rules,
-    callbackPermissionOnInbound: number.callbackPermissionOnInbound,
+    caller: params.data.From,
+    number,
   });
   const fields = { callId: params.data.CallUUID, business: maskNumber(number.number) };
   switch (outcome.kind) {
+    case 'invalid_caller':
+      deps.logger.warn('inbound call: caller is not a valid number', fields);
+      return respond(renderRefusal(refusals.malformed));
     case 'at_capacity':
       deps.logger.warn('inbound call refused: business number at its simultaneous-call limit', {
         ...fields,
@@ -135,17 +113,17 @@ const answerInbound = async (deps: Deps, request: ParsedRequest): Promise<Result
       return respond(renderRefusal(refusals.atCapacity));
     case 'duplicate':
       deps.logger.info('inbound call: Plivo asked again, answered the same', fields);
-      return xml(document);
+      return xml(outcome.document);
     case 'started':
       deps.logger.info('inbound call answered', { ...fields, permission: outcome.permission });
-      return xml(document);
+      return xml(outcome.document);
   }
 };
 
 export const createHandler = (deps: Deps): LambdaHandler =>
   plivoWebhook(deps, async (request) => {
     // The agent leg of a business-initiated call: callgate put its call id in the answer_url.
-    if (request.query.call) return answerOutboundLeg(deps, request);
+    if (request.query.call) return answerOutboundLeg(deps, request.query.call);
     try {
       return await answerInbound(deps, request);
     } catch (error) {

@@ -1,12 +1,10 @@
-import { plivoPaths } from '../../infra/routes.js';
 import type { Deps } from '../shared/deps.js';
 import type { Result } from '../shared/http/middleware.js';
-import type { ParsedRequest } from '../shared/http/request.js';
 import { xml } from '../shared/http/respond.js';
 import { plivoDigits } from '../shared/numbers.js';
+import { answerAgentLeg } from '../shared/operations/agent-leg.js';
 import { element, renderPlivoXml } from '../shared/plivo/xml.js';
-import { callIdSchema } from '../shared/store/calls.js';
-import { markDialed } from '../shared/store/outbound.js';
+import { plivoUrls } from '../shared/routes.js';
 
 /** How long the WhatsApp user's phone rings before the dial counts as unanswered. */
 export const userRingSeconds = 45;
@@ -16,12 +14,9 @@ export const userRingSeconds = 45;
  * the WhatsApp user. `<Dial callType="whatsapp">` goes through callgate's own XML builder because
  * the SDK's builder rejects the `callType` attribute.
  */
-export const answerOutboundLeg = async (deps: Deps, request: ParsedRequest): Promise<Result> => {
-  const callId = request.query.call ?? '';
-  const call = callIdSchema.safeParse(callId).success
-    ? await markDialed(deps.db, callId, deps.clock())
-    : undefined;
-  if (call?.direction !== 'outbound') {
+export const answerOutboundLeg = async (deps: Deps, callId: string): Promise<Result> => {
+  const outcome = await answerAgentLeg(deps, callId);
+  if (outcome.kind === 'unknown_call') {
     deps.logger.warn('answer for an unknown business-initiated call', { callId });
     return xml(
       renderPlivoXml([
@@ -30,6 +25,7 @@ export const answerOutboundLeg = async (deps: Deps, request: ParsedRequest): Pro
       ]),
     );
   }
+  const { call } = outcome;
   return xml(
     renderPlivoXml([
       element(
@@ -37,7 +33,7 @@ export const answerOutboundLeg = async (deps: Deps, request: ParsedRequest): Pro
         {
           callerId: plivoDigits(call.business),
           callType: 'whatsapp',
-          action: `${deps.publicBaseUrl}${plivoPaths.dialStatus}?call=${call.callId}`,
+          action: plivoUrls(deps.publicBaseUrl).dialStatus(call.callId),
           method: 'POST',
           timeout: userRingSeconds,
           timeLimit: deps.config.rules.maxCallSeconds,

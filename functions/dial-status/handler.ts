@@ -2,10 +2,10 @@ import * as z from 'zod';
 import type { Deps } from '../shared/deps.js';
 import { type LambdaHandler, plivoWebhook } from '../shared/http/middleware.js';
 import { xml } from '../shared/http/respond.js';
+import { recordDialStatus } from '../shared/operations/dial-status.js';
 import { element, renderPlivoXml } from '../shared/plivo/xml.js';
-import { type DialOutcome, dialOutcome } from '../shared/rules/outbound.js';
-import { callIdSchema } from '../shared/store/calls.js';
-import { applyDialStatus } from '../shared/store/outbound.js';
+import { callIdSchema } from '../shared/routes.js';
+import type { DialOutcome } from '../shared/rules/missed-calls.js';
 
 const querySchema = z.object({ call: callIdSchema });
 
@@ -21,28 +21,16 @@ const agentLegXml = (outcome: DialOutcome | undefined): string =>
     element('Hangup'),
   ]);
 
-/**
- * POST /plivo/whatsapp/dial-status?call=<id>: whether the WhatsApp user answered a business-initiated
- * call. Connected resets the pair's missed count and request limits; a miss counts toward the warning
- * and the revocation; `failed` is only recorded. Applied once however often Plivo retries.
- */
+/** POST /plivo/whatsapp/dial-status?call=<id>: whether the WhatsApp user answered a business-initiated call. */
 export const createHandler = (deps: Deps): LambdaHandler =>
   plivoWebhook(deps, async (request) => {
     const { call: callId } = querySchema.parse(request.query);
     const { DialStatus } = bodySchema.parse(request.body);
-    const outcome = dialOutcome(DialStatus);
-    const result = await applyDialStatus(
-      deps.db,
-      callId,
-      DialStatus,
-      outcome,
-      deps.clock,
-      deps.config.rules,
-    );
+    const result = await recordDialStatus(deps, callId, DialStatus);
     if (result.kind === 'unknown_call') {
       deps.logger.warn('dial status for an unknown business-initiated call', { callId });
       return xml(agentLegXml(undefined));
     }
     deps.logger.info('dial status', { callId, dialStatus: DialStatus, result: result.kind });
-    return xml(agentLegXml(outcome));
+    return xml(agentLegXml(result.outcome));
   });

@@ -3,8 +3,8 @@ import type { Deps } from '../shared/deps.js';
 import { badRequest } from '../shared/http/errors.js';
 import { type LambdaHandler, plivoWebhook } from '../shared/http/middleware.js';
 import { json } from '../shared/http/respond.js';
-import { parsePhoneNumber } from '../shared/numbers.js';
-import { callIdSchema, endCall } from '../shared/store/calls.js';
+import { recordHangup } from '../shared/operations/call-end.js';
+import { callIdSchema } from '../shared/routes.js';
 
 /** The hangup fields callgate uses; Plivo sends many more (BillDuration, HangupSource, …): ignored. */
 const hangupParams = z.object({
@@ -23,27 +23,20 @@ const hangupParams = z.object({
 /** callgate puts its own call id (a UUID) in the hangup URL of the calls it places. */
 const hangupQuery = z.object({ call: callIdSchema.optional() });
 
-/**
- * A call ended: record its end and release its lease, once. Business-initiated calls carry callgate's
- * call id in the hangup URL (`?call=`); inbound calls are known by Plivo's CallUUID and their `To` is the
- * business number, which spares reading the call record.
- */
+/** POST /plivo/whatsapp/hangup: a call ended. */
 export const createHandler = (deps: Deps): LambdaHandler =>
   plivoWebhook(deps, async (request) => {
     const params = hangupParams.parse(request.body);
-    const outboundCallId = hangupQuery.parse(request.query).call;
-    const callId = outboundCallId ?? params.CallUUID;
-    if (!callId) throw badRequest('CallUUID is required');
-    const to = outboundCallId ? undefined : parsePhoneNumber(params.To)?.e164;
-    const business = to && deps.config.numbers.some((n) => n.number === to) ? to : undefined;
-    const outcome = await endCall(deps.db, {
-      callId,
-      business,
-      user: business ? parsePhoneNumber(params.From)?.e164 : undefined,
-      endedAt: deps.clock(),
+    const result = await recordHangup(deps, {
+      outboundCallId: hangupQuery.parse(request.query).call,
+      callUuid: params.CallUUID,
+      to: params.To,
+      from: params.From,
       durationSeconds: params.Duration,
       hangupCause: params.HangupCauseName ?? params.HangupCause,
     });
+    if (result.kind === 'no_call_id') throw badRequest('CallUUID is required');
+    const { callId, outcome } = result;
     if (outcome === 'unknown_call') {
       deps.logger.warn('hangup for a call callgate has no record of', { callId });
     } else {

@@ -2,9 +2,7 @@ import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
 import { json } from '../shared/http/respond.js';
-import { isCountryRestricted } from '../shared/rules/outbound.js';
-import { permissionView } from '../shared/rules/permission.js';
-import { readPair } from '../shared/store/permissions.js';
+import { permissionState } from '../shared/operations/permission-state.js';
 
 /** A path parameter as the caller wrote it: `%2B918035737458`, `+918035737458` or bare digits. */
 const decoded = (value: string | undefined): string => {
@@ -16,7 +14,7 @@ const decoded = (value: string | undefined): string => {
   }
 };
 
-/** The pair's permission and what the business may do now, shaped like Meta's call_permissions. */
+/** GET /v1/permissions/{business}/{user}: the permission and the actions, like Meta's call_permissions. */
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
     const { business, user } = businessPair(
@@ -27,13 +25,9 @@ export const createHandler = (deps: Deps): LambdaHandler =>
       },
       { business: 'business', user: 'user' },
     );
-    const now = deps.clock();
-    const pair = await readPair(deps.db, business.e164, user.e164, now);
     return json(200, {
       business: business.e164,
       user: user.e164,
-      ...permissionView(pair, now, deps.config.rules, {
-        callsRestricted: isCountryRestricted(business.country, deps.config.rules),
-      }),
+      ...(await permissionState(deps, business, user)),
     });
   });

@@ -8,7 +8,7 @@ import { createHandler as permissionState } from '../../functions/permission-sta
 import { createHandler as placeCall } from '../../functions/place-call/handler.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
-import type { FunctionName } from '../routes.js';
+import type { FunctionName } from '../../functions/shared/routes.js';
 
 /** The same handler factories the Lambda entries call, by the route table's function names. */
 export const handlerFactories: Record<FunctionName, (deps: Deps) => LambdaHandler> = {

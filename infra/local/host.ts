@@ -5,6 +5,7 @@ import type { Config } from '../../functions/shared/config/schema.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createLogger, type Logger } from '../../functions/shared/log.js';
+import { type Route, routes } from '../../functions/shared/routes.js';
 import { createDb } from '../../functions/shared/store/client.js';
 import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
 import type { Telephony } from '../../functions/shared/telephony/port.js';
@@ -12,7 +13,6 @@ import {
   createSandboxTelephony,
   type SandboxTelephony,
 } from '../../functions/shared/telephony/sandbox.js';
-import { type Route, routes } from '../routes.js';
 import { localContext, toPayloadV2Event } from './event.js';
 import { handlerFactories } from './handlers.js';
 

@@ -6,7 +6,7 @@ import {
   configPathFromEnv,
   readConfigFile,
 } from '../../functions/shared/config/load.js';
-import { plivoPaths } from '../routes.js';
+import { plivoUrls } from '../../functions/shared/routes.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.js';
 import { sandboxAuthToken, startLocalHost } from './host.js';
 
@@ -61,6 +61,7 @@ const main = async () => {
     throw error;
   }
 
+  const urls = plivoUrls(host.publicBaseUrl);
   const lines = [
     `callgate is running on ${host.url} (configuration: ${configPath})`,
     `  DynamoDB Local: ${dynamo.endpoint} (${dataDir ? `data in ${dataDir}` : 'in memory'}), table ${tableName}`,
@@ -68,9 +69,9 @@ const main = async () => {
       ? `  Plivo: sandbox (no PLIVO_AUTH_ID). Webhooks are verified with PLIVO_AUTH_TOKEN${env.PLIVO_AUTH_TOKEN ? '' : ` (default "${sandboxAuthToken}")`}`
       : '  Plivo: live API with PLIVO_AUTH_ID',
     '  Paste into the Plivo console (WhatsApp → Numbers → Configure Number):',
-    `    Webhook URL:  ${host.publicBaseUrl}${plivoPaths.message}`,
-    `    Answer URL:   ${host.publicBaseUrl}${plivoPaths.answer}`,
-    `    Hangup URL:   ${host.publicBaseUrl}${plivoPaths.hangup}`,
+    `    Webhook URL:  ${urls.message}`,
+    `    Answer URL:   ${urls.answer}`,
+    `    Hangup URL:   ${urls.hangup}`,
     `  Health:        ${host.url}/health`,
     ...(host.sandbox
       ? [

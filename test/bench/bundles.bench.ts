@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
+import { functionNames } from '../../functions/shared/routes.js';
 import {
   bundleSettings,
   configDefine,
   functionEntry,
   projectRoot,
 } from '../../infra/function-construct.js';
-import { functionNames } from '../../infra/routes.js';
 import { type Bench, type BenchRow, percentile, round } from './support.js';
 
 const runs = 20;

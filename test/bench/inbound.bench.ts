@@ -4,9 +4,9 @@ import { createHandler as answerHandler } from '../../functions/answer/handler.j
 import { createHandler as hangupHandler } from '../../functions/hangup/handler.js';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
+import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
-import { plivoPaths } from '../../infra/routes.js';
 import { signV3 } from '../support/plivo-sign.js';
 import {
   type Bench,

@@ -5,10 +5,10 @@ import { createHandler as dialStatusHandler } from '../../functions/dial-status/
 import { createHandler as placeCallHandler } from '../../functions/place-call/handler.js';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
+import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { ttlFromMillis } from '../../functions/shared/store/table.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
-import { plivoPaths } from '../../infra/routes.js';
 import { signV3 } from '../support/plivo-sign.js';
 import {
   type Bench,

@@ -4,8 +4,8 @@ import { createHandler as messageWebhook } from '../../functions/message-webhook
 import { createHandler as permissionRequest } from '../../functions/permission-request/handler.js';
 import { createHandler as permissionState } from '../../functions/permission-state/handler.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
+import { plivoPaths } from '../../functions/shared/routes.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
-import { plivoPaths } from '../../infra/routes.js';
 import { signV3 } from '../support/plivo-sign.js';
 import {
   type Bench,

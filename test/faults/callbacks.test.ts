@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { type LocalHost, sandboxAuthToken } from '../../infra/local/host.js';
-import { plivoPaths } from '../../infra/routes.js';
 import { startTestHost } from '../support/local-host.js';
 import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import {

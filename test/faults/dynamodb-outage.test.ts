@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import {
   type DynamoDbLocal,
@@ -20,7 +21,6 @@ import {
   startDynamoDbLocal,
 } from '../../infra/local/dynamodb.js';
 import { type LocalHost, sandboxAuthToken, startLocalHost } from '../../infra/local/host.js';
-import { plivoPaths } from '../../infra/routes.js';
 import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import {
   callRecordsOf,

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
-import { plivoPaths } from '../../infra/routes.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { plivoXml } from '../support/plivo-forms.js';
 import {

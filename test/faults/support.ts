@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { plivoPaths } from '../../functions/shared/routes.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
-import { plivoPaths } from '../../infra/routes.js';
 import { readItem, scanTable } from '../support/dynamo.js';
 import { asJson } from '../support/local-host.js';
 import { permissionReplyForm } from '../support/plivo-forms.js';

@@ -3,7 +3,7 @@
  * handler's own validation and domain code run) and often wrong in every way the generic ones know.
  */
 import fc from 'fast-check';
-import type { FunctionName } from '../../infra/routes.js';
+import type { FunctionName } from '../../functions/shared/routes.js';
 import { nastyString } from './support.js';
 
 const businessNumbers = ['+918035737458', '+18765550123', '+12125550123'];

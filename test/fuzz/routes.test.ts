@@ -15,11 +15,11 @@ import { exampleConfigPath, readConfigFile } from '../../functions/shared/config
 import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createLogger } from '../../functions/shared/log.js';
+import { type Route, routes } from '../../functions/shared/routes.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { createSandboxTelephony } from '../../functions/shared/telephony/sandbox.js';
 import { localContext } from '../../infra/local/event.js';
 import { handlerFactories } from '../../infra/local/handlers.js';
-import { type Route, routes } from '../../infra/routes.js';
 import { createTestDb } from '../support/dynamo.js';
 import { signV3 } from '../support/plivo-sign.js';
 import { bodyFields, formValueFor, phoneNumber, routeParams, routeQuery } from './generators.js';

@@ -9,8 +9,8 @@ import { XMLValidator } from 'fast-xml-parser';
 import { expect } from 'vitest';
 import type { ErrorCode } from '../../functions/shared/http/errors.js';
 import type { Result } from '../../functions/shared/http/middleware.js';
+import type { Route } from '../../functions/shared/routes.js';
 import type { Db } from '../../functions/shared/store/client.js';
-import type { Route } from '../../infra/routes.js';
 import { scanTable } from '../support/dynamo.js';
 
 /** Every code of the contract at run time; the type check below fails when ErrorCode gains one. */

@@ -14,10 +14,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath } from '../../functions/shared/config/load.js';
+import { type FunctionName, functionNames, plivoPaths } from '../../functions/shared/routes.js';
 import { createApp } from '../../infra/callgate-app.js';
 import { functionEntry, projectRoot } from '../../infra/function-construct.js';
 import type { LocalHost } from '../../infra/local/host.js';
-import { type FunctionName, functionNames, plivoPaths } from '../../infra/routes.js';
 import type { CallgateStack } from '../../infra/stack.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 

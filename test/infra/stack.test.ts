@@ -11,11 +11,11 @@ import {
   exampleConfigPath,
   readConfigFile,
 } from '../../functions/shared/config/load.js';
+import { type FunctionName, plivoPaths, routes } from '../../functions/shared/routes.js';
 import { tableDefinition } from '../../functions/shared/store/table.js';
 import { ContextError, createApp } from '../../infra/callgate-app.js';
 import { CallgateFunction } from '../../infra/function-construct.js';
 import { functionAccess } from '../../infra/functions.js';
-import { type FunctionName, plivoPaths, routes } from '../../infra/routes.js';
 import type { CallgateStack } from '../../infra/stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped.

@@ -16,7 +16,7 @@ import { exampleConfigPath, readConfigFile } from '../../functions/shared/config
 import type { Config, Rules } from '../../functions/shared/config/schema.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
-import { leaseExpiry } from '../../functions/shared/rules/lease.js';
+import { leaseExpiry } from '../../functions/shared/rules/concurrency.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { takeLeaseUpdate, withLine } from '../../functions/shared/store/leases.js';

@@ -5,17 +5,16 @@ import { rulesSchema } from '../../functions/shared/config/schema.js';
 import {
   type CallPermissionReply,
   decisionFromReply,
-  requestRefusal,
 } from '../../functions/shared/rules/permission.js';
+import { requestRefusal } from '../../functions/shared/rules/permission-requests.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { resetOnConnectUpdate } from '../../functions/shared/store/pair-updates.js';
+import { readPair, resetOnConnectUpdate } from '../../functions/shared/store/pair.js';
+import { applyPermissionDecision } from '../../functions/shared/store/permission-reply.js';
 import {
-  applyPermissionDecision,
-  readPair,
   releasePermissionRequest,
   reservePermissionRequest,
-} from '../../functions/shared/store/permissions.js';
+} from '../../functions/shared/store/permission-requests.js';
 import { createTestDb } from '../support/dynamo.js';
 
 const rules = rulesSchema.parse(undefined);

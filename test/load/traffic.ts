@@ -4,8 +4,8 @@
  * of the timed run), the business API as JSON.
  */
 import { randomUUID } from 'node:crypto';
+import { plivoPaths } from '../../functions/shared/routes.js';
 import { sandboxAuthToken } from '../../infra/local/host.js';
-import { plivoPaths } from '../../infra/routes.js';
 import { permissionReplyForm } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';
 import type { Shot } from './cannon.js';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { Config } from '../../functions/shared/config/schema.js';
+import { plivoPaths } from '../../functions/shared/routes.js';
 import { ensureTable } from '../../infra/local/dynamodb.js';
 import {
   type LocalHost,
@@ -9,7 +10,6 @@ import {
   sandboxAuthToken,
   startLocalHost,
 } from '../../infra/local/host.js';
-import { plivoPaths } from '../../infra/routes.js';
 import { permissionReplyForm } from './plivo-forms.js';
 import { signV3 } from './plivo-sign.js';
 

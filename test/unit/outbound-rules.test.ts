@@ -2,16 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Rules, rulesSchema } from '../../functions/shared/config/schema.js';
 import { parsePhoneNumber } from '../../functions/shared/numbers.js';
-import {
-  afterMissedCall,
-  callWindowMs,
-  dailyCallCheck,
-  decidePlacement,
-  dialOutcome,
-  isCountryRestricted,
-  permissionRefusal,
-} from '../../functions/shared/rules/outbound.js';
+import { isCountryRestricted } from '../../functions/shared/rules/countries.js';
+import { callWindowMs, dailyCallCheck } from '../../functions/shared/rules/daily-calls.js';
+import { afterMissedCall, dialOutcome } from '../../functions/shared/rules/missed-calls.js';
 import type { PairState } from '../../functions/shared/rules/pair.js';
+import { permissionRefusal } from '../../functions/shared/rules/permission.js';
+import { decidePlacement } from '../../functions/shared/rules/placement.js';
 
 const rules: Rules = rulesSchema.parse(undefined);
 const now = Date.UTC(2026, 0, 15, 12);

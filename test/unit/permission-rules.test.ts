@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { rulesSchema } from '../../functions/shared/config/schema.js';
+import { businessCallTimes } from '../../functions/shared/rules/daily-calls.js';
 import type { PairState } from '../../functions/shared/rules/pair.js';
 import {
-  businessCallTimes,
   type CallPermissionReply,
   decisionFromReply,
   pairExpiryAfterDecision,
-  pairExpiryAfterRequest,
-  permissionView,
-  requestRefusal,
-  windowUsage,
 } from '../../functions/shared/rules/permission.js';
+import {
+  pairExpiryAfterRequest,
+  requestRefusal,
+} from '../../functions/shared/rules/permission-requests.js';
+import { permissionView } from '../../functions/shared/rules/permission-view.js';
+import { windowUsage } from '../../functions/shared/rules/window.js';
 
 const rules = rulesSchema.parse(undefined);
 const second = 1000;
@@ -72,7 +74,7 @@ describe('decisions from a call-permission reply', () => {
       rules,
     );
     expect(decision).toMatchObject({ permission: 'revoked', revokedReason: 'automatic' });
-    expect(permissionView(pair(decision), t0 + hour, rules).permission).toEqual({
+    expect(permissionView(pair(decision), t0 + hour, rules, 'IN').permission).toEqual({
       status: 'revoked',
       expiresAt: new Date(t0 + 7 * day).toISOString(),
     });
@@ -105,21 +107,21 @@ describe('permission status over time', () => {
     ['at 7 days', 7 * day, 'expired'],
     ['after 7 days', 7 * day + 1, 'expired'],
   ])('a temporary grant %s is %s', (_, offset, status) => {
-    expect(permissionView(granted, t0 + offset, rules).permission.status).toBe(status);
+    expect(permissionView(granted, t0 + offset, rules, 'IN').permission.status).toBe(status);
   });
 
   it('a permanent grant never expires', () => {
     const permanent = pair(decisionFromReply({ ...accept, isPermanent: true }, t0, rules));
-    expect(permissionView(permanent, t0 + 1000 * day, rules).permission).toEqual({
+    expect(permissionView(permanent, t0 + 1000 * day, rules, 'IN').permission).toEqual({
       status: 'permanent',
     });
   });
 
   it('a new grant replaces the old one', () => {
     const rejected = pair(decisionFromReply({ ...accept, response: 'reject' }, t0, rules));
-    expect(permissionView(rejected, t0 + day, rules).permission.status).toBe('rejected');
+    expect(permissionView(rejected, t0 + day, rules, 'IN').permission.status).toBe('rejected');
     const regranted = pair({ ...rejected, ...decisionFromReply(accept, t0 + day, rules) });
-    expect(permissionView(regranted, t0 + day, rules).permission).toEqual({
+    expect(permissionView(regranted, t0 + day, rules, 'IN').permission).toEqual({
       status: 'temporary',
       expiresAt: new Date(t0 + 8 * day).toISOString(),
     });
@@ -127,8 +129,12 @@ describe('permission status over time', () => {
 
   it('a refusal stops standing after refusalStandsSeconds', () => {
     const rejected = pair(decisionFromReply({ ...accept, response: 'reject' }, t0, rules));
-    expect(permissionView(rejected, t0 + 7 * day - 1, rules).permission.status).toBe('rejected');
-    expect(permissionView(rejected, t0 + 7 * day, rules).permission.status).toBe('no_permission');
+    expect(permissionView(rejected, t0 + 7 * day - 1, rules, 'IN').permission.status).toBe(
+      'rejected',
+    );
+    expect(permissionView(rejected, t0 + 7 * day, rules, 'IN').permission.status).toBe(
+      'no_permission',
+    );
   });
 
   it('never offers start_call from a business number whose country is restricted', () => {
@@ -139,7 +145,7 @@ describe('permission status over time', () => {
       permissionSource: 'reply',
     });
     const start = (callsRestricted: boolean) =>
-      permissionView(granted, t0 + hour, rules, { callsRestricted }).actions.find(
+      permissionView(granted, t0 + hour, rules, callsRestricted ? 'US' : 'IN').actions.find(
         (a) => a.action === 'start_call',
       )?.canPerform;
     expect(start(false)).toBe(true);
@@ -147,7 +153,7 @@ describe('permission status over time', () => {
   });
 
   it('no stored pair is no_permission, with every request allowed and no call', () => {
-    const view = permissionView(undefined, t0, rules);
+    const view = permissionView(undefined, t0, rules, 'IN');
     expect(view.permission).toEqual({ status: 'no_permission' });
     expect(requestAction(view)).toEqual({
       action: 'send_call_permission_request',
@@ -208,7 +214,7 @@ describe('permission-request windows', () => {
   it('both windows full: retryAfter waits for the later reset', () => {
     // The 24 h window frees at t0 + 7.5 d, the 7-day one at t0 + 8 d.
     const two = pair({ request0: t0 + day, request1: t0 + 6 * day + 12 * hour });
-    const view = permissionView(two, t0 + 7 * day, rules);
+    const view = permissionView(two, t0 + 7 * day, rules, 'IN');
     expect(requestAction(view)?.canPerform).toBe(false);
     expect(requestAction(view)?.limits).toEqual([
       {
@@ -228,7 +234,7 @@ describe('permission-request windows', () => {
   it('an active permission refuses requests (permission_active), an expired one does not', () => {
     const granted = pair({ ...decisionFromReply(accept, t0, rules) });
     expect(requestRefusal(granted, t0 + day, rules)).toEqual({ code: 'permission_active' });
-    expect(requestAction(permissionView(granted, t0 + day, rules))?.canPerform).toBe(false);
+    expect(requestAction(permissionView(granted, t0 + day, rules, 'IN'))?.canPerform).toBe(false);
     expect(requestRefusal(granted, t0 + 7 * day, rules)).toBeUndefined();
     const permanent = pair(decisionFromReply({ ...accept, isPermanent: true }, t0, rules));
     expect(requestRefusal(permanent, t0 + 100 * day, rules)).toEqual({ code: 'permission_active' });
@@ -241,7 +247,7 @@ describe('permission-request windows', () => {
 
   it('slots holding 0 (shifted from an empty slot) are not requests', () => {
     expect(
-      requestAction(permissionView(pair({ request0: 0, request1: 0 }), t0, rules)),
+      requestAction(permissionView(pair({ request0: 0, request1: 0 }), t0, rules, 'IN')),
     ).toMatchObject({
       canPerform: true,
       limits: [{ used: 0 }, { used: 0 }],
@@ -253,7 +259,6 @@ describe('start_call', () => {
   const granted = decisionFromReply(accept, t0, rules);
 
   it('reads call times as a list or as a map of call id to time', () => {
-    expect(businessCallTimes(pair({ calls: [1, 2] }))).toEqual([1, 2]);
     expect(businessCallTimes(pair({ calls: { a: 1, b: 2 } }))).toEqual([1, 2]);
     expect(businessCallTimes(undefined)).toEqual([]);
   });
@@ -264,19 +269,19 @@ describe('start_call', () => {
     for (const stored of [calls, asMap]) {
       const full = pair({ ...granted, calls: stored });
       const at = t0 + 5 * hour;
-      expect(callAction(permissionView(full, at, rules))).toEqual({
+      expect(callAction(permissionView(full, at, rules, 'IN'))).toEqual({
         action: 'start_call',
         canPerform: false,
         limits: [{ window: 'PT24H', max: 5, used: 5, resetsAt: new Date(t0 + day).toISOString() }],
       });
-      expect(callAction(permissionView(full, t0 + day, rules))).toMatchObject({
+      expect(callAction(permissionView(full, t0 + day, rules, 'IN'))).toMatchObject({
         canPerform: true,
         limits: [{ used: 4 }],
       });
     }
     const withRoom = pair({ ...granted, calls: calls.slice(0, 4) });
-    expect(callAction(permissionView(withRoom, t0 + 5 * hour, rules))?.canPerform).toBe(true);
+    expect(callAction(permissionView(withRoom, t0 + 5 * hour, rules, 'IN'))?.canPerform).toBe(true);
     const expired = pair({ ...granted, calls: [] });
-    expect(callAction(permissionView(expired, t0 + 7 * day, rules))?.canPerform).toBe(false);
+    expect(callAction(permissionView(expired, t0 + 7 * day, rules, 'IN'))?.canPerform).toBe(false);
   });
 });

@@ -1,48 +1,27 @@
 import * as z from 'zod';
+import { accountSettings } from '../rules/calls-per-second.js';
+import { concurrencySettings } from '../rules/concurrency.js';
+import { countrySettings } from '../rules/countries.js';
+import { dailyCallSettings } from '../rules/daily-calls.js';
+import { missedCallSettings } from '../rules/missed-calls.js';
+import { permissionSettings } from '../rules/permission.js';
+import { permissionRequestSettings } from '../rules/permission-requests.js';
 import { agentSchema } from './agent.js';
 import { callFlowSchema } from './call-flow.js';
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +918035737458');
 
-const seconds = z.number().int().positive();
-
+/** Each rule's settings, with its defaults, come from the rule's own file under rules/. */
 export const rulesSchema = z
   .object({
-    /** ISO 3166 alpha-2 regions whose business numbers may not place business-initiated calls. */
-    restrictedCountries: z
-      .array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code such as US'))
-      .default(['US', 'CA', 'TR', 'EG', 'NG', 'VN']),
-    permissionSeconds: seconds.default(7 * 24 * 3600),
-    /** How long a rejection, a revocation or an unanswered request stands. */
-    refusalStandsSeconds: seconds.default(7 * 24 * 3600),
-    permissionRequests: z
-      .object({
-        per24Hours: z.number().int().min(1).max(10).default(1),
-        per7Days: z.number().int().min(1).max(10).default(2),
-      })
-      .default({ per24Hours: 1, per7Days: 2 }),
-    businessCallsPer24Hours: z.number().int().min(1).max(100).default(5),
-    missedCalls: z
-      .object({
-        warnAt: z.number().int().min(1).default(2),
-        revokeAt: z.number().int().min(1).default(4),
-      })
-      .refine((m) => m.warnAt < m.revokeAt, 'warnAt must be below revokeAt')
-      .default({ warnAt: 2, revokeAt: 4 }),
-    simultaneousCallsPerNumber: z.number().int().min(1).max(1000).default(1000),
-    /** The longest bridged call (Plivo `timeLimit`); a lost hangup's lease lapses an hour after that. */
-    maxCallSeconds: seconds.default(4 * 3600),
+    ...countrySettings.shape,
+    ...permissionSettings.shape,
+    ...permissionRequestSettings.shape,
+    ...dailyCallSettings.shape,
+    ...missedCallSettings.shape,
+    ...concurrencySettings.shape,
   })
-  .default({
-    restrictedCountries: ['US', 'CA', 'TR', 'EG', 'NG', 'VN'],
-    permissionSeconds: 7 * 24 * 3600,
-    refusalStandsSeconds: 7 * 24 * 3600,
-    permissionRequests: { per24Hours: 1, per7Days: 2 },
-    businessCallsPer24Hours: 5,
-    missedCalls: { warnAt: 2, revokeAt: 4 },
-    simultaneousCallsPerNumber: 1000,
-    maxCallSeconds: 4 * 3600,
-  });
+  .prefault({});
 
 export const businessNumberSchema = z.object({
   number: e164,
@@ -58,7 +37,7 @@ export const businessNumberSchema = z.object({
 
 export const configSchema = z
   .object({
-    account: z.object({ callsPerSecond: z.number().int().min(1).max(1000) }),
+    account: accountSettings,
     numbers: z.array(businessNumberSchema).min(1, 'configure at least one business number'),
     rules: rulesSchema,
   })

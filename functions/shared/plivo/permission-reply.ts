@@ -1,10 +1,9 @@
 import * as z from 'zod';
-import { HttpError } from '../http/errors.js';
 import type { CallPermissionReply } from '../rules/permission.js';
 
 /**
  * Recognises Meta's call_permission_reply in a Plivo message webhook. Plivo does not document where it
- * forwards it (FACTS.md), so it is looked for in a field `Interactive` or `interactive`, holding the
+ * forwards it (docs/plivo-webhooks.md), so it is looked for in a field `Interactive` or `interactive`, holding the
  * object or its JSON text, in a form or JSON body; the object may also be Meta's whole message
  * (`{ type: 'interactive', interactive: { … } }`). Every other message is `other`.
  */
@@ -19,6 +18,8 @@ export type InboundMessage =
       readonly to: string;
       readonly reply: CallPermissionReply;
     }
+  /** A call-permission reply callgate cannot read: `message` says what is wrong (for a 400). */
+  | { readonly kind: 'invalid'; readonly message: string }
   | {
       readonly kind: 'other';
       readonly messageUuid?: string;
@@ -76,17 +77,17 @@ const describe = (issues: readonly z.core.$ZodIssue[], prefix?: string): string 
     })
     .join('; ');
 
+const invalid = (message: string): InboundMessage => ({ kind: 'invalid', message });
+
+/** A call_permission_reply that has no reply object in it: the only way `findReply` fails. */
+const missingReply = Symbol('missing call_permission_reply');
+
 /** The call_permission_reply object inside an interactive object, if it is one. */
 const findReply = (interactive: Record<string, unknown>): unknown => {
   if (interactive.type === 'call_permission_reply' || 'call_permission_reply' in interactive) {
-    if (!('call_permission_reply' in interactive)) {
-      throw new HttpError(
-        400,
-        'invalid_request',
-        'Interactive.call_permission_reply is missing from a call_permission_reply',
-      );
-    }
-    return interactive.call_permission_reply;
+    return 'call_permission_reply' in interactive
+      ? interactive.call_permission_reply
+      : missingReply;
   }
   // Meta's whole message object: `{ type: 'interactive', interactive: {…} }`.
   return isObject(interactive.interactive) ? findReply(interactive.interactive) : undefined;
@@ -95,6 +96,15 @@ const findReply = (interactive: Record<string, unknown>): unknown => {
 const interactiveField = (body: Readonly<Record<string, unknown>>): unknown =>
   body.Interactive ?? body.interactive;
 
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/** Reads a message webhook's body; never throws for what Plivo or a caller may send. */
 export const readInboundMessage = (body: Readonly<Record<string, unknown>>): InboundMessage => {
   const messageUuid = optionalString(body.MessageUUID);
   const withUuid = messageUuid ? { messageUuid } : {};
@@ -107,32 +117,21 @@ export const readInboundMessage = (body: Readonly<Record<string, unknown>>): Inb
   });
   const raw = interactiveField(body);
   if (raw === undefined || raw === '') return other();
-  let interactive: unknown = raw;
-  if (typeof raw === 'string') {
-    try {
-      interactive = JSON.parse(raw);
-    } catch {
-      throw new HttpError(400, 'invalid_request', 'Interactive is not valid JSON');
-    }
-  }
-  if (!isObject(interactive)) {
-    throw new HttpError(400, 'invalid_request', 'Interactive must be a JSON object');
-  }
+  const interactive = typeof raw === 'string' ? parseJson(raw) : raw;
+  if (interactive === undefined) return invalid('Interactive is not valid JSON');
+  if (!isObject(interactive)) return invalid('Interactive must be a JSON object');
   const reply = findReply(interactive);
+  if (reply === missingReply) {
+    return invalid('Interactive.call_permission_reply is missing from a call_permission_reply');
+  }
   // Another interactive message (a button or list reply): not about call permission.
   if (reply === undefined) return other();
   const parsedReply = replySchema.safeParse(reply);
   if (!parsedReply.success) {
-    throw new HttpError(
-      400,
-      'invalid_request',
-      describe(parsedReply.error.issues, 'Interactive.call_permission_reply'),
-    );
+    return invalid(describe(parsedReply.error.issues, 'Interactive.call_permission_reply'));
   }
   const envelope = envelopeSchema.safeParse(body);
-  if (!envelope.success) {
-    throw new HttpError(400, 'invalid_request', describe(envelope.error.issues));
-  }
+  if (!envelope.success) return invalid(describe(envelope.error.issues));
   const { response, is_permanent, expiration_timestamp, response_source } = parsedReply.data;
   return {
     kind: 'permission_reply',

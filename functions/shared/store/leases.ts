@@ -1,7 +1,8 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isLeaseLapsed } from '../rules/concurrency.js';
 import type { Db } from './client.js';
+import { cancellationReasons, isConditionFailed } from './conditions.js';
 import { keys } from './keys.js';
-import { cancellationReasons } from './transactions.js';
 
 /**
  * Concurrency leases of a business number (inbound and business-initiated calls together) live in one
@@ -43,12 +44,11 @@ export const releaseLeaseUpdate = (tableName: string, business: string, callId: 
   ExpressionAttributeNames: { '#call': callId },
 });
 
-const errorName = (error: unknown): string | undefined =>
-  error instanceof Error ? error.name : undefined;
-
 /** A SET or REMOVE of a lease on a business number whose line item does not exist yet. */
 export const isMissingLine = (error: unknown): boolean =>
-  errorName(error) === 'ValidationException' && /document path/i.test((error as Error).message);
+  error instanceof Error &&
+  error.name === 'ValidationException' &&
+  /document path/i.test(error.message);
 
 /**
  * Whether a failed write may have failed because the line item is missing. A SET or REMOVE of a path in
@@ -57,21 +57,12 @@ export const isMissingLine = (error: unknown): boolean =>
  * not count here.
  */
 const mayBeMissingLine = (error: unknown): boolean => {
-  switch (errorName(error)) {
-    case 'ValidationException':
-      return isMissingLine(error);
-    case 'ConditionalCheckFailedException':
-      return (error as { Item?: unknown }).Item === undefined;
-    case 'TransactionCanceledException': {
-      return (cancellationReasons(error) ?? []).some(
-        (r) =>
-          r.Code === 'ValidationError' ||
-          (r.Code === 'ConditionalCheckFailed' && r.Item === undefined),
-      );
-    }
-    default:
-      return false;
-  }
+  if (isMissingLine(error)) return true;
+  if (isConditionFailed(error)) return (error as { Item?: unknown }).Item === undefined;
+  return (cancellationReasons(error) ?? []).some(
+    (r) =>
+      r.Code === 'ValidationError' || (r.Code === 'ConditionalCheckFailed' && r.Item === undefined),
+  );
 };
 
 /** Creates the empty line item unless it exists (a parallel call may just have created it). */
@@ -85,7 +76,7 @@ const createLine = async (db: Db, business: string): Promise<void> => {
       }),
     );
   } catch (error) {
-    if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionFailed(error)) throw error;
   }
 };
 
@@ -122,7 +113,7 @@ export const reapExpiredLeases = async (db: Db, business: string, now: number): 
   );
   const leases = (Item?.leases ?? {}) as Record<string, number>;
   const expired = Object.entries(leases)
-    .filter(([, expiresAt]) => expiresAt <= now)
+    .filter(([, expiresAt]) => isLeaseLapsed(expiresAt, now))
     .map(([callId]) => callId);
   for (let start = 0; start < expired.length; start += reapBatch) {
     const batch = expired.slice(start, start + reapBatch);

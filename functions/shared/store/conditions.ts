@@ -1,4 +1,12 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+// lib-dynamodb unmarshalls responses but not the item a failed condition returns (ALL_OLD).
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+
+/**
+ * How the store reads DynamoDB's refusals, in one place: a failed condition (alone or inside a
+ * transaction) with the item as it stood, a transaction cancelled by a concurrent writer, and the retry
+ * budget for writes lost to concurrent writers.
+ */
 
 /** Why one item of a cancelled TransactWriteItems failed; `Item` is raw (the document client does not unmarshall it). */
 export interface CancellationReason {
@@ -12,12 +20,30 @@ export const cancellationReasons = (error: unknown): readonly CancellationReason
     ? ((error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [])
     : undefined;
 
+/** One item of a cancelled transaction failed its condition. */
 export const failedCondition = (reason: CancellationReason | undefined): boolean =>
   reason?.Code === 'ConditionalCheckFailed';
+
+/** A single-item write failed its condition. */
+export const isConditionFailed = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/**
+ * The item as it stood when its condition failed (asked with ReturnValuesOnConditionCheckFailure
+ * ALL_OLD), from a single write's error or a transaction's reason; undefined when there was no item.
+ */
+export const itemAtFailure = <T>(failure: unknown): T | undefined => {
+  const raw = (failure as { Item?: Record<string, AttributeValue> } | undefined)?.Item;
+  return raw ? (unmarshall(raw) as T) : undefined;
+};
 
 /** Another transaction held the item at the same instant: nothing was written, the write may be retried. */
 export const conflicted = (reason: CancellationReason | undefined): boolean =>
   reason?.Code === 'TransactionConflict';
+
+/** `{'#name': 'name', …}` for an expression's attribute-name placeholders. */
+export const attributeNames = (...names: readonly string[]): Record<string, string> =>
+  Object.fromEntries(names.map((name) => [`#${name}`, name]));
 
 /**
  * How long a request keeps retrying writes it lost to concurrent writers of the same items: a burst of

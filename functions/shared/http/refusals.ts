@@ -1,0 +1,49 @@
+import type { RequestRefusal } from '../rules/permission-requests.js';
+import type { PlacementRefusal } from '../rules/placement.js';
+import type { TelephonyError } from '../telephony/port.js';
+import { HttpError } from './errors.js';
+
+/** How each refusal of the rules reads over HTTP: its status and a message safe to show. */
+const refusalMessages: Record<
+  (PlacementRefusal | RequestRefusal)['code'],
+  [status: number, message: string]
+> = {
+  country_restricted: [403, 'Business-initiated calls are not available from business numbers'],
+  no_permission: [403, 'The user has not granted this business number permission to call'],
+  permission_expired: [403, "The user's call permission has expired; ask for it again"],
+  permission_revoked: [403, 'The call permission was revoked'],
+  permission_rejected: [403, 'The user declined the call permission request'],
+  daily_call_limit: [429, 'The daily limit of business-initiated calls to this user is reached'],
+  concurrency_limit: [429, 'The business number is at its limit of simultaneous calls'],
+  cps_limit: [429, "The account's calls-per-second limit is reached"],
+  permission_active: [409, 'The user has already granted call permission'],
+  request_limit: [429, 'Permission request limit reached for this user'],
+};
+
+/** `detail` completes the message (e.g. the limits that apply). */
+export const refusalError = (
+  refusal: PlacementRefusal | RequestRefusal,
+  detail = '',
+): HttpError => {
+  const [status, message] = refusalMessages[refusal.code];
+  return new HttpError(
+    status,
+    refusal.code,
+    `${message}${detail}`,
+    'retryAfter' in refusal ? refusal.retryAfter : undefined,
+  );
+};
+
+/** Plivo did not take a request (`what`): 502, and nothing stays counted. */
+export const plivoError = (what: string, error: TelephonyError): HttpError =>
+  new HttpError(
+    502,
+    'plivo_error',
+    `${
+      error.kind === 'refused'
+        ? `Plivo refused ${what}${error.status ? ` (HTTP ${error.status})` : ''}`
+        : error.kind === 'timeout'
+          ? 'Plivo did not answer in time'
+          : 'Plivo could not be reached'
+    }; nothing was counted`,
+  );

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { BusinessNumber } from '../config/schema.js';
+import type { Deps } from '../deps.js';
+import { type PhoneNumber, plivoDigits } from '../numbers.js';
+import { type RequestRefusal, requestRefusal } from '../rules/permission-requests.js';
+import {
+  releasePermissionRequest,
+  reservePermissionRequest,
+} from '../store/permission-requests.js';
+import { TelephonyError } from '../telephony/port.js';
+
+export interface PermissionRequestToSend {
+  readonly business: PhoneNumber;
+  readonly user: PhoneNumber;
+  /** The business number's configuration: its permission template. */
+  readonly number: BusinessNumber;
+}
+
+export type RequestPermissionOutcome =
+  | { readonly kind: 'sent'; readonly messageUuid: string; readonly requestedAt: number }
+  | { readonly kind: 'refused'; readonly refusal: RequestRefusal }
+  /** Plivo did not send the template; `released` says whether the request's count was undone. */
+  | { readonly kind: 'plivo_failed'; readonly error: TelephonyError; readonly released: boolean };
+
+/**
+ * Sends the call-permission request template to a user. The request is counted first (one conditional
+ * write that also refuses it while a permission is active or a window is full), then sent; if Plivo
+ * does not take it, the count is undone, so parallel callers can never send more than the limits allow.
+ */
+export const requestPermission = async (
+  deps: Deps,
+  { business, user, number }: PermissionRequestToSend,
+): Promise<RequestPermissionOutcome> => {
+  const { rules } = deps.config;
+  const now = deps.clock();
+  const request = { business: business.e164, user: user.e164, requestId: randomUUID(), now, rules };
+  const reservation = await reservePermissionRequest(deps.db, request);
+  if (!reservation.reserved) {
+    // The condition and the rules agree; should they not (slots out of order after clock skew), refuse briefly.
+    const refusal = requestRefusal(reservation.pair, now, rules) ?? {
+      code: 'request_limit',
+      retryAfter: 1,
+    };
+    return { kind: 'refused', refusal };
+  }
+  try {
+    const sent = await deps.telephony.sendTemplate({
+      src: plivoDigits(business.e164),
+      dst: plivoDigits(user.e164),
+      type: 'whatsapp',
+      template: {
+        name: number.permissionTemplate.name,
+        language: number.permissionTemplate.language,
+      },
+    });
+    return { kind: 'sent', messageUuid: sent.messageUuid, requestedAt: now };
+  } catch (error) {
+    const released = await releasePermissionRequest(deps.db, {
+      ...request,
+      previousSlots: reservation.previousSlots,
+    }).catch((releaseError: unknown) => {
+      deps.logger.error('permission request not released after a failed send', {
+        error: releaseError as Error,
+      });
+      return false;
+    });
+    deps.logger.warn('call-permission request not sent', { error: error as Error, released });
+    if (error instanceof TelephonyError) return { kind: 'plivo_failed', error, released };
+    throw error;
+  }
+};

@@ -1,0 +1,77 @@
+import * as z from 'zod';
+
+/**
+ * The one route table: the CDK stack and the local host both read it, so what runs locally is what is
+ * deployed. `fn` names a folder under functions/ holding `handler.ts` (factory) and `index.ts` (Lambda
+ * entry). It lives with the functions because they also build the callback URLs Plivo is given from it.
+ */
+export type RouteAuth =
+  /** Called by Plivo: the handler verifies the Plivo signature (403 otherwise). */
+  | 'plivo-signature'
+  /** Called by the business's own systems: IAM on AWS; locally open, or a bearer token when API_TOKEN is set. */
+  | 'iam'
+  | 'none';
+
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly fn: FunctionName;
+  readonly auth: RouteAuth;
+}
+
+export const functionNames = [
+  'health',
+  'message-webhook',
+  'answer',
+  'hangup',
+  'dial-status',
+  'place-call',
+  'permission-state',
+  'permission-request',
+] as const;
+
+export type FunctionName = (typeof functionNames)[number];
+
+/** The paths Plivo calls, set in its console or by callgate itself (answer_url, hangup_url, action). */
+export const plivoPaths = {
+  message: '/plivo/whatsapp/message',
+  answer: '/plivo/whatsapp/answer',
+  hangup: '/plivo/whatsapp/hangup',
+  dialStatus: '/plivo/whatsapp/dial-status',
+} as const;
+
+export const routes: readonly Route[] = [
+  { method: 'GET', path: '/health', fn: 'health', auth: 'none' },
+  { method: 'POST', path: plivoPaths.message, fn: 'message-webhook', auth: 'plivo-signature' },
+  { method: 'POST', path: plivoPaths.answer, fn: 'answer', auth: 'plivo-signature' },
+  { method: 'POST', path: plivoPaths.hangup, fn: 'hangup', auth: 'plivo-signature' },
+  { method: 'POST', path: plivoPaths.dialStatus, fn: 'dial-status', auth: 'plivo-signature' },
+  { method: 'POST', path: '/v1/calls', fn: 'place-call', auth: 'iam' },
+  { method: 'GET', path: '/v1/permissions/{business}/{user}', fn: 'permission-state', auth: 'iam' },
+  { method: 'POST', path: '/v1/permission-requests', fn: 'permission-request', auth: 'iam' },
+];
+
+/** callgate's own id of a business-initiated call, which Plivo brings back in the callback URLs' `?call=`. */
+export const callIdSchema = z.uuid('`call` must be a callgate call id');
+
+/**
+ * Every URL callgate hands Plivo, from the public base URL Plivo calls (signatures are computed over it).
+ * The business-initiated call's id rides in `?call=` on each of its callbacks.
+ */
+export const plivoUrls = (publicBaseUrl: string) => {
+  const url = (path: string, callId?: string) =>
+    `${publicBaseUrl}${path}${callId === undefined ? '' : `?call=${encodeURIComponent(callId)}`}`;
+  return {
+    /** WhatsApp message webhook, set in the Plivo console. */
+    message: url(plivoPaths.message),
+    /** Answer URL: set in the console for inbound calls; inbound flows continue on it with `?step=`. */
+    answer: url(plivoPaths.answer),
+    /** Hangup URL of the number's application, set in the console. */
+    hangup: url(plivoPaths.hangup),
+    /** The agent leg of a business-initiated call: answer_url and hangup_url of the Call API request. */
+    agentLegAnswer: (callId: string) => url(plivoPaths.answer, callId),
+    agentLegHangup: (callId: string) => url(plivoPaths.hangup, callId),
+    /** The `action` of the `<Dial callType="whatsapp">` that rings the user. */
+    dialStatus: (callId: string) => url(plivoPaths.dialStatus, callId),
+  };
+};

@@ -1,0 +1,52 @@
+import * as z from 'zod';
+import type { PairState } from './pair.js';
+import { dayMs, inWindow, type RollingWindow, secondsUntil, windowUsage } from './window.js';
+
+/** Business-initiated calls per user: at most `businessCallsPer24Hours` in any rolling 24 h. */
+export const dailyCallSettings = z.object({
+  businessCallsPer24Hours: z.number().int().min(1).max(100).default(5),
+});
+
+export type DailyCallSettings = z.infer<typeof dailyCallSettings>;
+
+/** The rolling window of the daily business-initiated call limit. */
+export const callWindowMs = dayMs;
+
+export const callWindow = (settings: DailyCallSettings): RollingWindow => ({
+  window: 'PT24H',
+  ms: callWindowMs,
+  max: settings.businessCallsPer24Hours,
+});
+
+/** Placement times of the pair's business-initiated calls (its `calls` map: call id → time). */
+export const businessCallTimes = (pair: PairState | undefined): number[] =>
+  Object.values(pair?.calls ?? {});
+
+/**
+ * Whether one more business-initiated call fits in the rolling window; when not, the seconds until
+ * enough calls have left it.
+ */
+export const dailyCallCheck = (
+  calls: PairState['calls'],
+  now: number,
+  settings: DailyCallSettings,
+): { readonly ok: true } | { readonly ok: false; readonly retryAfter: number } => {
+  const { resetsAt } = windowUsage(Object.values(calls ?? {}), now, callWindow(settings));
+  return resetsAt === undefined
+    ? { ok: true }
+    : { ok: false, retryAfter: secondsUntil(resetsAt, now) };
+};
+
+/** The pair's `calls` after placing `callId` at `now`: pruned to the window, the new call added. */
+export const callsAfterPlacement = (
+  pair: PairState | undefined,
+  callId: string,
+  now: number,
+  settings: DailyCallSettings,
+): Record<string, number> => {
+  const { ms } = callWindow(settings);
+  return Object.fromEntries([
+    ...Object.entries(pair?.calls ?? {}).filter(([, placedAt]) => inWindow(placedAt, now, ms)),
+    [callId, now],
+  ]);
+};

@@ -1,0 +1,90 @@
+import * as z from 'zod';
+import type { PairState } from './pair.js';
+import {
+  isPermissionActive,
+  type PermissionSettings,
+  pairExpiryWithPermission,
+  refusalEnd,
+} from './permission.js';
+import { type PermissionRequestSettings, requestSlotNames } from './permission-requests.js';
+
+/**
+ * Consecutive unanswered business-initiated calls: the user is warned at `warnAt` in a row and the
+ * permission revoked at `revokeAt`. Any connected call (either direction) and any new permission
+ * decision start the streak again.
+ */
+export const missedCallSettings = z.object({
+  missedCalls: z
+    .object({
+      warnAt: z.number().int().min(1).default(2),
+      revokeAt: z.number().int().min(1).default(4),
+    })
+    .refine((m) => m.warnAt < m.revokeAt, 'warnAt must be below revokeAt')
+    .prefault({}),
+});
+
+export type MissedCallSettings = z.infer<typeof missedCallSettings>;
+
+/** The pair attributes that hold the streak: cleared by a connected call and by a new decision. */
+export const missedStreak = ['missed', 'warnedAt'] as const satisfies readonly (keyof PairState)[];
+
+/**
+ * What a connected call, either direction, clears on the pair: the missed streak and the
+ * permission-request windows (Meta resets both when a call connects).
+ */
+export const clearedOnConnect = (settings: PermissionRequestSettings): string[] => [
+  ...requestSlotNames(settings),
+  ...missedStreak,
+];
+
+export type MissedCallStep =
+  | { readonly kind: 'count'; readonly missed: number; readonly warn: boolean }
+  | {
+      readonly kind: 'revoke';
+      readonly permissionUntil: number;
+      /** The pair's TTL after the revocation: max(the refusal's end, now + 7 days). */
+      readonly keepUntil: number;
+    };
+
+/**
+ * What one more unanswered business-initiated call does to the pair: counts it, warns the user at
+ * `warnAt` in a row (once), and at `revokeAt` revokes the permission for `refusalStandsSeconds`. A
+ * revocation clears the count, so a later grant starts from zero. Without an active permission there
+ * is nothing to revoke and the miss is only counted.
+ */
+export const afterMissedCall = (
+  pair: PairState,
+  now: number,
+  settings: MissedCallSettings & PermissionSettings,
+): MissedCallStep => {
+  const missed = (pair.missed ?? 0) + 1;
+  if (missed >= settings.missedCalls.revokeAt && isPermissionActive(pair, now)) {
+    const permissionUntil = refusalEnd(now, settings);
+    return {
+      kind: 'revoke',
+      permissionUntil,
+      keepUntil: pairExpiryWithPermission(permissionUntil, now),
+    };
+  }
+  return {
+    kind: 'count',
+    missed,
+    warn: missed >= settings.missedCalls.warnAt && pair.warnedAt === undefined,
+  };
+};
+
+export type DialStatus = 'completed' | 'no-answer' | 'busy' | 'timeout' | 'failed';
+
+export type DialOutcome = 'connected' | 'missed' | 'failed';
+
+/** Plivo's DialStatus, as the rules read it: only an answered call connects; `failed` is neither. */
+export const dialOutcome = (dialStatus: DialStatus): DialOutcome => {
+  switch (dialStatus) {
+    case 'completed':
+      return 'connected';
+    case 'failed':
+      return 'failed';
+    default:
+      return 'missed';
+  }
+};

@@ -1,0 +1,83 @@
+import * as z from 'zod';
+import type { PairState } from './pair.js';
+import { isPermissionActive, type PermissionSettings, pairRetentionMs } from './permission.js';
+import { dayMs, type RollingWindow, secondsUntil, windowUsage } from './window.js';
+
+/**
+ * Call-permission requests (the template): at most `per24Hours` in any 24 h and `per7Days` in any 7 days
+ * (rolling), none while a permission is active; a connected call resets them (rules/missed-calls.ts).
+ */
+export const permissionRequestSettings = z.object({
+  permissionRequests: z
+    .object({
+      per24Hours: z.number().int().min(1).max(10).default(1),
+      per7Days: z.number().int().min(1).max(10).default(2),
+    })
+    .prefault({}),
+});
+
+export type PermissionRequestSettings = z.infer<typeof permissionRequestSettings>;
+
+export const requestWindows = (settings: PermissionRequestSettings): readonly RollingWindow[] => [
+  { window: 'PT24H', ms: dayMs, max: settings.permissionRequests.per24Hours },
+  { window: 'P7D', ms: 7 * dayMs, max: settings.permissionRequests.per7Days },
+];
+
+/** Slots needed to check every request window with one condition. */
+export const requestSlotCount = (settings: PermissionRequestSettings): number =>
+  Math.max(...requestWindows(settings).map((w) => w.max));
+
+/** The pair's request-time attributes, oldest first. */
+export const requestSlotNames = (settings: PermissionRequestSettings): `request${number}`[] =>
+  Array.from({ length: requestSlotCount(settings) }, (_, i) => `request${i}` as const);
+
+/** Request times from the slots, oldest first; an empty slot may hold 0 (a shift from an empty one). */
+export const requestTimes = (
+  pair: PairState | undefined,
+  settings: PermissionRequestSettings,
+): number[] =>
+  requestSlotNames(settings)
+    .map((name) => pair?.[name])
+    .filter((t): t is number => typeof t === 'number' && t > 0);
+
+/**
+ * What the store's condition checks for each window, with the slots shifted oldest first: a window
+ * allowing m requests has room when the m-th newest slot is empty or at or before `cutoff`.
+ */
+export const requestRoom = (
+  now: number,
+  settings: PermissionRequestSettings,
+): { readonly slot: `request${number}`; readonly cutoff: number }[] => {
+  const slots = requestSlotNames(settings);
+  return requestWindows(settings).map((w) => ({
+    slot: slots[slots.length - w.max] as `request${number}`,
+    cutoff: now - w.ms,
+  }));
+};
+
+export type RequestRefusal =
+  | { readonly code: 'permission_active' }
+  | { readonly code: 'request_limit'; readonly retryAfter: number };
+
+/** Why a permission request may not be sent now, or undefined when it may. */
+export const requestRefusal = (
+  pair: PairState | undefined,
+  now: number,
+  settings: PermissionRequestSettings,
+): RequestRefusal | undefined => {
+  if (isPermissionActive(pair, now)) return { code: 'permission_active' };
+  const times = requestTimes(pair, settings);
+  const resets = requestWindows(settings)
+    .map((w) => windowUsage(times, now, w).resetsAt)
+    .filter((t): t is number => t !== undefined);
+  return resets.length === 0
+    ? undefined
+    : { code: 'request_limit', retryAfter: secondsUntil(Math.max(...resets), now) };
+};
+
+/**
+ * The pair item's TTL (epoch ms) after a permission request: the request counts for 7 days, and a
+ * standing refusal on the item (never a permanent grant: that refuses the request) must outlive it too.
+ */
+export const pairExpiryAfterRequest = (now: number, settings: PermissionSettings): number =>
+  now + Math.max(pairRetentionMs, settings.refusalStandsSeconds * 1000);

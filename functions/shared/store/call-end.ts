@@ -1,0 +1,194 @@
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type CallRecord, newCallRecord, readCall } from './call-record.js';
+import type { Db } from './client.js';
+import {
+  attributeNames,
+  cancellationReasons,
+  conflicted,
+  contentionRetries,
+  failedCondition,
+  isConditionFailed,
+  itemAtFailure,
+  stillContended,
+} from './conditions.js';
+import { keys } from './keys.js';
+import { isMissingLine, releaseLeaseUpdate } from './leases.js';
+import { uncountCallUpdate } from './pair.js';
+
+export interface CallEnd {
+  readonly callId: string;
+  /** The business number when the request names it (inbound: `To`); else read from the call record. */
+  readonly business?: string | undefined;
+  /** The caller (inbound: `From`), kept on the record of a call that ends before it was answered. */
+  readonly user?: string | undefined;
+  readonly endedAt: number;
+  readonly durationSeconds?: number | undefined;
+  readonly hangupCause?: string | undefined;
+}
+
+/** `ended_unanswered`: the hangup came before callgate recorded the call (a slow or failed answer). */
+export type CallEndOutcome = 'ended' | 'already_ended' | 'ended_unanswered' | 'unknown_call';
+
+/** What a hangup knows of the call: from the request alone, or from its record as it stands. */
+type CallState =
+  /** Not read yet; the request names the business number, so ending can be tried without a read. */
+  | { readonly kind: 'unread'; readonly business: string }
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'ended' }
+  /** Inbound, or business-initiated once the user was dialed. */
+  | { readonly kind: 'live'; readonly business: string }
+  /** Business-initiated whose agent never answered: the user was never dialed. */
+  | { readonly kind: 'undialed'; readonly business: string; readonly user: string };
+
+const stateOf = (record: CallRecord | undefined): CallState => {
+  if (!record) return { kind: 'absent' };
+  if (record.endedAt !== undefined) return { kind: 'ended' };
+  if (record.direction === 'outbound' && record.dialedAt === undefined) {
+    return { kind: 'undialed', business: record.business, user: record.user };
+  }
+  return { kind: 'live', business: record.business };
+};
+
+type Step =
+  | { readonly kind: 'done'; readonly outcome: CallEndOutcome }
+  /** Record the end and release the lease, in one transaction; `uncount` also gives the daily slot back. */
+  | { readonly kind: 'end'; readonly business: string; readonly uncount?: string }
+  /** Write the record as ended, so a late answer finds the call over and takes no lease. */
+  | { readonly kind: 'record_unanswered'; readonly business: string };
+
+/**
+ * The hangup callback, state by state. An undialed business-initiated call is not one of the user's
+ * daily calls, so it gives its slot back. A hangup that overtakes its inbound answer (slow, or failed
+ * and retried by Plivo) records the call as ended.
+ */
+const onHangup = (state: CallState, end: CallEnd): Step => {
+  switch (state.kind) {
+    case 'unread':
+    case 'live':
+      return { kind: 'end', business: state.business };
+    case 'undialed':
+      return { kind: 'end', business: state.business, uncount: state.user };
+    case 'ended':
+      return { kind: 'done', outcome: 'already_ended' };
+    case 'absent':
+      return end.business === undefined
+        ? { kind: 'done', outcome: 'unknown_call' }
+        : { kind: 'record_unanswered', business: end.business };
+  }
+};
+
+const endedFields = (end: CallEnd) => ({
+  endedAt: end.endedAt,
+  ...(end.durationSeconds === undefined ? {} : { durationSeconds: end.durationSeconds }),
+  ...(end.hangupCause === undefined ? {} : { hangupCause: end.hangupCause }),
+});
+
+const endTransaction = (db: Db, end: CallEnd, step: Extract<Step, { kind: 'end' }>) => {
+  const fields = endedFields(end);
+  const names = Object.keys(fields);
+  return new TransactWriteCommand({
+    TransactItems: [
+      {
+        Update: {
+          TableName: db.tableName,
+          Key: keys.call(end.callId),
+          UpdateExpression: `SET ${names.map((n) => `#${n} = :${n}`).join(', ')}`,
+          // Not ended, the same business; for an uncount, still undialed (the agent may answer meanwhile).
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#endedAt) AND #business = :business${step.uncount === undefined ? '' : ' AND attribute_not_exists(#dialedAt)'}`,
+          ExpressionAttributeNames: attributeNames(
+            ...names,
+            'business',
+            ...(step.uncount === undefined ? [] : ['dialedAt']),
+          ),
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(Object.entries(fields).map(([n, v]) => [`:${n}`, v])),
+            ':business': step.business,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      { Update: releaseLeaseUpdate(db.tableName, step.business, end.callId) },
+      ...(step.uncount === undefined
+        ? []
+        : [{ Update: uncountCallUpdate(db.tableName, step.business, step.uncount, end.callId) }]),
+    ],
+  });
+};
+
+/** The most state changes one hangup can see (unread → live → undialed → ended, with room to spare). */
+const maxMoves = 6;
+
+/**
+ * Records a call's end and releases its lease, once, whatever order Plivo's callbacks come in. Each step
+ * is one conditional write for the state the hangup believes; a failed condition returns the record as
+ * it stands, which is the next state. Concurrent writers only cost a retry.
+ */
+export const endCall = async (db: Db, end: CallEnd): Promise<CallEndOutcome> => {
+  const retry = contentionRetries();
+  let state: CallState =
+    end.business === undefined
+      ? stateOf(await readCall(db, end.callId, end.endedAt))
+      : { kind: 'unread', business: end.business };
+  for (let moves = 0; moves < maxMoves; ) {
+    const step = onHangup(state, end);
+    if (step.kind === 'done') return step.outcome;
+    if (step.kind === 'record_unanswered') {
+      try {
+        await db.doc.send(
+          new PutCommand({
+            TableName: db.tableName,
+            Item: {
+              ...newCallRecord({
+                callId: end.callId,
+                direction: 'inbound',
+                business: step.business,
+                user: end.user ?? '',
+                startedAt: end.endedAt,
+                leaseExpiresAt: end.endedAt,
+              }),
+              ...endedFields(end),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return 'ended_unanswered';
+      } catch (error) {
+        // The answer recorded the call in the meantime.
+        if (!isConditionFailed(error)) throw error;
+        state = stateOf(itemAtFailure<CallRecord>(error));
+        moves += 1;
+        continue;
+      }
+    }
+    try {
+      await db.doc.send(endTransaction(db, end, step));
+      return 'ended';
+    } catch (error) {
+      if (isMissingLine(error) && state.kind === 'unread') {
+        // The named business number has no line item, so this call holds no lease there: go by the record.
+        state = stateOf(await readCall(db, end.callId, end.endedAt));
+        moves += 1;
+        continue;
+      }
+      const reasons = cancellationReasons(error);
+      if (!reasons) throw error;
+      if (reasons.some(conflicted)) {
+        if (await retry()) continue;
+        throw stillContended('A hangup');
+      }
+      const [callReason, , uncountReason] = reasons;
+      if (failedCondition(callReason)) {
+        // Ended meanwhile, another business than the request named, or the agent answered meanwhile.
+        state = stateOf(itemAtFailure<CallRecord>(callReason));
+      } else if (state.kind === 'undialed' && failedCondition(uncountReason)) {
+        // The daily slot is already gone (pruned, or the pair expired): end without giving it back.
+        state = { kind: 'live', business: state.business };
+      } else {
+        throw error;
+      }
+      moves += 1;
+    }
+  }
+  throw stillContended('A hangup');
+};

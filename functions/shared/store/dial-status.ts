@@ -1,0 +1,102 @@
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Rules } from '../config/schema.js';
+import { afterMissedCall, type DialOutcome } from '../rules/missed-calls.js';
+import { type CallRecord, readCall } from './call-record.js';
+import type { Db } from './client.js';
+import {
+  attributeNames,
+  cancellationReasons,
+  conflicted,
+  contentionRetries,
+  failedCondition,
+  isConditionFailed,
+  stillContended,
+} from './conditions.js';
+import { keys } from './keys.js';
+import { missedCallUpdate, readPair, resetOnConnectUpdate } from './pair.js';
+
+export type DialStatusOutcome =
+  | { readonly kind: 'unknown_call' }
+  /** Applied now, or already by an earlier delivery of the same callback. */
+  | { readonly kind: 'applied' | 'already_applied'; readonly call: CallRecord };
+
+/** Records the dial status on the call once; the condition makes Plivo's retries no-ops. */
+const dialStatusOnCall = (db: Db, callId: string, dialStatus: string, now: number) => ({
+  TableName: db.tableName,
+  Key: keys.call(callId),
+  UpdateExpression: 'SET #dialStatus = :dialStatus, #dialStatusAt = :now',
+  ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#dialStatus)',
+  ExpressionAttributeNames: attributeNames('dialStatus', 'dialStatusAt'),
+  ExpressionAttributeValues: { ':dialStatus': dialStatus, ':now': now },
+  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+});
+
+const recordOnCallOnly = async (
+  db: Db,
+  call: CallRecord,
+  dialStatus: string,
+  now: number,
+): Promise<DialStatusOutcome> => {
+  try {
+    await db.doc.send(new UpdateCommand(dialStatusOnCall(db, call.callId, dialStatus, now)));
+    return { kind: 'applied', call };
+  } catch (error) {
+    if (isConditionFailed(error)) return { kind: 'already_applied', call };
+    throw error;
+  }
+};
+
+/**
+ * Applies Plivo's dial status for a business-initiated call once: records it on the call and, in the
+ * same transaction, resets the pair on a connected call or counts a missed one.
+ */
+export const applyDialStatus = async (
+  db: Db,
+  callId: string,
+  dialStatus: string,
+  outcome: DialOutcome,
+  clock: () => number,
+  rules: Rules,
+): Promise<DialStatusOutcome> => {
+  const retry = contentionRetries();
+  do {
+    const now = clock();
+    const call = await readCall(db, callId, now);
+    if (call?.direction !== 'outbound') return { kind: 'unknown_call' };
+    if (call.dialStatus !== undefined) return { kind: 'already_applied', call };
+    const onCall = { Update: dialStatusOnCall(db, callId, dialStatus, now) };
+    let pairUpdate:
+      | ReturnType<typeof resetOnConnectUpdate>
+      | ReturnType<typeof missedCallUpdate>
+      | undefined;
+    if (outcome === 'connected') {
+      pairUpdate = resetOnConnectUpdate(db.tableName, call.business, call.user, rules);
+    } else if (outcome === 'missed') {
+      const pair = await readPair(db, call.business, call.user, now);
+      if (pair) {
+        const step = afterMissedCall(pair, now, rules);
+        pairUpdate = missedCallUpdate(db.tableName, call.business, call.user, pair, step, now);
+      }
+    }
+    if (!pairUpdate) return recordOnCallOnly(db, call, dialStatus, now);
+    try {
+      await db.doc.send(
+        new TransactWriteCommand({ TransactItems: [onCall, { Update: pairUpdate }] }),
+      );
+      return { kind: 'applied', call };
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (!reasons) throw error;
+      const [callReason, pairReason] = reasons;
+      if (failedCondition(callReason)) return { kind: 'already_applied', call };
+      // A connected call whose pair is gone (expired) has nothing to reset.
+      if (failedCondition(pairReason) && outcome === 'connected') {
+        return recordOnCallOnly(db, call, dialStatus, now);
+      }
+      // A missed call's read of the pair went stale: read again.
+      if (failedCondition(pairReason) || reasons.some(conflicted)) continue;
+      throw error;
+    }
+  } while (await retry());
+  throw stillContended('A dial status');
+};
