@@ -7,7 +7,7 @@ import {
   renderStep,
   UnknownStep,
 } from '../shared/call-flow/render.js';
-import type { BusinessNumber } from '../shared/config/schema.js';
+import { type BusinessNumber, configuredNumber } from '../shared/config/schema.js';
 import type { Deps } from '../shared/deps.js';
 import { type LambdaHandler, plivoWebhook, type Result } from '../shared/http/middleware.js';
 import type { ParsedRequest } from '../shared/http/request.js';
@@ -50,11 +50,6 @@ const stringField = (body: ParsedRequest['body'], name: string): string =>
 
 const respond = (elements: readonly XmlElement[]): Result => xml(renderPlivoXml(elements));
 
-const businessNumberFor = (deps: Deps, to: string): BusinessNumber | undefined => {
-  const e164 = parsePhoneNumber(to)?.e164;
-  return e164 ? deps.config.numbers.find((n) => n.number === e164) : undefined;
-};
-
 /** A key press, a dial's outcome or a recording of a flow already answered: rendered, nothing stored. */
 const continueFlow = (deps: Deps, request: ParsedRequest, number: BusinessNumber): Result => {
   const query = stepQuery.safeParse(request.query);
@@ -85,7 +80,7 @@ const answerInbound = async (deps: Deps, request: ParsedRequest): Promise<Result
     });
     return respond(renderRefusal(refusals.malformed));
   }
-  const number = businessNumberFor(deps, params.data.To);
+  const number = configuredNumber(deps.config, parsePhoneNumber(params.data.To)?.e164);
   if (!number) {
     deps.logger.warn('inbound call to a number that is not configured', {
       callId: params.data.CallUUID,

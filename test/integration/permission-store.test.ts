@@ -9,7 +9,8 @@ import {
 import { requestRefusal } from '../../functions/shared/rules/permission-requests.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { readPair, resetOnConnectUpdate } from '../../functions/shared/store/pair.js';
+import { readPair } from '../../functions/shared/store/pair.js';
+import { resetOnConnectUpdate } from '../../functions/shared/store/pair-calls.js';
 import { applyPermissionDecision } from '../../functions/shared/store/permission-reply.js';
 import {
   releasePermissionRequest,

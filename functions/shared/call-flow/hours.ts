@@ -1,4 +1,4 @@
-import type { Hours, Weekday } from '../config/call-flow.js';
+import { type Hours, intervalMinutes, type Weekday } from '../config/call-flow.js';
 
 /**
  * Business hours by the wall clock of an IANA time zone. Intl (ICU's time-zone data, shipped with Node)
@@ -44,17 +44,12 @@ export const localTime = (now: number, timeZone: string): LocalTime => {
   };
 };
 
-const minutesOf = (time: string): number => {
-  const [h = 0, m = 0] = time.split(':').map(Number);
-  return h * 60 + m;
-};
-
 /** Whether the business is open at `now`: not a holiday, and inside one of the day's intervals (end excluded). */
 export const isOpen = (hours: Hours, now: number): boolean => {
   const local = localTime(now, hours.timeZone);
   if (hours.holidays.includes(local.date)) return false;
   return (hours.weekly[local.weekday] ?? []).some((interval) => {
-    const [start = '', end = ''] = interval.split('-');
-    return local.minutes >= minutesOf(start) && local.minutes < minutesOf(end);
+    const [start, end] = intervalMinutes(interval);
+    return local.minutes >= start && local.minutes < end;
   });
 };

@@ -93,8 +93,14 @@ const menuSchema = z.strictObject({
 
 const clockTime = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 const minutesOf = (time: string): number => {
-  const [h, m] = time.split(':').map(Number);
-  return (h ?? 0) * 60 + (m ?? 0);
+  const [h = 0, m = 0] = time.split(':').map(Number);
+  return h * 60 + m;
+};
+
+/** An interval of business hours as minutes since local midnight: [start, end). */
+export const intervalMinutes = (interval: string): [start: number, end: number] => {
+  const [start = '', end = ''] = interval.split('-');
+  return [minutesOf(start), minutesOf(end)];
 };
 
 /** "09:00-17:30", local time; end after start (an interval does not cross midnight: split it). */
@@ -102,8 +108,8 @@ const intervalSchema = z
   .string()
   .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'write hours as HH:MM-HH:MM')
   .refine((value) => {
-    const [start = '', end = ''] = value.split('-');
-    return clockTime.test(start) && clockTime.test(end) && minutesOf(end) > minutesOf(start);
+    const [start, end] = intervalMinutes(value);
+    return value.split('-').every((time) => clockTime.test(time)) && end > start;
   }, 'hours must be HH:MM-HH:MM with the end after the start, within one day (24:00 ends it)');
 
 export const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;

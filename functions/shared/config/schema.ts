@@ -58,3 +58,10 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type Rules = z.infer<typeof rulesSchema>;
 export type BusinessNumber = z.infer<typeof businessNumberSchema>;
+
+/** The configured business number `e164` names, if any. */
+export const configuredNumber = (
+  config: Config,
+  e164: string | undefined,
+): BusinessNumber | undefined =>
+  e164 === undefined ? undefined : config.numbers.find((n) => n.number === e164);

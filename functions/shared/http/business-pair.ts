@@ -1,4 +1,4 @@
-import type { BusinessNumber, Config } from '../config/schema.js';
+import { type BusinessNumber, type Config, configuredNumber } from '../config/schema.js';
 import { type PhoneNumber, parsePhoneNumber } from '../numbers.js';
 import { HttpError } from './errors.js';
 
@@ -26,7 +26,7 @@ export const businessPair = (
   if (!user) {
     throw new HttpError(400, 'invalid_number', `${names.user} is not a valid E.164 number`);
   }
-  const number = config.numbers.find((n) => n.number === business.e164);
+  const number = configuredNumber(config, business.e164);
   if (!number) {
     throw new HttpError(
       404,

@@ -1,4 +1,4 @@
-/** The contract's error codes (DESIGN.md, HTTP contract). */
+/** The contract's error codes (README, *HTTP API*). */
 export type ErrorCode =
   | 'invalid_request'
   | 'invalid_number'

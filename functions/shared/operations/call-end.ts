@@ -1,3 +1,4 @@
+import { configuredNumber } from '../config/schema.js';
 import type { Deps } from '../deps.js';
 import { parsePhoneNumber } from '../numbers.js';
 import { type CallEndOutcome, endCall } from '../store/call-end.js';
@@ -28,7 +29,7 @@ export const recordHangup = async (deps: Deps, hangup: Hangup): Promise<HangupOu
   const callId = hangup.outboundCallId ?? hangup.callUuid;
   if (!callId) return { kind: 'no_call_id' };
   const to = hangup.outboundCallId ? undefined : parsePhoneNumber(hangup.to)?.e164;
-  const business = to && deps.config.numbers.some((n) => n.number === to) ? to : undefined;
+  const business = configuredNumber(deps.config, to)?.number;
   const outcome = await endCall(deps.db, {
     callId,
     business,

@@ -1,3 +1,4 @@
+import { configuredNumber } from '../config/schema.js';
 import type { Deps } from '../deps.js';
 import { parsePhoneNumber } from '../numbers.js';
 import type { InboundMessage } from '../plivo/permission-reply.js';
@@ -26,7 +27,7 @@ export const applyPermissionReply = async (
   if (!user) return { kind: 'invalid_number', field: 'From' };
   const business = parsePhoneNumber(message.to);
   if (!business) return { kind: 'invalid_number', field: 'To' };
-  if (!deps.config.numbers.some((n) => n.number === business.e164)) {
+  if (!configuredNumber(deps.config, business.e164)) {
     return { kind: 'unknown_business_number' };
   }
   const now = deps.clock();

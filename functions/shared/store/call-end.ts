@@ -1,19 +1,20 @@
-import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type CallRecord, newCallRecord, readCall } from './call-record.js';
 import type { Db } from './client.js';
 import {
   attributeNames,
-  cancellationReasons,
-  conflicted,
+  type Cancelled,
   contentionRetries,
   failedCondition,
   isConditionFailed,
   itemAtFailure,
   stillContended,
+  type TransactItem,
+  transactWrite,
 } from './conditions.js';
 import { keys } from './keys.js';
 import { isMissingLine, releaseLeaseUpdate } from './leases.js';
-import { uncountCallUpdate } from './pair.js';
+import { uncountCallUpdate } from './pair-calls.js';
 
 export interface CallEnd {
   readonly callId: string;
@@ -83,36 +84,34 @@ const endedFields = (end: CallEnd) => ({
   ...(end.hangupCause === undefined ? {} : { hangupCause: end.hangupCause }),
 });
 
-const endTransaction = (db: Db, end: CallEnd, step: Extract<Step, { kind: 'end' }>) => {
+const endItems = (db: Db, end: CallEnd, step: Extract<Step, { kind: 'end' }>): TransactItem[] => {
   const fields = endedFields(end);
   const names = Object.keys(fields);
-  return new TransactWriteCommand({
-    TransactItems: [
-      {
-        Update: {
-          TableName: db.tableName,
-          Key: keys.call(end.callId),
-          UpdateExpression: `SET ${names.map((n) => `#${n} = :${n}`).join(', ')}`,
-          // Not ended, the same business; for an uncount, still undialed (the agent may answer meanwhile).
-          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#endedAt) AND #business = :business${step.uncount === undefined ? '' : ' AND attribute_not_exists(#dialedAt)'}`,
-          ExpressionAttributeNames: attributeNames(
-            ...names,
-            'business',
-            ...(step.uncount === undefined ? [] : ['dialedAt']),
-          ),
-          ExpressionAttributeValues: {
-            ...Object.fromEntries(Object.entries(fields).map(([n, v]) => [`:${n}`, v])),
-            ':business': step.business,
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  return [
+    {
+      Update: {
+        TableName: db.tableName,
+        Key: keys.call(end.callId),
+        UpdateExpression: `SET ${names.map((n) => `#${n} = :${n}`).join(', ')}`,
+        // Not ended, the same business; for an uncount, still undialed (the agent may answer meanwhile).
+        ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#endedAt) AND #business = :business${step.uncount === undefined ? '' : ' AND attribute_not_exists(#dialedAt)'}`,
+        ExpressionAttributeNames: attributeNames(
+          ...names,
+          'business',
+          ...(step.uncount === undefined ? [] : ['dialedAt']),
+        ),
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(Object.entries(fields).map(([n, v]) => [`:${n}`, v])),
+          ':business': step.business,
         },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
-      { Update: releaseLeaseUpdate(db.tableName, step.business, end.callId) },
-      ...(step.uncount === undefined
-        ? []
-        : [{ Update: uncountCallUpdate(db.tableName, step.business, step.uncount, end.callId) }]),
-    ],
-  });
+    },
+    { Update: releaseLeaseUpdate(db.tableName, step.business, end.callId) },
+    ...(step.uncount === undefined
+      ? []
+      : [{ Update: uncountCallUpdate(db.tableName, step.business, step.uncount, end.callId) }]),
+  ];
 };
 
 /** The most state changes one hangup can see (unread → live → undialed → ended, with room to spare). */
@@ -129,7 +128,7 @@ export const endCall = async (db: Db, end: CallEnd): Promise<CallEndOutcome> => 
     end.business === undefined
       ? stateOf(await readCall(db, end.callId, end.endedAt))
       : { kind: 'unread', business: end.business };
-  for (let moves = 0; moves < maxMoves; ) {
+  for (let moves = 0; moves < maxMoves; moves++) {
     const step = onHangup(state, end);
     if (step.kind === 'done') return step.outcome;
     if (step.kind === 'record_unanswered') {
@@ -157,37 +156,28 @@ export const endCall = async (db: Db, end: CallEnd): Promise<CallEndOutcome> => 
         // The answer recorded the call in the meantime.
         if (!isConditionFailed(error)) throw error;
         state = stateOf(itemAtFailure<CallRecord>(error));
-        moves += 1;
         continue;
       }
     }
+    let cancelled: Cancelled | undefined;
     try {
-      await db.doc.send(endTransaction(db, end, step));
-      return 'ended';
+      cancelled = await transactWrite(db, 'A hangup', endItems(db, end, step), retry);
     } catch (error) {
-      if (isMissingLine(error) && state.kind === 'unread') {
-        // The named business number has no line item, so this call holds no lease there: go by the record.
-        state = stateOf(await readCall(db, end.callId, end.endedAt));
-        moves += 1;
-        continue;
-      }
-      const reasons = cancellationReasons(error);
-      if (!reasons) throw error;
-      if (reasons.some(conflicted)) {
-        if (await retry()) continue;
-        throw stillContended('A hangup');
-      }
-      const [callReason, , uncountReason] = reasons;
-      if (failedCondition(callReason)) {
-        // Ended meanwhile, another business than the request named, or the agent answered meanwhile.
-        state = stateOf(itemAtFailure<CallRecord>(callReason));
-      } else if (state.kind === 'undialed' && failedCondition(uncountReason)) {
-        // The daily slot is already gone (pruned, or the pair expired): end without giving it back.
-        state = { kind: 'live', business: state.business };
-      } else {
-        throw error;
-      }
-      moves += 1;
+      if (!(isMissingLine(error) && state.kind === 'unread')) throw error;
+      // The named business number has no line item, so this call holds no lease there: go by the record.
+      state = stateOf(await readCall(db, end.callId, end.endedAt));
+      continue;
+    }
+    if (!cancelled) return 'ended';
+    const [callReason, , uncountReason] = cancelled.reasons;
+    if (failedCondition(callReason)) {
+      // Ended meanwhile, another business than the request named, or the agent answered meanwhile.
+      state = stateOf(itemAtFailure<CallRecord>(callReason));
+    } else if (state.kind === 'undialed' && failedCondition(uncountReason)) {
+      // The daily slot is already gone (pruned, or the pair expired): end without giving it back.
+      state = { kind: 'live', business: state.business };
+    } else {
+      throw cancelled.error;
     }
   }
   throw stillContended('A hangup');

@@ -1,6 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 // lib-dynamodb unmarshalls responses but not the item a failed condition returns (ALL_OLD).
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Db } from './client.js';
 
 /**
  * How the store reads DynamoDB's refusals, in one place: a failed condition (alone or inside a
@@ -72,5 +74,42 @@ export const contentionRetries = (budgetMs = retryBudgetMs) => {
 /** Thrown when the budget is spent: answered as a transient 503, so Plivo or the client retries. */
 export const stillContended = (what: string): Error =>
   Object.assign(new Error(`${what} kept losing to concurrent writers`), {
-    name: 'TransactionConflictException',
+    name: stillContendedName,
   });
+
+const stillContendedName = 'TransactionConflictException';
+
+export const isStillContended = (error: unknown): boolean =>
+  error instanceof Error && error.name === stillContendedName;
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A transaction a condition cancelled: the reasons, item by item, and the error to rethrow. */
+export interface Cancelled {
+  readonly reasons: readonly CancellationReason[];
+  readonly error: Error;
+}
+
+/**
+ * Writes `items` in one TransactWriteItems, sent again while concurrent writers cancel it (nothing was
+ * written then) within `retry`'s budget. Undefined once written; the cancellation when a condition
+ * failed, for the caller to read; any other error is thrown, and `stillContended(what)` past the budget.
+ */
+export const transactWrite = async (
+  db: Db,
+  what: string,
+  items: readonly TransactItem[],
+  retry: () => Promise<boolean> = contentionRetries(),
+): Promise<Cancelled | undefined> => {
+  for (;;) {
+    try {
+      await db.doc.send(new TransactWriteCommand({ TransactItems: [...items] }));
+      return undefined;
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (!reasons) throw error;
+      if (!reasons.some(conflicted)) return { reasons, error: error as Error };
+      if (!(await retry())) throw stillContended(what);
+    }
+  }
+};

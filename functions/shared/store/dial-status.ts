@@ -1,19 +1,19 @@
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
 import { afterMissedCall, type DialOutcome } from '../rules/missed-calls.js';
 import { type CallRecord, readCall } from './call-record.js';
 import type { Db } from './client.js';
 import {
   attributeNames,
-  cancellationReasons,
-  conflicted,
   contentionRetries,
   failedCondition,
   isConditionFailed,
   stillContended,
+  transactWrite,
 } from './conditions.js';
 import { keys } from './keys.js';
-import { missedCallUpdate, readPair, resetOnConnectUpdate } from './pair.js';
+import { readPair } from './pair.js';
+import { missedCallUpdate, resetOnConnectUpdate } from './pair-calls.js';
 
 export type DialStatusOutcome =
   | { readonly kind: 'unknown_call' }
@@ -79,24 +79,21 @@ export const applyDialStatus = async (
       }
     }
     if (!pairUpdate) return recordOnCallOnly(db, call, dialStatus, now);
-    try {
-      await db.doc.send(
-        new TransactWriteCommand({ TransactItems: [onCall, { Update: pairUpdate }] }),
-      );
-      return { kind: 'applied', call };
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (!reasons) throw error;
-      const [callReason, pairReason] = reasons;
-      if (failedCondition(callReason)) return { kind: 'already_applied', call };
-      // A connected call whose pair is gone (expired) has nothing to reset.
-      if (failedCondition(pairReason) && outcome === 'connected') {
-        return recordOnCallOnly(db, call, dialStatus, now);
-      }
-      // A missed call's read of the pair went stale: read again.
-      if (failedCondition(pairReason) || reasons.some(conflicted)) continue;
-      throw error;
+    const cancelled = await transactWrite(
+      db,
+      'A dial status',
+      [onCall, { Update: pairUpdate }],
+      retry,
+    );
+    if (!cancelled) return { kind: 'applied', call };
+    const [callReason, pairReason] = cancelled.reasons;
+    if (failedCondition(callReason)) return { kind: 'already_applied', call };
+    // A connected call whose pair is gone (expired) has nothing to reset.
+    if (failedCondition(pairReason) && outcome === 'connected') {
+      return recordOnCallOnly(db, call, dialStatus, now);
     }
+    // A missed call's read of the pair went stale: read again.
+    if (!failedCondition(pairReason)) throw cancelled.error;
   } while (await retry());
   throw stillContended('A dial status');
 };

@@ -1,17 +1,11 @@
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
 import { leaseExpiry } from '../rules/concurrency.js';
 import { newCallRecord } from './call-record.js';
 import type { Db } from './client.js';
-import {
-  cancellationReasons,
-  conflicted,
-  contentionRetries,
-  failedCondition,
-  stillContended,
-} from './conditions.js';
-import { reapExpiredLeases, takeLeaseUpdate, withLine } from './leases.js';
-import { inboundGrantUpdate, resetOnConnectUpdate } from './pair.js';
+import { contentionRetries, failedCondition } from './conditions.js';
+import { reapExpiredLeases, takeLeaseUpdate, transactWithLine } from './leases.js';
+import { inboundGrantUpdate } from './pair.js';
+import { resetOnConnectUpdate } from './pair-calls.js';
 
 export interface InboundCallStart {
   readonly callId: string;
@@ -39,7 +33,7 @@ type PairPart = 'grant' | 'reset' | 'none';
  * cancellation reasons, with ALL_OLD so "exists" and "missing" differ):
  * call record exists → a Plivo retry; line full → reap expired leases once, else at capacity; a longer
  * permission → retry with the reset alone; no pair to reset → retry without the pair; no line item yet →
- * withLine creates it and runs again.
+ * it is created and the write runs again.
  */
 export const startInboundCall = async (
   db: Db,
@@ -66,67 +60,56 @@ export const startInboundCall = async (
         ? resetOnConnectUpdate(db.tableName, business, user, rules)
         : undefined;
 
-  const attempt = async (): Promise<InboundCallOutcome> => {
-    for (;;) {
-      const pair = pairUpdate(pairPart);
-      try {
-        await db.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: db.tableName,
-                  Item: record,
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-                },
-              },
-              {
-                Update: takeLeaseUpdate(
-                  db.tableName,
-                  business,
-                  callId,
-                  leaseExpiresAt,
-                  rules.simultaneousCallsPerNumber,
-                ),
-              },
-              ...(pair ? [{ Update: pair }] : []),
-            ],
-          }),
-        );
-        const permission = !start.callbackPermissionOnInbound
-          ? 'off'
-          : pairPart === 'grant'
-            ? 'granted'
-            : 'kept';
-        return { kind: 'started', permission };
-      } catch (error) {
-        const reasons = cancellationReasons(error);
-        if (!reasons) throw error;
-        // Another transaction held the line (a burst of calls): nothing was written, go again.
-        if (reasons.some(conflicted)) {
-          if (await retry()) continue;
-          throw stillContended('An inbound call');
-        }
-        const [callReason, lineReason, pairReason] = reasons;
-        if (failedCondition(callReason)) return { kind: 'duplicate' };
-        if (failedCondition(lineReason)) {
-          // No item: the line does not exist yet, withLine creates it.
-          if (lineReason?.Item === undefined) throw error;
-          if (reaped) return { kind: 'at_capacity' };
-          reaped = true;
-          if ((await reapExpiredLeases(db, business, now)) === 0) return { kind: 'at_capacity' };
-          continue;
-        }
-        if (failedCondition(pairReason)) {
-          // With an item: a longer permission stands (grant) → reset alone. Without: no pair to reset.
-          pairPart = pairPart === 'grant' && pairReason?.Item !== undefined ? 'reset' : 'none';
-          continue;
-        }
-        throw error;
-      }
+  for (;;) {
+    const pair = pairUpdate(pairPart);
+    const cancelled = await transactWithLine(
+      db,
+      business,
+      'An inbound call',
+      [
+        {
+          Put: {
+            TableName: db.tableName,
+            Item: record,
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        {
+          Update: takeLeaseUpdate(
+            db.tableName,
+            business,
+            callId,
+            leaseExpiresAt,
+            rules.simultaneousCallsPerNumber,
+          ),
+        },
+        ...(pair ? [{ Update: pair }] : []),
+      ],
+      1,
+      retry,
+    );
+    if (!cancelled) {
+      const permission = !start.callbackPermissionOnInbound
+        ? 'off'
+        : pairPart === 'grant'
+          ? 'granted'
+          : 'kept';
+      return { kind: 'started', permission };
     }
-  };
-
-  return withLine(db, business, attempt);
+    const [callReason, lineReason, pairReason] = cancelled.reasons;
+    if (failedCondition(callReason)) return { kind: 'duplicate' };
+    if (failedCondition(lineReason)) {
+      if (reaped) return { kind: 'at_capacity' };
+      reaped = true;
+      if ((await reapExpiredLeases(db, business, now)) === 0) return { kind: 'at_capacity' };
+      continue;
+    }
+    if (failedCondition(pairReason)) {
+      // With an item: a longer permission stands (grant) → reset alone. Without: no pair to reset.
+      pairPart = pairPart === 'grant' && pairReason?.Item !== undefined ? 'reset' : 'none';
+      continue;
+    }
+    throw cancelled.error;
+  }
 };

@@ -1,7 +1,14 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isLeaseLapsed } from '../rules/concurrency.js';
 import type { Db } from './client.js';
-import { cancellationReasons, isConditionFailed } from './conditions.js';
+import {
+  type CancellationReason,
+  type Cancelled,
+  failedCondition,
+  isConditionFailed,
+  type TransactItem,
+  transactWrite,
+} from './conditions.js';
 import { keys } from './keys.js';
 
 /**
@@ -29,7 +36,7 @@ export const takeLeaseUpdate = (
   Key: keys.line(business),
   UpdateExpression: 'SET leases.#call = :expiry',
   // On a missing line item the condition fails too (size() of nothing is false). ALL_OLD tells the two
-  // apart: a full line comes back with the failure, a missing one does not, and only then withLine acts.
+  // apart: a full line comes back with the failure, a missing one does not (`lineMissing`).
   ConditionExpression: 'size(leases) < :max AND attribute_not_exists(leases.#call)',
   ExpressionAttributeNames: { '#call': callId },
   ExpressionAttributeValues: { ':expiry': leaseExpiresAt, ':max': max },
@@ -51,22 +58,15 @@ export const isMissingLine = (error: unknown): boolean =>
   /document path/i.test(error.message);
 
 /**
- * Whether a failed write may have failed because the line item is missing. A SET or REMOVE of a path in
- * an absent map is a ValidationException; a condition on an absent item fails without returning an
- * item. Callers ask ALL_OLD on their other conditional items, so those failures carry an item and do
- * not count here.
+ * A take's reason in a cancelled transaction says the line item does not exist yet: its condition
+ * failed without returning an item (a full line comes back with the failure, ALL_OLD), or the path
+ * could not be set at all.
  */
-const mayBeMissingLine = (error: unknown): boolean => {
-  if (isMissingLine(error)) return true;
-  if (isConditionFailed(error)) return (error as { Item?: unknown }).Item === undefined;
-  return (cancellationReasons(error) ?? []).some(
-    (r) =>
-      r.Code === 'ValidationError' || (r.Code === 'ConditionalCheckFailed' && r.Item === undefined),
-  );
-};
+export const lineMissing = (reason: CancellationReason | undefined): boolean =>
+  reason?.Code === 'ValidationError' || (failedCondition(reason) && reason?.Item === undefined);
 
 /** Creates the empty line item unless it exists (a parallel call may just have created it). */
-const createLine = async (db: Db, business: string): Promise<void> => {
+export const createLine = async (db: Db, business: string): Promise<void> => {
   try {
     await db.doc.send(
       new PutCommand({
@@ -81,22 +81,28 @@ const createLine = async (db: Db, business: string): Promise<void> => {
 };
 
 /**
- * Runs `attempt`; if it failed because the business number's line item (its `leases` map) does not
- * exist yet, creates it (idempotent conditional put) and runs `attempt` once more. A failure that only
- * looked like a missing line fails the same way again and is rethrown as is, so callers read their own
- * cancellation reasons; writes are conditional and transactional, so the second run never doubles one.
+ * `transactWrite` for a transaction whose item at `lineIndex` takes a lease: when the business number's
+ * line item does not exist yet (its first call), creates it and writes once more.
  */
-export const withLine = async <T>(
+export const transactWithLine = async (
   db: Db,
   business: string,
-  attempt: () => Promise<T>,
-): Promise<T> => {
-  try {
-    return await attempt();
-  } catch (error) {
-    if (!mayBeMissingLine(error)) throw error;
+  what: string,
+  items: readonly TransactItem[],
+  lineIndex: number,
+  retry: () => Promise<boolean>,
+): Promise<Cancelled | undefined> => {
+  let created = false;
+  for (;;) {
+    try {
+      const cancelled = await transactWrite(db, what, items, retry);
+      if (created || !cancelled || !lineMissing(cancelled.reasons[lineIndex])) return cancelled;
+    } catch (error) {
+      // A SET into the missing map may refuse the whole request instead of cancelling the take.
+      if (created || !isMissingLine(error)) throw error;
+    }
     await createLine(db, business);
-    return attempt();
+    created = true;
   }
 };
 

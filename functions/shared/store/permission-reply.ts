@@ -1,14 +1,8 @@
-import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PermissionDecision } from '../rules/permission.js';
 import { pairRetentionMs } from '../rules/permission.js';
 import type { Db } from './client.js';
-import {
-  cancellationReasons,
-  conflicted,
-  contentionRetries,
-  failedCondition,
-  stillContended,
-} from './conditions.js';
+import { failedCondition, transactWrite } from './conditions.js';
 import { type Key, keys } from './keys.js';
 import { permissionDecisionUpdate } from './pair.js';
 import { ttlFromMillis } from './table.js';
@@ -64,22 +58,12 @@ export const applyPermissionDecision = async (
     await db.doc.send(new UpdateCommand(update));
     return 'applied';
   }
-  const transaction = new TransactWriteCommand({
-    TransactItems: [...guards.map((g) => g.item), { Update: update }],
-  });
-  const retry = contentionRetries();
-  for (;;) {
-    try {
-      await db.doc.send(transaction);
-      return 'applied';
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (!reasons) throw error;
-      const failedGuard = guards.find((_, i) => failedCondition(reasons[i]));
-      if (failedGuard) return failedGuard.kind;
-      // Another write on the pair at the same instant (an inbound call, a placement): nothing was written.
-      if (!reasons.some(conflicted)) throw error;
-      if (!(await retry())) throw stillContended('A permission reply');
-    }
-  }
+  const cancelled = await transactWrite(db, 'A permission reply', [
+    ...guards.map((g) => g.item),
+    { Update: update },
+  ]);
+  if (!cancelled) return 'applied';
+  const failedGuard = guards.find((_, i) => failedCondition(cancelled.reasons[i]));
+  if (failedGuard) return failedGuard.kind;
+  throw cancelled.error;
 };

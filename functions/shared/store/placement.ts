@@ -1,4 +1,3 @@
-import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
 import {
   type AccountSettings,
@@ -13,11 +12,12 @@ import { newCallRecord } from './call-record.js';
 import type { Db } from './client.js';
 import {
   attributeNames,
-  cancellationReasons,
-  conflicted,
+  type Cancelled,
   contentionRetries,
   failedCondition,
-  stillContended,
+  isStillContended,
+  type TransactItem,
+  transactWrite,
 } from './conditions.js';
 import {
   type IdempotencyKey,
@@ -26,11 +26,15 @@ import {
   pendingIdempotencyPut,
 } from './idempotency.js';
 import { keys } from './keys.js';
-import { reapExpiredLeases, releaseLeaseUpdate, takeLeaseUpdate, withLine } from './leases.js';
-import { placeCallUpdate, readPair, uncountCallUpdate } from './pair.js';
+import {
+  reapExpiredLeases,
+  releaseLeaseUpdate,
+  takeLeaseUpdate,
+  transactWithLine,
+} from './leases.js';
+import { readPair } from './pair.js';
+import { placeCallUpdate, uncountCallUpdate } from './pair-calls.js';
 import { ttlFromMillis } from './table.js';
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export interface Reservation {
   readonly callId: string;
@@ -131,37 +135,38 @@ export const reserveCall = async (
     const pair = await readPair(db, reservation.business, reservation.user, now);
     const decision = decidePlacement(pair, reservation.callId, now, limits.rules);
     if (decision.kind === 'refused') return decision;
-    const items = placementItems(db, reservation, pair, decision, now, limits);
+    let cancelled: Cancelled | undefined;
     try {
-      await withLine(db, reservation.business, () =>
-        db.doc.send(new TransactWriteCommand({ TransactItems: items })),
+      cancelled = await transactWithLine(
+        db,
+        reservation.business,
+        'A placement',
+        placementItems(db, reservation, pair, decision, now, limits),
+        1,
+        retry,
       );
-      return { kind: 'reserved', reservedAt: now };
     } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (!reasons) throw error;
-      const [pairReason, leaseReason, cpsReason, , idempotencyReason] = reasons;
-      if (idempotencyReason && failedCondition(idempotencyReason)) {
-        return { kind: 'idempotent', record: idempotencyAtFailure(idempotencyReason) };
-      }
-      // Another writer changed the pair (or the line was created meanwhile): the read is stale.
-      if (failedCondition(pairReason) || reasons.some(conflicted)) continue;
-      if (failedCondition(leaseReason)) {
-        if (!leaseReason?.Item) continue;
-        if (!reaped) {
-          reaped = true;
-          if ((await reapExpiredLeases(db, reservation.business, now)) > 0) continue;
-        }
-        return { kind: 'refused', refusal: { code: 'concurrency_limit' } };
-      }
-      if (failedCondition(cpsReason)) {
-        return {
-          kind: 'refused',
-          refusal: { code: 'cps_limit', retryAfter: cpsRetryAfterSeconds },
-        };
-      }
+      if (isStillContended(error)) return { kind: 'contended' };
       throw error;
     }
+    if (!cancelled) return { kind: 'reserved', reservedAt: now };
+    const [pairReason, leaseReason, cpsReason, , idempotencyReason] = cancelled.reasons;
+    if (idempotencyReason && failedCondition(idempotencyReason)) {
+      return { kind: 'idempotent', record: idempotencyAtFailure(idempotencyReason) };
+    }
+    // Another writer changed the pair meanwhile: the read is stale.
+    if (failedCondition(pairReason)) continue;
+    if (failedCondition(leaseReason)) {
+      if (!reaped) {
+        reaped = true;
+        if ((await reapExpiredLeases(db, reservation.business, now)) > 0) continue;
+      }
+      return { kind: 'refused', refusal: { code: 'concurrency_limit' } };
+    }
+    if (failedCondition(cpsReason)) {
+      return { kind: 'refused', refusal: { code: 'cps_limit', retryAfter: cpsRetryAfterSeconds } };
+    }
+    throw cancelled.error;
   } while (await retry());
   return { kind: 'contended' };
 };
@@ -196,21 +201,11 @@ export const releaseReservation = async (
       ? [{ Delete: { TableName: db.tableName, Key: keys.idempotency(business, idempotency.key) } }]
       : []),
   ];
-  let withPair = true;
   const retry = contentionRetries();
-  for (;;) {
-    try {
-      await db.doc.send(
-        new TransactWriteCommand({ TransactItems: withPair ? [pairItem, ...rest] : rest }),
-      );
-      return;
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (!reasons) throw error;
-      // The pair's entry is gone only if the pair was replaced meanwhile: nothing to give back there.
-      if (withPair && failedCondition(reasons[0])) withPair = false;
-      else if (!reasons.some(conflicted)) throw error;
-      else if (!(await retry())) throw stillContended('Releasing a call');
-    }
+  let cancelled = await transactWrite(db, 'Releasing a call', [pairItem, ...rest], retry);
+  // The pair's entry is gone only if the pair was replaced meanwhile: nothing to give back there.
+  if (cancelled && failedCondition(cancelled.reasons[0])) {
+    cancelled = await transactWrite(db, 'Releasing a call', rest, retry);
   }
+  if (cancelled) throw cancelled.error;
 };
