@@ -27,20 +27,21 @@ const hangupQuery = z.object({ call: callIdSchema.optional() });
 export const createHandler = (deps: Deps): LambdaHandler =>
   plivoWebhook(deps, async (request) => {
     const params = hangupParams.parse(request.body);
+    const hangupCause = params.HangupCauseName ?? params.HangupCause;
     const result = await recordHangup(deps, {
       outboundCallId: hangupQuery.parse(request.query).call,
       callUuid: params.CallUUID,
       to: params.To,
       from: params.From,
       durationSeconds: params.Duration,
-      hangupCause: params.HangupCauseName ?? params.HangupCause,
+      hangupCause,
     });
     if (result.kind === 'no_call_id') throw badRequest('CallUUID is required');
     const { callId, outcome } = result;
     if (outcome === 'unknown_call') {
       deps.logger.warn('hangup for a call callgate has no record of', { callId });
     } else {
-      deps.logger.info('call ended', { callId, outcome, hangupCause: params.HangupCauseName });
+      deps.logger.info('call ended', { callId, outcome, hangupCause });
     }
     return json(200, { callId, outcome });
   });

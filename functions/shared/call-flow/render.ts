@@ -25,7 +25,7 @@ import { isOpen } from './hours.js';
 export interface InboundCall {
   /** The public answer URL (`publicBaseUrl` + answer path): continuations come back to it. */
   readonly answerUrl: string;
-  /** A bridged call ends after this (Dial `timeLimit`); its lease allows for ringing on top (rules/lease.ts). */
+  /** A bridged call ends after this (Dial `timeLimit`); its lease allows for ringing on top (rules/concurrency.ts). */
   readonly maxCallSeconds: number;
 }
 

@@ -37,4 +37,4 @@ export interface PairState {
 
 export type StoredPermission = 'temporary' | 'permanent' | 'rejected' | 'revoked';
 
-export type RevokedReason = 'missed_calls' | 'user' | 'automatic';
+export type RevokedReason = 'missed_calls' | 'automatic';

@@ -20,7 +20,8 @@ export type PermissionSettings = z.infer<typeof permissionSettings>;
 
 /**
  * Which stored decisions let calls through: the first always, the second while `permissionUntil` is
- * ahead. `isPermissionActive` and the store's conditions (store/permission-conditions.ts) both read it.
+ * ahead. `isPermissionActive` and the store's condition (`activePermissionCondition`, store/pair.ts) both
+ * read it.
  */
 export const activePermission = {
   always: ['permanent'],

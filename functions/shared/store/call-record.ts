@@ -23,6 +23,7 @@ export interface CallRecord {
   readonly durationSeconds?: number;
   readonly hangupCause?: string;
   readonly dialStatus?: string;
+  readonly dialStatusAt?: number;
   /** Business-initiated: when the agent answered and callgate dialed the WhatsApp user. */
   readonly dialedAt?: number;
   /** Epoch seconds. */

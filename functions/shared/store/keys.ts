@@ -3,8 +3,9 @@
  * except `ttl` (epoch seconds).
  *
  * pair   PAIR#<business>#<user> / STATE      one item per (business number, user number): the permission,
- *        the permission-request window (slots `request0..requestN`, oldest first), business-initiated
- *        call times of the last 24 h, the consecutive-missed count, `version` (bumped by every write).
+ *        the permission-request window (slots `request0..requestN`, oldest first, `lastRequestId`),
+ *        business-initiated call times of the last 24 h, the missed streak (`missed`, `warnedAt`),
+ *        `version` (bumped by every write that changes the permission or the calls).
  * line   LINE#<business> / LEASES             concurrency leases of a business number: map `leases`
  *        (call id → lease expiry), its size checked atomically against the simultaneous-call limit.
  * call   CALL#<call id> / CALL                one call, inbound (Plivo CallUUID) or business-initiated

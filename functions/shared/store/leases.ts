@@ -16,10 +16,9 @@ import { keys } from './keys.js';
  * line item, keys.line(business): a map `leases` of call id → lease expiry (epoch ms). Taking a lease
  * checks `size(leases)` against the limit in the same write, so parallel Lambdas cannot overshoot.
  *
- * Cost: DynamoDB bills a write by the item's size, and a 1,000-lease map is ~50 KB, so each take or
- * release costs up to ~50 WCU near capacity. For 1,000 concurrent calls of minutes each that is a few
- * writes per second on one item: well within a partition's 1,000 WCU/s, and cheaper than a counter plus
- * one item per lease (which would need a transaction and a reaper scan).
+ * Cost: DynamoDB bills a write by the item's size (1 WCU per KB) and twice inside a transaction, and a
+ * 1,000-lease map is ~45 KB: near capacity each take or release costs ~90 WCU, so one number's line
+ * item nears a partition's ~1,000 WCU/s at a few new calls per second (docs/decisions/0003).
  *
  * The line item has no TTL: it lives as long as the business number is in use and stays small when idle.
  */
