@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { templateVariablesSchema } from '../shared/config/schema.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
@@ -7,18 +8,35 @@ import { refusalError } from '../shared/http/refusals.js';
 import { json } from '../shared/http/respond.js';
 import { requestPermission } from '../shared/operations/request-permission.js';
 
-const bodySchema = z.object({
+/** Strict: a misspelt field is refused by name, never silently dropped. */
+const bodySchema = z.strictObject({
   from: z.string('is required: the business number'),
   to: z.string('is required: the user number'),
+  variables: templateVariablesSchema.optional(),
 });
+
+const variablesMessage = (missing: readonly string[], unused: readonly string[]): string =>
+  [
+    ...missing.map(
+      (name) =>
+        `variables.${name}: the permission template needs it and neither the request nor permissionTemplate.variables gives it`,
+    ),
+    ...unused.map((name) => `variables.${name}: the permission template has no {{${name}}}`),
+  ].join('; ');
 
 /** POST /v1/permission-requests: the call-permission request template, within the request limits. */
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
     const body = bodySchema.parse(request.body);
     const pair = businessPair(deps.config, { business: body.from, user: body.to });
-    const outcome = await requestPermission(deps, pair);
+    const outcome = await requestPermission(deps, { ...pair, variables: body.variables });
     switch (outcome.kind) {
+      case 'invalid_variables':
+        throw new HttpError(
+          400,
+          'invalid_request',
+          variablesMessage(outcome.missing, outcome.unused),
+        );
       case 'sent':
         deps.logger.info('call-permission request sent', { messageUuid: outcome.messageUuid });
         return json(202, {

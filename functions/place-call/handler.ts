@@ -8,9 +8,10 @@ import { plivoError, refusalError } from '../shared/http/refusals.js';
 import { json } from '../shared/http/respond.js';
 import { type PlaceCallOutcome, placeCall } from '../shared/operations/place-call.js';
 
-const bodySchema = z.object({
-  from: z.string(),
-  to: z.string(),
+/** Strict: a misspelt field (`agnet`) is refused by name, never silently dropped. */
+const bodySchema = z.strictObject({
+  from: z.string('is required: the business number'),
+  to: z.string('is required: the user number'),
   agent: agentSchema.optional(),
 });
 

@@ -9,13 +9,12 @@ export interface PhoneNumber {
 
 /**
  * Parses a number as callers write it: E.164 with `+`, or the bare digits Plivo sends (`918035737458`).
- * Returns undefined for anything that is not a valid number in its country's plan.
+ * Returns undefined for anything that is not a valid number in its country's plan, and for a number
+ * with anything around it (whitespace, a newline, control characters): such a value is not trimmed.
  */
 export const parsePhoneNumber = (input: unknown): PhoneNumber | undefined => {
-  if (typeof input !== 'string') return undefined;
-  const trimmed = input.trim();
-  if (!/^\+?[1-9]\d{6,14}$/.test(trimmed)) return undefined;
-  const parsed = parsePhoneNumberFromString(trimmed.startsWith('+') ? trimmed : `+${trimmed}`);
+  if (typeof input !== 'string' || !/^\+?[1-9]\d{6,14}$/.test(input)) return undefined;
+  const parsed = parsePhoneNumberFromString(input.startsWith('+') ? input : `+${input}`);
   if (!parsed?.isValid()) return undefined;
   return { e164: parsed.number, country: parsed.country };
 };

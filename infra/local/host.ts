@@ -86,18 +86,22 @@ const compile = (route: Route, handler: LambdaHandler): CompiledRoute => {
   return { route, pattern: new RegExp(`^${source}$`), names, handler };
 };
 
-const readBody = (request: IncomingMessage): Promise<Buffer> =>
+/**
+ * The request's body, or undefined as soon as it passes maxRequestBytes. The rest is still read and
+ * dropped, so a client that is still sending reads the 413 instead of a reset connection.
+ */
+const readBody = (request: IncomingMessage): Promise<Buffer | undefined> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxRequestBytes) {
-        reject(Object.assign(new Error('body too large'), { tooLarge: true }));
-        request.destroy();
+      if (size <= maxRequestBytes) {
+        chunks.push(chunk);
         return;
       }
-      chunks.push(chunk);
+      chunks.length = 0;
+      resolve(undefined);
     });
     request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
@@ -205,6 +209,10 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     const requestUrl = URL.canParse(`${url}${target}`) ? new URL(`${url}${target}`) : undefined;
     try {
       const body = await readBody(request);
+      if (!body) {
+        sendError(response, 413, 'payload_too_large', `Body is over ${maxRequestBytes} bytes`);
+        return;
+      }
       if (!target.startsWith('/') || !requestUrl) {
         sendError(response, 400, 'invalid_request', 'The request target is not a path');
         return;
@@ -249,10 +257,6 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
         (result.headers ?? {}) as Record<string, string>,
       );
     } catch (error) {
-      if ((error as { tooLarge?: boolean }).tooLarge) {
-        sendError(response, 413, 'payload_too_large', 'Body is too large');
-        return;
-      }
       logger.error('local host failed to serve a request', { error: error as Error });
       if (!response.headersSent) sendError(response, 500, 'internal_error', 'Internal error');
     }

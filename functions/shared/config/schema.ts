@@ -23,15 +23,92 @@ export const rulesSchema = z
   })
   .prefault({});
 
+/** A template variable's name, as written in a placeholder `{{first_name}}`. */
+export const templateVariableName = /^[a-z_][a-z0-9_]{0,63}$/;
+/** Every `{{name}}` placeholder in a parameter's text. */
+export const templatePlaceholder = /\{\{([a-z_][a-z0-9_]{0,63})\}\}/g;
+export const maxTemplateVariableLength = 256;
+
+/**
+ * A variable's value: Meta refuses a text parameter with a newline, a tab or more than 4 consecutive
+ * spaces, so such a value is a 400 here rather than a Plivo error after the request is counted.
+ */
+const templateVariableValue = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(maxTemplateVariableLength, `must be at most ${maxTemplateVariableLength} characters`)
+  .refine(
+    (value) => !/[\p{Cc}]| {5}/u.test(value),
+    'must not hold control characters (newline, tab) or more than 4 consecutive spaces',
+  );
+
+/** Values for the template's placeholders, by name: in the configuration (defaults) or a request. */
+export const templateVariablesSchema = z
+  .record(z.string().regex(templateVariableName), templateVariableValue, {
+    error: (issue) =>
+      issue.code === 'invalid_key'
+        ? 'is not a variable name: a-z, 0-9 and _, at most 64, not starting with a digit'
+        : undefined,
+  })
+  .refine((variables) => Object.keys(variables).length <= 20, 'at most 20 variables');
+
+const placeholderText = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (text) => !/\{\{|\}\}/.test(text.replace(templatePlaceholder, '')),
+    'placeholders are written {{name}}, the name in a-z, 0-9 and _, not starting with a digit',
+  );
+
+/** Meta's template parameters; only `text` may hold placeholders, the others are passed on as written. */
+const templateParameter = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('text'),
+    text: placeholderText,
+    /** Meta's named parameter: the template's own `{{name}}`. */
+    parameter_name: z.string().regex(templateVariableName).optional(),
+  }),
+  z.looseObject({
+    type: z.enum([
+      'currency',
+      'date_time',
+      'image',
+      'video',
+      'document',
+      'payload',
+      'coupon_code',
+      'action',
+      'location',
+    ]),
+  }),
+]);
+
+/** Meta's template components as sent in a template message (not as defined at template creation). */
+const templateComponent = z.strictObject({
+  type: z.enum(['header', 'body', 'button']),
+  sub_type: z
+    .string()
+    .regex(/^[a-z_]{1,32}$/)
+    .optional(),
+  index: z.union([z.string().regex(/^\d$/), z.int().min(0).max(9)]).optional(),
+  parameters: z.array(templateParameter).min(1).max(20),
+});
+
+export const permissionTemplateSchema = z.strictObject({
+  name: z.string().min(1),
+  language: z.string().min(2),
+  /** Filled from the request's `variables`, then these defaults, when the request is sent. */
+  components: z.array(templateComponent).max(10).optional(),
+  variables: templateVariablesSchema.optional(),
+});
+
 export const businessNumberSchema = z.object({
   number: e164,
   /** Default agent for business-initiated calls: the first leg rings it, then it is bridged to the user. */
   agent: agentSchema,
   callbackPermissionOnInbound: z.boolean().default(true),
-  permissionTemplate: z.object({
-    name: z.string().min(1),
-    language: z.string().min(2),
-  }),
+  permissionTemplate: permissionTemplateSchema,
   inbound: callFlowSchema,
 });
 
@@ -40,6 +117,15 @@ export const configSchema = z
     account: accountSettings,
     numbers: z.array(businessNumberSchema).min(1, 'configure at least one business number'),
     rules: rulesSchema,
+    plivo: z
+      .object({
+        /**
+         * Accept V2 signatures on the message webhook (docs/decisions/0004-signature-policy.md). V2 signs
+         * no body, so each nonce is used once; turn it off once Plivo is known to sign with V3 there.
+         */
+        acceptV2Signatures: z.boolean().default(true),
+      })
+      .prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -58,6 +144,8 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type Rules = z.infer<typeof rulesSchema>;
 export type BusinessNumber = z.infer<typeof businessNumberSchema>;
+export type PermissionTemplate = z.infer<typeof permissionTemplateSchema>;
+export type TemplateVariables = z.infer<typeof templateVariablesSchema>;
 
 /** The configured business number `e164` names, if any. */
 export const configuredNumber = (

@@ -4,6 +4,9 @@ import { HttpError } from './errors.js';
 /** API Gateway allows 10 MB; nothing callgate is sent comes near 64 KB. */
 export const maxBodyBytes = 64 * 1024;
 
+/** Nothing callgate reads is nested deeper than 4 levels; the margin is for Plivo's own fields. */
+export const maxJsonDepth = 32;
+
 export interface ParsedRequest {
   readonly method: string;
   /** The route's path as the caller addressed it, without an API Gateway stage prefix. */
@@ -53,7 +56,37 @@ const parseForm = (text: string) => {
   return { body: Object.fromEntries(body), signed: Object.fromEntries(signed) };
 };
 
+/**
+ * How deep the arrays and objects of a JSON text nest, counted on the text. JSON.parse takes thousands of
+ * levels, but what walks the value afterwards (JSON.stringify for the signature, zod) recurses and
+ * overflows the stack; JSON.parse has no depth limit and no library here has one, hence this scan.
+ * Stops counting once past `limit`.
+ */
+const jsonDepthOver = (text: string, limit: number): boolean => {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      // A backslash escapes the next character, so `\"` does not end the string.
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+};
+
 const parseJson = (text: string) => {
+  if (jsonDepthOver(text, maxJsonDepth)) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `Body is nested more than ${maxJsonDepth} levels deep`,
+    );
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

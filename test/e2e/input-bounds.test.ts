@@ -1,0 +1,197 @@
+/**
+ * Input the business API and the webhooks must refuse with a clear 4xx, end to end through the local
+ * host: deeply nested JSON, agents that reach a phone number in another spelling or carry markup,
+ * unknown fields, numbers with whitespace, and bodies over the host's limit.
+ */
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '../../functions/shared/routes.js';
+import type { LocalHost } from '../../infra/local/host.js';
+import {
+  acceptPermission,
+  asJson,
+  placeCall,
+  recordedCalls,
+  startTestHost,
+} from '../support/local-host.js';
+
+const business = '+918035737458';
+let userCounter = 0;
+const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
+
+/** An object nested `depth` deep: about 30 KB at 5,000, well under the body limit. */
+const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+const postJson = async (host: LocalHost, path: string, body: string, headers = {}) =>
+  asJson(
+    await fetch(`${host.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    }),
+  );
+
+describe('bounded input through the local host', () => {
+  let host: LocalHost;
+  beforeAll(async () => {
+    host = await startTestHost();
+  });
+  afterAll(() => host.close());
+
+  describe('deeply nested JSON', () => {
+    it.each(['/v1/calls', '/v1/permission-requests'])(
+      'POST %s: 400 invalid_request, as a field or as the body',
+      async (path) => {
+        const user = newUser();
+        for (const body of [
+          `{"from":"${business}","to":"${user}","x":${nested(5000)}}`,
+          nested(5000),
+        ]) {
+          const response = await postJson(host, path, body);
+          expect(response.status).toBe(400);
+          expect(response.body).toEqual({
+            error: 'invalid_request',
+            message: 'Body is nested more than 32 levels deep',
+          });
+        }
+      },
+    );
+
+    it.each(routes.filter((r) => r.auth === 'plivo-signature').map((r) => r.path))(
+      'POST %s with any signature header: 400 invalid_request',
+      async (path) => {
+        for (const header of ['X-Plivo-Signature-V3', 'X-Plivo-Signature-V2']) {
+          const response = await postJson(host, path, nested(5000), { [header]: 'forged' });
+          expect(response.status).toBe(400);
+          expect(response.body.error).toBe('invalid_request');
+        }
+      },
+    );
+  });
+
+  describe('the agent of a business-initiated call', () => {
+    it.each([
+      ['sip:+91-98123-45678@gw.example.com', 'phone number'],
+      ['sip:%2B919812345678@gw.example.com', 'phone number'],
+      ['sip:919812345678;user=phone@gw.example.com', 'phone number'],
+      ['sip:alice@gw.example.com;user=phone', 'phone number'],
+      ['sip:(91) 98123 45678@gw.example.com', 'phone number'],
+      ['sip:00919812345678@gw.example.com', 'phone number'],
+      ['tel:+919812345678', 'phone number'],
+      ['tel:support', 'phone number'],
+      ['sips:+919812345678@gw.example.com', 'phone number'],
+    ])('refuses %s with 400, places nothing', async (agent, kind) => {
+      const user = newUser();
+      await acceptPermission(host, user, business);
+      const before = (await recordedCalls(host)).length;
+      const response = await placeCall(host, { from: business, to: user, agent });
+      expect(response.status).toBe(400);
+      expect(response.body.error).toBe('invalid_request');
+      expect(response.body.message).toMatch(new RegExp(`^agent: .*${kind}`));
+      expect(await recordedCalls(host)).toHaveLength(before);
+    });
+
+    it.each([
+      ['20 KB long', `sip:${'a'.repeat(20_000)}@example.com`],
+      ['with markup', 'sip:a"><Number>919812345678</Number>@x.com'],
+      ['with a quote', "sip:o'brien@pbx.example.com"],
+      ['with a space', 'sip:a b@pbx.example.com'],
+      ['with an invalid host', 'sip:alice@-pbx..example.com'],
+      ['with no host', 'sip:alice@'],
+      ['an endpoint name too short', 'ab'],
+      ['an endpoint name with markup', 'desk<1>'],
+    ])('refuses an agent %s with 400', async (_, agent) => {
+      const user = newUser();
+      await acceptPermission(host, user, business);
+      const response = await placeCall(host, { from: business, to: user, agent });
+      expect(response.status).toBe(400);
+      expect(response.body.error).toBe('invalid_request');
+      expect(response.body.message).toMatch(/^agent: /);
+    });
+
+    it.each([
+      'sip:1001@pbx.example.com',
+      'sip:sales.team-2@pbx.example.com:5061',
+      'sip:desk%2Done@10.0.0.12',
+      'sales_desk_2',
+    ])('places a call to %s', async (agent) => {
+      const user = newUser();
+      await acceptPermission(host, user, business);
+      const response = await placeCall(host, { from: business, to: user, agent });
+      expect(response.status).toBe(201);
+    });
+  });
+
+  describe('strict bodies', () => {
+    it('POST /v1/calls: unknown fields are refused, naming them', async () => {
+      const user = newUser();
+      await acceptPermission(host, user, business);
+      const response = await placeCall(host, {
+        from: business,
+        to: user,
+        agnet: 'sip:a@pbx.example.com',
+        callerId: 'x',
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.error).toBe('invalid_request');
+      expect(response.body.message).toMatch(/agnet/);
+      expect(response.body.message).toMatch(/callerId/);
+    });
+
+    it('POST /v1/permission-requests: unknown fields are refused, naming them', async () => {
+      const response = await postJson(
+        host,
+        '/v1/permission-requests',
+        JSON.stringify({ from: business, to: newUser(), template: 'other' }),
+      );
+      expect(response.status).toBe(400);
+      expect(response.body.error).toBe('invalid_request');
+      expect(response.body.message).toMatch(/template/);
+    });
+
+    it.each(['\n', ' ', '\t', '\u0000'])(
+      'a number with %j around it is 400 invalid_number, not trimmed',
+      async (space) => {
+        const user = newUser();
+        await acceptPermission(host, user, business);
+        const call = await placeCall(host, { from: business, to: `${user}${space}` });
+        expect(call.status).toBe(400);
+        expect(call.body.error).toBe('invalid_number');
+        const leading = await placeCall(host, { from: `${space}${business}`, to: user });
+        expect(leading.status).toBe(400);
+        expect(leading.body.error).toBe('invalid_number');
+        const request = await postJson(
+          host,
+          '/v1/permission-requests',
+          JSON.stringify({ from: business, to: `${newUser()}${space}` }),
+        );
+        expect(request.status).toBe(400);
+        expect(request.body.error).toBe('invalid_number');
+      },
+    );
+  });
+
+  it('a body over 1 MB is answered 413 payload_too_large, not a reset connection', async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest(`${host.url}/v1/calls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
+      request.on('response', (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.on('error', reject);
+      request.end(`{"from":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toEqual({
+      error: 'payload_too_large',
+      message: 'Body is over 1048576 bytes',
+    });
+  });
+});
