@@ -24,11 +24,29 @@ export const refusals = {
   atCapacity: 'All our lines are busy right now. Please call again later.',
 } as const;
 
+/** Plivo's identifiers: exactly the 8-4-4-4-12 hex form, in either case. */
+const plivoId = z.guid('must be a Plivo UUID');
+/** An identifier Plivo may send empty. */
+const optionalPlivoId = z.union([z.literal(''), plivoId]).optional();
+
+/**
+ * What Plivo always posts to an answer URL, each field in its exact format. V3 signs the sorted params
+ * with nothing between a key and its value, so a captured request whose key is folded into the value
+ * before it (`CallUUID=<uuid>Directioninbound`, no `Direction`) still verifies: exact identifiers and
+ * required fields leave no room for that.
+ */
 const callParams = z.object({
-  CallUUID: z.string().min(1).max(128),
-  From: z.string().min(1),
-  To: z.string().min(1),
+  CallUUID: plivoId,
+  From: z.string().min(1).max(256),
+  To: z.string().min(1).max(256),
+  Direction: z.enum(['inbound', 'outbound']),
+  CallStatus: z.string().regex(/^[a-z]+(-[a-z]+)*$/, 'must be a call status such as in-progress'),
+  ALegUUID: optionalPlivoId,
+  ALegRequestUUID: optionalPlivoId,
+  RequestUUID: optionalPlivoId,
 });
+
+type CallParams = z.infer<typeof callParams>;
 
 const actionAt = z
   .string()
@@ -51,7 +69,12 @@ const stringField = (body: ParsedRequest['body'], name: string): string =>
 const respond = (elements: readonly XmlElement[]): Result => xml(renderPlivoXml(elements));
 
 /** A key press, a dial's outcome or a recording of a flow already answered: rendered, nothing stored. */
-const continueFlow = (deps: Deps, request: ParsedRequest, number: BusinessNumber): Result => {
+const continueFlow = (
+  deps: Deps,
+  request: ParsedRequest,
+  call: CallParams,
+  number: BusinessNumber,
+): Result => {
   const query = stepQuery.safeParse(request.query);
   if (!query.success) {
     deps.logger.warn('inbound call: unknown continuation', { query: request.rawQuery });
@@ -65,37 +88,34 @@ const continueFlow = (deps: Deps, request: ParsedRequest, number: BusinessNumber
         : query.data;
   if (step.step === 'voicemail') {
     deps.logger.info('inbound call: voicemail recorded', {
-      callId: stringField(request.body, 'CallUUID'),
+      callId: call.CallUUID,
       recordingId: stringField(request.body, 'RecordingID'),
     });
   }
   return respond(renderStep(number.inbound, inboundCallContext(deps), step));
 };
 
-const answerInbound = async (deps: Deps, request: ParsedRequest): Promise<Result> => {
-  const params = callParams.safeParse(request.body);
-  if (!params.success) {
-    deps.logger.warn('inbound call: malformed request', {
-      issues: params.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-    });
-    return respond(renderRefusal(refusals.malformed));
-  }
-  const number = configuredNumber(deps.config, parsePhoneNumber(params.data.To)?.e164);
+const answerInbound = async (
+  deps: Deps,
+  request: ParsedRequest,
+  call: CallParams,
+): Promise<Result> => {
+  const number = configuredNumber(deps.config, parsePhoneNumber(call.To)?.e164);
   if (!number) {
     deps.logger.warn('inbound call to a number that is not configured', {
-      callId: params.data.CallUUID,
-      to: maskNumber(params.data.To),
+      callId: call.CallUUID,
+      to: maskNumber(call.To),
     });
     return respond(renderRefusal(refusals.unconfigured));
   }
-  if (request.query.step !== undefined) return continueFlow(deps, request, number);
+  if (request.query.step !== undefined) return continueFlow(deps, request, call, number);
 
   const outcome = await answerInboundCall(deps, {
-    callId: params.data.CallUUID,
-    caller: params.data.From,
+    callId: call.CallUUID,
+    caller: call.From,
     number,
   });
-  const fields = { callId: params.data.CallUUID, business: maskNumber(number.number) };
+  const fields = { callId: call.CallUUID, business: maskNumber(number.number) };
   switch (outcome.kind) {
     case 'invalid_caller':
       deps.logger.warn('inbound call: caller is not a valid number', fields);
@@ -118,9 +138,21 @@ const answerInbound = async (deps: Deps, request: ParsedRequest): Promise<Result
 export const createHandler = (deps: Deps): LambdaHandler =>
   plivoWebhook(deps, async (request) => {
     // The agent leg of a business-initiated call: callgate put its call id in the answer_url.
-    if (request.query.call) return answerOutboundLeg(deps, request.query.call);
+    const agentLeg = request.query.call;
+    const params = callParams.safeParse(request.body);
+    const direction = agentLeg ? 'outbound' : 'inbound';
+    if (!params.success || params.data.Direction !== direction) {
+      deps.logger.warn('answer: malformed request, nothing stored', {
+        direction,
+        issues: params.success
+          ? [`Direction: must be ${direction}`]
+          : params.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      });
+      return respond(renderRefusal(refusals.malformed));
+    }
+    if (agentLeg) return answerOutboundLeg(deps, agentLeg);
     try {
-      return await answerInbound(deps, request);
+      return await answerInbound(deps, request, params.data);
     } catch (error) {
       if (error instanceof UnknownStep || error instanceof ForbiddenForward) {
         // A continuation the flow no longer has (configuration changed mid-call) or a forward the

@@ -9,8 +9,19 @@ import type { DialOutcome } from '../shared/rules/missed-calls.js';
 
 const querySchema = z.object({ call: callIdSchema });
 
+/** Plivo's identifiers: exactly the 8-4-4-4-12 hex form, in either case. */
+const plivoId = z.guid('must be a Plivo UUID');
+
+/**
+ * What Plivo always posts to the Dial action, in exact formats: the status and the A leg (the agent's
+ * call); the B leg is empty when the user never answered. A key folded into the value before it (V3
+ * signs the sorted params with nothing between them) fails the identifier's format.
+ */
 const bodySchema = z.object({
   DialStatus: z.enum(['completed', 'no-answer', 'busy', 'timeout', 'failed']),
+  DialALegUUID: plivoId,
+  DialBLegUUID: z.union([z.literal(''), plivoId]).optional(),
+  CallUUID: plivoId.optional(),
 });
 
 /** What the agent hears once the dial to the WhatsApp user is over. */

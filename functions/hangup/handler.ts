@@ -6,19 +6,36 @@ import { json } from '../shared/http/respond.js';
 import { recordHangup } from '../shared/operations/call-end.js';
 import { callIdSchema } from '../shared/routes.js';
 
-/** The hangup fields callgate uses; Plivo sends many more (BillDuration, HangupSource, …): ignored. */
-const hangupParams = z.object({
-  CallUUID: z.string().min(1).max(128).optional(),
-  From: z.string().optional(),
-  To: z.string().optional(),
-  Duration: z
-    .string()
-    .regex(/^\d{1,7}$/, 'must be whole seconds')
-    .transform(Number)
-    .optional(),
-  HangupCauseName: z.string().min(1).max(100).optional(),
-  HangupCause: z.string().min(1).max(100).optional(),
-});
+/** Plivo's identifiers: exactly the 8-4-4-4-12 hex form, in either case. */
+const plivoId = z.guid('must be a Plivo UUID');
+const optionalPlivoId = z.union([z.literal(''), plivoId]).optional();
+
+/**
+ * The hangup fields callgate uses, in their exact formats, and the ones Plivo always sends required
+ * (`CallUUID`, `Duration`, a hangup cause): a key folded into the value before it (V3 signs the sorted
+ * params with nothing between them) then fails, as does an empty POST signed as a GET. Plivo sends many
+ * more fields (BillDuration, HangupSource, …): ignored.
+ */
+const hangupParams = z
+  .object({
+    CallUUID: plivoId,
+    From: z.string().max(256).optional(),
+    To: z.string().max(256).optional(),
+    Direction: z.enum(['inbound', 'outbound']).optional(),
+    Duration: z
+      .string('is required')
+      .regex(/^\d{1,7}$/, 'must be whole seconds')
+      .transform(Number),
+    HangupCauseName: z.string().min(1).max(100).optional(),
+    HangupCause: z.string().min(1).max(100).optional(),
+    ALegUUID: optionalPlivoId,
+    ALegRequestUUID: optionalPlivoId,
+    RequestUUID: optionalPlivoId,
+  })
+  .refine((params) => params.HangupCauseName !== undefined || params.HangupCause !== undefined, {
+    message: 'is required',
+    path: ['HangupCause'],
+  });
 
 /** callgate puts its own call id (a UUID) in the hangup URL of the calls it places. */
 const hangupQuery = z.object({ call: callIdSchema.optional() });

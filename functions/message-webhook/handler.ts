@@ -1,34 +1,49 @@
 import type { Deps } from '../shared/deps.js';
 import { HttpError } from '../shared/http/errors.js';
-import { type LambdaHandler, plivoWebhook } from '../shared/http/middleware.js';
+import {
+  type LambdaHandler,
+  plivoWebhook,
+  replayedSignature,
+  v2NonceUse,
+} from '../shared/http/middleware.js';
 import { json } from '../shared/http/respond.js';
 import { applyPermissionReply } from '../shared/operations/permission-reply.js';
 import { readInboundMessage } from '../shared/plivo/permission-reply.js';
+import { recordV2Nonce } from '../shared/store/permission-reply.js';
 
 /**
  * WhatsApp message webhook. A call-permission reply from the user (`From`) to the business number
  * (`To`) replaces the pair's permission; every other message or status is acknowledged and ignored.
- * Always 200 for what is understood, so Plivo does not retry it.
+ * Always 200 for what Plivo may send, so Plivo does not retry it: an interactive payload callgate cannot
+ * read is logged with `unrecognizedInteractive: true` (a metric filter counts it) and answered 200.
  */
 export const createHandler = (deps: Deps): LambdaHandler =>
   plivoWebhook(
     deps,
-    async (request) => {
+    async (request, context) => {
       const message = readInboundMessage(request.body);
-      if (message.kind === 'invalid') throw new HttpError(400, 'invalid_request', message.message);
-      if (message.kind === 'other') {
-        deps.logger.info('message ignored: not a call-permission reply', {
-          description: message.description,
-          messageUuid: message.messageUuid,
-        });
-        return json(200, { outcome: 'ignored', reason: 'not_a_permission_reply' });
+      switch (message.kind) {
+        case 'invalid':
+          throw new HttpError(400, 'invalid_request', message.message);
+        case 'other':
+          deps.logger.info('message ignored: not a call-permission reply', {
+            description: message.description,
+            messageUuid: message.messageUuid,
+          });
+          return json(200, { outcome: 'ignored', reason: 'not_a_permission_reply' });
+        case 'unrecognized':
+          deps.logger.warn('interactive message not understood: ignored', {
+            unrecognizedInteractive: true,
+            reason: message.reason,
+            messageUuid: message.messageUuid,
+            payload: message.payload,
+          });
+          return json(200, { outcome: 'ignored', reason: 'unrecognized_interactive' });
+        case 'permission_reply':
+          break;
       }
-      if (!message.messageUuid) {
-        deps.logger.warn('call-permission reply without MessageUUID: applied without dedupe');
-      }
-      const v2Nonce = request.signature?.version === 'v2' ? request.signature.nonce : undefined;
-      const outcome = await applyPermissionReply(deps, message, v2Nonce);
-      const messageUuid = message.messageUuid;
+      const outcome = await applyPermissionReply(deps, message, v2NonceUse(request, context));
+      const messageId = message.messageId;
       switch (outcome.kind) {
         case 'invalid_number':
           throw new HttpError(
@@ -38,22 +53,23 @@ export const createHandler = (deps: Deps): LambdaHandler =>
           );
         case 'unknown_business_number':
           deps.logger.warn('call-permission reply to an unconfigured business number ignored', {
-            messageUuid,
+            messageId,
           });
           return json(200, { outcome: 'ignored', reason: 'unknown_business_number' });
         case 'replayed_signature':
-          throw new HttpError(403, 'bad_signature', 'This V2 signature was already used');
+          throw replayedSignature();
         case 'duplicate':
-          deps.logger.info('call-permission reply', { outcome: outcome.kind, messageUuid });
+        case 'stale':
+          deps.logger.info('call-permission reply', { outcome: outcome.kind, messageId });
           return json(200, { outcome: outcome.kind });
         case 'applied':
           deps.logger.info('call-permission reply', {
             outcome: outcome.kind,
             permission: outcome.permission,
-            messageUuid,
+            messageId,
           });
           return json(200, { outcome: outcome.kind, permission: outcome.permission });
       }
     },
-    { acceptV2: true },
+    { acceptV2: { recordNonce: recordV2Nonce } },
   );

@@ -45,7 +45,13 @@ const webhook = (pathAndQuery: string, form: Record<string, string>) => {
 type Event = ReturnType<typeof webhook>;
 
 const answerEvent = (callId: string, from: string, to = india) =>
-  webhook(plivoPaths.answer, { CallUUID: callId, From: from, To: to, Direction: 'inbound' });
+  webhook(plivoPaths.answer, {
+    CallUUID: callId,
+    From: from,
+    To: to,
+    Direction: 'inbound',
+    CallStatus: 'ringing',
+  });
 
 const hangupEvent = (callId: string, to = india, query = '') =>
   webhook(`${plivoPaths.hangup}${query}`, {
@@ -115,6 +121,8 @@ export const bench: Bench = {
           CallUUID: first,
           From: caller(1),
           To: india,
+          Direction: 'inbound',
+          CallStatus: 'in-progress',
           Digits: '1',
         }),
         '<Dial',

@@ -62,7 +62,11 @@ const webhookEvent = (path: string, params: Record<string, string>) =>
   });
 
 const dialStatusEvent = (callId: string, DialStatus: string) =>
-  webhookEvent(`${plivoPaths.dialStatus}?call=${callId}`, { DialStatus });
+  webhookEvent(`${plivoPaths.dialStatus}?call=${callId}`, {
+    DialStatus,
+    DialALegUUID: randomUUID(),
+    DialBLegUUID: DialStatus === 'completed' ? randomUUID() : '',
+  });
 
 const answerEvent = (callId: string) =>
   webhookEvent(`${plivoPaths.answer}?call=${callId}`, {
@@ -70,6 +74,7 @@ const answerEvent = (callId: string) =>
     From: business.slice(1),
     To: 'sip:support@phone.plivo.com',
     Direction: 'outbound',
+    CallStatus: 'in-progress',
   });
 
 const run = async (handler: LambdaHandler, input: Event, expectStatus: number) => {

@@ -6,7 +6,7 @@ import { refusals } from '../../functions/answer/handler.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
-import { alwaysOpenExampleConfig } from '../support/plivo-forms.js';
+import { alwaysOpenExampleConfig, hangupForm, inboundAnswerForm } from '../support/plivo-forms.js';
 
 const india = '918035737458';
 const jamaica = '18765550123';
@@ -48,7 +48,7 @@ describe('inbound WhatsApp calls through the local host', () => {
   it('answer → menu → sequential dial → hangup: one lease taken and released, permission granted', async () => {
     const callId = randomUUID();
     const caller = '919412341234';
-    const params = { CallUUID: callId, From: caller, To: india, Direction: 'inbound' };
+    const params = inboundAnswerForm(callId, caller, india);
 
     const first = await xmlBody(await postSignedForm(host, answer, params));
     expect(first.Response.Speak).toMatchObject({
@@ -98,6 +98,7 @@ describe('inbound WhatsApp calls through the local host', () => {
 
     const hangupParams = {
       ...params,
+      CallStatus: 'completed',
       Duration: '42',
       BillDuration: '60',
       HangupCause: 'NORMAL_CLEARING',
@@ -122,11 +123,7 @@ describe('inbound WhatsApp calls through the local host', () => {
     for (const [i, callId] of calls.entries()) {
       responses.push(
         await xmlBody(
-          await postSignedForm(host, answer, {
-            CallUUID: callId,
-            From: `91941234100${i}`,
-            To: jamaica,
-          }),
+          await postSignedForm(host, answer, inboundAnswerForm(callId, `91941234100${i}`, jamaica)),
         ),
       );
     }
@@ -134,46 +131,44 @@ describe('inbound WhatsApp calls through the local host', () => {
     expect(responses[2]?.Response).toEqual({ Speak: refusals.atCapacity, Hangup: '' });
     expect(await item(keys.call(calls[2] as string))).toBeUndefined();
     // Its hangup still gets a 200, and records the call as ended unanswered (no lease to release).
-    const refusedHangup = await postSignedForm(host, hangup, {
-      CallUUID: calls[2] as string,
-      To: jamaica,
-    });
+    const refusedHangup = await postSignedForm(
+      host,
+      hangup,
+      hangupForm(calls[2] as string, { To: jamaica }),
+    );
     expect(await refusedHangup.json()).toMatchObject({ outcome: 'ended_unanswered' });
     // Ending one call frees a place.
-    await postSignedForm(host, hangup, { CallUUID: calls[0] as string, To: `+${jamaica}` });
+    await postSignedForm(host, hangup, hangupForm(calls[0] as string, { To: `+${jamaica}` }));
     const fourth = await xmlBody(
-      await postSignedForm(host, answer, {
-        CallUUID: randomUUID(),
-        From: '919412341999',
-        To: jamaica,
-      }),
+      await postSignedForm(host, answer, inboundAnswerForm(randomUUID(), '919412341999', jamaica)),
     );
     expect(fourth.Response.Dial).toBeDefined();
   });
 
   it('an unconfigured number or a malformed request: valid XML with 200; a bad body: 4xx', async () => {
     const unconfigured = await xmlBody(
-      await postSignedForm(host, answer, {
-        CallUUID: randomUUID(),
-        From: '919412341234',
-        To: '14155550100',
-      }),
+      await postSignedForm(
+        host,
+        answer,
+        inboundAnswerForm(randomUUID(), '919412341234', '14155550100'),
+      ),
     );
     expect(unconfigured.Response).toEqual({ Speak: refusals.unconfigured, Hangup: '' });
     const malformed = await xmlBody(await postSignedForm(host, answer, { From: 'x', To: india }));
     expect(malformed.Response).toEqual({ Speak: refusals.malformed, Hangup: '' });
     const badStep = await xmlBody(
-      await postSignedForm(host, `${answer}?step=dial&at=nowhere&agent=0`, {
-        CallUUID: randomUUID(),
-        From: '919412341234',
-        To: india,
-      }),
+      await postSignedForm(
+        host,
+        `${answer}?step=dial&at=nowhere&agent=0`,
+        inboundAnswerForm(randomUUID(), '919412341234', india),
+      ),
     );
     expect(badStep.Response).toEqual({ Speak: refusals.malformed, Hangup: '' });
-    const badDuration = await postSignedForm(host, hangup, {
-      CallUUID: randomUUID(),
-      Duration: 'soon',
-    });
+    const badDuration = await postSignedForm(
+      host,
+      hangup,
+      hangupForm(randomUUID(), { Duration: 'soon' }),
+    );
     expect(badDuration.status).toBe(400);
     const noCall = await postSignedForm(host, hangup, { To: india });
     expect(noCall.status).toBe(400);

@@ -20,7 +20,7 @@ import {
   recordedCalls,
   startTestHost,
 } from '../support/local-host.js';
-import { plivoXml } from '../support/plivo-forms.js';
+import { dialStatusForm, plivoXml } from '../support/plivo-forms.js';
 
 const business = '+918035737458';
 const jamaica = '+18765550123';
@@ -70,7 +70,7 @@ describe('business-initiated calls through the local host (sandbox)', () => {
     expect(dial['@callerId']).toBe(business.slice(1));
     expect(String(dial.User)).toBe(user.slice(1));
 
-    const status = await postSignedForm(host, pathOf(dial['@action']), { DialStatus: 'completed' });
+    const status = await postSignedForm(host, pathOf(dial['@action']), dialStatusForm('completed'));
     expect(status.status).toBe(200);
     expect(plivoXml.parse(await status.text()).Response).toHaveProperty('Hangup');
 
@@ -128,7 +128,7 @@ describe('business-initiated calls through the local host (sandbox)', () => {
       const placed = await placeCall(host, { from: business, to: user });
       expect(placed.status).toBe(201);
       const path = `${plivoPaths.dialStatus}?call=${placed.body.callId}`;
-      const status = await postSignedForm(host, path, { DialStatus: 'no-answer' });
+      const status = await postSignedForm(host, path, dialStatusForm('no-answer'));
       expect(plivoXml.parse(await status.text()).Response.Speak).toBe(
         'The customer did not answer.',
       );

@@ -238,7 +238,7 @@ describe('permission lifecycle through the local host', () => {
     expect((await state(user)).body.permission).toEqual({ status: 'no_permission' });
   });
 
-  it('refuses unsigned replies (403) and malformed ones (400), changing nothing', async () => {
+  it('refuses unsigned replies (403) and ones Plivo would not send (400); acknowledges unreadable ones (200), changing nothing', async () => {
     const user = newUser();
     const unsigned = await fetch(`${host.url}${plivoPaths.message}`, {
       method: 'POST',
@@ -247,16 +247,22 @@ describe('permission lifecycle through the local host', () => {
     });
     expect(unsigned.status).toBe(403);
 
-    const notJson = await postReply({ ...replyForm(user, {}), Interactive: '{not json' });
-    expect(notJson).toEqual({
-      status: 400,
-      body: { error: 'invalid_request', message: 'Interactive is not valid JSON' },
-    });
-    const unknown = await postReply(replyForm(user, { response: 'later' }));
-    expect(unknown.status).toBe(400);
-    expect(unknown.body.message).toContain('response');
+    // Answered 200 so that Plivo stops retrying; logged as unrecognized.
+    const unreadable = {
+      status: 200,
+      body: { outcome: 'ignored', reason: 'unrecognized_interactive' },
+    };
+    expect(await postReply({ ...replyForm(user, {}), Interactive: '{not json' })).toEqual(
+      unreadable,
+    );
+    expect(await postReply(replyForm(user, { response: 'later' }))).toEqual(unreadable);
     const badNumber = await postReply({ ...replyForm(user, { response: 'accept' }), From: '12' });
     expect(badNumber).toMatchObject({ status: 400, body: { error: 'invalid_number' } });
+    const { MessageUUID: _, ...withoutUuid } = replyForm(user, { response: 'accept' });
+    expect(await postReply(withoutUuid)).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request', message: 'MessageUUID: is required' },
+    });
     expect((await state(user)).body.permission).toEqual({ status: 'no_permission' });
   });
 
@@ -282,7 +288,7 @@ describe('permission lifecycle through the local host', () => {
     });
   });
 
-  it('applies a V2-signed reply once; its signature cannot carry another reply', async () => {
+  it('applies a V2-signed reply once; its signature is never accepted again', async () => {
     const url = `${host.publicBaseUrl}${plivoPaths.message}`;
     // V2 signs the URL and the nonce only: a captured signature fits any body.
     const headers = signV2({ url, authToken: sandboxAuthToken });
@@ -298,10 +304,10 @@ describe('permission lifecycle through the local host', () => {
       status: 200,
       body: { outcome: 'applied' },
     });
-    // Plivo's redelivery of the same message is still a duplicate, not an attack.
+    // The same headers again, even on the same body: a V2 nonce is used once, whatever the request.
     expect(await json(await post(genuine))).toMatchObject({
-      status: 200,
-      body: { outcome: 'duplicate' },
+      status: 403,
+      body: { error: 'bad_signature' },
     });
     const forged = replyForm(victim, { response: 'accept', is_permanent: true });
     expect(await json(await post(forged))).toMatchObject({

@@ -19,7 +19,7 @@ import {
   recordedCalls,
   startTestHost,
 } from '../support/local-host.js';
-import { plivoXml } from '../support/plivo-forms.js';
+import { dialStatusForm, plivoXml } from '../support/plivo-forms.js';
 
 const india = '+918035737458';
 const jamaica = '+18765550123';
@@ -42,9 +42,11 @@ const permissionState = async (host: LocalHost, business: string, user: string) 
 const unansweredCall = async (host: LocalHost, user: string) => {
   const placed = await placeCall(host, { from: india, to: user });
   expect(placed.status).toBe(201);
-  const status = await postSignedForm(host, `${plivoPaths.dialStatus}?call=${placed.body.callId}`, {
-    DialStatus: 'no-answer',
-  });
+  const status = await postSignedForm(
+    host,
+    `${plivoPaths.dialStatus}?call=${placed.body.callId}`,
+    dialStatusForm('no-answer'),
+  );
   expect(status.status).toBe(200);
 };
 
@@ -135,6 +137,7 @@ describe('rules across grants, calls and leases', () => {
         From: india.slice(1),
         To: 'sip:support@phone.plivo.com',
         Direction: 'outbound',
+        CallStatus: 'in-progress',
       });
       const dial = plivoXml.parse(await answer.text()).Response.Dial;
       // Agent rings (ring_timeout), then the user rings (Dial timeout), then the bridge lasts up to
@@ -187,6 +190,7 @@ describe('rules across grants, calls and leases', () => {
         From: india.slice(1),
         To: 'sip:support@phone.plivo.com',
         Direction: 'outbound',
+        CallStatus: 'in-progress',
       });
       expect(plivoXml.parse(await leg.text()).Response.Dial['@callType']).toBe('whatsapp');
       const hangup = await postSignedForm(host, `${plivoPaths.hangup}?call=${callId}`, {

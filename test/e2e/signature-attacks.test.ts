@@ -84,7 +84,12 @@ describe('signature attacks on every webhook route', () => {
     });
     genuine.set(plivoPaths.dialStatus, {
       pathAndQuery: `${plivoPaths.dialStatus}?call=${callId}`,
-      params: { DialStatus: 'completed', CallUUID: randomUUID() },
+      params: {
+        DialStatus: 'completed',
+        DialALegUUID: randomUUID(),
+        DialBLegUUID: randomUUID(),
+        CallUUID: randomUUID(),
+      },
     });
     genuine.set(plivoPaths.hangup, {
       pathAndQuery: `${plivoPaths.hangup}?call=${callId}`,

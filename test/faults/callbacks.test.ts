@@ -9,7 +9,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { type LocalHost, sandboxAuthToken } from '../../infra/local/host.js';
 import { startTestHost } from '../support/local-host.js';
-import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
+import { alwaysOpenExampleConfig, hangupForm, plivoXml } from '../support/plivo-forms.js';
 import {
   callRecordsOf,
   dialStatusPath,
@@ -171,6 +171,7 @@ describe('duplicate and out-of-order callbacks', () => {
       From: business.slice(1),
       To: 'sip:support@phone.plivo.com',
       Direction: 'outbound',
+      CallStatus: 'in-progress',
     });
     const bodies = await Promise.all(
       Array.from({ length: 5 }, async () => {
@@ -199,12 +200,13 @@ describe('duplicate and out-of-order callbacks', () => {
       From: user.slice(1),
       To: business.slice(1),
       Direction: 'inbound',
+      CallStatus: 'ringing',
     });
     const first = await answer.send();
     expect(first.status).toBe(200);
     const xml = await first.text();
     expect(await leasesOf(db(), business)).toContain(callId);
-    const hangupParams = { CallUUID: callId, From: user.slice(1), To: business.slice(1) };
+    const hangupParams = hangupForm(callId, { From: user.slice(1), To: business.slice(1) });
     expect(await (await send(plivoPaths.hangup, hangupParams).send()).json()).toEqual({
       callId,
       outcome: 'ended',

@@ -289,10 +289,16 @@ describe('DynamoDB accepting connections but never answering', () => {
           CallUUID: randomUUID(),
           From: user.slice(1),
           To: business.slice(1),
+          Direction: 'inbound',
+          CallStatus: 'ringing',
         }).send(),
       ),
       timed('dialStatus', () =>
-        send(host, dialStatusPath(randomUUID()), { DialStatus: 'completed' }).send(),
+        send(host, dialStatusPath(randomUUID()), {
+          DialStatus: 'completed',
+          DialALegUUID: randomUUID(),
+          DialBLegUUID: randomUUID(),
+        }).send(),
       ),
       timed('placeCall', () =>
         fetch(`${host.url}/v1/calls`, {

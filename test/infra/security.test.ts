@@ -334,20 +334,31 @@ describe('logs of a whole flow', () => {
       CallUUID: randomUUID(),
       From: digits(business),
       To: 'sip:support@phone.plivo.com',
+      Direction: 'outbound',
     };
-    expect((await signed(`${plivoPaths.answer}?call=${callId}`, leg)).status).toBe(200);
     expect(
-      (await signed(`${plivoPaths.dialStatus}?call=${callId}`, { DialStatus: 'completed' })).status,
+      (await signed(`${plivoPaths.answer}?call=${callId}`, { ...leg, CallStatus: 'in-progress' }))
+        .status,
     ).toBe(200);
-    expect(
-      (await signed(`${plivoPaths.hangup}?call=${callId}`, { ...leg, Duration: '12' })).status,
-    ).toBe(200);
-    // Inbound call answered and hung up.
-    const inbound = { CallUUID: randomUUID(), From: digits(caller), To: digits(business) };
-    expect((await signed(plivoPaths.answer, { ...inbound, Direction: 'inbound' })).status).toBe(
+    const dialStatus = { DialStatus: 'completed', DialALegUUID: leg.CallUUID };
+    expect((await signed(`${plivoPaths.dialStatus}?call=${callId}`, dialStatus)).status).toBe(200);
+    const ended = { CallStatus: 'completed', Duration: '12', HangupCause: 'NORMAL_CLEARING' };
+    expect((await signed(`${plivoPaths.hangup}?call=${callId}`, { ...leg, ...ended })).status).toBe(
       200,
     );
-    expect((await signed(plivoPaths.hangup, { ...inbound, Duration: '30' })).status).toBe(200);
+    // Inbound call answered and hung up.
+    const inbound = {
+      CallUUID: randomUUID(),
+      From: digits(caller),
+      To: digits(business),
+      Direction: 'inbound',
+    };
+    expect((await signed(plivoPaths.answer, { ...inbound, CallStatus: 'ringing' })).status).toBe(
+      200,
+    );
+    expect((await signed(plivoPaths.hangup, { ...inbound, ...ended, Duration: '30' })).status).toBe(
+      200,
+    );
     // A forged webhook and refused requests.
     expect(
       (await signed(plivoPaths.message, { From: digits(stranger), To: digits(business) }, 'forged'))

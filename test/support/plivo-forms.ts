@@ -32,6 +32,54 @@ export const permissionReplyForm = (
   Interactive: JSON.stringify({ type: 'call_permission_reply', call_permission_reply: reply }),
 });
 
+const digits = (number: string) => number.replace(/^\+/, '');
+
+/** What Plivo posts to the answer URL when a WhatsApp user calls a business number. */
+export const inboundAnswerForm = (
+  callUuid: string,
+  user: string,
+  business: string,
+): Record<string, string> => ({
+  CallUUID: callUuid,
+  From: digits(user),
+  To: digits(business),
+  Direction: 'inbound',
+  CallStatus: 'ringing',
+});
+
+/** What Plivo posts to the answer URL of a placed call once its agent answers. */
+export const agentLegAnswerForm = (
+  business: string,
+  agent = 'sip:support@phone.plivo.com',
+): Record<string, string> => ({
+  CallUUID: randomUUID(),
+  From: digits(business),
+  To: agent,
+  Direction: 'outbound',
+  CallStatus: 'in-progress',
+});
+
+/** What Plivo posts to the Dial action: the B leg exists only when the user answered. */
+export const dialStatusForm = (
+  status: string,
+  aLegUuid: string = randomUUID(),
+): Record<string, string> => ({
+  DialStatus: status,
+  DialALegUUID: aLegUuid,
+  DialBLegUUID: status === 'completed' ? randomUUID() : '',
+});
+
+/** What Plivo posts to the hangup URL (the fields callgate reads; Plivo sends more). */
+export const hangupForm = (
+  callUuid: string,
+  fields: Record<string, string> = {},
+): Record<string, string> => ({
+  CallUUID: callUuid,
+  Duration: '42',
+  HangupCause: 'NORMAL_CLEARING',
+  ...fields,
+});
+
 /**
  * The example configuration without business hours, so a test never depends on the time of day, with
  * `account` and `rules` replaced when given.

@@ -13,11 +13,20 @@ const reply = (fields: Record<string, unknown>) => ({
   call_permission_reply: fields,
 });
 
-/** What an unreadable reply is refused with (the webhook answers it 400). */
+/** What a reply Plivo would not send is refused with (the webhook answers it 400). */
 const refusal = (body: Record<string, unknown>): string => {
   const message = readInboundMessage(body);
   if (message.kind !== 'invalid') throw new Error(`expected an invalid reply, got ${message.kind}`);
   return message.message;
+};
+
+/** Why an unreadable interactive payload is unrecognized (the webhook answers it 200 and logs it). */
+const unrecognized = (body: Record<string, unknown>): string => {
+  const message = readInboundMessage(body);
+  if (message.kind !== 'unrecognized') {
+    throw new Error(`expected an unrecognized payload, got ${message.kind}`);
+  }
+  return message.reason;
 };
 
 describe('recognising a call_permission_reply', () => {
@@ -35,7 +44,7 @@ describe('recognising a call_permission_reply', () => {
     });
     expect(message).toEqual({
       kind: 'permission_reply',
-      messageUuid: envelope.MessageUUID,
+      messageId: envelope.MessageUUID,
       from: envelope.From,
       to: envelope.To,
       reply: { response: 'accept', isPermanent: false, responseSource: 'user_action' },
@@ -76,14 +85,11 @@ describe('recognising a call_permission_reply', () => {
     });
   });
 
-  it('a reply without MessageUUID is still a reply', () => {
+  it('a reply without MessageUUID is refused: it could not be applied once only', () => {
     const { MessageUUID: _, ...withoutUuid } = envelope;
-    const message = readInboundMessage({
-      ...withoutUuid,
-      Interactive: JSON.stringify(reply({ response: 'accept' })),
-    });
-    expect(message.kind).toBe('permission_reply');
-    expect(message).not.toHaveProperty('messageUuid');
+    expect(
+      refusal({ ...withoutUuid, Interactive: JSON.stringify(reply({ response: 'accept' })) }),
+    ).toBe('MessageUUID: is required');
   });
 });
 
@@ -110,53 +116,53 @@ describe('other messages', () => {
   });
 });
 
-describe('malformed replies are a clear 400', () => {
+describe('unreadable interactive payloads are unrecognized, with the reason', () => {
   it('Interactive that is not JSON', () => {
-    expect(refusal({ ...envelope, Interactive: '{"type": call_permission' })).toBe(
-      'Interactive is not valid JSON',
+    expect(unrecognized({ ...envelope, Interactive: '{"type": call_permission' })).toBe(
+      'Interactive is not a JSON object',
     );
   });
 
   it('Interactive that is not an object', () => {
-    expect(refusal({ ...envelope, Interactive: '[1,2]' })).toBe(
-      'Interactive must be a JSON object',
+    expect(unrecognized({ ...envelope, Interactive: '[1,2]' })).toBe(
+      'Interactive is not a JSON object',
     );
   });
 
   it('an unknown response', () => {
     expect(
-      refusal({ ...envelope, Interactive: JSON.stringify(reply({ response: 'maybe' })) }),
-    ).toBe('Interactive.call_permission_reply.response: must be "accept" or "reject"');
+      unrecognized({ ...envelope, Interactive: JSON.stringify(reply({ response: 'maybe' })) }),
+    ).toBe('call_permission_reply.response: must be "accept" or "reject"');
   });
 
   it('an unknown response_source', () => {
     expect(
-      refusal({
+      unrecognized({
         ...envelope,
         Interactive: JSON.stringify(reply({ response: 'reject', response_source: 'robot' })),
       }),
-    ).toBe(
-      'Interactive.call_permission_reply.response_source: must be "user_action" or "automatic"',
-    );
+    ).toBe('call_permission_reply.response_source: must be "user_action" or "automatic"');
   });
 
-  it('an expiration_timestamp in milliseconds', () => {
+  it('an expiration_timestamp past any time in milliseconds', () => {
     expect(
-      refusal({
+      unrecognized({
         ...envelope,
         Interactive: JSON.stringify(
-          reply({ response: 'accept', expiration_timestamp: 1767225600000 }),
+          reply({ response: 'accept', expiration_timestamp: 1767225600000000 }),
         ),
       }),
-    ).toContain('must be epoch seconds, not milliseconds');
+    ).toContain('must be epoch seconds or milliseconds');
   });
 
-  it('a call_permission_reply type without its object', () => {
+  it('a call_permission_reply type without its fields', () => {
     expect(
-      refusal({ ...envelope, Interactive: JSON.stringify({ type: 'call_permission_reply' }) }),
-    ).toContain('call_permission_reply is missing');
+      unrecognized({ ...envelope, Interactive: JSON.stringify({ type: 'call_permission_reply' }) }),
+    ).toContain('response');
   });
+});
 
+describe('replies Plivo would not send are a clear 400', () => {
   it('a reply without From', () => {
     const { From: _, ...withoutFrom } = envelope;
     expect(

@@ -5,8 +5,10 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
+import { ZodError } from 'zod';
 import type { Deps } from '../deps.js';
 import { verifyPlivoSignature } from '../plivo/signature.js';
+import type { recordV2Nonce, V2NonceUse } from '../store/permission-reply.js';
 import { HttpError } from './errors.js';
 import { type ParsedRequest, parseRequest } from './request.js';
 import { errorResponse } from './respond.js';
@@ -39,6 +41,19 @@ const parseBody = (): Middleware => ({
   },
 });
 
+/**
+ * Plivo calls back with POST only: callgate configures every callback URL as POST. A GET's signed string
+ * is the same as an empty POST's, so a signature Plivo made for a GET must not be read here at all.
+ */
+const postOnly = (): Middleware => ({
+  before: async (request) => {
+    const method = request.event.requestContext?.http?.method ?? 'GET';
+    if (method !== 'POST') {
+      throw new HttpError(405, 'method_not_allowed', `${method} is not allowed here: Plivo POSTs`);
+    }
+  },
+});
+
 const signatureHeaders = [
   'x-plivo-signature-v3',
   'x-plivo-signature-ma-v3',
@@ -57,11 +72,14 @@ const rejectUnsigned = (): Middleware => ({
 
 export interface WebhookOptions {
   /**
-   * Also accept V2 signatures. V2 signs only the URL and nonce, not the body, so it is accepted only
-   * where Plivo may send nothing newer: the message webhook (which version it uses is not documented).
-   * Voice callbacks always carry V3.
+   * Also accept V2 signatures, unless the configuration turns them off (`plivo.acceptV2Signatures`),
+   * using each nonce once with `recordNonce`. V2 signs only the URL and nonce, not the body, so it is
+   * accepted only where Plivo may send nothing newer: the message webhook (which version it uses is not
+   * documented). Voice callbacks always carry V3. The store function is handed in rather than imported
+   * here, so that only a function accepting V2 bundles it: table permissions follow the bundles
+   * (infra/functions.ts).
    */
-  readonly acceptV2?: boolean;
+  readonly acceptV2?: { readonly recordNonce: typeof recordV2Nonce };
 }
 
 const plivoSignature = (deps: Deps, options: WebhookOptions): Middleware => ({
@@ -70,19 +88,64 @@ const plivoSignature = (deps: Deps, options: WebhookOptions): Middleware => ({
     if (!parsed) throw new Error('body not parsed before signature check');
     const url = `${deps.publicBaseUrl}${parsed.path}${parsed.rawQuery ? `?${parsed.rawQuery}` : ''}`;
     const verdict = verifyPlivoSignature({
-      method: parsed.method === 'GET' ? 'GET' : 'POST',
+      method: 'POST',
       url,
       params: parsed.signedParams,
       headers: parsed.headers,
       authToken: await deps.plivoAuthToken(),
     });
-    if (!verdict.ok || (verdict.version === 'v2' && !options.acceptV2)) {
+    const v2Accepted = options.acceptV2 !== undefined && deps.config.plivo.acceptV2Signatures;
+    if (!verdict.ok || (verdict.version === 'v2' && !v2Accepted)) {
       throw new HttpError(403, 'bad_signature', 'Plivo signature does not verify');
     }
     const nonce = parsed.headers[`x-plivo-signature-${verdict.version}-nonce`] ?? '';
     request.event.parsed = { ...parsed, signature: { version: verdict.version, nonce } };
   },
 });
+
+/**
+ * The use of a V2-signed request's nonce, for a handler that changes state on it: the change and the
+ * nonce go in one transaction (store/permission-reply.ts says why that order is the safe one).
+ */
+export const v2NonceUse = (request: ParsedRequest, context: Context): V2NonceUse | undefined =>
+  request.signature?.version === 'v2'
+    ? { nonce: request.signature.nonce, useId: context.awsRequestId }
+    : undefined;
+
+export const replayedSignature = () =>
+  new HttpError(403, 'bad_signature', 'This V2 signature was already used');
+
+/** A refusal of what was sent (4xx), as opposed to a fault (5xx) after which Plivo retries. */
+const refusedRequest = (error: unknown): boolean =>
+  error instanceof ZodError ||
+  (error instanceof HttpError && error.status < 500 && error.code !== 'bad_signature');
+
+/**
+ * V2 signs no body: its nonce is all that ties a signature to one request, so every nonce is used
+ * once, whatever the request did. A change made on a V2 request records the nonce in its own
+ * transaction (`v2NonceUse`); every other answer, 2xx or 4xx, changed nothing and records it here
+ * before it is sent, and becomes 403 when another request used the nonce first. A fault (5xx) records
+ * nothing: nothing happened, and Plivo retries.
+ */
+const v2NonceOnce = (deps: Deps, recordNonce: typeof recordV2Nonce): Middleware => {
+  const record = async (event: CallgateEvent, context: Context) => {
+    const use = event.parsed && v2NonceUse(event.parsed, context);
+    if (use && (await recordNonce(deps.db, use, deps.clock())) === 'used') {
+      throw replayedSignature();
+    }
+  };
+  return {
+    after: async (request) => record(request.event, request.context),
+    onError: async (request) => {
+      if (!refusedRequest(request.error)) return;
+      try {
+        await record(request.event, request.context);
+      } catch (error) {
+        request.error = error as Error;
+      }
+    },
+  };
+};
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
@@ -103,18 +166,24 @@ const run =
     return handler(event.parsed, context);
   };
 
-/** A route Plivo calls: parsed form or JSON body, Plivo signature verified (403 otherwise). */
+/**
+ * A route Plivo calls: POST only (405 otherwise), parsed form or JSON body, Plivo signature verified
+ * (403 otherwise), a V2 nonce used once where V2 is accepted.
+ */
 export const plivoWebhook = (
   deps: Deps,
   handler: RouteHandler,
   options: WebhookOptions = {},
-): LambdaHandler =>
-  middy<CallgateEvent, Result, Error, Context>()
+): LambdaHandler => {
+  const webhook = middy<CallgateEvent, Result, Error, Context>()
     .use(contractErrors(deps))
+    .use(postOnly())
     .use(rejectUnsigned())
     .use(parseBody())
-    .use(plivoSignature(deps, options))
-    .handler(run(handler)) as LambdaHandler;
+    .use(plivoSignature(deps, options));
+  if (options.acceptV2) webhook.use(v2NonceOnce(deps, options.acceptV2.recordNonce));
+  return webhook.handler(run(handler)) as LambdaHandler;
+};
 
 /** A route of the business API: IAM-authorized on AWS, bearer token locally when configured. */
 export const businessApi = (deps: Deps, handler: RouteHandler): LambdaHandler =>

@@ -3,12 +3,14 @@ import type { Deps } from '../deps.js';
 import { parsePhoneNumber } from '../numbers.js';
 import type { InboundMessage } from '../plivo/permission-reply.js';
 import { decisionFromReply, type PermissionDecision } from '../rules/permission.js';
-import { applyPermissionDecision } from '../store/permission-reply.js';
+import { applyPermissionDecision, type V2NonceUse } from '../store/permission-reply.js';
 
 export type PermissionReplyOutcome =
   | { readonly kind: 'applied'; readonly permission: PermissionDecision['permission'] }
-  /** Plivo redelivered a reply already applied (same MessageUUID): nothing changed. */
+  /** A reply already applied (same message id): Plivo redelivered it, or it was replayed. */
   | { readonly kind: 'duplicate' }
+  /** Sent no later than the reply behind the pair's decision: a late delivery or a replay. */
+  | { readonly kind: 'stale' }
   /** A V2 signature's nonce used before: a captured signature carrying a forged body. */
   | { readonly kind: 'replayed_signature' }
   | { readonly kind: 'invalid_number'; readonly field: 'From' | 'To' }
@@ -16,12 +18,13 @@ export type PermissionReplyOutcome =
 
 /**
  * A user's call-permission reply (`From`) to a business number (`To`): the rules turn it into a
- * decision that replaces the pair's permission, applied once per message (and per V2 nonce).
+ * decision that replaces the pair's permission unless a reply sent later decided already; applied once
+ * per message, and with the V2 nonce of its signature in the same write.
  */
 export const applyPermissionReply = async (
   deps: Deps,
   message: Extract<InboundMessage, { kind: 'permission_reply' }>,
-  v2Nonce: string | undefined,
+  v2Nonce: V2NonceUse | undefined,
 ): Promise<PermissionReplyOutcome> => {
   const user = parsePhoneNumber(message.from);
   if (!user) return { kind: 'invalid_number', field: 'From' };
@@ -37,7 +40,8 @@ export const applyPermissionReply = async (
     user: user.e164,
     decision,
     now,
-    messageUuid: message.messageUuid,
+    messageUuid: message.messageId,
+    sentAt: message.sentAt,
     v2Nonce,
   });
   return outcome === 'applied'

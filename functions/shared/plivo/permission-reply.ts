@@ -2,23 +2,39 @@ import * as z from 'zod';
 import type { CallPermissionReply } from '../rules/permission.js';
 
 /**
- * Recognises Meta's call_permission_reply in a Plivo message webhook. Plivo does not document where it
- * forwards it (docs/plivo-webhooks.md), so it is looked for in a field `Interactive` or `interactive`, holding the
- * object or its JSON text, in a form or JSON body; the object may also be Meta's whole message
- * (`{ type: 'interactive', interactive: { … } }`). Every other message is `other`.
+ * Recognises Meta's call_permission_reply in a Plivo message webhook. Plivo does not document how it
+ * forwards it (docs/plivo-webhooks.md lists the shapes), so every unambiguous shape is read as the same
+ * reply: in a field `Interactive` or `Button` (an object or its JSON text), as Meta's interactive object,
+ * flattened into it, or inside Meta's whole message; or the body as Meta's own webhook
+ * (`entry[].changes[].value.messages[]`). Keys are matched whatever their case and underscores
+ * (`is_permanent`, `isPermanent`), and so are the enum values (`ACCEPT`). What looks like a reply, or
+ * an interactive message of an unknown kind, but cannot be read without guessing is `unrecognized`:
+ * the webhook answers it 200 (Plivo would retry a 4xx forever) and logs it. `invalid` is kept for what
+ * Plivo never sends (a reply without `From`, `To` or `MessageUUID`).
  */
 
 export type InboundMessage =
   | {
       readonly kind: 'permission_reply';
-      readonly messageUuid?: string;
-      /** The user number, as Plivo wrote it (unvalidated). */
+      /** The dedupe key: Plivo's MessageUUID, or Meta's message id when Meta's own webhook was forwarded. */
+      readonly messageId: string;
+      /** The user number, as Plivo or Meta wrote it (unvalidated). */
       readonly from: string;
-      /** The business number, as Plivo wrote it (unvalidated). */
+      /** The business number, as Plivo or Meta wrote it (unvalidated). */
       readonly to: string;
+      /** When the user sent it (epoch ms): Meta's message `timestamp`, when the payload carries it. */
+      readonly sentAt?: number;
       readonly reply: CallPermissionReply;
     }
-  /** A call-permission reply callgate cannot read: `message` says what is wrong (for a 400). */
+  | {
+      readonly kind: 'unrecognized';
+      readonly messageUuid?: string;
+      /** What could not be read, for the log. */
+      readonly reason: string;
+      /** The interactive payload as sent, cut short, for the log (which masks numbers). */
+      readonly payload: string;
+    }
+  /** A reply Plivo would not send: `message` says what is wrong (for a 400). */
   | { readonly kind: 'invalid'; readonly message: string }
   | {
       readonly kind: 'other';
@@ -27,74 +43,42 @@ export type InboundMessage =
       readonly description: string;
     };
 
-const booleanLike = z.union([
-  z.boolean(),
-  z.enum(['true', 'false']).transform((value) => value === 'true'),
-]);
+type Json = Readonly<Record<string, unknown>>;
 
-const epochSeconds = z
-  .union([
-    z.number(),
-    z
-      .string()
-      .regex(/^\d{1,12}$/, 'must be epoch seconds')
-      .transform(Number),
-  ])
-  .pipe(
-    z
-      .number()
-      .int('must be whole epoch seconds')
-      .positive()
-      // Epoch milliseconds would be read as a date thousands of years ahead.
-      .max(99_999_999_999, 'must be epoch seconds, not milliseconds'),
-  );
+/** Meta's and Plivo's spellings of one key (`is_permanent`, `isPermanent`) compare equal. */
+const canonical = (text: string): string => text.replace(/[_-]/g, '').toLowerCase();
 
-const replySchema = z.object({
-  response: z.enum(['accept', 'reject'], 'must be "accept" or "reject"'),
-  is_permanent: booleanLike.optional(),
-  expiration_timestamp: epochSeconds.optional(),
-  response_source: z
-    .enum(['user_action', 'automatic'], 'must be "user_action" or "automatic"')
-    .optional(),
-});
-
-const envelopeSchema = z.object({
-  From: z.string('is required').min(1, 'is required'),
-  To: z.string('is required').min(1, 'is required'),
-});
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
+const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const optionalString = (value: unknown): string | undefined =>
-  typeof value === 'string' && value !== '' ? value : undefined;
+interface Fields {
+  readonly fields: ReadonlyMap<string, unknown>;
+  /** Each canonical key as it was written, for messages. */
+  readonly written: ReadonlyMap<string, string>;
+  /** A key written in two spellings with different values (ambiguous): its canonical name and both spellings. */
+  readonly conflict?: { readonly name: string; readonly spellings: string };
+}
 
-const describe = (issues: readonly z.core.$ZodIssue[], prefix?: string): string =>
-  issues
-    .map((issue) => {
-      const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)].join('.');
-      return `${path || 'body'}: ${issue.message}`;
-    })
-    .join('; ');
-
-const invalid = (message: string): InboundMessage => ({ kind: 'invalid', message });
-
-/** A call_permission_reply that has no reply object in it: the only way `findReply` fails. */
-const missingReply = Symbol('missing call_permission_reply');
-
-/** The call_permission_reply object inside an interactive object, if it is one. */
-const findReply = (interactive: Record<string, unknown>): unknown => {
-  if (interactive.type === 'call_permission_reply' || 'call_permission_reply' in interactive) {
-    return 'call_permission_reply' in interactive
-      ? interactive.call_permission_reply
-      : missingReply;
+/** An object's fields by canonical key. Maps, not object literals: a key such as `__proto__` stays data. */
+const fieldsOf = (object: Json): Fields => {
+  const fields = new Map<string, unknown>();
+  const spelling = new Map<string, string>();
+  let conflict: Fields['conflict'];
+  for (const [key, value] of Object.entries(object)) {
+    const name = canonical(key);
+    if (fields.has(name) && fields.get(name) !== value) {
+      conflict ??= { name, spellings: `${spelling.get(name)} and ${key}` };
+    }
+    fields.set(name, value);
+    spelling.set(name, key);
   }
-  // Meta's whole message object: `{ type: 'interactive', interactive: {…} }`.
-  return isObject(interactive.interactive) ? findReply(interactive.interactive) : undefined;
+  return conflict === undefined
+    ? { fields, written: spelling }
+    : { fields, written: spelling, conflict };
 };
 
-const interactiveField = (body: Readonly<Record<string, unknown>>): unknown =>
-  body.Interactive ?? body.interactive;
+const twice = (conflict: NonNullable<Fields['conflict']>) =>
+  `${conflict.spellings}: sent twice with different values`;
 
 const parseJson = (text: string): unknown => {
   try {
@@ -104,45 +88,316 @@ const parseJson = (text: string): unknown => {
   }
 };
 
+/** An object, or the JSON text of one (a form field, or a value Plivo serialised). */
+const asObject = (value: unknown): Json | undefined => {
+  const parsed = typeof value === 'string' ? parseJson(value) : value;
+  return isObject(parsed) ? parsed : undefined;
+};
+
+const enumValue = <const T extends readonly [string, ...string[]]>(values: T, message: string) =>
+  z
+    .string(message)
+    .transform(canonical)
+    .pipe(z.enum(values.map(canonical) as [string, ...string[]], message))
+    .transform((value) => values.find((v) => canonical(v) === value) as T[number]);
+
+const booleanValue = z.union(
+  [
+    z.boolean(),
+    z.literal([0, 1]).transform((value) => value === 1),
+    z
+      .string()
+      .transform((value) => value.toLowerCase())
+      .pipe(z.enum(['true', 'false', '1', '0']))
+      .transform((value) => value === 'true' || value === '1'),
+  ],
+  'must be true or false',
+);
+
+/**
+ * Epoch seconds, also written as milliseconds (anything past 10^11 seconds, the year 5138, is
+ * milliseconds) or as decimal text (`"1767225600.0"`).
+ */
+const epochSeconds = z
+  .union(
+    [
+      z.number(),
+      z
+        .string()
+        .regex(/^\d{1,16}(\.\d{1,6})?$/)
+        .transform(Number),
+    ],
+    'must be a time',
+  )
+  .pipe(z.number('must be a time').positive('must be a time').finite('must be a time'))
+  .transform((value) => Math.floor(value > 1e11 ? value / 1000 : value))
+  .pipe(z.number().max(99_999_999_999, 'must be epoch seconds or milliseconds'));
+
+/** The reply's fields by canonical key. */
+const replySchema = z.object({
+  response: enumValue(['accept', 'reject'], 'must be "accept" or "reject"'),
+  ispermanent: booleanValue.optional(),
+  expirationtimestamp: epochSeconds.optional(),
+  responsesource: enumValue(
+    ['user_action', 'automatic'],
+    'must be "user_action" or "automatic"',
+  ).optional(),
+});
+
+/** Meta's message around a reply (the object holding `interactive`), by canonical key. */
+const metaMessageSchema = z.object({
+  from: z.string().min(1).optional(),
+  id: z.string().optional(),
+  timestamp: epochSeconds.optional(),
+});
+
+const text = z.string('must be text').min(1, 'is required');
+
+/** Plivo's identifiers are UUIDs in any case; `z.guid` checks exactly the 8-4-4-4-12 hex form. */
+const messageUuidSchema = z.guid('must be a UUID');
+
+/** Meta's message id, used as the dedupe key only when Meta's own webhook was forwarded. */
+const metaMessageId = /^wamid\.[A-Za-z0-9+/=_-]{1,512}$/;
+
+const describe = (
+  issues: readonly z.core.$ZodIssue[],
+  prefix: string,
+  written: ReadonlyMap<string, string>,
+): string =>
+  issues
+    .map((issue) => {
+      const path = issue.path.map((key) => written.get(String(key)) ?? String(key));
+      return `${[prefix, ...path].join('.')}: ${issue.message}`;
+    })
+    .join('; ');
+
+/** Interactive types Meta documents that are not about call permission. */
+const otherInteractiveTypes = new Set(['buttonreply', 'listreply', 'nfmreply']);
+
+/** Nothing Plivo or Meta nests goes deeper (Meta's webhook reaches the reply at 9). */
+const maxDepth = 12;
+
+interface Candidate {
+  readonly reply: unknown;
+  /** Meta's message around the reply, when the payload has it. */
+  readonly message?: Json;
+  /** Meta's webhook `value.metadata` (the business number), when the body is Meta's webhook. */
+  readonly metadata?: Json;
+}
+
+interface Found {
+  readonly candidates: Candidate[];
+  /** The `type` of each interactive object seen that holds no reply. */
+  readonly interactiveTypes: string[];
+  problem?: string;
+}
+
+/**
+ * Walks a payload for replies: an object with a `call_permission_reply` key holds one; an object whose
+ * `type` is call_permission_reply without that key is one (flattened). `interactive` marks the object
+ * holding it as Meta's message.
+ */
+const search = (
+  node: unknown,
+  depth: number,
+  context: Omit<Candidate, 'reply'>,
+  found: Found,
+  interactive: boolean,
+): void => {
+  if (depth > maxDepth) {
+    found.problem ??= `nested more than ${maxDepth} levels deep`;
+    return;
+  }
+  if (Array.isArray(node)) {
+    for (const item of node) search(item, depth + 1, context, found, false);
+    return;
+  }
+  const object = interactive ? asObject(node) : isObject(node) ? node : undefined;
+  if (!object) return;
+  const { fields, conflict } = fieldsOf(object);
+  if (conflict) found.problem ??= twice(conflict);
+  const type =
+    typeof fields.get('type') === 'string' ? canonical(fields.get('type') as string) : '';
+  const held = fields.get('callpermissionreply');
+  if (held !== undefined || type === 'callpermissionreply') {
+    found.candidates.push({ ...context, reply: held ?? object });
+    return;
+  }
+  const inner = {
+    ...context,
+    ...(fields.has('interactive') ? { message: object } : {}),
+    ...(isObject(fields.get('metadata')) ? { metadata: fields.get('metadata') as Json } : {}),
+  };
+  if (interactive && !fields.has('interactive')) found.interactiveTypes.push(type);
+  for (const [name, value] of fields) {
+    search(value, depth + 1, inner, found, name === 'interactive');
+  }
+};
+
+/** What the payload said, cut short: the logger masks the numbers in it. */
+const payloadText = (sources: readonly unknown[]): string => {
+  try {
+    return sources
+      .map((source) => (typeof source === 'string' ? source : JSON.stringify(source)))
+      .join(' ')
+      .slice(0, 2000);
+  } catch {
+    return '(not printable)';
+  }
+};
+
+const digitsOf = (number: string): string => number.replace(/\D/g, '');
+
+type PermissionReply = Extract<InboundMessage, { kind: 'permission_reply' }>;
+
+/** One candidate read: a reply, a request Plivo would not send, or a payload that cannot be read. */
+type CandidateRead =
+  | PermissionReply
+  | { readonly kind: 'invalid'; readonly message: string }
+  | { readonly kind: 'unreadable'; readonly reason: string };
+
+/**
+ * A number from Plivo's field (`From`, `To`) or, when the body is Meta's own webhook, from Meta's; when
+ * both are sent they must name the same number.
+ */
+const numberOf = (
+  field: 'From' | 'To',
+  plivo: unknown,
+  meta: string | undefined,
+): string | Exclude<CandidateRead, PermissionReply> => {
+  if (plivo === undefined) {
+    return meta ?? { kind: 'invalid', message: `${field}: is required` };
+  }
+  const checked = text.safeParse(plivo);
+  if (!checked.success) {
+    return { kind: 'invalid', message: `${field}: ${checked.error.issues[0]?.message}` };
+  }
+  return meta !== undefined && digitsOf(meta) !== digitsOf(checked.data)
+    ? { kind: 'unreadable', reason: `${field} differs from the number in Meta's message` }
+    : checked.data;
+};
+
+/** One candidate as a reply with its envelope: Plivo's fields, checked against Meta's where both are sent. */
+const readCandidate = (
+  candidate: Candidate,
+  envelope: ReadonlyMap<string, unknown>,
+): CandidateRead => {
+  const replyObject = asObject(candidate.reply);
+  if (!replyObject) return { kind: 'unreadable', reason: 'call_permission_reply is not an object' };
+  const reply = fieldsOf(replyObject);
+  if (reply.conflict) return { kind: 'unreadable', reason: twice(reply.conflict) };
+  const parsed = replySchema.safeParse(Object.fromEntries(reply.fields));
+  if (!parsed.success) {
+    return {
+      kind: 'unreadable',
+      reason: describe(parsed.error.issues, 'call_permission_reply', reply.written),
+    };
+  }
+  const message = fieldsOf(candidate.message ?? {});
+  const meta = metaMessageSchema.safeParse(Object.fromEntries(message.fields));
+  if (!meta.success) {
+    return { kind: 'unreadable', reason: describe(meta.error.issues, 'message', message.written) };
+  }
+  const business = fieldsOf(candidate.metadata ?? {}).fields.get('displayphonenumber');
+  const from = numberOf('From', envelope.get('from'), meta.data.from);
+  if (typeof from !== 'string') return from;
+  const to = numberOf(
+    'To',
+    envelope.get('to'),
+    typeof business === 'string' ? business : undefined,
+  );
+  if (typeof to !== 'string') return to;
+
+  const uuid = envelope.get('messageuuid');
+  let messageId: string;
+  if (uuid !== undefined) {
+    const checked = messageUuidSchema.safeParse(uuid);
+    if (!checked.success) return { kind: 'invalid', message: 'MessageUUID: must be a UUID' };
+    // One dedupe key per message, whichever case the UUID was written in.
+    messageId = checked.data.toLowerCase();
+  } else if (candidate.metadata && meta.data.id && metaMessageId.test(meta.data.id)) {
+    messageId = meta.data.id;
+  } else {
+    return { kind: 'invalid', message: 'MessageUUID: is required' };
+  }
+
+  const { response, ispermanent, expirationtimestamp, responsesource } = parsed.data;
+  return {
+    kind: 'permission_reply',
+    messageId,
+    from,
+    to,
+    ...(meta.data.timestamp === undefined ? {} : { sentAt: meta.data.timestamp * 1000 }),
+    reply: {
+      response,
+      isPermanent: ispermanent ?? false,
+      ...(expirationtimestamp === undefined ? {} : { expirationTimestamp: expirationtimestamp }),
+      responseSource: responsesource ?? 'user_action',
+    },
+  };
+};
+
+/** Plivo's own fields of a reply: two spellings of one of them is a request Plivo did not send. */
+const envelopeFields = new Set(['from', 'to', 'messageuuid']);
+
+const optionalString = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
+
 /** Reads a message webhook's body; never throws for what Plivo or a caller may send. */
-export const readInboundMessage = (body: Readonly<Record<string, unknown>>): InboundMessage => {
-  const messageUuid = optionalString(body.MessageUUID);
-  const withUuid = messageUuid ? { messageUuid } : {};
+export const readInboundMessage = (body: Json): InboundMessage => {
+  const { fields: envelope, conflict } = fieldsOf(body);
+  const uuid = messageUuidSchema.safeParse(envelope.get('messageuuid'));
+  const withUuid = uuid.success ? { messageUuid: uuid.data } : {};
   const other = (): InboundMessage => ({
     kind: 'other',
     ...withUuid,
     description:
-      optionalString(body.ContentType) ??
-      (optionalString(body.Status) ? `status ${String(body.Status)}` : 'unknown'),
+      optionalString(envelope.get('contenttype')) ??
+      (optionalString(envelope.get('status'))
+        ? `status ${String(envelope.get('status'))}`
+        : 'unknown'),
   });
-  const raw = interactiveField(body);
-  if (raw === undefined || raw === '') return other();
-  const interactive = typeof raw === 'string' ? parseJson(raw) : raw;
-  if (interactive === undefined) return invalid('Interactive is not valid JSON');
-  if (!isObject(interactive)) return invalid('Interactive must be a JSON object');
-  const reply = findReply(interactive);
-  if (reply === missingReply) {
-    return invalid('Interactive.call_permission_reply is missing from a call_permission_reply');
-  }
-  // Another interactive message (a button or list reply): not about call permission.
-  if (reply === undefined) return other();
-  const parsedReply = replySchema.safeParse(reply);
-  if (!parsedReply.success) {
-    return invalid(describe(parsedReply.error.issues, 'Interactive.call_permission_reply'));
-  }
-  const envelope = envelopeSchema.safeParse(body);
-  if (!envelope.success) return invalid(describe(envelope.error.issues));
-  const { response, is_permanent, expiration_timestamp, response_source } = parsedReply.data;
-  return {
-    kind: 'permission_reply',
+
+  const interactive = envelope.get('interactive');
+  const button = envelope.get('button');
+  const metaWebhook = Array.isArray(envelope.get('entry')) ? envelope.get('entry') : undefined;
+  const sources = [interactive, button, metaWebhook].filter((s) => s !== undefined && s !== '');
+  if (sources.length === 0) return other();
+  const unrecognized = (reason: string): InboundMessage => ({
+    kind: 'unrecognized',
     ...withUuid,
-    from: envelope.data.From,
-    to: envelope.data.To,
-    reply: {
-      response,
-      isPermanent: is_permanent ?? false,
-      ...(expiration_timestamp === undefined ? {} : { expirationTimestamp: expiration_timestamp }),
-      responseSource: response_source ?? 'user_action',
-    },
-  };
+    reason,
+    payload: payloadText(sources),
+  });
+
+  const found: Found = { candidates: [], interactiveTypes: [] };
+  if (interactive !== undefined && interactive !== '') {
+    if (!asObject(interactive)) return unrecognized('Interactive is not a JSON object');
+    search(interactive, 0, {}, found, true);
+  }
+  if (button !== undefined && button !== '') search(asObject(button), 0, {}, found, false);
+  if (metaWebhook) search(metaWebhook, 0, {}, found, false);
+  if (found.problem !== undefined) return unrecognized(found.problem);
+
+  if (found.candidates.length === 0) {
+    const unknownType = found.interactiveTypes.find((type) => !otherInteractiveTypes.has(type));
+    return unknownType === undefined
+      ? other()
+      : unrecognized(`an interactive message of type "${unknownType || '(none)'}"`);
+  }
+  if (conflict) {
+    return envelopeFields.has(conflict.name)
+      ? { kind: 'invalid', message: twice(conflict) }
+      : unrecognized(twice(conflict));
+  }
+  const reads = found.candidates.map((candidate) => readCandidate(candidate, envelope));
+  const invalid = reads.find((read) => read.kind === 'invalid');
+  if (invalid) return invalid;
+  const unreadable = reads.find((read) => read.kind === 'unreadable');
+  if (unreadable) return unrecognized(unreadable.reason);
+  const replies = reads.filter((read): read is PermissionReply => read.kind === 'permission_reply');
+  const [first, ...more] = replies;
+  if (!first) return unrecognized('no reply could be read');
+  const same = (reply: PermissionReply) => JSON.stringify(reply) === JSON.stringify(first);
+  return more.every(same) ? first : unrecognized('two different replies in one message');
 };

@@ -247,6 +247,12 @@ function nonEmpty(value: string | undefined): value is string {
  * A present-but-wrong V3 never falls back to V2 (no downgrade). Urls that the SDK's loose parser
  * would only partly sign are refused (see ParsedUrl.sane). Reasons never contain the token or the
  * expected signature.
+ *
+ * What a signature does not bind, callers must: a GET with no extra params signs the same string as a
+ * POST with an empty body, and V3 concatenates the sorted params with nothing between a key and its
+ * value (`CallUUID=<uuid>Directioninbound` signs like `CallUUID=<uuid>&Direction=inbound`). callgate's
+ * webhooks take POST only and check every field Plivo sends by its exact format (http/middleware.ts
+ * and the handlers).
  */
 export function verifyPlivoSignature(input: VerifyInput): VerifyResult {
   const h = input.headers;

@@ -179,3 +179,16 @@ export const inboundCallGrant = (now: number, settings: PermissionSettings) => {
   const until = now + settings.permissionSeconds * 1000;
   return { until, unlessActiveAt: until - 1, keepUntil: pairExpiryWithPermission(until, now) };
 };
+
+/**
+ * Replies are ordered by when the user sent them, where the payload says (Meta's message `timestamp`):
+ * a reply replaces the pair's decision only if it was sent strictly after the reply behind that
+ * decision, so a reply delivered late, or a captured one replayed, cannot overturn a newer decision.
+ * Without a send time on either side, replies apply in arrival order. `store/pair.ts`
+ * (`permissionDecisionUpdate`) holds the same comparison as its condition.
+ */
+export const replySupersedes = (
+  decidingReplySentAt: number | undefined,
+  sentAt: number | undefined,
+): boolean =>
+  sentAt === undefined || decidingReplySentAt === undefined || sentAt > decidingReplySentAt;

@@ -10,10 +10,14 @@
  *        (call id → lease expiry), its size checked atomically against the simultaneous-call limit.
  * call   CALL#<call id> / CALL                one call, inbound (Plivo CallUUID) or business-initiated
  *        (callgate's call id): written once when it starts, callbacks applied once each.
- * cps    CPS#<epoch second> / CPS             Call API requests placed in that second (account CPS).
+ * cps    CPS / RING                          the account's last `callsPerSecond` Call API request times, a
+ *        ring (`seq`, slots `t0..t{n-1}`): rules/calls-per-second.ts.
  * idem   IDEMPOTENCY#<business>#<key> / REQUEST   first response to an Idempotency-Key.
- * msg    MESSAGE#<MessageUUID> / MESSAGE      a message webhook already applied (Plivo redelivers).
- * nonce  NONCE#<nonce> / V2                   a V2 signature nonce already used for a change (V2 signs no body).
+ * msg    MESSAGE#<message id> / MESSAGE       a permission reply already applied (Plivo redelivers; a captured
+ *        one may be replayed): Plivo's MessageUUID, or Meta's message id when Meta's own webhook was
+ *        forwarded. No TTL: a replay is refused however late it comes.
+ * nonce  NONCE#<nonce> / V2                   a V2 signature nonce already used, by any request (V2 signs no
+ *        body, so the nonce is all that ties a signature to one request). No TTL, for the same reason.
  */
 export interface Key {
   readonly pk: string;
@@ -24,7 +28,7 @@ export const keys = {
   pair: (business: string, user: string): Key => ({ pk: `PAIR#${business}#${user}`, sk: 'STATE' }),
   line: (business: string): Key => ({ pk: `LINE#${business}`, sk: 'LEASES' }),
   call: (callId: string): Key => ({ pk: `CALL#${callId}`, sk: 'CALL' }),
-  cps: (epochSecond: number): Key => ({ pk: `CPS#${epochSecond}`, sk: 'CPS' }),
+  cpsRing: (): Key => ({ pk: 'CPS', sk: 'RING' }),
   idempotency: (business: string, key: string): Key => ({
     pk: `IDEMPOTENCY#${business}#${key}`,
     sk: 'REQUEST',

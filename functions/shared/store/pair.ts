@@ -51,13 +51,19 @@ export const unchangedSince = (pair: PairState | undefined) =>
     ? { expression: 'attribute_exists(pk) AND attribute_not_exists(#version)', values: {} }
     : { expression: '#version = :read', values: { ':read': pair.version } };
 
-/** A reply's decision: replaces the permission, starts a new missed streak, bumps `version`, sets the TTL. */
+/**
+ * A reply's decision: replaces the permission, starts a new missed streak, bumps `version`, sets the TTL.
+ * With the reply's send time (`replySentAt`, epoch ms), it is kept on the pair and the write holds only
+ * if no reply sent at or after it decided before (`replySupersedes` in rules/permission.ts); on failure
+ * the pair is returned as it stood.
+ */
 export const permissionDecisionUpdate = (
   tableName: string,
   business: string,
   user: string,
   decision: PermissionDecision,
   now: number,
+  replySentAt?: number,
 ) => {
   const expiry = pairExpiryAfterDecision(decision, now);
   const set = [
@@ -91,6 +97,7 @@ export const permissionDecisionUpdate = (
   // The streak belongs to the permission it replaces (or to an item past its TTL that DynamoDB has not
   // deleted yet).
   for (const attribute of missedStreak) optional(attribute, undefined);
+  if (replySentAt !== undefined) set.push('#replySentAt = :replySentAt');
   return {
     TableName: tableName,
     Key: keys.pair(business, user),
@@ -106,8 +113,16 @@ export const permissionDecisionUpdate = (
       'ttl',
       ...missedStreak,
       'version',
+      ...(replySentAt === undefined ? [] : ['replySentAt']),
     ),
-    ExpressionAttributeValues: values,
+    ExpressionAttributeValues:
+      replySentAt === undefined ? values : { ...values, ':replySentAt': replySentAt },
+    ...(replySentAt === undefined
+      ? {}
+      : {
+          ConditionExpression: 'attribute_not_exists(#replySentAt) OR #replySentAt < :replySentAt',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+        }),
   };
 };
 
