@@ -11,11 +11,25 @@ export const userRingSeconds = 45;
 
 /**
  * The agent leg of a business-initiated call answered (answer URL `?call=<call id>`): bridge it to
- * the WhatsApp user. `<Dial callType="whatsapp">` goes through callgate's own XML builder because
+ * the WhatsApp user, unless the permission no longer allows it (the agent is told why). `<Dial callType="whatsapp">` goes through callgate's own XML builder because
  * the SDK's builder rejects the `callType` attribute.
  */
 export const answerOutboundLeg = async (deps: Deps, callId: string): Promise<Result> => {
   const outcome = await answerAgentLeg(deps, callId);
+  if (outcome.kind === 'not_permitted') {
+    deps.logger.info('agent leg answered, user not dialed: the permission no longer allows it', {
+      callId,
+      refusal: outcome.refusal,
+    });
+    return xml(
+      renderPlivoXml([
+        element('Speak', {}, [
+          "The customer's call permission no longer allows this call. The call was not placed.",
+        ]),
+        element('Hangup'),
+      ]),
+    );
+  }
   if (outcome.kind === 'unknown_call') {
     deps.logger.warn('answer for an unknown business-initiated call', { callId });
     return xml(

@@ -10,7 +10,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
-import { plivoXml } from '../support/plivo-forms.js';
+import { agentLegAnswerForm, plivoXml } from '../support/plivo-forms.js';
 import {
   asJson,
   callRecordsOf,
@@ -181,13 +181,12 @@ describe('Plivo API faults through the local host', () => {
     const answer = await postSignedForm(
       host,
       outboundAnswerPath(callId),
-      { CallUUID: randomUUID(), From: business.slice(1), To: 'sip:support@phone.plivo.com' },
+      agentLegAnswerForm(business),
       authToken,
     );
     expect(answer.status).toBe(200);
     const response = plivoXml.parse(await answer.text()).Response;
-    expect(response).not.toHaveProperty('Dial');
-    expect(response).toHaveProperty('Hangup');
+    expect(response).toEqual({ Speak: 'This call could not be connected.', Hangup: '' });
     const hangup = await asJson(
       await postSignedForm(
         host,

@@ -168,11 +168,9 @@ export const permissionUsage = async (host: LocalHost, business: string, user: s
 export const leasesOf = async (db: Db, business: string): Promise<string[]> =>
   Object.keys(((await readItem(db, keys.line(business)))?.leases ?? {}) as object).sort();
 
-/** Call API tokens counted across every CPS bucket. */
+/** Call API requests the account's calls-per-second ring has counted (a released one is given back). */
 export const cpsTokens = async (db: Db): Promise<number> =>
-  (await scanTable(db))
-    .filter((item) => String(item.pk).startsWith('CPS#'))
-    .reduce((sum, item) => sum + Number(item.n ?? 0), 0);
+  Number((await readItem(db, keys.cpsRing()))?.seq ?? 0);
 
 /** Call records kept for a user (either direction). */
 export const callRecordsOf = async (db: Db, user: string) =>

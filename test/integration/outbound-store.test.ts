@@ -186,8 +186,13 @@ const grant = async (
 const pairOf = (h: Harness, user: string) => rawItem(keys.pair(h.business, user));
 const leasesOf = async (business: string) =>
   Object.keys(((await rawItem(keys.line(business)))?.leases ?? {}) as Record<string, number>);
-const cpsOf = async (h: Harness) =>
-  (await rawItem(keys.cps(Math.floor(h.clock.now / 1000))))?.n as number | undefined;
+/** Call API requests counted in the last second, by the account's ring. */
+const cpsOf = async (h: Harness) => {
+  const ring = (await rawItem(keys.cpsRing())) ?? {};
+  return Object.entries(ring).filter(
+    ([name, at]) => /^t\d+$/.test(name) && (at as number) > h.clock.now - 1000,
+  ).length;
+};
 
 /** Placed, or the refusal shows in the failure message. */
 const expectPlaced = ({ status, body }: Response) => {
@@ -341,6 +346,44 @@ describe('placing a call', () => {
   });
 });
 
+describe('which calls count toward the daily limit', () => {
+  const dialed = async (h: Harness, user: string, dialStatus: string) => {
+    const placed = await h.placeCall({ from: h.business, to: user });
+    expectPlaced(placed);
+    const callId = placed.body.callId as string;
+    expect((await h.answer(callId)).status).toBe(200);
+    expect((await h.dialStatus(callId, dialStatus)).status).toBe(200);
+    return callId;
+  };
+
+  it('connected mode (Meta since 2025-12): only answered calls stay counted', async () => {
+    const h = harness({ rules: { businessCallsPer24Hours: 2, businessCallsCounted: 'connected' } });
+    const user = newUser();
+    await grant(h, user);
+    const missed = await dialed(h, user, 'no-answer');
+    const failed = await dialed(h, user, 'failed');
+    const calls = () => pairOf(h, user).then((pair) => Object.keys(pair?.calls ?? {}));
+    expect(await calls()).toEqual([]);
+    expect((await pairOf(h, user))?.missed).toBe(1);
+    const answered = [await dialed(h, user, 'completed'), await dialed(h, user, 'completed')];
+    expect((await calls()).sort()).toEqual([...answered].sort());
+    expect(answered).not.toContain(missed);
+    expect(answered).not.toContain(failed);
+    const refused = await h.placeCall({ from: h.business, to: user });
+    expect([refused.status, refused.body.error]).toEqual([429, 'daily_call_limit']);
+  });
+
+  it('dialed mode (the Plivo page, the default): every dialed call stays counted', async () => {
+    const h = harness({ rules: { businessCallsPer24Hours: 2 } });
+    const user = newUser();
+    await grant(h, user);
+    await dialed(h, user, 'no-answer');
+    await dialed(h, user, 'failed');
+    const refused = await h.placeCall({ from: h.business, to: user });
+    expect([refused.status, refused.body.error]).toEqual([429, 'daily_call_limit']);
+  });
+});
+
 describe('concurrency and CPS', () => {
   it('parallel calls at a small simultaneous-call cap never exceed it; an expired lease is reaped', async () => {
     const h = harness({ rules: { simultaneousCallsPerNumber: 3 } });
@@ -385,6 +428,29 @@ describe('concurrency and CPS', () => {
     expect(responses.filter((r) => r.status === 201)).toHaveLength(5);
     expect(responses.filter((r) => r.body.error === 'concurrency_limit')).toHaveLength(25);
     expect(await leasesOf(h.business)).toHaveLength(cap);
+  });
+
+  it('never more than the account calls per second in any one-second window, across a calendar second', async () => {
+    const h = harness({ callsPerSecond: 3 });
+    h.clock.now = Math.floor(h.clock.now / 1000) * 1000 + 700;
+    const users = Array.from({ length: 6 }, newUser);
+    await Promise.all(users.map((u) => grant(h, u)));
+    const place = (i: number) => h.placeCall({ from: h.business, to: users[i] as string });
+    for (let i = 0; i < 3; i++) expectPlaced(await place(i));
+    // A new calendar second, 400 ms after the first request: still 3 in the last second.
+    h.clock.now += 400;
+    const refused = await place(3);
+    expect([refused.status, refused.body.error, refused.body.retryAfter]).toEqual([
+      429,
+      'cps_limit',
+      1,
+    ]);
+    h.clock.now += 599;
+    expect((await place(3)).body.error).toBe('cps_limit');
+    // Exactly one second after the first requests, they have left the window.
+    h.clock.now += 1;
+    expectPlaced(await place(3));
+    expect(await cpsOf(h)).toBe(1);
   });
 
   it('429 cps_limit with retryAfter 1 beyond the account calls per second', async () => {

@@ -65,6 +65,35 @@ describe('configuration', () => {
     );
   });
 
+  it("reaches Meta's current and sandbox limits, well past 10, and keeps the Plivo page's defaults", () => {
+    const raw = example();
+    raw.rules = {
+      businessCallsPer24Hours: 100,
+      businessCallsCounted: 'connected',
+      permissionRequests: { per24Hours: 25, per7Days: 25 },
+      missedCalls: { warnAt: 5, revokeAt: 10 },
+    };
+    expect(parseConfig(raw, 'test.json').rules).toMatchObject(raw.rules);
+    raw.rules = { businessCallsPer24Hours: 500, missedCalls: { warnAt: 20, revokeAt: 40 } };
+    expect(parseConfig(raw, 'test.json').rules).toMatchObject(raw.rules);
+    expect(readConfigFile(exampleConfigPath).rules.businessCallsCounted).toBe('dialed');
+    raw.rules = { businessCallsCounted: 'answered' };
+    expect(errorOf(raw)).toMatch(/rules\.businessCallsCounted/);
+  });
+
+  it("a menu waits 5 to 60 s for a key, as Plivo's GetInput executionTimeout accepts", () => {
+    const raw = example();
+    const withTimeout = (timeoutSeconds: number) => {
+      raw.numbers[0].inbound.menu.timeoutSeconds = timeoutSeconds;
+      return raw;
+    };
+    expect(errorOf(withTimeout(1))).toMatch(/timeoutSeconds/);
+    expect(errorOf(withTimeout(4))).toMatch(/timeoutSeconds/);
+    expect(() => parseConfig(withTimeout(5), 'test.json')).not.toThrow();
+    expect(() => parseConfig(withTimeout(60), 'test.json')).not.toThrow();
+    expect(errorOf(withTimeout(61))).toMatch(/timeoutSeconds/);
+  });
+
   it('says which file is unreadable or not JSON', () => {
     const dir = mkdtempSync(join(tmpdir(), 'callgate-config-'));
     const broken = join(dir, 'broken.json');

@@ -83,8 +83,8 @@ const menuSchema = z.strictObject({
   options: z
     .record(z.string().regex(/^[0-9]$/, 'menu keys are single digits 0-9'), actionSchema)
     .refine((options) => Object.keys(options).length > 0, 'give at least one option'),
-  /** Seconds Plivo waits for a key after the prompt. */
-  timeoutSeconds: z.number().int().min(1).max(60).default(5),
+  /** Seconds Plivo waits for a key after the prompt (GetInput `executionTimeout`: Plivo accepts 5–60). */
+  timeoutSeconds: z.number().int().min(5).max(60).default(5),
   /** How many more times the menu is offered after no key or a key with no option. */
   retries: z.number().int().min(0).max(5).default(1),
   /** When the caller presses nothing (or only wrong keys) on every try; hang up when absent. */

@@ -27,6 +27,9 @@ const transientNames = new Set([
   'TransactionConflictException',
 ]);
 
+/** Seconds a client should wait after a passing storage or network fault. */
+const transientRetryAfter = 1;
+
 const isTransient = (error: Error): boolean => {
   if (transientNames.has(error.name)) return true;
   const code = (error as { code?: unknown }).code;
@@ -56,7 +59,15 @@ export const errorResponse = (
   if (isTransient(err)) {
     // Plivo retries a webhook that does not get 200, so a passing storage fault is not lost.
     logger.warn('storage or network unavailable', { error: err });
-    return json(503, { error: 'unavailable', message: 'Temporarily unavailable, retry later' });
+    return errorResponse(
+      new HttpError(
+        503,
+        'unavailable',
+        'Temporarily unavailable, retry later',
+        transientRetryAfter,
+      ),
+      logger,
+    );
   }
   logger.error('unexpected error', { error: err });
   return json(500, { error: 'internal_error', message: 'Internal error' });

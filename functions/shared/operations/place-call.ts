@@ -114,7 +114,7 @@ export const placeCall = async (deps: Deps, call: CallToPlace): Promise<PlaceCal
     }));
   } catch (error) {
     try {
-      await releaseReservation(deps.db, reservation, outcome.reservedAt);
+      await releaseReservation(deps.db, reservation, outcome.cps);
     } catch (releaseError) {
       // The lease and call record still expire; the daily slot stays counted until its window ends.
       deps.logger.error('could not release a call Plivo did not take', {

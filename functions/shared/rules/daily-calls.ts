@@ -2,9 +2,16 @@ import * as z from 'zod';
 import type { PairState } from './pair.js';
 import { dayMs, inWindow, type RollingWindow, secondsUntil, windowUsage } from './window.js';
 
-/** Business-initiated calls per user: at most `businessCallsPer24Hours` in any rolling 24 h. */
+/**
+ * Business-initiated calls per user: at most `businessCallsPer24Hours` in any rolling 24 h. The Plivo
+ * page says 5 calls; Meta now caps 100 *connected* calls. `businessCallsCounted` says which calls count:
+ * `dialed` (every call whose user was dialed) or `connected` (only those the user answered). A call
+ * counts from its placement, so parallel placements cannot overshoot, and leaves the count once it is
+ * known not to (`countsTowardDailyLimit`).
+ */
 export const dailyCallSettings = z.object({
-  businessCallsPer24Hours: z.number().int().min(1).max(100).default(5),
+  businessCallsPer24Hours: z.number().int().min(1).max(1000).default(5),
+  businessCallsCounted: z.enum(['dialed', 'connected']).default('dialed'),
 });
 
 export type DailyCallSettings = z.infer<typeof dailyCallSettings>;
@@ -50,3 +57,13 @@ export const callsAfterPlacement = (
     [callId, now],
   ]);
 };
+
+/**
+ * Whether a business-initiated call whose user was dialed stays among the user's daily calls once the
+ * dial's outcome is known (`connected` mode: only when the user answered). A call whose user was never
+ * dialed (the agent did not answer) never counts: store/call-end.ts gives its slot back at hangup.
+ */
+export const countsTowardDailyLimit = (
+  outcome: 'connected' | 'missed' | 'failed',
+  settings: DailyCallSettings,
+): boolean => outcome === 'connected' || settings.businessCallsCounted === 'dialed';

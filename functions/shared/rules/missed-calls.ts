@@ -16,8 +16,9 @@ import { type PermissionRequestSettings, requestSlotNames } from './permission-r
 export const missedCallSettings = z.object({
   missedCalls: z
     .object({
-      warnAt: z.number().int().min(1).default(2),
-      revokeAt: z.number().int().min(1).default(4),
+      // Meta's sandbox nudges at 5 and revokes at 10.
+      warnAt: z.number().int().min(1).max(100).default(2),
+      revokeAt: z.number().int().min(1).max(100).default(4),
     })
     .refine((m) => m.warnAt < m.revokeAt, 'warnAt must be below revokeAt')
     .prefault({}),

@@ -6,12 +6,16 @@ import { dayMs, type RollingWindow, secondsUntil, windowUsage } from './window.j
 /**
  * Call-permission requests (the template): at most `per24Hours` in any 24 h and `per7Days` in any 7 days
  * (rolling), none while a permission is active; a connected call resets them (rules/missed-calls.ts).
+ * Meta's sandbox allows 25; the bound keeps one request's update of every slot within DynamoDB's 4 KB
+ * expression limit.
  */
+const requestLimit = z.number().int().min(1).max(50);
+
 export const permissionRequestSettings = z.object({
   permissionRequests: z
     .object({
-      per24Hours: z.number().int().min(1).max(10).default(1),
-      per7Days: z.number().int().min(1).max(10).default(2),
+      per24Hours: requestLimit.default(1),
+      per7Days: requestLimit.default(2),
     })
     .prefault({}),
 });

@@ -25,6 +25,8 @@ export interface CallEnd {
   readonly endedAt: number;
   readonly durationSeconds?: number | undefined;
   readonly hangupCause?: string | undefined;
+  /** The rules ended the call before the user was dialed: why (kept on the record). */
+  readonly refusal?: string | undefined;
 }
 
 /** `ended_unanswered`: the hangup came before callgate recorded the call (a slow or failed answer). */
@@ -82,6 +84,7 @@ const endedFields = (end: CallEnd) => ({
   endedAt: end.endedAt,
   ...(end.durationSeconds === undefined ? {} : { durationSeconds: end.durationSeconds }),
   ...(end.hangupCause === undefined ? {} : { hangupCause: end.hangupCause }),
+  ...(end.refusal === undefined ? {} : { refusal: end.refusal }),
 });
 
 const endItems = (db: Db, end: CallEnd, step: Extract<Step, { kind: 'end' }>): TransactItem[] => {

@@ -1,8 +1,9 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { PairState } from '../rules/pair.js';
 import { type Db, readLive } from './client.js';
-import { attributeNames, isConditionFailed } from './conditions.js';
+import { attributeNames, failedCondition, itemAtFailure, transactWrite } from './conditions.js';
 import { keys } from './keys.js';
-import { ttlFromMillis } from './table.js';
+import { activePermissionCondition } from './pair.js';
+import { isExpired, ttlFromMillis } from './table.js';
 
 /** One call, either direction: written once when it starts, its end applied once. Times in epoch ms. */
 export interface CallRecord {
@@ -22,6 +23,8 @@ export interface CallRecord {
   readonly endedAt?: number;
   readonly durationSeconds?: number;
   readonly hangupCause?: string;
+  /** Business-initiated, ended without dialing the user: why the rules refused it (e.g. permission_revoked). */
+  readonly refusal?: string;
   readonly dialStatus?: string;
   readonly dialStatusAt?: number;
   /** Business-initiated: when the agent answered and callgate dialed the WhatsApp user. */
@@ -50,33 +53,54 @@ export const newCallRecord = (fields: {
 export const readCall = (db: Db, callId: string, now: number) =>
   readLive<CallRecord>(db, keys.call(callId), now);
 
+export type DialAttempt =
+  /** Marked dialed (from now on it counts among the user's daily calls whatever happens). */
+  | { readonly kind: 'dialed' }
+  /** Ended meanwhile (its hangup came first), or not a business-initiated call: nobody is dialed. */
+  | { readonly kind: 'not_live' }
+  /** The permission no longer allows the call: the pair as it stands (undefined when gone). */
+  | { readonly kind: 'not_permitted'; readonly pair: PairState | undefined };
+
 /**
- * The agent leg answered: marks the call as dialed (from now on it counts among the user's daily calls
- * whatever happens) and returns it. Undefined when callgate never placed it, or it already ended (its
- * hangup came first, or Plivo placed it after callgate gave up on the request): then nobody is dialed.
- * One UpdateItem; a retried answer keeps the first time.
+ * The agent leg answered: marks the call as dialed only while the pair's permission still allows it,
+ * in one transaction (the permission may have been rejected, revoked or have expired since the call
+ * was placed). A retried answer keeps the first time.
  */
-export const markDialed = async (
+export const dialIfPermitted = async (
   db: Db,
-  callId: string,
+  call: CallRecord,
   now: number,
-): Promise<CallRecord | undefined> => {
-  try {
-    const { Attributes } = await db.doc.send(
-      new UpdateCommand({
+): Promise<DialAttempt> => {
+  const active = activePermissionCondition(':now');
+  const cancelled = await transactWrite(db, 'An agent leg', [
+    {
+      Update: {
         TableName: db.tableName,
-        Key: keys.call(callId),
+        Key: keys.call(call.callId),
         UpdateExpression: 'SET #dialedAt = if_not_exists(#dialedAt, :now)',
         ConditionExpression:
           'attribute_exists(pk) AND #direction = :outbound AND attribute_not_exists(#endedAt)',
         ExpressionAttributeNames: attributeNames('dialedAt', 'direction', 'endedAt'),
         ExpressionAttributeValues: { ':now': now, ':outbound': 'outbound' },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return Attributes as CallRecord | undefined;
-  } catch (error) {
-    if (isConditionFailed(error)) return undefined;
-    throw error;
+      },
+    },
+    {
+      ConditionCheck: {
+        TableName: db.tableName,
+        Key: keys.pair(call.business, call.user),
+        ConditionExpression: active.expression,
+        ExpressionAttributeNames: active.names,
+        ExpressionAttributeValues: { ...active.values, ':now': now },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    },
+  ]);
+  if (!cancelled) return { kind: 'dialed' };
+  const [callReason, pairReason] = cancelled.reasons;
+  if (failedCondition(callReason)) return { kind: 'not_live' };
+  if (failedCondition(pairReason)) {
+    const pair = itemAtFailure<PairState & { ttl?: unknown }>(pairReason);
+    return { kind: 'not_permitted', pair: pair && !isExpired(pair, now) ? pair : undefined };
   }
+  throw cancelled.error;
 };

@@ -43,6 +43,12 @@ export const itemAtFailure = <T>(failure: unknown): T | undefined => {
 export const conflicted = (reason: CancellationReason | undefined): boolean =>
   reason?.Code === 'TransactionConflict';
 
+/** DynamoDB throttled the item: nothing was written, the write may be retried after a pause. */
+export const throttled = (reason: CancellationReason | undefined): boolean =>
+  reason?.Code === 'ThrottlingError' ||
+  reason?.Code === 'ProvisionedThroughputExceeded' ||
+  reason?.Code === 'RequestLimitExceeded';
+
 /** `{'#name': 'name', …}` for an expression's attribute-name placeholders. */
 export const attributeNames = (...names: readonly string[]): Record<string, string> =>
   Object.fromEntries(names.map((name) => [`#${name}`, name]));
@@ -77,6 +83,12 @@ export const stillContended = (what: string): Error =>
     name: stillContendedName,
   });
 
+/** Thrown when DynamoDB kept throttling a transaction's items for the whole budget: a transient 503. */
+export const stillThrottled = (what: string): Error =>
+  Object.assign(new Error(`${what} kept being throttled by DynamoDB`), {
+    name: 'ThrottlingException',
+  });
+
 const stillContendedName = 'TransactionConflictException';
 
 export const isStillContended = (error: unknown): boolean =>
@@ -91,9 +103,10 @@ export interface Cancelled {
 }
 
 /**
- * Writes `items` in one TransactWriteItems, sent again while concurrent writers cancel it (nothing was
- * written then) within `retry`'s budget. Undefined once written; the cancellation when a condition
- * failed, for the caller to read; any other error is thrown, and `stillContended(what)` past the budget.
+ * Writes `items` in one TransactWriteItems, sent again while concurrent writers or throttling cancel it
+ * (nothing was written then) within `retry`'s budget. Undefined once written; the cancellation when a
+ * condition failed, for the caller to read; any other error is thrown, and past the budget
+ * `stillContended(what)` or `stillThrottled(what)`.
  */
 export const transactWrite = async (
   db: Db,
@@ -108,8 +121,9 @@ export const transactWrite = async (
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (!reasons) throw error;
-      if (!reasons.some(conflicted)) return { reasons, error: error as Error };
-      if (!(await retry())) throw stillContended(what);
+      const wasThrottled = reasons.some(throttled);
+      if (!wasThrottled && !reasons.some(conflicted)) return { reasons, error: error as Error };
+      if (!(await retry())) throw wasThrottled ? stillThrottled(what) : stillContended(what);
     }
   }
 };

@@ -1,5 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
+import { countsTowardDailyLimit } from '../rules/daily-calls.js';
 import { afterMissedCall, type DialOutcome } from '../rules/missed-calls.js';
 import { type CallRecord, readCall } from './call-record.js';
 import type { Db } from './client.js';
@@ -13,7 +14,7 @@ import {
 } from './conditions.js';
 import { keys } from './keys.js';
 import { readPair } from './pair.js';
-import { missedCallUpdate, resetOnConnectUpdate } from './pair-calls.js';
+import { missedCallUpdate, resetOnConnectUpdate, uncountCallUpdate } from './pair-calls.js';
 
 export type DialStatusOutcome =
   | { readonly kind: 'unknown_call' }
@@ -65,17 +66,30 @@ export const applyDialStatus = async (
     if (call?.direction !== 'outbound') return { kind: 'unknown_call' };
     if (call.dialStatus !== undefined) return { kind: 'already_applied', call };
     const onCall = { Update: dialStatusOnCall(db, callId, dialStatus, now) };
+    const counts = countsTowardDailyLimit(outcome, rules);
     let pairUpdate:
       | ReturnType<typeof resetOnConnectUpdate>
       | ReturnType<typeof missedCallUpdate>
+      | ReturnType<typeof uncountCallUpdate>
       | undefined;
     if (outcome === 'connected') {
       pairUpdate = resetOnConnectUpdate(db.tableName, call.business, call.user, rules);
-    } else if (outcome === 'missed') {
+    } else {
       const pair = await readPair(db, call.business, call.user, now);
-      if (pair) {
+      const uncount = !counts && pair?.calls?.[callId] !== undefined ? callId : undefined;
+      if (pair && outcome === 'missed') {
         const step = afterMissedCall(pair, now, rules);
-        pairUpdate = missedCallUpdate(db.tableName, call.business, call.user, pair, step, now);
+        pairUpdate = missedCallUpdate(
+          db.tableName,
+          call.business,
+          call.user,
+          pair,
+          step,
+          now,
+          uncount,
+        );
+      } else if (uncount) {
+        pairUpdate = uncountCallUpdate(db.tableName, call.business, call.user, uncount);
       }
     }
     if (!pairUpdate) return recordOnCallOnly(db, call, dialStatus, now);
@@ -88,8 +102,8 @@ export const applyDialStatus = async (
     if (!cancelled) return { kind: 'applied', call };
     const [callReason, pairReason] = cancelled.reasons;
     if (failedCondition(callReason)) return { kind: 'already_applied', call };
-    // A connected call whose pair is gone (expired) has nothing to reset.
-    if (failedCondition(pairReason) && outcome === 'connected') {
+    // A connected call whose pair is gone (expired) has nothing to reset; a failed one, nothing to give back.
+    if (failedCondition(pairReason) && outcome !== 'missed') {
       return recordOnCallOnly(db, call, dialStatus, now);
     }
     // A missed call's read of the pair went stale: read again.

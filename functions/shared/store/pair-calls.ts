@@ -101,6 +101,8 @@ export const missedCallUpdate = (
   pair: PairState,
   step: MissedCallStep,
   now: number,
+  /** The call to take out of the user's daily calls as well (it does not count: rules/daily-calls.ts). */
+  uncount?: string,
 ) => {
   const unchanged = unchangedSince(pair);
   const names: Record<string, string> = attributeNames('missed', 'version');
@@ -110,18 +112,13 @@ export const missedCallUpdate = (
     pair.missed === undefined ? 'attribute_not_exists(#missed)' : '#missed = :seen',
   ];
   if (pair.missed !== undefined) values[':seen'] = pair.missed;
-  let expression: string;
+  const set: string[] = [];
+  const remove: string[] = [];
   if (step.kind === 'revoke') {
     Object.assign(
       names,
-      attributeNames(
-        'permission',
-        'permissionAt',
-        'permissionUntil',
-        'revokedReason',
-        'ttl',
-        ...missedStreak,
-      ),
+      attributeNames('permission', 'permissionAt', 'permissionUntil', 'revokedReason', 'ttl'),
+      attributeNames(...missedStreak),
     );
     Object.assign(values, {
       ':revoked': 'revoked',
@@ -129,25 +126,42 @@ export const missedCallUpdate = (
       ':until': step.permissionUntil,
       ':reason': 'missed_calls',
       ':ttl': ttlFromMillis(step.keepUntil),
-      ':one': 1,
     });
+    set.push(
+      '#permission = :revoked',
+      '#permissionAt = :now',
+      '#permissionUntil = :until',
+      '#revokedReason = :reason',
+      '#ttl = :ttl',
+    );
     // The streak has done its job: a later grant starts from zero.
-    expression =
-      'SET #permission = :revoked, #permissionAt = :now, #permissionUntil = :until, ' +
-      `#revokedReason = :reason, #ttl = :ttl REMOVE ${missedStreak.map((a) => `#${a}`).join(', ')} ADD #version :one`;
+    remove.push(...missedStreak.map((a) => `#${a}`));
   } else {
     values[':missed'] = step.missed;
-    expression = 'SET #missed = :missed';
+    set.push('#missed = :missed');
     if (step.warn) {
       names['#warnedAt'] = 'warnedAt';
       values[':now'] = now;
-      expression += ', #warnedAt = :now';
+      set.push('#warnedAt = :now');
     }
   }
+  if (uncount !== undefined) {
+    Object.assign(names, attributeNames('calls'), { '#call': uncount });
+    remove.push('#calls.#call');
+  }
+  // The permission or the calls change: placements that read the pair before must read it again.
+  const bumpsVersion = step.kind === 'revoke' || uncount !== undefined;
+  if (bumpsVersion) values[':one'] = 1;
   return {
     TableName: tableName,
     Key: keys.pair(business, user),
-    UpdateExpression: expression,
+    UpdateExpression: [
+      `SET ${set.join(', ')}`,
+      remove.length ? `REMOVE ${remove.join(', ')}` : '',
+      bumpsVersion ? 'ADD #version :one' : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
     ConditionExpression: conditions.join(' AND '),
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,

@@ -1,17 +1,16 @@
 import type { Rules } from '../config/schema.js';
 import {
   type AccountSettings,
-  cpsBucketRetentionMs,
-  cpsRetryAfterSeconds,
-  cpsSecond,
+  type CpsDecision,
+  type CpsRing,
+  decideCallApiRequest,
 } from '../rules/calls-per-second.js';
 import { leaseExpiry } from '../rules/concurrency.js';
 import type { PairState } from '../rules/pair.js';
 import { decidePlacement, type PlacementRefusal } from '../rules/placement.js';
 import { newCallRecord } from './call-record.js';
-import type { Db } from './client.js';
+import { type Db, readLive } from './client.js';
 import {
-  attributeNames,
   type Cancelled,
   contentionRetries,
   failedCondition,
@@ -34,7 +33,6 @@ import {
 } from './leases.js';
 import { readPair } from './pair.js';
 import { placeCallUpdate, uncountCallUpdate } from './pair-calls.js';
-import { ttlFromMillis } from './table.js';
 
 export interface Reservation {
   readonly callId: string;
@@ -44,9 +42,12 @@ export interface Reservation {
   readonly idempotency?: IdempotencyKey | undefined;
 }
 
+/** What a reservation took from the account's calls-per-second ring, to give back. */
+export type CpsToken = Extract<CpsDecision, { ok: true }> & { readonly at: number };
+
 export type ReserveOutcome =
   /** Daily slot, lease, CPS token, call record (and idempotency record) written in one transaction. */
-  | { readonly kind: 'reserved'; readonly reservedAt: number }
+  | { readonly kind: 'reserved'; readonly cps: CpsToken }
   | { readonly kind: 'refused'; readonly refusal: PlacementRefusal }
   /** The Idempotency-Key was used before: the record as it stands. */
   | { readonly kind: 'idempotent'; readonly record: IdempotencyRecord }
@@ -56,17 +57,51 @@ export type ReserveOutcome =
 export type Limits = { readonly rules: Rules } & AccountSettings;
 
 /**
+ * Counts a Call API request in the account's ring: the slot takes `now` and `seq` moves on, only if no
+ * other request was counted since the ring was read (then the caller reads again).
+ */
+const takeCpsUpdate = (tableName: string, cps: CpsToken) => ({
+  TableName: tableName,
+  Key: keys.cpsRing(),
+  UpdateExpression: 'SET #slot = :at, #seq = :next',
+  // A ring given back to its start holds `seq` 0.
+  ConditionExpression: cps.seq === 0 ? 'attribute_not_exists(#seq) OR #seq = :seq' : '#seq = :seq',
+  ExpressionAttributeNames: { '#slot': cps.slot, '#seq': 'seq' },
+  ExpressionAttributeValues: { ':at': cps.at, ':next': cps.seq + 1, ':seq': cps.seq },
+  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+});
+
+/** Gives the token back while it is still the newest (a later request keeps its own, lapsing in a second). */
+const returnCpsUpdate = (tableName: string, cps: CpsToken) => ({
+  TableName: tableName,
+  Key: keys.cpsRing(),
+  UpdateExpression:
+    cps.previous === undefined
+      ? 'SET #seq = :seq REMOVE #slot'
+      : 'SET #seq = :seq, #slot = :previous',
+  ConditionExpression: '#seq = :next AND #slot = :at',
+  ExpressionAttributeNames: { '#slot': cps.slot, '#seq': 'seq' },
+  ExpressionAttributeValues: {
+    ':seq': cps.seq,
+    ':next': cps.seq + 1,
+    ':at': cps.at,
+    ...(cps.previous === undefined ? {} : { ':previous': cps.previous }),
+  },
+});
+
+/**
  * The placement transaction, in a fixed order the cancellation reasons are read by:
- * pair (daily slot, optimistic version), line (concurrency lease), CPS bucket, call record, idempotency.
+ * pair (daily slot, optimistic version), line (concurrency lease), CPS ring, call record, idempotency.
  */
 const placementItems = (
   db: Db,
   reservation: Reservation,
   pair: PairState | undefined,
   decision: Parameters<typeof placeCallUpdate>[4],
-  now: number,
+  cps: CpsToken,
   limits: Limits,
 ): TransactItem[] => {
+  const now = cps.at;
   const { callId, business, user, agent, idempotency } = reservation;
   const leaseExpiresAt = leaseExpiry(now, limits.rules);
   return [
@@ -80,21 +115,7 @@ const placementItems = (
         limits.rules.simultaneousCallsPerNumber,
       ),
     },
-    {
-      Update: {
-        TableName: db.tableName,
-        Key: keys.cps(cpsSecond(now)),
-        UpdateExpression: 'ADD #n :one SET #ttl = :ttl',
-        ConditionExpression: 'attribute_not_exists(#n) OR #n < :cps',
-        ExpressionAttributeNames: attributeNames('n', 'ttl'),
-        ExpressionAttributeValues: {
-          ':one': 1,
-          ':cps': limits.callsPerSecond,
-          ':ttl': ttlFromMillis(now + cpsBucketRetentionMs),
-        },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    },
+    { Update: takeCpsUpdate(db.tableName, cps) },
     {
       Put: {
         TableName: db.tableName,
@@ -132,16 +153,27 @@ export const reserveCall = async (
   const retry = contentionRetries();
   do {
     const now = clock();
-    const pair = await readPair(db, reservation.business, reservation.user, now);
+    const [pair, ring] = await Promise.all([
+      readPair(db, reservation.business, reservation.user, now),
+      readLive<CpsRing>(db, keys.cpsRing(), now),
+    ]);
     const decision = decidePlacement(pair, reservation.callId, now, limits.rules);
     if (decision.kind === 'refused') return decision;
+    const cpsDecision = decideCallApiRequest(ring, now, limits);
+    if (!cpsDecision.ok) {
+      return {
+        kind: 'refused',
+        refusal: { code: 'cps_limit', retryAfter: cpsDecision.retryAfter },
+      };
+    }
+    const cps: CpsToken = { ...cpsDecision, at: now };
     let cancelled: Cancelled | undefined;
     try {
       cancelled = await transactWithLine(
         db,
         reservation.business,
         'A placement',
-        placementItems(db, reservation, pair, decision, now, limits),
+        placementItems(db, reservation, pair, decision, cps, limits),
         1,
         retry,
       );
@@ -149,7 +181,7 @@ export const reserveCall = async (
       if (isStillContended(error)) return { kind: 'contended' };
       throw error;
     }
-    if (!cancelled) return { kind: 'reserved', reservedAt: now };
+    if (!cancelled) return { kind: 'reserved', cps };
     const [pairReason, leaseReason, cpsReason, , idempotencyReason] = cancelled.reasons;
     if (idempotencyReason && failedCondition(idempotencyReason)) {
       return { kind: 'idempotent', record: idempotencyAtFailure(idempotencyReason) };
@@ -163,9 +195,8 @@ export const reserveCall = async (
       }
       return { kind: 'refused', refusal: { code: 'concurrency_limit' } };
     }
-    if (failedCondition(cpsReason)) {
-      return { kind: 'refused', refusal: { code: 'cps_limit', retryAfter: cpsRetryAfterSeconds } };
-    }
+    // Another request was counted since the ring was read: read again.
+    if (failedCondition(cpsReason)) continue;
     throw cancelled.error;
   } while (await retry());
   return { kind: 'contended' };
@@ -178,34 +209,34 @@ export const reserveCall = async (
 export const releaseReservation = async (
   db: Db,
   reservation: Reservation,
-  reservedAt: number,
+  cps: CpsToken,
 ): Promise<void> => {
   const { callId, business, user, idempotency } = reservation;
-  const pairItem: TransactItem = {
-    Update: uncountCallUpdate(db.tableName, business, user, callId),
+  // Given back only while they are as the reservation left them: the pair's entry is gone if the pair
+  // was replaced meanwhile, and a later Call API request keeps the ring as it is.
+  const conditional = {
+    pair: { Update: uncountCallUpdate(db.tableName, business, user, callId) },
+    cps: { Update: returnCpsUpdate(db.tableName, cps) },
   };
-  const rest: TransactItem[] = [
+  const always: TransactItem[] = [
     { Update: releaseLeaseUpdate(db.tableName, business, callId) },
-    {
-      Update: {
-        TableName: db.tableName,
-        Key: keys.cps(cpsSecond(reservedAt)),
-        UpdateExpression: 'ADD #n :minusOne',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: attributeNames('n'),
-        ExpressionAttributeValues: { ':minusOne': -1 },
-      },
-    },
     { Delete: { TableName: db.tableName, Key: keys.call(callId) } },
     ...(idempotency
       ? [{ Delete: { TableName: db.tableName, Key: keys.idempotency(business, idempotency.key) } }]
       : []),
   ];
+  let parts = Object.keys(conditional) as (keyof typeof conditional)[];
   const retry = contentionRetries();
-  let cancelled = await transactWrite(db, 'Releasing a call', [pairItem, ...rest], retry);
-  // The pair's entry is gone only if the pair was replaced meanwhile: nothing to give back there.
-  if (cancelled && failedCondition(cancelled.reasons[0])) {
-    cancelled = await transactWrite(db, 'Releasing a call', rest, retry);
+  for (;;) {
+    const cancelled = await transactWrite(
+      db,
+      'Releasing a call',
+      [...parts.map((part) => conditional[part]), ...always],
+      retry,
+    );
+    if (!cancelled) return;
+    const stale = parts.filter((_, i) => failedCondition(cancelled.reasons[i]));
+    if (stale.length === 0) throw cancelled.error;
+    parts = parts.filter((part) => !stale.includes(part));
   }
-  if (cancelled) throw cancelled.error;
 };
