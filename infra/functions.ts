@@ -49,6 +49,7 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     plivoSecret: true,
   },
   'permission-state': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },
+  'permission-correction': { tableActions: ['dynamodb:UpdateItem'], plivoSecret: false },
   'permission-request': {
     tableActions: ['dynamodb:UpdateItem'],
     plivoSecret: true,

@@ -13,7 +13,7 @@ export type RouteAuth =
   | 'none';
 
 export interface Route {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT';
   readonly path: string;
   readonly fn: FunctionName;
   readonly auth: RouteAuth;
@@ -28,6 +28,7 @@ export const functionNames = [
   'place-call',
   'permission-state',
   'permission-request',
+  'permission-correction',
 ] as const;
 
 export type FunctionName = (typeof functionNames)[number];
@@ -49,6 +50,12 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/v1/calls', fn: 'place-call', auth: 'iam' },
   { method: 'GET', path: '/v1/permissions/{business}/{user}', fn: 'permission-state', auth: 'iam' },
   { method: 'POST', path: '/v1/permission-requests', fn: 'permission-request', auth: 'iam' },
+  {
+    method: 'PUT',
+    path: '/v1/permissions/{business}/{user}',
+    fn: 'permission-correction',
+    auth: 'iam',
+  },
 ];
 
 /** callgate's own id of a business-initiated call, which Plivo brings back in the callback URLs' `?call=`. */

@@ -3,6 +3,7 @@ import { createHandler as dialStatus } from '../../functions/dial-status/handler
 import { createHandler as hangup } from '../../functions/hangup/handler.js';
 import { createHandler as health } from '../../functions/health/handler.js';
 import { createHandler as messageWebhook } from '../../functions/message-webhook/handler.js';
+import { createHandler as permissionCorrection } from '../../functions/permission-correction/handler.js';
 import { createHandler as permissionRequest } from '../../functions/permission-request/handler.js';
 import { createHandler as permissionState } from '../../functions/permission-state/handler.js';
 import { createHandler as placeCall } from '../../functions/place-call/handler.js';
@@ -20,4 +21,5 @@ export const handlerFactories: Record<FunctionName, (deps: Deps) => LambdaHandle
   'place-call': placeCall,
   'permission-state': permissionState,
   'permission-request': permissionRequest,
+  'permission-correction': permissionCorrection,
 };

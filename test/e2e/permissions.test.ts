@@ -187,7 +187,10 @@ describe('permission lifecycle through the local host', () => {
       body: { outcome: 'applied', permission: 'permanent' },
     });
     await advance(30 * 24 * 3600);
-    expect((await state(user, businessDigits)).body.permission).toEqual({ status: 'permanent' });
+    expect((await state(user, businessDigits)).body.permission).toEqual({
+      status: 'permanent',
+      source: 'reply',
+    });
   });
 
   it('reject stands as rejected; an automatic reject revokes a grant', async () => {

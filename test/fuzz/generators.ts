@@ -84,6 +84,16 @@ const fieldValues: Record<string, () => fc.Arbitrary<unknown>> = {
   Duration: () => fc.oneof(fc.nat().map(String), fc.constantFrom('-1', '1.5', '99999999', '')),
   HangupCause: () => fc.constantFrom('NORMAL_CLEARING', 'USER_BUSY', ''),
   HangupCauseName: () => fc.constantFrom('Normal Hangup', 'x'.repeat(101), ''),
+  status: () =>
+    fc.oneof(
+      fc.constantFrom('temporary', 'permanent', 'rejected', 'revoked', 'none'),
+      nastyString(),
+    ),
+  expiresAt: () =>
+    fc.oneof(
+      fc.constantFrom('2099-01-01T00:00:00Z', '2000-01-01T00:00:00Z', '2099-01-01', 'soon'),
+      nastyString(),
+    ),
   agent: () =>
     fc.oneof(
       fc.constantFrom('sip:agent@phone.plivo.com', 'sales_desk_2', '+918035737458', 'sip:'),
@@ -119,6 +129,7 @@ export const bodyFields: Record<FunctionName, readonly string[]> = {
   'place-call': ['from', 'to', 'agent'],
   'permission-state': ['from', 'to'],
   'permission-request': ['from', 'to'],
+  'permission-correction': ['status', 'expiresAt'],
 };
 
 /** Query parameters each route reads (callgate puts them in the URLs it gives Plivo). */
@@ -141,6 +152,7 @@ export const queryFields: Record<FunctionName, Record<string, () => fc.Arbitrary
   'place-call': {},
   'permission-state': {},
   'permission-request': {},
+  'permission-correction': {},
 };
 
 const valueFor = (field: string): fc.Arbitrary<unknown> => fieldValues[field]?.() ?? nastyString();

@@ -4,6 +4,7 @@ import { businessCallTimes } from '../../functions/shared/rules/daily-calls.js';
 import type { PairState } from '../../functions/shared/rules/pair.js';
 import {
   type CallPermissionReply,
+  decisionFromCorrection,
   decisionFromReply,
   pairExpiryAfterDecision,
 } from '../../functions/shared/rules/permission.js';
@@ -77,6 +78,7 @@ describe('decisions from a call-permission reply', () => {
     expect(permissionView(pair(decision), t0 + hour, rules, 'IN').permission).toEqual({
       status: 'revoked',
       expiresAt: new Date(t0 + 7 * day).toISOString(),
+      source: 'reply',
     });
   });
 
@@ -114,6 +116,7 @@ describe('permission status over time', () => {
     const permanent = pair(decisionFromReply({ ...accept, isPermanent: true }, t0, rules));
     expect(permissionView(permanent, t0 + 1000 * day, rules, 'IN').permission).toEqual({
       status: 'permanent',
+      source: 'reply',
     });
   });
 
@@ -124,6 +127,7 @@ describe('permission status over time', () => {
     expect(permissionView(regranted, t0 + day, rules, 'IN').permission).toEqual({
       status: 'temporary',
       expiresAt: new Date(t0 + 8 * day).toISOString(),
+      source: 'reply',
     });
   });
 
@@ -283,5 +287,49 @@ describe('start_call', () => {
     expect(callAction(permissionView(withRoom, t0 + 5 * hour, rules, 'IN'))?.canPerform).toBe(true);
     const expired = pair({ ...granted, calls: [] });
     expect(callAction(permissionView(expired, t0 + 7 * day, rules, 'IN'))?.canPerform).toBe(false);
+  });
+});
+
+describe("an operator's correction", () => {
+  it.each([
+    [{ status: 'temporary' }, { permission: 'temporary', permissionUntil: t0 + 7 * day }],
+    [
+      { status: 'temporary', expiresAt: t0 + hour },
+      { permission: 'temporary', permissionUntil: t0 + hour },
+    ],
+    [{ status: 'permanent' }, { permission: 'permanent' }],
+    [{ status: 'rejected' }, { permission: 'rejected', permissionUntil: t0 + 7 * day }],
+    [
+      { status: 'revoked', expiresAt: t0 + day },
+      { permission: 'revoked', permissionUntil: t0 + day, revokedReason: 'manual' },
+    ],
+    [{ status: 'none' }, {}],
+  ] as const)('%j decides %j, source manual', (correction, decided) => {
+    const result = decisionFromCorrection(correction, t0, rules);
+    expect(result).toEqual({
+      decision: { permissionAt: t0, permissionSource: 'manual', ...decided },
+    });
+  });
+
+  it('refuses an expiry where none applies, or one not in the future', () => {
+    expect(decisionFromCorrection({ status: 'permanent', expiresAt: t0 + day }, t0, rules)).toEqual(
+      {
+        refusal: 'expiry_not_allowed',
+      },
+    );
+    expect(decisionFromCorrection({ status: 'none', expiresAt: t0 + day }, t0, rules)).toEqual({
+      refusal: 'expiry_not_allowed',
+    });
+    expect(decisionFromCorrection({ status: 'temporary', expiresAt: t0 }, t0, rules)).toEqual({
+      refusal: 'expiry_in_the_past',
+    });
+  });
+
+  it('a pair with no permission still expires; only a permanent grant keeps it forever', () => {
+    const none = decisionFromCorrection({ status: 'none' }, t0, rules);
+    const permanent = decisionFromCorrection({ status: 'permanent' }, t0, rules);
+    if (!('decision' in none) || !('decision' in permanent)) throw new Error('expected decisions');
+    expect(pairExpiryAfterDecision(none.decision, t0)).toBe(t0 + 7 * day);
+    expect(pairExpiryAfterDecision(permanent.decision, t0)).toBeUndefined();
   });
 });

@@ -36,3 +36,13 @@ export const businessPair = (
   }
   return { business, user, number };
 };
+
+/** A path parameter as the caller wrote it: `%2B918035737458`, `+918035737458` or bare digits. */
+export const decodedPathParameter = (value: string | undefined): string => {
+  try {
+    return decodeURIComponent(value ?? '');
+  } catch {
+    // Not percent-encoded after all: validated as is.
+    return value ?? '';
+  }
+};

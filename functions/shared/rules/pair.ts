@@ -11,7 +11,8 @@ export interface PairState {
   readonly permissionAt?: number;
   /** temporary: when it expires; rejected/revoked: when the refusal stops standing; permanent: absent. */
   readonly permissionUntil?: number;
-  readonly permissionSource?: 'reply' | 'inbound_call';
+  /** `manual`: an operator's correction (PUT /v1/permissions). */
+  readonly permissionSource?: 'reply' | 'inbound_call' | 'manual';
   /** `automatic`: Meta revoked it (a `reject` reply with `response_source: automatic`). */
   readonly revokedReason?: RevokedReason;
   /**
@@ -37,4 +38,4 @@ export interface PairState {
 
 export type StoredPermission = 'temporary' | 'permanent' | 'rejected' | 'revoked';
 
-export type RevokedReason = 'missed_calls' | 'automatic';
+export type RevokedReason = 'missed_calls' | 'automatic' | 'manual';

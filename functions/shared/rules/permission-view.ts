@@ -35,7 +35,12 @@ export interface ActionView {
 }
 
 export interface PermissionView {
-  readonly permission: { readonly status: PermissionViewStatus; readonly expiresAt?: string };
+  readonly permission: {
+    readonly status: PermissionViewStatus;
+    readonly expiresAt?: string;
+    /** Who made the pair's last decision: the user's reply, an inbound call, or an operator. */
+    readonly source?: NonNullable<PairState['permissionSource']>;
+  };
   readonly actions: readonly ActionView[];
 }
 
@@ -77,7 +82,10 @@ export const permissionView = (
   );
   const callLimit = windowUsage(businessCallTimes(pair), now, callWindow(settings));
   return {
-    permission: statusView(permissionAt(pair, now)),
+    permission: {
+      ...statusView(permissionAt(pair, now)),
+      ...(pair?.permissionSource ? { source: pair.permissionSource } : {}),
+    },
     actions: [
       {
         action: 'send_call_permission_request',

@@ -128,14 +128,17 @@ export interface CallPermissionReply {
   readonly responseSource: 'user_action' | 'automatic';
 }
 
-/** What a reply writes on the pair: the new permission replaces whatever stood before. */
+/**
+ * What a reply or an operator's correction writes on the pair: the new permission replaces whatever
+ * stood before. No `permission`: the pair has none (an operator set `none`).
+ */
 export interface PermissionDecision {
-  readonly permission: StoredPermission;
+  readonly permission?: StoredPermission;
   readonly permissionAt: number;
-  /** Absent for a permanent grant. */
+  /** Absent for a permanent grant and for none. */
   readonly permissionUntil?: number;
-  readonly permissionSource: 'reply';
-  readonly revokedReason?: 'automatic';
+  readonly permissionSource: 'reply' | 'manual';
+  readonly revokedReason?: 'automatic' | 'manual';
 }
 
 export const decisionFromReply = (
@@ -166,9 +169,49 @@ export const pairExpiryAfterDecision = (
   decision: PermissionDecision,
   now: number,
 ): number | undefined =>
-  decision.permissionUntil === undefined
+  decision.permission === 'permanent'
     ? undefined
-    : pairExpiryWithPermission(decision.permissionUntil, now);
+    : pairExpiryWithPermission(decision.permissionUntil ?? now, now);
+
+/** An operator's correction of the permission, for drift with Meta (PUT /v1/permissions). */
+export interface PermissionCorrection {
+  readonly status: StoredPermission | 'none';
+  /** temporary: when it expires; rejected/revoked: when the refusal stops standing. */
+  readonly expiresAt?: number | undefined;
+}
+
+export type CorrectionRefusal = 'expiry_not_allowed' | 'expiry_in_the_past';
+
+/**
+ * The decision an operator's correction makes, or why it cannot: a temporary grant lasts until
+ * `expiresAt` (default `permissionSeconds`), a refusal stands until it (default `refusalStandsSeconds`),
+ * and a permanent grant or none take no expiry.
+ */
+export const decisionFromCorrection = (
+  { status, expiresAt }: PermissionCorrection,
+  now: number,
+  settings: PermissionSettings,
+): { readonly decision: PermissionDecision } | { readonly refusal: CorrectionRefusal } => {
+  const base = { permissionAt: now, permissionSource: 'manual' } as const;
+  if (status === 'permanent' || status === 'none') {
+    if (expiresAt !== undefined) return { refusal: 'expiry_not_allowed' };
+    return { decision: status === 'none' ? base : { ...base, permission: 'permanent' } };
+  }
+  if (expiresAt !== undefined && expiresAt <= now) return { refusal: 'expiry_in_the_past' };
+  if (status === 'temporary') {
+    const until = expiresAt ?? now + settings.permissionSeconds * 1000;
+    return { decision: { ...base, permission: 'temporary', permissionUntil: until } };
+  }
+  const until = expiresAt ?? refusalEnd(now, settings);
+  return {
+    decision: {
+      ...base,
+      permission: status,
+      permissionUntil: until,
+      ...(status === 'revoked' ? { revokedReason: 'manual' as const } : {}),
+    },
+  };
+};
 
 /**
  * An inbound call from the user grants a temporary permission until `until` (callback permission on

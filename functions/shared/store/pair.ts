@@ -1,3 +1,4 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
 import { clearedOnConnect, missedStreak } from '../rules/missed-calls.js';
 import type { PairState } from '../rules/pair.js';
@@ -52,7 +53,7 @@ export const unchangedSince = (pair: PairState | undefined) =>
     : { expression: '#version = :read', values: { ':read': pair.version } };
 
 /**
- * A reply's decision: replaces the permission, starts a new missed streak, bumps `version`, sets the TTL.
+ * A reply's or an operator's decision: replaces the permission, starts a new missed streak, bumps `version`, sets the TTL.
  * With the reply's send time (`replySentAt`, epoch ms), it is kept on the pair and the write holds only
  * if no reply sent at or after it decided before (`replySupersedes` in rules/permission.ts); on failure
  * the pair is returned as it stood.
@@ -69,7 +70,6 @@ export const permissionDecisionUpdate = (
   const set = [
     '#business = :business',
     '#user = :user',
-    '#permission = :permission',
     '#permissionAt = :permissionAt',
     '#permissionSource = :permissionSource',
   ];
@@ -77,7 +77,6 @@ export const permissionDecisionUpdate = (
   const values: Record<string, unknown> = {
     ':business': business,
     ':user': user,
-    ':permission': decision.permission,
     ':permissionAt': decision.permissionAt,
     ':permissionSource': decision.permissionSource,
     ':one': 1,
@@ -90,6 +89,7 @@ export const permissionDecisionUpdate = (
       values[`:${name}`] = value;
     }
   };
+  optional('permission', decision.permission);
   optional('permissionUntil', decision.permissionUntil);
   optional('revokedReason', decision.revokedReason);
   // A permanent grant carries no TTL while it lasts.
@@ -185,4 +185,21 @@ export const inboundGrantUpdate = (
     },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   };
+};
+
+/** Writes a decision alone (an operator's correction): one UpdateItem, the pair as it now stands. */
+export const writePermissionDecision = async (
+  db: Db,
+  business: string,
+  user: string,
+  decision: PermissionDecision,
+  now: number,
+): Promise<PairState> => {
+  const { Attributes } = await db.doc.send(
+    new UpdateCommand({
+      ...permissionDecisionUpdate(db.tableName, business, user, decision, now),
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return Attributes as PairState;
 };

@@ -1,0 +1,43 @@
+import * as z from 'zod';
+import type { Deps } from '../shared/deps.js';
+import { businessPair, decodedPathParameter } from '../shared/http/business-pair.js';
+import { HttpError } from '../shared/http/errors.js';
+import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
+import { json } from '../shared/http/respond.js';
+import { correctPermission } from '../shared/operations/permission-correction.js';
+
+const bodySchema = z.strictObject({
+  status: z.enum(['temporary', 'permanent', 'rejected', 'revoked', 'none']),
+  expiresAt: z.iso
+    .datetime({ offset: true, message: 'must be an ISO 8601 time such as 2027-01-31T12:00:00Z' })
+    .transform((at) => Date.parse(at))
+    .optional(),
+});
+
+const refusalMessages = {
+  expiry_not_allowed: 'expiresAt is only for temporary, rejected and revoked',
+  expiry_in_the_past: 'expiresAt must be in the future',
+} as const;
+
+/**
+ * PUT /v1/permissions/{business}/{user}: an operator's correction of the permission state (source
+ * `manual`), answered with the state view as GET shows it.
+ */
+export const createHandler = (deps: Deps): LambdaHandler =>
+  businessApi(deps, async (request) => {
+    const { business, user } = businessPair(
+      deps.config,
+      {
+        business: decodedPathParameter(request.pathParameters.business),
+        user: decodedPathParameter(request.pathParameters.user),
+      },
+      { business: 'business', user: 'user' },
+    );
+    const correction = bodySchema.parse(request.body);
+    const outcome = await correctPermission(deps, business, user, correction);
+    if (outcome.kind === 'refused') {
+      throw new HttpError(400, 'invalid_request', refusalMessages[outcome.refusal]);
+    }
+    deps.logger.info('permission corrected by an operator', { status: correction.status });
+    return json(200, { business: business.e164, user: user.e164, ...outcome.view });
+  });

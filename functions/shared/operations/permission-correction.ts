@@ -1,0 +1,40 @@
+import type { Deps } from '../deps.js';
+import type { PhoneNumber } from '../numbers.js';
+import {
+  type CorrectionRefusal,
+  decisionFromCorrection,
+  type PermissionCorrection,
+} from '../rules/permission.js';
+import { type PermissionView, permissionView } from '../rules/permission-view.js';
+import { writePermissionDecision } from '../store/pair.js';
+
+export type CorrectionOutcome =
+  | { readonly kind: 'corrected'; readonly view: PermissionView }
+  | { readonly kind: 'refused'; readonly refusal: CorrectionRefusal };
+
+/**
+ * An operator sets the pair's permission by hand when callgate and Meta drifted apart (a reply Plivo
+ * never forwarded, a grant given elsewhere). Written like a reply's decision, with source `manual`, in
+ * one UpdateItem that returns the pair as it now stands.
+ */
+export const correctPermission = async (
+  deps: Deps,
+  business: PhoneNumber,
+  user: PhoneNumber,
+  correction: PermissionCorrection,
+): Promise<CorrectionOutcome> => {
+  const now = deps.clock();
+  const result = decisionFromCorrection(correction, now, deps.config.rules);
+  if ('refusal' in result) return { kind: 'refused', refusal: result.refusal };
+  const pair = await writePermissionDecision(
+    deps.db,
+    business.e164,
+    user.e164,
+    result.decision,
+    now,
+  );
+  return {
+    kind: 'corrected',
+    view: permissionView(pair, now, deps.config.rules, business.country),
+  };
+};

@@ -1,0 +1,84 @@
+/**
+ * PUT /v1/permissions/{business}/{user}: an operator sets the permission by hand when callgate and Meta
+ * drifted apart. Through the local host: the view it answers, what GET shows after it (source `manual`),
+ * what POST /v1/calls then does, and every refusal.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalHost } from '../../infra/local/host.js';
+import { acceptPermission, asJson, placeCall, startTestHost } from '../support/local-host.js';
+
+const business = '+918035737458';
+let userCounter = 0;
+const newUser = () => `+91986${String(++userCounter).padStart(7, '0')}`;
+
+describe('an operator corrects the permission', () => {
+  let host: LocalHost;
+  beforeAll(async () => {
+    host = await startTestHost();
+  });
+  afterAll(() => host.close());
+
+  const url = (user: string, from = business) =>
+    `${host.url}/v1/permissions/${encodeURIComponent(from)}/${encodeURIComponent(user)}`;
+  const put = async (user: string, body: unknown, from = business) =>
+    asJson(
+      await fetch(url(user, from), {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    );
+  const get = async (user: string) => asJson(await fetch(url(user)));
+  const now = async () =>
+    Date.parse(((await (await fetch(`${host.url}/_sandbox/clock`)).json()) as { now: string }).now);
+
+  it('temporary until a given time: calls are placed, GET shows it with source manual', async () => {
+    const user = newUser();
+    const expiresAt = new Date((await now()) + 3 * 24 * 3600 * 1000).toISOString();
+    const corrected = await put(user, { status: 'temporary', expiresAt });
+    expect(corrected.status).toBe(200);
+    expect(corrected.body.permission).toEqual({ status: 'temporary', expiresAt, source: 'manual' });
+    expect((await get(user)).body).toEqual(corrected.body);
+    expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
+  });
+
+  it('permanent, revoked and none replace what a reply had decided', async () => {
+    const user = newUser();
+    await acceptPermission(host, user, business);
+    expect((await get(user)).body.permission).toMatchObject({ source: 'reply' });
+
+    const revoked = await put(user, { status: 'revoked' });
+    expect(revoked.body.permission).toMatchObject({ status: 'revoked', source: 'manual' });
+    const refused = await placeCall(host, { from: business, to: user });
+    expect([refused.status, refused.body.error]).toEqual([403, 'permission_revoked']);
+
+    const none = await put(user, { status: 'none' });
+    expect(none.body.permission).toEqual({ status: 'no_permission', source: 'manual' });
+    expect((await placeCall(host, { from: business, to: user })).body.error).toBe('no_permission');
+
+    const permanent = await put(user, { status: 'permanent' });
+    expect(permanent.body.permission).toEqual({ status: 'permanent', source: 'manual' });
+    expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
+  });
+
+  it.each([
+    [{ status: 'permanent', expiresAt: '2099-01-01T00:00:00Z' }, /only for temporary/],
+    [{ status: 'temporary', expiresAt: '2000-01-01T00:00:00Z' }, /in the future/],
+    [{ status: 'granted' }, /status/],
+    [{ status: 'temporary', expiresAt: 'tomorrow' }, /expiresAt/],
+    [{ status: 'none', note: 'x' }, /note/],
+    [{}, /status/],
+  ])('400 for %j, nothing written', async (body, message) => {
+    const user = newUser();
+    const refused = await put(user, body);
+    expect([refused.status, refused.body.error]).toEqual([400, 'invalid_request']);
+    expect(String(refused.body.message)).toMatch(message);
+    expect((await get(user)).body.permission).toEqual({ status: 'no_permission' });
+  });
+
+  it('404 for a business number that is not configured, 400 for a bad user number', async () => {
+    expect((await put(newUser(), { status: 'none' }, '+919999999999')).status).toBe(404);
+    const bad = await put('+1', { status: 'none' });
+    expect([bad.status, bad.body.error]).toEqual([400, 'invalid_number']);
+  });
+});
