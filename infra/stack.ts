@@ -14,7 +14,12 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Config } from '../functions/shared/config/schema.js';
-import { type FunctionName, plivoUrls, type Route, routes } from '../functions/shared/routes.js';
+import {
+  type FunctionName,
+  plivoConsoleSettings,
+  type Route,
+  routes,
+} from '../functions/shared/routes.js';
 import { tableDefinition } from '../functions/shared/store/table.js';
 import { CallgateFunction } from './function-construct.js';
 
@@ -184,23 +189,16 @@ export class CallgateStack extends Stack {
       }
     }
 
-    const urls = plivoUrls(publicBaseUrl);
     new CfnOutput(this, 'ApiUrl', {
       value: publicBaseUrl,
       description: 'Base URL of the callgate API (IAM-signed business API under /v1).',
     });
-    new CfnOutput(this, 'MessageWebhookUrl', {
-      value: urls.message,
-      description: 'Plivo console: WhatsApp message webhook URL (POST).',
-    });
-    new CfnOutput(this, 'AnswerUrl', {
-      value: urls.answer,
-      description: 'Plivo console: Answer URL of the application for the WhatsApp number (POST).',
-    });
-    new CfnOutput(this, 'HangupUrl', {
-      value: urls.hangup,
-      description: 'Plivo console: Hangup URL of the same application (POST).',
-    });
+    for (const setting of plivoConsoleSettings(publicBaseUrl)) {
+      new CfnOutput(this, setting.output, {
+        value: setting.url,
+        description: `Plivo console: ${setting.where}.`,
+      });
+    }
     new CfnOutput(this, 'PlivoSecretArn', {
       value: this.plivoSecret.secretArn,
       description:

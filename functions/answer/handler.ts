@@ -4,7 +4,6 @@ import {
   type ActionAt,
   type FlowStep,
   renderRefusal,
-  renderStep,
   UnknownStep,
 } from '../shared/call-flow/render.js';
 import { type BusinessNumber, configuredNumber } from '../shared/config/schema.js';
@@ -13,7 +12,7 @@ import { type LambdaHandler, plivoWebhook, type Result } from '../shared/http/mi
 import type { ParsedRequest } from '../shared/http/request.js';
 import { xml } from '../shared/http/respond.js';
 import { maskNumber, parsePhoneNumber } from '../shared/numbers.js';
-import { answerInboundCall, inboundCallContext } from '../shared/operations/inbound-call.js';
+import { answerInboundCall, continueInboundCall } from '../shared/operations/inbound-call.js';
 import { renderPlivoXml, type XmlElement } from '../shared/plivo/xml.js';
 import { answerOutboundLeg } from './outbound-leg.js';
 
@@ -68,13 +67,13 @@ const stringField = (body: ParsedRequest['body'], name: string): string =>
 
 const respond = (elements: readonly XmlElement[]): Result => xml(renderPlivoXml(elements));
 
-/** A key press, a dial's outcome or a recording of a flow already answered: rendered, nothing stored. */
-const continueFlow = (
+/** A key press, a dial's outcome or a recording of a flow already answered. */
+const continueFlow = async (
   deps: Deps,
   request: ParsedRequest,
   call: CallParams,
   number: BusinessNumber,
-): Result => {
+): Promise<Result> => {
   const query = stepQuery.safeParse(request.query);
   if (!query.success) {
     deps.logger.warn('inbound call: unknown continuation', { query: request.rawQuery });
@@ -92,7 +91,9 @@ const continueFlow = (
       recordingId: stringField(request.body, 'RecordingID'),
     });
   }
-  return respond(renderStep(number.inbound, inboundCallContext(deps), step));
+  return xml(
+    await continueInboundCall(deps, { callId: call.CallUUID, caller: call.From, number, step }),
+  );
 };
 
 const answerInbound = async (

@@ -82,3 +82,34 @@ export const plivoUrls = (publicBaseUrl: string) => {
     dialStatus: (callId: string) => url(plivoPaths.dialStatus, callId),
   };
 };
+
+/**
+ * Where each URL Plivo calls goes in the Plivo console: one wording for the stack's outputs, the local
+ * host's banner and the README. Plivo's WhatsApp setup documents only the Webhook URL and the Answer URL;
+ * the Hangup URL is set on the number's voice application, and without it a call's lease is released
+ * when callgate's own answer ends the call, or when it lapses.
+ */
+export const plivoConsoleSettings = (publicBaseUrl: string) => {
+  const urls = plivoUrls(publicBaseUrl);
+  return [
+    {
+      output: 'MessageWebhookUrl',
+      label: 'Webhook URL',
+      url: urls.message,
+      where: 'Messaging → WhatsApp → Numbers → your number → Configure Number → Webhook URL (POST)',
+    },
+    {
+      output: 'AnswerUrl',
+      label: 'Answer URL',
+      url: urls.answer,
+      where: 'the same panel → Enable WhatsApp Calling → Answer URL (POST)',
+    },
+    {
+      output: 'HangupUrl',
+      label: 'Hangup URL',
+      url: urls.hangup,
+      where:
+        "Voice → Applications → the number's application → Hangup URL (POST); without it a call's lease is released when callgate's answer ends the call, or after it lapses",
+    },
+  ] as const;
+};

@@ -6,7 +6,7 @@ import {
   configPathFromEnv,
   readConfigFile,
 } from '../../functions/shared/config/load.js';
-import { plivoUrls } from '../../functions/shared/routes.js';
+import { plivoConsoleSettings } from '../../functions/shared/routes.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.js';
 import { sandboxAuthToken, startLocalHost } from './host.js';
 
@@ -61,17 +61,17 @@ const main = async () => {
     throw error;
   }
 
-  const urls = plivoUrls(host.publicBaseUrl);
   const lines = [
     `callgate is running on ${host.url} (configuration: ${configPath})`,
     `  DynamoDB Local: ${dynamo.endpoint} (${dataDir ? `data in ${dataDir}` : 'in memory'}), table ${tableName}`,
     host.sandbox
       ? `  Plivo: sandbox (no PLIVO_AUTH_ID). Webhooks are verified with PLIVO_AUTH_TOKEN${env.PLIVO_AUTH_TOKEN ? '' : ` (default "${sandboxAuthToken}")`}`
       : '  Plivo: live API with PLIVO_AUTH_ID',
-    '  Paste into the Plivo console (WhatsApp → Numbers → Configure Number):',
-    `    Webhook URL:  ${urls.message}`,
-    `    Answer URL:   ${urls.answer}`,
-    `    Hangup URL:   ${urls.hangup}`,
+    '  Paste into the Plivo console:',
+    ...plivoConsoleSettings(host.publicBaseUrl).flatMap((setting) => [
+      `    ${`${setting.label}:`.padEnd(13)} ${setting.url}`,
+      `                  ${setting.where}`,
+    ]),
     `  Health:        ${host.url}/health`,
     ...(host.sandbox
       ? [

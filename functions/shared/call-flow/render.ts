@@ -215,3 +215,14 @@ export const renderRefusal = (text: string): XmlElement[] => [
   element('Speak', {}, [text]),
   hangup(),
 ];
+
+const hasAction = (node: XmlElement): boolean =>
+  node.attributes.action !== undefined ||
+  node.children.some((child) => typeof child !== 'string' && hasAction(child));
+
+/**
+ * Whether Plivo ends the call once this document has played, without coming back to callgate: it ends
+ * in `<Hangup>` and nothing in it has an action URL (a menu, a dial or a recording comes back).
+ */
+export const endsTheCall = (elements: readonly XmlElement[]): boolean =>
+  elements.at(-1)?.name === 'Hangup' && !elements.some(hasAction);

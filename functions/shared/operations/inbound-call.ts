@@ -1,9 +1,16 @@
-import { type InboundCall, renderAnswer } from '../call-flow/render.js';
+import {
+  endsTheCall,
+  type FlowStep,
+  type InboundCall,
+  renderAnswer,
+  renderStep,
+} from '../call-flow/render.js';
 import type { BusinessNumber } from '../config/schema.js';
 import type { Deps } from '../deps.js';
 import { parsePhoneNumber } from '../numbers.js';
 import { renderPlivoXml } from '../plivo/xml.js';
 import { plivoUrls } from '../routes.js';
+import { endCall } from '../store/call-end.js';
 import { startInboundCall } from '../store/inbound-start.js';
 
 /** What every step of an inbound call's flow needs to know about the call. */
@@ -45,7 +52,8 @@ export const answerInboundCall = async (
   if (!user) return { kind: 'invalid_caller' };
   const now = deps.clock();
   // Rendered before anything is stored: a flow the renderer refuses never takes a lease.
-  const document = renderPlivoXml(renderAnswer(number.inbound, inboundCallContext(deps), now));
+  const elements = renderAnswer(number.inbound, inboundCallContext(deps), now);
+  const document = renderPlivoXml(elements);
   const outcome = await startInboundCall(deps.db, {
     callId,
     business: number.number,
@@ -60,6 +68,48 @@ export const answerInboundCall = async (
     case 'duplicate':
       return { kind: 'duplicate', document };
     case 'started':
+      if (endsTheCall(elements)) await endByFlow(deps, callId, number, user);
       return { kind: 'started', document, permission: outcome.permission };
   }
+};
+
+/**
+ * The answer callgate gives ends the call (a closing message, the end of a bridged call, a voicemail's
+ * thanks): end it here and release its lease, since Plivo's WhatsApp setup has no Hangup URL of its own
+ * and a hangup may never come. A storage fault only costs the lease's lapse, never the caller's answer.
+ */
+const endByFlow = async (deps: Deps, callId: string, number: BusinessNumber, user: string) => {
+  try {
+    await endCall(deps.db, {
+      callId,
+      business: number.number,
+      user,
+      endedAt: deps.clock(),
+      endedBy: 'flow',
+    });
+  } catch (error) {
+    deps.logger.warn('inbound call: could not end the call its flow ended', {
+      callId,
+      error: error as Error,
+    });
+  }
+};
+
+export interface InboundCallToContinue extends InboundCallToAnswer {
+  readonly step: FlowStep;
+}
+
+/**
+ * A key press, a dial's outcome or a recording of a flow already answered: the next document, and the
+ * call's end when that document ends it.
+ */
+export const continueInboundCall = async (
+  deps: Deps,
+  { callId, caller, number, step }: InboundCallToContinue,
+): Promise<string> => {
+  const elements = renderStep(number.inbound, inboundCallContext(deps), step);
+  const document = renderPlivoXml(elements);
+  const user = parsePhoneNumber(caller)?.e164;
+  if (user && endsTheCall(elements)) await endByFlow(deps, callId, number, user);
+  return document;
 };

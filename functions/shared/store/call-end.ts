@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type CallRecord, newCallRecord, readCall } from './call-record.js';
 import type { Db } from './client.js';
 import {
@@ -27,6 +27,8 @@ export interface CallEnd {
   readonly hangupCause?: string | undefined;
   /** The rules ended the call before the user was dialed: why (kept on the record). */
   readonly refusal?: string | undefined;
+  /** callgate's own answer ends the call: the hangup, if it comes, completes the record. */
+  readonly endedBy?: 'flow' | undefined;
 }
 
 /** `ended_unanswered`: the hangup came before callgate recorded the call (a slow or failed answer). */
@@ -38,6 +40,8 @@ type CallState =
   | { readonly kind: 'unread'; readonly business: string }
   | { readonly kind: 'absent' }
   | { readonly kind: 'ended' }
+  /** Ended by callgate's own answer (its lease released), waiting for the hangup's duration and cause. */
+  | { readonly kind: 'ended_by_flow' }
   /** Inbound, or business-initiated once the user was dialed. */
   | { readonly kind: 'live'; readonly business: string }
   /** Business-initiated whose agent never answered: the user was never dialed. */
@@ -45,7 +49,9 @@ type CallState =
 
 const stateOf = (record: CallRecord | undefined): CallState => {
   if (!record) return { kind: 'absent' };
-  if (record.endedAt !== undefined) return { kind: 'ended' };
+  if (record.endedAt !== undefined) {
+    return record.endedBy === 'flow' ? { kind: 'ended_by_flow' } : { kind: 'ended' };
+  }
   if (record.direction === 'outbound' && record.dialedAt === undefined) {
     return { kind: 'undialed', business: record.business, user: record.user };
   }
@@ -57,7 +63,9 @@ type Step =
   /** Record the end and release the lease, in one transaction; `uncount` also gives the daily slot back. */
   | { readonly kind: 'end'; readonly business: string; readonly uncount?: string }
   /** Write the record as ended, so a late answer finds the call over and takes no lease. */
-  | { readonly kind: 'record_unanswered'; readonly business: string };
+  | { readonly kind: 'record_unanswered'; readonly business: string }
+  /** Add the hangup's duration and cause to a call the flow ended (its lease is already released). */
+  | { readonly kind: 'complete' };
 
 /**
  * The hangup callback, state by state. An undialed business-initiated call is not one of the user's
@@ -73,6 +81,10 @@ const onHangup = (state: CallState, end: CallEnd): Step => {
       return { kind: 'end', business: state.business, uncount: state.user };
     case 'ended':
       return { kind: 'done', outcome: 'already_ended' };
+    case 'ended_by_flow':
+      return end.endedBy === 'flow'
+        ? { kind: 'done', outcome: 'already_ended' }
+        : { kind: 'complete' };
     case 'absent':
       return end.business === undefined
         ? { kind: 'done', outcome: 'unknown_call' }
@@ -85,6 +97,7 @@ const endedFields = (end: CallEnd) => ({
   ...(end.durationSeconds === undefined ? {} : { durationSeconds: end.durationSeconds }),
   ...(end.hangupCause === undefined ? {} : { hangupCause: end.hangupCause }),
   ...(end.refusal === undefined ? {} : { refusal: end.refusal }),
+  ...(end.endedBy === undefined ? {} : { endedBy: end.endedBy }),
 });
 
 const endItems = (db: Db, end: CallEnd, step: Extract<Step, { kind: 'end' }>): TransactItem[] => {
@@ -117,6 +130,24 @@ const endItems = (db: Db, end: CallEnd, step: Extract<Step, { kind: 'end' }>): T
   ];
 };
 
+/** The hangup of a call the flow ended: its duration and cause replace the flow's end. */
+const completeUpdate = (db: Db, end: CallEnd) => {
+  const fields = endedFields(end);
+  const names = Object.keys(fields);
+  return {
+    TableName: db.tableName,
+    Key: keys.call(end.callId),
+    UpdateExpression: `SET ${names.map((n) => `#${n} = :${n}`).join(', ')} REMOVE #endedBy`,
+    ConditionExpression: '#endedBy = :flow',
+    ExpressionAttributeNames: attributeNames(...names, 'endedBy'),
+    ExpressionAttributeValues: {
+      ...Object.fromEntries(Object.entries(fields).map(([n, v]) => [`:${n}`, v])),
+      ':flow': 'flow',
+    },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+};
+
 /** The most state changes one hangup can see (unread → live → undialed → ended, with room to spare). */
 const maxMoves = 6;
 
@@ -134,6 +165,17 @@ export const endCall = async (db: Db, end: CallEnd): Promise<CallEndOutcome> => 
   for (let moves = 0; moves < maxMoves; moves++) {
     const step = onHangup(state, end);
     if (step.kind === 'done') return step.outcome;
+    if (step.kind === 'complete') {
+      try {
+        await db.doc.send(new UpdateCommand(completeUpdate(db, end)));
+        return 'ended';
+      } catch (error) {
+        // Another hangup completed it first.
+        if (!isConditionFailed(error)) throw error;
+        state = stateOf(itemAtFailure<CallRecord>(error));
+        continue;
+      }
+    }
     if (step.kind === 'record_unanswered') {
       try {
         await db.doc.send(

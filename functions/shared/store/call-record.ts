@@ -21,6 +21,8 @@ export interface CallRecord {
   /** Business-initiated: the agent its first leg rings. */
   readonly agent?: string;
   readonly endedAt?: number;
+  /** `flow`: callgate's own answer ended the call (its hangup may never come); a hangup that does come adds its duration. */
+  readonly endedBy?: 'flow';
   readonly durationSeconds?: number;
   readonly hangupCause?: string;
   /** Business-initiated, ended without dialing the user: why the rules refused it (e.g. permission_revoked). */
