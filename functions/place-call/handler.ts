@@ -19,6 +19,32 @@ const idempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7E]{1,255}$/, 'Idempotency-Key must be 1 to 255 visible ASCII characters');
 
+const idempotencyConflict = (
+  outcome: Extract<PlaceCallOutcome, { kind: 'idempotency_conflict' }>,
+): HttpError => {
+  switch (outcome.reason) {
+    case 'other_request':
+      return new HttpError(
+        409,
+        'idempotency_conflict',
+        'This Idempotency-Key was used for a different request',
+      );
+    case 'still_placing':
+      return new HttpError(
+        409,
+        'idempotency_conflict',
+        'A request with this Idempotency-Key is still being placed; retry after retryAfter seconds',
+        outcome.retryAfter,
+      );
+    case 'answer_lost':
+      return new HttpError(
+        409,
+        'idempotency_conflict',
+        `A request with this Idempotency-Key placed call ${outcome.callId}, but its answer was lost; it is not placed again`,
+      );
+  }
+};
+
 const respond = (outcome: PlaceCallOutcome) => {
   switch (outcome.kind) {
     case 'placed':
@@ -32,18 +58,7 @@ const respond = (outcome: PlaceCallOutcome) => {
           : '',
       );
     case 'idempotency_conflict':
-      throw outcome.reason === 'other_request'
-        ? new HttpError(
-            409,
-            'idempotency_conflict',
-            'This Idempotency-Key was used for a different request',
-          )
-        : new HttpError(
-            409,
-            'idempotency_conflict',
-            'A request with this Idempotency-Key is still being placed; retry shortly',
-            1,
-          );
+      throw idempotencyConflict(outcome);
     case 'contended':
       throw new HttpError(503, 'unavailable', 'Too many simultaneous changes; retry shortly', 1);
     case 'plivo_failed':

@@ -168,9 +168,11 @@ export const permissionUsage = async (host: LocalHost, business: string, user: s
 export const leasesOf = async (db: Db, business: string): Promise<string[]> =>
   Object.keys(((await readItem(db, keys.line(business)))?.leases ?? {}) as object).sort();
 
-/** Call API requests the account's calls-per-second ring has counted (a released one is given back). */
+/** Call API requests counted in the account's calls-per-second slots (a released one is given back). */
 export const cpsTokens = async (db: Db): Promise<number> =>
-  Number((await readItem(db, keys.cpsRing()))?.seq ?? 0);
+  (await scanTable(db))
+    .filter((item) => String(item.pk).startsWith('CPS#') && item.sk === 'SLOT')
+    .reduce((sum, item) => sum + Number(item.uses ?? 0), 0);
 
 /** Call records kept for a user (either direction). */
 export const callRecordsOf = async (db: Db, user: string) =>

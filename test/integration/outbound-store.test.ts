@@ -27,7 +27,7 @@ import {
   type SandboxTelephony,
 } from '../../functions/shared/telephony/sandbox.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
-import { createTestDb } from '../support/dynamo.js';
+import { createTestDb, scanTable } from '../support/dynamo.js';
 import { plivoXml } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';
 
@@ -186,12 +186,12 @@ const grant = async (
 const pairOf = (h: Harness, user: string) => rawItem(keys.pair(h.business, user));
 const leasesOf = async (business: string) =>
   Object.keys(((await rawItem(keys.line(business)))?.leases ?? {}) as Record<string, number>);
-/** Call API requests counted in the last second, by the account's ring. */
+/** Call API requests counted in the last second, by the account's calls-per-second slots. */
 const cpsOf = async (h: Harness) => {
-  const ring = (await rawItem(keys.cpsRing())) ?? {};
-  return Object.entries(ring).filter(
-    ([name, at]) => /^t\d+$/.test(name) && (at as number) > h.clock.now - 1000,
-  ).length;
+  const slots = (await scanTable(db)).filter(
+    (item) => String(item.pk).startsWith('CPS#') && item.sk === 'SLOT',
+  );
+  return slots.filter((slot) => (slot.at as number) > h.clock.now - 1000).length;
 };
 
 /** Placed, or the refusal shows in the failure message. */

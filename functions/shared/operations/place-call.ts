@@ -6,12 +6,15 @@ import { type PhoneNumber, plivoDigits } from '../numbers.js';
 import { plivoUrls } from '../routes.js';
 import { type PlacementRefusal, placementRefusalBeforeRead } from '../rules/placement.js';
 import {
+  type IdempotencyKey,
   type IdempotencyRecord,
   type PlacedCallResponse,
   readIdempotency,
   recordPlacedResponse,
+  takeoverAt,
 } from '../store/idempotency.js';
-import { type Reservation, releaseReservation, reserveCall } from '../store/placement.js';
+import { type Reservation, type ReserveOutcome, reserveCall } from '../store/placement.js';
+import { releaseReservation, takeOverReservation } from '../store/placement-release.js';
 import { TelephonyError } from '../telephony/port.js';
 
 /** How long the agent's phone rings before Plivo gives up on the first leg. */
@@ -32,27 +35,64 @@ export type PlaceCallOutcome =
   /** A retry of a request already placed with this Idempotency-Key: its first answer. */
   | { readonly kind: 'replayed'; readonly response: PlacedCallResponse }
   | { readonly kind: 'refused'; readonly refusal: PlacementRefusal }
-  | { readonly kind: 'idempotency_conflict'; readonly reason: 'other_request' | 'still_placing' }
+  | { readonly kind: 'idempotency_conflict'; readonly reason: 'other_request' }
+  /** The key's first request may still place the call: it may be taken over in `retryAfter` seconds. */
+  | {
+      readonly kind: 'idempotency_conflict';
+      readonly reason: 'still_placing';
+      readonly retryAfter: number;
+    }
+  /** The key's first request reached the user but its answer was never kept: it is not placed again. */
+  | {
+      readonly kind: 'idempotency_conflict';
+      readonly reason: 'answer_lost';
+      readonly callId: string;
+    }
   /** Lost every optimistic retry to concurrent writers: nothing was counted. */
   | { readonly kind: 'contended' }
   /** Plivo did not take the call: everything reserved was given back. */
   | { readonly kind: 'plivo_failed'; readonly error: TelephonyError };
 
 /** The first answer to an Idempotency-Key, or why it cannot be given again. */
-const replay = (record: IdempotencyRecord, requestHash: string): PlaceCallOutcome => {
+const replay = (record: IdempotencyRecord, requestHash: string, now: number): PlaceCallOutcome => {
   if (record.requestHash !== requestHash) {
     return { kind: 'idempotency_conflict', reason: 'other_request' };
   }
   if (record.status !== 'placed' || !record.response) {
-    return { kind: 'idempotency_conflict', reason: 'still_placing' };
+    const retryAfter = Math.max(1, Math.ceil((takeoverAt(record) - now) / 1000));
+    return { kind: 'idempotency_conflict', reason: 'still_placing', retryAfter };
   }
   return { kind: 'replayed', response: record.response };
 };
 
+/** The key's first request, when the placement found this is a retry of it. */
+const earlierRequest = async (
+  deps: Deps,
+  business: string,
+  idempotency: IdempotencyKey | undefined,
+  outcome: ReserveOutcome,
+): Promise<IdempotencyRecord | undefined> => {
+  if (outcome.kind === 'idempotent') return outcome.record;
+  // A retry of a placed request may now be over a limit the first one used up: answer it as before.
+  if (outcome.kind === 'refused' && idempotency) {
+    return readIdempotency(deps.db, business, idempotency.key, deps.clock());
+  }
+  return undefined;
+};
+
+/** A retry whose first request left its reservation pending for good (its outcome unknown, or its 201 unkept). */
+const isAbandoned = (record: IdempotencyRecord, requestHash: string, now: number): boolean =>
+  record.requestHash === requestHash &&
+  record.status === 'pending' &&
+  record.callId !== '' &&
+  now >= takeoverAt(record);
+
 /**
  * A business-initiated WhatsApp call: the rules decide (rules/placement.ts), every limit is reserved in
  * one transaction, then Plivo's Call API rings the agent, whose answer bridges the user
- * (operations/agent-leg.ts). If Plivo does not take it, everything reserved is given back.
+ * (operations/agent-leg.ts). If Plivo does not take it, everything reserved is given back. A retry with
+ * an Idempotency-Key whose first request left it pending past the takeover age takes that reservation
+ * over (`takeOverReservation`) and places the call afresh, once.
  */
 export const placeCall = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> => {
   const { rules } = deps.config;
@@ -77,22 +117,34 @@ export const placeCall = async (deps: Deps, call: CallToPlace): Promise<PlaceCal
     idempotency,
   };
 
-  const outcome = await reserveCall(deps.db, reservation, deps.clock, {
-    rules,
-    callsPerSecond: deps.config.account.callsPerSecond,
-  });
+  const reserve = () =>
+    reserveCall(deps.db, reservation, deps.clock, {
+      rules,
+      callsPerSecond: deps.config.account.callsPerSecond,
+    });
+  let outcome = await reserve();
+  let earlier = await earlierRequest(deps, business.e164, idempotency, outcome);
+  if (earlier && idempotency && isAbandoned(earlier, idempotency.requestHash, deps.clock())) {
+    const stale = { ...reservation, callId: earlier.callId, idempotency };
+    const takeover = await takeOverReservation(deps.db, stale, reservation.callId);
+    deps.logger.warn('took over a placement its first request left pending', {
+      callId: stale.callId,
+      outcome: takeover,
+    });
+    if (takeover === 'dialed') {
+      return { kind: 'idempotency_conflict', reason: 'answer_lost', callId: stale.callId };
+    }
+    outcome = await reserve();
+    earlier = await earlierRequest(deps, business.e164, idempotency, outcome);
+  }
+  const requestHash = idempotency?.requestHash ?? '';
   switch (outcome.kind) {
     case 'idempotent':
-      return replay(outcome.record, idempotency?.requestHash ?? '');
+      return replay(outcome.record, requestHash, deps.clock());
+    case 'refused':
+      return earlier ? replay(earlier, requestHash, deps.clock()) : outcome;
     case 'contended':
       return outcome;
-    case 'refused': {
-      // A retry of a placed request may now be over a limit the first one used up: answer it as before.
-      const earlier =
-        idempotency &&
-        (await readIdempotency(deps.db, business.e164, idempotency.key, deps.clock()));
-      return earlier ? replay(earlier, idempotency.requestHash) : outcome;
-    }
     case 'reserved':
       break;
   }
@@ -138,7 +190,8 @@ export const placeCall = async (deps: Deps, call: CallToPlace): Promise<PlaceCal
     try {
       await recordPlacedResponse(deps.db, business.e164, idempotency.key, response);
     } catch (error) {
-      // The call is placed: answer it. A retry with this key gets 409 until the record expires.
+      // The call is placed: answer it. A retry with this key gets 409, then takes the reservation over
+      // (store/placement-release.ts `takeOverReservation`): released and placed again unless the user was dialed.
       deps.logger.error('could not keep the response of an idempotent request', {
         callId,
         error: error as Error,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 // lib-dynamodb unmarshalls responses but not the item a failed condition returns (ALL_OLD).
@@ -96,6 +97,38 @@ export const isStillContended = (error: unknown): boolean =>
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
+/**
+ * Error names of a send that may have been applied: the answer was lost (the request timed out), DynamoDB
+ * failed inside it (a 500 does not say whether the transaction committed), or a send with the same
+ * client request token is still being applied.
+ */
+const unknownOutcomeNames = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'InternalServerError',
+  'TransactionInProgressException',
+]);
+
+/** Socket errors after the request may have reached DynamoDB (a refused connection never did). */
+const unknownOutcomeCodes = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+
+/** The write failed without saying whether DynamoDB applied it: only a read, or a resend with the same token, can tell. */
+export const isUnknownOutcome = (error: unknown): boolean => {
+  if (!(error instanceof Error)) return false;
+  if (unknownOutcomeNames.has(error.name)) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && unknownOutcomeCodes.has(code);
+};
+
+export interface TransactOptions {
+  /**
+   * Makes every send of the same items one transaction: DynamoDB applies a token's items once and answers
+   * a later send of them with success for 10 minutes. The same for every send of the same items (1 to 36
+   * characters), different for other items. With it, a send whose outcome is unknown is sent again.
+   */
+  readonly clientRequestToken?: string | undefined;
+}
+
 /** A transaction a condition cancelled: the reasons, item by item, and the error to rethrow. */
 export interface Cancelled {
   readonly reasons: readonly CancellationReason[];
@@ -106,24 +139,48 @@ export interface Cancelled {
  * Writes `items` in one TransactWriteItems, sent again while concurrent writers or throttling cancel it
  * (nothing was written then) within `retry`'s budget. Undefined once written; the cancellation when a
  * condition failed, for the caller to read; any other error is thrown, and past the budget
- * `stillContended(what)` or `stillThrottled(what)`.
+ * `stillContended(what)` or `stillThrottled(what)`. With a `clientRequestToken`, a send whose outcome is
+ * unknown is sent again within the budget too (a copy already applied answers success), and past it the
+ * unknown error is thrown.
  */
 export const transactWrite = async (
   db: Db,
   what: string,
   items: readonly TransactItem[],
   retry: () => Promise<boolean> = contentionRetries(),
+  { clientRequestToken }: TransactOptions = {},
 ): Promise<Cancelled | undefined> => {
   for (;;) {
     try {
-      await db.doc.send(new TransactWriteCommand({ TransactItems: [...items] }));
+      await db.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [...items],
+          ...(clientRequestToken === undefined ? {} : { ClientRequestToken: clientRequestToken }),
+        }),
+      );
       return undefined;
     } catch (error) {
       const reasons = cancellationReasons(error);
-      if (!reasons) throw error;
+      if (!reasons) {
+        if (clientRequestToken !== undefined && isUnknownOutcome(error) && (await retry()))
+          continue;
+        throw error;
+      }
       const wasThrottled = reasons.some(throttled);
       if (!wasThrottled && !reasons.some(conflicted)) return { reasons, error: error as Error };
       if (!(await retry())) throw wasThrottled ? stillThrottled(what) : stillContended(what);
     }
   }
 };
+
+/**
+ * A client request token for `items` sent by one request (`requestId`): every send of the same items by
+ * that request (the SDK's own retries, and `transactWrite`'s after an unknown outcome) is applied at most
+ * once, while the new items of a re-read, or the same items sent by another request (two retries taking
+ * over one reservation), are another transaction. DynamoDB takes at most 36 characters.
+ */
+export const requestToken = (requestId: string, items: readonly TransactItem[]): string =>
+  createHash('sha256')
+    .update(JSON.stringify([requestId, items]))
+    .digest('base64url')
+    .slice(0, 36);

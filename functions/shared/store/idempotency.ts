@@ -19,6 +19,10 @@ export interface IdempotencyRecord {
   readonly requestHash: string;
   /** pending: reserved, Plivo not answered yet; placed: `response` is what the client got. */
   readonly status: 'pending' | 'placed';
+  /** The call the request reserved. */
+  readonly callId: string;
+  /** When the request reserved it (epoch ms). */
+  readonly createdAt: number;
   readonly response?: PlacedCallResponse;
 }
 
@@ -31,9 +35,30 @@ export interface IdempotencyKey {
 /** How long an Idempotency-Key is remembered. */
 const idempotencyRetentionMs = 24 * 3600 * 1000;
 
+/**
+ * How long a pending key stands before a retry with it may take its reservation over: longer than any
+ * request can still be working on it (the 10 s Lambda timeout bounds the store's 5 s retry budget and
+ * Plivo's 5 s), with room for the clocks of different Lambdas to disagree. Until then the key's first
+ * request may still place the call.
+ */
+export const pendingTakeoverMs = 30_000;
+
+/** When a retry with the key may take over the pending reservation of its first request. */
+export const takeoverAt = (record: IdempotencyRecord): number =>
+  record.createdAt + pendingTakeoverMs;
+
+const createdAt = (item: Record<string, unknown>): number => {
+  if (typeof item.createdAt === 'number') return item.createdAt;
+  // Kept before `createdAt` was written: the TTL, set from the same instant, tells it to the second.
+  const ttl = Number(item.ttl);
+  return Number.isFinite(ttl) ? ttl * 1000 - idempotencyRetentionMs : 0;
+};
+
 const idempotencyRecord = (item: Record<string, unknown>): IdempotencyRecord => ({
   requestHash: String(item.requestHash ?? ''),
   status: item.status === 'placed' ? 'placed' : 'pending',
+  callId: String(item.callId ?? ''),
+  createdAt: createdAt(item),
   ...(typeof item.response === 'string'
     ? { response: JSON.parse(item.response) as PlacedCallResponse }
     : {}),
@@ -67,6 +92,7 @@ export const pendingIdempotencyPut = (
     requestHash: idempotency.requestHash,
     status: 'pending',
     callId,
+    createdAt: now,
     ttl: ttlFromMillis(now + idempotencyRetentionMs),
   },
   // An expired record DynamoDB has not deleted yet counts as absent.
@@ -74,6 +100,23 @@ export const pendingIdempotencyPut = (
   ExpressionAttributeNames: attributeNames('ttl'),
   ExpressionAttributeValues: { ':nowSeconds': Math.floor(now / 1000) },
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+});
+
+/**
+ * For a release: deletes the key's record while it is still pending for `callId`, so neither a release
+ * nor a takeover can delete a record that another request's reservation wrote since.
+ */
+export const pendingIdempotencyDelete = (
+  tableName: string,
+  business: string,
+  key: string,
+  callId: string,
+) => ({
+  TableName: tableName,
+  Key: keys.idempotency(business, key),
+  ConditionExpression: '#status = :pending AND #callId = :callId',
+  ExpressionAttributeNames: attributeNames('status', 'callId'),
+  ExpressionAttributeValues: { ':pending': 'pending', ':callId': callId },
 });
 
 /** Keeps the answer the client got, so a retry with the same Idempotency-Key gets it again. */

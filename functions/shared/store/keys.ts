@@ -10,8 +10,9 @@
  *        (call id → lease expiry), its size checked atomically against the simultaneous-call limit.
  * call   CALL#<call id> / CALL                one call, inbound (Plivo CallUUID) or business-initiated
  *        (callgate's call id): written once when it starts, callbacks applied once each.
- * cps    CPS / RING                          the account's last `callsPerSecond` Call API request times, a
- *        ring (`seq`, slots `t0..t{n-1}`): rules/calls-per-second.ts.
+ * ticket CPS / TICKET                        the account's Call API request counter (`seq`).
+ * slot   CPS#<slot> / SLOT                   when the last Call API request of that slot was counted (`at`,
+ *        `previous`, `uses`): rules/calls-per-second.ts.
  * idem   IDEMPOTENCY#<business>#<key> / REQUEST   first response to an Idempotency-Key.
  * msg    MESSAGE#<message id> / MESSAGE       a permission reply already applied (Plivo redelivers; a captured
  *        one may be replayed): Plivo's MessageUUID, or Meta's message id when Meta's own webhook was
@@ -28,7 +29,8 @@ export const keys = {
   pair: (business: string, user: string): Key => ({ pk: `PAIR#${business}#${user}`, sk: 'STATE' }),
   line: (business: string): Key => ({ pk: `LINE#${business}`, sk: 'LEASES' }),
   call: (callId: string): Key => ({ pk: `CALL#${callId}`, sk: 'CALL' }),
-  cpsRing: (): Key => ({ pk: 'CPS', sk: 'RING' }),
+  cpsTicket: (): Key => ({ pk: 'CPS', sk: 'TICKET' }),
+  cpsSlot: (slot: number): Key => ({ pk: `CPS#${slot}`, sk: 'SLOT' }),
   idempotency: (business: string, key: string): Key => ({
     pk: `IDEMPOTENCY#${business}#${key}`,
     sk: 'REQUEST',

@@ -7,6 +7,7 @@ import {
   failedCondition,
   isConditionFailed,
   type TransactItem,
+  type TransactOptions,
   transactWrite,
 } from './conditions.js';
 import { keys } from './keys.js';
@@ -90,11 +91,12 @@ export const transactWithLine = async (
   items: readonly TransactItem[],
   lineIndex: number,
   retry: () => Promise<boolean>,
+  options: TransactOptions = {},
 ): Promise<Cancelled | undefined> => {
   let created = false;
   for (;;) {
     try {
-      const cancelled = await transactWrite(db, what, items, retry);
+      const cancelled = await transactWrite(db, what, items, retry, options);
       if (created || !cancelled || !lineMissing(cancelled.reasons[lineIndex])) return cancelled;
     } catch (error) {
       // A SET into the missing map may refuse the whole request instead of cancelling the take.

@@ -1,22 +1,24 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
 import {
   type AccountSettings,
-  type CpsDecision,
-  type CpsRing,
-  decideCallApiRequest,
+  cpsRetryAfterSeconds,
+  cpsSlot,
+  cpsSlotFreeUntil,
 } from '../rules/calls-per-second.js';
 import { leaseExpiry } from '../rules/concurrency.js';
 import type { PairState } from '../rules/pair.js';
 import { decidePlacement, type PlacementRefusal } from '../rules/placement.js';
 import { newCallRecord } from './call-record.js';
-import { type Db, readLive } from './client.js';
+import type { Db } from './client.js';
 import {
+  attributeNames,
   type Cancelled,
   contentionRetries,
   failedCondition,
   isStillContended,
+  requestToken,
   type TransactItem,
-  transactWrite,
 } from './conditions.js';
 import {
   type IdempotencyKey,
@@ -25,14 +27,9 @@ import {
   pendingIdempotencyPut,
 } from './idempotency.js';
 import { keys } from './keys.js';
-import {
-  reapExpiredLeases,
-  releaseLeaseUpdate,
-  takeLeaseUpdate,
-  transactWithLine,
-} from './leases.js';
+import { reapExpiredLeases, takeLeaseUpdate, transactWithLine } from './leases.js';
 import { readPair } from './pair.js';
-import { placeCallUpdate, uncountCallUpdate } from './pair-calls.js';
+import { placeCallUpdate } from './pair-calls.js';
 
 export interface Reservation {
   readonly callId: string;
@@ -42,8 +39,11 @@ export interface Reservation {
   readonly idempotency?: IdempotencyKey | undefined;
 }
 
-/** What a reservation took from the account's calls-per-second ring, to give back. */
-export type CpsToken = Extract<CpsDecision, { ok: true }> & { readonly at: number };
+/** The calls-per-second slot a reservation took, and when: given back if Plivo does not take the call. */
+export interface CpsToken {
+  readonly slot: number;
+  readonly at: number;
+}
 
 export type ReserveOutcome =
   /** Daily slot, lease, CPS token, call record (and idempotency record) written in one transaction. */
@@ -56,42 +56,43 @@ export type ReserveOutcome =
 
 export type Limits = { readonly rules: Rules } & AccountSettings;
 
+/** Draws the next Call API request ticket: an atomic counter, so concurrent requests never collide. */
+const drawTicket = async (db: Db): Promise<number> => {
+  const { Attributes } = await db.doc.send(
+    new UpdateCommand({
+      TableName: db.tableName,
+      Key: keys.cpsTicket(),
+      UpdateExpression: 'ADD #seq :one',
+      ExpressionAttributeNames: attributeNames('seq'),
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  return Number(Attributes?.seq) - 1;
+};
+
 /**
- * Counts a Call API request in the account's ring: the slot takes `now` and `seq` moves on, only if no
- * other request was counted since the ring was read (then the caller reads again).
+ * Counts a Call API request in its slot, only while the slot's last request has left the one-second
+ * window; `previous` keeps that request's time, so a release can put it back.
  */
 const takeCpsUpdate = (tableName: string, cps: CpsToken) => ({
   TableName: tableName,
-  Key: keys.cpsRing(),
-  UpdateExpression: 'SET #slot = :at, #seq = :next',
-  // A ring given back to its start holds `seq` 0.
-  ConditionExpression: cps.seq === 0 ? 'attribute_not_exists(#seq) OR #seq = :seq' : '#seq = :seq',
-  ExpressionAttributeNames: { '#slot': cps.slot, '#seq': 'seq' },
-  ExpressionAttributeValues: { ':at': cps.at, ':next': cps.seq + 1, ':seq': cps.seq },
-  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-});
-
-/** Gives the token back while it is still the newest (a later request keeps its own, lapsing in a second). */
-const returnCpsUpdate = (tableName: string, cps: CpsToken) => ({
-  TableName: tableName,
-  Key: keys.cpsRing(),
-  UpdateExpression:
-    cps.previous === undefined
-      ? 'SET #seq = :seq REMOVE #slot'
-      : 'SET #seq = :seq, #slot = :previous',
-  ConditionExpression: '#seq = :next AND #slot = :at',
-  ExpressionAttributeNames: { '#slot': cps.slot, '#seq': 'seq' },
+  Key: keys.cpsSlot(cps.slot),
+  UpdateExpression: 'SET #previous = if_not_exists(#at, :zero), #at = :at ADD #uses :one',
+  ConditionExpression: 'attribute_not_exists(#at) OR #at <= :freeUntil',
+  ExpressionAttributeNames: attributeNames('previous', 'at', 'uses'),
   ExpressionAttributeValues: {
-    ':seq': cps.seq,
-    ':next': cps.seq + 1,
+    ':zero': 0,
     ':at': cps.at,
-    ...(cps.previous === undefined ? {} : { ':previous': cps.previous }),
+    ':one': 1,
+    ':freeUntil': cpsSlotFreeUntil(cps.at),
   },
+  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
 });
 
 /**
  * The placement transaction, in a fixed order the cancellation reasons are read by:
- * pair (daily slot, optimistic version), line (concurrency lease), CPS ring, call record, idempotency.
+ * pair (daily slot, optimistic version), line (concurrency lease), CPS slot, call record, idempotency.
  */
 const placementItems = (
   db: Db,
@@ -141,7 +142,10 @@ const placementItems = (
 /**
  * Checks the rules on one consistent read of the pair and takes every reservation in one transaction:
  * the daily slot (pair `calls`, under the read `version`), the concurrency lease, the CPS token, the
- * call record and the idempotency record. A lost optimistic race re-reads and retries.
+ * call record and the idempotency record. A lost optimistic race re-reads and retries. A send whose
+ * outcome is unknown (its answer lost) is sent again with the same items and token within the same budget:
+ * success means one of the sends was applied. Still unknown past the budget, the error is thrown (503),
+ * and a retry with the same Idempotency-Key may take the reservation over (`takeOverReservation` in store/placement-release.ts).
  */
 export const reserveCall = async (
   db: Db,
@@ -150,33 +154,23 @@ export const reserveCall = async (
   limits: Limits,
 ): Promise<ReserveOutcome> => {
   let reaped = false;
+  let ticket: number | undefined;
   const retry = contentionRetries();
   do {
     const now = clock();
-    const [pair, ring] = await Promise.all([
-      readPair(db, reservation.business, reservation.user, now),
-      readLive<CpsRing>(db, keys.cpsRing(), now),
-    ]);
+    const pair = await readPair(db, reservation.business, reservation.user, now);
     const decision = decidePlacement(pair, reservation.callId, now, limits.rules);
     if (decision.kind === 'refused') return decision;
-    const cpsDecision = decideCallApiRequest(ring, now, limits);
-    if (!cpsDecision.ok) {
-      return {
-        kind: 'refused',
-        refusal: { code: 'cps_limit', retryAfter: cpsDecision.retryAfter },
-      };
-    }
-    const cps: CpsToken = { ...cpsDecision, at: now };
+    // One ticket per request, drawn once the rules allow the call (a refused request would skip a
+    // slot); a re-read keeps it.
+    ticket ??= await drawTicket(db);
+    const cps: CpsToken = { slot: cpsSlot(ticket, limits), at: now };
+    const items = placementItems(db, reservation, pair, decision, cps, limits);
     let cancelled: Cancelled | undefined;
     try {
-      cancelled = await transactWithLine(
-        db,
-        reservation.business,
-        'A placement',
-        placementItems(db, reservation, pair, decision, cps, limits),
-        1,
-        retry,
-      );
+      cancelled = await transactWithLine(db, reservation.business, 'A placement', items, 1, retry, {
+        clientRequestToken: requestToken(reservation.callId, items),
+      });
     } catch (error) {
       if (isStillContended(error)) return { kind: 'contended' };
       throw error;
@@ -195,48 +189,10 @@ export const reserveCall = async (
       }
       return { kind: 'refused', refusal: { code: 'concurrency_limit' } };
     }
-    // Another request was counted since the ring was read: read again.
-    if (failedCondition(cpsReason)) continue;
+    if (failedCondition(cpsReason)) {
+      return { kind: 'refused', refusal: { code: 'cps_limit', retryAfter: cpsRetryAfterSeconds } };
+    }
     throw cancelled.error;
   } while (await retry());
   return { kind: 'contended' };
-};
-
-/**
- * Plivo did not take the call: gives back everything `reserveCall` took, in one transaction, so
- * nothing is counted and a retry (even with the same Idempotency-Key) can place it.
- */
-export const releaseReservation = async (
-  db: Db,
-  reservation: Reservation,
-  cps: CpsToken,
-): Promise<void> => {
-  const { callId, business, user, idempotency } = reservation;
-  // Given back only while they are as the reservation left them: the pair's entry is gone if the pair
-  // was replaced meanwhile, and a later Call API request keeps the ring as it is.
-  const conditional = {
-    pair: { Update: uncountCallUpdate(db.tableName, business, user, callId) },
-    cps: { Update: returnCpsUpdate(db.tableName, cps) },
-  };
-  const always: TransactItem[] = [
-    { Update: releaseLeaseUpdate(db.tableName, business, callId) },
-    { Delete: { TableName: db.tableName, Key: keys.call(callId) } },
-    ...(idempotency
-      ? [{ Delete: { TableName: db.tableName, Key: keys.idempotency(business, idempotency.key) } }]
-      : []),
-  ];
-  let parts = Object.keys(conditional) as (keyof typeof conditional)[];
-  const retry = contentionRetries();
-  for (;;) {
-    const cancelled = await transactWrite(
-      db,
-      'Releasing a call',
-      [...parts.map((part) => conditional[part]), ...always],
-      retry,
-    );
-    if (!cancelled) return;
-    const stale = parts.filter((_, i) => failedCondition(cancelled.reasons[i]));
-    if (stale.length === 0) throw cancelled.error;
-    parts = parts.filter((part) => !stale.includes(part));
-  }
 };
