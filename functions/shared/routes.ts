@@ -109,7 +109,7 @@ export const plivoConsoleSettings = (publicBaseUrl: string) => {
       label: 'Hangup URL',
       url: urls.hangup,
       where:
-        "Voice → Applications → the number's application → Hangup URL (POST); without it a call's lease is released when callgate's answer ends the call, or after it lapses",
+        "Voice → Applications → the number's application → Hangup URL (POST); without it a call's lease is released when callgate's answer ends the call, when Plivo no longer lists it live at capacity, or after it lapses",
     },
   ] as const;
 };

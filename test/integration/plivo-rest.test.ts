@@ -32,7 +32,7 @@ beforeAll(async () => {
         method: request.method ?? '',
         url: request.url ?? '',
         headers: request.headers,
-        body: JSON.parse(text),
+        body: text ? JSON.parse(text) : undefined,
       });
       if (reply === 'hang') return;
       response.writeHead(reply.status, { 'content-type': 'application/json' });
@@ -158,5 +158,27 @@ describe('Message API', () => {
     expect(sent).toEqual({ messageUuid: 'm-1' });
     expect(received[0]?.url).toBe(`/v1/Account/${authId}/Message/`);
     expect(received[0]?.body).toMatchObject({ type: 'whatsapp', template });
+  });
+});
+
+describe('Live Call API', () => {
+  it('GET ?status=live with basic auth: the live CallUUIDs, listed as strings or objects', async () => {
+    const [a, b] = ['eac94337-b1cd-499b-82d1-b39bca50dc31', '2a3c7e4f-9d41-4f7a-8a55-7c0f5a3e9b12'];
+    reply = { status: 200, body: JSON.stringify({ api_id: 'x', calls: [a, { call_uuid: b }, 7] }) };
+    expect(await adapter().liveCallUuids()).toEqual(new Set([a, b]));
+    const [request] = received;
+    expect(request?.method).toBe('GET');
+    expect(request?.url).toBe(`/v1/Account/${authId}/Call/?status=live`);
+    expect(request?.headers.authorization).toBe(
+      `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`,
+    );
+    expect(request?.body).toBeUndefined();
+  });
+
+  it('no live calls, or an answer without a list: an empty set; an HTTP error: refused', async () => {
+    reply = { status: 200, body: '{"api_id":"x"}' };
+    expect(await adapter().liveCallUuids()).toEqual(new Set());
+    reply = { status: 500, body: '{"error":"internal error"}' };
+    await expect(adapter().liveCallUuids()).rejects.toMatchObject({ kind: 'refused', status: 500 });
   });
 });

@@ -12,6 +12,7 @@ import { renderPlivoXml } from '../plivo/xml.js';
 import { plivoUrls } from '../routes.js';
 import { endCall } from '../store/call-end.js';
 import { startInboundCall } from '../store/inbound-start.js';
+import { reconcileInboundLeases } from './lease-reconciliation.js';
 
 /** What every step of an inbound call's flow needs to know about the call. */
 export const inboundCallContext = (deps: Deps): InboundCall => ({
@@ -61,6 +62,7 @@ export const answerInboundCall = async (
     now,
     rules: deps.config.rules,
     callbackPermissionOnInbound: number.callbackPermissionOnInbound,
+    reconcileLeases: () => reconcileInboundLeases(deps, number.number, now),
   });
   switch (outcome.kind) {
     case 'at_capacity':

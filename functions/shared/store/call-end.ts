@@ -1,5 +1,5 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type CallRecord, newCallRecord, readCall } from './call-record.js';
+import { type CallRecord, type EndedBy, newCallRecord, readCall } from './call-record.js';
 import type { Db } from './client.js';
 import {
   attributeNames,
@@ -27,8 +27,8 @@ export interface CallEnd {
   readonly hangupCause?: string | undefined;
   /** The rules ended the call before the user was dialed: why (kept on the record). */
   readonly refusal?: string | undefined;
-  /** callgate's own answer ends the call: the hangup, if it comes, completes the record. */
-  readonly endedBy?: 'flow' | undefined;
+  /** callgate ends the call without a hangup: the hangup, if it comes, completes the record. */
+  readonly endedBy?: EndedBy | undefined;
 }
 
 /** `ended_unanswered`: the hangup came before callgate recorded the call (a slow or failed answer). */
@@ -40,8 +40,8 @@ type CallState =
   | { readonly kind: 'unread'; readonly business: string }
   | { readonly kind: 'absent' }
   | { readonly kind: 'ended' }
-  /** Ended by callgate's own answer (its lease released), waiting for the hangup's duration and cause. */
-  | { readonly kind: 'ended_by_flow' }
+  /** Ended by callgate (its lease released), waiting for the hangup's duration and cause. */
+  | { readonly kind: 'ended_by_callgate' }
   /** Inbound, or business-initiated once the user was dialed. */
   | { readonly kind: 'live'; readonly business: string }
   /** Business-initiated whose agent never answered: the user was never dialed. */
@@ -50,7 +50,7 @@ type CallState =
 const stateOf = (record: CallRecord | undefined): CallState => {
   if (!record) return { kind: 'absent' };
   if (record.endedAt !== undefined) {
-    return record.endedBy === 'flow' ? { kind: 'ended_by_flow' } : { kind: 'ended' };
+    return record.endedBy === undefined ? { kind: 'ended' } : { kind: 'ended_by_callgate' };
   }
   if (record.direction === 'outbound' && record.dialedAt === undefined) {
     return { kind: 'undialed', business: record.business, user: record.user };
@@ -64,7 +64,7 @@ type Step =
   | { readonly kind: 'end'; readonly business: string; readonly uncount?: string }
   /** Write the record as ended, so a late answer finds the call over and takes no lease. */
   | { readonly kind: 'record_unanswered'; readonly business: string }
-  /** Add the hangup's duration and cause to a call the flow ended (its lease is already released). */
+  /** Add the hangup's duration and cause to a call callgate ended (its lease is already released). */
   | { readonly kind: 'complete' };
 
 /**
@@ -81,8 +81,8 @@ const onHangup = (state: CallState, end: CallEnd): Step => {
       return { kind: 'end', business: state.business, uncount: state.user };
     case 'ended':
       return { kind: 'done', outcome: 'already_ended' };
-    case 'ended_by_flow':
-      return end.endedBy === 'flow'
+    case 'ended_by_callgate':
+      return end.endedBy !== undefined
         ? { kind: 'done', outcome: 'already_ended' }
         : { kind: 'complete' };
     case 'absent':
@@ -130,7 +130,7 @@ const endItems = (db: Db, end: CallEnd, step: Extract<Step, { kind: 'end' }>): T
   ];
 };
 
-/** The hangup of a call the flow ended: its duration and cause replace the flow's end. */
+/** The hangup of a call callgate ended: its duration and cause replace callgate's end. */
 const completeUpdate = (db: Db, end: CallEnd) => {
   const fields = endedFields(end);
   const names = Object.keys(fields);
@@ -138,12 +138,11 @@ const completeUpdate = (db: Db, end: CallEnd) => {
     TableName: db.tableName,
     Key: keys.call(end.callId),
     UpdateExpression: `SET ${names.map((n) => `#${n} = :${n}`).join(', ')} REMOVE #endedBy`,
-    ConditionExpression: '#endedBy = :flow',
+    ConditionExpression: 'attribute_exists(#endedBy)',
     ExpressionAttributeNames: attributeNames(...names, 'endedBy'),
-    ExpressionAttributeValues: {
-      ...Object.fromEntries(Object.entries(fields).map(([n, v]) => [`:${n}`, v])),
-      ':flow': 'flow',
-    },
+    ExpressionAttributeValues: Object.fromEntries(
+      Object.entries(fields).map(([n, v]) => [`:${n}`, v]),
+    ),
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   };
 };

@@ -21,8 +21,11 @@ export interface CallRecord {
   /** Business-initiated: the agent its first leg rings. */
   readonly agent?: string;
   readonly endedAt?: number;
-  /** `flow`: callgate's own answer ended the call (its hangup may never come); a hangup that does come adds its duration. */
-  readonly endedBy?: 'flow';
+  /**
+   * Ended by callgate, not by a hangup (which may never come): `flow`, its own answer ended the call;
+   * `reconciliation`, Plivo no longer listed it live. A hangup that does come adds its duration.
+   */
+  readonly endedBy?: EndedBy;
   readonly durationSeconds?: number;
   readonly hangupCause?: string;
   /** Business-initiated, ended without dialing the user: why the rules refused it (e.g. permission_revoked). */
@@ -34,6 +37,8 @@ export interface CallRecord {
   /** Epoch seconds. */
   readonly ttl: number;
 }
+
+export type EndedBy = 'flow' | 'reconciliation';
 
 /** Call records are kept for a month after the call started (support questions, billing checks). */
 export const callRecordRetentionMs = 30 * 24 * 3600 * 1000;

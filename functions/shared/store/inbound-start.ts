@@ -14,6 +14,11 @@ export interface InboundCallStart {
   readonly now: number;
   readonly rules: Rules;
   readonly callbackPermissionOnInbound: boolean;
+  /**
+   * At capacity, once reaping lapsed leases freed nothing: frees the leases of calls that are over
+   * although no hangup said so; how many. The store cannot ask Plivo itself.
+   */
+  readonly reconcileLeases?: () => Promise<number>;
 }
 
 export type InboundCallOutcome =
@@ -102,7 +107,9 @@ export const startInboundCall = async (
     if (failedCondition(lineReason)) {
       if (reaped) return { kind: 'at_capacity' };
       reaped = true;
-      if ((await reapExpiredLeases(db, business, now)) === 0) return { kind: 'at_capacity' };
+      const freed =
+        (await reapExpiredLeases(db, business, now)) || ((await start.reconcileLeases?.()) ?? 0);
+      if (freed === 0) return { kind: 'at_capacity' };
       continue;
     }
     if (failedCondition(pairReason)) {

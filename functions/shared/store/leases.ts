@@ -114,11 +114,16 @@ const reapBatch = 100;
  * Frees leases past their expiry (a lost hangup); returns how many. Call it when a lease is refused at
  * capacity, then retry once.
  */
-export const reapExpiredLeases = async (db: Db, business: string, now: number): Promise<number> => {
+/** A business number's leases: call id → lease expiry (epoch ms). */
+export const leasesOf = async (db: Db, business: string): Promise<Record<string, number>> => {
   const { Item } = await db.doc.send(
     new GetCommand({ TableName: db.tableName, Key: keys.line(business), ConsistentRead: true }),
   );
-  const leases = (Item?.leases ?? {}) as Record<string, number>;
+  return (Item?.leases ?? {}) as Record<string, number>;
+};
+
+export const reapExpiredLeases = async (db: Db, business: string, now: number): Promise<number> => {
+  const leases = await leasesOf(db, business);
   const expired = Object.entries(leases)
     .filter(([, expiresAt]) => isLeaseLapsed(expiresAt, now))
     .map(([callId]) => callId);

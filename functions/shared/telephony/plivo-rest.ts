@@ -29,18 +29,23 @@ export const createPlivoRest = ({
   baseUrl = 'https://api.plivo.com',
   timeoutMs = 5_000,
 }: PlivoRestOptions): Telephony => {
-  const post = async (resource: string, body: object): Promise<Record<string, unknown>> => {
+  /** A POST with a JSON body, or a GET with a query (`body` undefined). */
+  const send = async (
+    resource: string,
+    body: object | undefined,
+    query = '',
+  ): Promise<Record<string, unknown>> => {
     const { authId, authToken } = await credentials();
-    const url = `${baseUrl.replace(/\/$/, '')}/v1/Account/${encodeURIComponent(authId)}/${resource}/`;
+    const url = `${baseUrl.replace(/\/$/, '')}/v1/Account/${encodeURIComponent(authId)}/${resource}/${query}`;
     let response: Response;
     try {
       response = await fetch(url, {
-        method: 'POST',
+        method: body === undefined ? 'GET' : 'POST',
         headers: {
           authorization: `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`,
-          'content-type': 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        body: JSON.stringify(body),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
@@ -75,7 +80,7 @@ export const createPlivoRest = ({
 
   return {
     async placeCall(params: CallParams): Promise<PlacedCall> {
-      const body = await post('Call', params);
+      const body = await send('Call', params);
       const requestUuid = body.request_uuid;
       if (typeof requestUuid !== 'string') {
         throw new TelephonyError('refused', 'Plivo Call API answered without a request_uuid');
@@ -83,13 +88,25 @@ export const createPlivoRest = ({
       return { requestUuid };
     },
     async sendTemplate(params: TemplateMessageParams): Promise<SentMessage> {
-      const body = await post('Message', params);
+      const body = await send('Message', params);
       const uuids = body.message_uuid;
       const messageUuid = Array.isArray(uuids) ? uuids[0] : uuids;
       if (typeof messageUuid !== 'string') {
         throw new TelephonyError('refused', 'Plivo Message API answered without a message_uuid');
       }
       return { messageUuid };
+    },
+    async liveCallUuids(): Promise<ReadonlySet<string>> {
+      const body = await send('Call', undefined, '?status=live');
+      // Plivo lists live calls by CallUUID; an entry may also come as an object with `call_uuid`.
+      const calls = Array.isArray(body.calls) ? (body.calls as unknown[]) : [];
+      return new Set(
+        calls
+          .map((call) =>
+            typeof call === 'string' ? call : (call as { call_uuid?: unknown } | null)?.call_uuid,
+          )
+          .filter((uuid): uuid is string => typeof uuid === 'string'),
+      );
     },
   };
 };

@@ -40,6 +40,11 @@ export interface SentMessage {
 export interface Telephony {
   placeCall(params: CallParams): Promise<PlacedCall>;
   sendTemplate(params: TemplateMessageParams): Promise<SentMessage>;
+  /**
+   * The CallUUIDs of the account's live calls (Plivo's Live Call API), or undefined when they cannot be
+   * known (the sandbox has no calls of its own).
+   */
+  liveCallUuids(): Promise<ReadonlySet<string> | undefined>;
 }
 
 /** Plivo did not take the request: refused it, timed out, or could not be reached. */

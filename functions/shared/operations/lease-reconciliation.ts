@@ -1,0 +1,60 @@
+import type { Deps } from '../deps.js';
+import { endCall } from '../store/call-end.js';
+import { readCall } from '../store/call-record.js';
+import { leasesOf } from '../store/leases.js';
+
+/**
+ * A call younger than this may not be listed live yet, and is never taken for over: ringing, the answer
+ * and Plivo's own bookkeeping all fit well inside it.
+ */
+const liveListGraceMs = 60_000;
+
+/** How many leases one reconciliation looks at: bounds its reads at capacity (1,000 leases). */
+const maxLeasesChecked = 100;
+
+/**
+ * An inbound call whose hangup never reached callgate (Plivo's WhatsApp setup documents no Hangup URL)
+ * holds its lease until it lapses. When a business number is at capacity, its inbound leases are held
+ * against Plivo's live calls: a call Plivo no longer lists, older than the grace, is ended
+ * (`endedBy: reconciliation`; a hangup that comes later still adds its duration) and its lease
+ * released. Business-initiated calls are keyed by callgate's own id, which Plivo does not list, so they
+ * are left to their hangup or their lapse. Returns how many leases were freed; 0 when Plivo's live calls
+ * cannot be known.
+ */
+export const reconcileInboundLeases = async (
+  deps: Deps,
+  business: string,
+  now: number,
+): Promise<number> => {
+  let live: ReadonlySet<string> | undefined;
+  try {
+    live = await deps.telephony.liveCallUuids();
+  } catch (error) {
+    deps.logger.warn('live calls unknown: leases not reconciled', { error: error as Error });
+    return 0;
+  }
+  if (!live) return 0;
+  const candidates = Object.keys(await leasesOf(deps.db, business))
+    .filter((callId) => !live.has(callId))
+    .slice(0, maxLeasesChecked);
+  const records = await Promise.all(candidates.map((callId) => readCall(deps.db, callId, now)));
+  const over = records.filter(
+    (record) =>
+      record?.direction === 'inbound' &&
+      record.endedAt === undefined &&
+      record.startedAt <= now - liveListGraceMs,
+  );
+  let freed = 0;
+  for (const record of over) {
+    if (!record) continue;
+    const outcome = await endCall(deps.db, {
+      callId: record.callId,
+      business,
+      endedAt: now,
+      endedBy: 'reconciliation',
+    });
+    if (outcome === 'ended') freed += 1;
+  }
+  if (freed > 0) deps.logger.info('leases of calls Plivo no longer lists released', { freed });
+  return freed;
+};
