@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { Deps } from '../shared/deps.js';
-import { businessPair, decodedPathParameter } from '../shared/http/business-pair.js';
+import { pathPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
 import { json } from '../shared/http/respond.js';
@@ -25,14 +25,7 @@ const refusalMessages = {
  */
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
-    const { business, user } = businessPair(
-      deps.config,
-      {
-        business: decodedPathParameter(request.pathParameters.business),
-        user: decodedPathParameter(request.pathParameters.user),
-      },
-      { business: 'business', user: 'user' },
-    );
+    const { business, user } = pathPair(deps.config, request.pathParameters);
     const correction = bodySchema.parse(request.body);
     const outcome = await correctPermission(deps, business, user, correction);
     if (outcome.kind === 'refused') {

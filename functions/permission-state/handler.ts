@@ -1,5 +1,5 @@
 import type { Deps } from '../shared/deps.js';
-import { businessPair, decodedPathParameter } from '../shared/http/business-pair.js';
+import { pathPair } from '../shared/http/business-pair.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
 import { json } from '../shared/http/respond.js';
 import { permissionState } from '../shared/operations/permission-state.js';
@@ -7,14 +7,7 @@ import { permissionState } from '../shared/operations/permission-state.js';
 /** GET /v1/permissions/{business}/{user}: the permission and the actions, like Meta's call_permissions. */
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
-    const { business, user } = businessPair(
-      deps.config,
-      {
-        business: decodedPathParameter(request.pathParameters.business),
-        user: decodedPathParameter(request.pathParameters.user),
-      },
-      { business: 'business', user: 'user' },
-    );
+    const { business, user } = pathPair(deps.config, request.pathParameters);
     return json(200, {
       business: business.e164,
       user: user.e164,

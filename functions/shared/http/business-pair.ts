@@ -46,3 +46,17 @@ export const decodedPathParameter = (value: string | undefined): string => {
     return value ?? '';
   }
 };
+
+/** The pair a `/v1/permissions/{business}/{user}` path names, validated like a request body's. */
+export const pathPair = (
+  config: Config,
+  pathParameters: Readonly<Record<string, string | undefined>>,
+): BusinessPair =>
+  businessPair(
+    config,
+    {
+      business: decodedPathParameter(pathParameters.business),
+      user: decodedPathParameter(pathParameters.user),
+    },
+    { business: 'business', user: 'user' },
+  );
