@@ -5,13 +5,14 @@
  * agent hears why, the call ends, its daily slot is given back and its lease released.
  */
 import { randomUUID } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
+import { readItem } from '../support/dynamo.js';
 import {
   acceptPermission,
   advanceClock,
+  pathOf,
   permissionReply,
   placeCall,
   postSignedForm,
@@ -29,11 +30,6 @@ const business = '+918035737458';
 let userCounter = 0;
 const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
 
-const pathOf = (url: string | undefined) => {
-  const parsed = new URL(url ?? '');
-  return `${parsed.pathname}${parsed.search}`;
-};
-
 describe('the agent leg checks the permission again when it answers', () => {
   let host: LocalHost;
   beforeAll(async () => {
@@ -41,12 +37,7 @@ describe('the agent leg checks the permission again when it answers', () => {
   });
   afterAll(() => host.close());
 
-  const item = async (key: { pk: string; sk: string }) =>
-    (
-      await host.deps.db.doc.send(
-        new GetCommand({ TableName: host.deps.db.tableName, Key: key, ConsistentRead: true }),
-      )
-    ).Item;
+  const item = (key: { pk: string; sk: string }) => readItem(host.deps.db, key);
 
   /** Places a call and returns its id and the URLs Plivo was given. */
   const place = async (user: string) => {

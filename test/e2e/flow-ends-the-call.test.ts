@@ -5,10 +5,10 @@
  * later still records its duration and cause.
  */
 import { randomUUID } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
+import { readItem } from '../support/dynamo.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import {
   alwaysOpenExampleConfig,
@@ -29,12 +29,7 @@ describe('the flow ends the call', () => {
   });
   afterAll(() => host.close());
 
-  const item = async (key: { pk: string; sk: string }) =>
-    (
-      await host.deps.db.doc.send(
-        new GetCommand({ TableName: host.deps.db.tableName, Key: key, ConsistentRead: true }),
-      )
-    ).Item;
+  const item = (key: { pk: string; sk: string }) => readItem(host.deps.db, key);
   const leased = async (callId: string) =>
     Object.keys((await item(keys.line(business)))?.leases ?? {}).includes(callId);
   const post = async (path: string, form: Record<string, string>) => {

@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusals } from '../../functions/answer/handler.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
+import { readItem } from '../support/dynamo.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import {
   alwaysOpenExampleConfig,
@@ -61,12 +61,7 @@ describe('leases reconciled with Plivo live calls at capacity', () => {
     await new Promise<void>((resolve) => plivo.close(() => resolve()));
   });
 
-  const item = async (key: { pk: string; sk: string }) =>
-    (
-      await host.deps.db.doc.send(
-        new GetCommand({ TableName: host.deps.db.tableName, Key: key, ConsistentRead: true }),
-      )
-    ).Item;
+  const item = (key: { pk: string; sk: string }) => readItem(host.deps.db, key);
   const leases = async () => Object.keys((await item(keys.line(business)))?.leases ?? {}).sort();
   const call = async (callId: string) => {
     const response = await postSignedForm(

@@ -15,6 +15,7 @@ import {
   acceptPermission,
   advanceClock,
   asJson,
+  pathOf,
   placeCall,
   postSignedForm,
   recordedCalls,
@@ -27,12 +28,6 @@ const jamaica = '+18765550123';
 const newYork = '+12125550123';
 let userCounter = 0;
 const newUser = () => `+91983${String(++userCounter).padStart(7, '0')}`;
-
-/** The path and query Plivo would call back, from a URL callgate gave it. */
-const pathOf = (url: string | undefined) => {
-  const parsed = new URL(url ?? '');
-  return `${parsed.pathname}${parsed.search}`;
-};
 
 describe('business-initiated calls through the local host (sandbox)', () => {
   let host: LocalHost;

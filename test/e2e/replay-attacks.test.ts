@@ -19,6 +19,7 @@ import {
   acceptPermission,
   advanceClock,
   asJson,
+  pathOf,
   placeCall,
   postSignedForm,
   recordedCalls,
@@ -68,11 +69,6 @@ const permission = async (host: LocalHost, user: string) =>
       ),
     )
   ).body.permission;
-
-const pathOf = (url: string | undefined) => {
-  const parsed = new URL(url ?? '');
-  return `${parsed.pathname}${parsed.search}`;
-};
 
 describe('replayed webhooks through the local host', () => {
   let host: LocalHost;

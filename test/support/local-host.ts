@@ -110,3 +110,9 @@ export const recordedCalls = async (host: LocalHost): Promise<RecordedCall[]> =>
   ((await (await fetch(`${host.url}/_sandbox/plivo/requests`)).json()) as { api: string }[]).filter(
     (r): r is RecordedCall => r.api === 'call',
   );
+
+/** The path and query Plivo would call back, from a URL callgate gave it. */
+export const pathOf = (url: string | undefined): string => {
+  const parsed = new URL(url ?? '');
+  return `${parsed.pathname}${parsed.search}`;
+};

@@ -38,7 +38,7 @@ export const businessPair = (
 };
 
 /** A path parameter as the caller wrote it: `%2B918035737458`, `+918035737458` or bare digits. */
-export const decodedPathParameter = (value: string | undefined): string => {
+const decodedPathParameter = (value: string | undefined): string => {
   try {
     return decodeURIComponent(value ?? '');
   } catch {

@@ -15,7 +15,7 @@ import { startInboundCall } from '../store/inbound-start.js';
 import { reconcileInboundLeases } from './lease-reconciliation.js';
 
 /** What every step of an inbound call's flow needs to know about the call. */
-export const inboundCallContext = (deps: Deps): InboundCall => ({
+const inboundCallContext = (deps: Deps): InboundCall => ({
   answerUrl: plivoUrls(deps.publicBaseUrl).answer,
   maxCallSeconds: deps.config.rules.maxCallSeconds,
 });

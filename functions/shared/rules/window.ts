@@ -3,7 +3,7 @@
  * more happen now, and if not, when) and the state view (used, max, resetsAt) read the same function.
  */
 
-export const hourMs = 3_600_000;
+const hourMs = 3_600_000;
 export const dayMs = 24 * hourMs;
 
 export type WindowName = 'PT24H' | 'P7D';

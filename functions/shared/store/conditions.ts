@@ -18,7 +18,7 @@ export interface CancellationReason {
 }
 
 /** The per-item reasons of a cancelled transaction, or undefined for any other error. */
-export const cancellationReasons = (error: unknown): readonly CancellationReason[] | undefined =>
+const cancellationReasons = (error: unknown): readonly CancellationReason[] | undefined =>
   error instanceof Error && error.name === 'TransactionCanceledException'
     ? ((error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [])
     : undefined;
@@ -41,7 +41,7 @@ export const itemAtFailure = <T>(failure: unknown): T | undefined => {
 };
 
 /** Another transaction held the item at the same instant: nothing was written, the write may be retried. */
-export const conflicted = (reason: CancellationReason | undefined): boolean =>
+const conflicted = (reason: CancellationReason | undefined): boolean =>
   reason?.Code === 'TransactionConflict';
 
 /** DynamoDB throttled the item: nothing was written, the write may be retried after a pause. */
@@ -59,7 +59,7 @@ export const attributeNames = (...names: readonly string[]): Record<string, stri
  * parallel requests for one pair or one line resolves well within it, and the answer still comes well
  * inside Plivo's wait and the 10 s Lambda timeout.
  */
-export const retryBudgetMs = 5_000;
+const retryBudgetMs = 5_000;
 
 /**
  * Tells whether another optimistic attempt fits in the budget, after pausing with full jitter so the
@@ -85,7 +85,7 @@ export const stillContended = (what: string): Error =>
   });
 
 /** Thrown when DynamoDB kept throttling a transaction's items for the whole budget: a transient 503. */
-export const stillThrottled = (what: string): Error =>
+const stillThrottled = (what: string): Error =>
   Object.assign(new Error(`${what} kept being throttled by DynamoDB`), {
     name: 'ThrottlingException',
   });
@@ -113,7 +113,7 @@ const unknownOutcomeNames = new Set([
 const unknownOutcomeCodes = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
 
 /** The write failed without saying whether DynamoDB applied it: only a read, or a resend with the same token, can tell. */
-export const isUnknownOutcome = (error: unknown): boolean => {
+const isUnknownOutcome = (error: unknown): boolean => {
   if (!(error instanceof Error)) return false;
   if (unknownOutcomeNames.has(error.name)) return true;
   const code = (error as { code?: unknown }).code;

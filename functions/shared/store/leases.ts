@@ -62,7 +62,7 @@ export const isMissingLine = (error: unknown): boolean =>
  * failed without returning an item (a full line comes back with the failure, ALL_OLD), or the path
  * could not be set at all.
  */
-export const lineMissing = (reason: CancellationReason | undefined): boolean =>
+const lineMissing = (reason: CancellationReason | undefined): boolean =>
   reason?.Code === 'ValidationError' || (failedCondition(reason) && reason?.Item === undefined);
 
 /** Creates the empty line item unless it exists (a parallel call may just have created it). */
