@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/shared/store/keys.js';
+import { leasesOf } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { readItem } from '../support/dynamo.js';
 import {
@@ -68,7 +69,7 @@ describe('the agent leg checks the permission again when it answers', () => {
     expect(xml).not.toHaveProperty('Dial');
     expect(String(xml.Speak)).toMatch(/not placed/);
     expect(xml).toHaveProperty('Hangup');
-    const leases = ((await item(keys.line(business)))?.leases ?? {}) as Record<string, number>;
+    const leases = await leasesOf(host.deps.db, business);
     expect(Object.keys(leases)).not.toContain(call.callId);
     const pair = await item(keys.pair(business, user));
     expect(Object.keys((pair?.calls ?? {}) as object)).not.toContain(call.callId);

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/shared/store/keys.js';
+import { leasesOf } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { readItem } from '../support/dynamo.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
@@ -31,7 +32,7 @@ describe('the flow ends the call', () => {
 
   const item = (key: { pk: string; sk: string }) => readItem(host.deps.db, key);
   const leased = async (callId: string) =>
-    Object.keys((await item(keys.line(business)))?.leases ?? {}).includes(callId);
+    Object.keys(await leasesOf(host.deps.db, business)).includes(callId);
   const post = async (path: string, form: Record<string, string>) => {
     const response = await postSignedForm(host, path, form);
     expect(response.status).toBe(200);

@@ -4,6 +4,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusals } from '../../functions/answer/handler.js';
 import { keys } from '../../functions/shared/store/keys.js';
+import { leasesOf } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { alwaysOpenExampleConfig, hangupForm, inboundAnswerForm } from '../support/plivo-forms.js';
@@ -37,8 +38,7 @@ describe('inbound WhatsApp calls through the local host', () => {
         new GetCommand({ TableName: host.deps.db.tableName, Key: key, ConsistentRead: true }),
       )
     ).Item;
-  const leases = async (business: string) =>
-    Object.keys((await item(keys.line(business)))?.leases ?? {});
+  const leases = async (business: string) => Object.keys(await leasesOf(host.deps.db, business));
 
   beforeAll(async () => {
     host = await startTestHost({ config: config() });

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusals } from '../../functions/answer/handler.js';
 import { keys } from '../../functions/shared/store/keys.js';
+import { leasesOf } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { readItem } from '../support/dynamo.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
@@ -62,7 +63,7 @@ describe('leases reconciled with Plivo live calls at capacity', () => {
   });
 
   const item = (key: { pk: string; sk: string }) => readItem(host.deps.db, key);
-  const leases = async () => Object.keys((await item(keys.line(business)))?.leases ?? {}).sort();
+  const leases = async () => Object.keys(await leasesOf(host.deps.db, business)).sort();
   const call = async (callId: string) => {
     const response = await postSignedForm(
       host,

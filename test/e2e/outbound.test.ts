@@ -10,6 +10,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
+import { leasesOf } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import {
   acceptPermission,
@@ -69,16 +70,7 @@ describe('business-initiated calls through the local host (sandbox)', () => {
     expect(status.status).toBe(200);
     expect(plivoXml.parse(await status.text()).Response).toHaveProperty('Hangup');
 
-    const line = async () =>
-      (
-        await host.deps.db.doc.send(
-          new GetCommand({
-            TableName: host.deps.db.tableName,
-            Key: keys.line(business),
-            ConsistentRead: true,
-          }),
-        )
-      ).Item?.leases as Record<string, number>;
+    const line = () => leasesOf(host.deps.db, business);
     expect(Object.keys(await line())).toContain(callId);
     const hangup = await postSignedForm(host, pathOf(request?.params.hangup_url), {
       CallUUID: randomUUID(),

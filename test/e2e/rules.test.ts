@@ -9,6 +9,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
+import { leasesOf } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import {
   acceptPermission,
@@ -147,8 +148,7 @@ describe('rules across grants, calls and leases', () => {
           Number(dial['@timeout']) +
           Number(dial['@timeLimit'])) *
         1000;
-      const line = await readItem(host, keys.line(india));
-      const leaseExpiresAt = ((line?.leases ?? {}) as Record<string, number>)[callId];
+      const leaseExpiresAt = (await leasesOf(host.deps.db, india))[callId];
       expect(leaseExpiresAt).toBeGreaterThanOrEqual(placedAt + longest);
     });
 
@@ -233,8 +233,7 @@ describe('rules across grants, calls and leases', () => {
       const document = plivoXml.parse(await answer.text()).Response;
       const dial = document.Dial;
       expect(dial).toBeDefined();
-      const line = await readItem(host, keys.line(jamaica));
-      const leaseExpiresAt = ((line?.leases ?? {}) as Record<string, number>)[callId];
+      const leaseExpiresAt = (await leasesOf(host.deps.db, jamaica))[callId];
       // Even ignoring the greeting's length, the bridge can end only after ring timeout + timeLimit.
       expect(leaseExpiresAt).toBeGreaterThanOrEqual(
         startedAt + (Number(dial['@timeout']) + Number(dial['@timeLimit'])) * 1000,

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { keys } from '../../functions/shared/store/keys.js';
 import { ensureTable } from '../../infra/local/dynamodb.js';
 import { type LocalHost, startLocalHost } from '../../infra/local/host.js';
+import { fillLeases } from '../support/dynamo.js';
 import { acceptPermission, advanceClock, recordedCalls } from '../support/local-host.js';
 import { alwaysOpenExampleConfig } from '../support/plivo-forms.js';
 import { callRecordsOf, leasesOf, placeCall, readItem } from './support.js';
@@ -120,7 +121,12 @@ describe('DynamoDB frozen for 8 s during a burst of placements', () => {
     const users = Array.from({ length: 6 }, (_, i) => `+91986${String(i + 1).padStart(7, '0')}`);
     for (const user of users) await acceptPermission(host, user, business);
     const keyOf = (user: string) => ({ 'idempotency-key': `freeze-${user}` });
-    // A number already in use: its line item exists, so a held placement can be applied on thawing.
+    // A number already in use: its lease shards exist, so a held placement can be applied on thawing.
+    await fillLeases(db(), business, {
+      count: 0,
+      limit: host.deps.config.rules.simultaneousCallsPerNumber,
+      expiresAt: 0,
+    });
     const earlier = '+919860000000';
     await acceptPermission(host, earlier, business);
     const earlierCall = await placeCall(host, business, earlier);

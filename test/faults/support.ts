@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { Db } from '../../functions/shared/store/client.js';
-import { keys } from '../../functions/shared/store/keys.js';
+import { leasesOf as storedLeases } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { readItem, scanTable } from '../support/dynamo.js';
 import { asJson } from '../support/local-host.js';
@@ -166,7 +166,7 @@ export const permissionUsage = async (host: LocalHost, business: string, user: s
 
 /** Call ids holding a lease on the business number's line. */
 export const leasesOf = async (db: Db, business: string): Promise<string[]> =>
-  Object.keys(((await readItem(db, keys.line(business)))?.leases ?? {}) as object).sort();
+  Object.keys(await storedLeases(db, business)).sort();
 
 /** Call API requests counted in the account's calls-per-second slots (a released one is given back). */
 export const cpsTokens = async (db: Db): Promise<number> =>

@@ -7,7 +7,10 @@ import { endCall } from '../../functions/shared/store/call-end.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { startInboundCall } from '../../functions/shared/store/inbound-start.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { reapExpiredLeases } from '../../functions/shared/store/leases.js';
+import {
+  reapExpiredLeases,
+  leasesOf as storedLeases,
+} from '../../functions/shared/store/leases.js';
 import { createTestDb } from '../support/dynamo.js';
 
 const rules = rulesSchema.parse(undefined);
@@ -25,8 +28,7 @@ const item = async (key: { pk: string; sk: string }) =>
   (await db.doc.send(new GetCommand({ TableName: db.tableName, Key: key, ConsistentRead: true })))
     .Item;
 
-const leasesOf = async (business: string) =>
-  ((await item(keys.line(business)))?.leases ?? {}) as Record<string, number>;
+const leasesOf = async (business: string) => storedLeases(db, business);
 
 const start = (
   business: string,

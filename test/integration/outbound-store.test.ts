@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHandler as answerHandler } from '../../functions/answer/handler.js';
 import { createHandler as dialStatusHandler } from '../../functions/dial-status/handler.js';
@@ -19,7 +19,7 @@ import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { leaseExpiry } from '../../functions/shared/rules/concurrency.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { createLine, takeLeaseUpdate } from '../../functions/shared/store/leases.js';
+import { leasesOf as storedLeases } from '../../functions/shared/store/leases.js';
 import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
 import type { Telephony } from '../../functions/shared/telephony/port.js';
 import {
@@ -27,7 +27,7 @@ import {
   type SandboxTelephony,
 } from '../../functions/shared/telephony/sandbox.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
-import { createTestDb, scanTable } from '../support/dynamo.js';
+import { createTestDb, fillLeases, scanTable } from '../support/dynamo.js';
 import { plivoXml } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';
 
@@ -184,8 +184,7 @@ const grant = async (
 };
 
 const pairOf = (h: Harness, user: string) => rawItem(keys.pair(h.business, user));
-const leasesOf = async (business: string) =>
-  Object.keys(((await rawItem(keys.line(business)))?.leases ?? {}) as Record<string, number>);
+const leasesOf = async (business: string) => Object.keys(await storedLeases(db, business));
 /** Call API requests counted in the last second, by the account's calls-per-second slots. */
 const cpsOf = async (h: Harness) => {
   const slots = (await scanTable(db)).filter(
@@ -409,19 +408,8 @@ describe('concurrency and CPS', () => {
     const cap = h.deps.config.rules.simultaneousCallsPerNumber;
     expect(cap).toBe(1000);
     const leaseUntil = leaseExpiry(h.clock.now, h.deps.config.rules);
-    // 995 calls already up (inbound ones, say), taken the way every call takes its lease.
-    await createLine(db, h.business);
-    for (let start = 0; start < cap - 5; start += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, cap - 5 - start) }, () =>
-          db.doc.send(
-            new UpdateCommand(
-              takeLeaseUpdate(db.tableName, h.business, randomUUID(), leaseUntil, cap),
-            ),
-          ),
-        ),
-      );
-    }
+    // 995 calls already up (inbound ones, say), spread over the shards as full as each may be.
+    await fillLeases(db, h.business, { count: cap - 5, limit: cap, expiresAt: leaseUntil });
     const users = Array.from({ length: 30 }, newUser);
     await Promise.all(users.map((u) => grant(h, u)));
     const responses = await Promise.all(users.map((to) => h.placeCall({ from: h.business, to })));

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { keys } from '../../functions/shared/store/keys.js';
+import { leasesOf } from '../../functions/shared/store/leases.js';
 import { type Reservation, reserveCall } from '../../functions/shared/store/placement.js';
 import { takeOverReservation } from '../../functions/shared/store/placement-release.js';
 import { createTestDb, readItem } from '../support/dynamo.js';
@@ -79,7 +80,7 @@ const staleReservation = async (): Promise<Stale> => {
 /** What the stale reservation holds, as DynamoDB has it. */
 const held = async ({ callId, user, idempotency }: Stale) => ({
   call: await readItem(db, keys.call(callId)),
-  lease: Object.keys((await readItem(db, keys.line(business)))?.leases ?? {}).includes(callId),
+  lease: Object.keys(await leasesOf(db, business)).includes(callId),
   dailySlot: Object.keys((await readItem(db, keys.pair(business, user)))?.calls ?? {}),
   key: await readItem(db, keys.idempotency(business, idempotency.key)),
 });
@@ -94,20 +95,20 @@ describe('taking over a pending reservation', () => {
       key: { status: 'pending', callId: stale.callId },
     });
 
-    expect(await takeOverReservation(db, stale, randomUUID())).toBe('released');
+    expect(await takeOverReservation(db, stale, randomUUID(), Date.now())).toBe('released');
     expect(await held(stale)).toEqual({
       call: undefined,
       lease: false,
       dailySlot: [],
       key: undefined,
     });
-    expect(await takeOverReservation(db, stale, randomUUID())).toBe('lost');
+    expect(await takeOverReservation(db, stale, randomUUID(), Date.now())).toBe('lost');
   });
 
   it('a takeover applied but answered with a timeout: sent again, it learns that it released', async () => {
     const stale = await staleReservation();
     loseTakeoverAnswers = 1;
-    expect(await takeOverReservation(db, stale, randomUUID())).toBe('released');
+    expect(await takeOverReservation(db, stale, randomUUID(), Date.now())).toBe('released');
     expect(loseTakeoverAnswers).toBe(0);
     expect(await held(stale)).toEqual({
       call: undefined,
@@ -128,7 +129,7 @@ describe('taking over a pending reservation', () => {
       }),
     );
     const before = await held(stale);
-    expect(await takeOverReservation(db, stale, randomUUID())).toBe('dialed');
+    expect(await takeOverReservation(db, stale, randomUUID(), Date.now())).toBe('dialed');
     expect(await held(stale)).toEqual(before);
   });
 });

@@ -14,8 +14,9 @@ import type { Db } from '../../functions/shared/store/client.js';
 import { isStillContended, transactWrite } from '../../functions/shared/store/conditions.js';
 import { startInboundCall } from '../../functions/shared/store/inbound-start.js';
 import { keys } from '../../functions/shared/store/keys.js';
+import { leasesOf } from '../../functions/shared/store/leases.js';
 import { applyPermissionDecision } from '../../functions/shared/store/permission-reply.js';
-import { createTestDb } from '../support/dynamo.js';
+import { createTestDb, fillLeases } from '../support/dynamo.js';
 
 const rules = rulesSchema.parse(undefined);
 const t0 = Date.UTC(2030, 4, 1, 10);
@@ -77,7 +78,12 @@ describe('writes cancelled by a concurrent writer are sent again', () => {
       rules,
       callbackPermissionOnInbound: true,
     };
-    // The line item exists after a first call, so the next call is one transaction.
+    // Once a number's shard items exist (after its first calls), a call is one transaction.
+    await fillLeases(db, business, {
+      count: 0,
+      limit: rules.simultaneousCallsPerNumber,
+      expiresAt: 0,
+    });
     await startInboundCall(db, first);
 
     const started = await cancelling(2, () =>
@@ -85,14 +91,14 @@ describe('writes cancelled by a concurrent writer are sent again', () => {
     );
     expect(started.result).toEqual({ kind: 'started', permission: 'granted' });
     expect(started.transactions).toBe(3);
-    expect(Object.keys((await item(keys.line(business)))?.leases ?? {})).toContain(callId);
+    expect(Object.keys(await leasesOf(db, business))).toContain(callId);
 
     const ended = await cancelling(2, () =>
       endCall(db, { callId, business, endedAt: t0 + 60_000 }),
     );
     expect(ended.result).toBe('ended');
     expect(ended.transactions).toBe(3);
-    expect(Object.keys((await item(keys.line(business)))?.leases ?? {})).not.toContain(callId);
+    expect(Object.keys(await leasesOf(db, business))).not.toContain(callId);
     expect((await item(keys.call(callId)))?.endedAt).toBe(t0 + 60_000);
   });
 
@@ -120,10 +126,10 @@ describe('writes cancelled by a concurrent writer are sent again', () => {
     const write = transactWrite(
       db,
       'A test write',
-      [{ Put: { TableName: db.tableName, Item: { ...keys.line(business), leases: {} } } }],
+      [{ Put: { TableName: db.tableName, Item: { ...keys.leaseShard(business, 0), leases: {} } } }],
       noMoreTries,
     );
     await expect(write).rejects.toSatisfy(isStillContended);
-    expect(await item(keys.line(business))).toBeUndefined();
+    expect(await item(keys.leaseShard(business, 0))).toBeUndefined();
   });
 });

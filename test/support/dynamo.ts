@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { createDb, type Db } from '../../functions/shared/store/client.js';
-import type { Key } from '../../functions/shared/store/keys.js';
+import { type Key, keys } from '../../functions/shared/store/keys.js';
+import { shardCapacity, shardCount } from '../../functions/shared/store/leases.js';
 import { ensureTable } from '../../infra/local/dynamodb.js';
 
 /** A fresh table in the run's DynamoDB Local, so test files never see each other's items. */
@@ -30,4 +31,37 @@ export const scanTable = async (db: Db): Promise<Record<string, unknown>[]> => {
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
+};
+
+/**
+ * Leases of `count` calls already up on a business number (random call ids, lapsing at `expiresAt`),
+ * written shard by shard as full as each may be, the way parallel calls leave them: for tests that start
+ * near a limit without placing hundreds of calls first. Returns the call ids.
+ */
+export const fillLeases = async (
+  db: Db,
+  business: string,
+  { count, limit, expiresAt }: { count: number; limit: number; expiresAt: number },
+): Promise<string[]> => {
+  const callIds: string[] = [];
+  const shards = Array.from({ length: shardCount(limit) }, (_, shard) => {
+    const take = Math.min(shardCapacity(limit, shard), count - callIds.length);
+    const ids = Array.from({ length: take }, () => randomUUID());
+    callIds.push(...ids);
+    return {
+      ...keys.leaseShard(business, shard),
+      leases: Object.fromEntries(ids.map((id) => [id, expiresAt])),
+    };
+  });
+  if (callIds.length < count) throw new Error(`${count} leases do not fit a limit of ${limit}`);
+  for (let start = 0; start < shards.length; start += 25) {
+    await db.doc.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [db.tableName]: shards.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } })),
+        },
+      }),
+    );
+  }
+  return callIds;
 };

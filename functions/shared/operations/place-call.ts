@@ -126,7 +126,7 @@ export const placeCall = async (deps: Deps, call: CallToPlace): Promise<PlaceCal
   let earlier = await earlierRequest(deps, business.e164, idempotency, outcome);
   if (earlier && idempotency && isAbandoned(earlier, idempotency.requestHash, deps.clock())) {
     const stale = { ...reservation, callId: earlier.callId, idempotency };
-    const takeover = await takeOverReservation(deps.db, stale, reservation.callId);
+    const takeover = await takeOverReservation(deps.db, stale, reservation.callId, deps.clock());
     deps.logger.warn('took over a placement its first request left pending', {
       callId: stale.callId,
       outcome: takeover,
@@ -166,7 +166,7 @@ export const placeCall = async (deps: Deps, call: CallToPlace): Promise<PlaceCal
     }));
   } catch (error) {
     try {
-      await releaseReservation(deps.db, reservation, outcome.cps);
+      await releaseReservation(deps.db, reservation, outcome);
     } catch (releaseError) {
       // The lease and call record still expire; the daily slot stays counted until its window ends.
       deps.logger.error('could not release a call Plivo did not take', {

@@ -3,7 +3,6 @@ import { type CallRecord, type EndedBy, newCallRecord, readCall } from './call-r
 import type { Db } from './client.js';
 import {
   attributeNames,
-  type Cancelled,
   contentionRetries,
   failedCondition,
   isConditionFailed,
@@ -13,12 +12,12 @@ import {
   transactWrite,
 } from './conditions.js';
 import { keys } from './keys.js';
-import { isMissingLine, releaseLeaseUpdate } from './leases.js';
+import { releaseLeaseUpdate } from './leases.js';
 import { uncountCallUpdate } from './pair-calls.js';
 
 export interface CallEnd {
   readonly callId: string;
-  /** The business number when the request names it (inbound: `To`); else read from the call record. */
+  /** The business number when the request names it (inbound: `To`): kept on the record of a call that ends before it was answered. */
   readonly business?: string | undefined;
   /** The caller (inbound: `From`), kept on the record of a call that ends before it was answered. */
   readonly user?: string | undefined;
@@ -36,16 +35,26 @@ export type CallEndOutcome = 'ended' | 'already_ended' | 'ended_unanswered' | 'u
 
 /** What a hangup knows of the call: from the request alone, or from its record as it stands. */
 type CallState =
-  /** Not read yet; the request names the business number, so ending can be tried without a read. */
-  | { readonly kind: 'unread'; readonly business: string }
   | { readonly kind: 'absent' }
   | { readonly kind: 'ended' }
   /** Ended by callgate (its lease released), waiting for the hangup's duration and cause. */
   | { readonly kind: 'ended_by_callgate' }
   /** Inbound, or business-initiated once the user was dialed. */
-  | { readonly kind: 'live'; readonly business: string }
+  | { readonly kind: 'live'; readonly lease: Lease }
   /** Business-initiated whose agent never answered: the user was never dialed. */
-  | { readonly kind: 'undialed'; readonly business: string; readonly user: string };
+  | { readonly kind: 'undialed'; readonly lease: Lease; readonly user: string };
+
+/** Where a call's lease is held. */
+interface Lease {
+  readonly business: string;
+  readonly shard: number;
+}
+
+/** Of a record not ended: every such record was written with the lease it took. */
+const leaseOf = (record: CallRecord): Lease => ({
+  business: record.business,
+  shard: record.leaseShard ?? 0,
+});
 
 const stateOf = (record: CallRecord | undefined): CallState => {
   if (!record) return { kind: 'absent' };
@@ -53,15 +62,15 @@ const stateOf = (record: CallRecord | undefined): CallState => {
     return record.endedBy === undefined ? { kind: 'ended' } : { kind: 'ended_by_callgate' };
   }
   if (record.direction === 'outbound' && record.dialedAt === undefined) {
-    return { kind: 'undialed', business: record.business, user: record.user };
+    return { kind: 'undialed', lease: leaseOf(record), user: record.user };
   }
-  return { kind: 'live', business: record.business };
+  return { kind: 'live', lease: leaseOf(record) };
 };
 
 type Step =
   | { readonly kind: 'done'; readonly outcome: CallEndOutcome }
   /** Record the end and release the lease, in one transaction; `uncount` also gives the daily slot back. */
-  | { readonly kind: 'end'; readonly business: string; readonly uncount?: string }
+  | { readonly kind: 'end'; readonly lease: Lease; readonly uncount?: string }
   /** Write the record as ended, so a late answer finds the call over and takes no lease. */
   | { readonly kind: 'record_unanswered'; readonly business: string }
   /** Add the hangup's duration and cause to a call callgate ended (its lease is already released). */
@@ -74,11 +83,10 @@ type Step =
  */
 const onHangup = (state: CallState, end: CallEnd): Step => {
   switch (state.kind) {
-    case 'unread':
     case 'live':
-      return { kind: 'end', business: state.business };
+      return { kind: 'end', lease: state.lease };
     case 'undialed':
-      return { kind: 'end', business: state.business, uncount: state.user };
+      return { kind: 'end', lease: state.lease, uncount: state.user };
     case 'ended':
       return { kind: 'done', outcome: 'already_ended' };
     case 'ended_by_callgate':
@@ -109,24 +117,26 @@ const endItems = (db: Db, end: CallEnd, step: Extract<Step, { kind: 'end' }>): T
         TableName: db.tableName,
         Key: keys.call(end.callId),
         UpdateExpression: `SET ${names.map((n) => `#${n} = :${n}`).join(', ')}`,
-        // Not ended, the same business; for an uncount, still undialed (the agent may answer meanwhile).
-        ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#endedAt) AND #business = :business${step.uncount === undefined ? '' : ' AND attribute_not_exists(#dialedAt)'}`,
+        // Not ended; for an uncount, still undialed (the agent may answer meanwhile).
+        ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#endedAt)${step.uncount === undefined ? '' : ' AND attribute_not_exists(#dialedAt)'}`,
         ExpressionAttributeNames: attributeNames(
           ...names,
-          'business',
           ...(step.uncount === undefined ? [] : ['dialedAt']),
         ),
-        ExpressionAttributeValues: {
-          ...Object.fromEntries(Object.entries(fields).map(([n, v]) => [`:${n}`, v])),
-          ':business': step.business,
-        },
+        ExpressionAttributeValues: Object.fromEntries(
+          Object.entries(fields).map(([n, v]) => [`:${n}`, v]),
+        ),
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     },
-    { Update: releaseLeaseUpdate(db.tableName, step.business, end.callId) },
+    { Update: releaseLeaseUpdate(db.tableName, step.lease.business, step.lease.shard, end.callId) },
     ...(step.uncount === undefined
       ? []
-      : [{ Update: uncountCallUpdate(db.tableName, step.business, step.uncount, end.callId) }]),
+      : [
+          {
+            Update: uncountCallUpdate(db.tableName, step.lease.business, step.uncount, end.callId),
+          },
+        ]),
   ];
 };
 
@@ -147,7 +157,7 @@ const completeUpdate = (db: Db, end: CallEnd) => {
   };
 };
 
-/** The most state changes one hangup can see (unread → live → undialed → ended, with room to spare). */
+/** The most state changes one hangup can see (absent → undialed → live → ended, with room to spare). */
 const maxMoves = 6;
 
 /**
@@ -157,10 +167,7 @@ const maxMoves = 6;
  */
 export const endCall = async (db: Db, end: CallEnd): Promise<CallEndOutcome> => {
   const retry = contentionRetries();
-  let state: CallState =
-    end.business === undefined
-      ? stateOf(await readCall(db, end.callId, end.endedAt))
-      : { kind: 'unread', business: end.business };
+  let state = stateOf(await readCall(db, end.callId, end.endedAt));
   for (let moves = 0; moves < maxMoves; moves++) {
     const step = onHangup(state, end);
     if (step.kind === 'done') return step.outcome;
@@ -203,23 +210,15 @@ export const endCall = async (db: Db, end: CallEnd): Promise<CallEndOutcome> => 
         continue;
       }
     }
-    let cancelled: Cancelled | undefined;
-    try {
-      cancelled = await transactWrite(db, 'A hangup', endItems(db, end, step), retry);
-    } catch (error) {
-      if (!(isMissingLine(error) && state.kind === 'unread')) throw error;
-      // The named business number has no line item, so this call holds no lease there: go by the record.
-      state = stateOf(await readCall(db, end.callId, end.endedAt));
-      continue;
-    }
+    const cancelled = await transactWrite(db, 'A hangup', endItems(db, end, step), retry);
     if (!cancelled) return 'ended';
     const [callReason, , uncountReason] = cancelled.reasons;
     if (failedCondition(callReason)) {
-      // Ended meanwhile, another business than the request named, or the agent answered meanwhile.
+      // Ended meanwhile, or the agent answered meanwhile.
       state = stateOf(itemAtFailure<CallRecord>(callReason));
     } else if (state.kind === 'undialed' && failedCondition(uncountReason)) {
       // The daily slot is already gone (pruned, or the pair expired): end without giving it back.
-      state = { kind: 'live', business: state.business };
+      state = { kind: 'live', lease: state.lease };
     } else {
       throw cancelled.error;
     }

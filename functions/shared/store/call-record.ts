@@ -12,8 +12,13 @@ export interface CallRecord {
   /** Plivo's CallUUID (inbound) or callgate's call id (business-initiated). */
   readonly callId: string;
   readonly direction: 'inbound' | 'outbound';
-  /** E.164 business number: its line item holds the call's lease. */
+  /** E.164 business number: one of its lease shards holds the call's lease. */
   readonly business: string;
+  /**
+   * The lease shard of the business number that holds the call's lease (store/leases.ts); absent on the
+   * record a hangup writes for a call it ended before it was answered, which never held one.
+   */
+  readonly leaseShard?: number;
   /** E.164 WhatsApp user number. */
   readonly user: string;
   readonly startedAt: number;
@@ -50,6 +55,7 @@ export const newCallRecord = (fields: {
   user: string;
   startedAt: number;
   leaseExpiresAt: number;
+  leaseShard?: number;
   agent?: string;
 }): CallRecord => ({
   ...keys.call(fields.callId),

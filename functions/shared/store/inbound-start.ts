@@ -2,8 +2,14 @@ import type { Rules } from '../config/schema.js';
 import { leaseExpiry } from '../rules/concurrency.js';
 import { newCallRecord } from './call-record.js';
 import type { Db } from './client.js';
-import { contentionRetries, failedCondition } from './conditions.js';
-import { reapExpiredLeases, takeLeaseUpdate, transactWithLine } from './leases.js';
+import { contentionRetries, failedCondition, stillContended } from './conditions.js';
+import {
+  leaseShards,
+  maxShardPicks,
+  shardCapacity,
+  takeLeaseUpdate,
+  transactTakingLease,
+} from './leases.js';
 import { inboundGrantUpdate } from './pair.js';
 import { resetOnConnectUpdate } from './pair-calls.js';
 
@@ -15,7 +21,7 @@ export interface InboundCallStart {
   readonly rules: Rules;
   readonly callbackPermissionOnInbound: boolean;
   /**
-   * At capacity, once reaping lapsed leases freed nothing: frees the leases of calls that are over
+   * At capacity, lapsed leases reaped: frees the leases of calls that are over
    * although no hangup said so; how many. The store cannot ask Plivo itself.
    */
   readonly reconcileLeases?: () => Promise<number>;
@@ -36,9 +42,10 @@ type PairPart = 'grant' | 'reset' | 'none';
  * Records an inbound call, takes its lease and applies what the call means to the pair, in one
  * TransactWriteItems in the common case. Conditions that fail tell what to do next (read from the
  * cancellation reasons, with ALL_OLD so "exists" and "missing" differ):
- * call record exists → a Plivo retry; line full → reap expired leases once, else at capacity; a longer
- * permission → retry with the reset alone; no pair to reset → retry without the pair; no line item yet →
- * it is created and the write runs again.
+ * call record exists → a Plivo retry; shard full → another shard with room (lapsed leases reaped), and
+ * with none, leases of calls Plivo no longer lists reconciled once, else at capacity; a longer permission
+ * → retry with the reset alone; no pair to reset → retry without the pair; no shard item yet → it is
+ * created and the write runs again.
  */
 export const startInboundCall = async (
   db: Db,
@@ -46,16 +53,12 @@ export const startInboundCall = async (
 ): Promise<InboundCallOutcome> => {
   const { callId, business, user, now, rules } = start;
   const leaseExpiresAt = leaseExpiry(now, rules);
-  const record = newCallRecord({
-    callId,
-    direction: 'inbound',
-    business,
-    user,
-    startedAt: now,
-    leaseExpiresAt,
-  });
+  const limit = rules.simultaneousCallsPerNumber;
+  const shards = leaseShards(db, business, callId, limit);
+  let pick = await shards.first(now);
   let pairPart: PairPart = start.callbackPermissionOnInbound ? 'grant' : 'reset';
-  let reaped = false;
+  let reconciled = false;
+  let picks = 0;
   const retry = contentionRetries();
 
   const pairUpdate = (part: PairPart) =>
@@ -66,10 +69,27 @@ export const startInboundCall = async (
         : undefined;
 
   for (;;) {
-    const pair = pairUpdate(pairPart);
-    const cancelled = await transactWithLine(
-      db,
+    if (pick.kind === 'full') {
+      if (reconciled) return { kind: 'at_capacity' };
+      reconciled = true;
+      if (((await start.reconcileLeases?.()) ?? 0) === 0) return { kind: 'at_capacity' };
+      pick = await shards.next(now);
+      continue;
+    }
+    const { shard } = pick;
+    const record = newCallRecord({
+      callId,
+      direction: 'inbound',
       business,
+      user,
+      startedAt: now,
+      leaseExpiresAt,
+      leaseShard: shard,
+    });
+    const pair = pairUpdate(pairPart);
+    const cancelled = await transactTakingLease(
+      db,
+      { business, shard, index: 1 },
       'An inbound call',
       [
         {
@@ -84,14 +104,14 @@ export const startInboundCall = async (
           Update: takeLeaseUpdate(
             db.tableName,
             business,
+            shard,
             callId,
             leaseExpiresAt,
-            rules.simultaneousCallsPerNumber,
+            shardCapacity(limit, shard),
           ),
         },
         ...(pair ? [{ Update: pair }] : []),
       ],
-      1,
       retry,
     );
     if (!cancelled) {
@@ -102,14 +122,12 @@ export const startInboundCall = async (
           : 'kept';
       return { kind: 'started', permission };
     }
-    const [callReason, lineReason, pairReason] = cancelled.reasons;
+    const [callReason, leaseReason, pairReason] = cancelled.reasons;
     if (failedCondition(callReason)) return { kind: 'duplicate' };
-    if (failedCondition(lineReason)) {
-      if (reaped) return { kind: 'at_capacity' };
-      reaped = true;
-      const freed =
-        (await reapExpiredLeases(db, business, now)) || ((await start.reconcileLeases?.()) ?? 0);
-      if (freed === 0) return { kind: 'at_capacity' };
+    if (failedCondition(leaseReason)) {
+      // Another call filled the shard first: look again.
+      if (++picks > maxShardPicks) throw stillContended('An inbound call');
+      pick = await shards.next(now);
       continue;
     }
     if (failedCondition(pairReason)) {

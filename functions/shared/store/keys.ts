@@ -6,8 +6,9 @@
  *        the permission-request window (slots `request0..requestN`, oldest first, `lastRequestId`),
  *        business-initiated call times of the last 24 h, the missed streak (`missed`, `warnedAt`),
  *        `version` (bumped by every write that changes the permission or the calls).
- * line   LINE#<business> / LEASES             concurrency leases of a business number: map `leases`
- *        (call id → lease expiry), its size checked atomically against the simultaneous-call limit.
+ * shard  LINE#<business> / SHARD#<k>          concurrency leases of a business number, spread over shards:
+ *        map `leases` (call id → lease expiry), its size checked atomically against the shard's share of
+ *        the simultaneous-call limit (store/leases.ts).
  * call   CALL#<call id> / CALL                one call, inbound (Plivo CallUUID) or business-initiated
  *        (callgate's call id): written once when it starts, callbacks applied once each.
  * ticket CPS / TICKET                        the account's Call API request counter (`seq`).
@@ -25,9 +26,14 @@ export interface Key {
   readonly sk: string;
 }
 
+export const leaseShardPrefix = 'SHARD#';
+
 export const keys = {
   pair: (business: string, user: string): Key => ({ pk: `PAIR#${business}#${user}`, sk: 'STATE' }),
-  line: (business: string): Key => ({ pk: `LINE#${business}`, sk: 'LEASES' }),
+  leaseShard: (business: string, shard: number): Key => ({
+    pk: `LINE#${business}`,
+    sk: `${leaseShardPrefix}${shard}`,
+  }),
   call: (callId: string): Key => ({ pk: `CALL#${callId}`, sk: 'CALL' }),
   cpsTicket: (): Key => ({ pk: 'CPS', sk: 'TICKET' }),
   cpsSlot: (slot: number): Key => ({ pk: `CPS#${slot}`, sk: 'SLOT' }),

@@ -1,3 +1,4 @@
+import { readCall } from './call-record.js';
 import type { Db } from './client.js';
 import {
   attributeNames,
@@ -64,8 +65,9 @@ const sendRelease = async (
 export const releaseReservation = async (
   db: Db,
   reservation: Reservation,
-  cps: CpsToken,
+  reserved: { readonly cps: CpsToken; readonly leaseShard: number },
 ): Promise<void> => {
+  const { cps, leaseShard } = reserved;
   const { callId, business, user, idempotency } = reservation;
   // Given back only while they are as the reservation left them: the pair's entry is gone if the pair
   // was replaced meanwhile, a later Call API request keeps its slot, and the key's record is
@@ -75,7 +77,7 @@ export const releaseReservation = async (
     'Releasing a call',
     callId,
     [
-      { Update: releaseLeaseUpdate(db.tableName, business, callId) },
+      { Update: releaseLeaseUpdate(db.tableName, business, leaseShard, callId) },
       { Delete: { TableName: db.tableName, Key: keys.call(callId) } },
     ],
     [
@@ -118,8 +120,11 @@ export const takeOverReservation = async (
   stale: Reservation & { readonly idempotency: IdempotencyKey },
   /** The call id of the request taking it over. */
   by: string,
+  now: number,
 ): Promise<TakeOverOutcome> => {
   const { callId, business, user, idempotency } = stale;
+  // The lease is where the call record says; with no record, the reservation holds no lease either.
+  const record = await readCall(db, callId, now);
   const cancelled = await sendRelease(
     db,
     'Taking over a placement',
@@ -134,7 +139,9 @@ export const takeOverReservation = async (
           ExpressionAttributeNames: attributeNames('dialedAt'),
         },
       },
-      { Update: releaseLeaseUpdate(db.tableName, business, callId) },
+      ...(record?.leaseShard === undefined
+        ? []
+        : [{ Update: releaseLeaseUpdate(db.tableName, business, record.leaseShard, callId) }]),
     ],
     [{ Update: uncountCallUpdate(db.tableName, business, user, callId) }],
   );

@@ -27,7 +27,13 @@ import {
   pendingIdempotencyPut,
 } from './idempotency.js';
 import { keys } from './keys.js';
-import { reapExpiredLeases, takeLeaseUpdate, transactWithLine } from './leases.js';
+import {
+  leaseShards,
+  maxShardPicks,
+  shardCapacity,
+  takeLeaseUpdate,
+  transactTakingLease,
+} from './leases.js';
 import { readPair } from './pair.js';
 import { placeCallUpdate } from './pair-calls.js';
 
@@ -47,7 +53,7 @@ export interface CpsToken {
 
 export type ReserveOutcome =
   /** Daily slot, lease, CPS token, call record (and idempotency record) written in one transaction. */
-  | { readonly kind: 'reserved'; readonly cps: CpsToken }
+  | { readonly kind: 'reserved'; readonly cps: CpsToken; readonly leaseShard: number }
   | { readonly kind: 'refused'; readonly refusal: PlacementRefusal }
   /** The Idempotency-Key was used before: the record as it stands. */
   | { readonly kind: 'idempotent'; readonly record: IdempotencyRecord }
@@ -100,20 +106,23 @@ const placementItems = (
   pair: PairState | undefined,
   decision: Parameters<typeof placeCallUpdate>[4],
   cps: CpsToken,
+  leaseShard: number,
   limits: Limits,
 ): TransactItem[] => {
   const now = cps.at;
   const { callId, business, user, agent, idempotency } = reservation;
   const leaseExpiresAt = leaseExpiry(now, limits.rules);
+  const limit = limits.rules.simultaneousCallsPerNumber;
   return [
     { Update: placeCallUpdate(db.tableName, business, user, pair, decision) },
     {
       Update: takeLeaseUpdate(
         db.tableName,
         business,
+        leaseShard,
         callId,
         leaseExpiresAt,
-        limits.rules.simultaneousCallsPerNumber,
+        shardCapacity(limit, leaseShard),
       ),
     },
     { Update: takeCpsUpdate(db.tableName, cps) },
@@ -127,6 +136,7 @@ const placementItems = (
           user,
           startedAt: now,
           leaseExpiresAt,
+          leaseShard,
           agent,
         }),
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -137,6 +147,11 @@ const placementItems = (
       ? [{ Put: pendingIdempotencyPut(db.tableName, business, idempotency, callId, now) }]
       : []),
   ];
+};
+
+const concurrencyRefusal: ReserveOutcome = {
+  kind: 'refused',
+  refusal: { code: 'concurrency_limit' },
 };
 
 /**
@@ -153,29 +168,42 @@ export const reserveCall = async (
   clock: () => number,
   limits: Limits,
 ): Promise<ReserveOutcome> => {
-  let reaped = false;
+  const { business, callId } = reservation;
+  const shards = leaseShards(db, business, callId, limits.rules.simultaneousCallsPerNumber);
   let ticket: number | undefined;
+  let leaseShard: number | undefined;
+  let picks = 0;
   const retry = contentionRetries();
   do {
     const now = clock();
-    const pair = await readPair(db, reservation.business, reservation.user, now);
-    const decision = decidePlacement(pair, reservation.callId, now, limits.rules);
+    const pair = await readPair(db, business, reservation.user, now);
+    const decision = decidePlacement(pair, callId, now, limits.rules);
     if (decision.kind === 'refused') return decision;
+    if (leaseShard === undefined) {
+      const pick = await shards.first(now);
+      if (pick.kind === 'full') return concurrencyRefusal;
+      leaseShard = pick.shard;
+    }
     // One ticket per request, drawn once the rules allow the call (a refused request would skip a
     // slot); a re-read keeps it.
     ticket ??= await drawTicket(db);
     const cps: CpsToken = { slot: cpsSlot(ticket, limits), at: now };
-    const items = placementItems(db, reservation, pair, decision, cps, limits);
+    const items = placementItems(db, reservation, pair, decision, cps, leaseShard, limits);
     let cancelled: Cancelled | undefined;
     try {
-      cancelled = await transactWithLine(db, reservation.business, 'A placement', items, 1, retry, {
-        clientRequestToken: requestToken(reservation.callId, items),
-      });
+      cancelled = await transactTakingLease(
+        db,
+        { business, shard: leaseShard, index: 1 },
+        'A placement',
+        items,
+        retry,
+        { clientRequestToken: requestToken(callId, items) },
+      );
     } catch (error) {
       if (isStillContended(error)) return { kind: 'contended' };
       throw error;
     }
-    if (!cancelled) return { kind: 'reserved', cps };
+    if (!cancelled) return { kind: 'reserved', cps, leaseShard };
     const [pairReason, leaseReason, cpsReason, , idempotencyReason] = cancelled.reasons;
     if (idempotencyReason && failedCondition(idempotencyReason)) {
       return { kind: 'idempotent', record: idempotencyAtFailure(idempotencyReason) };
@@ -183,11 +211,12 @@ export const reserveCall = async (
     // Another writer changed the pair meanwhile: the read is stale.
     if (failedCondition(pairReason)) continue;
     if (failedCondition(leaseReason)) {
-      if (!reaped) {
-        reaped = true;
-        if ((await reapExpiredLeases(db, reservation.business, now)) > 0) continue;
-      }
-      return { kind: 'refused', refusal: { code: 'concurrency_limit' } };
+      // The shard filled: another with room (lapsed leases reaped), or none.
+      if (++picks > maxShardPicks) return { kind: 'contended' };
+      const pick = await shards.next(now);
+      if (pick.kind === 'full') return concurrencyRefusal;
+      leaseShard = pick.shard;
+      continue;
     }
     if (failedCondition(cpsReason)) {
       return { kind: 'refused', refusal: { code: 'cps_limit', retryAfter: cpsRetryAfterSeconds } };
