@@ -23,17 +23,11 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     plivoSecret: true,
   },
   answer: {
-    tableActions: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:ConditionCheckItem',
-      'dynamodb:Query',
-    ],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     plivoSecret: true,
   },
   hangup: {
-    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     plivoSecret: true,
   },
   'dial-status': {
@@ -55,5 +49,10 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
   'permission-request': {
     tableActions: ['dynamodb:UpdateItem'],
     plivoSecret: true,
+  },
+  // Reads the table's stream through its event source mapping (granted there, on the stream only).
+  'lease-changes': {
+    tableActions: ['dynamodb:UpdateItem'],
+    plivoSecret: false,
   },
 };

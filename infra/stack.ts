@@ -1,4 +1,11 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -9,9 +16,12 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Config } from '../functions/shared/config/schema.js';
 import {
@@ -68,6 +78,8 @@ export class CallgateStack extends Stack {
   readonly plivoSecret: Secret;
   readonly api: HttpApi;
   readonly functions: ReadonlyMap<FunctionName, CallgateFunction>;
+  /** Stream records the lease-changes function could not apply after its retries. */
+  readonly leaseChangeDeadLetters: Queue;
 
   constructor(scope: Construct, id: string, props: CallgateStackProps) {
     super(scope, id, {
@@ -81,6 +93,8 @@ export class CallgateStack extends Stack {
       timeToLiveAttribute: tableDefinition.ttlAttribute,
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Inbound calls are recorded from their committed lease (functions/lease-changes).
+      stream: StreamViewType[tableDefinition.streamView],
       // Permissions and their history must survive a `cdk destroy` or a replaced stack.
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -151,6 +165,46 @@ export class CallgateStack extends Stack {
         .bindPlivoSecret(this.plivoSecret);
       functions.set(fn, callgateFunction);
     }
+
+    const leaseChanges = new CallgateFunction(this, functionId('lease-changes'), {
+      fn: 'lease-changes',
+      config: props.config,
+      projectRoot: props.projectRoot,
+      environment: {
+        PUBLIC_BASE_URL: publicBaseUrl,
+        POWERTOOLS_SERVICE_NAME: 'callgate',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+    }).bindTable(this.table);
+    functions.set('lease-changes', leaseChanges);
+    this.leaseChangeDeadLetters = new Queue(this, 'LeaseChangeDeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.leaseChangeDeadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter destination of the lease-changes event source mapping.',
+    });
+    leaseChanges.handler.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        // A record that keeps failing is split off from the rest, retried, then sent to the dead
+        // letters with its position: its lease lapses on its own, the call was answered regardless.
+        bisectBatchOnError: true,
+        retryAttempts: 10,
+        reportBatchItemFailures: true,
+        maxRecordAge: Duration.hours(1),
+        onFailure: new SqsDlq(this.leaseChangeDeadLetters),
+        filters: [
+          FilterCriteria.filter({
+            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith('LINE#') } } },
+          }),
+        ],
+      }),
+    );
     this.functions = functions;
 
     const iamAuthorizer = new HttpIamAuthorizer();

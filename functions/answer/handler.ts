@@ -6,7 +6,8 @@ import {
   renderRefusal,
   UnknownStep,
 } from '../shared/call-flow/render.js';
-import { type BusinessNumber, configuredNumber } from '../shared/config/schema.js';
+import { configuredNumber } from '../shared/config/numbers.js';
+import type { BusinessNumber } from '../shared/config/schema.js';
 import type { Deps } from '../shared/deps.js';
 import { type LambdaHandler, plivoWebhook, type Result } from '../shared/http/middleware.js';
 import type { ParsedRequest } from '../shared/http/request.js';
@@ -131,7 +132,7 @@ const answerInbound = async (
       deps.logger.info('inbound call: Plivo asked again, answered the same', fields);
       return xml(outcome.document);
     case 'started':
-      deps.logger.info('inbound call answered', { ...fields, permission: outcome.permission });
+      deps.logger.info('inbound call answered', fields);
       return xml(outcome.document);
   }
 };

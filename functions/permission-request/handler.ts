@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { templateVariablesSchema } from '../shared/config/schema.js';
+import { templateVariablesSchema } from '../shared/config/template-variables.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';

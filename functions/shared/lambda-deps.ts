@@ -1,14 +1,26 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod';
 import { systemClock } from './clock.js';
-import { configPathFromEnv, parseConfig, readConfigFile } from './config/load.js';
+import type { Config } from './config/schema.js';
 import type { Deps } from './deps.js';
 import { createLogger } from './log.js';
 import { createDb } from './store/client.js';
 import { createPlivoRest, type PlivoCredentials } from './telephony/plivo-rest.js';
 
-/** Injected by the CDK bundler: the configuration validated at synth time. */
+/**
+ * Injected by the CDK bundler (infra/function-construct.ts): the configuration as `cdk synth` validated
+ * it, defaults filled in. Trusted as it is: validating it again would cost every cold start zod's parse
+ * of the whole configuration and its time-zone checks, and load the configuration schemas, for a result
+ * known at build time. Unbundled runs (npm start, tests) read and validate a file (config/load.ts).
+ */
 declare const __CALLGATE_CONFIG__: string | undefined;
+
+const bundledConfig = (): Config => {
+  if (typeof __CALLGATE_CONFIG__ !== 'string') {
+    throw new Error('No bundled configuration: a Lambda entry runs only as built by cdk synth');
+  }
+  return JSON.parse(__CALLGATE_CONFIG__) as Config;
+};
 
 const credentialsSchema = z.object({ authId: z.string().min(1), authToken: z.string().min(1) });
 
@@ -20,10 +32,7 @@ const requireEnv = (name: string): string => {
 
 /** The Lambda's dependencies, built once per cold start. */
 export const lambdaDeps = (): Deps => {
-  const config =
-    typeof __CALLGATE_CONFIG__ === 'string'
-      ? parseConfig(JSON.parse(__CALLGATE_CONFIG__), 'the bundled configuration')
-      : readConfigFile(configPathFromEnv());
+  const config = bundledConfig();
   const credentials = async (): Promise<PlivoCredentials> => {
     // Cached for 5 minutes: a rotated token is picked up without a redeploy.
     const secret = await getSecret(requireEnv('PLIVO_SECRET_ARN'), {

@@ -15,11 +15,12 @@ export type RouteAuth =
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PUT';
   readonly path: string;
-  readonly fn: FunctionName;
+  readonly fn: HttpFunctionName;
   readonly auth: RouteAuth;
 }
 
-export const functionNames = [
+/** Functions behind the HTTP API: each serves one or more routes below. */
+export const httpFunctionNames = [
   'health',
   'message-webhook',
   'answer',
@@ -30,6 +31,11 @@ export const functionNames = [
   'permission-request',
   'permission-correction',
 ] as const;
+
+export type HttpFunctionName = (typeof httpFunctionNames)[number];
+
+/** Every function: the HTTP ones, and `lease-changes`, which reads the table's stream (no route). */
+export const functionNames = [...httpFunctionNames, 'lease-changes'] as const;
 
 export type FunctionName = (typeof functionNames)[number];
 

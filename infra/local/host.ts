@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHandler as leaseChanges } from '../../functions/lease-changes/handler.js';
 import type { Clock } from '../../functions/shared/clock.js';
 import type { Config } from '../../functions/shared/config/schema.js';
 import type { Deps } from '../../functions/shared/deps.js';
@@ -15,6 +16,7 @@ import {
 } from '../../functions/shared/telephony/sandbox.js';
 import { localContext, toPayloadV2Event } from './event.js';
 import { handlerFactories } from './handlers.js';
+import { startStreamReader } from './stream.js';
 
 /** The auth token the sandbox verifies webhook signatures with when PLIVO_AUTH_TOKEN is unset. */
 export const sandboxAuthToken = 'sandbox-auth-token';
@@ -46,6 +48,11 @@ export interface LocalHost {
   readonly clock: SandboxClock;
   readonly telephony: Telephony;
   readonly deps: Deps;
+  /**
+   * Resolves once every change committed so far has been applied by the functions that read the table's
+   * stream (on AWS they run moments after the write; tests wait for them here).
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -163,6 +170,12 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     logger,
   };
   const compiled = routes.map((route) => compile(route, handlerFactories[route.fn](deps)));
+  const stream = startStreamReader({
+    endpoint: options.dynamoEndpoint,
+    tableName: options.tableName,
+    handler: leaseChanges(deps),
+    logger,
+  });
 
   const sandboxRoute = async (
     method: string,
@@ -269,10 +282,13 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     clock,
     telephony,
     deps,
-    close: () =>
-      new Promise<void>((resolve) => {
+    settled: stream.settled,
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await stream.stop();
+    },
   };
 };

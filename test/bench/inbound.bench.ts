@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler as answerHandler } from '../../functions/answer/handler.js';
 import { createHandler as hangupHandler } from '../../functions/hangup/handler.js';
+import { createHandler as leaseChanges } from '../../functions/lease-changes/handler.js';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
+import { startStreamReader } from '../../infra/local/stream.js';
 import { signV3 } from '../support/plivo-sign.js';
 import {
   type Bench,
@@ -72,10 +74,11 @@ const counted = async (db: CountingDb, handler: LambdaHandler, input: Event, exp
 };
 
 /**
- * The answer route for inbound calls (target: one DynamoDB request) and the hangup route, warm and
- * in-process against DynamoDB Local. Every timed answer is a new CallUUID from a new caller: it records
- * the call, takes a lease and grants the callback permission. Each is hung up in the hangup run, so the
- * line stays far from its 1,000-lease cap.
+ * The answer route for inbound calls (target: one DynamoDB request), what the table's stream then
+ * writes for it (the call record and the caller's permission, functions/lease-changes), and the hangup
+ * route, warm and in-process against DynamoDB Local. Every timed answer is a new CallUUID from a new
+ * caller: it takes a lease. Each is hung up in the hangup run, so the number stays far from its
+ * 1,000-call limit.
  */
 export const bench: Bench = {
   name: 'inbound',
@@ -85,15 +88,28 @@ export const bench: Bench = {
     const deps = (rules = config.rules) => benchDeps(db, { ...config, rules });
     const answer = answerHandler(deps());
     const hangup = hangupHandler(deps());
+    const stream = startStreamReader({
+      endpoint: context.dynamoEndpoint,
+      tableName: db.tableName,
+      handler: leaseChanges(deps()),
+      logger: deps().logger,
+    });
+    /** The requests the stream's function made for what was committed since the last count. */
+    const derived = async () => {
+      db.reset();
+      await stream.settled();
+      return requestsSinceReset(db);
+    };
     const group = 'inbound calls';
     const rows: BenchRow[] = [];
     const row = (operation: string, figures: BenchRow['figures']) =>
       rows.push({ group, operation, figures });
 
     const first = randomUUID();
-    row('answer: first call to a number (creates its line item)', {
+    row('answer: first call in a lease shard (creates the shard item)', {
       ...(await counted(db, answer, answerEvent(first, caller(1)))),
     });
+    row('stream: the call recorded, the callback permission granted', { ...(await derived()) });
     const warmup = 20;
     const callIds = Array.from({ length: 320 }, () => randomUUID());
     const answers = callIds.map((id, i) => answerEvent(id, caller(1000 + i)));
@@ -110,8 +126,9 @@ export const bench: Bench = {
         Item: { ...keys.pair(`+${india}`, `+${caller(3)}`), permission: 'permanent', version: 1 },
       }),
     );
-    row('answer: caller with a permanent permission (grant retried as reset)', {
-      ...(await counted(db, answer, answerEvent(randomUUID(), caller(3)))),
+    await counted(db, answer, answerEvent(randomUUID(), caller(3)));
+    row('stream: recorded for a caller with a permanent permission (grant retried as reset)', {
+      ...(await derived()),
     });
     row('answer: menu key press (continuation)', {
       ...(await counted(
@@ -134,6 +151,7 @@ export const bench: Bench = {
       ...(await counted(db, full, answerEvent(randomUUID(), caller(5), jamaica), '<Hangup/>')),
     });
 
+    await stream.settled();
     row('hangup: inbound call', {
       ...(await counted(db, hangup, hangupEvent(first))),
       ...(await handlerLatency(
@@ -145,8 +163,15 @@ export const bench: Bench = {
     row('hangup: repeated', { ...(await counted(db, hangup, hangupEvent(first))) });
     const byQuery = randomUUID();
     await counted(db, answer, answerEvent(byQuery, caller(6)));
+    await stream.settled();
     row('hangup: by ?call= (business read from the call record)', {
       ...(await counted(db, hangup, hangupEvent(byQuery, india, `?call=${byQuery}`))),
+    });
+    const early = randomUUID();
+    await stream.stop();
+    await counted(db, answer, answerEvent(early, caller(7)));
+    row('hangup: before the stream recorded the call (lease looked up)', {
+      ...(await counted(db, hangup, hangupEvent(early))),
     });
     return rows;
   },

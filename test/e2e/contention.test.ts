@@ -76,6 +76,7 @@ describe('limits under injected transaction conflicts and throttling', () => {
     const admitted = answered.filter((a) => !a.busy).map((a) => a.callId);
     expect(admitted).toHaveLength(simultaneousCalls);
     expect(Object.keys(await leasesOf(host.deps.db, business)).sort()).toEqual(admitted.sort());
+    await host.settled();
     for (const { callId, busy } of answered) {
       expect((await readItem(host.deps.db, keys.call(callId)))?.callId).toBe(
         busy ? undefined : callId,

@@ -64,6 +64,7 @@ describe('inbound WhatsApp calls through the local host', () => {
     const retry = await xmlBody(await postSignedForm(host, answer, params));
     expect(retry).toEqual(first);
     expect(await leases(`+${india}`)).toEqual([callId]);
+    await host.settled();
     expect(await item(keys.call(callId))).toMatchObject({
       direction: 'inbound',
       business: `+${india}`,

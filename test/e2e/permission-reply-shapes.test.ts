@@ -147,6 +147,7 @@ describe('permission replies in other shapes, through the local host', () => {
 
   it('an interactive payload it cannot read: 200, nothing written, logged and countable', async () => {
     const user = newUser();
+    await host.settled();
     const before = await snapshotTable(host.deps.db);
     let answers: Awaited<ReturnType<typeof reply>>[] = [];
     const logs = await capturingLogs(async () => {

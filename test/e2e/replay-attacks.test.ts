@@ -230,6 +230,7 @@ describe('replayed webhooks through the local host', () => {
       const answer = inboundAnswerForm(callUuid, user, business);
       const headers = v3(host, plivoPaths.answer, answer);
       expect((await post(host, plivoPaths.answer, headers, answer)).status).toBe(200);
+      await host.settled();
       const before = await snapshotTable(host.deps.db);
 
       const { Direction: _, ...rest } = answer;
@@ -256,6 +257,7 @@ describe('replayed webhooks through the local host', () => {
       };
       const headers = v3(host, plivoPaths.hangup, hangup);
       expect((await post(host, plivoPaths.hangup, headers, hangup)).status).toBe(200);
+      await host.settled();
       const before = await snapshotTable(host.deps.db);
       const { Direction: _, ...rest } = hangup;
       const folded = { ...rest, CallUUID: `${callUuid}Directioninbound` };
@@ -284,6 +286,7 @@ describe('replayed webhooks through the local host', () => {
       const { callId, answerPath } = await place();
       const answered = await postSignedForm(host, answerPath, agentLegAnswerForm(business));
       expect(answered.status).toBe(200);
+      await host.settled();
       const before = await snapshotTable(host.deps.db);
       const path = `${plivoPaths.dialStatus}?call=${callId}`;
       const response = await postSignedForm(host, path, {
@@ -300,6 +303,7 @@ describe('replayed webhooks through the local host', () => {
     it('a signature computed for a GET of the hangup URL does not end the call as an empty POST', async () => {
       const { callId } = await place();
       const path = `${plivoPaths.hangup}?call=${callId}`;
+      await host.settled();
       const before = await snapshotTable(host.deps.db);
       const headers = signV3({
         method: 'GET',
@@ -315,6 +319,7 @@ describe('replayed webhooks through the local host', () => {
     it('a GET reaching a webhook function is refused with 405 before its signature is read', async () => {
       const { callId } = await place();
       const path = `${plivoPaths.hangup}?call=${callId}`;
+      await host.settled();
       const before = await snapshotTable(host.deps.db);
       const headers = signV3({
         method: 'GET',

@@ -246,6 +246,8 @@ describe('signature attacks on every webhook route', () => {
     '%s: every attack gets 403 bad_signature and changes nothing; the genuine request does',
     async (path) => {
       const request = genuine.get(path) as Genuine;
+      // What earlier genuine requests set off has landed: only the attacks could change the table now.
+      await host.settled();
       const before = await snapshotTable(host.deps.db);
       for (const attack of attacks(request)) {
         const response = await post(

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { snapshotTable } from '../fuzz/support.js';
+import { injectContention } from '../support/dynamo-contention.js';
 import {
   acceptPermission,
   asJson,
@@ -79,18 +80,21 @@ describe('a throttled transaction', () => {
   it('an inbound answer and its hangup: 503 so Plivo retries, then applied once', async () => {
     const callId = randomUUID();
     const form = inboundAnswerForm(callId, newUser(), business);
+    await host.settled();
     const before = await snapshotTable(host.deps.db);
-    throttleWith = 'ThrottlingError';
+    // An answer is one single write, a hangup reads first: DynamoDB throttles every request, and the
+    // SDK's own retries are throttled too.
+    let throttling = injectContention(host.deps.db, { throttles: 1 });
     const throttled = await postSignedForm(host, plivoPaths.answer, form);
-    throttleWith = undefined;
+    throttling.remove();
     expect(throttled.status).toBe(503);
     expect(await snapshotTable(host.deps.db)).toBe(before);
     expect((await postSignedForm(host, plivoPaths.answer, form)).status).toBe(200);
 
     const hangup = hangupForm(callId, { From: form.From ?? '', To: form.To ?? '' });
-    throttleWith = 'ThrottlingError';
+    throttling = injectContention(host.deps.db, { throttles: 1 });
     const throttledHangup = await asJson(await postSignedForm(host, plivoPaths.hangup, hangup));
-    throttleWith = undefined;
+    throttling.remove();
     expect(throttledHangup).toMatchObject({ status: 503, body: { retryAfter: 1 } });
     const ended = await asJson(await postSignedForm(host, plivoPaths.hangup, hangup));
     expect(ended).toMatchObject({ status: 200, body: { outcome: 'ended' } });

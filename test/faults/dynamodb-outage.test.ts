@@ -228,7 +228,7 @@ describe('DynamoDB stopped mid-run and restarted', () => {
     expect((await callRecordsOf(db(), userA)).length).toBe(1);
   });
 
-  it('the inbound call ends after the outage: its lease is released once, a late answer retry takes none', async () => {
+  it('the inbound call ends after the outage: its lease is released once, a late answer retry keeps none', async () => {
     const hangup = send(host, plivoPaths.hangup, {
       CallUUID: inboundCallId,
       From: userC.slice(1),
@@ -243,6 +243,7 @@ describe('DynamoDB stopped mid-run and restarted', () => {
     expect(await repeated.json()).toEqual({ callId: inboundCallId, outcome: 'already_ended' });
     const lateAnswer = await callbacks.inboundAnswer.send();
     expect(lateAnswer.status).toBe(200);
+    await host.settled();
     expect(await leasesOf(db(), business)).toEqual([]);
     expect(await readItem(db(), keys.call(inboundCallId))).toMatchObject({ durationSeconds: 30 });
   });

@@ -3,7 +3,7 @@
  * handler's own validation and domain code run) and often wrong in every way the generic ones know.
  */
 import fc from 'fast-check';
-import type { FunctionName } from '../../functions/shared/routes.js';
+import type { HttpFunctionName } from '../../functions/shared/routes.js';
 import { nastyString } from './support.js';
 
 const businessNumbers = ['+918035737458', '+18765550123', '+12125550123'];
@@ -102,7 +102,7 @@ const fieldValues: Record<string, () => fc.Arbitrary<unknown>> = {
 };
 
 /** The body fields each route reads (Plivo sends many more; some of those are listed too). */
-export const bodyFields: Record<FunctionName, readonly string[]> = {
+export const bodyFields: Record<HttpFunctionName, readonly string[]> = {
   health: ['status'],
   'message-webhook': [
     'From',
@@ -133,7 +133,7 @@ export const bodyFields: Record<FunctionName, readonly string[]> = {
 };
 
 /** Query parameters each route reads (callgate puts them in the URLs it gives Plivo). */
-export const queryFields: Record<FunctionName, Record<string, () => fc.Arbitrary<string>>> = {
+export const queryFields: Record<HttpFunctionName, Record<string, () => fc.Arbitrary<string>>> = {
   health: {},
   'message-webhook': {},
   answer: {
@@ -165,7 +165,7 @@ export const formValueFor = (field: string): fc.Arbitrary<string> =>
  * Structured params for a route: a subset of its fields with plausible values, sometimes a field
  * repeated; `any` mixes in values of every JSON type (for JSON bodies).
  */
-export const routeParams = (fn: FunctionName, kind: 'form' | 'json') =>
+export const routeParams = (fn: HttpFunctionName, kind: 'form' | 'json') =>
   fc
     .array(
       fc
@@ -186,7 +186,7 @@ export const routeParams = (fn: FunctionName, kind: 'form' | 'json') =>
     .map((entries) => entries as Array<[string, unknown]>);
 
 /** A query for a route: some of its parameters, sometimes none. */
-export const routeQuery = (fn: FunctionName): fc.Arbitrary<Record<string, string>> => {
+export const routeQuery = (fn: HttpFunctionName): fc.Arbitrary<Record<string, string>> => {
   const fields = queryFields[fn];
   const names = Object.keys(fields);
   if (names.length === 0) return fc.constant({});

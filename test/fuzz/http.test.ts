@@ -121,6 +121,7 @@ describe('fuzz over HTTP through the local host', () => {
       // Targets that are not origin-form paths (`//` once crashed the local host's URL parsing).
       fc.constantFrom('//', '//localhost/health', '///v1/calls', '/\\evil.example'),
     );
+    await host.settled();
     const before = await snapshotTable(host.deps.db);
     let refused = 0;
     await fc.assert(
@@ -153,6 +154,7 @@ describe('fuzz over HTTP through the local host', () => {
         'CONTENT-TYPE',
         'cOnTeNt-TyPe',
       );
+      await host.settled();
       const before = await snapshotTable(host.deps.db);
       await fc.assert(
         fc.asyncProperty(

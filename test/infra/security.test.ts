@@ -136,6 +136,14 @@ const reachableTableActions = async (
   return { actions, modules: ours.map((s) => s.split('\n')[0] ?? '') };
 };
 
+/** What reading the table's stream takes (granted to the event source mapping's function, on the stream). */
+const streamReadActions = [
+  'dynamodb:DescribeStream',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:ListStreams',
+];
+
 describe('least privilege on the table', () => {
   /** The dynamodb: actions of the function's role, read from the template. */
   const grantedActions = (fn: FunctionName): string[] => {
@@ -147,7 +155,7 @@ describe('least privilege on the table', () => {
       .filter((p: Json) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
       .flatMap((p: Json) => p.Properties.PolicyDocument.Statement)
       .flatMap((s: Json) => asArray<string>(s.Action))
-      .filter((a: string) => a.startsWith('dynamodb:'));
+      .filter((a: string) => a.startsWith('dynamodb:') && !streamReadActions.includes(a));
   };
 
   it.each([...functionNames])(
@@ -159,6 +167,32 @@ describe('least privilege on the table', () => {
       expect(grantedActions(fn).sort(), fn).toEqual([...actions].sort());
     },
   );
+});
+
+describe("the table's stream", () => {
+  it('is read by lease-changes alone, on the stream ARN alone', () => {
+    const streamStatements = ofType('AWS::IAM::Policy').flatMap((p: Json) =>
+      p.Properties.PolicyDocument.Statement.filter((st: Json) =>
+        asArray<string>(st.Action).some((a) => streamReadActions.includes(a)),
+      ).map((st: Json) => ({ roles: p.Properties.Roles, statement: st })),
+    );
+    const leaseChanges = stack.functions.get('lease-changes');
+    if (!leaseChanges) throw new Error('no lease-changes function');
+    const roleId = stack.getLogicalId(leaseChanges.role.node.defaultChild as never);
+    expect(streamStatements.length).toBeGreaterThan(0);
+    for (const { roles, statement } of streamStatements) {
+      expect(roles).toEqual([{ Ref: roleId }]);
+      const tableId = stack.getLogicalId(stack.table.node.defaultChild as never);
+      for (const resource of asArray<Json>(statement.Resource)) {
+        if (resource === '*') {
+          // ListStreams has no resource-level permission.
+          expect(asArray<string>(statement.Action)).toEqual(['dynamodb:ListStreams']);
+        } else {
+          expect(resource).toEqual({ 'Fn::GetAtt': [tableId, 'StreamArn'] });
+        }
+      }
+    }
+  });
 });
 
 describe('secrets', () => {

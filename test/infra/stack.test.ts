@@ -98,9 +98,38 @@ describe('CallgateStack', () => {
     }
   });
 
-  it('has one function per distinct fn of the route table', () => {
-    expect([...stack.functions.keys()].sort()).toEqual([...distinctFunctions].sort());
-    template.resourceCountIs('AWS::Lambda::Function', distinctFunctions.length);
+  it('has one function per distinct fn of the route table, and lease-changes on the stream', () => {
+    expect([...stack.functions.keys()].sort()).toEqual(
+      [...distinctFunctions, 'lease-changes'].sort(),
+    );
+    template.resourceCountIs('AWS::Lambda::Function', distinctFunctions.length + 1);
+  });
+
+  it('records inbound calls from the table stream: lease shards only, retried, then dead letters', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+    const queueId = stack.getLogicalId(stack.leaseChangeDeadLetters.node.defaultChild as never);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalIdOf('lease-changes') },
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+      },
+      FilterCriteria: {
+        Filters: [
+          { Pattern: JSON.stringify({ dynamodb: { Keys: { pk: { S: [{ prefix: 'LINE#' }] } } } }) },
+        ],
+      },
+    });
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
   });
 
   it('keeps the table: on-demand, TTL on ttl, point-in-time recovery, retained', () => {
@@ -128,7 +157,8 @@ describe('CallgateStack', () => {
       expect(props.TracingConfig).toEqual({ Mode: 'Active' });
       expect(props.MemorySize).toBe(512);
       expect(props.Timeout).toBeLessThanOrEqual(10);
-      expect(props.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      // Decoding the source map at every cold start costs more than it gives (infra/function-construct.ts).
+      expect(props.Environment.Variables.NODE_OPTIONS ?? '').not.toContain('--enable-source-maps');
       const logGroup = resources[props.LoggingConfig.LogGroup.Ref];
       expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
       expect(logGroup.Properties.RetentionInDays).toBeGreaterThan(0);

@@ -5,9 +5,12 @@ import { type Rules, rulesSchema } from '../../functions/shared/config/schema.js
 import { leaseExpiry } from '../../functions/shared/rules/concurrency.js';
 import { endCall } from '../../functions/shared/store/call-end.js';
 import type { Db } from '../../functions/shared/store/client.js';
+import { recordInboundStart } from '../../functions/shared/store/inbound-record.js';
 import { startInboundCall } from '../../functions/shared/store/inbound-start.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import {
+  findLease,
+  isInboundLease,
   reapExpiredLeases,
   leasesOf as storedLeases,
 } from '../../functions/shared/store/leases.js';
@@ -30,19 +33,40 @@ const item = async (key: { pk: string; sk: string }) =>
 
 const leasesOf = async (business: string) => storedLeases(db, business);
 
-const start = (
+/**
+ * An inbound call's answer (its lease), then what the table's stream hands the lease-changes function
+ * for it (store/inbound-record.ts), as one outcome: `recorded` says what the record step did.
+ */
+const start = async (
   business: string,
   user: string,
   options: { callId?: string; now?: number; rules?: Rules; permission?: boolean } = {},
-) =>
-  startInboundCall(db, {
-    callId: options.callId ?? randomUUID(),
+) => {
+  const callId = options.callId ?? randomUUID();
+  const now = options.now ?? t0;
+  const outcome = await startInboundCall(db, {
+    callId,
     business,
     user,
-    now: options.now ?? t0,
+    now,
+    rules: options.rules ?? rules,
+  });
+  if (outcome.kind !== 'started') return outcome;
+  const lease = await findLease(db, business, callId);
+  if (!lease || !isInboundLease(lease.lease)) throw new Error('started without an inbound lease');
+  const recorded = await recordInboundStart(db, {
+    callId,
+    business,
+    shard: lease.shard,
+    lease: lease.lease,
     rules: options.rules ?? rules,
     callbackPermissionOnInbound: options.permission ?? true,
+    now,
   });
+  return recorded.kind === 'recorded'
+    ? { kind: 'started' as const, permission: recorded.permission }
+    : recorded;
+};
 
 /** Runs `tasks` with at most `limit` in flight. */
 const pool = async <T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> => {
@@ -80,7 +104,9 @@ describe('an inbound call starting', () => {
       leaseExpiresAt: leaseExpiry(t0, rules),
       ttl: Math.ceil((t0 + 30 * day) / 1000),
     });
-    expect(await leasesOf(business)).toEqual({ [callId]: leaseExpiry(t0, rules) });
+    expect(await leasesOf(business)).toEqual({
+      [callId]: { e: leaseExpiry(t0, rules), u: user, s: t0 },
+    });
     const pair = await item(keys.pair(business, user));
     expect(pair).toMatchObject({
       permission: 'temporary',
@@ -283,7 +309,7 @@ describe('a call ending', () => {
     expect(await leasesOf(business)).toEqual({});
   });
 
-  it('records a hangup that comes before the answer, so the late answer takes no lease', async () => {
+  it("records a hangup that comes before the answer, so the late answer's lease is released once recorded", async () => {
     const [business, user, callId] = [newBusiness(), newUser(), randomUUID()];
     expect(
       await endCall(db, { callId, business, user, endedAt: t0, hangupCause: 'ORIGINATOR_CANCEL' }),
@@ -295,7 +321,9 @@ describe('a call ending', () => {
       endedAt: t0,
       hangupCause: 'ORIGINATOR_CANCEL',
     });
-    expect(await start(business, user, { callId, now: t0 + 1000 })).toEqual({ kind: 'duplicate' });
+    expect(await start(business, user, { callId, now: t0 + 1000 })).toEqual({
+      kind: 'lease_released',
+    });
     expect(await leasesOf(business)).toEqual({});
     expect(await endCall(db, { callId, business, user, endedAt: t0 + 2000 })).toBe('already_ended');
   });

@@ -12,11 +12,17 @@ import { decisionFromReply } from '../../functions/shared/rules/permission.js';
 import { endCall } from '../../functions/shared/store/call-end.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { isStillContended, transactWrite } from '../../functions/shared/store/conditions.js';
+import { recordInboundStart } from '../../functions/shared/store/inbound-record.js';
 import { startInboundCall } from '../../functions/shared/store/inbound-start.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { leasesOf } from '../../functions/shared/store/leases.js';
+import {
+  findLease,
+  type InboundLease,
+  isInboundLease,
+  leasesOf,
+} from '../../functions/shared/store/leases.js';
 import { applyPermissionDecision } from '../../functions/shared/store/permission-reply.js';
-import { createTestDb, fillLeases } from '../support/dynamo.js';
+import { createTestDb } from '../support/dynamo.js';
 
 const rules = rulesSchema.parse(undefined);
 const t0 = Date.UTC(2030, 4, 1, 10);
@@ -67,31 +73,33 @@ const cancelling = async <T>(times: number, run: () => Promise<T>) => {
 };
 
 describe('writes cancelled by a concurrent writer are sent again', () => {
-  it('an inbound call and its hangup each land once after two conflicts', async () => {
+  it('an inbound call recorded, and its hangup, each land once after two conflicts', async () => {
     const business = newBusiness();
+    const user = newUser();
     const callId = randomUUID();
-    const first = {
-      callId: randomUUID(),
-      business,
-      user: newUser(),
-      now: t0,
-      rules,
-      callbackPermissionOnInbound: true,
-    };
-    // Once a number's shard items exist (after its first calls), a call is one transaction.
-    await fillLeases(db, business, {
-      count: 0,
-      limit: rules.simultaneousCallsPerNumber,
-      expiresAt: 0,
-    });
-    await startInboundCall(db, first);
-
-    const started = await cancelling(2, () =>
-      startInboundCall(db, { ...first, callId, user: newUser() }),
+    // The answer is one single write: no transaction to cancel.
+    const answered = await cancelling(2, () =>
+      startInboundCall(db, { callId, business, user, now: t0, rules }),
     );
-    expect(started.result).toEqual({ kind: 'started', permission: 'granted' });
-    expect(started.transactions).toBe(3);
-    expect(Object.keys(await leasesOf(db, business))).toContain(callId);
+    expect(answered.result).toMatchObject({ kind: 'started' });
+    expect(answered.transactions).toBe(0);
+    const found = await findLease(db, business, callId);
+    if (!found || !isInboundLease(found.lease)) throw new Error('no inbound lease taken');
+
+    const recorded = await cancelling(2, () =>
+      recordInboundStart(db, {
+        callId,
+        business,
+        shard: found.shard,
+        lease: found.lease as InboundLease,
+        rules,
+        callbackPermissionOnInbound: true,
+        now: t0,
+      }),
+    );
+    expect(recorded.result).toEqual({ kind: 'recorded', permission: 'granted', ended: false });
+    expect(recorded.transactions).toBe(3);
+    expect((await item(keys.pair(business, user)))?.version).toBe(1);
 
     const ended = await cancelling(2, () =>
       endCall(db, { callId, business, endedAt: t0 + 60_000 }),

@@ -11,6 +11,10 @@ export interface Shot<Meta> {
   readonly meta: Meta;
   status?: number;
   response?: string;
+  /** performance.now() just before autocannon writes the request. */
+  sentAt?: number;
+  /** From `sentAt` to the response's last byte, in ms (fractional). */
+  latencyMs?: number;
 }
 
 /** A route's row in the report: autocannon's own figures for one instance. */
@@ -40,8 +44,8 @@ export interface Volley<Meta> {
 /**
  * Sends every shot once, each on its own (autocannon's `amount` = the number of shots, and each
  * client's `setupRequest` takes the next shot from a queue the clients share), and stops the run at
- * `deadline` (epoch ms) whatever is left. A shot's answer is matched through the client's context:
- * with no pipelining a client has one request in flight, so its response is that shot's.
+ * `deadline` (epoch ms) whatever is left. A shot's answer and latency are matched through the client's
+ * context: with no pipelining a client has one request in flight, so its response is that shot's.
  */
 export const fire = async <Meta>(
   target: string,
@@ -65,6 +69,8 @@ export const fire = async <Meta>(
           // `amount` makes exactly one setupRequest per shot; more would be a change in autocannon.
           if (!shot) throw new Error(`${route}: autocannon asked for more requests than planned`);
           context.shot = shot;
+          // Per request, not autocannon's histogram: that one keeps whole milliseconds.
+          shot.sentAt = performance.now();
           return {
             ...request,
             method: shot.method,
@@ -75,6 +81,7 @@ export const fire = async <Meta>(
         },
         onResponse: (status, body, context) => {
           const shot = context.shot as Shot<Meta>;
+          shot.latencyMs = performance.now() - (shot.sentAt ?? Number.NaN);
           shot.status = status;
           shot.response = body;
         },

@@ -144,7 +144,7 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
   const leasesOf = async (business: string) =>
     Object.keys(await storedLeases(host.deps.db, business)).sort();
 
-  /** The line items' lease maps, exactly: call ids per business number. */
+  /** The lease shards' maps, exactly: call ids per business number. */
   const expectLeases = async (expected: Record<string, readonly string[]>) => {
     for (const business of businessNumbers) {
       expect(await leasesOf(business), `leases of ${business}`).toEqual(

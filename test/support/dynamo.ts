@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { inject } from 'vitest';
 import { createDb, type Db } from '../../functions/shared/store/client.js';
 import { type Key, keys } from '../../functions/shared/store/keys.js';
 import { shardCapacity, shardCount } from '../../functions/shared/store/leases.js';
@@ -8,6 +7,8 @@ import { ensureTable } from '../../infra/local/dynamodb.js';
 
 /** A fresh table in the run's DynamoDB Local, so test files never see each other's items. */
 export const createTestDb = async (): Promise<Db> => {
+  // Loaded here, not at the top: scripts outside vitest (npm run capacity) use this module's other helpers.
+  const { inject } = await import('vitest');
   const endpoint = inject('dynamoEndpoint');
   const tableName = `test-${randomUUID()}`;
   await ensureTable(endpoint, tableName);

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { inject } from 'vitest';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { Config } from '../../functions/shared/config/schema.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
@@ -19,6 +18,8 @@ export const startTestHost = async (
     config?: Config;
   } = {},
 ): Promise<LocalHost> => {
+  // Loaded here, not at the top: scripts outside vitest (npm run capacity) use this module's other helpers.
+  const { inject } = await import('vitest');
   const dynamoEndpoint = inject('dynamoEndpoint');
   const tableName = `e2e-${randomUUID()}`;
   await ensureTable(dynamoEndpoint, tableName);

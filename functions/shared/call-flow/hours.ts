@@ -1,4 +1,18 @@
-import { type Hours, intervalMinutes, type Weekday } from '../config/call-flow.js';
+import type { Hours, Weekday } from '../config/call-flow.js';
+
+/** HH:MM on a 24-hour clock; 24:00 ends a day. */
+export const clockTime = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
+
+const minutesOf = (time: string): number => {
+  const [h = 0, m = 0] = time.split(':').map(Number);
+  return h * 60 + m;
+};
+
+/** An interval of business hours as minutes since local midnight: [start, end). */
+export const intervalMinutes = (interval: string): [start: number, end: number] => {
+  const [start = '', end = ''] = interval.split('-');
+  return [minutesOf(start), minutesOf(end)];
+};
 
 /**
  * Business hours by the wall clock of an IANA time zone. Intl (ICU's time-zone data, shipped with Node)

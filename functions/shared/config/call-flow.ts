@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { clockTime, intervalMinutes } from '../call-flow/hours.js';
 import { agentSchema } from './agent.js';
 
 /**
@@ -90,18 +91,6 @@ const menuSchema = z.strictObject({
   /** When the caller presses nothing (or only wrong keys) on every try; hang up when absent. */
   noInput: actionSchema.optional(),
 });
-
-const clockTime = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
-const minutesOf = (time: string): number => {
-  const [h = 0, m = 0] = time.split(':').map(Number);
-  return h * 60 + m;
-};
-
-/** An interval of business hours as minutes since local midnight: [start, end). */
-export const intervalMinutes = (interval: string): [start: number, end: number] => {
-  const [start = '', end = ''] = interval.split('-');
-  return [minutesOf(start), minutesOf(end)];
-};
 
 /** "09:00-17:30", local time; end after start (an interval does not cross midnight: split it). */
 const intervalSchema = z

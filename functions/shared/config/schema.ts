@@ -8,6 +8,11 @@ import { permissionSettings } from '../rules/permission.js';
 import { permissionRequestSettings } from '../rules/permission-requests.js';
 import { agentSchema } from './agent.js';
 import { callFlowSchema } from './call-flow.js';
+import {
+  templatePlaceholder,
+  templateVariableName,
+  templateVariablesSchema,
+} from './template-variables.js';
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +918035737458');
 
@@ -22,35 +27,6 @@ export const rulesSchema = z
     ...concurrencySettings.shape,
   })
   .prefault({});
-
-/** A template variable's name, as written in a placeholder `{{first_name}}`. */
-export const templateVariableName = /^[a-z_][a-z0-9_]{0,63}$/;
-/** Every `{{name}}` placeholder in a parameter's text. */
-export const templatePlaceholder = /\{\{([a-z_][a-z0-9_]{0,63})\}\}/g;
-export const maxTemplateVariableLength = 256;
-
-/**
- * A variable's value: Meta refuses a text parameter with a newline, a tab or more than 4 consecutive
- * spaces, so such a value is a 400 here rather than a Plivo error after the request is counted.
- */
-const templateVariableValue = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(maxTemplateVariableLength, `must be at most ${maxTemplateVariableLength} characters`)
-  .refine(
-    (value) => !/[\p{Cc}]| {5}/u.test(value),
-    'must not hold control characters (newline, tab) or more than 4 consecutive spaces',
-  );
-
-/** Values for the template's placeholders, by name: in the configuration (defaults) or a request. */
-export const templateVariablesSchema = z
-  .record(z.string().regex(templateVariableName), templateVariableValue, {
-    error: (issue) =>
-      issue.code === 'invalid_key'
-        ? 'is not a variable name: a-z, 0-9 and _, at most 64, not starting with a digit'
-        : undefined,
-  })
-  .refine((variables) => Object.keys(variables).length <= 20, 'at most 20 variables');
 
 const placeholderText = z
   .string()
@@ -145,11 +121,3 @@ export type Config = z.infer<typeof configSchema>;
 export type Rules = z.infer<typeof rulesSchema>;
 export type BusinessNumber = z.infer<typeof businessNumberSchema>;
 export type PermissionTemplate = z.infer<typeof permissionTemplateSchema>;
-export type TemplateVariables = z.infer<typeof templateVariablesSchema>;
-
-/** The configured business number `e164` names, if any. */
-export const configuredNumber = (
-  config: Config,
-  e164: string | undefined,
-): BusinessNumber | undefined =>
-  e164 === undefined ? undefined : config.numbers.find((n) => n.number === e164);

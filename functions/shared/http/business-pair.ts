@@ -1,4 +1,5 @@
-import { type BusinessNumber, type Config, configuredNumber } from '../config/schema.js';
+import { configuredNumber } from '../config/numbers.js';
+import type { BusinessNumber, Config } from '../config/schema.js';
 import { type PhoneNumber, parsePhoneNumber } from '../numbers.js';
 import { HttpError } from './errors.js';
 

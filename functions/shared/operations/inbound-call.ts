@@ -30,20 +30,16 @@ export interface InboundCallToAnswer {
 }
 
 export type AnswerInboundOutcome =
-  /** Recorded with its lease: answer with the flow's first document. */
-  | {
-      readonly kind: 'started';
-      readonly document: string;
-      readonly permission: 'granted' | 'kept' | 'off';
-    }
+  /** Its lease taken: answer with the flow's first document (its record follows, operations/inbound-record.ts). */
+  | { readonly kind: 'started'; readonly document: string }
   /** Plivo asked again for a call already recorded: the same document, nothing counted. */
   | { readonly kind: 'duplicate'; readonly document: string }
   | { readonly kind: 'at_capacity' }
   | { readonly kind: 'invalid_caller' };
 
 /**
- * An inbound WhatsApp call: renders the number's flow, then records the call, takes its lease and, when
- * the number grants callback permission on inbound calls, grants it, in one write.
+ * An inbound WhatsApp call: renders the number's flow, then takes the call's lease in one conditional
+ * write; the call record and the caller's callback permission are derived from the committed lease.
  */
 export const answerInboundCall = async (
   deps: Deps,
@@ -61,7 +57,6 @@ export const answerInboundCall = async (
     user,
     now,
     rules: deps.config.rules,
-    callbackPermissionOnInbound: number.callbackPermissionOnInbound,
     reconcileLeases: () => reconcileInboundLeases(deps, number.number, now),
   });
   switch (outcome.kind) {
@@ -71,7 +66,7 @@ export const answerInboundCall = async (
       return { kind: 'duplicate', document };
     case 'started':
       if (endsTheCall(elements)) await endByFlow(deps, callId, number, user);
-      return { kind: 'started', document, permission: outcome.permission };
+      return { kind: 'started', document };
   }
 };
 

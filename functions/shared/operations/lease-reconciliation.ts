@@ -1,7 +1,6 @@
 import type { Deps } from '../deps.js';
 import { endCall } from '../store/call-end.js';
-import { readCall } from '../store/call-record.js';
-import { leasesOf } from '../store/leases.js';
+import { isInboundLease, leasesOf } from '../store/leases.js';
 
 /**
  * A call younger than this may not be listed live yet, and is never taken for over: ringing, the answer
@@ -34,21 +33,17 @@ export const reconcileInboundLeases = async (
     return 0;
   }
   if (!live) return 0;
-  const candidates = Object.keys(await leasesOf(deps.db, business))
-    .filter((callId) => !live.has(callId))
+  // An inbound lease says when its call started; business-initiated leases are not Plivo CallUUIDs.
+  const over = Object.entries(await leasesOf(deps.db, business))
+    .filter(
+      ([callId, lease]) =>
+        isInboundLease(lease) && lease.s <= now - liveListGraceMs && !live.has(callId),
+    )
     .slice(0, maxLeasesChecked);
-  const records = await Promise.all(candidates.map((callId) => readCall(deps.db, callId, now)));
-  const over = records.filter(
-    (record) =>
-      record?.direction === 'inbound' &&
-      record.endedAt === undefined &&
-      record.startedAt <= now - liveListGraceMs,
-  );
   let freed = 0;
-  for (const record of over) {
-    if (!record) continue;
+  for (const [callId] of over) {
     const outcome = await endCall(deps.db, {
-      callId: record.callId,
+      callId,
       business,
       endedAt: now,
       endedBy: 'reconciliation',

@@ -1,4 +1,4 @@
-import { configuredNumber } from '../config/schema.js';
+import { configuredNumber } from '../config/numbers.js';
 import type { Deps } from '../deps.js';
 import { parsePhoneNumber } from '../numbers.js';
 import type { InboundMessage } from '../plivo/permission-reply.js';

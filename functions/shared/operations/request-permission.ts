@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type BusinessNumber,
-  type PermissionTemplate,
-  type TemplateVariables,
-  templatePlaceholder,
-} from '../config/schema.js';
+import type { BusinessNumber, PermissionTemplate } from '../config/schema.js';
+import { type TemplateVariables, templatePlaceholder } from '../config/template-variables.js';
 import type { Deps } from '../deps.js';
 import { type PhoneNumber, plivoDigits } from '../numbers.js';
 import { type RequestRefusal, requestRefusal } from '../rules/permission-requests.js';

@@ -1,5 +1,11 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type CallRecord, type EndedBy, newCallRecord, readCall } from './call-record.js';
+import {
+  type CallRecord,
+  callRecordRetentionMs,
+  type EndedBy,
+  newCallRecord,
+  readCall,
+} from './call-record.js';
 import type { Db } from './client.js';
 import {
   attributeNames,
@@ -12,8 +18,9 @@ import {
   transactWrite,
 } from './conditions.js';
 import { keys } from './keys.js';
-import { releaseLeaseUpdate } from './leases.js';
+import { findLease, type InboundLease, isInboundLease, releaseLeaseUpdate } from './leases.js';
 import { uncountCallUpdate } from './pair-calls.js';
+import { ttlFromMillis } from './table.js';
 
 export interface CallEnd {
   readonly callId: string;
@@ -36,6 +43,10 @@ export type CallEndOutcome = 'ended' | 'already_ended' | 'ended_unanswered' | 'u
 /** What a hangup knows of the call: from the request alone, or from its record as it stands. */
 type CallState =
   | { readonly kind: 'absent' }
+  /** No record, its answer's lease found: answered, its record not derived yet (store/inbound-record.ts). */
+  | { readonly kind: 'unrecorded'; readonly lease: Lease; readonly start: InboundLease }
+  /** No record and no lease: the hangup came before any answer. */
+  | { readonly kind: 'unanswered'; readonly business: string }
   | { readonly kind: 'ended' }
   /** Ended by callgate (its lease released), waiting for the hangup's duration and cause. */
   | { readonly kind: 'ended_by_callgate' }
@@ -71,7 +82,11 @@ type Step =
   | { readonly kind: 'done'; readonly outcome: CallEndOutcome }
   /** Record the end and release the lease, in one transaction; `uncount` also gives the daily slot back. */
   | { readonly kind: 'end'; readonly lease: Lease; readonly uncount?: string }
-  /** Write the record as ended, so a late answer finds the call over and takes no lease. */
+  /** Look for the answer's lease on the number the request names. */
+  | { readonly kind: 'find_lease'; readonly business: string }
+  /** Write the record, ended, from the lease, and release the lease, in one transaction. */
+  | { readonly kind: 'end_unrecorded'; readonly lease: Lease; readonly start: InboundLease }
+  /** Write the record as ended, so the lease of a late answer is released as soon as it is taken. */
   | { readonly kind: 'record_unanswered'; readonly business: string }
   /** Add the hangup's duration and cause to a call callgate ended (its lease is already released). */
   | { readonly kind: 'complete' };
@@ -96,7 +111,11 @@ const onHangup = (state: CallState, end: CallEnd): Step => {
     case 'absent':
       return end.business === undefined
         ? { kind: 'done', outcome: 'unknown_call' }
-        : { kind: 'record_unanswered', business: end.business };
+        : { kind: 'find_lease', business: end.business };
+    case 'unrecorded':
+      return { kind: 'end_unrecorded', lease: state.lease, start: state.start };
+    case 'unanswered':
+      return { kind: 'record_unanswered', business: state.business };
   }
 };
 
@@ -157,6 +176,45 @@ const completeUpdate = (db: Db, end: CallEnd) => {
   };
 };
 
+/**
+ * The end of an inbound call whose record is not derived yet: the record written from its lease and
+ * ended (an upsert: the derivation may write its part meanwhile, and still applies the caller's
+ * permission afterwards).
+ */
+const unrecordedEndUpdate = (
+  db: Db,
+  end: CallEnd,
+  step: Extract<Step, { kind: 'end_unrecorded' }>,
+) => {
+  const started = {
+    callId: end.callId,
+    direction: 'inbound',
+    business: step.lease.business,
+    user: step.start.u,
+    startedAt: step.start.s,
+    leaseExpiresAt: step.start.e,
+    leaseShard: step.lease.shard,
+    ttl: ttlFromMillis(step.start.s + callRecordRetentionMs),
+  };
+  const ended = endedFields(end);
+  const startNames = Object.keys(started);
+  const endNames = Object.keys(ended);
+  return {
+    TableName: db.tableName,
+    Key: keys.call(end.callId),
+    UpdateExpression: `SET ${[
+      ...startNames.map((n) => `#${n} = if_not_exists(#${n}, :${n})`),
+      ...endNames.map((n) => `#${n} = :${n}`),
+    ].join(', ')}`,
+    ConditionExpression: 'attribute_not_exists(#endedAt)',
+    ExpressionAttributeNames: attributeNames(...startNames, ...endNames),
+    ExpressionAttributeValues: Object.fromEntries(
+      Object.entries({ ...started, ...ended }).map(([n, v]) => [`:${n}`, v]),
+    ),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+};
+
 /** The most state changes one hangup can see (absent → undialed → live → ended, with room to spare). */
 const maxMoves = 6;
 
@@ -182,6 +240,42 @@ export const endCall = async (db: Db, end: CallEnd): Promise<CallEndOutcome> => 
         continue;
       }
     }
+    if (step.kind === 'find_lease') {
+      const found = await findLease(db, step.business, end.callId);
+      state =
+        found && isInboundLease(found.lease)
+          ? {
+              kind: 'unrecorded',
+              lease: { business: step.business, shard: found.shard },
+              start: found.lease,
+            }
+          : { kind: 'unanswered', business: step.business };
+      continue;
+    }
+    if (step.kind === 'end_unrecorded') {
+      const cancelled = await transactWrite(
+        db,
+        'A hangup',
+        [
+          { Update: unrecordedEndUpdate(db, end, step) },
+          {
+            Update: releaseLeaseUpdate(
+              db.tableName,
+              step.lease.business,
+              step.lease.shard,
+              end.callId,
+            ),
+          },
+        ],
+        retry,
+      );
+      if (!cancelled) return 'ended';
+      const [callReason] = cancelled.reasons;
+      if (!failedCondition(callReason)) throw cancelled.error;
+      // Ended meanwhile by another hangup.
+      state = stateOf(itemAtFailure<CallRecord>(callReason));
+      continue;
+    }
     if (step.kind === 'record_unanswered') {
       try {
         await db.doc.send(
@@ -197,6 +291,8 @@ export const endCall = async (db: Db, end: CallEnd): Promise<CallEndOutcome> => 
                 leaseExpiresAt: end.endedAt,
               }),
               ...endedFields(end),
+              // Its start is settled: nothing to record, and a lease taken later is a late answer's.
+              startRecordedAt: end.endedAt,
             },
             ConditionExpression: 'attribute_not_exists(pk)',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -1,9 +1,11 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PairState } from '../rules/pair.js';
+import { isPermissionActive } from '../rules/permission.js';
 import { type Db, readLive } from './client.js';
-import { attributeNames, failedCondition, itemAtFailure, transactWrite } from './conditions.js';
+import { attributeNames, isConditionFailed } from './conditions.js';
 import { keys } from './keys.js';
-import { activePermissionCondition } from './pair.js';
-import { isExpired, ttlFromMillis } from './table.js';
+import { readPair } from './pair.js';
+import { ttlFromMillis } from './table.js';
 
 /** One call, either direction: written once when it starts, its end applied once. Times in epoch ms. */
 export interface CallRecord {
@@ -75,19 +77,22 @@ export type DialAttempt =
   | { readonly kind: 'not_permitted'; readonly pair: PairState | undefined };
 
 /**
- * The agent leg answered: marks the call as dialed only while the pair's permission still allows it,
- * in one transaction (the permission may have been rejected, revoked or have expired since the call
- * was placed). A retried answer keeps the first time.
+ * The agent leg answered: marks the call as dialed only while the pair's permission still allows it (it
+ * may have been rejected, revoked or have expired since the call was placed). The permission is read
+ * consistently, then the call marked under its own condition: one write unit, not the four of a
+ * transaction holding the pair. A decision landing between the two is ordered after the dial, as one
+ * landing a moment later would be. A retried answer keeps the first time.
  */
 export const dialIfPermitted = async (
   db: Db,
   call: CallRecord,
   now: number,
 ): Promise<DialAttempt> => {
-  const active = activePermissionCondition(':now');
-  const cancelled = await transactWrite(db, 'An agent leg', [
-    {
-      Update: {
+  const pair = await readPair(db, call.business, call.user, now);
+  if (!isPermissionActive(pair, now)) return { kind: 'not_permitted', pair };
+  try {
+    await db.doc.send(
+      new UpdateCommand({
         TableName: db.tableName,
         Key: keys.call(call.callId),
         UpdateExpression: 'SET #dialedAt = if_not_exists(#dialedAt, :now)',
@@ -95,25 +100,11 @@ export const dialIfPermitted = async (
           'attribute_exists(pk) AND #direction = :outbound AND attribute_not_exists(#endedAt)',
         ExpressionAttributeNames: attributeNames('dialedAt', 'direction', 'endedAt'),
         ExpressionAttributeValues: { ':now': now, ':outbound': 'outbound' },
-      },
-    },
-    {
-      ConditionCheck: {
-        TableName: db.tableName,
-        Key: keys.pair(call.business, call.user),
-        ConditionExpression: active.expression,
-        ExpressionAttributeNames: active.names,
-        ExpressionAttributeValues: { ...active.values, ':now': now },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    },
-  ]);
-  if (!cancelled) return { kind: 'dialed' };
-  const [callReason, pairReason] = cancelled.reasons;
-  if (failedCondition(callReason)) return { kind: 'not_live' };
-  if (failedCondition(pairReason)) {
-    const pair = itemAtFailure<PairState & { ttl?: unknown }>(pairReason);
-    return { kind: 'not_permitted', pair: pair && !isExpired(pair, now) ? pair : undefined };
+      }),
+    );
+    return { kind: 'dialed' };
+  } catch (error) {
+    if (isConditionFailed(error)) return { kind: 'not_live' };
+    throw error;
   }
-  throw cancelled.error;
 };

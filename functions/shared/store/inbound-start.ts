@@ -1,17 +1,18 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
 import { leaseExpiry } from '../rules/concurrency.js';
-import { newCallRecord } from './call-record.js';
 import type { Db } from './client.js';
-import { contentionRetries, failedCondition, stillContended } from './conditions.js';
+import { isConditionFailed, itemAtFailure, stillContended } from './conditions.js';
 import {
+  createShard,
+  inboundLease,
+  isMissingShard,
+  type Leases,
   leaseShards,
   maxShardPicks,
   shardCapacity,
   takeLeaseUpdate,
-  transactTakingLease,
 } from './leases.js';
-import { inboundGrantUpdate } from './pair.js';
-import { resetOnConnectUpdate } from './pair-calls.js';
 
 export interface InboundCallStart {
   readonly callId: string;
@@ -19,55 +20,42 @@ export interface InboundCallStart {
   readonly user: string;
   readonly now: number;
   readonly rules: Rules;
-  readonly callbackPermissionOnInbound: boolean;
   /**
-   * At capacity, lapsed leases reaped: frees the leases of calls that are over
-   * although no hangup said so; how many. The store cannot ask Plivo itself.
+   * At capacity, lapsed leases reaped: frees the leases of calls that are over although no hangup said
+   * so; how many. The store cannot ask Plivo itself.
    */
   readonly reconcileLeases?: () => Promise<number>;
 }
 
 export type InboundCallOutcome =
-  /** Recorded, lease taken; `permission` says what happened to the caller's callback permission. */
-  | { readonly kind: 'started'; readonly permission: 'granted' | 'kept' | 'off' }
-  /** Plivo asked again for a call already recorded: answer the same, count nothing. */
+  /** Lease taken in `shard`; the call record and the pair follow from it (store/inbound-record.ts). */
+  | { readonly kind: 'started'; readonly shard: number }
+  /** Plivo asked again for a call whose lease is held: answer the same, count nothing. */
   | { readonly kind: 'duplicate' }
   /** The business number has no lease left: nothing was written. */
   | { readonly kind: 'at_capacity' };
 
-/** How the pair takes part: grant + reset, reset alone (it exists), or not at all (nothing to reset). */
-type PairPart = 'grant' | 'reset' | 'none';
-
 /**
- * Records an inbound call, takes its lease and applies what the call means to the pair, in one
- * TransactWriteItems in the common case. Conditions that fail tell what to do next (read from the
- * cancellation reasons, with ALL_OLD so "exists" and "missing" differ):
- * call record exists → a Plivo retry; shard full → another shard with room (lapsed leases reaped), and
- * with none, leases of calls Plivo no longer lists reconciled once, else at capacity; a longer permission
- * → retry with the reset alone; no pair to reset → retry without the pair; no shard item yet → it is
- * created and the write runs again.
+ * Takes an inbound call's lease: one conditional write of one lease shard, all an answer waits for. The
+ * lease carries the caller and the start, from which the call record and what the call means to the
+ * caller's permission are written once the write is committed (DynamoDB Streams → store/inbound-record.ts).
+ *
+ * A refused write returns the shard as it stood (ALL_OLD): holding this call's lease → a Plivo retry;
+ * full → another shard with room (lapsed leases reaped), and with none, leases of calls Plivo no longer
+ * lists reconciled once, else at capacity; no item → the shard is created and the write runs again.
  */
 export const startInboundCall = async (
   db: Db,
   start: InboundCallStart,
 ): Promise<InboundCallOutcome> => {
   const { callId, business, user, now, rules } = start;
-  const leaseExpiresAt = leaseExpiry(now, rules);
   const limit = rules.simultaneousCallsPerNumber;
+  const lease = inboundLease({ expiresAt: leaseExpiry(now, rules), user, startedAt: now });
   const shards = leaseShards(db, business, callId, limit);
+  const created = new Set<number>();
   let pick = await shards.first(now);
-  let pairPart: PairPart = start.callbackPermissionOnInbound ? 'grant' : 'reset';
   let reconciled = false;
   let picks = 0;
-  const retry = contentionRetries();
-
-  const pairUpdate = (part: PairPart) =>
-    part === 'grant'
-      ? inboundGrantUpdate(db.tableName, business, user, now, rules)
-      : part === 'reset'
-        ? resetOnConnectUpdate(db.tableName, business, user, rules)
-        : undefined;
-
   for (;;) {
     if (pick.kind === 'full') {
       if (reconciled) return { kind: 'at_capacity' };
@@ -77,64 +65,35 @@ export const startInboundCall = async (
       continue;
     }
     const { shard } = pick;
-    const record = newCallRecord({
-      callId,
-      direction: 'inbound',
-      business,
-      user,
-      startedAt: now,
-      leaseExpiresAt,
-      leaseShard: shard,
-    });
-    const pair = pairUpdate(pairPart);
-    const cancelled = await transactTakingLease(
-      db,
-      { business, shard, index: 1 },
-      'An inbound call',
-      [
-        {
-          Put: {
-            TableName: db.tableName,
-            Item: record,
-            ConditionExpression: 'attribute_not_exists(pk)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
-        {
-          Update: takeLeaseUpdate(
+    try {
+      await db.doc.send(
+        new UpdateCommand(
+          takeLeaseUpdate(
             db.tableName,
             business,
             shard,
             callId,
-            leaseExpiresAt,
+            lease,
             shardCapacity(limit, shard),
           ),
-        },
-        ...(pair ? [{ Update: pair }] : []),
-      ],
-      retry,
-    );
-    if (!cancelled) {
-      const permission = !start.callbackPermissionOnInbound
-        ? 'off'
-        : pairPart === 'grant'
-          ? 'granted'
-          : 'kept';
-      return { kind: 'started', permission };
-    }
-    const [callReason, leaseReason, pairReason] = cancelled.reasons;
-    if (failedCondition(callReason)) return { kind: 'duplicate' };
-    if (failedCondition(leaseReason)) {
+        ),
+      );
+      return { kind: 'started', shard };
+    } catch (error) {
+      const refused = isConditionFailed(error);
+      if (!refused && !isMissingShard(error)) throw error;
+      const item = refused ? itemAtFailure<{ leases?: Leases }>(error) : undefined;
+      if (item === undefined) {
+        // The shard's first lease: create it and write again.
+        if (created.has(shard)) throw error;
+        created.add(shard);
+        await createShard(db, business, shard);
+        continue;
+      }
+      if (item.leases?.[callId] !== undefined) return { kind: 'duplicate' };
       // Another call filled the shard first: look again.
       if (++picks > maxShardPicks) throw stillContended('An inbound call');
       pick = await shards.next(now);
-      continue;
     }
-    if (failedCondition(pairReason)) {
-      // With an item: a longer permission stands (grant) → reset alone. Without: no pair to reset.
-      pairPart = pairPart === 'grant' && pairReason?.Item !== undefined ? 'reset' : 'none';
-      continue;
-    }
-    throw cancelled.error;
   }
 };

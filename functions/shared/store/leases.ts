@@ -14,8 +14,8 @@ import { keys, leaseShardPrefix } from './keys.js';
 
 /**
  * Concurrency leases of a business number (inbound and business-initiated calls together) are spread
- * over shard items, keys.leaseShard(business, k): each a map `leases` of call id → lease expiry (epoch
- * ms) with its own capacity, the capacities summing exactly to the number's limit. Taking a lease checks
+ * over shard items, keys.leaseShard(business, k): each a map `leases` of call id → lease with its own
+ * capacity, the capacities summing exactly to the number's limit. Taking a lease checks
  * `size(leases)` against the shard's capacity in the same write, so parallel Lambdas cannot overshoot
  * the number's limit (docs/decisions/0006).
  *
@@ -26,8 +26,36 @@ import { keys, leaseShardPrefix } from './keys.js';
  * Shard items have no TTL: they live as long as the business number is in use and stay small.
  */
 
-/** A lease is ~46 bytes (a 36-character call id, a 13-digit expiry): 16 keep a shard under 1 KB. */
-export const leasesPerShard = 16;
+/**
+ * A lease: a business-initiated call's is its expiry (epoch ms), its call record written with it. An
+ * inbound call's lease is all that its answer writes (one conditional write), so it also says who called
+ * and when: the call record and the caller's callback permission are derived from it afterwards
+ * (store/inbound-record.ts). Short attribute names keep it small.
+ */
+export type Lease = number | InboundLease;
+
+export interface InboundLease {
+  /** When the lease lapses (epoch ms). */
+  readonly e: number;
+  /** The caller, E.164. */
+  readonly u: string;
+  /** When the call started (epoch ms). */
+  readonly s: number;
+}
+
+export const inboundLease = (lease: { expiresAt: number; user: string; startedAt: number }) =>
+  ({ e: lease.expiresAt, u: lease.user, s: lease.startedAt }) satisfies InboundLease;
+
+export const isInboundLease = (lease: Lease | undefined): lease is InboundLease =>
+  typeof lease === 'object' && lease !== null;
+
+export const leaseExpiresAt = (lease: Lease): number => (isInboundLease(lease) ? lease.e : lease);
+
+/**
+ * An inbound lease is at most ~80 bytes (a 36-character call id, a 16-character number, two 13-digit
+ * times): 12 keep a shard under 1 KB with its keys.
+ */
+export const leasesPerShard = 12;
 
 export const shardCount = (limit: number): number => Math.ceil(limit / leasesPerShard);
 
@@ -57,17 +85,17 @@ export const takeLeaseUpdate = (
   business: string,
   shard: number,
   callId: string,
-  leaseExpiresAt: number,
+  lease: Lease,
   capacity: number,
 ) => ({
   TableName: tableName,
   Key: keys.leaseShard(business, shard),
-  UpdateExpression: 'SET leases.#call = :expiry',
+  UpdateExpression: 'SET leases.#call = :lease',
   // On a missing shard item the condition fails too (size() of nothing is false). ALL_OLD tells the two
   // apart: a full shard comes back with the failure, a missing one does not (`shardMissing`).
   ConditionExpression: 'size(leases) < :max AND attribute_not_exists(leases.#call)',
   ExpressionAttributeNames: { '#call': callId },
-  ExpressionAttributeValues: { ':expiry': leaseExpiresAt, ':max': capacity },
+  ExpressionAttributeValues: { ':lease': lease, ':max': capacity },
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
 });
 
@@ -95,7 +123,7 @@ export const isMissingShard = (error: unknown): boolean =>
  * failed without returning an item (a full shard comes back with the failure, ALL_OLD), or the path
  * could not be set at all.
  */
-const shardMissing = (reason: CancellationReason | undefined): boolean =>
+export const shardMissing = (reason: CancellationReason | undefined): boolean =>
   reason?.Code === 'ValidationError' || (failedCondition(reason) && reason?.Item === undefined);
 
 /** Creates the empty shard item unless it exists (a parallel call may just have created it). */
@@ -139,12 +167,12 @@ export const transactTakingLease = async (
   }
 };
 
-/** Every shard item of a business number, read consistently: shard → its leases (call id → expiry). */
-export const readShards = async (
-  db: Db,
-  business: string,
-): Promise<Map<number, Record<string, number>>> => {
-  const shards = new Map<number, Record<string, number>>();
+/** Leases by call id. */
+export type Leases = Record<string, Lease>;
+
+/** Every shard item of a business number, read consistently: shard → its leases. */
+export const readShards = async (db: Db, business: string): Promise<Map<number, Leases>> => {
+  const shards = new Map<number, Leases>();
   let start: Record<string, unknown> | undefined;
   do {
     const page = await db.doc.send(
@@ -161,16 +189,29 @@ export const readShards = async (
     );
     for (const item of page.Items ?? []) {
       const shard = Number(String(item.sk).slice(leaseShardPrefix.length));
-      shards.set(shard, (item.leases ?? {}) as Record<string, number>);
+      shards.set(shard, (item.leases ?? {}) as Leases);
     }
     start = page.LastEvaluatedKey;
   } while (start);
   return shards;
 };
 
-/** A business number's leases over all its shards: call id → lease expiry (epoch ms). */
-export const leasesOf = async (db: Db, business: string): Promise<Record<string, number>> =>
+/** A business number's leases over all its shards. */
+export const leasesOf = async (db: Db, business: string): Promise<Leases> =>
   Object.assign({}, ...(await readShards(db, business)).values());
+
+/** The shard holding callId's lease on a business number, with the lease; undefined when none does. */
+export const findLease = async (
+  db: Db,
+  business: string,
+  callId: string,
+): Promise<{ readonly shard: number; readonly lease: Lease } | undefined> => {
+  for (const [shard, leases] of await readShards(db, business)) {
+    const lease = leases[callId];
+    if (lease !== undefined) return { shard, lease };
+  }
+  return undefined;
+};
 
 /** Removals per UpdateExpression: keeps it far below DynamoDB's 4 KB expression limit. */
 const reapBatch = 100;
@@ -196,12 +237,14 @@ const reapShard = async (db: Db, business: string, shard: number, callIds: reado
 const reapLapsed = async (
   db: Db,
   business: string,
-  shards: Map<number, Record<string, number>>,
+  shards: Map<number, Leases>,
   now: number,
 ): Promise<number> => {
   let freed = 0;
   for (const [shard, leases] of shards) {
-    const lapsed = Object.keys(leases).filter((callId) => isLeaseLapsed(leases[callId] ?? 0, now));
+    const lapsed = Object.entries(leases)
+      .filter(([, lease]) => isLeaseLapsed(leaseExpiresAt(lease), now))
+      .map(([callId]) => callId);
     if (lapsed.length === 0) continue;
     await reapShard(db, business, shard, lapsed);
     for (const callId of lapsed) delete leases[callId];
@@ -218,10 +261,7 @@ export const reapExpiredLeases = async (db: Db, business: string, now: number): 
  * A shard with room as `shards` has them, drawn in proportion to its room: parallel calls spread over
  * the free places instead of racing for one.
  */
-const drawShardWithRoom = (
-  shards: Map<number, Record<string, number>>,
-  limit: number,
-): number | undefined => {
+const drawShardWithRoom = (shards: Map<number, Leases>, limit: number): number | undefined => {
   const room = Array.from(
     { length: shardCount(limit) },
     (_, shard) => shardCapacity(limit, shard) - Object.keys(shards.get(shard) ?? {}).length,

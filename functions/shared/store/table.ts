@@ -7,6 +7,8 @@ export const tableDefinition = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'ttl',
+  /** Changes are read from the table's stream, with both images (functions/lease-changes). */
+  streamView: 'NEW_AND_OLD_IMAGES',
 } as const;
 
 /** Epoch milliseconds to the epoch seconds DynamoDB's TTL reads, rounded up so nothing expires early. */
