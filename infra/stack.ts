@@ -150,8 +150,8 @@ export class CallgateStack extends Stack {
 
     const publicBaseUrl = props.publicBaseUrl ?? this.api.apiEndpoint;
     const functions = new Map<FunctionName, CallgateFunction>();
-    for (const fn of routedFunctions()) {
-      const callgateFunction = new CallgateFunction(this, functionId(fn), {
+    const callgateFunction = (fn: FunctionName) => {
+      const created = new CallgateFunction(this, functionId(fn), {
         fn,
         config: props.config,
         projectRoot: props.projectRoot,
@@ -163,20 +163,12 @@ export class CallgateStack extends Stack {
       })
         .bindTable(this.table)
         .bindPlivoSecret(this.plivoSecret);
-      functions.set(fn, callgateFunction);
-    }
+      functions.set(fn, created);
+      return created;
+    };
+    for (const fn of routedFunctions()) callgateFunction(fn);
 
-    const leaseChanges = new CallgateFunction(this, functionId('lease-changes'), {
-      fn: 'lease-changes',
-      config: props.config,
-      projectRoot: props.projectRoot,
-      environment: {
-        PUBLIC_BASE_URL: publicBaseUrl,
-        POWERTOOLS_SERVICE_NAME: 'callgate',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-      },
-    }).bindTable(this.table);
-    functions.set('lease-changes', leaseChanges);
+    const leaseChanges = callgateFunction('lease-changes');
     this.leaseChangeDeadLetters = new Queue(this, 'LeaseChangeDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

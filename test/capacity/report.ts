@@ -314,7 +314,7 @@ const model = (taken: Samples, callsPerSecond: number) => {
 };
 
 const billingNote =
-  'Transactions are billed 2 × ceil(size / 1 KB) per item (the larger of before and after), from the items as stored; single writes and reads as DynamoDB Local reports them; writes the table stream causes are counted with the step that caused them (stream reads from Lambda are free). Cancelled transactions and failed conditional writes are billed as if they wrote: conservative. The sandbox Plivo lists no live calls, so a refused inbound call reconciles no leases here (with real Plivo it reads up to 100 call records first).';
+  'Transactions are billed 2 × ceil(size / 1 KB) per item (the larger of before and after), from the items as stored; single writes and reads as DynamoDB Local reports them; writes the table stream causes are counted with the step that caused them (stream reads from Lambda are free). Cancelled transactions and failed conditional writes are billed as if they wrote: conservative. The sandbox Plivo lists no live calls, so a refused inbound call reconciles no leases here (with real Plivo, each inbound lease older than a minute that Plivo no longer lists costs one hangup: at most 100 per refusal).';
 
 const requestsText = (requests: Readonly<Record<string, number>>) =>
   Object.entries(requests)

@@ -14,7 +14,7 @@ import { leasesOf } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { readItem } from '../support/dynamo.js';
 import { type InjectedContention, injectContention } from '../support/dynamo-contention.js';
-import { postSignedForm, startTestHost } from '../support/local-host.js';
+import { postSignedForm, startTestHost, untilNot503 } from '../support/local-host.js';
 import {
   alwaysOpenExampleConfig,
   hangupForm,
@@ -27,18 +27,6 @@ const business = '+918035737458';
 const simultaneousCalls = 40;
 let counter = 0;
 const newUser = () => `+91987${String(++counter).padStart(7, '0')}`;
-
-/** Retries a request answered 503 the way Plivo and API clients do; every other answer is final. */
-const untilNot503 = async (send: () => Promise<Response>): Promise<Response> => {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const response = await send();
-    if (response.status !== 503) return response;
-    const body = (await response.json()) as { retryAfter?: unknown };
-    expect(body.retryAfter).toBe(1);
-    expect(response.headers.get('retry-after')).toBe('1');
-  }
-  throw new Error('still 503 after 20 tries');
-};
 
 describe('limits under injected transaction conflicts and throttling', () => {
   let host: LocalHost;

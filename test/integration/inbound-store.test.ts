@@ -15,6 +15,7 @@ import {
   leasesOf as storedLeases,
 } from '../../functions/shared/store/leases.js';
 import { createTestDb } from '../support/dynamo.js';
+import { pool } from '../support/local-host.js';
 
 const rules = rulesSchema.parse(undefined);
 const hour = 3_600_000;
@@ -66,21 +67,6 @@ const start = async (
   return recorded.kind === 'recorded'
     ? { kind: 'started' as const, permission: recorded.permission }
     : recorded;
-};
-
-/** Runs `tasks` with at most `limit` in flight. */
-const pool = async <T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> => {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < tasks.length) {
-        const i = next++;
-        results[i] = await (tasks[i] as () => Promise<T>)();
-      }
-    }),
-  );
-  return results;
 };
 
 beforeAll(async () => {

@@ -18,7 +18,14 @@ import { leasesOf } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { readItem } from '../support/dynamo.js';
 import { injectContention } from '../support/dynamo-contention.js';
-import { advanceClock, pathOf, postSignedForm, startTestHost } from '../support/local-host.js';
+import {
+  advanceClock,
+  pathOf,
+  pool,
+  postSignedForm,
+  startTestHost,
+  untilNot503,
+} from '../support/local-host.js';
 import {
   alwaysOpenExampleConfig,
   hangupForm,
@@ -36,32 +43,6 @@ const inFlight = 64;
 
 const caller = (wave: number, i: number) => `+9198${wave}${String(i).padStart(7, '0')}`;
 const placedUser = (i: number) => `+91970${String(i).padStart(7, '0')}`;
-
-/** Runs every task with at most `inFlight` at once, in order of the list. */
-const pool = async <T>(tasks: readonly (() => Promise<T>)[]): Promise<T[]> => {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (next < tasks.length) {
-        const i = next++;
-        results[i] = await (tasks[i] as () => Promise<T>)();
-      }
-    }),
-  );
-  return results;
-};
-
-/** Sends until the answer is not 503, as Plivo and API clients retry; checks each 503's retryAfter. */
-const untilNot503 = async (send: () => Promise<Response>): Promise<Response> => {
-  for (let attempt = 0; attempt < 30; attempt++) {
-    const response = await send();
-    if (response.status !== 503) return response;
-    const body = (await response.json()) as { retryAfter?: unknown };
-    if (body.retryAfter !== 1) throw new Error(`503 without retryAfter: ${JSON.stringify(body)}`);
-  }
-  throw new Error('still 503 after 30 tries');
-};
 
 type Opened =
   | { readonly kind: 'inbound'; readonly callId: string; readonly admitted: boolean }
@@ -95,6 +76,7 @@ describe('1,000 simultaneous calls on one number, under injected conflicts and t
         );
         expect(response.status).toBe(200);
       }),
+      inFlight,
     );
     injectContention(host.deps.db, { conflicts: 0.3, throttles: 0.02 });
   }, 120_000);
@@ -166,7 +148,7 @@ describe('1,000 simultaneous calls on one number, under injected conflicts and t
         const user = i % 7 < 2 ? placed++ : answered++;
         opening.push(i % 7 < 2 ? () => openOutbound(wave, user) : () => openInbound(wave, user));
       }
-      const opened = await pool(opening);
+      const opened = await pool(opening, inFlight);
       const admitted = opened.filter((c) => c.admitted);
       expect(opened).toHaveLength(inboundPerWave + placementsPerWave);
       expect(admitted).toHaveLength(limit);
@@ -182,7 +164,10 @@ describe('1,000 simultaneous calls on one number, under injected conflicts and t
       const closing = admitted.map((c) =>
         c.kind === 'outbound' ? { ...c, hangupPath: paths.get(c.callId ?? '') } : c,
       );
-      const closed = await pool(closing.map((c) => () => close(c)));
+      const closed = await pool(
+        closing.map((c) => () => close(c)),
+        inFlight,
+      );
       for (const response of closed) expect(response.status).toBe(200);
       await host.settled();
       expect(await leasesOf(host.deps.db, business)).toEqual({});

@@ -117,3 +117,37 @@ export const pathOf = (url: string | undefined): string => {
   const parsed = new URL(url ?? '');
   return `${parsed.pathname}${parsed.search}`;
 };
+
+/**
+ * Sends until the answer is not 503, as Plivo and API clients retry a transient refusal; checks that
+ * each 503 says when to retry (`retryAfter` 1, `Retry-After: 1`). Every other answer is final.
+ */
+export const untilNot503 = async (send: () => Promise<Response>, tries = 30): Promise<Response> => {
+  for (let attempt = 0; attempt < tries; attempt++) {
+    const response = await send();
+    if (response.status !== 503) return response;
+    const body = (await response.json()) as { retryAfter?: unknown };
+    if (body.retryAfter !== 1 || response.headers.get('retry-after') !== '1') {
+      throw new Error(`503 without retryAfter: ${JSON.stringify(body)}`);
+    }
+  }
+  throw new Error(`still 503 after ${tries} tries`);
+};
+
+/** Runs every task with at most `limit` in flight, results in the order of the tasks. */
+export const pool = async <T>(
+  tasks: readonly (() => Promise<T>)[],
+  limit: number,
+): Promise<T[]> => {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await (tasks[i] as () => Promise<T>)();
+      }
+    }),
+  );
+  return results;
+};
