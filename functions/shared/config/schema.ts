@@ -19,12 +19,12 @@ const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such
 /** Each rule's settings, with its defaults, come from the rule's own file under rules/. */
 export const rulesSchema = z
   .object({
-    ...countrySettings.shape,
-    ...permissionSettings.shape,
-    ...permissionRequestSettings.shape,
-    ...dailyCallSettings.shape,
-    ...missedCallSettings.shape,
-    ...concurrencySettings.shape,
+    ...countrySettings().shape,
+    ...permissionSettings().shape,
+    ...permissionRequestSettings().shape,
+    ...dailyCallSettings().shape,
+    ...missedCallSettings().shape,
+    ...concurrencySettings().shape,
   })
   .prefault({});
 
@@ -90,7 +90,7 @@ export const businessNumberSchema = z.object({
 
 export const configSchema = z
   .object({
-    account: accountSettings,
+    account: accountSettings(),
     numbers: z.array(businessNumberSchema).min(1, 'configure at least one business number'),
     rules: rulesSchema,
     plivo: z

@@ -11,11 +11,13 @@ import * as z from 'zod';
  * requests within a second would need two in one slot: never more than n in any window. Concurrent
  * requests take different slots, so none waits on another's write.
  */
-export const accountSettings = z.object({
-  callsPerSecond: z.number().int().min(1).max(1000),
-});
+// Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
+export const accountSettings = () =>
+  z.object({
+    callsPerSecond: z.number().int().min(1).max(1000),
+  });
 
-export type AccountSettings = z.infer<typeof accountSettings>;
+export type AccountSettings = z.infer<ReturnType<typeof accountSettings>>;
 
 export const cpsWindowMs = 1000;
 

@@ -4,17 +4,19 @@ import * as z from 'zod';
  * Simultaneous calls per business number, inbound and business-initiated together, held as leases that
  * lapse on their own if a hangup is lost (store/leases.ts).
  */
-export const concurrencySettings = z.object({
-  simultaneousCallsPerNumber: z.number().int().min(1).max(1000).default(1000),
-  /** The longest bridged call (Plivo `timeLimit`); a lost hangup's lease lapses an hour after that. */
-  maxCallSeconds: z
-    .number()
-    .int()
-    .positive()
-    .default(4 * 3600),
-});
+// Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
+export const concurrencySettings = () =>
+  z.object({
+    simultaneousCallsPerNumber: z.number().int().min(1).max(1000).default(1000),
+    /** The longest bridged call (Plivo `timeLimit`); a lost hangup's lease lapses an hour after that. */
+    maxCallSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 3600),
+  });
 
-export type ConcurrencySettings = z.infer<typeof concurrencySettings>;
+export type ConcurrencySettings = z.infer<ReturnType<typeof concurrencySettings>>;
 
 /**
  * Plivo bounds only the bridged time of a call (`timeLimit`, `time_limit`); ringing, greetings, menus

@@ -1,14 +1,16 @@
 import * as z from 'zod';
 
 /** Meta's list of countries whose business numbers may not place business-initiated calls. */
-export const countrySettings = z.object({
-  /** ISO 3166 alpha-2 regions, matched by numbering plan (+1 876 is Jamaica, not the US). */
-  restrictedCountries: z
-    .array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code such as US'))
-    .default(['US', 'CA', 'TR', 'EG', 'NG', 'VN']),
-});
+// Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
+export const countrySettings = () =>
+  z.object({
+    /** ISO 3166 alpha-2 regions, matched by numbering plan (+1 876 is Jamaica, not the US). */
+    restrictedCountries: z
+      .array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code such as US'))
+      .default(['US', 'CA', 'TR', 'EG', 'NG', 'VN']),
+  });
 
-export type CountrySettings = z.infer<typeof countrySettings>;
+export type CountrySettings = z.infer<ReturnType<typeof countrySettings>>;
 
 /**
  * Whether the business number's country (by numbering plan, so +1 876 is Jamaica and +1 212 the US)

@@ -9,12 +9,14 @@ import { dayMs, inWindow, type RollingWindow, secondsUntil, windowUsage } from '
  * counts from its placement, so parallel placements cannot overshoot, and leaves the count once it is
  * known not to (`countsTowardDailyLimit`).
  */
-export const dailyCallSettings = z.object({
-  businessCallsPer24Hours: z.number().int().min(1).max(1000).default(5),
-  businessCallsCounted: z.enum(['dialed', 'connected']).default('dialed'),
-});
+// Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
+export const dailyCallSettings = () =>
+  z.object({
+    businessCallsPer24Hours: z.number().int().min(1).max(1000).default(5),
+    businessCallsCounted: z.enum(['dialed', 'connected']).default('dialed'),
+  });
 
-export type DailyCallSettings = z.infer<typeof dailyCallSettings>;
+export type DailyCallSettings = z.infer<ReturnType<typeof dailyCallSettings>>;
 
 /** The rolling window of the daily business-initiated call limit. */
 export const callWindowMs = dayMs;

@@ -13,18 +13,20 @@ import { type PermissionRequestSettings, requestSlotNames } from './permission-r
  * permission revoked at `revokeAt`. Any connected call (either direction) and any new permission
  * decision start the streak again.
  */
-export const missedCallSettings = z.object({
-  missedCalls: z
-    .object({
-      // Meta's sandbox nudges at 5 and revokes at 10.
-      warnAt: z.number().int().min(1).max(100).default(2),
-      revokeAt: z.number().int().min(1).max(100).default(4),
-    })
-    .refine((m) => m.warnAt < m.revokeAt, 'warnAt must be below revokeAt')
-    .prefault({}),
-});
+// Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
+export const missedCallSettings = () =>
+  z.object({
+    missedCalls: z
+      .object({
+        // Meta's sandbox nudges at 5 and revokes at 10.
+        warnAt: z.number().int().min(1).max(100).default(2),
+        revokeAt: z.number().int().min(1).max(100).default(4),
+      })
+      .refine((m) => m.warnAt < m.revokeAt, 'warnAt must be below revokeAt')
+      .prefault({}),
+  });
 
-export type MissedCallSettings = z.infer<typeof missedCallSettings>;
+export type MissedCallSettings = z.infer<ReturnType<typeof missedCallSettings>>;
 
 /** The pair attributes that hold the streak: cleared by a connected call and by a new decision. */
 export const missedStreak = ['missed', 'warnedAt'] as const satisfies readonly (keyof PairState)[];

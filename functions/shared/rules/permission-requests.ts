@@ -9,18 +9,20 @@ import { dayMs, type RollingWindow, secondsUntil, windowUsage } from './window.j
  * Meta's sandbox allows 25; the bound keeps one request's update of every slot within DynamoDB's 4 KB
  * expression limit.
  */
-const requestLimit = z.number().int().min(1).max(50);
+const requestLimit = () => z.number().int().min(1).max(50);
 
-export const permissionRequestSettings = z.object({
-  permissionRequests: z
-    .object({
-      per24Hours: requestLimit.default(1),
-      per7Days: requestLimit.default(2),
-    })
-    .prefault({}),
-});
+// Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
+export const permissionRequestSettings = () =>
+  z.object({
+    permissionRequests: z
+      .object({
+        per24Hours: requestLimit().default(1),
+        per7Days: requestLimit().default(2),
+      })
+      .prefault({}),
+  });
 
-export type PermissionRequestSettings = z.infer<typeof permissionRequestSettings>;
+export type PermissionRequestSettings = z.infer<ReturnType<typeof permissionRequestSettings>>;
 
 export const requestWindows = (settings: PermissionRequestSettings): readonly RollingWindow[] => [
   { window: 'PT24H', ms: dayMs, max: settings.permissionRequests.per24Hours },

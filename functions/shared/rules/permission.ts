@@ -7,16 +7,18 @@ import { dayMs } from './window.js';
  * what an inbound call grants, and whether the permission lets a business-initiated call through.
  */
 
-const seconds = z.number().int().positive();
+const seconds = () => z.number().int().positive();
 
-export const permissionSettings = z.object({
-  /** How long a temporary grant lasts (Meta: 7 days), from the reply or from an inbound call. */
-  permissionSeconds: seconds.default(7 * 24 * 3600),
-  /** How long a rejection, a revocation or an unanswered request stands. */
-  refusalStandsSeconds: seconds.default(7 * 24 * 3600),
-});
+// Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
+export const permissionSettings = () =>
+  z.object({
+    /** How long a temporary grant lasts (Meta: 7 days), from the reply or from an inbound call. */
+    permissionSeconds: seconds().default(7 * 24 * 3600),
+    /** How long a rejection, a revocation or an unanswered request stands. */
+    refusalStandsSeconds: seconds().default(7 * 24 * 3600),
+  });
 
-export type PermissionSettings = z.infer<typeof permissionSettings>;
+export type PermissionSettings = z.infer<ReturnType<typeof permissionSettings>>;
 
 /**
  * Which stored decisions let calls through: the first always, the second while `permissionUntil` is
