@@ -48,20 +48,28 @@ const callParams = z.object({
 
 type CallParams = z.infer<typeof callParams>;
 
-const actionAt = z
-  .string()
-  .regex(/^(action|noAnswer|closed|menu\.noInput|menu\.[0-9])$/)
-  .transform((at) => at as ActionAt);
+// Built on the first continuation, not at a cold start, which most often answers a new call.
+let stepQuerySchema: ReturnType<typeof buildStepQuery> | undefined;
+const stepQuery = () => {
+  stepQuerySchema ??= buildStepQuery();
+  return stepQuerySchema;
+};
 
-const stepQuery = z.discriminatedUnion('step', [
-  z.object({ step: z.literal('menu'), attempt: z.coerce.number().int().min(0).max(5) }),
-  z.object({
-    step: z.literal('dial'),
-    at: actionAt,
-    agent: z.union([z.literal('all'), z.coerce.number().int().min(0).max(19)]),
-  }),
-  z.object({ step: z.literal('voicemail'), at: actionAt }),
-]);
+const buildStepQuery = () => {
+  const actionAt = z
+    .string()
+    .regex(/^(action|noAnswer|closed|menu\.noInput|menu\.[0-9])$/)
+    .transform((at) => at as ActionAt);
+  return z.discriminatedUnion('step', [
+    z.object({ step: z.literal('menu'), attempt: z.coerce.number().int().min(0).max(5) }),
+    z.object({
+      step: z.literal('dial'),
+      at: actionAt,
+      agent: z.union([z.literal('all'), z.coerce.number().int().min(0).max(19)]),
+    }),
+    z.object({ step: z.literal('voicemail'), at: actionAt }),
+  ]);
+};
 
 const stringField = (body: ParsedRequest['body'], name: string): string =>
   typeof body[name] === 'string' ? body[name] : '';
@@ -75,7 +83,7 @@ const continueFlow = async (
   call: CallParams,
   number: BusinessNumber,
 ): Promise<Result> => {
-  const query = stepQuery.safeParse(request.query);
+  const query = stepQuery().safeParse(request.query);
   if (!query.success) {
     deps.logger.warn('inbound call: unknown continuation', { query: request.rawQuery });
     return respond(renderRefusal(refusals.malformed));
