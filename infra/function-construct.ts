@@ -62,6 +62,8 @@ export const functionBundling = (config: Config, root = projectRoot): BundlingOp
       'shared',
       'lambda-credentials.ts',
     ),
+    // middy's streamed responses, which no function uses (functions/shared/lambda-stream-web.ts).
+    '--alias:node:stream/web': join(root, 'functions', 'shared', 'lambda-stream-web.ts'),
   },
   define: { __CALLGATE_CONFIG__: configDefine(config) },
 });
