@@ -1,4 +1,5 @@
 import { createHandler as answer } from '../../functions/answer/handler.js';
+import { createHandler as callLog } from '../../functions/call-log/handler.js';
 import { createHandler as dialStatus } from '../../functions/dial-status/handler.js';
 import { createHandler as hangup } from '../../functions/hangup/handler.js';
 import { createHandler as health } from '../../functions/health/handler.js';
@@ -22,4 +23,5 @@ export const handlerFactories: Record<HttpFunctionName, (deps: Deps) => LambdaHa
   'permission-state': permissionState,
   'permission-request': permissionRequest,
   'permission-correction': permissionCorrection,
+  'call-log': callLog,
 };

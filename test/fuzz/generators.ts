@@ -130,6 +130,8 @@ export const bodyFields: Record<HttpFunctionName, readonly string[]> = {
   'permission-state': ['from', 'to'],
   'permission-request': ['from', 'to'],
   'permission-correction': ['status', 'expiresAt'],
+  // Reads no body: its call id is in the path.
+  'call-log': ['callId'],
 };
 
 /** Query parameters each route reads (callgate puts them in the URLs it gives Plivo). */
@@ -153,6 +155,7 @@ export const queryFields: Record<HttpFunctionName, Record<string, () => fc.Arbit
   'permission-state': {},
   'permission-request': {},
   'permission-correction': {},
+  'call-log': {},
 };
 
 const valueFor = (field: string): fc.Arbitrary<unknown> => fieldValues[field]?.() ?? nastyString();

@@ -144,15 +144,22 @@ const anyRequest = (route: Route): fc.Arbitrary<Case> => {
       query: routeQuery(route.fn),
       business: fc.oneof(phoneNumber(), nastyString()),
       user: fc.oneof(phoneNumber(), nastyString()),
+      callId: fc.oneof(fc.uuid(), nastyString()),
     })
-    .map(({ business, user, ...request }) => {
-      // permission-state takes its numbers from the path; API Gateway hands them decoded.
-      const pathParameters = route.path.includes('{')
-        ? { business: business.slice(0, 64), user: user.slice(0, 64) }
+    .map(({ business, user, callId, ...request }) => {
+      // Routes with parameters in the path (numbers, a call id); API Gateway hands them decoded.
+      const values: Record<string, string> = {
+        business: business.slice(0, 64),
+        user: user.slice(0, 64),
+        callId: callId.slice(0, 64),
+      };
+      const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
+      const pathParameters = names.length
+        ? Object.fromEntries(names.map((name) => [name, values[name] ?? '']))
         : undefined;
-      const path = pathParameters
-        ? `/v1/permissions/${encodeURIComponent(wellFormed(pathParameters.business))}/${encodeURIComponent(wellFormed(pathParameters.user))}`
-        : route.path;
+      const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+        encodeURIComponent(wellFormed(values[name] ?? '')),
+      );
       return {
         request: { ...request, method: route.method, path },
         ...(pathParameters ? { pathParameters } : {}),
