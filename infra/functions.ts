@@ -46,10 +46,14 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
   },
   'permission-state': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },
   'permission-correction': { tableActions: ['dynamodb:UpdateItem'], plivoSecret: false },
+  'call-log': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },
   'permission-request': {
     tableActions: ['dynamodb:UpdateItem'],
     plivoSecret: true,
   },
+  // Reads the table's stream through its event source mapping and puts to the stack's bus: both granted
+  // in infra/stack.ts, on that stream and that bus only.
+  events: { tableActions: [], plivoSecret: false },
   // Reads the table's stream through its event source mapping (granted there, on the stream only).
   'lease-changes': {
     tableActions: ['dynamodb:UpdateItem'],

@@ -2,6 +2,7 @@ import {
   CfnOutput,
   Duration,
   RemovalPolicy,
+  SecretValue,
   Stack,
   type StackProps,
   Validations,
@@ -17,6 +18,16 @@ import {
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  ApiDestination,
+  Authorization,
+  Connection,
+  EventBus,
+  HttpMethod as EventsHttpMethod,
+  Rule,
+  RuleTargetInput,
+} from 'aws-cdk-lib/aws-events';
+import { ApiDestination as ApiDestinationTarget } from 'aws-cdk-lib/aws-events-targets';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -24,6 +35,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Config } from '../functions/shared/config/schema.js';
+import { eventSource } from '../functions/shared/events/envelope.js';
 import {
   type FunctionName,
   plivoConsoleSettings,
@@ -80,6 +92,12 @@ export class CallgateStack extends Stack {
   readonly functions: ReadonlyMap<FunctionName, CallgateFunction>;
   /** Stream records the lease-changes function could not apply after its retries. */
   readonly leaseChangeDeadLetters: Queue;
+  /** Where callgate's events go (`source: callgate`): the business subscribes with rules. */
+  readonly eventBus: EventBus;
+  /** Stream records the events function could not turn into events, or put, after its retries. */
+  readonly eventDeadLetters: Queue;
+  /** Events the configured webhook did not take after EventBridge's retries. */
+  readonly webhookDeadLetters?: Queue;
 
   constructor(scope: Construct, id: string, props: CallgateStackProps) {
     super(scope, id, {
@@ -169,16 +187,10 @@ export class CallgateStack extends Stack {
     for (const fn of routedFunctions()) callgateFunction(fn);
 
     const leaseChanges = callgateFunction('lease-changes');
-    this.leaseChangeDeadLetters = new Queue(this, 'LeaseChangeDeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.leaseChangeDeadLetters).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter destination of the lease-changes event source mapping.',
-    });
+    this.leaseChangeDeadLetters = this.deadLetterQueue(
+      'LeaseChangeDeadLetters',
+      'the lease-changes event source mapping',
+    );
     leaseChanges.handler.addEventSource(
       new DynamoEventSource(this.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,
@@ -197,6 +209,57 @@ export class CallgateStack extends Stack {
         ],
       }),
     );
+
+    this.eventBus = new EventBus(this, 'EventBus', {
+      description: 'callgate events: permissions and calls, derived from the table stream',
+    });
+    const events = new CallgateFunction(this, 'Events', {
+      fn: 'events',
+      config: props.config,
+      projectRoot: props.projectRoot,
+      environment: {
+        EVENT_BUS_NAME: this.eventBus.eventBusName,
+        POWERTOOLS_SERVICE_NAME: 'callgate',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+    });
+    functions.set('events', events);
+    this.eventBus.grantPutEventsTo(events.role);
+    this.eventDeadLetters = this.deadLetterQueue(
+      'EventDeadLetters',
+      'the events event source mapping',
+    );
+    events.handler.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        // Up to 100 changes per invocation, put 10 per PutEvents request. No batching window: it would
+        // hold every event back by its length to save invocations, and under load the batches fill
+        // without one (Lambda polls each shard four times a second).
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(0),
+        // One batch per shard at a time: an item's events reach the bus in the order it changed.
+        parallelizationFactor: 1,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        // Bounded: a record that still fails goes to the dead letters with its position, readable
+        // from the stream for its 24 hours.
+        retryAttempts: 10,
+        maxRecordAge: Duration.hours(6),
+        onFailure: new SqsDlq(this.eventDeadLetters),
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.or('INSERT', 'MODIFY'),
+            dynamodb: {
+              Keys: {
+                pk: { S: [...FilterRule.beginsWith('PAIR#'), ...FilterRule.beginsWith('CALL#')] },
+              },
+            },
+          }),
+        ],
+      }),
+    );
+    const webhook = props.config.events.webhook;
+    if (webhook) this.webhookDeadLetters = this.eventWebhook(webhook);
     this.functions = functions;
 
     const iamAuthorizer = new HttpIamAuthorizer();
@@ -254,5 +317,60 @@ export class CallgateStack extends Stack {
       value: this.table.tableName,
       description: 'The DynamoDB table (retained when the stack is deleted).',
     });
+  }
+
+  /** An encrypted queue kept 14 days, itself the dead-letter destination of `of`. */
+  private deadLetterQueue(id: string, of: string): Queue {
+    const queue = new Queue(this, id, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: `This queue is itself the dead-letter destination of ${of}.`,
+    });
+    return queue;
+  }
+
+  /**
+   * The configured webhook: every callgate event's envelope POSTed to one HTTPS URL by an EventBridge
+   * API destination, which rate-limits, retries for a day, then dead-letters. Its secret header value
+   * is read from Secrets Manager at deploy time into the connection (EventBridge keeps its own copy).
+   */
+  private eventWebhook(webhook: NonNullable<Config['events']['webhook']>): Queue {
+    const connection = new Connection(this, 'WebhookConnection', {
+      description: 'callgate events webhook',
+      authorization: Authorization.apiKey(
+        webhook.authHeader,
+        SecretValue.secretsManager(
+          webhook.secret,
+          webhook.secretField ? { jsonField: webhook.secretField } : {},
+        ),
+      ),
+    });
+    const destination = new ApiDestination(this, 'Webhook', {
+      connection,
+      endpoint: webhook.url,
+      httpMethod: EventsHttpMethod.POST,
+      rateLimitPerSecond: webhook.invocationsPerSecond,
+      description: 'callgate events webhook',
+    });
+    const deadLetters = this.deadLetterQueue('WebhookDeadLetters', 'the events webhook rule');
+    new Rule(this, 'WebhookRule', {
+      eventBus: this.eventBus,
+      description: 'Every callgate event to the configured webhook',
+      eventPattern: { source: [eventSource] },
+      targets: [
+        new ApiDestinationTarget(destination, {
+          // The envelope itself, as the local host's webhook receives it.
+          event: RuleTargetInput.fromEventPath('$.detail'),
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+          deadLetterQueue: deadLetters,
+        }),
+      ],
+    });
+    return deadLetters;
   }
 }

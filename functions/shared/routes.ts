@@ -30,12 +30,16 @@ export const httpFunctionNames = [
   'permission-state',
   'permission-request',
   'permission-correction',
+  'call-log',
 ] as const;
 
 export type HttpFunctionName = (typeof httpFunctionNames)[number];
 
-/** Every function: the HTTP ones, and `lease-changes`, which reads the table's stream (no route). */
-export const functionNames = [...httpFunctionNames, 'lease-changes'] as const;
+/**
+ * Every function: the HTTP ones, and two that read the table's stream (no route): `lease-changes`
+ * records inbound calls, `events` publishes what changed.
+ */
+export const functionNames = [...httpFunctionNames, 'lease-changes', 'events'] as const;
 
 export type FunctionName = (typeof functionNames)[number];
 
@@ -62,6 +66,7 @@ export const routes: readonly Route[] = [
     fn: 'permission-correction',
     auth: 'iam',
   },
+  { method: 'GET', path: '/v1/calls/{callId}', fn: 'call-log', auth: 'iam' },
 ];
 
 /** callgate's own id of a business-initiated call, which Plivo brings back in the callback URLs' `?call=`. */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHandler as events } from '../../functions/events/handler.js';
 import { createHandler as leaseChanges } from '../../functions/lease-changes/handler.js';
 import type { Clock } from '../../functions/shared/clock.js';
 import type { Config } from '../../functions/shared/config/schema.js';
@@ -15,6 +16,7 @@ import {
   type SandboxTelephony,
 } from '../../functions/shared/telephony/sandbox.js';
 import { localContext, toPayloadV2Event } from './event.js';
+import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
 import { handlerFactories } from './handlers.js';
 import { startStreamReader } from './stream.js';
 
@@ -37,6 +39,8 @@ export interface LocalHostOptions {
   readonly sandboxAuthToken?: string | undefined;
   readonly publicBaseUrl?: string | undefined;
   readonly apiToken?: string | undefined;
+  /** Receives every event as a JSON POST, as the stack's webhook does (CALLGATE_WEBHOOK_URL). */
+  readonly webhookUrl?: string | undefined;
   readonly logger?: Logger;
 }
 
@@ -48,6 +52,8 @@ export interface LocalHost {
   readonly clock: SandboxClock;
   readonly telephony: Telephony;
   readonly deps: Deps;
+  /** What the stack's event bus would have received. */
+  readonly eventBus: LocalEventBus;
   /**
    * Resolves once every change committed so far has been applied by the functions that read the table's
    * stream (on AWS they run moments after the write; tests wait for them here).
@@ -170,16 +176,27 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     logger,
   };
   const compiled = routes.map((route) => compile(route, handlerFactories[route.fn](deps)));
-  const stream = startStreamReader({
-    endpoint: options.dynamoEndpoint,
-    tableName: options.tableName,
-    handler: leaseChanges(deps),
-    logger,
-  });
+  const eventBus = createLocalEventBus({ webhookUrl: options.webhookUrl, logger });
+  // One reader per function, as each has its own event source mapping on AWS.
+  const streamReaders = [leaseChanges(deps), events({ bus: eventBus, logger })].map((handler) =>
+    startStreamReader({
+      endpoint: options.dynamoEndpoint,
+      tableName: options.tableName,
+      handler,
+      logger,
+    }),
+  );
+  // An inbound call's record is itself a change the events reader must then see: settle in rounds.
+  const settled = async () => {
+    for (let round = 0; round < 2; round++) {
+      await Promise.all(streamReaders.map((reader) => reader.settled()));
+    }
+  };
 
   const sandboxRoute = async (
     method: string,
     path: string,
+    query: URLSearchParams,
     body: Buffer,
     response: ServerResponse,
   ): Promise<boolean> => {
@@ -207,6 +224,11 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
           JSON.stringify({ now: new Date(clock.advance(advanceSeconds)).toISOString() }),
         );
       }
+    } else if (path === '/_sandbox/events' && method === 'GET') {
+      const after = query.get('after') ?? undefined;
+      const kept = eventBus.events(after);
+      if (kept) send(response, 200, JSON.stringify(kept));
+      else sendError(response, 404, 'not_found', `No event ${after} since the local host started`);
     } else if (path === '/_sandbox/plivo/requests' && method === 'GET') {
       send(response, 200, JSON.stringify(sandboxTelephony?.requests() ?? []));
     } else {
@@ -230,7 +252,8 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
         sendError(response, 400, 'invalid_request', 'The request target is not a path');
         return;
       }
-      if (await sandboxRoute(method, requestUrl.pathname, body, response)) return;
+      if (await sandboxRoute(method, requestUrl.pathname, requestUrl.searchParams, body, response))
+        return;
       const matches = compiled
         .map((c) => ({ c, match: c.pattern.exec(requestUrl.pathname) }))
         .filter((m) => m.match);
@@ -282,13 +305,14 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     clock,
     telephony,
     deps,
-    settled: stream.settled,
+    eventBus,
+    settled,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       });
-      await stream.stop();
+      await Promise.all(streamReaders.map((reader) => reader.stop()));
     },
   };
 };

@@ -44,6 +44,11 @@ const main = async () => {
   if (plivo && !plivo.authToken)
     throw new ConfigError('PLIVO_AUTH_TOKEN must be set with PLIVO_AUTH_ID');
 
+  const webhook = env.CALLGATE_WEBHOOK_URL;
+  if (webhook && !/^https?:$/.test(URL.parse(webhook)?.protocol ?? '')) {
+    throw new ConfigError(`CALLGATE_WEBHOOK_URL ${webhook} is not an http(s) URL`);
+  }
+
   let host: Awaited<ReturnType<typeof startLocalHost>>;
   try {
     host = await startLocalHost({
@@ -55,6 +60,7 @@ const main = async () => {
       sandboxAuthToken: env.PLIVO_AUTH_TOKEN,
       publicBaseUrl: env.PUBLIC_BASE_URL,
       apiToken: env.API_TOKEN,
+      webhookUrl: env.CALLGATE_WEBHOOK_URL,
     });
   } catch (error) {
     await dynamo.stop();
@@ -77,8 +83,10 @@ const main = async () => {
       ? [
           `  Sandbox:       POST ${host.url}/_sandbox/clock {"advanceSeconds": n}`,
           `                 GET  ${host.url}/_sandbox/plivo/requests`,
+          `                 GET  ${host.url}/_sandbox/events`,
         ]
       : []),
+    ...(env.CALLGATE_WEBHOOK_URL ? [`  Events webhook: ${env.CALLGATE_WEBHOOK_URL}`] : []),
     'Ctrl-C stops it (and DynamoDB Local).',
   ];
   console.log(lines.join('\n'));

@@ -6,9 +6,11 @@ import {
   GetShardIteratorCommand,
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { LeaseChangesHandler } from '../../functions/lease-changes/handler.js';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Logger } from '../../functions/shared/log.js';
+
+/** A function behind an event source mapping on the table's stream (lease-changes, events). */
+export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 
 export interface StreamReader {
   /** Resolves once every change committed before the call has been handed to the handler and applied. */
@@ -59,7 +61,7 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 export const startStreamReader = (options: {
   readonly endpoint: string;
   readonly tableName: string;
-  readonly handler: LeaseChangesHandler;
+  readonly handler: StreamHandler;
   readonly logger: Logger;
 }): StreamReader => {
   // Bounded like the functions' own client: a DynamoDB that never answers must not hold the reader.

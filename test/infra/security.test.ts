@@ -74,6 +74,8 @@ const commandActions: Record<string, readonly string[]> = {
   PutItemCommand: ['dynamodb:PutItem'],
   UpdateItemCommand: ['dynamodb:UpdateItem'],
   DeleteItemCommand: ['dynamodb:DeleteItem'],
+  // Not a table action: the events function's bus grant is checked on its own below.
+  PutEventsCommand: [],
 };
 /** TransactWriteItems is authorized per contained action: the item kinds map to these. */
 const transactItemActions: Record<string, string> = {
@@ -170,18 +172,20 @@ describe('least privilege on the table', () => {
 });
 
 describe("the table's stream", () => {
-  it('is read by lease-changes alone, on the stream ARN alone', () => {
+  it('is read by lease-changes and events alone, on the stream ARN alone', () => {
     const streamStatements = ofType('AWS::IAM::Policy').flatMap((p: Json) =>
       p.Properties.PolicyDocument.Statement.filter((st: Json) =>
         asArray<string>(st.Action).some((a) => streamReadActions.includes(a)),
       ).map((st: Json) => ({ roles: p.Properties.Roles, statement: st })),
     );
-    const leaseChanges = stack.functions.get('lease-changes');
-    if (!leaseChanges) throw new Error('no lease-changes function');
-    const roleId = stack.getLogicalId(leaseChanges.role.node.defaultChild as never);
-    expect(streamStatements.length).toBeGreaterThan(0);
+    const roleIds = (['lease-changes', 'events'] as const).map((fn) => {
+      const reader = stack.functions.get(fn);
+      if (!reader) throw new Error(`no ${fn} function`);
+      return stack.getLogicalId(reader.role.node.defaultChild as never);
+    });
+    expect(new Set(streamStatements.map(({ roles }) => roles[0].Ref))).toEqual(new Set(roleIds));
     for (const { roles, statement } of streamStatements) {
-      expect(roles).toEqual([{ Ref: roleId }]);
+      expect(roles).toHaveLength(1);
       const tableId = stack.getLogicalId(stack.table.node.defaultChild as never);
       for (const resource of asArray<Json>(statement.Resource)) {
         if (resource === '*') {
@@ -191,6 +195,39 @@ describe("the table's stream", () => {
           expect(resource).toEqual({ 'Fn::GetAtt': [tableId, 'StreamArn'] });
         }
       }
+    }
+  });
+});
+
+describe('the event bus', () => {
+  it('only the events function may put events, on the stack bus alone; it holds nothing else', () => {
+    const events = stack.functions.get('events');
+    if (!events) throw new Error('no events function');
+    const roleId = stack.getLogicalId(events.role.node.defaultChild as never);
+    const busId = stack.getLogicalId(stack.eventBus.node.defaultChild as never);
+    const putStatements = ofType('AWS::IAM::Policy').flatMap((p: Json) =>
+      p.Properties.PolicyDocument.Statement.filter((st: Json) =>
+        asArray<string>(st.Action).some((a) => a.startsWith('events:')),
+      ).map((st: Json) => ({ roles: p.Properties.Roles, statement: st })),
+    );
+    expect(putStatements).toEqual([
+      {
+        roles: [{ Ref: roleId }],
+        statement: expect.objectContaining({
+          Action: 'events:PutEvents',
+          Resource: { 'Fn::GetAtt': [busId, 'Arn'] },
+        }),
+      },
+    ]);
+    const actions = ofType('AWS::IAM::Policy')
+      .filter((p: Json) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
+      .flatMap((p: Json) => p.Properties.PolicyDocument.Statement)
+      .flatMap((st: Json) => asArray<string>(st.Action));
+    // Logs, traces, the stream it reads and the dead letters it fills: no table item, no secret.
+    for (const action of actions) {
+      expect(action).toMatch(
+        /^(logs:|xray:|events:PutEvents$|sqs:Send|sqs:Get|dynamodb:(ListStreams|DescribeStream|GetRecords|GetShardIterator)$)/,
+      );
     }
   });
 });
@@ -220,6 +257,7 @@ describe('secrets', () => {
       'TABLE_NAME',
       'PLIVO_SECRET_ARN',
       'AWS_NODEJS_CONNECTION_REUSE_ENABLED',
+      'EVENT_BUS_NAME',
     ]);
     for (const fn of ofType('AWS::Lambda::Function')) {
       const variables: Record<string, Json> = fn.Properties.Environment?.Variables ?? {};

@@ -98,11 +98,11 @@ describe('CallgateStack', () => {
     }
   });
 
-  it('has one function per distinct fn of the route table, and lease-changes on the stream', () => {
+  it('has one function per distinct fn of the route table, and lease-changes and events on the stream', () => {
     expect([...stack.functions.keys()].sort()).toEqual(
-      [...distinctFunctions, 'lease-changes'].sort(),
+      [...distinctFunctions, 'lease-changes', 'events'].sort(),
     );
-    template.resourceCountIs('AWS::Lambda::Function', distinctFunctions.length + 1);
+    template.resourceCountIs('AWS::Lambda::Function', distinctFunctions.length + 2);
   });
 
   it('records inbound calls from the table stream: lease shards only, retried, then dead letters', () => {
@@ -125,7 +125,7 @@ describe('CallgateStack', () => {
         ],
       },
     });
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 14 * 24 * 3600,

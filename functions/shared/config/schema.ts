@@ -93,6 +93,27 @@ export const configSchema = z
     account: accountSettings(),
     numbers: z.array(businessNumberSchema).min(1, 'configure at least one business number'),
     rules: rulesSchema,
+    events: z
+      .strictObject({
+        /**
+         * One HTTPS endpoint that receives every event (the envelope as JSON), through an EventBridge
+         * API destination: EventBridge signs nothing, so the endpoint checks the header below.
+         */
+        webhook: z
+          .strictObject({
+            url: z.url({ protocol: /^https$/, error: 'events.webhook.url must be an https URL' }),
+            /** The header that carries the secret, e.g. `Authorization` or `X-Api-Key`. */
+            authHeader: z.string().min(1).default('Authorization'),
+            /** Name or ARN of the Secrets Manager secret that holds the header's value. */
+            secret: z.string().min(1),
+            /** The key of that value when the secret is JSON; the whole secret string otherwise. */
+            secretField: z.string().min(1).optional(),
+            /** At most this many deliveries per second (EventBridge queues the rest). */
+            invocationsPerSecond: z.number().int().min(1).max(300).default(10),
+          })
+          .optional(),
+      })
+      .prefault({}),
     plivo: z
       .object({
         /**

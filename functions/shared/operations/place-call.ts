@@ -5,6 +5,7 @@ import type { Deps } from '../deps.js';
 import { type PhoneNumber, plivoDigits } from '../numbers.js';
 import { plivoUrls } from '../routes.js';
 import { type PlacementRefusal, placementRefusalBeforeRead } from '../rules/placement.js';
+import { markPlaced } from '../store/call-record.js';
 import {
   type IdempotencyKey,
   type IdempotencyRecord,
@@ -186,7 +187,9 @@ export const placeCall = async (deps: Deps, call: CallToPlace): Promise<PlaceCal
     agent,
     status: 'placing',
   };
-  if (idempotency) {
+  const placedAt = deps.clock();
+  const keepResponse = async () => {
+    if (!idempotency) return;
     try {
       await recordPlacedResponse(deps.db, business.e164, idempotency.key, response);
     } catch (error) {
@@ -197,6 +200,15 @@ export const placeCall = async (deps: Deps, call: CallToPlace): Promise<PlaceCal
         error: error as Error,
       });
     }
-  }
+  };
+  const markCallPlaced = async () => {
+    try {
+      await markPlaced(deps.db, callId, requestUuid, placedAt);
+    } catch (error) {
+      // The call goes on; its log lacks `placedAt` and no `call.placed` event is published.
+      deps.logger.error('could not mark the call placed', { callId, error: error as Error });
+    }
+  };
+  await Promise.all([markCallPlaced(), keepResponse()]);
   return { kind: 'placed', response };
 };

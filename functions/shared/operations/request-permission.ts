@@ -5,6 +5,7 @@ import type { Deps } from '../deps.js';
 import { type PhoneNumber, plivoDigits } from '../numbers.js';
 import { type RequestRefusal, requestRefusal } from '../rules/permission-requests.js';
 import {
+  markRequestSent,
   releasePermissionRequest,
   reservePermissionRequest,
 } from '../store/permission-requests.js';
@@ -100,6 +101,10 @@ export const requestPermission = async (
         language: number.permissionTemplate.language,
         ...(filled.components ? { components: filled.components } : {}),
       },
+    });
+    await markRequestSent(deps.db, request).catch((error: unknown) => {
+      // The template is on its way: answer so. No `permission.requested` event is published for it.
+      deps.logger.error('could not mark the permission request sent', { error: error as Error });
     });
     return { kind: 'sent', messageUuid: sent.messageUuid, requestedAt: now };
   } catch (error) {

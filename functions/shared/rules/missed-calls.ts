@@ -76,6 +76,18 @@ export const afterMissedCall = (
   };
 };
 
+/**
+ * Where one more unanswered call puts the user's streak, as the call's own record keeps it: its place in
+ * the streak (this call included), and whether the user stands warned (`warnAt` reached).
+ */
+export const streakAfterMiss = (
+  pair: PairState | undefined,
+  settings: MissedCallSettings,
+): { readonly missedInARow: number; readonly missedWarning: boolean } => {
+  const missedInARow = (pair?.missed ?? 0) + 1;
+  return { missedInARow, missedWarning: missedInARow >= settings.missedCalls.warnAt };
+};
+
 export type DialStatus = 'completed' | 'no-answer' | 'busy' | 'timeout' | 'failed';
 
 export type DialOutcome = 'connected' | 'missed' | 'failed';

@@ -23,6 +23,10 @@ export interface PairState {
   readonly [slot: `request${number}`]: number | undefined;
   /** Id of the newest permission request: a failed send undoes exactly its own reservation. */
   readonly lastRequestId?: string;
+  /** Id of the newest permission request Plivo accepted to send (the `permission.requested` event). */
+  readonly sentRequestId?: string;
+  /** When that request was sent. */
+  readonly requestSentAt?: number;
   /**
    * Business-initiated calls of the last 24 h: call id → placement time. A map, not a list, so a call
    * Plivo refused can be removed by its id without rewriting the others.

@@ -27,6 +27,10 @@ export interface CallRecord {
   readonly leaseExpiresAt: number;
   /** Business-initiated: the agent its first leg rings. */
   readonly agent?: string;
+  /** Business-initiated: when Plivo's Call API accepted the agent leg (absent while it is being placed). */
+  readonly placedAt?: number;
+  /** Business-initiated: Plivo's request id for the agent leg. */
+  readonly requestUuid?: string;
   readonly endedAt?: number;
   /**
    * Ended by callgate, not by a hangup (which may never come): `flow`, its own answer ended the call;
@@ -39,6 +43,10 @@ export interface CallRecord {
   readonly refusal?: string;
   readonly dialStatus?: string;
   readonly dialStatusAt?: number;
+  /** Business-initiated, not answered: the user's unanswered business calls in a row, this one included. */
+  readonly missedInARow?: number;
+  /** Business-initiated, not answered: `missedInARow` reached the number at which the user is warned. */
+  readonly missedWarning?: boolean;
   /** Business-initiated: when the agent answered and callgate dialed the WhatsApp user. */
   readonly dialedAt?: number;
   /** Epoch seconds. */
@@ -106,5 +114,32 @@ export const dialIfPermitted = async (
   } catch (error) {
     if (isConditionFailed(error)) return { kind: 'not_live' };
     throw error;
+  }
+};
+
+/**
+ * Plivo's Call API accepted the agent leg: the record says so (the call log's `placedAt`, the
+ * `call.placed` event). Never recreates a record a release removed meanwhile.
+ */
+export const markPlaced = async (
+  db: Db,
+  callId: string,
+  requestUuid: string,
+  now: number,
+): Promise<void> => {
+  try {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: keys.call(callId),
+        UpdateExpression:
+          'SET #placedAt = if_not_exists(#placedAt, :now), #requestUuid = :requestUuid',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: attributeNames('placedAt', 'requestUuid'),
+        ExpressionAttributeValues: { ':now': now, ':requestUuid': requestUuid },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
   }
 };

@@ -155,3 +155,24 @@ export const releasePermissionRequest = async (
     throw error;
   }
 };
+
+/**
+ * Plivo took the template: the pair says which request was sent and when (the `permission.requested`
+ * event is derived from this write, so a request Plivo refused is never announced). It changes neither
+ * the permission nor the calls, so `version` stays.
+ */
+export const markRequestSent = async (
+  db: Db,
+  input: Pick<PermissionRequest, 'business' | 'user' | 'requestId' | 'now'>,
+): Promise<void> => {
+  await db.doc.send(
+    new UpdateCommand({
+      TableName: db.tableName,
+      Key: keys.pair(input.business, input.user),
+      UpdateExpression: 'SET #sentRequestId = :requestId, #requestSentAt = :now',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: attributeNames('sentRequestId', 'requestSentAt'),
+      ExpressionAttributeValues: { ':requestId': input.requestId, ':now': input.now },
+    }),
+  );
+};

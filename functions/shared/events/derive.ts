@@ -1,0 +1,162 @@
+import { callLogView } from '../rules/call-log.js';
+import type { PairState } from '../rules/pair.js';
+import type { CallRecord } from '../store/call-record.js';
+import type { Envelope, EventData, EventType } from './envelope.js';
+
+/**
+ * The events one committed change of the table means: a pure function of the item's images before and
+ * after (DynamoDB Streams, NEW_AND_OLD_IMAGES). Only pair and call items speak; every other item, and
+ * every removal (a TTL deletion decides nothing), yields none. A change that rewrites what was already
+ * there yields none either, so a redelivered or repeated write never invents a second fact.
+ */
+export interface TableChange {
+  /** The stream record's id: the same on every redelivery, so the events' ids are too. */
+  readonly changeId: string;
+  readonly pk: string;
+  readonly old: Record<string, unknown> | undefined;
+  readonly new: Record<string, unknown> | undefined;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Decision attributes: a change to any of them is a new permission decision. */
+const decisionAttributes = [
+  'permission',
+  'permissionAt',
+  'permissionUntil',
+  'permissionSource',
+  'revokedReason',
+] as const satisfies readonly (keyof PairState)[];
+
+type Fact = { [T in EventType]: { type: T; at: number; data: EventData[T] } }[EventType];
+
+const decisionFact = (pair: PairState): Fact | undefined => {
+  const at = pair.permissionAt ?? 0;
+  switch (pair.permission) {
+    case undefined:
+      return pair.permissionSource === 'manual'
+        ? { type: 'permission.cleared', at, data: { source: 'manual' } }
+        : undefined;
+    case 'permanent':
+      return {
+        type: 'permission.granted',
+        at,
+        data: { permanent: true, expiresAt: null, source: pair.permissionSource ?? 'reply' },
+      };
+    case 'temporary':
+      return {
+        type: 'permission.granted',
+        at,
+        data: {
+          permanent: false,
+          expiresAt: iso(pair.permissionUntil ?? at),
+          source: pair.permissionSource ?? 'reply',
+        },
+      };
+    case 'rejected':
+      return {
+        type: 'permission.rejected',
+        at,
+        data: { standsUntil: iso(pair.permissionUntil ?? at) },
+      };
+    case 'revoked':
+      return {
+        type: 'permission.revoked',
+        at,
+        data: {
+          reason: pair.revokedReason ?? 'manual',
+          standsUntil: iso(pair.permissionUntil ?? at),
+        },
+      };
+  }
+};
+
+const pairFacts = (old: PairState | undefined, now: PairState): Fact[] => {
+  const facts: Fact[] = [];
+  if (now.sentRequestId !== undefined && now.sentRequestId !== old?.sentRequestId) {
+    facts.push({ type: 'permission.requested', at: now.requestSentAt ?? 0, data: {} });
+  }
+  if (decisionAttributes.some((name) => old?.[name] !== now[name])) {
+    const fact = decisionFact(now);
+    if (fact) facts.push(fact);
+  }
+  return facts;
+};
+
+/** Plivo's dial statuses that count as the user not answering (rules/missed-calls.ts `dialOutcome`). */
+const missedDialStatuses = new Set(['no-answer', 'busy', 'timeout']);
+
+const callFacts = (old: CallRecord | undefined, call: CallRecord): Fact[] => {
+  const facts: Fact[] = [];
+  const { callId } = call;
+  if (call.direction === 'outbound') {
+    if (call.placedAt !== undefined && old?.placedAt === undefined) {
+      facts.push({
+        type: 'call.placed',
+        at: call.placedAt,
+        data: { callId, agent: call.agent ?? null },
+      });
+    }
+    if (call.dialStatus !== undefined && old?.dialStatus === undefined) {
+      const at = call.dialStatusAt ?? 0;
+      if (call.dialStatus === 'completed') {
+        facts.push({ type: 'call.answered', at, data: { callId } });
+      } else if (missedDialStatuses.has(call.dialStatus)) {
+        facts.push({
+          type: 'call.missed',
+          at,
+          data: {
+            callId,
+            consecutiveMissed: call.missedInARow ?? 1,
+            warning: call.missedWarning ?? false,
+          },
+        });
+      }
+    }
+  } else if (call.leaseShard !== undefined && old?.leaseShard === undefined) {
+    // Only a call callgate answered holds a lease; a hangup that came first records none.
+    facts.push({ type: 'call.started', at: call.startedAt, data: { callId } });
+  }
+  if (call.endedAt !== undefined && old?.endedAt === undefined) {
+    facts.push({
+      type: 'call.ended',
+      at: call.endedAt,
+      data: {
+        callId,
+        direction: call.direction,
+        durationSeconds: call.durationSeconds ?? null,
+        hangupCause: call.hangupCause ?? null,
+        outcome: callLogView(call).outcome ?? null,
+      },
+    });
+  }
+  return facts;
+};
+
+export const eventsOfChange = (change: TableChange): Envelope[] => {
+  if (!change.new) return [];
+  let facts: Fact[];
+  let parties: { business: string; user: string };
+  if (change.pk.startsWith('PAIR#')) {
+    const now = change.new as unknown as PairState;
+    facts = pairFacts(change.old as unknown as PairState | undefined, now);
+    parties = now;
+  } else if (change.pk.startsWith('CALL#')) {
+    const call = change.new as unknown as CallRecord;
+    facts = callFacts(change.old as unknown as CallRecord | undefined, call);
+    parties = call;
+  } else {
+    return [];
+  }
+  return facts.map(
+    (fact, index) =>
+      ({
+        id: `${change.changeId}-${index}`,
+        type: fact.type,
+        time: iso(fact.at),
+        business: parties.business,
+        user: parties.user,
+        data: fact.data,
+      }) as Envelope,
+  );
+};

@@ -1,0 +1,80 @@
+import type { CallLogOutcome } from '../rules/call-log.js';
+
+/**
+ * What callgate tells the business's systems: one envelope per fact, the EventBridge `detail` (its
+ * `detail-type` is `type`, its `source` is `callgate`). Delivery is at least once: consumers deduplicate
+ * on `id`, which every redelivery of the same change repeats.
+ */
+
+export const eventSource = 'callgate';
+
+export interface EventData {
+  /** The call-permission request template was sent to the user. */
+  readonly 'permission.requested': Record<string, never>;
+  readonly 'permission.granted': {
+    readonly permanent: boolean;
+    /** ISO time; null for a permanent grant. */
+    readonly expiresAt: string | null;
+    readonly source: 'reply' | 'inbound_call' | 'manual';
+  };
+  /** ISO time until which the rejection stands (no call, no new request). */
+  readonly 'permission.rejected': { readonly standsUntil: string };
+  readonly 'permission.revoked': {
+    readonly reason: 'missed_calls' | 'automatic' | 'manual';
+    /** ISO time until which the revocation stands. */
+    readonly standsUntil: string;
+  };
+  /** An operator set the permission to none (PUT /v1/permissions): no decision stands any more. */
+  readonly 'permission.cleared': { readonly source: 'manual' };
+  /** Business-initiated: Plivo accepted the agent leg. */
+  readonly 'call.placed': { readonly callId: string; readonly agent: string | null };
+  /** Business-initiated: the WhatsApp user answered. */
+  readonly 'call.answered': { readonly callId: string };
+  /** Business-initiated: the WhatsApp user did not answer (no answer, busy or timeout). */
+  readonly 'call.missed': {
+    readonly callId: string;
+    readonly consecutiveMissed: number;
+    /** The user has been warned: `consecutiveMissed` reached the warning threshold. */
+    readonly warning: boolean;
+  };
+  /** An inbound call was answered by callgate. */
+  readonly 'call.started': { readonly callId: string };
+  readonly 'call.ended': {
+    readonly callId: string;
+    readonly direction: 'inbound' | 'outbound';
+    /** Plivo's duration; null until its hangup says (a call callgate's own flow ended). */
+    readonly durationSeconds: number | null;
+    readonly hangupCause: string | null;
+    /** As the call log says it (GET /v1/calls/{callId}). */
+    readonly outcome: CallLogOutcome | null;
+  };
+}
+
+export type EventType = keyof EventData;
+
+export const eventTypes = [
+  'permission.requested',
+  'permission.granted',
+  'permission.rejected',
+  'permission.revoked',
+  'permission.cleared',
+  'call.placed',
+  'call.answered',
+  'call.missed',
+  'call.started',
+  'call.ended',
+] as const satisfies readonly EventType[];
+
+export type Envelope = {
+  [T in EventType]: {
+    readonly id: string;
+    readonly type: T;
+    /** ISO time of the fact (the decision, the send, the call's moment), not of its publication. */
+    readonly time: string;
+    /** E.164 business number. */
+    readonly business: string;
+    /** E.164 WhatsApp user number. */
+    readonly user: string;
+    readonly data: EventData[T];
+  };
+}[EventType];

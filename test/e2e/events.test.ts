@@ -1,0 +1,266 @@
+/**
+ * Events end to end through the local host: every scenario's committed changes read back from DynamoDB
+ * Local's stream by the events function, as `GET /_sandbox/events` and the webhook show them.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createHandler as eventsHandler } from '../../functions/events/handler.js';
+import type { Envelope } from '../../functions/shared/events/envelope.js';
+import { createLogger } from '../../functions/shared/log.js';
+import { plivoPaths } from '../../functions/shared/routes.js';
+import { createLocalEventBus } from '../../infra/local/event-bus.js';
+import type { LocalHost } from '../../infra/local/host.js';
+import { startStreamReader } from '../../infra/local/stream.js';
+import {
+  acceptPermission,
+  advanceClock,
+  asJson,
+  pathOf,
+  placeCall,
+  postSignedForm,
+  recordedCalls,
+  startTestHost,
+} from '../support/local-host.js';
+import {
+  agentLegAnswerForm,
+  alwaysOpenExampleConfig,
+  dialStatusForm,
+  hangupForm,
+  inboundAnswerForm,
+  plivoXml,
+} from '../support/plivo-forms.js';
+
+const business = '+918035737458';
+let userCounter = 0;
+const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
+
+const sandboxEvents = async (host: LocalHost, after?: string) => {
+  const query = after === undefined ? '' : `?after=${encodeURIComponent(after)}`;
+  const response = await fetch(`${host.url}/_sandbox/events${query}`);
+  return { status: response.status, events: (await response.json()) as Envelope[] };
+};
+
+/** A user's events, as a consumer filtering on the pair would see them, after the stream caught up. */
+const eventsOf = async (host: LocalHost, user: string) => {
+  await host.settled();
+  return (await sandboxEvents(host)).events.filter((e) => e.user === user);
+};
+
+/** The types of one item's events (DynamoDB orders a stream per item, not across items). */
+const pairTypes = (events: readonly Envelope[]) =>
+  events.filter((e) => e.type.startsWith('permission.')).map((e) => e.type);
+const callTypes = (events: readonly Envelope[], callId: string) =>
+  events.filter((e) => 'callId' in e.data && e.data.callId === callId).map((e) => e.type);
+
+describe('events from the table stream (local host)', () => {
+  let host: LocalHost;
+  let webhook: Server;
+  const delivered: unknown[] = [];
+  beforeAll(async () => {
+    webhook = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        delivered.push(JSON.parse(body));
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    const { port } = webhook.address() as AddressInfo;
+    host = await startTestHost({
+      config: alwaysOpenExampleConfig({ account: { callsPerSecond: 50 } }),
+      webhookUrl: `http://127.0.0.1:${port}/callgate-events`,
+    });
+  });
+  afterAll(async () => {
+    await host.close();
+    await new Promise((resolve) => webhook.close(resolve));
+  });
+
+  /** A business-initiated call from placement to hangup; the user answers or not. */
+  const businessCall = async (user: string, dialStatus: 'completed' | 'no-answer' | 'busy') => {
+    const placed = await placeCall(host, { from: business, to: user });
+    expect(placed.status).toBe(201);
+    const callId = placed.body.callId as string;
+    const [request] = (await recordedCalls(host)).filter((r) =>
+      r.params.answer_url?.includes(callId),
+    );
+    const answer = await postSignedForm(
+      host,
+      pathOf(request?.params.answer_url),
+      agentLegAnswerForm(business),
+    );
+    const dial = plivoXml.parse(await answer.text()).Response.Dial;
+    const status = await postSignedForm(host, pathOf(dial['@action']), dialStatusForm(dialStatus));
+    expect(status.status).toBe(200);
+    const hangup = await postSignedForm(
+      host,
+      pathOf(request?.params.hangup_url),
+      hangupForm(randomUUID()),
+    );
+    expect(hangup.status).toBe(200);
+    return callId;
+  };
+
+  it('request → reply → 5 answered calls: requested, granted, then placed/answered/ended per call', async () => {
+    const user = newUser();
+    const requested = await asJson(
+      await fetch(`${host.url}/v1/permission-requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: business, to: user }),
+      }),
+    );
+    expect(requested.status).toBe(202);
+    await acceptPermission(host, user, business);
+    const callIds: string[] = [];
+    for (let i = 0; i < 5; i++) callIds.push(await businessCall(user, 'completed'));
+    // The 6th is refused: nothing is written, so nothing is announced.
+    expect((await placeCall(host, { from: business, to: user })).status).toBe(429);
+
+    const events = await eventsOf(host, user);
+    expect(pairTypes(events)).toEqual(['permission.requested', 'permission.granted']);
+    const granted = events.find((e) => e.type === 'permission.granted');
+    expect(granted).toMatchObject({
+      business,
+      user,
+      data: { permanent: false, source: 'reply' },
+    });
+    expect(
+      Date.parse(String(granted?.data && 'expiresAt' in granted.data && granted.data.expiresAt)),
+    ).toBe(Date.parse(granted?.time ?? '') + 7 * 24 * 3600 * 1000);
+    for (const callId of callIds) {
+      expect(callTypes(events, callId)).toEqual(['call.placed', 'call.answered', 'call.ended']);
+    }
+    const placed = events.find((e) => e.type === 'call.placed');
+    expect(placed?.data).toEqual({ callId: callIds[0], agent: 'sip:support@phone.plivo.com' });
+    const ended = events.find((e) => e.type === 'call.ended');
+    expect(ended?.data).toEqual({
+      callId: callIds[0],
+      direction: 'outbound',
+      durationSeconds: 42,
+      hangupCause: 'NORMAL_CLEARING',
+      outcome: 'answered',
+    });
+    expect(events).toHaveLength(2 + 3 * 5);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+  });
+
+  it('missed ×2 warns, missed ×4 revokes: call.missed counts the streak, then permission.revoked', async () => {
+    const user = newUser();
+    await acceptPermission(host, user, business);
+    const missed: string[] = [];
+    for (let i = 0; i < 2; i++)
+      missed.push(await businessCall(user, i === 0 ? 'no-answer' : 'busy'));
+    const afterTwo = (await eventsOf(host, user)).filter((e) => e.type === 'call.missed');
+    expect(afterTwo.map((e) => e.data)).toEqual([
+      { callId: missed[0], consecutiveMissed: 1, warning: false },
+      { callId: missed[1], consecutiveMissed: 2, warning: true },
+    ]);
+
+    // A new day: the daily limit of 5 is not what stops the 4th.
+    await advanceClock(host, 24 * 3600);
+    for (let i = 0; i < 2; i++) missed.push(await businessCall(user, 'no-answer'));
+    const events = await eventsOf(host, user);
+    expect(events.filter((e) => e.type === 'call.missed').map((e) => e.data)).toEqual([
+      { callId: missed[0], consecutiveMissed: 1, warning: false },
+      { callId: missed[1], consecutiveMissed: 2, warning: true },
+      { callId: missed[2], consecutiveMissed: 3, warning: true },
+      { callId: missed[3], consecutiveMissed: 4, warning: true },
+    ]);
+    expect(pairTypes(events)).toEqual(['permission.granted', 'permission.revoked']);
+    const revoked = events.find((e) => e.type === 'permission.revoked');
+    expect(revoked?.data).toMatchObject({ reason: 'missed_calls' });
+    for (const callId of missed) {
+      expect(callTypes(events, callId)).toEqual(['call.placed', 'call.missed', 'call.ended']);
+    }
+    // Revoked: the next placement is refused and announces nothing.
+    expect((await placeCall(host, { from: business, to: user })).status).toBe(403);
+    expect(await eventsOf(host, user)).toHaveLength(events.length);
+  });
+
+  it('an inbound call: call.started, the callback grant (source inbound_call), then call.ended', async () => {
+    const user = newUser();
+    const callUuid = randomUUID();
+    const answer = await postSignedForm(
+      host,
+      plivoPaths.answer,
+      inboundAnswerForm(callUuid, user, business),
+    );
+    expect(answer.status).toBe(200);
+    await host.settled();
+    const hangup = await postSignedForm(host, plivoPaths.hangup, {
+      ...hangupForm(callUuid, { Duration: '65' }),
+      From: user.slice(1),
+      To: business.slice(1),
+    });
+    expect(hangup.status).toBe(200);
+    const events = await eventsOf(host, user);
+    expect(callTypes(events, callUuid)).toEqual(['call.started', 'call.ended']);
+    expect(events.find((e) => e.type === 'call.ended')?.data).toEqual({
+      callId: callUuid,
+      direction: 'inbound',
+      durationSeconds: 65,
+      hangupCause: 'NORMAL_CLEARING',
+      outcome: 'answered',
+    });
+    expect(events.filter((e) => e.type.startsWith('permission.')).map((e) => e.data)).toEqual([
+      expect.objectContaining({ permanent: false, source: 'inbound_call' }),
+    ]);
+  });
+
+  it('a manual correction announces its decision with source manual, and none as permission.cleared', async () => {
+    const user = newUser();
+    const correct = (body: Record<string, unknown>) =>
+      fetch(`${host.url}/v1/permissions/${business}/${user}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await correct({ status: 'permanent' })).status).toBe(200);
+    expect((await correct({ status: 'none' })).status).toBe(200);
+    const events = await eventsOf(host, user);
+    expect(events.map((e) => [e.type, e.data])).toEqual([
+      ['permission.granted', { permanent: true, expiresAt: null, source: 'manual' }],
+      ['permission.cleared', { source: 'manual' }],
+    ]);
+  });
+
+  it('GET /_sandbox/events?after=<id> returns the rest; an unknown id is 404', async () => {
+    await host.settled();
+    const all = (await sandboxEvents(host)).events;
+    expect(all.length).toBeGreaterThan(3);
+    const middle = all[2]?.id ?? '';
+    expect((await sandboxEvents(host, middle)).events).toEqual(all.slice(3));
+    const last = all.at(-1)?.id ?? '';
+    expect((await sandboxEvents(host, last)).events).toEqual([]);
+    expect((await sandboxEvents(host, 'no-such-event')).status).toBe(404);
+  });
+
+  it('POSTs every envelope to CALLGATE_WEBHOOK_URL, as the stack API destination does', async () => {
+    await host.settled();
+    expect(delivered).toEqual((await sandboxEvents(host)).events);
+  });
+
+  it('reading the stream again (a redelivery) yields the same events with the same ids', async () => {
+    await host.settled();
+    const first = (await sandboxEvents(host)).events;
+    const bus = createLocalEventBus({ logger: createLogger() });
+    const reader = startStreamReader({
+      endpoint: inject('dynamoEndpoint'),
+      tableName: host.deps.db.tableName,
+      handler: eventsHandler({ bus, logger: createLogger() }),
+      logger: createLogger(),
+    });
+    try {
+      await reader.settled();
+      expect(bus.events()).toEqual(first);
+    } finally {
+      await reader.stop();
+    }
+  });
+});
