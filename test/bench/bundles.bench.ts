@@ -84,6 +84,7 @@ const childEnv = {
   AWS_SESSION_TOKEN: 'bench',
   AWS_LAMBDA_FUNCTION_NAME: 'bench',
   TABLE_NAME: 'bench',
+  EVENT_BUS_NAME: 'bench',
   PUBLIC_BASE_URL: 'https://example.invalid',
   PLIVO_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
   // Lambda's Node 22 emits no such warning; the bench's Node 20 would, and pay for it.

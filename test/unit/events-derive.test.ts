@@ -119,35 +119,37 @@ interface Replayed {
   readonly requests: number;
 }
 
-const replay = (events: readonly Envelope[]): Replayed =>
-  events.reduce<Replayed>(
-    (state, event) => {
-      switch (event.type) {
-        case 'permission.requested':
-          return { ...state, requests: state.requests + 1 };
-        case 'permission.granted':
-          return {
-            status: event.data.permanent ? 'permanent' : 'temporary',
-            until: event.data.expiresAt,
-            requests: state.requests,
-          };
-        case 'permission.rejected':
-          return { status: 'rejected', until: event.data.standsUntil, requests: state.requests };
-        case 'permission.revoked':
-          return {
-            status: 'revoked',
-            until: event.data.standsUntil,
-            reason: event.data.reason,
-            requests: state.requests,
-          };
-        case 'permission.cleared':
-          return { status: 'none', requests: state.requests };
-        default:
-          return state;
-      }
-    },
-    { status: 'none', requests: 0 },
-  );
+const replay = (events: readonly Envelope[]): Replayed => {
+  let state: Replayed = { status: 'none', requests: 0 };
+  for (const event of events) state = replayOne(state, event);
+  return state;
+};
+
+const replayOne = (state: Replayed, event: Envelope): Replayed => {
+  switch (event.type) {
+    case 'permission.requested':
+      return { ...state, requests: state.requests + 1 };
+    case 'permission.granted':
+      return {
+        status: event.data.permanent ? 'permanent' : 'temporary',
+        until: event.data.expiresAt,
+        requests: state.requests,
+      };
+    case 'permission.rejected':
+      return { status: 'rejected', until: event.data.standsUntil, requests: state.requests };
+    case 'permission.revoked':
+      return {
+        status: 'revoked',
+        until: event.data.standsUntil,
+        reason: event.data.reason,
+        requests: state.requests,
+      };
+    case 'permission.cleared':
+      return { status: 'none', requests: state.requests };
+    default:
+      return state;
+  }
+};
 
 /** The same, read straight from the stored pair. */
 const stored = (image: PairState | undefined, requests: number): Replayed => {

@@ -43,12 +43,12 @@ export const createEventBridgeBus = (options: EventBridgeBusOptions): EventBus =
       for (let start = 0; start < envelopes.length; start += entriesPerRequest) {
         let pending = envelopes.slice(start, start + entriesPerRequest);
         for (let attempt = 1; pending.length > 0; attempt++) {
-          const { FailedEntryCount = 0, Entries = [] } = await client.send(
+          const { Entries = [] } = await client.send(
             new PutEventsCommand({ Entries: pending.map((e) => entryOf(options.busName, e)) }),
           );
-          if (FailedEntryCount === 0) break;
-          // Entries answer in request order; a failed one carries an ErrorCode.
-          pending = pending.filter((_, i) => Entries[i]?.ErrorCode !== undefined);
+          // Results answer in request order; only one with an EventId went (a missing one did not).
+          pending = pending.filter((_, i) => Entries[i]?.EventId === undefined);
+          if (pending.length === 0) break;
           if (attempt >= attempts) {
             failedIds.push(...pending.map((e) => e.id));
             break;
