@@ -1,7 +1,8 @@
 /**
  * The write targets at 1,000 simultaneous calls on one number (999 up, the measured call the 1,000th):
- * at most 10 WCU to start a call and 10 to end it (transactions at 2 per KB per item), and no item over
- * 4 KB on the way. Measured through the local host over HTTP with the capacity meter
+ * at most 10 WCU to start a call (11 for a business-initiated one, whose call record also records
+ * Plivo's acceptance) and 10 to end it (transactions at 2 per KB per item), and no item over 4 KB on
+ * the way. Measured through the local host over HTTP with the capacity meter
  * (test/support/capacity.ts); `npm run capacity` gives the full table.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -31,6 +32,10 @@ import { alwaysOpenExampleConfig, exampleNumbers } from '../support/plivo-forms.
 const business = exampleNumbers.india;
 const limit = 1000;
 const maxWcuPerStart = 10;
+// The reservation transaction and the agent leg fit in 10; recording that Plivo's Call API took the
+// agent leg (the call log's `placedAt`, the `call.placed` event) is one more UpdateItem, which cannot
+// join the transaction because Plivo answers after it commits.
+const maxWcuPerPlacedStart = maxWcuPerStart + 1;
 const maxWcuPerEnd = 10;
 const maxItemBytes = 4 * 1024;
 const samples = 3;
@@ -103,12 +108,12 @@ describe(`capacity at ${limit} simultaneous calls on one number`, () => {
       expect(end.wcu, 'inbound hangup').toBeLessThanOrEqual(maxWcuPerEnd);
   });
 
-  it(`a business-initiated call starts (placement + agent leg) in at most ${maxWcuPerStart} WCU`, () => {
+  it(`a business-initiated call starts (placement + agent leg) in at most ${maxWcuPerPlacedStart} WCU`, () => {
     for (const call of placed) {
       expect(
         total(call.placement, call.agentLeg),
         'POST /v1/calls + agent leg answer',
-      ).toBeLessThanOrEqual(maxWcuPerStart);
+      ).toBeLessThanOrEqual(maxWcuPerPlacedStart);
     }
   });
 
