@@ -1,4 +1,4 @@
-import type { Hours, Weekday } from '../config/call-flow.js';
+import type { Weekday, WeeklyHours } from '../config/call-flow.js';
 
 /** HH:MM on a 24-hour clock; 24:00 ends a day. */
 export const clockTime = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
@@ -59,11 +59,83 @@ export const localTime = (now: number, timeZone: string): LocalTime => {
 };
 
 /** Whether the business is open at `now`: not a holiday, and inside one of the day's intervals (end excluded). */
-export const isOpen = (hours: Hours, now: number): boolean => {
+export const isOpen = (hours: WeeklyHours, now: number): boolean => {
   const local = localTime(now, hours.timeZone);
   if (hours.holidays.includes(local.date)) return false;
   return (hours.weekly[local.weekday] ?? []).some((interval) => {
     const [start, end] = intervalMinutes(interval);
     return local.minutes >= start && local.minutes < end;
   });
+};
+
+const minute = 60_000;
+const hour = 60 * minute;
+const day = 24 * hour;
+/** Offsets stay within UTC−12 and UTC+14, so a local date's instants lie within 14 hours of it read as UTC. */
+const offsetReach = 14 * hour;
+/** How far ahead `nextOpening` looks before taking the hours as never open. */
+const openingHorizonDays = 400;
+
+/** How far the wall clock of `timeZone` is ahead of UTC at `instant`, in ms. */
+const offsetAt = (instant: number, timeZone: string): number => {
+  const start = Math.floor(instant / minute) * minute;
+  const local = localTime(start, timeZone);
+  return Date.parse(`${local.date}T00:00:00Z`) + local.minutes * minute - start;
+};
+
+/** The first minute after `from` with another offset than at `from`; the offset changes once before `to`. */
+const offsetChange = (from: number, to: number, timeZone: string): number => {
+  const before = offsetAt(from, timeZone);
+  let [low, high] = [Math.floor(from / minute), Math.floor(to / minute)];
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (offsetAt(middle * minute, timeZone) === before) low = middle;
+    else high = middle;
+  }
+  return high * minute;
+};
+
+/**
+ * The instants a local date's intervals may open: each start under each offset the date has (a repeated
+ * hour holds two), and the clock change, which ends a skipped hour and begins a repeated one.
+ */
+const openingCandidates = (midnight: number, starts: number[], timeZone: string): number[] => {
+  const [from, to] = [midnight - offsetReach, midnight + day + offsetReach];
+  const [before, after] = [offsetAt(from, timeZone), offsetAt(to, timeZone)];
+  const candidates: number[] = [];
+  if (before !== after) {
+    const change = offsetChange(from, to, timeZone);
+    // A change the clock shows on a neighbouring date is that date's candidate, so dates open in order.
+    const shown = change + after;
+    if (shown >= midnight && shown < midnight + day) candidates.push(change);
+  }
+  for (const start of starts) {
+    for (const offset of new Set([before, after])) {
+      const instant = midnight + start * minute - offset;
+      // A start inside a skipped hour holds under neither offset: the clock change stands in for it.
+      if (offsetAt(instant, timeZone) === offset) candidates.push(instant);
+    }
+  }
+  return candidates;
+};
+
+/**
+ * The first instant from `now` (epoch ms) at which the hours are open: `now` itself when open, else the
+ * next opening within 400 days; undefined when none.
+ */
+export const nextOpening = (hours: WeeklyHours, now: number): number | undefined => {
+  if (isOpen(hours, now)) return now;
+  const today = Date.parse(`${localTime(now, hours.timeZone).date}T00:00:00Z`);
+  for (let days = 0; days <= openingHorizonDays; days++) {
+    const midnight = today + days * day;
+    // The local date and weekday, as UTC reads this midnight.
+    const { date, weekday } = localTime(midnight, 'UTC');
+    const starts = (hours.weekly[weekday] ?? []).map((interval) => intervalMinutes(interval)[0]);
+    if (starts.length === 0 || hours.holidays.includes(date)) continue;
+    const openings = openingCandidates(midnight, starts, hours.timeZone).filter(
+      (instant) => instant > now && isOpen(hours, instant),
+    );
+    if (openings.length > 0) return Math.min(...openings);
+  }
+  return undefined;
 };

@@ -118,7 +118,8 @@ const isCalendarDate = (value: string): boolean => {
   return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
 };
 
-export const hoursSchema = z.strictObject({
+/** Open intervals by weekday in one time zone, with holidays: when calls are taken or may be placed. */
+export const weeklyHoursSchema = z.strictObject({
   /** IANA time zone the hours are in, e.g. Asia/Kolkata. */
   timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Kolkata'),
   /** Open intervals per weekday; a day left out is closed. */
@@ -132,6 +133,10 @@ export const hoursSchema = z.strictObject({
         .refine(isCalendarDate, 'must be a calendar date YYYY-MM-DD'),
     )
     .default([]),
+});
+
+/** Inbound business hours. */
+export const hoursSchema = weeklyHoursSchema.extend({
   /** What a call outside the hours gets. */
   closed: terminalActionSchema,
 });
@@ -164,4 +169,5 @@ export type TerminalAction = z.infer<typeof terminalActionSchema>;
 export type Dial = z.infer<typeof dialSchema>;
 export type Voicemail = z.infer<typeof voicemailSchema>;
 export type Menu = z.infer<typeof menuSchema>;
+export type WeeklyHours = z.infer<typeof weeklyHoursSchema>;
 export type Hours = z.infer<typeof hoursSchema>;
