@@ -44,6 +44,28 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     ],
     plivoSecret: true,
   },
+  'call-intents': {
+    tableActions: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+    ],
+    plivoSecret: true,
+  },
+  // Places calls and sends permission requests like the API does; creating schedules is granted in
+  // infra/stack.ts, on its own schedule group only.
+  'intent-dispatcher': {
+    tableActions: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+    ],
+    plivoSecret: true,
+  },
   'permission-state': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },
   'permission-correction': { tableActions: ['dynamodb:UpdateItem'], plivoSecret: false },
   'call-log': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },

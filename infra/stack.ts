@@ -1,4 +1,5 @@
 import {
+  ArnFormat,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -27,15 +28,22 @@ import {
   Rule,
   RuleTargetInput,
 } from 'aws-cdk-lib/aws-events';
-import { ApiDestination as ApiDestinationTarget } from 'aws-cdk-lib/aws-events-targets';
+import {
+  ApiDestination as ApiDestinationTarget,
+  LambdaFunction,
+} from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Config } from '../functions/shared/config/schema.js';
 import { eventSource } from '../functions/shared/events/envelope.js';
+import { intentDispatcherEventTypes } from '../functions/shared/events/subscriptions.js';
 import {
   type FunctionName,
   plivoConsoleSettings,
@@ -98,6 +106,18 @@ export class CallgateStack extends Stack {
   readonly eventDeadLetters: Queue;
   /** Events the configured webhook did not take after EventBridge's retries. */
   readonly webhookDeadLetters?: Queue;
+  /** Moves call intents on: invoked by the bus's events and by its own wake-ups. */
+  readonly intentDispatcher: CallgateFunction;
+  /** The intents' one-time wake-up schedules, which the dispatcher alone creates. */
+  readonly intentWakeups: ScheduleGroup;
+  /** What EventBridge Scheduler runs the wake-ups as: it may invoke the dispatcher and dead-letter, nothing else. */
+  readonly wakeupRole: Role;
+  /** Wake-ups EventBridge Scheduler could not deliver to the dispatcher after its retries. */
+  readonly wakeupDeadLetters: Queue;
+  /** Intent events the rule could not deliver to the dispatcher after EventBridge's retries. */
+  readonly intentEventDeadLetters: Queue;
+  /** Dispatcher runs, from an event or a wake-up, that still failed after Lambda's retries. */
+  readonly dispatcherDeadLetters: Queue;
 
   constructor(scope: Construct, id: string, props: CallgateStackProps) {
     super(scope, id, {
@@ -211,7 +231,8 @@ export class CallgateStack extends Stack {
     );
 
     this.eventBus = new EventBus(this, 'EventBus', {
-      description: 'callgate events: permissions and calls, derived from the table stream',
+      description:
+        'callgate events: permissions, calls and call intents, derived from the table stream',
     });
     const events = new CallgateFunction(this, 'Events', {
       fn: 'events',
@@ -251,7 +272,13 @@ export class CallgateStack extends Stack {
             eventName: FilterRule.or('INSERT', 'MODIFY'),
             dynamodb: {
               Keys: {
-                pk: { S: [...FilterRule.beginsWith('PAIR#'), ...FilterRule.beginsWith('CALL#')] },
+                pk: {
+                  S: [
+                    ...FilterRule.beginsWith('PAIR#'),
+                    ...FilterRule.beginsWith('CALL#'),
+                    ...FilterRule.beginsWith('INTENT#'),
+                  ],
+                },
               },
             },
           }),
@@ -260,6 +287,98 @@ export class CallgateStack extends Stack {
     );
     const webhook = props.config.events.webhook;
     if (webhook) this.webhookDeadLetters = this.eventWebhook(webhook);
+
+    const dispatcher = callgateFunction('intent-dispatcher');
+    this.intentDispatcher = dispatcher;
+    this.intentWakeups = new ScheduleGroup(this, 'IntentWakeups', {
+      // Its schedules invoke this stack's dispatcher alone, so without the stack they could only fail;
+      // and its name is fixed at synth, so a retained group would stop the stack being created again.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.wakeupDeadLetters = this.deadLetterQueue('WakeupDeadLetters', 'the intent wake-ups');
+    this.wakeupRole = new Role(this, 'WakeupRole', {
+      // Only schedules of this account may use it (confused deputy).
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+      description: 'callgate intent wake-ups: invoke the intent dispatcher, dead-letter what fails',
+    });
+    // Statements in the role's own policy, not the role: the dispatcher's environment names the role,
+    // so the role itself cannot name the dispatcher.
+    this.wakeupRole.addToPolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [dispatcher.handler.functionArn],
+      }),
+    );
+    // Scheduler dead-letters with the schedule's role.
+    this.wakeupRole.addToPolicy(
+      new PolicyStatement({
+        actions: ['sqs:SendMessage'],
+        resources: [this.wakeupDeadLetters.queueArn],
+      }),
+    );
+    dispatcher
+      .addEnvironment('SCHEDULE_GROUP_NAME', this.intentWakeups.scheduleGroupName)
+      .addEnvironment('SCHEDULER_ROLE_ARN', this.wakeupRole.roleArn)
+      .addEnvironment('WAKEUP_DEAD_LETTER_ARN', this.wakeupDeadLetters.queueArn);
+    // Schedules are named by intent and moment, so only the group can be fixed here. No update or
+    // delete: a wake-up is never changed, and each deletes itself once it ran.
+    dispatcher.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['scheduler:CreateSchedule'],
+        resources: [
+          this.formatArn({
+            service: 'scheduler',
+            resource: 'schedule',
+            resourceName: `${this.intentWakeups.scheduleGroupName}/*`,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    dispatcher.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.wakeupRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    Validations.of(dispatcher.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.intentWakeups.scheduleGroupName}/*]`,
+      reason:
+        "scheduler:CreateSchedule on schedule/<the stack's schedule group>/*: each wake-up is a new schedule named by its intent at run time, so the group is the narrowest resource that can be named.",
+    });
+
+    this.intentEventDeadLetters = this.deadLetterQueue(
+      'IntentEventDeadLetters',
+      'the intent dispatcher rule',
+    );
+    new Rule(this, 'IntentDispatcherRule', {
+      eventBus: this.eventBus,
+      description: 'The events that move call intents on, to the intent dispatcher',
+      eventPattern: { source: [eventSource], detailType: [...intentDispatcherEventTypes] },
+      targets: [
+        // These retries cover handing the event over (throttling, a missing permission); once
+        // accepted, the dispatcher's own retries below apply.
+        new LambdaFunction(dispatcher.handler, {
+          retryAttempts: 10,
+          maxEventAge: Duration.hours(6),
+          deadLetterQueue: this.intentEventDeadLetters,
+        }),
+      ],
+    });
+    this.dispatcherDeadLetters = this.deadLetterQueue(
+      'DispatcherDeadLetters',
+      "the intent dispatcher's asynchronous invocations",
+    );
+    // The rule and the wake-ups both invoke asynchronously: a run that keeps failing is kept, with its
+    // event, in one queue whichever invoked it.
+    dispatcher.handler.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(this.dispatcherDeadLetters),
+    });
     this.functions = functions;
 
     const iamAuthorizer = new HttpIamAuthorizer();

@@ -13,7 +13,7 @@ export type RouteAuth =
   | 'none';
 
 export interface Route {
-  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly path: string;
   readonly fn: HttpFunctionName;
   readonly auth: RouteAuth;
@@ -31,15 +31,22 @@ export const httpFunctionNames = [
   'permission-request',
   'permission-correction',
   'call-log',
+  'call-intents',
 ] as const;
 
 export type HttpFunctionName = (typeof httpFunctionNames)[number];
 
 /**
- * Every function: the HTTP ones, and two that read the table's stream (no route): `lease-changes`
- * records inbound calls, `events` publishes what changed.
+ * Every function: the HTTP ones, two that read the table's stream (no route): `lease-changes` records
+ * inbound calls, `events` publishes what changed; and `intent-dispatcher`, which the bus's events and
+ * EventBridge Scheduler's wake-ups invoke to move call intents on.
  */
-export const functionNames = [...httpFunctionNames, 'lease-changes', 'events'] as const;
+export const functionNames = [
+  ...httpFunctionNames,
+  'lease-changes',
+  'events',
+  'intent-dispatcher',
+] as const;
 
 export type FunctionName = (typeof functionNames)[number];
 
@@ -67,6 +74,9 @@ export const routes: readonly Route[] = [
     auth: 'iam',
   },
   { method: 'GET', path: '/v1/calls/{callId}', fn: 'call-log', auth: 'iam' },
+  { method: 'POST', path: '/v1/call-intents', fn: 'call-intents', auth: 'iam' },
+  { method: 'GET', path: '/v1/call-intents/{intentId}', fn: 'call-intents', auth: 'iam' },
+  { method: 'DELETE', path: '/v1/call-intents/{intentId}', fn: 'call-intents', auth: 'iam' },
 ];
 
 /** callgate's own id of a business-initiated call, which Plivo brings back in the callback URLs' `?call=`. */

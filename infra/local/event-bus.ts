@@ -1,12 +1,25 @@
 import type { EventBus } from '../../functions/shared/events/bus.js';
-import type { Envelope } from '../../functions/shared/events/envelope.js';
+import type { Envelope, EventType } from '../../functions/shared/events/envelope.js';
 import type { Logger } from '../../functions/shared/log.js';
 
 /** What the stack's bus would receive, kept in order for `GET /_sandbox/events`. */
 export interface LocalEventBus extends EventBus {
   /** The events after the one with id `after` (all without it); undefined when no event has that id. */
   events(after?: string): readonly Envelope[] | undefined;
+  /**
+   * Delivers every event of these types to `target`, as an EventBridge rule invokes a function
+   * asynchronously: the put does not wait for it, and a failing target is tried again like Lambda's
+   * asynchronous retries, then logged.
+   */
+  subscribe(types: readonly EventType[], target: (envelope: Envelope) => Promise<void>): void;
+  /** Resolves once every delivery to a subscriber started so far has finished. */
+  idle(): Promise<void>;
+  /** Whether a delivery to a subscriber is under way. */
+  busy(): boolean;
 }
+
+/** Tries of a subscriber's delivery, the first included: Lambda retries an asynchronous invocation twice. */
+const subscriberAttempts = 3;
 
 /** Deliveries of one envelope to the webhook, the first included: EventBridge's API destination retries too. */
 const webhookAttempts = 3;
@@ -22,6 +35,34 @@ export const createLocalEventBus = (options: {
   readonly logger: Logger;
 }): LocalEventBus => {
   const kept: Envelope[] = [];
+  const subscriptions: {
+    types: ReadonlySet<EventType>;
+    target: (envelope: Envelope) => Promise<void>;
+  }[] = [];
+  const deliveries = new Set<Promise<void>>();
+  const toSubscribers = (envelope: Envelope) => {
+    for (const { types, target } of subscriptions) {
+      if (!types.has(envelope.type)) continue;
+      const delivery = (async () => {
+        for (let attempt = 1; attempt <= subscriberAttempts; attempt++) {
+          try {
+            await target(envelope);
+            return;
+          } catch (error) {
+            if (attempt === subscriberAttempts) {
+              options.logger.error('event subscriber failed', {
+                eventId: envelope.id,
+                type: envelope.type,
+                error: error as Error,
+              });
+            }
+          }
+        }
+      })();
+      deliveries.add(delivery);
+      void delivery.finally(() => deliveries.delete(delivery));
+    }
+  };
   const deliver = async (envelope: Envelope) => {
     if (!options.webhookUrl) return;
     for (let attempt = 1; attempt <= webhookAttempts; attempt++) {
@@ -49,9 +90,17 @@ export const createLocalEventBus = (options: {
     put: async (envelopes) => {
       for (const envelope of envelopes) {
         kept.push(envelope);
+        toSubscribers(envelope);
         await deliver(envelope);
       }
       return { failedIds: [] };
+    },
+    subscribe: (types, target) => {
+      subscriptions.push({ types: new Set(types), target });
+    },
+    busy: () => deliveries.size > 0,
+    idle: async () => {
+      while (deliveries.size > 0) await Promise.all(deliveries);
     },
     events: (after) => {
       if (after === undefined) return [...kept];

@@ -1,4 +1,5 @@
 import { createHandler as answer } from '../../functions/answer/handler.js';
+import { createHandler as callIntents } from '../../functions/call-intents/handler.js';
 import { createHandler as callLog } from '../../functions/call-log/handler.js';
 import { createHandler as dialStatus } from '../../functions/dial-status/handler.js';
 import { createHandler as hangup } from '../../functions/hangup/handler.js';
@@ -24,4 +25,5 @@ export const handlerFactories: Record<HttpFunctionName, (deps: Deps) => LambdaHa
   'permission-request': permissionRequest,
   'permission-correction': permissionCorrection,
   'call-log': callLog,
+  'call-intents': callIntents,
 };

@@ -1,10 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHandler as events } from '../../functions/events/handler.js';
+import {
+  type DispatcherEvent,
+  createHandler as intentDispatcher,
+} from '../../functions/intent-dispatcher/handler.js';
 import { createHandler as leaseChanges } from '../../functions/lease-changes/handler.js';
 import type { Clock } from '../../functions/shared/clock.js';
 import type { Config } from '../../functions/shared/config/schema.js';
 import type { Deps } from '../../functions/shared/deps.js';
+import { eventSource } from '../../functions/shared/events/envelope.js';
+import { intentDispatcherEventTypes } from '../../functions/shared/events/subscriptions.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createLogger, type Logger } from '../../functions/shared/log.js';
 import { type Route, routes } from '../../functions/shared/routes.js';
@@ -19,6 +25,7 @@ import { localContext, toPayloadV2Event } from './event.js';
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
 import { handlerFactories } from './handlers.js';
 import { startStreamReader } from './stream.js';
+import { createLocalWakeups, type LocalWakeups } from './wakeups.js';
 
 /** The auth token the sandbox verifies webhook signatures with when PLIVO_AUTH_TOKEN is unset. */
 export const sandboxAuthToken = 'sandbox-auth-token';
@@ -54,6 +61,13 @@ export interface LocalHost {
   readonly deps: Deps;
   /** What the stack's event bus would have received. */
   readonly eventBus: LocalEventBus;
+  /** The call intents' wake-ups EventBridge Scheduler would hold. */
+  readonly wakeups: LocalWakeups;
+  /**
+   * Settles, then runs every intent wake-up due at the clock's time through the dispatcher, until none
+   * is left (what `POST /_sandbox/clock` does after moving the clock).
+   */
+  runDueWakeups(): Promise<void>;
   /**
    * Resolves once every change committed so far has been applied by the functions that read the table's
    * stream (on AWS they run moments after the write; tests wait for them here).
@@ -186,10 +200,46 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
       logger,
     }),
   );
-  // An inbound call's record is itself a change the events reader must then see: settle in rounds.
+  const wakeups = createLocalWakeups();
+  const dispatcher = intentDispatcher(deps, () => wakeups);
+  const dispatch = (event: DispatcherEvent) => dispatcher(event, localContext('intent-dispatcher'));
+  // As the stack's rule on the bus invokes the dispatcher.
+  eventBus.subscribe(intentDispatcherEventTypes, (envelope) =>
+    dispatch({ source: eventSource, 'detail-type': envelope.type, detail: envelope }),
+  );
+  // A change can lead to another (an inbound call's record; an event the dispatcher acts on, whose
+  // writes are changes again): settle in rounds until a round finds nothing left to do.
+  const maxSettleRounds = 10;
   const settled = async () => {
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < maxSettleRounds; round++) {
       await Promise.all(streamReaders.map((reader) => reader.settled()));
+      if (!eventBus.busy()) {
+        await Promise.all(streamReaders.map((reader) => reader.settled()));
+        if (!eventBus.busy()) return;
+      }
+      await eventBus.idle();
+    }
+  };
+  const maxWakeupRounds = 20;
+  const runDueWakeups = async () => {
+    for (let round = 0; round < maxWakeupRounds; round++) {
+      await settled();
+      const due = wakeups.takeDue(clock.now());
+      if (due.length === 0) return;
+      // Lambda retries a failed asynchronous invocation twice: so does the host.
+      const attempt = async (intentId: string) => {
+        for (let tries = 1; ; tries++) {
+          try {
+            return await dispatch({ intentId });
+          } catch (error) {
+            if (tries === 3) {
+              logger.error('intent wake-up failed', { intentId, error: error as Error });
+              return;
+            }
+          }
+        }
+      };
+      await Promise.all(due.map(attempt));
     }
   };
 
@@ -218,11 +268,9 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
       ) {
         sendError(response, 400, 'invalid_request', 'advanceSeconds must be a number ≥ 0');
       } else {
-        send(
-          response,
-          200,
-          JSON.stringify({ now: new Date(clock.advance(advanceSeconds)).toISOString() }),
-        );
+        clock.advance(advanceSeconds);
+        await runDueWakeups();
+        send(response, 200, JSON.stringify({ now: new Date(clock.now()).toISOString() }));
       }
     } else if (path === '/_sandbox/events' && method === 'GET') {
       const after = query.get('after') ?? undefined;
@@ -306,6 +354,8 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     telephony,
     deps,
     eventBus,
+    wakeups,
+    runDueWakeups,
     settled,
     close: async () => {
       await new Promise<void>((resolve) => {

@@ -89,6 +89,11 @@ const fieldValues: Record<string, () => fc.Arbitrary<unknown>> = {
       fc.constantFrom('temporary', 'permanent', 'rejected', 'revoked', 'none'),
       nastyString(),
     ),
+  notAfter: () =>
+    fc.oneof(
+      fc.constantFrom('2099-01-01T00:00:00Z', '2000-01-01T00:00:00Z', '2026-12-09T18:00:00+05:30'),
+      nastyString(),
+    ),
   expiresAt: () =>
     fc.oneof(
       fc.constantFrom('2099-01-01T00:00:00Z', '2000-01-01T00:00:00Z', '2099-01-01', 'soon'),
@@ -132,6 +137,7 @@ export const bodyFields: Record<HttpFunctionName, readonly string[]> = {
   'permission-correction': ['status', 'expiresAt'],
   // Reads no body: its call id is in the path.
   'call-log': ['callId'],
+  'call-intents': ['from', 'to', 'agent', 'notAfter'],
 };
 
 /** Query parameters each route reads (callgate puts them in the URLs it gives Plivo). */
@@ -156,6 +162,7 @@ export const queryFields: Record<HttpFunctionName, Record<string, () => fc.Arbit
   'permission-request': {},
   'permission-correction': {},
   'call-log': {},
+  'call-intents': {},
 };
 
 const valueFor = (field: string): fc.Arbitrary<unknown> => fieldValues[field]?.() ?? nastyString();

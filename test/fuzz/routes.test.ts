@@ -145,13 +145,15 @@ const anyRequest = (route: Route): fc.Arbitrary<Case> => {
       business: fc.oneof(phoneNumber(), nastyString()),
       user: fc.oneof(phoneNumber(), nastyString()),
       callId: fc.oneof(fc.uuid(), nastyString()),
+      intentId: fc.oneof(fc.uuid(), nastyString()),
     })
-    .map(({ business, user, callId, ...request }) => {
+    .map(({ business, user, callId, intentId, ...request }) => {
       // Routes with parameters in the path (numbers, a call id); API Gateway hands them decoded.
       const values: Record<string, string> = {
         business: business.slice(0, 64),
         user: user.slice(0, 64),
         callId: callId.slice(0, 64),
+        intentId: intentId.slice(0, 64),
       };
       const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
       const pathParameters = names.length

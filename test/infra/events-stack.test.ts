@@ -47,7 +47,7 @@ describe('events on AWS', () => {
     });
   });
 
-  it('reads pair and call changes from the stream: no window, bisected, bounded, reported, dead-lettered', () => {
+  it('reads pair, call and intent changes from the stream: no window, bisected, bounded, reported, dead-lettered', () => {
     const events = stack.functions.get('events');
     if (!events) throw new Error('no events function');
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -73,7 +73,11 @@ describe('events on AWS', () => {
           {
             Pattern: JSON.stringify({
               eventName: ['INSERT', 'MODIFY'],
-              dynamodb: { Keys: { pk: { S: [{ prefix: 'PAIR#' }, { prefix: 'CALL#' }] } } },
+              dynamodb: {
+                Keys: {
+                  pk: { S: [{ prefix: 'PAIR#' }, { prefix: 'CALL#' }, { prefix: 'INTENT#' }] },
+                },
+              },
             }),
           },
         ],
@@ -88,7 +92,8 @@ describe('events on AWS', () => {
   it('adds no webhook unless the configuration names one', () => {
     template.resourceCountIs('AWS::Events::ApiDestination', 0);
     template.resourceCountIs('AWS::Events::Connection', 0);
-    template.resourceCountIs('AWS::Events::Rule', 0);
+    // The intent dispatcher's rule alone (test/infra/intents-stack.test.ts).
+    template.resourceCountIs('AWS::Events::Rule', 1);
     expect(stack.webhookDeadLetters).toBeUndefined();
   });
 });
@@ -122,7 +127,11 @@ describe('the events webhook', () => {
       HttpMethod: 'POST',
       InvocationRateLimitPerSecond: 20,
     });
-    const rule = Object.values(template.findResources('AWS::Events::Rule'))[0] as Json;
+    const rule = Object.values(
+      template.findResources('AWS::Events::Rule', {
+        Properties: { Targets: [Match.objectLike({ InputPath: '$.detail' })] },
+      }),
+    )[0] as Json;
     expect(rule.Properties.EventBusName).toEqual({ Ref: logicalId(stack, stack.eventBus) });
     expect(rule.Properties.EventPattern).toEqual({ source: ['callgate'] });
     expect(rule.Properties.Targets).toEqual([

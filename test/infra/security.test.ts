@@ -76,6 +76,8 @@ const commandActions: Record<string, readonly string[]> = {
   DeleteItemCommand: ['dynamodb:DeleteItem'],
   // Not a table action: the events function's bus grant is checked on its own below.
   PutEventsCommand: [],
+  // Not a table action: the intent dispatcher's schedule grant is checked in test/infra/intents-stack.test.ts.
+  CreateScheduleCommand: [],
 };
 /** TransactWriteItems is authorized per contained action: the item kinds map to these. */
 const transactItemActions: Record<string, string> = {
@@ -258,6 +260,9 @@ describe('secrets', () => {
       'PLIVO_SECRET_ARN',
       'AWS_NODEJS_CONNECTION_REUSE_ENABLED',
       'EVENT_BUS_NAME',
+      'SCHEDULE_GROUP_NAME',
+      'SCHEDULER_ROLE_ARN',
+      'WAKEUP_DEAD_LETTER_ARN',
     ]);
     for (const fn of ofType('AWS::Lambda::Function')) {
       const variables: Record<string, Json> = fn.Properties.Environment?.Variables ?? {};

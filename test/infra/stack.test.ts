@@ -98,11 +98,11 @@ describe('CallgateStack', () => {
     }
   });
 
-  it('has one function per distinct fn of the route table, and lease-changes and events on the stream', () => {
+  it('has one function per distinct fn of the route table, lease-changes and events on the stream, and the intent dispatcher', () => {
     expect([...stack.functions.keys()].sort()).toEqual(
-      [...distinctFunctions, 'lease-changes', 'events'].sort(),
+      [...distinctFunctions, 'lease-changes', 'events', 'intent-dispatcher'].sort(),
     );
-    template.resourceCountIs('AWS::Lambda::Function', distinctFunctions.length + 2);
+    template.resourceCountIs('AWS::Lambda::Function', distinctFunctions.length + 3);
   });
 
   it('records inbound calls from the table stream: lease shards only, retried, then dead letters', () => {

@@ -94,6 +94,19 @@ describe('configuration', () => {
     expect(errorOf(withTimeout(61))).toMatch(/timeoutSeconds/);
   });
 
+  it('outbound hours are weekly hours, with nothing to play when closed', () => {
+    const raw = example();
+    const hours = { timeZone: 'Asia/Kolkata', weekly: { mon: ['09:00-18:00'] } };
+    raw.numbers[0].outbound = { hours };
+    expect(parseConfig(raw, 'test.json').numbers[0]?.outbound).toEqual({
+      hours: { ...hours, holidays: [] },
+    });
+    raw.numbers[0].outbound = { hours: { ...hours, closed: { hangup: true } } };
+    expect(errorOf(raw)).toMatch(/numbers\[0\]\.outbound\.hours: Unrecognized key: "closed"/);
+    raw.numbers[0].outbound = { hours, window: 'daytime' };
+    expect(errorOf(raw)).toMatch(/numbers\[0\]\.outbound: Unrecognized key: "window"/);
+  });
+
   it('says which file is unreadable or not JSON', () => {
     const dir = mkdtempSync(join(tmpdir(), 'callgate-config-'));
     const broken = join(dir, 'broken.json');

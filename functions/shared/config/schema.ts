@@ -3,11 +3,12 @@ import { accountSettings } from '../rules/calls-per-second.js';
 import { concurrencySettings } from '../rules/concurrency.js';
 import { countrySettings } from '../rules/countries.js';
 import { dailyCallSettings } from '../rules/daily-calls.js';
+import { intentSettings } from '../rules/intent.js';
 import { missedCallSettings } from '../rules/missed-calls.js';
 import { permissionSettings } from '../rules/permission.js';
 import { permissionRequestSettings } from '../rules/permission-requests.js';
 import { agentSchema } from './agent.js';
-import { callFlowSchema } from './call-flow.js';
+import { callFlowSchema, weeklyHoursSchema } from './call-flow.js';
 import {
   templatePlaceholder,
   templateVariableName,
@@ -25,6 +26,7 @@ export const rulesSchema = z
     ...dailyCallSettings().shape,
     ...missedCallSettings().shape,
     ...concurrencySettings().shape,
+    ...intentSettings().shape,
   })
   .prefault({});
 
@@ -86,6 +88,12 @@ export const businessNumberSchema = z.object({
   callbackPermissionOnInbound: z.boolean().default(true),
   permissionTemplate: permissionTemplateSchema,
   inbound: callFlowSchema,
+  outbound: z
+    .strictObject({
+      /** When business-initiated calls placed by call intents may start; any time when absent. */
+      hours: weeklyHoursSchema.optional(),
+    })
+    .optional(),
 });
 
 export const configSchema = z

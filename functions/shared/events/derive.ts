@@ -1,11 +1,12 @@
 import { callLogView } from '../rules/call-log.js';
+import { type IntentState, isOpen } from '../rules/intent.js';
 import type { PairState } from '../rules/pair.js';
 import type { CallRecord } from '../store/call-record.js';
 import type { Envelope, EventData, EventType } from './envelope.js';
 
 /**
  * The events one committed change of the table means: a pure function of the item's images before and
- * after (DynamoDB Streams, NEW_AND_OLD_IMAGES). Only pair and call items speak; every other item, and
+ * after (DynamoDB Streams, NEW_AND_OLD_IMAGES). Only pair, call and intent items speak; every other item, and
  * every removal (a TTL deletion decides nothing), yields none. A change that rewrites what was already
  * there yields none either, so a redelivered or repeated write never invents a second fact.
  */
@@ -94,7 +95,11 @@ const callFacts = (old: CallRecord | undefined, call: CallRecord): Fact[] => {
       facts.push({
         type: 'call.placed',
         at: call.placedAt,
-        data: { callId, agent: call.agent ?? null },
+        data: {
+          callId,
+          agent: call.agent ?? null,
+          ...(call.intentId === undefined ? {} : { intentId: call.intentId }),
+        },
       });
     }
     if (call.dialStatus !== undefined && old?.dialStatus === undefined) {
@@ -133,6 +138,45 @@ const callFacts = (old: CallRecord | undefined, call: CallRecord): Fact[] => {
   return facts;
 };
 
+/**
+ * An intent speaks when its status changes, and when a waiting intent's moment or reason does (a
+ * reschedule). `placing` is the dispatch's own claim: its outcome is the fact.
+ */
+const intentFacts = (old: IntentState | undefined, intent: IntentState): Fact[] => {
+  const { intentId, status } = intent;
+  const at = intent.updatedAt;
+  const moved =
+    old?.status !== status ||
+    (isOpen(status) && (old.dueAt !== intent.dueAt || old.waitReason !== intent.waitReason));
+  if (!moved) return [];
+  switch (status) {
+    case 'placing':
+      return [];
+    case 'scheduled':
+    case 'waiting_permission':
+      return [
+        {
+          type: `intent.${status}`,
+          at,
+          data: {
+            intentId,
+            at: iso(intent.dueAt ?? at),
+            reason: intent.waitReason ?? 'now',
+          },
+        },
+      ];
+    case 'placed':
+      return [{ type: 'intent.placed', at, data: { intentId, callId: intent.callId ?? '' } }];
+    case 'declined':
+      return [
+        { type: 'intent.declined', at, data: { intentId, reason: intent.reason ?? 'plivo_error' } },
+      ];
+    case 'expired':
+    case 'cancelled':
+      return [{ type: `intent.${status}`, at, data: { intentId } }];
+  }
+};
+
 export const eventsOfChange = (change: TableChange): Envelope[] => {
   if (!change.new) return [];
   let facts: Fact[];
@@ -145,6 +189,10 @@ export const eventsOfChange = (change: TableChange): Envelope[] => {
     const call = change.new as unknown as CallRecord;
     facts = callFacts(change.old as unknown as CallRecord | undefined, call);
     parties = call;
+  } else if (change.pk.startsWith('INTENT#')) {
+    const intent = change.new as unknown as IntentState;
+    facts = intentFacts(change.old as unknown as IntentState | undefined, intent);
+    parties = intent;
   } else {
     return [];
   }

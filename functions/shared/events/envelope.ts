@@ -1,4 +1,5 @@
 import type { CallLogOutcome } from '../rules/call-log.js';
+import type { DeclineReason, WaitReason } from '../rules/intent.js';
 
 /**
  * What callgate tells the business's systems: one envelope per fact, the EventBridge `detail` (its
@@ -27,7 +28,12 @@ export interface EventData {
   /** An operator set the permission to none (PUT /v1/permissions): no decision stands any more. */
   readonly 'permission.cleared': { readonly source: 'manual' };
   /** Business-initiated: Plivo accepted the agent leg. */
-  readonly 'call.placed': { readonly callId: string; readonly agent: string | null };
+  readonly 'call.placed': {
+    readonly callId: string;
+    readonly agent: string | null;
+    /** Placed by this call intent. */
+    readonly intentId?: string;
+  };
   /** Business-initiated: the WhatsApp user answered. */
   readonly 'call.answered': { readonly callId: string };
   /** Business-initiated: the WhatsApp user did not answer (no answer, busy or timeout). */
@@ -48,6 +54,27 @@ export interface EventData {
     /** As the call log says it (GET /v1/calls/{callId}). */
     readonly outcome: CallLogOutcome | null;
   };
+  /** A call intent waits for the moment `at` (outbound hours, the daily limit, a retry, or now). */
+  readonly 'intent.scheduled': IntentEventData & {
+    readonly at: string;
+    readonly reason: WaitReason;
+  };
+  /** A call intent waits for the user's permission: the request goes, or went, out (`reason`). */
+  readonly 'intent.waiting_permission': IntentEventData & {
+    readonly at: string;
+    readonly reason: WaitReason;
+  };
+  /** A call intent's call was placed: Plivo took it (its `call.placed` carries the same `intentId`). */
+  readonly 'intent.placed': IntentEventData & { readonly callId: string };
+  /** A call intent reached its `notAfter` without placing a call. */
+  readonly 'intent.expired': IntentEventData;
+  readonly 'intent.declined': IntentEventData & { readonly reason: DeclineReason };
+  /** DELETE /v1/call-intents/{intentId}. */
+  readonly 'intent.cancelled': IntentEventData;
+}
+
+interface IntentEventData {
+  readonly intentId: string;
 }
 
 export type EventType = keyof EventData;
@@ -63,6 +90,12 @@ export const eventTypes = [
   'call.missed',
   'call.started',
   'call.ended',
+  'intent.scheduled',
+  'intent.waiting_permission',
+  'intent.placed',
+  'intent.expired',
+  'intent.declined',
+  'intent.cancelled',
 ] as const satisfies readonly EventType[];
 
 export type Envelope = {

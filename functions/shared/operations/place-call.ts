@@ -29,6 +29,8 @@ export interface CallToPlace {
   /** The agent the first leg rings; the number's default when absent. */
   readonly agent?: string | undefined;
   readonly idempotencyKey?: string | undefined;
+  /** The call intent placing the call: kept on the call record and in `call.placed`. */
+  readonly intentId?: string | undefined;
 }
 
 export type PlaceCallOutcome =
@@ -115,6 +117,7 @@ export const placeCall = async (deps: Deps, call: CallToPlace): Promise<PlaceCal
     business: business.e164,
     user: user.e164,
     agent,
+    intentId: call.intentId,
     idempotency,
   };
 

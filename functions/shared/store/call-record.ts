@@ -27,6 +27,8 @@ export interface CallRecord {
   readonly leaseExpiresAt: number;
   /** Business-initiated: the agent its first leg rings. */
   readonly agent?: string;
+  /** Business-initiated by a call intent: its id. */
+  readonly intentId?: string;
   /** Business-initiated: when Plivo's Call API accepted the agent leg (absent while it is being placed). */
   readonly placedAt?: number;
   /** Business-initiated: Plivo's request id for the agent leg. */
@@ -67,6 +69,7 @@ export const newCallRecord = (fields: {
   leaseExpiresAt: number;
   leaseShard?: number;
   agent?: string;
+  intentId?: string;
 }): CallRecord => ({
   ...keys.call(fields.callId),
   ...fields,

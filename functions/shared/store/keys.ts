@@ -18,6 +18,10 @@
  * msg    MESSAGE#<message id> / MESSAGE       a permission reply already applied (Plivo redelivers; a captured
  *        one may be replayed): Plivo's MessageUUID, or Meta's message id when Meta's own webhook was
  *        forwarded. No TTL: a replay is refused however late it comes.
+ * intent INTENT#<intent id> / INTENT          a call intent (rules/intent.ts): its status, when it is next due,
+ *        `version` (bumped by every transition). Kept a month past its `notAfter`.
+ * active ACTIVEINTENT#<business>#<user> / INTENT   the pair's one open intent (`intentId`); lapses at its
+ *        `notAfter`, removed when it ends (a placed one holds the pair 10 minutes more).
  * nonce  NONCE#<nonce> / V2                   a V2 signature nonce already used, by any request (V2 signs no
  *        body, so the nonce is all that ties a signature to one request). No TTL, for the same reason.
  */
@@ -42,5 +46,10 @@ export const keys = {
     sk: 'REQUEST',
   }),
   message: (messageUuid: string): Key => ({ pk: `MESSAGE#${messageUuid}`, sk: 'MESSAGE' }),
+  intent: (intentId: string): Key => ({ pk: `INTENT#${intentId}`, sk: 'INTENT' }),
+  activeIntent: (business: string, user: string): Key => ({
+    pk: `ACTIVEINTENT#${business}#${user}`,
+    sk: 'INTENT',
+  }),
   v2Nonce: (nonce: string): Key => ({ pk: `NONCE#${nonce}`, sk: 'V2' }),
 } as const;

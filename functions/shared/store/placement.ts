@@ -42,6 +42,8 @@ export interface Reservation {
   readonly business: string;
   readonly user: string;
   readonly agent: string;
+  /** The call intent that places the call (POST /v1/call-intents), if any. */
+  readonly intentId?: string | undefined;
   readonly idempotency?: IdempotencyKey | undefined;
 }
 
@@ -110,7 +112,7 @@ const placementItems = (
   limits: Limits,
 ): TransactItem[] => {
   const now = cps.at;
-  const { callId, business, user, agent, idempotency } = reservation;
+  const { callId, business, user, agent, intentId, idempotency } = reservation;
   const leaseExpiresAt = leaseExpiry(now, limits.rules);
   const limit = limits.rules.simultaneousCallsPerNumber;
   return [
@@ -138,6 +140,7 @@ const placementItems = (
           leaseExpiresAt,
           leaseShard,
           agent,
+          ...(intentId === undefined ? {} : { intentId }),
         }),
         ConditionExpression: 'attribute_not_exists(pk)',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

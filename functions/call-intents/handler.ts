@@ -1,0 +1,86 @@
+import * as z from 'zod';
+import { agentSchema } from '../shared/config/agent.js';
+import type { Deps } from '../shared/deps.js';
+import { businessPair } from '../shared/http/business-pair.js';
+import { badRequest, HttpError } from '../shared/http/errors.js';
+import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
+import { refusalError } from '../shared/http/refusals.js';
+import { json } from '../shared/http/respond.js';
+import { cancelCallIntent, createCallIntent } from '../shared/operations/call-intent.js';
+import { intentView } from '../shared/rules/intent-view.js';
+import { readIntent } from '../shared/store/intents.js';
+
+/** Strict: a misspelt field (`notafter`) is refused by name, never silently dropped. */
+const bodySchema = z.strictObject({
+  from: z.string('is required: the business number'),
+  to: z.string('is required: the user number'),
+  agent: agentSchema.optional(),
+  notAfter: z.iso
+    .datetime({
+      offset: true,
+      error: 'notAfter must be an ISO 8601 time such as 2026-12-09T18:00:00Z',
+    })
+    .optional(),
+});
+
+const pathSchema = z.object({ intentId: z.uuid('intentId must be a call intent id (a UUID)') });
+
+const notFound = () => new HttpError(404, 'not_found', 'No call intent with this id');
+
+const create = async (deps: Deps, rawBody: unknown) => {
+  const body = bodySchema.parse(rawBody);
+  const pair = businessPair(deps.config, { business: body.from, user: body.to });
+  const outcome = await createCallIntent(deps, {
+    business: pair.business,
+    user: pair.user,
+    agent: body.agent,
+    notAfter: body.notAfter === undefined ? undefined : Date.parse(body.notAfter),
+  });
+  switch (outcome.kind) {
+    case 'refused':
+      throw refusalError(
+        outcome.refusal,
+        outcome.refusal.code === 'country_restricted'
+          ? ` in ${outcome.refusal.country ?? 'an unknown country'}`
+          : '',
+      );
+    case 'invalid_not_after':
+      throw badRequest(
+        `notAfter must be in the future and no later than ${new Date(outcome.latest).toISOString()}`,
+      );
+    case 'created':
+      deps.logger.info('call intent created', {
+        intentId: outcome.intent.intentId,
+        status: outcome.intent.status,
+      });
+      return json(202, intentView(outcome.intent));
+    case 'active':
+      return json(200, intentView(outcome.intent));
+  }
+};
+
+/**
+ * POST /v1/call-intents: call the user as soon as Meta's rules, the number's outbound hours and every
+ * limit allow it (202; 200 with the pair's open intent when one stands). GET and DELETE
+ * /v1/call-intents/{intentId}: the intent as it stands; cancel it (409 once its call is placed).
+ */
+export const createHandler = (deps: Deps): LambdaHandler =>
+  businessApi(deps, async (request) => {
+    if (request.method === 'POST') return create(deps, request.body);
+    const { intentId } = pathSchema.parse(request.pathParameters);
+    if (request.method === 'DELETE') {
+      const outcome = await cancelCallIntent(deps, intentId);
+      if (outcome.kind === 'not_found') throw notFound();
+      if (outcome.kind === 'placed') {
+        throw new HttpError(
+          409,
+          'intent_placed',
+          `The intent's call is ${outcome.intent.status === 'placed' ? 'placed' : 'being placed'}; it cannot be cancelled`,
+        );
+      }
+      return json(200, intentView(outcome.intent));
+    }
+    const intent = await readIntent(deps.db, intentId, deps.clock());
+    if (!intent) throw notFound();
+    return json(200, intentView(intent));
+  });

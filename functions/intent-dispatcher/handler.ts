@@ -1,0 +1,79 @@
+import type { Context } from 'aws-lambda';
+import * as z from 'zod';
+import type { Deps } from '../shared/deps.js';
+import { type Envelope, eventSource } from '../shared/events/envelope.js';
+import { intentDispatcherEventTypes } from '../shared/events/subscriptions.js';
+import { advanceIntent, advancePairIntent } from '../shared/operations/call-intent.js';
+import { placingTakeoverMs } from '../shared/rules/intent.js';
+import type { IntentWakeup, IntentWakeups } from '../shared/scheduling/wakeups.js';
+import type { IntentItem } from '../shared/store/intents.js';
+
+/** An event of the stack's bus, as an EventBridge rule delivers it. */
+export interface BusDelivery {
+  readonly source: typeof eventSource;
+  readonly 'detail-type': string;
+  readonly detail: Envelope;
+}
+
+export type DispatcherEvent = BusDelivery | IntentWakeup;
+
+export type DispatcherHandler = (event: DispatcherEvent, context: Context) => Promise<void>;
+
+const wakeupSchema = z.object({ intentId: z.uuid() });
+
+/**
+ * A step written as due now is taken by the run that wrote it (the POST, or this dispatcher); its event
+ * only sets a wake-up for a run that died before taking it, once that run's claim may be taken over.
+ */
+const handoffMs = placingTakeoverMs + 30_000;
+
+const deliverySchema = z.object({
+  source: z.literal(eventSource),
+  detail: z.object({
+    type: z.enum(intentDispatcherEventTypes),
+    business: z.string(),
+    user: z.string(),
+    data: z.object({ intentId: z.uuid().optional(), at: z.iso.datetime().optional() }),
+  }),
+});
+
+/**
+ * The call intents' dispatcher: woken by the intent's own due moment (EventBridge Scheduler) or by an
+ * event of the bus (a permission decision on the pair; an intent that now waits, whose wake-up it sets).
+ * Whatever woke it, it takes the intent's next step as it then stands (operations/call-intent.ts), so
+ * a wake-up delivered twice or late does no harm. A failure is thrown: Lambda's asynchronous retries, then
+ * its dead-letter queue, take over.
+ */
+export const createHandler =
+  (deps: Deps, wakeupsFor: (dispatcherArn: string) => IntentWakeups): DispatcherHandler =>
+  async (event, context) => {
+    const wakeups = () => wakeupsFor(context.invokedFunctionArn);
+    // Another run's placement under way: look again once it may be taken over, should that run die.
+    const watch = async (intent: IntentItem | undefined) => {
+      if (intent?.status === 'placing' && intent.placingSince !== undefined) {
+        await wakeups().wakeAt(intent.intentId, intent.placingSince + placingTakeoverMs + 1000);
+      }
+    };
+    const wakeup = wakeupSchema.safeParse(event);
+    if (wakeup.success) {
+      await watch(await advanceIntent(deps, wakeup.data.intentId));
+      return;
+    }
+    const delivery = deliverySchema.safeParse(event);
+    if (!delivery.success) {
+      deps.logger.error('dispatcher event not understood; dropped', {
+        issues: delivery.error.issues.map((issue) => issue.message),
+      });
+      return;
+    }
+    const { detail } = delivery.data;
+    const { intentId, at } = detail.data;
+    if (detail.type === 'intent.scheduled' || detail.type === 'intent.waiting_permission') {
+      if (intentId === undefined || at === undefined) return;
+      const due = Date.parse(at);
+      const now = deps.clock();
+      await wakeups().wakeAt(intentId, due > now ? due : now + handoffMs);
+      return;
+    }
+    await watch(await advancePairIntent(deps, detail.business, detail.user));
+  };

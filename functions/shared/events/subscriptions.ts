@@ -1,0 +1,15 @@
+import type { EventType } from './envelope.js';
+
+/**
+ * The events the call intents' dispatcher subscribes to (an EventBridge rule on AWS, the local bus
+ * locally): every permission decision, which may move the pair's open intent, and every intent that
+ * starts waiting, whose wake-up it sets.
+ */
+export const intentDispatcherEventTypes = [
+  'permission.granted',
+  'permission.rejected',
+  'permission.revoked',
+  'permission.cleared',
+  'intent.scheduled',
+  'intent.waiting_permission',
+] as const satisfies readonly EventType[];
