@@ -16,6 +16,18 @@ export interface FunctionAccess {
   readonly plivoSecret: boolean;
 }
 
+/** What placing a call (store/placement.ts, its release) and an intent's own items need. */
+const placesCalls: FunctionAccess = {
+  tableActions: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+  ],
+  plivoSecret: true,
+};
+
 export const functionAccess: Record<FunctionName, FunctionAccess> = {
   health: { tableActions: [], plivoSecret: false },
   'message-webhook': {
@@ -34,38 +46,11 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     plivoSecret: true,
   },
-  'place-call': {
-    tableActions: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:Query',
-    ],
-    plivoSecret: true,
-  },
-  'call-intents': {
-    tableActions: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:Query',
-    ],
-    plivoSecret: true,
-  },
+  'place-call': placesCalls,
+  'call-intents': placesCalls,
   // Places calls and sends permission requests like the API does; creating schedules is granted in
   // infra/stack.ts, on its own schedule group only.
-  'intent-dispatcher': {
-    tableActions: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:Query',
-    ],
-    plivoSecret: true,
-  },
+  'intent-dispatcher': placesCalls,
   'permission-state': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },
   'permission-correction': { tableActions: ['dynamodb:UpdateItem'], plivoSecret: false },
   'call-log': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },

@@ -4,7 +4,7 @@ import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { badRequest, HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
-import { refusalError } from '../shared/http/refusals.js';
+import { placementRefusalError } from '../shared/http/refusals.js';
 import { json } from '../shared/http/respond.js';
 import { cancelCallIntent, createCallIntent } from '../shared/operations/call-intent.js';
 import { intentView } from '../shared/rules/intent-view.js';
@@ -38,12 +38,7 @@ const create = async (deps: Deps, rawBody: unknown) => {
   });
   switch (outcome.kind) {
     case 'refused':
-      throw refusalError(
-        outcome.refusal,
-        outcome.refusal.code === 'country_restricted'
-          ? ` in ${outcome.refusal.country ?? 'an unknown country'}`
-          : '',
-      );
+      throw placementRefusalError(outcome.refusal);
     case 'invalid_not_after':
       throw badRequest(
         `notAfter must be in the future and no later than ${new Date(outcome.latest).toISOString()}`,

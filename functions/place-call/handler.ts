@@ -4,7 +4,7 @@ import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
-import { plivoError, refusalError } from '../shared/http/refusals.js';
+import { placementRefusalError, plivoError } from '../shared/http/refusals.js';
 import { json } from '../shared/http/respond.js';
 import { type PlaceCallOutcome, placeCall } from '../shared/operations/place-call.js';
 
@@ -51,12 +51,7 @@ const respond = (outcome: PlaceCallOutcome) => {
     case 'replayed':
       return json(201, outcome.response);
     case 'refused':
-      throw refusalError(
-        outcome.refusal,
-        outcome.refusal.code === 'country_restricted'
-          ? ` in ${outcome.refusal.country ?? 'an unknown country'}`
-          : '',
-      );
+      throw placementRefusalError(outcome.refusal);
     case 'idempotency_conflict':
       throw idempotencyConflict(outcome);
     case 'contended':

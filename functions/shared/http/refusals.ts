@@ -34,6 +34,13 @@ export const refusalError = (
   );
 };
 
+/** A business-initiated call the rules refused (POST /v1/calls, POST /v1/call-intents). */
+export const placementRefusalError = (refusal: PlacementRefusal): HttpError =>
+  refusalError(
+    refusal,
+    refusal.code === 'country_restricted' ? ` in ${refusal.country ?? 'an unknown country'}` : '',
+  );
+
 /** Plivo did not take a request (`what`): 502, and nothing stays counted. */
 export const plivoError = (what: string, error: TelephonyError): HttpError =>
   new HttpError(
