@@ -1,18 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, exampleConfigPath } from '../../functions/shared/config/load.js';
 import { createApp } from '../../infra/callgate-app.js';
 import type { CallgateStack } from '../../infra/stack.js';
+import { type Json, logicalIdIn, noBundling, synthesized } from '../support/stack.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped.
-type Json = any;
-
-const noBundling = { 'aws:cdk:bundling-stacks': [] };
 const scratch = mkdtempSync(join(tmpdir(), 'callgate-events-infra-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -25,15 +21,13 @@ const configWithEvents = (events: unknown): string => {
   return path;
 };
 
-const logicalId = (stack: CallgateStack, construct: IConstruct): string =>
-  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const logicalId = logicalIdIn;
 
 describe('events on AWS', () => {
   let stack: CallgateStack;
   let template: Template;
   beforeAll(() => {
-    ({ stack } = createApp({ configPath: exampleConfigPath, context: noBundling }));
-    template = Template.fromStack(stack);
+    ({ stack, template } = synthesized());
   });
 
   it('has its own bus, which the events function names', () => {

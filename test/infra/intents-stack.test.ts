@@ -1,33 +1,21 @@
-import type { CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { exampleConfigPath } from '../../functions/shared/config/load.js';
 import { intentDispatcherEventTypes } from '../../functions/shared/events/subscriptions.js';
 import { routes } from '../../functions/shared/routes.js';
-import { createApp } from '../../infra/callgate-app.js';
 import type { CallgateFunction } from '../../infra/function-construct.js';
 import type { CallgateStack } from '../../infra/stack.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped.
-type Json = any;
-
-const noBundling = { 'aws:cdk:bundling-stacks': [] };
-
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+import { asArray, type Json, logicalIdIn, synthesized } from '../support/stack.js';
 
 describe('call intents on AWS', () => {
   let stack: CallgateStack;
   let template: Template;
   let resources: Record<string, Json>;
   beforeAll(() => {
-    ({ stack } = createApp({ configPath: exampleConfigPath, context: noBundling }));
-    template = Template.fromStack(stack);
-    resources = template.toJSON().Resources;
+    ({ stack, template, resources } = synthesized());
   });
 
-  const logicalId = (construct: IConstruct): string =>
-    stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const logicalId = (construct: IConstruct): string => logicalIdIn(stack, construct);
   const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
   const ofType = (type: string): Json[] =>
     Object.values(resources).filter((r: Json) => r.Type === type);

@@ -13,27 +13,17 @@ import type { AddressInfo } from 'node:net';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleConfigPath } from '../../functions/shared/config/load.js';
 import { type FunctionName, functionNames, plivoPaths } from '../../functions/shared/routes.js';
-import { createApp } from '../../infra/callgate-app.js';
 import { functionEntry, projectRoot } from '../../infra/function-construct.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import type { CallgateStack } from '../../infra/stack.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped.
-type Json = any;
-
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+import { asArray, type Json, synthesized } from '../support/stack.js';
 
 let stack: CallgateStack;
 let resources: Record<string, Json>;
 beforeAll(() => {
-  ({ stack } = createApp({
-    configPath: exampleConfigPath,
-    context: { 'aws:cdk:bundling-stacks': [] },
-  }));
-  resources = Template.fromStack(stack).toJSON().Resources;
+  ({ stack, resources } = synthesized());
 });
 
 const ofType = (type: string): Json[] =>

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,17 +17,10 @@ import { ContextError, createApp } from '../../infra/callgate-app.js';
 import { CallgateFunction } from '../../infra/function-construct.js';
 import { functionAccess } from '../../infra/functions.js';
 import type { CallgateStack } from '../../infra/stack.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped.
-type Json = any;
-
-/** Skips asset bundling: the template is what these tests read; one test below really bundles. */
-const noBundling = { 'aws:cdk:bundling-stacks': [] };
+import { asArray, type Json, logicalIdIn, noBundling, synthesized } from '../support/stack.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'callgate-infra-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
 describe('CallgateStack', () => {
   let stack: CallgateStack;
@@ -35,14 +28,10 @@ describe('CallgateStack', () => {
   let resources: Record<string, Json>;
 
   beforeAll(() => {
-    ({ stack } = createApp({ configPath: exampleConfigPath, context: noBundling }));
-    template = Template.fromStack(stack);
-    resources = template.toJSON().Resources;
+    ({ stack, template, resources } = synthesized());
   });
 
-  /** The logical id of an L2 construct's CloudFormation resource. */
-  const logicalId = (construct: IConstruct): string =>
-    stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const logicalId = (construct: IConstruct): string => logicalIdIn(stack, construct);
 
   const logicalIdOf = (fn: FunctionName): string => {
     const callgateFunction = stack.functions.get(fn);

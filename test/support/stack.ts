@@ -1,0 +1,27 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { exampleConfigPath } from '../../functions/shared/config/load.js';
+import { createApp } from '../../infra/callgate-app.js';
+import type { CallgateStack } from '../../infra/stack.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped.
+export type Json = any;
+
+/** Skips asset bundling: the template is what the infra tests read. */
+export const noBundling = { 'aws:cdk:bundling-stacks': [] };
+
+/** CloudFormation takes one value or a list in many places (actions, resources). */
+export const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** The logical id of an L2 construct's CloudFormation resource. */
+export const logicalIdIn = (stack: CallgateStack, construct: IConstruct): string =>
+  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+
+/** The stack for a configuration file (the example's by default), synthesized without bundling. */
+export const synthesized = (configPath = exampleConfigPath) => {
+  const { stack } = createApp({ configPath, context: noBundling });
+  const template = Template.fromStack(stack);
+  const resources: Record<string, Json> = template.toJSON().Resources;
+  return { stack, template, resources };
+};
