@@ -12,6 +12,8 @@ export interface LocalEventBus extends EventBus {
    * asynchronous retries, then logged.
    */
   subscribe(types: readonly EventType[], target: (envelope: Envelope) => Promise<void>): void;
+  /** Calls `listener` with every envelope as it is put (the sandbox's timeline). */
+  watch(listener: (envelope: Envelope) => void): void;
   /** Resolves once every delivery to a subscriber started so far has finished. */
   idle(): Promise<void>;
   /** Whether a delivery to a subscriber is under way. */
@@ -40,6 +42,7 @@ export const createLocalEventBus = (options: {
     target: (envelope: Envelope) => Promise<void>;
   }[] = [];
   const deliveries = new Set<Promise<void>>();
+  const watchers: ((envelope: Envelope) => void)[] = [];
   const toSubscribers = (envelope: Envelope) => {
     for (const { types, target } of subscriptions) {
       if (!types.has(envelope.type)) continue;
@@ -90,6 +93,7 @@ export const createLocalEventBus = (options: {
     put: async (envelopes) => {
       for (const envelope of envelopes) {
         kept.push(envelope);
+        for (const watcher of watchers) watcher(envelope);
         toSubscribers(envelope);
         await deliver(envelope);
       }
@@ -97,6 +101,9 @@ export const createLocalEventBus = (options: {
     },
     subscribe: (types, target) => {
       subscriptions.push({ types: new Set(types), target });
+    },
+    watch: (listener) => {
+      watchers.push(listener);
     },
     busy: () => deliveries.size > 0,
     idle: async () => {

@@ -17,13 +17,13 @@ import { type Route, routes } from '../../functions/shared/routes.js';
 import { createDb } from '../../functions/shared/store/client.js';
 import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
 import type { Telephony } from '../../functions/shared/telephony/port.js';
-import {
-  createSandboxTelephony,
-  type SandboxTelephony,
-} from '../../functions/shared/telephony/sandbox.js';
 import { localContext, toPayloadV2Event } from './event.js';
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
 import { handlerFactories } from './handlers.js';
+import { createSandboxApi } from './sandbox/api.js';
+import { createSandboxPlivo, type SandboxPlivo } from './sandbox/plivo.js';
+import { createSandboxTelephony } from './sandbox/telephony.js';
+import { createTimeline } from './sandbox/timeline.js';
 import { startStreamReader } from './stream.js';
 import { createLocalWakeups, type LocalWakeups } from './wakeups.js';
 
@@ -49,6 +49,11 @@ export interface LocalHostOptions {
   /** Receives every event as a JSON POST, as the stack's webhook does (CALLGATE_WEBHOOK_URL). */
   readonly webhookUrl?: string | undefined;
   readonly logger?: Logger;
+  /**
+   * In sandbox mode, whether the sandbox plays Plivo's calls and the WhatsApp users (`npm start`);
+   * without, it only records the API requests and tests drive every callback themselves.
+   */
+  readonly simulate?: boolean | undefined;
 }
 
 export interface LocalHost {
@@ -63,6 +68,8 @@ export interface LocalHost {
   readonly eventBus: LocalEventBus;
   /** The call intents' wake-ups EventBridge Scheduler would hold. */
   readonly wakeups: LocalWakeups;
+  /** The sandbox's Plivo and users (sandbox mode only). */
+  readonly sandboxPlivo: SandboxPlivo | undefined;
   /**
    * Settles, then runs every intent wake-up due at the clock's time through the dispatcher, until none
    * is left (what `POST /_sandbox/clock` does after moving the clock).
@@ -155,8 +162,32 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
   const logger = options.logger ?? createLogger();
   const clock = createSandboxClock();
   const sandbox = !options.plivo;
-  const sandboxTelephony: SandboxTelephony | undefined = sandbox
-    ? createSandboxTelephony(clock.now)
+  const authToken = options.plivo?.authToken ?? options.sandboxAuthToken ?? sandboxAuthToken;
+
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://localhost:${port}`;
+  const publicBaseUrl = (options.publicBaseUrl ?? url).replace(/\/$/, '');
+
+  const timeline = createTimeline(clock.now);
+  const sandboxPlivo = sandbox
+    ? createSandboxPlivo({
+        clock: clock.now,
+        hostUrl: url,
+        publicBaseUrl,
+        authToken,
+        config: options.config,
+        timeline,
+        logger,
+        simulate: options.simulate ?? false,
+      })
+    : undefined;
+  const sandboxTelephony = sandboxPlivo
+    ? createSandboxTelephony(clock.now, sandboxPlivo)
     : undefined;
   const telephony: Telephony =
     sandboxTelephony ??
@@ -168,16 +199,6 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
       ...(options.plivo?.apiUrl ? { baseUrl: options.plivo.apiUrl } : {}),
       ...(options.plivoTimeoutMs === undefined ? {} : { timeoutMs: options.plivoTimeoutMs }),
     });
-  const authToken = options.plivo?.authToken ?? options.sandboxAuthToken ?? sandboxAuthToken;
-
-  const server: Server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://localhost:${port}`;
-  const publicBaseUrl = (options.publicBaseUrl ?? url).replace(/\/$/, '');
 
   const deps: Deps = {
     config: options.config,
@@ -243,47 +264,30 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     }
   };
 
-  const sandboxRoute = async (
-    method: string,
-    path: string,
-    query: URLSearchParams,
-    body: Buffer,
-    response: ServerResponse,
-  ): Promise<boolean> => {
-    if (!sandbox || !path.startsWith('/_sandbox/')) return false;
-    if (path === '/_sandbox/clock' && method === 'GET') {
-      send(response, 200, JSON.stringify({ now: new Date(clock.now()).toISOString() }));
-    } else if (path === '/_sandbox/clock' && method === 'POST') {
-      let advanceSeconds: unknown;
-      try {
-        advanceSeconds = (JSON.parse(body.toString('utf8') || '{}') as { advanceSeconds?: unknown })
-          .advanceSeconds;
-      } catch {
-        advanceSeconds = undefined;
-      }
-      if (
-        typeof advanceSeconds !== 'number' ||
-        !Number.isFinite(advanceSeconds) ||
-        advanceSeconds < 0
-      ) {
-        sendError(response, 400, 'invalid_request', 'advanceSeconds must be a number ≥ 0');
-      } else {
-        clock.advance(advanceSeconds);
-        await runDueWakeups();
-        send(response, 200, JSON.stringify({ now: new Date(clock.now()).toISOString() }));
-      }
-    } else if (path === '/_sandbox/events' && method === 'GET') {
-      const after = query.get('after') ?? undefined;
-      const kept = eventBus.events(after);
-      if (kept) send(response, 200, JSON.stringify(kept));
-      else sendError(response, 404, 'not_found', `No event ${after} since the local host started`);
-    } else if (path === '/_sandbox/plivo/requests' && method === 'GET') {
-      send(response, 200, JSON.stringify(sandboxTelephony?.requests() ?? []));
-    } else {
-      sendError(response, 404, 'not_found', `No sandbox route ${method} ${path}`);
-    }
-    return true;
-  };
+  const sandboxApi =
+    sandboxPlivo && sandboxTelephony
+      ? createSandboxApi({
+          config: options.config,
+          clock,
+          plivo: sandboxPlivo,
+          telephony: sandboxTelephony,
+          timeline,
+          eventBus,
+          runDueWakeups,
+          simulate: options.simulate ?? false,
+        })
+      : undefined;
+  if (sandbox) {
+    eventBus.watch((envelope) =>
+      timeline.add({
+        kind: 'event',
+        summary: envelope.type,
+        business: envelope.business,
+        user: envelope.user,
+        detail: envelope,
+      }),
+    );
+  }
 
   server.on('request', async (request: IncomingMessage, response: ServerResponse) => {
     const method = request.method ?? 'GET';
@@ -300,8 +304,19 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
         sendError(response, 400, 'invalid_request', 'The request target is not a path');
         return;
       }
-      if (await sandboxRoute(method, requestUrl.pathname, requestUrl.searchParams, body, response))
+      if (
+        sandboxApi &&
+        (requestUrl.pathname === '/_sandbox' || requestUrl.pathname.startsWith('/_sandbox/'))
+      ) {
+        const answer = await sandboxApi.handle(
+          method,
+          requestUrl.pathname,
+          requestUrl.searchParams,
+          body,
+        );
+        send(response, answer.status, answer.body, answer.headers);
         return;
+      }
       const matches = compiled
         .map((c) => ({ c, match: c.pattern.exec(requestUrl.pathname) }))
         .filter((m) => m.match);
@@ -355,9 +370,11 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     deps,
     eventBus,
     wakeups,
+    sandboxPlivo,
     runDueWakeups,
     settled,
     close: async () => {
+      await sandboxPlivo?.close();
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());

@@ -61,6 +61,7 @@ const main = async () => {
       publicBaseUrl: env.PUBLIC_BASE_URL,
       apiToken: env.API_TOKEN,
       webhookUrl: env.CALLGATE_WEBHOOK_URL,
+      simulate: true,
     });
   } catch (error) {
     await dynamo.stop();
@@ -81,9 +82,11 @@ const main = async () => {
     `  Health:        ${host.url}/health`,
     ...(host.sandbox
       ? [
-          `  Sandbox:       POST ${host.url}/_sandbox/clock {"advanceSeconds": n}`,
+          `  Sandbox page:  ${host.url}/_sandbox/ (the sandbox plays Plivo and the WhatsApp users)`,
+          `  Sandbox API:   POST ${host.url}/_sandbox/clock {"advanceSeconds": n}`,
           `                 GET  ${host.url}/_sandbox/plivo/requests`,
           `                 GET  ${host.url}/_sandbox/events`,
+          `                 GET  ${host.url}/_sandbox/timeline`,
         ]
       : []),
     ...(env.CALLGATE_WEBHOOK_URL ? [`  Events webhook: ${env.CALLGATE_WEBHOOK_URL}`] : []),

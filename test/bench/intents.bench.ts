@@ -15,8 +15,8 @@ import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { readIntent } from '../../functions/shared/store/intents.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { ttlFromMillis } from '../../functions/shared/store/table.js';
-import { createSandboxTelephony } from '../../functions/shared/telephony/sandbox.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
+import { createSandboxTelephony } from '../../infra/local/sandbox/telephony.js';
 import { createLocalWakeups } from '../../infra/local/wakeups.js';
 import {
   type Bench,

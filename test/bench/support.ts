@@ -6,12 +6,12 @@ import type { Config } from '../../functions/shared/config/schema.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createDb, type Db } from '../../functions/shared/store/client.js';
+import { ensureTable } from '../../infra/local/dynamodb.js';
+import { localContext } from '../../infra/local/event.js';
 import {
   createSandboxTelephony,
   type SandboxTelephony,
-} from '../../functions/shared/telephony/sandbox.js';
-import { ensureTable } from '../../infra/local/dynamodb.js';
-import { localContext } from '../../infra/local/event.js';
+} from '../../infra/local/sandbox/telephony.js';
 
 /** One row of the report: an operation and whatever was measured about it. */
 export interface BenchRow {

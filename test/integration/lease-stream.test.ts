@@ -15,7 +15,7 @@ import type { Db } from '../../functions/shared/store/client.js';
 import { startInboundCall } from '../../functions/shared/store/inbound-start.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { type LeasesAdded, leasesAdded } from '../../functions/shared/store/lease-stream.js';
-import { createSandboxTelephony } from '../../functions/shared/telephony/sandbox.js';
+import { createSandboxTelephony } from '../../infra/local/sandbox/telephony.js';
 import { type StreamReader, startStreamReader } from '../../infra/local/stream.js';
 import { createTestDb, readItem } from '../support/dynamo.js';
 import { alwaysOpenExampleConfig } from '../support/plivo-forms.js';

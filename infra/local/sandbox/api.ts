@@ -1,0 +1,291 @@
+import { readFile } from 'node:fs/promises';
+import * as z from 'zod';
+import { nextOpening } from '../../../functions/shared/call-flow/hours.js';
+import type { Config } from '../../../functions/shared/config/schema.js';
+import { parsePhoneNumber } from '../../../functions/shared/numbers.js';
+import type { LocalEventBus } from '../event-bus.js';
+import { SandboxConflict, type SandboxPlivo } from './plivo.js';
+import type { SandboxTelephony } from './telephony.js';
+import type { Timeline } from './timeline.js';
+import { agentBehaviourSchema, behaviourSchema } from './users.js';
+
+export interface SandboxResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Record<string, string>;
+}
+
+export interface SandboxApiOptions {
+  readonly config: Config;
+  readonly clock: { now(): number; advance(seconds: number): number };
+  readonly plivo: SandboxPlivo;
+  readonly telephony: SandboxTelephony;
+  readonly timeline: Timeline;
+  readonly eventBus: LocalEventBus;
+  /** Runs the call intents' wake-ups due at the clock's new time. */
+  readonly runDueWakeups: () => Promise<void>;
+  /** Whether the sandbox plays Plivo's calls and the users; the user routes need it. */
+  readonly simulate: boolean;
+}
+
+const json = (status: number, body: unknown): SandboxResponse => ({
+  status,
+  body: JSON.stringify(body),
+  headers: { 'content-type': 'application/json' },
+});
+
+class SandboxRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const page = {
+  '/_sandbox/': ['index.html', 'text/html; charset=utf-8'],
+  '/_sandbox/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/_sandbox/style.css': ['style.css', 'text/css; charset=utf-8'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+const pageDirectory = new URL('./page/', import.meta.url);
+
+const parseBody = <T>(schema: z.ZodType<T>, body: Buffer): T => {
+  let value: unknown;
+  try {
+    value = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new SandboxRequestError(400, 'invalid_request', 'The body is not JSON');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new SandboxRequestError(400, 'invalid_request', `${where}${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+};
+
+const userNumber = (segment: string): string => {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    decoded = segment;
+  }
+  const number = parsePhoneNumber(decoded);
+  if (!number) {
+    throw new SandboxRequestError(400, 'invalid_number', `${decoded} is not a valid phone number`);
+  }
+  return number.e164;
+};
+
+const clockBodySchema = z.union([
+  z.strictObject({
+    // Tests travel years ahead (TTLs in the real future); a century keeps Date in range.
+    advanceSeconds: z
+      .number()
+      .finite()
+      .min(0)
+      .max(100 * 366 * 86_400),
+  }),
+  z.strictObject({ untilOpen: z.string() }),
+]);
+
+const replySchema = z.strictObject({
+  business: z.string(),
+  response: z.enum(['accept', 'reject']),
+  permanent: z.boolean().default(false),
+});
+
+const callSchema = z.strictObject({
+  business: z.string(),
+  digits: z
+    .string()
+    .regex(/^[0-9*#]{0,20}$/, 'digits are up to 20 of 0-9, * and #')
+    .default(''),
+});
+
+const callUuidSchema = z.strictObject({ callUuid: z.uuid().optional() });
+const keysSchema = z.strictObject({
+  digits: z.string().regex(/^[0-9*#]{1,20}$/, 'digits are 1 to 20 of 0-9, * and #'),
+});
+
+/** The `/_sandbox/*` routes: the page, the clock, the timeline, and the simulated users and agents. */
+export const createSandboxApi = (options: SandboxApiOptions) => {
+  const { plivo, timeline, clock, config } = options;
+
+  const businessNumber = (value: string): string => {
+    const number = parsePhoneNumber(value)?.e164;
+    if (!number || !config.numbers.some((n) => n.number === number)) {
+      throw new SandboxRequestError(
+        400,
+        'unknown_business_number',
+        `${value} is not a business number of the configuration (${config.numbers.map((n) => n.number).join(', ')})`,
+      );
+    }
+    return number;
+  };
+
+  const moveClock = async (body: Buffer) => {
+    const request = parseBody(clockBodySchema, body);
+    const before = clock.now();
+    let seconds: number;
+    if ('advanceSeconds' in request) {
+      seconds = request.advanceSeconds;
+    } else {
+      const number = businessNumber(request.untilOpen);
+      const hours = config.numbers.find((n) => n.number === number)?.inbound.hours;
+      const opening = hours ? nextOpening(hours, before) : before;
+      if (opening === undefined) {
+        throw new SandboxRequestError(409, 'never_open', `${number}'s hours never open`);
+      }
+      seconds = Math.max(0, Math.ceil((opening - before) / 1000));
+    }
+    const now = clock.advance(seconds);
+    timeline.add({
+      kind: 'clock',
+      summary: `the clock moved ${seconds} s forward to ${new Date(now).toISOString()}`,
+    });
+    plivo.clockMoved();
+    await options.runDueWakeups();
+    return json(200, { now: new Date(clock.now()).toISOString() });
+  };
+
+  const userRoute = async (
+    method: string,
+    user: string,
+    action: string | undefined,
+    body: Buffer,
+  ): Promise<SandboxResponse | undefined> => {
+    if (!options.simulate) {
+      throw new SandboxRequestError(
+        409,
+        'not_simulating',
+        'This local host only records Plivo requests: it was started without the simulation',
+      );
+    }
+    if (action === undefined && method === 'GET') {
+      const view = plivo.user(user);
+      if (!view) throw new SandboxRequestError(404, 'not_found', `No sandbox user ${user}`);
+      return json(200, view);
+    }
+    if (action === undefined && method === 'PUT') {
+      return json(200, plivo.setUser(user, parseBody(behaviourSchema.partial(), body)));
+    }
+    if (method !== 'POST') return undefined;
+    switch (action) {
+      case 'permission-reply': {
+        const reply = parseBody(replySchema, body);
+        const answer = await plivo.permissionReply(user, {
+          ...reply,
+          business: businessNumber(reply.business),
+        });
+        let answered: unknown = answer.body;
+        try {
+          answered = JSON.parse(answer.body);
+        } catch {
+          // Not JSON: shown as callgate sent it.
+        }
+        return json(200, { status: answer.status, body: answered });
+      }
+      case 'calls': {
+        const request = parseBody(callSchema, body);
+        return json(202, {
+          callUuid: plivo.call(user, businessNumber(request.business), request.digits),
+        });
+      }
+      case 'answer':
+      case 'decline':
+      case 'hangup': {
+        const { callUuid } = parseBody(callUuidSchema, body);
+        plivo.signal(user, action, callUuid);
+        return json(200, plivo.user(user));
+      }
+      case 'keys': {
+        plivo.pressKeys(user, parseBody(keysSchema, body).digits);
+        return json(200, plivo.user(user));
+      }
+      default:
+        return undefined;
+    }
+  };
+
+  const route = async (
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: Buffer,
+  ): Promise<SandboxResponse | undefined> => {
+    if (path === '/_sandbox' && method === 'GET') {
+      return { status: 301, body: '', headers: { location: '/_sandbox/' } };
+    }
+    if (path in page && method === 'GET') {
+      const [file, type] = page[path as keyof typeof page];
+      const content = await readFile(new URL(file, pageDirectory), 'utf8');
+      return { status: 200, body: content, headers: { 'content-type': type } };
+    }
+    if (path === '/_sandbox/clock' && method === 'GET') {
+      return json(200, { now: new Date(clock.now()).toISOString() });
+    }
+    if (path === '/_sandbox/clock' && method === 'POST') return moveClock(body);
+    if (path === '/_sandbox/state' && method === 'GET') return json(200, plivo.state());
+    if (path === '/_sandbox/timeline' && method === 'GET') {
+      const after = query.get('after');
+      const afterId = after === null ? undefined : Number(after);
+      if (afterId !== undefined && !Number.isInteger(afterId)) {
+        throw new SandboxRequestError(400, 'invalid_request', '`after` is an entry id');
+      }
+      return json(200, { entries: timeline.after(afterId) });
+    }
+    if (path === '/_sandbox/events' && method === 'GET') {
+      const after = query.get('after') ?? undefined;
+      const kept = options.eventBus.events(after);
+      if (!kept) {
+        throw new SandboxRequestError(
+          404,
+          'not_found',
+          `No event ${after} since the local host started`,
+        );
+      }
+      return json(200, kept);
+    }
+    if (path === '/_sandbox/plivo/requests' && method === 'GET') {
+      return json(200, options.telephony.requests());
+    }
+    if (path === '/_sandbox/agents' && method === 'PUT') {
+      return json(200, plivo.setAgents(parseBody(agentBehaviourSchema.partial(), body)));
+    }
+    const userPath = /^\/_sandbox\/users\/([^/]+)(?:\/([a-z-]+))?$/.exec(path);
+    if (userPath?.[1]) return userRoute(method, userNumber(userPath[1]), userPath[2], body);
+    return undefined;
+  };
+
+  return {
+    /** The sandbox's answer to a `/_sandbox/*` request. */
+    handle: async (
+      method: string,
+      path: string,
+      query: URLSearchParams,
+      body: Buffer,
+    ): Promise<SandboxResponse> => {
+      try {
+        const response = await route(method, path, query, body);
+        return (
+          response ??
+          json(404, { error: 'not_found', message: `No sandbox route ${method} ${path}` })
+        );
+      } catch (error) {
+        if (error instanceof SandboxRequestError) {
+          return json(error.status, { error: error.code, message: error.message });
+        }
+        if (error instanceof SandboxConflict) {
+          return json(409, { error: 'conflict', message: error.message });
+        }
+        throw error;
+      }
+    },
+  };
+};
