@@ -1,0 +1,962 @@
+// The sandbox page: drives the simulated WhatsApp users, the agents and the clock, and shows
+// callgate's view of each permission and the timeline of what went over the wire.
+
+const sandbox = new URL('./', import.meta.url);
+const pollMs = 1000;
+const timelineKept = 2000;
+const tokenKey = 'callgate.sandbox.apiToken';
+
+const permissionReplies = ['ask', 'accept', 'accept-permanently', 'reject'];
+const callBehaviours = ['ask', 'answer', 'miss', 'busy'];
+const actionNames = {
+  send_call_permission_request: 'Request permission',
+  start_call: 'Place call',
+};
+const statusWords = {
+  200: 'ok',
+  201: 'created',
+  202: 'accepted',
+  204: 'no content',
+  400: 'bad request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not found',
+  409: 'conflict',
+  422: 'unprocessable',
+  429: 'too many requests',
+  500: 'server error',
+  502: 'bad gateway',
+  503: 'unavailable',
+};
+
+const byId = (id) => document.getElementById(id);
+const live = byId('live');
+const tokenInput = byId('api-token');
+const usersBox = byId('users');
+const timelineList = byId('timeline');
+const timelineFilter = byId('timeline-filter');
+
+/** Builds an element; strings become text nodes, so server text never turns into markup. */
+const h = (tag, attributes = {}, ...children) => {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (typeof value === 'function') element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? '' : String(value));
+  }
+  element.append(...children.filter((child) => child !== undefined && child !== null));
+  return element;
+};
+
+const sandboxUrl = (path) => new URL(path, sandbox).href;
+const userUrl = (user, action) =>
+  sandboxUrl(`users/${encodeURIComponent(user)}${action ? `/${action}` : ''}`);
+
+const request = async (method, url, body) => {
+  const headers = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const token = tokenInput.value.trim();
+  if (token && url.startsWith('/v1/')) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(url, {
+    method,
+    headers,
+    cache: 'no-store',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  return { status: response.status, ok: response.ok, statusText: response.statusText, data };
+};
+
+const truncate = (text, length = 160) =>
+  text.length > length ? `${text.slice(0, length - 1)}…` : text;
+
+const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `code — message (retry after …)` of a refusal. */
+const refusal = (data) =>
+  `${data.error}${data.message ? ` — ${data.message}` : ''}${data.retryAfter ? ` (retry after ${data.retryAfter})` : ''}`;
+
+/** A few `key value` pairs of a JSON body: enough to see what happened without the whole body. */
+const summarize = (data) => {
+  if (data === null || data === undefined) return '';
+  if (!isObject(data)) return truncate(typeof data === 'string' ? data : JSON.stringify(data));
+  // The permission reply answers what callgate answered the simulated Meta webhook.
+  if (typeof data.status === 'number' && 'body' in data) {
+    const inner = isObject(data.body) && typeof data.body.error === 'string' ? refusal : summarize;
+    const said = inner(data.body);
+    return `callgate answered ${data.status}${said ? `: ${said}` : ''}`;
+  }
+  const pairs = [];
+  const walk = (value, prefix) => {
+    for (const [key, item] of Object.entries(value)) {
+      if (isObject(item) && !prefix) walk(item, `${key}.`);
+      else if (item === null || typeof item !== 'object') pairs.push(`${prefix}${key} ${item}`);
+    }
+  };
+  walk(data, '');
+  return truncate(pairs.slice(0, 5).join(', '));
+};
+
+/** One line for an HTTP result: `Place call: 429 daily_call_limit — … (retry after …)`. */
+const describe = (label, response, summary = summarize) => {
+  const { status, data } = response;
+  if (isObject(data) && typeof data.error === 'string')
+    return `${label}: ${status} ${refusal(data)}`;
+  const word = statusWords[status] ?? response.statusText.toLowerCase();
+  const said = summary(data);
+  return `${label}: ${status}${word ? ` ${word}` : ''}${said ? ` — ${said}` : ''}`;
+};
+
+const formatLocal = (iso) => {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? ''
+    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+};
+
+const formatInZone = (iso, timeZone) => {
+  try {
+    return new Date(iso).toLocaleString(undefined, {
+      timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+  } catch {
+    return '';
+  }
+};
+
+/** Sandbox times are UTC instants; the entry list shows them compactly. */
+const formatSandboxTime = (iso) =>
+  /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z` : iso;
+
+// ---- results ----------------------------------------------------------------------------------
+
+const announce = (text) => {
+  live.textContent = text;
+};
+
+const report = (card, line, status) => {
+  if (card) {
+    card.result.textContent = line;
+    card.result.dataset.status = String(status);
+    card.result.dataset.ok = String(typeof status === 'number' && status < 400);
+    announce(`${card.number}: ${line}`);
+  } else {
+    announce(line);
+  }
+};
+
+/** Runs one action, reports its HTTP result, and refreshes everything it may have changed. */
+const act = async (card, label, method, url, body, summary) => {
+  let line;
+  let status = 'error';
+  try {
+    const response = await request(method, url, body);
+    status = response.status;
+    line = describe(label, response, summary);
+  } catch (error) {
+    line = `${label}: network error — ${error instanceof Error ? error.message : String(error)}`;
+  }
+  report(card, line, status);
+  poll();
+  refreshAllPermissions();
+  return status;
+};
+
+const localError = (card, label, message) => report(card, `${label}: ${message}`, 'invalid');
+
+// ---- header: clock, token, connection -------------------------------------------------------
+
+tokenInput.value = localStorage.getItem(tokenKey) ?? '';
+tokenInput.addEventListener('input', () => {
+  const token = tokenInput.value.trim();
+  if (token) localStorage.setItem(tokenKey, token);
+  else localStorage.removeItem(tokenKey);
+});
+tokenInput.addEventListener('change', () => refreshAllPermissions());
+
+for (const button of document.querySelectorAll('[data-advance]')) {
+  button.addEventListener('click', () =>
+    act(null, `Clock ${button.textContent}`, 'POST', sandboxUrl('clock'), {
+      advanceSeconds: Number(button.dataset.advance),
+    }),
+  );
+}
+
+const renderClock = (now) => {
+  const iso = byId('clock-iso');
+  iso.textContent = now;
+  iso.setAttribute('datetime', now);
+  iso.dataset.now = now;
+  const local = formatLocal(now);
+  byId('clock-local').textContent = local ? `(${local} here)` : '';
+};
+
+let connected = true;
+const setConnection = (ok, why) => {
+  const line = byId('connection');
+  line.hidden = ok;
+  line.textContent = ok ? '' : `The sandbox does not answer (${why}); retrying every second.`;
+  if (ok !== connected) announce(ok ? 'The sandbox answers again.' : line.textContent);
+  connected = ok;
+};
+
+// ---- businesses and agents ------------------------------------------------------------------
+
+let businessesKey = '';
+const renderBusinesses = (businesses, now) => {
+  const key = JSON.stringify([businesses, now]);
+  if (key === businessesKey) return;
+  businessesKey = key;
+  const rows = businesses.map((business) => {
+    const inbound =
+      business.inbound === 'menu' && business.menuKeys?.length
+        ? `menu (keys ${business.menuKeys.join(', ')})`
+        : String(business.inbound);
+    let hours = 'not set';
+    if (business.hours) {
+      const here = formatInZone(now, business.hours.timeZone);
+      hours = `${business.hours.openNow ? 'open now' : 'closed now'} — ${business.hours.timeZone}${here ? `, ${here} there` : ''}`;
+    }
+    return h(
+      'tr',
+      {
+        'data-business': business.number,
+        'data-open-now': business.hours ? String(business.hours.openNow) : undefined,
+      },
+      h('td', {}, business.number),
+      h('td', {}, inbound),
+      h(
+        'td',
+        {},
+        hours,
+        business.hours && !business.hours.openNow
+          ? h(
+              'button',
+              {
+                type: 'button',
+                class: 'inline',
+                onclick: () =>
+                  act(null, `Clock to ${business.number}'s opening`, 'POST', sandboxUrl('clock'), {
+                    untilOpen: business.number,
+                  }),
+              },
+              'Clock to opening',
+            )
+          : null,
+      ),
+    );
+  });
+  document.querySelector('#businesses tbody').replaceChildren(...rows);
+  byId('no-businesses').hidden = businesses.length > 0;
+};
+
+/** A seconds input's value; null when empty and allowed, undefined when invalid. */
+const readSeconds = (input, emptyIsNull) => {
+  if (input.value.trim() === '') return emptyIsNull && !input.validity.badInput ? null : undefined;
+  const seconds = Number(input.value);
+  const max = Number(input.max);
+  return Number.isInteger(seconds) && seconds >= 0 && seconds <= max ? seconds : undefined;
+};
+
+const agentsCalls = byId('agents-calls');
+const agentsRing = byId('agents-ring');
+const agentsPending = new Set();
+
+const putAgents = async (field, value, label) => {
+  agentsPending.add(field);
+  try {
+    await act(null, label, 'PUT', sandboxUrl('agents'), { [field]: value }, () => '');
+  } finally {
+    agentsPending.delete(field);
+  }
+};
+
+agentsCalls.addEventListener('change', () =>
+  putAgents('calls', agentsCalls.value, `Agents → ${agentsCalls.value}`),
+);
+agentsRing.addEventListener('change', () => {
+  const seconds = readSeconds(agentsRing, false);
+  if (seconds === undefined) {
+    localError(null, 'Agent ring seconds', 'a whole number of seconds from 0 to 300');
+    return;
+  }
+  putAgents('ringSeconds', seconds, `Agent ring seconds → ${seconds}`);
+});
+
+const renderAgents = (agents) => {
+  if (!agents) return;
+  if (!agentsPending.has('calls') && document.activeElement !== agentsCalls) {
+    agentsCalls.value = agents.calls;
+  }
+  if (!agentsPending.has('ringSeconds') && document.activeElement !== agentsRing) {
+    agentsRing.value = agents.ringSeconds ?? '';
+  }
+};
+
+// ---- users --------------------------------------------------------------------------------------
+
+/** The user cards, by number; updated in place so focus and typing survive each poll. */
+const cards = new Map();
+let businessNumbers = [];
+let cardCount = 0;
+
+const select = (values) => h('select', {}, ...values.map((v) => h('option', { value: v }, v)));
+
+const field = (text, control) => h('label', { class: 'field' }, h('span', {}, text), control);
+
+const syncOptions = (selectElement, values) => {
+  const current = [...selectElement.options].map((option) => option.value);
+  if (current.join('\n') === values.join('\n')) return false;
+  const selected = selectElement.value;
+  selectElement.replaceChildren(...values.map((v) => h('option', { value: v }, v)));
+  if (values.includes(selected)) selectElement.value = selected;
+  return selected !== selectElement.value;
+};
+
+const behaviourFields = [
+  { key: 'permissionRequests', label: 'Permission requests', values: permissionReplies },
+  { key: 'calls', label: 'Business calls', values: callBehaviours },
+  { key: 'ringSeconds', label: 'Ring seconds', max: 300, nullable: false },
+  { key: 'talkSeconds', label: 'Talk seconds', max: 14400, nullable: true },
+];
+
+const createCard = (number) => {
+  cardCount += 1;
+  const id = `user-${cardCount}`;
+  const card = {
+    number,
+    controls: {},
+    pending: new Set(),
+    callItems: new Map(),
+    permissionKey: '',
+    permissionBusy: false,
+    permissionAgain: false,
+  };
+
+  const behaviour = h(
+    'fieldset',
+    { class: 'behaviour' },
+    h('legend', {}, 'Behaviour'),
+    ...behaviourFields.map((spec) => {
+      const control = spec.values
+        ? select(spec.values)
+        : h('input', {
+            type: 'number',
+            min: '0',
+            max: String(spec.max),
+            step: '1',
+            inputmode: 'numeric',
+            placeholder: spec.nullable ? 'until hang-up' : undefined,
+          });
+      card.controls[spec.key] = control;
+      control.addEventListener('change', () => changeBehaviour(card, spec));
+      return field(spec.label, control);
+    }),
+  );
+
+  card.business = select(businessNumbers);
+  card.business.addEventListener('change', () => refreshPermission(card));
+
+  card.permission = h('div', { class: 'permission', 'data-permission': '' });
+  card.result = h('p', { class: 'result', 'data-result': '' });
+
+  const menuKeys = h('input', {
+    type: 'text',
+    inputmode: 'tel',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    size: '6',
+    placeholder: 'e.g. 1',
+  });
+  card.menuKeys = menuKeys;
+
+  const button = (text, onClick, kind) =>
+    h('button', { type: 'button', class: kind, onclick: onClick }, text);
+
+  const reply = (label, response, permanent) => () =>
+    withBusiness(card, label, (business) =>
+      act(card, label, 'POST', userUrl(number, 'permission-reply'), {
+        business,
+        response,
+        permanent,
+      }),
+    );
+
+  card.requestList = h('ul', { class: 'requests' });
+  card.requestsEmpty = h('p', { class: 'muted' }, 'None waiting.');
+  card.callList = h('ul', { class: 'calls' });
+  card.callsEmpty = h('p', { class: 'muted' }, 'No live call.');
+
+  card.element = h(
+    'section',
+    { class: 'card', 'data-user': number, 'aria-labelledby': `${id}-heading` },
+    h('h3', { id: `${id}-heading` }, number),
+    behaviour,
+    h('p', { class: 'business-choice' }, field('Business', card.business)),
+    h('h4', {}, 'Permission'),
+    card.permission,
+    h('h4', {}, 'Business actions'),
+    h('p', { class: 'muted hint' }, "What the business's systems ask callgate's API."),
+    h(
+      'div',
+      { class: 'buttons' },
+      button('Request permission', () =>
+        withBusiness(card, 'Request permission', (business) =>
+          act(card, 'Request permission', 'POST', '/v1/permission-requests', {
+            from: business,
+            to: number,
+          }),
+        ),
+      ),
+      button('Place call', () =>
+        withBusiness(card, 'Place call', (business) =>
+          act(card, 'Place call', 'POST', '/v1/calls', { from: business, to: number }),
+        ),
+      ),
+    ),
+    h('h4', {}, 'User actions'),
+    h('p', { class: 'muted hint' }, 'What this WhatsApp user does on their phone.'),
+    h(
+      'div',
+      { class: 'buttons' },
+      button('Accept', reply('Accept', 'accept', false)),
+      button('Accept permanently', reply('Accept permanently', 'accept', true)),
+      button('Reject', reply('Reject', 'reject', false), 'danger'),
+    ),
+    h(
+      'div',
+      { class: 'buttons' },
+      field('Menu keys', menuKeys),
+      button('Call the business', () => callBusiness(card)),
+    ),
+    card.result,
+    h('h4', {}, 'Pending permission requests'),
+    card.requestsEmpty,
+    card.requestList,
+    h('h4', {}, 'Live calls'),
+    card.callsEmpty,
+    card.callList,
+  );
+  card.element.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && event.target === menuKeys) callBusiness(card);
+  });
+  return card;
+};
+
+const withBusiness = (card, label, run) => {
+  const business = card.business.value;
+  if (!business) return localError(card, label, 'no business number to use');
+  return run(business);
+};
+
+const callBusiness = (card) =>
+  withBusiness(card, 'Call the business', (business) => {
+    const digits = card.menuKeys.value.replace(/\s+/g, '');
+    if (!/^[0-9*#]{0,20}$/.test(digits)) {
+      return localError(card, 'Call the business', 'menu keys are up to 20 of 0-9, * and #');
+    }
+    const body = digits ? { business, digits } : { business };
+    const label = digits ? `Call the business (keys ${digits})` : 'Call the business';
+    return act(card, label, 'POST', userUrl(card.number, 'calls'), body);
+  });
+
+const changeBehaviour = async (card, spec) => {
+  const control = card.controls[spec.key];
+  let value = control.value;
+  if (!spec.values) {
+    value = readSeconds(control, spec.nullable);
+    if (value === undefined) {
+      const range = `a whole number of seconds from 0 to ${spec.max}`;
+      localError(card, spec.label, spec.nullable ? `${range}, or empty` : range);
+      return;
+    }
+  }
+  card.pending.add(spec.key);
+  try {
+    const shown = value === null ? 'until hang-up' : value;
+    const body = { [spec.key]: value };
+    await act(card, `${spec.label} → ${shown}`, 'PUT', userUrl(card.number), body, () => '');
+  } finally {
+    card.pending.delete(spec.key);
+  }
+};
+
+const updateCard = (card, user) => {
+  const behaviour = user.behaviour ?? {};
+  for (const spec of behaviourFields) {
+    const control = card.controls[spec.key];
+    if (card.pending.has(spec.key) || document.activeElement === control) continue;
+    const value = behaviour[spec.key];
+    control.value = value === null || value === undefined ? '' : String(value);
+  }
+  if (syncOptions(card.business, businessNumbers)) refreshPermission(card);
+
+  const requests = user.requests ?? [];
+  const requestsKey = JSON.stringify(requests);
+  if (requestsKey !== card.requestsKey) {
+    card.requestsKey = requestsKey;
+    card.requestList.replaceChildren(
+      ...requests.map((item) =>
+        h(
+          'li',
+          { 'data-request-business': item.business },
+          `From ${item.business}`,
+          item.template ? ` (template ${item.template})` : '',
+          item.at ? `, sent ${formatSandboxTime(item.at)}` : '',
+        ),
+      ),
+    );
+  }
+  card.requestsEmpty.hidden = requests.length > 0;
+  card.requestList.hidden = requests.length === 0;
+
+  renderCalls(card, user.calls ?? []);
+};
+
+const createCallItem = (card, call) => {
+  const uuid = call.callUuid;
+  const signal = (label, action) => () =>
+    act(card, label, 'POST', userUrl(card.number, action), { callUuid: uuid }, () => '');
+  const item = {
+    status: h('strong', { 'data-call-status': '' }),
+    answer: h('button', { type: 'button', onclick: signal('Answer', 'answer') }, 'Answer'),
+    decline: h(
+      'button',
+      { type: 'button', class: 'danger', onclick: signal('Decline', 'decline') },
+      'Decline',
+    ),
+  };
+  const inbound = call.direction === 'inbound';
+  const description = inbound ? `Call to ${call.business}` : `Business call from ${call.business}`;
+  const controls = [
+    item.answer,
+    item.decline,
+    h(
+      'button',
+      { type: 'button', class: 'danger', onclick: signal('Hang up', 'hangup') },
+      'Hang up',
+    ),
+  ];
+  if (inbound) {
+    const keys = h('input', {
+      type: 'text',
+      inputmode: 'tel',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      size: '4',
+    });
+    const press = () => {
+      const digits = keys.value.replace(/\s+/g, '');
+      if (!/^[0-9*#]{1,20}$/.test(digits)) {
+        localError(card, 'Press key', 'keys are 1 to 20 of 0-9, * and #');
+        return;
+      }
+      act(
+        card,
+        `Press key ${digits}`,
+        'POST',
+        userUrl(card.number, 'keys'),
+        { digits },
+        () => '',
+      ).then((status) => {
+        if (status === 200) keys.value = '';
+      });
+    };
+    keys.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') press();
+    });
+    controls.push(
+      field('Keys', keys),
+      h('button', { type: 'button', onclick: press }, 'Press key'),
+    );
+  }
+  item.element = h(
+    'li',
+    { 'data-call-uuid': uuid, 'data-direction': call.direction },
+    h(
+      'p',
+      {},
+      `${description}: `,
+      item.status,
+      call.startedAt ? ` since ${formatSandboxTime(call.startedAt)}` : '',
+      h('span', { class: 'muted uuid' }, ` · ${uuid}`),
+    ),
+    h('div', { class: 'buttons' }, ...controls),
+  );
+  return item;
+};
+
+const renderCalls = (card, calls) => {
+  const seen = new Set();
+  calls.forEach((call, index) => {
+    let item = card.callItems.get(call.callUuid);
+    if (!item) {
+      item = createCallItem(card, call);
+      card.callItems.set(call.callUuid, item);
+    }
+    seen.add(call.callUuid);
+    item.status.textContent = call.status;
+    item.element.dataset.status = call.status;
+    const ringing = call.status === 'ringing' && call.direction !== 'inbound';
+    item.answer.hidden = !ringing;
+    item.decline.hidden = !ringing;
+    const at = card.callList.children[index];
+    if (at !== item.element) card.callList.insertBefore(item.element, at ?? null);
+  });
+  for (const [uuid, item] of card.callItems) {
+    if (seen.has(uuid)) continue;
+    item.element.remove();
+    card.callItems.delete(uuid);
+  }
+  card.callsEmpty.hidden = calls.length > 0;
+  card.callList.hidden = calls.length === 0;
+};
+
+const renderUsers = (users) => {
+  const seen = new Set();
+  users.forEach((user, index) => {
+    let card = cards.get(user.number);
+    if (!card) {
+      card = createCard(user.number);
+      cards.set(user.number, card);
+    }
+    seen.add(user.number);
+    updateCard(card, user);
+    const at = usersBox.children[index];
+    if (at !== card.element) {
+      const isNew = !card.element.isConnected;
+      usersBox.insertBefore(card.element, at ?? null);
+      if (isNew) refreshPermission(card);
+    }
+  });
+  for (const [number, card] of cards) {
+    if (seen.has(number)) continue;
+    card.element.remove();
+    cards.delete(number);
+  }
+  byId('no-users').hidden = users.length > 0;
+};
+
+byId('add-user').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const input = byId('new-user');
+  const number = input.value.replace(/[\s()-]/g, '') || input.placeholder;
+  if (!/^\+[1-9]\d{6,14}$/.test(number)) {
+    localError(null, 'Add user', `${number} is not an E.164 number such as +919812345678`);
+    return;
+  }
+  const status = await act(null, `Add user ${number}`, 'PUT', userUrl(number), {}, () => '');
+  if (status === 200) input.value = '';
+});
+
+// ---- permissions --------------------------------------------------------------------------------
+
+const renderPermission = (card, business, response) => {
+  const key = JSON.stringify([business, response.status, response.data]);
+  if (key === card.permissionKey) return;
+  card.permissionKey = key;
+  const data = response.data;
+  if (!response.ok || !isObject(data)) {
+    card.permission.dataset.permission = '';
+    card.permission.replaceChildren(
+      h('p', { class: 'error' }, describe(`GET permission with ${business}`, response)),
+    );
+    return;
+  }
+  const permission = isObject(data.permission) ? data.permission : {};
+  card.permission.dataset.permission = permission.status ?? '';
+  const rows = [
+    ['Business', business, {}],
+    ['Status', permission.status ?? '—', { 'data-permission-status': '' }],
+    ['Expires at', permission.expiresAt ?? '—', { 'data-permission-expires': '' }],
+  ];
+  for (const [name, value] of Object.entries(permission)) {
+    if (name === 'status' || name === 'expiresAt') continue;
+    if (value === null || typeof value !== 'object') rows.push([name, String(value), {}]);
+  }
+  const actions = Array.isArray(data.actions) ? data.actions : [];
+  card.permission.replaceChildren(
+    h(
+      'dl',
+      {},
+      ...rows.flatMap(([name, value, attributes]) => [
+        h('dt', {}, name),
+        h('dd', attributes, value),
+      ]),
+    ),
+    h(
+      'ul',
+      { class: 'actions' },
+      ...actions.map((action) => {
+        const limits = Array.isArray(action.limits) ? action.limits : [];
+        const name = actionNames[action.action];
+        return h(
+          'li',
+          { 'data-action': action.action, 'data-can-perform': String(action.canPerform) },
+          h('strong', {}, name ? `${name} (${action.action})` : String(action.action)),
+          `: ${action.canPerform ? 'can perform' : 'cannot perform'}`,
+          limits.length
+            ? h(
+                'ul',
+                {},
+                ...limits.map((limit) =>
+                  h(
+                    'li',
+                    { 'data-window': limit.window },
+                    `${limit.used ?? '?'}/${limit.max ?? '?'} per ${limit.window ?? '?'}`,
+                    limit.resetsAt ? `, resets at ${limit.resetsAt}` : '',
+                  ),
+                ),
+              )
+            : null,
+        );
+      }),
+    ),
+  );
+};
+
+const refreshPermission = async (card) => {
+  if (card.permissionBusy) {
+    card.permissionAgain = true;
+    return;
+  }
+  const business = card.business.value;
+  if (!business) {
+    card.permissionKey = '';
+    card.permission.replaceChildren(h('p', { class: 'muted' }, 'No business number to ask about.'));
+    return;
+  }
+  card.permissionBusy = true;
+  try {
+    const url = `/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(card.number)}`;
+    const response = await request('GET', url);
+    // A newer choice of business supersedes this answer.
+    if (business === card.business.value) renderPermission(card, business, response);
+  } catch (error) {
+    card.permissionKey = '';
+    card.permission.replaceChildren(
+      h(
+        'p',
+        { class: 'error' },
+        `GET permission: ${error instanceof Error ? error.message : error}`,
+      ),
+    );
+  } finally {
+    card.permissionBusy = false;
+    if (card.permissionAgain && cards.get(card.number) === card) {
+      card.permissionAgain = false;
+      refreshPermission(card);
+    }
+  }
+};
+
+const refreshAllPermissions = () => {
+  for (const card of cards.values()) refreshPermission(card);
+};
+
+// ---- timeline -----------------------------------------------------------------------------------
+
+let lastEntryId;
+const knownKinds = new Set([...timelineFilter.options].map((option) => option.value));
+
+const prettyXml = (xml) => {
+  let depth = 0;
+  return xml
+    .replace(/>\s*</g, '>\n<')
+    .split('\n')
+    .map((line) => {
+      const text = line.trim();
+      if (text.startsWith('</')) depth = Math.max(0, depth - 1);
+      const indented = `${'  '.repeat(depth)}${text}`;
+      const opens = /^<[^!?/]/.test(text) && !text.endsWith('/>') && !/<\/[^>]+>\s*$/.test(text);
+      if (opens) depth += 1;
+      return indented;
+    })
+    .join('\n');
+};
+
+const prettyBody = (body, contentType = '') => {
+  if (typeof body !== 'string') return JSON.stringify(body, null, 2);
+  const trimmed = body.trim();
+  if (contentType.includes('xml') || trimmed.startsWith('<')) return prettyXml(trimmed);
+  try {
+    return JSON.stringify(JSON.parse(trimmed), null, 2);
+  } catch {
+    return body;
+  }
+};
+
+const prettyParams = (params) => {
+  if (!isObject(params)) return JSON.stringify(params, null, 2);
+  const entries = Object.entries(params);
+  if (entries.some(([, value]) => value !== null && typeof value === 'object')) {
+    return JSON.stringify(params, null, 2);
+  }
+  return entries.map(([name, value]) => `${name} = ${value}`).join('\n');
+};
+
+const entryDetails = (entry) => {
+  const parts = [];
+  const content = [];
+  if (entry.request) {
+    parts.push('request');
+    content.push(
+      h('h5', {}, 'Request'),
+      h('p', { class: 'wire' }, h('code', {}, `${entry.request.method} ${entry.request.url}`)),
+    );
+    if (entry.request.params && Object.keys(entry.request.params).length) {
+      content.push(h('pre', { 'data-params': '' }, prettyParams(entry.request.params)));
+    }
+  }
+  if (entry.response) {
+    parts.push('response');
+    const { status, contentType, body } = entry.response;
+    content.push(
+      h('h5', {}, 'Response'),
+      h('p', { class: 'wire' }, h('code', {}, `${status}${contentType ? ` ${contentType}` : ''}`)),
+    );
+    if (body !== undefined && body !== '') {
+      content.push(h('pre', { 'data-body': '' }, prettyBody(body, contentType)));
+    }
+  }
+  if (entry.detail !== undefined) {
+    parts.push('detail');
+    content.push(h('h5', {}, 'Detail'), h('pre', { 'data-detail': '' }, prettyBody(entry.detail)));
+  }
+  if (!parts.length) return null;
+  const title = parts.join(', ');
+  return h(
+    'details',
+    {},
+    h('summary', {}, `${title[0].toUpperCase()}${title.slice(1)}`),
+    ...content,
+  );
+};
+
+const renderEntry = (entry) => {
+  const kind = String(entry.kind);
+  const tags = [
+    entry.user ? `user ${entry.user}` : null,
+    entry.business ? `business ${entry.business}` : null,
+    entry.callUuid ? `call ${entry.callUuid}` : null,
+  ].filter(Boolean);
+  const item = h(
+    'li',
+    { 'data-kind': kind, 'data-id': entry.id },
+    h(
+      'p',
+      { class: 'entry' },
+      h('time', { datetime: entry.at }, formatSandboxTime(String(entry.at))),
+      ' ',
+      h('span', { class: `kind kind-${kind.replace(/[^a-z0-9-]/gi, '')}` }, kind),
+      ' ',
+      h('span', { class: 'summary' }, String(entry.summary ?? '')),
+    ),
+    tags.length ? h('p', { class: 'muted tags' }, tags.join(' · ')) : null,
+    entryDetails(entry),
+  );
+  item.hidden = Boolean(timelineFilter.value) && timelineFilter.value !== kind;
+  if (!knownKinds.has(kind)) {
+    knownKinds.add(kind);
+    timelineFilter.append(h('option', { value: kind }, kind));
+  }
+  return item;
+};
+
+const atBottom = () =>
+  timelineList.scrollHeight - timelineList.scrollTop - timelineList.clientHeight < 24;
+
+const appendEntries = (entries) => {
+  const fresh = entries.filter((entry) => lastEntryId === undefined || entry.id > lastEntryId);
+  if (!fresh.length) return 0;
+  const follow = atBottom();
+  timelineList.append(...fresh.map(renderEntry));
+  lastEntryId = fresh[fresh.length - 1].id;
+  while (timelineList.children.length > timelineKept) timelineList.firstElementChild.remove();
+  if (follow) timelineList.scrollTop = timelineList.scrollHeight;
+  updateTimelineCount();
+  return fresh.length;
+};
+
+const updateTimelineCount = () => {
+  const total = timelineList.children.length;
+  const shown = timelineFilter.value
+    ? timelineList.querySelectorAll(`:scope > li:not([hidden])`).length
+    : total;
+  byId('timeline-count').textContent =
+    shown === total ? `${total} entries` : `${shown} of ${total} entries`;
+};
+
+timelineFilter.addEventListener('change', () => {
+  const kind = timelineFilter.value;
+  for (const item of timelineList.children) {
+    item.hidden = Boolean(kind) && item.dataset.kind !== kind;
+  }
+  timelineList.scrollTop = timelineList.scrollHeight;
+  updateTimelineCount();
+});
+
+// ---- polling ------------------------------------------------------------------------------------
+
+const loadState = async () => {
+  const response = await request('GET', sandboxUrl('state'));
+  if (!response.ok || !isObject(response.data)) {
+    throw new Error(describe('GET state', response));
+  }
+  const state = response.data;
+  businessNumbers = (state.businesses ?? []).map((business) => business.number);
+  renderClock(state.now);
+  renderBusinesses(state.businesses ?? [], state.now);
+  renderAgents(state.agents);
+  byId('not-simulating').hidden = state.simulating !== false;
+  renderUsers(state.users ?? []);
+};
+
+const loadTimeline = async () => {
+  const query = lastEntryId === undefined ? '' : `?after=${lastEntryId}`;
+  const response = await request('GET', sandboxUrl(`timeline${query}`));
+  if (!response.ok || !isObject(response.data)) {
+    throw new Error(describe('GET timeline', response));
+  }
+  return appendEntries(Array.isArray(response.data.entries) ? response.data.entries : []);
+};
+
+let timer;
+let polling = false;
+let pollAgain = false;
+
+const poll = async () => {
+  if (polling) {
+    pollAgain = true;
+    return;
+  }
+  polling = true;
+  clearTimeout(timer);
+  try {
+    const [state, timeline] = await Promise.allSettled([loadState(), loadTimeline()]);
+    const failed = [state, timeline].find((outcome) => outcome.status === 'rejected');
+    setConnection(!failed, failed ? String(failed.reason?.message ?? failed.reason) : '');
+    if (timeline.status === 'fulfilled' && timeline.value > 0) refreshAllPermissions();
+  } finally {
+    polling = false;
+    if (pollAgain) {
+      pollAgain = false;
+      poll();
+    } else {
+      timer = setTimeout(poll, pollMs);
+    }
+  }
+};
+
+poll();
