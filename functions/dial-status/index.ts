@@ -1,4 +1,6 @@
 import { lambdaDeps } from '../shared/lambda-deps.js';
+import { lambdaObservability } from '../shared/lambda-observability.js';
 import { createHandler } from './handler.js';
 
-export const handler = createHandler(lambdaDeps());
+const observability = lambdaObservability('dial-status');
+export const handler = observability.wrap(createHandler(lambdaDeps(observability)));

@@ -4,13 +4,40 @@ import { eventsOfChange } from '../shared/events/derive.js';
 import type { Envelope } from '../shared/events/envelope.js';
 import { tableChange } from '../shared/events/table-change.js';
 import type { Logger } from '../shared/log.js';
+import type { MetricLabels, MetricName, Metrics } from '../shared/metrics.js';
 
 export type EventsHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 
 export interface EventsDeps {
   readonly bus: EventBus;
   readonly logger: Logger;
+  readonly metrics: Metrics;
 }
+
+/** The metric an event counts in, with its label; events without one are counted as published only. */
+const metricOf = (envelope: Envelope): [MetricName, MetricLabels] | undefined => {
+  const business = envelope.business;
+  switch (envelope.type) {
+    case 'permission.requested':
+      return ['PermissionRequested', { business }];
+    case 'permission.granted':
+      return ['PermissionGranted', { business, reason: envelope.data.source }];
+    case 'permission.rejected':
+      return ['PermissionRejected', { business }];
+    case 'permission.revoked':
+      return ['PermissionRevoked', { business, reason: envelope.data.reason }];
+    case 'call.placed':
+      return ['CallsPlaced', { business }];
+    case 'call.answered':
+      return ['CallsAnswered', { business }];
+    case 'call.missed':
+      return ['CallsMissed', { business }];
+    case 'call.started':
+      return ['InboundCalls', { business }];
+    default:
+      return undefined;
+  }
+};
 
 /**
  * The table's committed changes (DynamoDB Streams) turned into events on the bus. Records are read in
@@ -54,6 +81,15 @@ export const createHandler =
       });
     }
     deps.logger.debug('events put', { count: envelopes.length - failed.size });
+    // Counted once: the changes before the first failed record are done; the rest come again.
+    const firstFailedAt = derived.findIndex((d) => d.record === firstFailed);
+    const done = firstFailedAt === -1 ? derived : derived.slice(0, firstFailedAt);
+    for (const envelope of done.flatMap((d) => d.envelopes)) {
+      const metric = metricOf(envelope);
+      if (metric) deps.metrics.count(...metric);
+      deps.metrics.count('EventsPublished', { business: envelope.business });
+    }
+    if (failed.size > 0) deps.metrics.count('EventsFailed', {}, failed.size);
     return {
       batchItemFailures: firstFailed
         ? [{ itemIdentifier: firstFailed.dynamodb?.SequenceNumber ?? '' }]

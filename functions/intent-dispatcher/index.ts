@@ -1,4 +1,6 @@
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { lambdaDeps } from '../shared/lambda-deps.js';
+import { lambdaObservability } from '../shared/lambda-observability.js';
 import { createEventBridgeWakeups } from '../shared/scheduling/eventbridge-scheduler.js';
 import type { IntentWakeups } from '../shared/scheduling/wakeups.js';
 import { createHandler } from './handler.js';
@@ -14,14 +16,18 @@ const roleArn = requireEnv('SCHEDULER_ROLE_ARN');
 const deadLetterArn = requireEnv('WAKEUP_DEAD_LETTER_ARN');
 
 let wakeups: IntentWakeups | undefined;
+const observability = lambdaObservability('intent-dispatcher');
 
 // The schedules invoke this very function: its ARN is known from the first invocation's context.
-export const handler = createHandler(lambdaDeps(), (dispatcherArn) => {
-  wakeups ??= createEventBridgeWakeups({
-    groupName,
-    targetArn: dispatcherArn,
-    roleArn,
-    deadLetterArn,
-  });
-  return wakeups;
-});
+export const handler = observability.wrap(
+  createHandler(lambdaDeps(observability), (dispatcherArn) => {
+    wakeups ??= createEventBridgeWakeups({
+      groupName,
+      targetArn: dispatcherArn,
+      roleArn,
+      deadLetterArn,
+      client: observability.traced(new SchedulerClient({})),
+    });
+    return wakeups;
+  }),
+);

@@ -57,7 +57,7 @@ export const createHandler = (deps: Deps): LambdaHandler =>
           });
           return json(200, { outcome: 'ignored', reason: 'unknown_business_number' });
         case 'replayed_signature':
-          throw replayedSignature();
+          throw replayedSignature(deps);
         case 'duplicate':
         case 'stale':
           deps.logger.info('call-permission reply', { outcome: outcome.kind, messageId });

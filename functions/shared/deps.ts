@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
 import type { Db } from './store/client.js';
 import type { Telephony } from './telephony/port.js';
 
@@ -17,4 +18,6 @@ export interface Deps {
   /** Local host only: when set, /v1 routes require `Authorization: Bearer <apiToken>` (IAM does it on AWS). */
   readonly apiToken?: string | undefined;
   readonly logger: Logger;
+  /** Counts of what happened (functions/shared/metrics.ts): EMF on Lambda, kept in memory locally. */
+  readonly metrics: Metrics;
 }

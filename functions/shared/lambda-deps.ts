@@ -1,9 +1,10 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
 import type { Deps } from './deps.js';
-import { createLogger } from './log.js';
+import type { LambdaObservability } from './lambda-observability.js';
 import { createDb } from './store/client.js';
 import { createPlivoRest, type PlivoCredentials } from './telephony/plivo-rest.js';
 
@@ -30,12 +31,13 @@ const requireEnv = (name: string): string => {
   return value;
 };
 
-/** The Lambda's dependencies, built once per cold start. */
-export const lambdaDeps = (): Deps => {
+/** The Lambda's dependencies, built once per cold start; its clients traced. */
+export const lambdaDeps = ({ logger, metrics, traced }: LambdaObservability): Deps => {
   const config = bundledConfig();
+  const secrets = new SecretsProvider({ awsSdkV3Client: traced(new SecretsManagerClient({})) });
   const credentials = async (): Promise<PlivoCredentials> => {
     // Cached for 5 minutes: a rotated token is picked up without a redeploy.
-    const secret = await getSecret(requireEnv('PLIVO_SECRET_ARN'), {
+    const secret = await secrets.get(requireEnv('PLIVO_SECRET_ARN'), {
       transform: 'json',
       maxAge: 300,
     });
@@ -46,13 +48,15 @@ export const lambdaDeps = (): Deps => {
   return {
     config,
     clock: systemClock,
-    db: createDb({ tableName: requireEnv('TABLE_NAME') }),
+    db: createDb({ tableName: requireEnv('TABLE_NAME'), metrics, instrument: traced }),
     telephony: createPlivoRest({
       credentials,
+      metrics,
       ...(process.env.PLIVO_API_URL ? { baseUrl: process.env.PLIVO_API_URL } : {}),
     }),
     plivoAuthToken: async () => (await credentials()).authToken,
     publicBaseUrl: requireEnv('PUBLIC_BASE_URL').replace(/\/$/, ''),
-    logger: createLogger(),
+    logger,
+    metrics,
   };
 };

@@ -13,7 +13,8 @@ import { eventSource } from '../../functions/shared/events/envelope.js';
 import { intentDispatcherEventTypes } from '../../functions/shared/events/subscriptions.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createLogger, type Logger } from '../../functions/shared/log.js';
-import { type Route, routes } from '../../functions/shared/routes.js';
+import { type CountedMetric, createMetricsRecorder } from '../../functions/shared/metrics.js';
+import { type FunctionName, type Route, routes } from '../../functions/shared/routes.js';
 import { createDb } from '../../functions/shared/store/client.js';
 import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
 import type { Telephony } from '../../functions/shared/telephony/port.js';
@@ -70,6 +71,8 @@ export interface LocalHost {
   readonly wakeups: LocalWakeups;
   /** The sandbox's Plivo and users (sandbox mode only). */
   readonly sandboxPlivo: SandboxPlivo | undefined;
+  /** Every count the functions made, in order (functions/shared/metrics.ts). */
+  readonly metrics: readonly CountedMetric[];
   /**
    * Settles, then runs every intent wake-up due at the clock's time through the dispatcher, until none
    * is left (what `POST /_sandbox/clock` does after moving the clock).
@@ -174,6 +177,8 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
   const publicBaseUrl = (options.publicBaseUrl ?? url).replace(/\/$/, '');
 
   const timeline = createTimeline(clock.now);
+  // What the functions count; on AWS each function emits its own as EMF.
+  const metrics = createMetricsRecorder();
   const sandboxPlivo = sandbox
     ? createSandboxPlivo({
         clock: clock.now,
@@ -198,22 +203,35 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
       }),
       ...(options.plivo?.apiUrl ? { baseUrl: options.plivo.apiUrl } : {}),
       ...(options.plivoTimeoutMs === undefined ? {} : { timeoutMs: options.plivoTimeoutMs }),
+      metrics: metrics.forFunction('plivo-api'),
     });
 
   const deps: Deps = {
     config: options.config,
     clock: clock.now,
-    db: createDb({ tableName: options.tableName, endpoint: options.dynamoEndpoint }),
+    db: createDb({
+      tableName: options.tableName,
+      endpoint: options.dynamoEndpoint,
+      metrics: metrics.forFunction('storage'),
+    }),
     telephony,
     plivoAuthToken: async () => authToken,
     publicBaseUrl,
     apiToken: options.apiToken,
     logger,
+    metrics: metrics.forFunction('local'),
   };
-  const compiled = routes.map((route) => compile(route, handlerFactories[route.fn](deps)));
+  /** A function's dependencies: its counts carry its name, as on AWS. */
+  const depsOf = (fn: FunctionName): Deps => ({ ...deps, metrics: metrics.forFunction(fn) });
+  const compiled = routes.map((route) =>
+    compile(route, handlerFactories[route.fn](depsOf(route.fn))),
+  );
   const eventBus = createLocalEventBus({ webhookUrl: options.webhookUrl, logger });
   // One reader per function, as each has its own event source mapping on AWS.
-  const streamReaders = [leaseChanges(deps), events({ bus: eventBus, logger })].map((handler) =>
+  const streamReaders = [
+    leaseChanges(depsOf('lease-changes')),
+    events({ bus: eventBus, logger, metrics: metrics.forFunction('events') }),
+  ].map((handler) =>
     startStreamReader({
       endpoint: options.dynamoEndpoint,
       tableName: options.tableName,
@@ -222,7 +240,7 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     }),
   );
   const wakeups = createLocalWakeups();
-  const dispatcher = intentDispatcher(deps, () => wakeups);
+  const dispatcher = intentDispatcher(depsOf('intent-dispatcher'), () => wakeups);
   const dispatch = (event: DispatcherEvent) => dispatcher(event, localContext('intent-dispatcher'));
   // As the stack's rule on the bus invokes the dispatcher.
   eventBus.subscribe(intentDispatcherEventTypes, (envelope) =>
@@ -371,6 +389,7 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     eventBus,
     wakeups,
     sandboxPlivo,
+    metrics: metrics.counted,
     runDueWakeups,
     settled,
     close: async () => {

@@ -85,6 +85,10 @@ const childEnv = {
   AWS_LAMBDA_FUNCTION_NAME: 'bench',
   TABLE_NAME: 'bench',
   EVENT_BUS_NAME: 'bench',
+  SCHEDULE_GROUP_NAME: 'bench',
+  SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/bench',
+  WAKEUP_DEAD_LETTER_ARN: 'arn:aws:sqs:us-east-1:000000000000:bench',
+  POWERTOOLS_SERVICE_NAME: 'bench',
   PUBLIC_BASE_URL: 'https://example.invalid',
   PLIVO_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
   // Lambda's Node 22 emits no such warning; the bench's Node 20 would, and pay for it.

@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { createHandler as eventsHandler } from '../../functions/events/handler.js';
 import type { Envelope } from '../../functions/shared/events/envelope.js';
+import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { ensureTable } from '../../infra/local/dynamodb.js';
 import { startLocalHost } from '../../infra/local/host.js';
@@ -147,6 +148,7 @@ export const bench: Bench = {
       const changes = captured.filter((r) => /^(PAIR|CALL)#/.test(r.dynamodb?.Keys?.pk?.S ?? ''));
       let put = 0;
       const handler = eventsHandler({
+        metrics: createMetricsRecorder().forFunction('events'),
         bus: {
           put: async (envelopes) => {
             put += envelopes.length;

@@ -5,6 +5,7 @@ import { exampleConfigPath, readConfigFile } from '../../functions/shared/config
 import type { Config } from '../../functions/shared/config/schema.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
+import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { createDb, type Db } from '../../functions/shared/store/client.js';
 import { ensureTable } from '../../infra/local/dynamodb.js';
 import { localContext } from '../../infra/local/event.js';
@@ -110,6 +111,7 @@ export const benchDeps = (
     plivoAuthToken: async () => benchAuthToken,
     publicBaseUrl: benchPublicBaseUrl,
     logger: new Logger({ serviceName: 'callgate-bench', logLevel: 'SILENT' }),
+    metrics: createMetricsRecorder().forFunction('bench'),
   };
 };
 

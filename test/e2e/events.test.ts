@@ -2,6 +2,7 @@
  * Events end to end through the local host: every scenario's committed changes read back from DynamoDB
  * Local's stream by the events function, as `GET /_sandbox/events` and the webhook show them.
  */
+
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHandler as eventsHandler } from '../../functions/events/handler.js';
 import type { Envelope } from '../../functions/shared/events/envelope.js';
 import { createLogger } from '../../functions/shared/log.js';
+import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { createLocalEventBus } from '../../infra/local/event-bus.js';
 import type { LocalHost } from '../../infra/local/host.js';
@@ -253,7 +255,11 @@ describe('events from the table stream (local host)', () => {
     const reader = startStreamReader({
       endpoint: inject('dynamoEndpoint'),
       tableName: host.deps.db.tableName,
-      handler: eventsHandler({ bus, logger: createLogger() }),
+      handler: eventsHandler({
+        bus,
+        logger: createLogger(),
+        metrics: createMetricsRecorder().forFunction('events'),
+      }),
       logger: createLogger(),
     });
     try {

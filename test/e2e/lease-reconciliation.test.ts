@@ -96,6 +96,10 @@ describe('leases reconciled with Plivo live calls at capacity', () => {
       endedAt: expect.any(Number),
       endedBy: 'reconciliation',
     });
+    const reaped = host.metrics.filter((m) => m.name === 'LeasesReaped');
+    expect(reaped.map((m) => [m.value, m.dimensions.function])).toEqual([[1, 'answer']]);
+    // The first refusal, inside the grace, was at capacity; the second found room once over was reaped.
+    expect(host.metrics.filter((m) => m.name === 'InboundRefusedAtCapacity')).toHaveLength(1);
 
     const hangup = await postSignedForm(
       host,
@@ -114,6 +118,9 @@ describe('leases reconciled with Plivo live calls at capacity', () => {
     liveCalls = 'error';
     expect(busy(await call(randomUUID()))).toBe(true);
     expect(await leases()).toEqual(held);
+    expect(
+      host.metrics.filter((m) => m.name === 'PlivoApiErrors').map((m) => m.dimensions.status),
+    ).toEqual(['500']);
     liveCalls = [];
   });
 });

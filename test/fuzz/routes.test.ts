@@ -8,6 +8,7 @@
  * fuzzed twice: unsigned or forged (always 403, table unchanged over the batch) and correctly signed
  * with fuzzed params, so the handlers' own validation runs past the signature check.
  */
+
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { exampleConfigPath, readConfigFile } from '../../functions/shared/config
 import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createLogger } from '../../functions/shared/log.js';
+import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { type Route, routes } from '../../functions/shared/routes.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { localContext } from '../../infra/local/event.js';
@@ -57,6 +59,7 @@ beforeAll(async () => {
     plivoAuthToken: async () => authToken,
     publicBaseUrl,
     logger: createLogger(),
+    metrics: createMetricsRecorder().forFunction('fuzz'),
   };
 });
 

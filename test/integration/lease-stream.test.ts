@@ -3,6 +3,7 @@
  * by the local host's reader (infra/local/stream.ts), which retries a batch from the first record the
  * handler reports failed and gives a record up after its retries, as Lambda's event source mapping does.
  */
+
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
@@ -11,6 +12,7 @@ import { createHandler } from '../../functions/lease-changes/handler.js';
 import { rulesSchema } from '../../functions/shared/config/schema.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import { createLogger } from '../../functions/shared/log.js';
+import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { startInboundCall } from '../../functions/shared/store/inbound-start.js';
 import { keys } from '../../functions/shared/store/keys.js';
@@ -57,6 +59,7 @@ const deps = (table: Db = db): Deps => ({
   plivoAuthToken: async () => 'unused',
   publicBaseUrl: 'https://callgate.invalid',
   logger,
+  metrics: createMetricsRecorder().forFunction('lease-changes'),
 });
 
 const answer = async (callId: string, user = newUser()) => {

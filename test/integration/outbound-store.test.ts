@@ -3,6 +3,7 @@
  * in-process on real storage, with the sandbox telephony or the real REST adapter talking to a loopback
  * server standing in for api.plivo.com.
  */
+
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,7 @@ import { exampleConfigPath, readConfigFile } from '../../functions/shared/config
 import type { Config, Rules } from '../../functions/shared/config/schema.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
+import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { leaseExpiry } from '../../functions/shared/rules/concurrency.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { keys } from '../../functions/shared/store/keys.js';
@@ -110,6 +112,7 @@ const harness = (
     plivoAuthToken: async () => authToken,
     publicBaseUrl,
     logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    metrics: createMetricsRecorder().forFunction('test'),
   };
   const place = placeCallHandler(deps);
   const answer = answerHandler(deps);

@@ -2,6 +2,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
 import { type CallParams, TelephonyError } from '../../functions/shared/telephony/port.js';
 
@@ -53,14 +54,25 @@ afterAll(
 
 beforeEach(() => {
   received.length = 0;
+  metrics = createMetricsRecorder();
 });
+
+/** What the adapters count, reset before each test. */
+let metrics = createMetricsRecorder();
 
 const adapter = (options: { timeoutMs?: number; url?: string } = {}) =>
   createPlivoRest({
     credentials: async () => ({ authId, authToken }),
     baseUrl: options.url ?? baseUrl,
     timeoutMs: options.timeoutMs ?? 2_000,
+    metrics: metrics.forFunction('place-call'),
   });
+
+/** PlivoApiErrors counted, as `status country`. */
+const plivoErrors = () =>
+  metrics.counted
+    .filter((m) => m.name === 'PlivoApiErrors')
+    .map((m) => `${m.dimensions.status} ${m.dimensions.country}`);
 
 const call: CallParams = {
   from: '918035737458',
@@ -109,6 +121,7 @@ describe('Call API', () => {
       expect(error.status).toBe(status);
       expect(error.message).toContain('invalid to address');
       expect(error.message).not.toContain(authToken);
+      expect(plivoErrors()).toEqual([`${status} IN`]);
     },
   );
 
@@ -123,6 +136,7 @@ describe('Call API', () => {
     expect((await failure(adapter().placeCall(call))).kind).toBe('refused');
     reply = { status: 201, body: 'not json' };
     expect((await failure(adapter().placeCall(call))).kind).toBe('refused');
+    expect(plivoErrors()).toEqual(['refused IN', 'refused IN']);
   });
 
   it('no answer within timeoutMs: timeout', async () => {
@@ -130,6 +144,7 @@ describe('Call API', () => {
     const error = await failure(adapter({ timeoutMs: 200 }).placeCall(call));
     expect(error.kind).toBe('timeout');
     expect(received).toHaveLength(1);
+    expect(plivoErrors()).toEqual(['timeout IN']);
   });
 
   it('connection refused: unreachable', async () => {
@@ -139,6 +154,7 @@ describe('Call API', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const error = await failure(adapter({ url: `http://127.0.0.1:${port}` }).placeCall(call));
     expect(error.kind).toBe('unreachable');
+    expect(plivoErrors()).toEqual(['unreachable IN']);
   });
 });
 

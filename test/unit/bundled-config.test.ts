@@ -8,6 +8,7 @@ import {
 } from '../../functions/shared/config/load.js';
 import type { Config } from '../../functions/shared/config/schema.js';
 import { lambdaDeps } from '../../functions/shared/lambda-deps.js';
+import { lambdaObservability } from '../../functions/shared/lambda-observability.js';
 import { configDefine } from '../../infra/function-construct.js';
 
 /** What a bundle's `JSON.parse(__CALLGATE_CONFIG__)` gives: esbuild substitutes the define's literal. */
@@ -36,6 +37,6 @@ describe('the configuration bundled into a function', () => {
   });
 
   it('is the only configuration a Lambda entry reads: unbundled, it refuses to start', () => {
-    expect(() => lambdaDeps()).toThrow(/No bundled configuration/);
+    expect(() => lambdaDeps(lambdaObservability('health'))).toThrow(/No bundled configuration/);
   });
 });

@@ -2,6 +2,7 @@
  * The events function on stream batches shaped as Lambda delivers them, over an in-memory bus: what it
  * puts, in which order, and which record it reports so Lambda retries from there.
  */
+
 import { randomUUID } from 'node:crypto';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent, StreamRecord } from 'aws-lambda';
@@ -10,6 +11,7 @@ import { createHandler } from '../../functions/events/handler.js';
 import type { EventBus } from '../../functions/shared/events/bus.js';
 import type { Envelope } from '../../functions/shared/events/envelope.js';
 import type { Logger } from '../../functions/shared/log.js';
+import { type CountedMetric, createMetricsRecorder } from '../../functions/shared/metrics.js';
 
 const business = '+918035737458';
 const user = '+919800000001';
@@ -156,11 +158,26 @@ const run = async (records: DynamoDBRecord[], fail?: Parameters<typeof memoryBus
   const memory = memoryBus(fail);
   const log = memoryLogger();
   const event: DynamoDBStreamEvent = { Records: records };
-  const response = await createHandler({ bus: memory.bus, logger: log.logger })(event);
+  const metrics = createMetricsRecorder();
+  const response = await createHandler({
+    bus: memory.bus,
+    logger: log.logger,
+    metrics: metrics.forFunction('events'),
+  })(event);
   for (const line of log.lines) {
     for (const number of [business, user, caller]) expect(line).not.toContain(number.slice(3));
   }
-  return { ...memory, response, logs: log.lines };
+  return { ...memory, response, logs: log.lines, counted: metrics.counted };
+};
+
+/** `name country reason` of each count, and their values summed. */
+const tally = (counted: readonly CountedMetric[]) => {
+  const sums = new Map<string, number>();
+  for (const { name, value, dimensions } of counted) {
+    const key = [name, dimensions.country, dimensions.reason].filter(Boolean).join(' ');
+    sums.set(key, (sums.get(key) ?? 0) + value);
+  }
+  return Object.fromEntries(sums);
 };
 
 const failureOf = (r: DynamoDBRecord | undefined) => [
@@ -196,6 +213,32 @@ describe('events function', () => {
       data: { permanent: false, expiresAt: new Date(t0 + 7 * day).toISOString(), source: 'reply' },
     });
     expect(put[3]).toMatchObject({ user: caller, time: new Date(t0 + 60_000).toISOString() });
+  });
+
+  it("counts each event in its metric by the business number's country, and every event published", async () => {
+    const { counted } = await run(batchOfFive());
+    expect(tally(counted)).toEqual({
+      'PermissionGranted IN reply': 1,
+      'CallsPlaced IN': 1,
+      'CallsAnswered IN': 1,
+      'InboundCalls IN': 1,
+      'EventsPublished IN': 6,
+    });
+    expect(counted.every((c) => c.dimensions.function === 'events')).toBe(true);
+    expect(JSON.stringify(counted)).not.toContain(business.slice(3));
+  });
+
+  it('counts only the changes before the first failed record: the rest are counted when retried', async () => {
+    const records = batchOfFive();
+    const { counted } = await run(records, { ids: new Set(idsOf(records[2], 1)) });
+    expect(tally(counted)).toEqual({
+      'PermissionGranted IN reply': 1,
+      'CallsPlaced IN': 1,
+      'EventsPublished IN': 2,
+      'EventsFailed unknown': 1,
+    });
+    const thrown = await run(records, { throws: true });
+    expect(tally(thrown.counted)).toEqual({ 'EventsFailed unknown': 6 });
   });
 
   it('reports the record whose event the bus did not take, the earliest of several', async () => {

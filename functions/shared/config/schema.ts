@@ -96,6 +96,45 @@ export const businessNumberSchema = z.object({
     .optional(),
 });
 
+/** The retention periods CloudWatch Logs allows (CDK's RetentionDays, without "never expire"). */
+export const logRetentionDays = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+/** A count per 5 minutes that raises an alarm when reached. */
+const alarmCount = (fallback: number) => z.number().int().min(1).max(1_000_000).default(fallback);
+
+/**
+ * How callgate is operated on AWS: read by the CDK stack alone (infra/operations.ts), never by a
+ * handler. Each alarm fires when its count in 5 minutes reaches the threshold
+ * (docs/operations.md).
+ */
+export const operationsSchema = z
+  .strictObject({
+    /** Where alarms are e-mailed (an SNS e-mail subscription, confirmed once by its recipient). */
+    alarmEmail: z.email('operations.alarmEmail must be an e-mail address').optional(),
+    /** How long every function's and the API's logs are kept, in days. */
+    logRetentionDays: z.literal(logRetentionDays).default(30),
+    alarms: z
+      .strictObject({
+        /** 5xx (or 429) answers to Plivo's webhooks. */
+        plivoRoute5xxPer5Minutes: alarmCount(1),
+        /** Failed invocations of any one function. */
+        functionErrorsPer5Minutes: alarmCount(1),
+        /** Throttled reads and writes on the table. */
+        tableThrottlesPer5Minutes: alarmCount(1),
+        /** How old the oldest stream record a stream function is reading may grow, in seconds. */
+        iteratorAgeSeconds: z.number().int().min(1).max(86_400).default(60),
+        /** Failed Plivo REST API requests, all functions together. */
+        plivoApiErrorsPer5Minutes: alarmCount(5),
+        /** Inbound calls turned away because their number was at its simultaneous-call limit. */
+        capacityRefusalsPer5Minutes: alarmCount(1),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export const configSchema = z
   .object({
     account: accountSettings(),
@@ -131,6 +170,7 @@ export const configSchema = z
         acceptV2Signatures: z.boolean().default(true),
       })
       .prefault({}),
+    operations: operationsSchema,
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -150,3 +190,4 @@ export type Config = z.infer<typeof configSchema>;
 export type Rules = z.infer<typeof rulesSchema>;
 export type BusinessNumber = z.infer<typeof businessNumberSchema>;
 export type PermissionTemplate = z.infer<typeof permissionTemplateSchema>;
+export type OperationsSettings = z.infer<typeof operationsSchema>;

@@ -32,6 +32,36 @@ const contractErrors = (deps: Deps): Middleware => ({
       status: response.statusCode,
     });
     request.response = response;
+    deps.logger.removeKeys([correlationKey]);
+  },
+});
+
+const correlationKey = 'correlation_id';
+const correlationPattern = /^[\w-]{1,64}$/;
+
+/**
+ * Every log line of a request carries the call it is about: callgate's call id (`?call=` on Plivo's
+ * callbacks, the path of the call log), else Plivo's CallUUID or MessageUUID, else API Gateway's
+ * request id. On Lambda, injectLambdaContext clears it after each invocation as well; the local host
+ * serves requests side by side on one logger, so there a line may carry a concurrent request's id.
+ */
+const correlationId = (deps: Deps): Middleware => ({
+  before: async (request) => {
+    const parsed = request.event.parsed;
+    const candidates = [
+      parsed?.query.call,
+      parsed?.pathParameters.callId,
+      parsed?.signedParams.CallUUID,
+      parsed?.signedParams.MessageUUID,
+      request.event.requestContext?.requestId,
+    ];
+    const id = candidates.find(
+      (value): value is string => typeof value === 'string' && correlationPattern.test(value),
+    );
+    if (id) deps.logger.appendKeys({ [correlationKey]: id });
+  },
+  after: async () => {
+    deps.logger.removeKeys([correlationKey]);
   },
 });
 
@@ -62,11 +92,14 @@ const signatureHeaders = [
 ];
 
 /** Unsigned requests are refused before the body is even parsed; signed ones are verified over it. */
-const rejectUnsigned = (): Middleware => ({
+const rejectUnsigned = (deps: Deps): Middleware => ({
   before: async (request) => {
     const headers = request.event.headers ?? {};
     const present = Object.keys(headers).some((h) => signatureHeaders.includes(h.toLowerCase()));
-    if (!present) throw new HttpError(403, 'bad_signature', 'Missing Plivo signature headers');
+    if (!present) {
+      deps.metrics.count('SignaturesRefused', { reason: 'missing' });
+      throw new HttpError(403, 'bad_signature', 'Missing Plivo signature headers');
+    }
   },
 });
 
@@ -96,6 +129,7 @@ const plivoSignature = (deps: Deps, options: WebhookOptions): Middleware => ({
     });
     const v2Accepted = options.acceptV2 !== undefined && deps.config.plivo.acceptV2Signatures;
     if (!verdict.ok || (verdict.version === 'v2' && !v2Accepted)) {
+      deps.metrics.count('SignaturesRefused', { reason: 'invalid' });
       throw new HttpError(403, 'bad_signature', 'Plivo signature does not verify');
     }
     const nonce = parsed.headers[`x-plivo-signature-${verdict.version}-nonce`] ?? '';
@@ -112,8 +146,10 @@ export const v2NonceUse = (request: ParsedRequest, context: Context): V2NonceUse
     ? { nonce: request.signature.nonce, useId: context.awsRequestId }
     : undefined;
 
-export const replayedSignature = () =>
-  new HttpError(403, 'bad_signature', 'This V2 signature was already used');
+export const replayedSignature = (deps: Deps): HttpError => {
+  deps.metrics.count('SignaturesRefused', { reason: 'replayed' });
+  return new HttpError(403, 'bad_signature', 'This V2 signature was already used');
+};
 
 /** A refusal of what was sent (4xx), as opposed to a fault (5xx) after which Plivo retries. */
 const refusedRequest = (error: unknown): boolean =>
@@ -131,7 +167,7 @@ const v2NonceOnce = (deps: Deps, recordNonce: typeof recordV2Nonce): Middleware 
   const record = async (event: CallgateEvent, context: Context) => {
     const use = event.parsed && v2NonceUse(event.parsed, context);
     if (use && (await recordNonce(deps.db, use, deps.clock())) === 'used') {
-      throw replayedSignature();
+      throw replayedSignature(deps);
     }
   };
   return {
@@ -178,9 +214,10 @@ export const plivoWebhook = (
   const webhook = middy<CallgateEvent, Result, Error, Context>()
     .use(contractErrors(deps))
     .use(postOnly())
-    .use(rejectUnsigned())
+    .use(rejectUnsigned(deps))
     .use(parseBody())
-    .use(plivoSignature(deps, options));
+    .use(plivoSignature(deps, options))
+    .use(correlationId(deps));
   if (options.acceptV2) webhook.use(v2NonceOnce(deps, options.acceptV2.recordNonce));
   return webhook.handler(run(handler)) as LambdaHandler;
 };
@@ -190,6 +227,7 @@ export const businessApi = (deps: Deps, handler: RouteHandler): LambdaHandler =>
   middy<CallgateEvent, Result, Error, Context>()
     .use(contractErrors(deps))
     .use(parseBody())
+    .use(correlationId(deps))
     .use(bearerToken(deps))
     .handler(run(handler)) as LambdaHandler;
 

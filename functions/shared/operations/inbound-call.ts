@@ -61,6 +61,7 @@ export const answerInboundCall = async (
   });
   switch (outcome.kind) {
     case 'at_capacity':
+      deps.metrics.count('InboundRefusedAtCapacity', { business: number.number });
       return outcome;
     case 'duplicate':
       return { kind: 'duplicate', document };

@@ -50,6 +50,9 @@ export const reconcileInboundLeases = async (
     });
     if (outcome === 'ended') freed += 1;
   }
-  if (freed > 0) deps.logger.info('leases of calls Plivo no longer lists released', { freed });
+  if (freed > 0) {
+    deps.logger.info('leases of calls Plivo no longer lists released', { freed });
+    deps.metrics.count('LeasesReaped', { business }, freed);
+  }
   return freed;
 };

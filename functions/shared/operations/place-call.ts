@@ -98,6 +98,17 @@ const isAbandoned = (record: IdempotencyRecord, requestHash: string, now: number
  * over (`takeOverReservation`) and places the call afresh, once.
  */
 export const placeCall = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> => {
+  const outcome = await place(deps, call);
+  if (outcome.kind === 'refused') {
+    deps.metrics.count('CallsRefused', {
+      business: call.business.e164,
+      reason: outcome.refusal.code,
+    });
+  }
+  return outcome;
+};
+
+const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> => {
   const { rules } = deps.config;
   const { business, user } = call;
   const early = placementRefusalBeforeRead(business.country, rules);

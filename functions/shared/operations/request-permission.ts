@@ -72,6 +72,20 @@ const fillTemplate = (
  */
 export const requestPermission = async (
   deps: Deps,
+  request: PermissionRequestToSend,
+): Promise<RequestPermissionOutcome> => {
+  const outcome = await send(deps, request);
+  if (outcome.kind === 'refused') {
+    deps.metrics.count('PermissionRequestsRefused', {
+      business: request.business.e164,
+      reason: outcome.refusal.code,
+    });
+  }
+  return outcome;
+};
+
+const send = async (
+  deps: Deps,
   { business, user, number, variables }: PermissionRequestToSend,
 ): Promise<RequestPermissionOutcome> => {
   // Before anything is counted: a template Meta would refuse must not use up a request.

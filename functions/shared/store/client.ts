@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Metrics } from '../metrics.js';
 import type { Key } from './keys.js';
 import { isExpired } from './table.js';
 
@@ -7,6 +8,8 @@ import { isExpired } from './table.js';
 export interface Db {
   readonly doc: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** Where transactions count their retries and unknown outcomes (StorageRetries, StorageUnknownOutcomes). */
+  readonly metrics?: Metrics | undefined;
 }
 
 export interface DbOptions {
@@ -16,6 +19,9 @@ export interface DbOptions {
   readonly region?: string | undefined;
   /** How long one attempt may wait for DynamoDB's answer. */
   readonly requestTimeoutMs?: number | undefined;
+  readonly metrics?: Metrics | undefined;
+  /** Wraps the SDK client before use: X-Ray tracing on Lambda. */
+  readonly instrument?: (<C>(client: C) => C) | undefined;
 }
 
 export const createDb = ({
@@ -23,31 +29,35 @@ export const createDb = ({
   endpoint,
   region,
   requestTimeoutMs = 2_000,
+  metrics,
+  instrument = (client) => client,
 }: DbOptions): Db => {
-  const client = new DynamoDBClient({
-    ...(endpoint
-      ? {
-          endpoint,
-          region: region ?? 'local',
-          // DynamoDB Local accepts any credentials; fixed ones keep it off the machine's AWS profile.
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        }
-      : region
-        ? { region }
-        : {}),
-    maxAttempts: 3,
-    // Without these a DynamoDB that accepts connections but never answers hangs every request until the
-    // Lambda times out. Each attempt fails as a TimeoutError (→ 503, Plivo retries) well inside 10 s.
-    requestHandler: {
-      connectionTimeout: 1_000,
-      requestTimeout: requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    },
-  });
+  const client = instrument(
+    new DynamoDBClient({
+      ...(endpoint
+        ? {
+            endpoint,
+            region: region ?? 'local',
+            // DynamoDB Local accepts any credentials; fixed ones keep it off the machine's AWS profile.
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          }
+        : region
+          ? { region }
+          : {}),
+      maxAttempts: 3,
+      // Without these a DynamoDB that accepts connections but never answers hangs every request until the
+      // Lambda times out. Each attempt fails as a TimeoutError (→ 503, Plivo retries) well inside 10 s.
+      requestHandler: {
+        connectionTimeout: 1_000,
+        requestTimeout: requestTimeoutMs,
+        throwOnRequestTimeout: true,
+      },
+    }),
+  );
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  return { doc, tableName };
+  return { doc, tableName, metrics };
 };
 
 /** An item read consistently, or undefined when absent or past its TTL (DynamoDB deletes late). */

@@ -162,13 +162,16 @@ export const transactWrite = async (
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (!reasons) {
-        if (clientRequestToken !== undefined && isUnknownOutcome(error) && (await retry()))
-          continue;
+        if (clientRequestToken === undefined || !isUnknownOutcome(error)) throw error;
+        const resend = await retry();
+        db.metrics?.count('StorageUnknownOutcomes', { status: resend ? 'resent' : 'given_up' });
+        if (resend) continue;
         throw error;
       }
       const wasThrottled = reasons.some(throttled);
       if (!wasThrottled && !reasons.some(conflicted)) return { reasons, error: error as Error };
       if (!(await retry())) throw wasThrottled ? stillThrottled(what) : stillContended(what);
+      db.metrics?.count('StorageRetries', { reason: wasThrottled ? 'throttled' : 'conflict' });
     }
   }
 };

@@ -1,3 +1,4 @@
+import type { Metrics } from '../metrics.js';
 import type {
   CallParams,
   PlacedCall,
@@ -17,6 +18,8 @@ export interface PlivoRestOptions {
   /** Plivo's API root; tests point it at a loopback server. */
   readonly baseUrl?: string;
   readonly timeoutMs?: number;
+  /** Counts each failed request (PlivoApiErrors, by status). */
+  readonly metrics?: Metrics | undefined;
 }
 
 /**
@@ -28,7 +31,21 @@ export const createPlivoRest = ({
   credentials,
   baseUrl = 'https://api.plivo.com',
   timeoutMs = 5_000,
+  metrics,
 }: PlivoRestOptions): Telephony => {
+  /** A request whose failure is counted against the business number it was for (digits, as Plivo's). */
+  const counted = async <T>(business: string | undefined, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof TelephonyError) {
+        const status = error.status === undefined ? error.kind : String(error.status);
+        metrics?.count('PlivoApiErrors', { status, business: business && `+${business}` });
+      }
+      throw error;
+    }
+  };
+
   /** A POST with a JSON body, or a GET with a query (`body` undefined). */
   const send = async (
     resource: string,
@@ -79,25 +96,27 @@ export const createPlivoRest = ({
   };
 
   return {
-    async placeCall(params: CallParams): Promise<PlacedCall> {
-      const body = await send('Call', params);
-      const requestUuid = body.request_uuid;
-      if (typeof requestUuid !== 'string') {
-        throw new TelephonyError('refused', 'Plivo Call API answered without a request_uuid');
-      }
-      return { requestUuid };
-    },
-    async sendTemplate(params: TemplateMessageParams): Promise<SentMessage> {
-      const body = await send('Message', params);
-      const uuids = body.message_uuid;
-      const messageUuid = Array.isArray(uuids) ? uuids[0] : uuids;
-      if (typeof messageUuid !== 'string') {
-        throw new TelephonyError('refused', 'Plivo Message API answered without a message_uuid');
-      }
-      return { messageUuid };
-    },
+    placeCall: (params: CallParams): Promise<PlacedCall> =>
+      counted(params.from, async () => {
+        const body = await send('Call', params);
+        const requestUuid = body.request_uuid;
+        if (typeof requestUuid !== 'string') {
+          throw new TelephonyError('refused', 'Plivo Call API answered without a request_uuid');
+        }
+        return { requestUuid };
+      }),
+    sendTemplate: (params: TemplateMessageParams): Promise<SentMessage> =>
+      counted(params.src, async () => {
+        const body = await send('Message', params);
+        const uuids = body.message_uuid;
+        const messageUuid = Array.isArray(uuids) ? uuids[0] : uuids;
+        if (typeof messageUuid !== 'string') {
+          throw new TelephonyError('refused', 'Plivo Message API answered without a message_uuid');
+        }
+        return { messageUuid };
+      }),
     async liveCallUuids(): Promise<ReadonlySet<string>> {
-      const body = await send('Call', undefined, '?status=live');
+      const body = await counted(undefined, () => send('Call', undefined, '?status=live'));
       // Plivo lists live calls by CallUUID; an entry may also come as an object with `call_uuid`.
       const calls = Array.isArray(body.calls) ? (body.calls as unknown[]) : [];
       return new Set(
