@@ -1,17 +1,17 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { parseConfig } from '../functions/shared/config/load.js';
 import type { Config } from '../functions/shared/config/schema.js';
 import type { FunctionName } from '../functions/shared/routes.js';
-import { functionAccess } from './functions.js';
+import { functionAccess, functionSizing } from './functions.js';
 
 /** The repo root: bundling reads entries, package-lock.json and tsconfig from here. */
 export const projectRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -88,8 +88,8 @@ export interface CallgateFunctionProps {
 
 /**
  * One callgate Lambda with the defaults every function shares: nodejs22.x on arm64, active tracing,
- * a minified ESM bundle with source maps built locally (no Docker), its own log group with a
- * retention, and a role that starts empty: log writing, table actions and the Plivo secret are
+ * a minified ESM bundle with source maps built locally (no Docker), its own log group with the
+ * configured retention, memory, timeout and reserved concurrency from infra/functions.ts, and a role that starts empty: log writing, table actions and the Plivo secret are
  * granted one by one, so each function holds only what its code uses.
  */
 export class CallgateFunction extends Construct {
@@ -102,10 +102,13 @@ export class CallgateFunction extends Construct {
     super(scope, id);
     this.fn = props.fn;
     const root = props.projectRoot ?? projectRoot;
+    const sizing = functionSizing[props.fn];
 
     this.logGroup = new LogGroup(this, 'Logs', {
-      retention: RetentionDays.ONE_MONTH,
-      // Logs expire within a month anyway; deleting the stack should not leave orphaned groups.
+      // The configuration's operations.logRetentionDays (a month by default): every value it allows
+      // is one of CloudWatch Logs' retention periods.
+      retention: props.config.operations.logRetentionDays as RetentionDays,
+      // Logs expire anyway; deleting the stack should not leave orphaned groups.
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
@@ -124,12 +127,19 @@ export class CallgateFunction extends Construct {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,
-      memorySize: 512,
-      // Plivo waits only a few seconds for a webhook answer before it retries or falls back.
-      timeout: Duration.seconds(10),
+      // Sized per function in infra/functions.ts, which says why.
+      memorySize: sizing.memoryMB,
+      timeout: Duration.seconds(sizing.timeoutSeconds),
+      reservedConcurrentExecutions: sizing.reservedConcurrency?.(props.config),
       role: this.role,
       logGroup: this.logGroup,
-      environment: { ...functionEnvironment, ...props.environment },
+      environment: {
+        ...functionEnvironment,
+        // The `service` dimension of every count and the X-Ray service: the stack, so stacks sharing
+        // an account keep their metrics apart (infra/operations.ts reads them by it).
+        POWERTOOLS_SERVICE_NAME: Stack.of(this).stackName,
+        ...props.environment,
+      },
       bundling: functionBundling(props.config, root),
     });
 

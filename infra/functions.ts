@@ -1,3 +1,4 @@
+import type { Config } from '../functions/shared/config/schema.js';
 import type { FunctionName } from '../functions/shared/routes.js';
 
 /** DynamoDB actions a function may call; TransactWriteItems is authorized per contained action. */
@@ -65,5 +66,75 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
   'lease-changes': {
     tableActions: ['dynamodb:UpdateItem'],
     plivoSecret: false,
+  },
+};
+
+/** How a function is sized: memory, timeout and, where a runaway would hurt, reserved concurrency. */
+export interface FunctionSizing {
+  /** 512 MB unless measured otherwise: CPU scales with memory, and cold starts are CPU-bound. */
+  readonly memoryMB: number;
+  readonly timeoutSeconds: number;
+  /**
+   * Concurrency set aside for the function and never exceeded by it; none for the HTTP functions.
+   * Reserved concurrency comes out of the account's pool (1,000 by default, of which Lambda keeps 100
+   * unreserved): a new account with a concurrency quota of 10 cannot deploy it before a quota increase.
+   */
+  readonly reservedConcurrency?: (config: Config) => number;
+}
+
+/**
+ * Every HTTP function: 10 s. Plivo waits only a few seconds for a webhook's answer before it retries or
+ * falls back, and the functions that place calls must stay well under the 30 s a pending Idempotency-Key
+ * stands (functions/shared/store/idempotency.ts `pendingTakeoverMs`): a retry may take a reservation
+ * over only once its first request can no longer be running.
+ *
+ * No reserved concurrency on any HTTP function. Reserving would also cap it, and Plivo's webhooks
+ * (message-webhook, answer, hangup, dial-status) must never be throttled by callgate itself: a throttled
+ * answer is a call that is not answered. They scale with the account's unreserved pool, which the
+ * reservations below protect rather than consume much of. The /v1 API is called by the business's own
+ * systems, which see a 5xx or 429 and retry; capping it would only add a second limit next to the rules.
+ */
+const http: FunctionSizing = { memoryMB: 512, timeoutSeconds: 10 };
+
+/**
+ * A stream reader: its event source mapping runs one batch per shard at a time (parallelization factor
+ * 1), so its concurrency is the table's shard count, a handful. Reserving 20 guarantees that a flood of
+ * webhooks cannot starve the records of inbound calls and the events of the account's concurrency, and
+ * caps a runaway (a bisecting batch storm) below what would starve the webhooks. Should the table ever
+ * have more shards, the excess waits (IteratorAge rises and alarms: docs/operations.md). 30 s: a batch of
+ * 100 records is applied in order, each write within the store's 5 s retry budget.
+ */
+const streamReader: FunctionSizing = {
+  memoryMB: 512,
+  timeoutSeconds: 30,
+  reservedConcurrency: () => 20,
+};
+
+export const functionSizing: Record<FunctionName, FunctionSizing> = {
+  health: http,
+  'message-webhook': http,
+  answer: http,
+  hangup: http,
+  'dial-status': http,
+  'place-call': http,
+  'permission-state': http,
+  'permission-request': http,
+  'permission-correction': http,
+  'call-log': http,
+  'call-intents': http,
+  events: streamReader,
+  'lease-changes': streamReader,
+  /**
+   * Invoked asynchronously by the bus's events and by EventBridge Scheduler's wake-ups: thousands of
+   * intents due at the same moment (say, when outbound hours open) would otherwise start thousands of
+   * dispatchers at once and take the account's concurrency from Plivo's webhooks. Its calls are held to
+   * the account's calls per second anyway, so twice that (10 to 100) places as fast as Plivo allows;
+   * throttled invocations wait in Lambda's asynchronous queue and are retried, nothing is lost. 10 s like
+   * the API's placements, for the Idempotency-Key's takeover above.
+   */
+  'intent-dispatcher': {
+    memoryMB: 512,
+    timeoutSeconds: 10,
+    reservedConcurrency: (config) => Math.min(100, Math.max(10, 2 * config.account.callsPerSecond)),
   },
 };

@@ -36,7 +36,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -52,6 +52,7 @@ import {
 } from '../functions/shared/routes.js';
 import { tableDefinition } from '../functions/shared/store/table.js';
 import { CallgateFunction } from './function-construct.js';
+import { type DeadLetters, Operations } from './operations.js';
 
 /**
  * Stage throttling sized from the configuration: every number may ring at its simultaneous-call limit at
@@ -118,6 +119,12 @@ export class CallgateStack extends Stack {
   readonly intentEventDeadLetters: Queue;
   /** Dispatcher runs, from an event or a wake-up, that still failed after Lambda's retries. */
   readonly dispatcherDeadLetters: Queue;
+  /** The API's access log: one JSON line per request, Plivo's webhooks included. */
+  readonly apiAccessLogs: LogGroup;
+  /** The functions that read the table's stream, in the order their mappings were added. */
+  readonly streamFunctions: readonly CallgateFunction[];
+  /** The alarm topic, the alarms and the dashboard (docs/operations.md). */
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: CallgateStackProps) {
     super(scope, id, {
@@ -160,9 +167,10 @@ export class CallgateStack extends Stack {
       createDefaultStage: false,
     });
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
-      retention: RetentionDays.ONE_MONTH,
+      retention: props.config.operations.logRetentionDays as RetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    this.apiAccessLogs = accessLogs;
     new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       autoDeploy: true,
@@ -195,7 +203,6 @@ export class CallgateStack extends Stack {
         projectRoot: props.projectRoot,
         environment: {
           PUBLIC_BASE_URL: publicBaseUrl,
-          POWERTOOLS_SERVICE_NAME: 'callgate',
           POWERTOOLS_LOG_LEVEL: 'INFO',
         },
       })
@@ -240,7 +247,6 @@ export class CallgateStack extends Stack {
       projectRoot: props.projectRoot,
       environment: {
         EVENT_BUS_NAME: this.eventBus.eventBusName,
-        POWERTOOLS_SERVICE_NAME: 'callgate',
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });
@@ -287,6 +293,7 @@ export class CallgateStack extends Stack {
     );
     const webhook = props.config.events.webhook;
     if (webhook) this.webhookDeadLetters = this.eventWebhook(webhook);
+    this.streamFunctions = [leaseChanges, events];
 
     const dispatcher = callgateFunction('intent-dispatcher');
     this.intentDispatcher = dispatcher;
@@ -417,6 +424,53 @@ export class CallgateStack extends Stack {
       }
     }
 
+    const deadLetters: DeadLetters[] = [
+      {
+        name: 'lease-changes',
+        queue: this.leaseChangeDeadLetters,
+        holds:
+          'lease shard changes the lease-changes function could not apply (an inbound call not recorded)',
+      },
+      {
+        name: 'events',
+        queue: this.eventDeadLetters,
+        holds: 'table changes the events function could not turn into events or put on the bus',
+      },
+      ...(this.webhookDeadLetters
+        ? [
+            {
+              name: 'webhook',
+              queue: this.webhookDeadLetters,
+              holds: "events the configured webhook did not take after EventBridge's retries",
+            },
+          ]
+        : []),
+      {
+        name: 'intent-events',
+        queue: this.intentEventDeadLetters,
+        holds: 'intent events the bus rule could not deliver to the intent dispatcher',
+      },
+      {
+        name: 'wakeups',
+        queue: this.wakeupDeadLetters,
+        holds: 'intent wake-ups EventBridge Scheduler could not deliver to the intent dispatcher',
+      },
+      {
+        name: 'dispatcher',
+        queue: this.dispatcherDeadLetters,
+        holds: "intent dispatcher runs that still failed after Lambda's retries",
+      },
+    ];
+    this.operations = new Operations(this, 'Operations', {
+      functions,
+      table: this.table,
+      api: this.api,
+      apiAccessLogs: accessLogs,
+      deadLetters,
+      streamFunctions: this.streamFunctions,
+      settings: props.config.operations,
+    });
+
     new CfnOutput(this, 'ApiUrl', {
       value: publicBaseUrl,
       description: 'Base URL of the callgate API (IAM-signed business API under /v1).',
@@ -431,6 +485,15 @@ export class CallgateStack extends Stack {
       value: this.plivoSecret.secretArn,
       description:
         'Put the Plivo credentials here: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string \'{"authId":"<Auth ID>","authToken":"<Auth Token>"}\'',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.operations.topic.topicArn,
+      description:
+        'Every alarm notifies this SNS topic (docs/operations.md): subscribe your e-mail, chat or paging to it.',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.operations.dashboard.dashboardName,
+      description: 'The CloudWatch dashboard (docs/operations.md).',
     });
     new CfnOutput(this, 'TableName', {
       value: this.table.tableName,

@@ -60,7 +60,7 @@ describe('call intents on AWS', () => {
     expect(stack.functions.get('intent-dispatcher')).toBe(stack.intentDispatcher);
     expect(variables).toEqual({
       PUBLIC_BASE_URL: { 'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'] },
-      POWERTOOLS_SERVICE_NAME: 'callgate',
+      POWERTOOLS_SERVICE_NAME: stack.stackName,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       TABLE_NAME: { Ref: logicalId(stack.table) },
       PLIVO_SECRET_ARN: { Ref: logicalId(stack.plivoSecret) },

@@ -175,7 +175,7 @@ describe('CallgateStack', () => {
       expect(variables.PLIVO_SECRET_ARN).toEqual(
         functionAccess[fn].plivoSecret ? { Ref: secretId } : undefined,
       );
-      expect(variables.POWERTOOLS_SERVICE_NAME).toBe('callgate');
+      expect(variables.POWERTOOLS_SERVICE_NAME).toBe(stack.stackName);
       expect(variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
       expect(variables.TABLE_NAME).toEqual({ Ref: logicalId(stack.table) });
       expect(variables.PUBLIC_BASE_URL).toEqual({
