@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CountedMetric, MetricName } from '../../functions/shared/metrics.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../infra/local/host.js';
@@ -11,6 +11,7 @@ import {
   inboundAnswerForm,
 } from '../support/plivo-forms.js';
 import { eventually, request, userPath } from '../support/sandbox.js';
+import { jsonLinesWhile } from '../support/stdout.js';
 
 const business = exampleNumbers.india;
 
@@ -103,14 +104,7 @@ describe('metrics through the local host', () => {
     await host.sandboxPlivo?.idle();
     await host.settled();
     const callUuid = randomUUID();
-    const lines: string[] = [];
-    const write = vi
-      .spyOn(process.stdout, 'write')
-      .mockImplementation((chunk: string | Uint8Array) => {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        return true;
-      });
-    try {
+    const logged = await jsonLinesWhile(async () => {
       const answered = await postSignedForm(
         host,
         plivoPaths.answer,
@@ -118,10 +112,7 @@ describe('metrics through the local host', () => {
       );
       expect(answered.status).toBe(200);
       host.deps.logger.info('after the request');
-    } finally {
-      write.mockRestore();
-    }
-    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    });
     expect(logged.find((l) => l.message === 'inbound call answered')).toMatchObject({
       correlation_id: callUuid,
     });

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lambdaObservability } from '../../functions/shared/lambda-observability.js';
+import { jsonLinesWhile } from '../support/stdout.js';
 
 const context = {
   functionName: 'Callgate-PlaceCall-abc',
@@ -9,23 +10,6 @@ const context = {
   memoryLimitInMB: '512',
   awsRequestId: 'req-1',
 } as Context;
-
-/** The JSON lines the logger and metrics write while `run` runs (both write to stdout). */
-const linesWhile = async (run: () => Promise<unknown>) => {
-  const lines: string[] = [];
-  const write = vi
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      return true;
-    });
-  try {
-    await run();
-  } finally {
-    write.mockRestore();
-  }
-  return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-};
 
 describe('the Lambda entry around a handler', () => {
   afterEach(() => {
@@ -42,8 +26,10 @@ describe('the Lambda entry around a handler', () => {
       observability.logger.info('placed');
       return event.n;
     });
-    const first = await linesWhile(() => handler({ n: 1 }, context));
-    const second = await linesWhile(() => handler({ n: 2 }, { ...context, awsRequestId: 'req-2' }));
+    const first = await jsonLinesWhile(() => handler({ n: 1 }, context));
+    const second = await jsonLinesWhile(() =>
+      handler({ n: 2 }, { ...context, awsRequestId: 'req-2' }),
+    );
     const logOf = (lines: Record<string, unknown>[]) => lines.find((l) => l.message === 'placed');
     expect(logOf(first)).toMatchObject({
       function_name: 'Callgate-PlaceCall-abc',
