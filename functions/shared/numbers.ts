@@ -19,6 +19,20 @@ export const parsePhoneNumber = (input: unknown): PhoneNumber | undefined => {
   return { e164: parsed.number, country: parsed.country };
 };
 
+/**
+ * Why a value is not a number callgate accepts, for an error message: not written as E.164 at all, or
+ * E.164 but in no assigned range of its country's plan (a reserved range such as +44 7700 900xxx, or a
+ * number too short or long for its country).
+ */
+export const numberProblem = (input: unknown): string => {
+  if (typeof input !== 'string' || !/^\+?[1-9]\d{6,14}$/.test(input)) {
+    return 'is not an E.164 number: + and 7 to 15 digits, such as +919812345678';
+  }
+  const parsed = parsePhoneNumberFromString(input.startsWith('+') ? input : `+${input}`);
+  const plan = parsed?.country ?? (parsed ? `+${parsed.countryCallingCode}` : 'its country');
+  return `is written as E.164, but is not a number in ${plan}'s numbering plan (a reserved, unassigned or mis-sized range)`;
+};
+
 /** Plivo XML and its Call API write numbers as digits without `+`. */
 export const plivoDigits = (e164: string): string => e164.replace(/^\+/, '');
 

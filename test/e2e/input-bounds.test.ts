@@ -169,6 +169,19 @@ describe('bounded input through the local host', () => {
         expect(request.body.error).toBe('invalid_number');
       },
     );
+
+    it('says whether a number is not E.164 at all, or E.164 in no assigned range', async () => {
+      const reserved = await placeCall(host, { from: business, to: '+447700900123' });
+      expect(reserved.status).toBe(400);
+      expect(reserved.body).toMatchObject({ error: 'invalid_number' });
+      expect(reserved.body.message).toBe(
+        "to is written as E.164, but is not a number in +44's numbering plan (a reserved, unassigned or mis-sized range)",
+      );
+      const written = await placeCall(host, { from: '08035737458', to: '+919812345678' });
+      expect(written.body.message).toBe(
+        'from is not an E.164 number: + and 7 to 15 digits, such as +919812345678',
+      );
+    });
   });
 
   it('a body over 1 MB is answered 413 payload_too_large, not a reset connection', async () => {

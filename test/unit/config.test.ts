@@ -42,6 +42,44 @@ describe('configuration', () => {
     expect(errorOf(raw)).toMatch(/numbers\[1\]\.number: must be an E\.164 number/);
   });
 
+  it('refuses an unknown key anywhere, naming it and the key it probably meant', () => {
+    const raw = example();
+    raw.rules = { businessCallsPer24Hour: 2, missedCalls: { revoke: 3 } };
+    raw.numbers[0].inbound.greting = raw.numbers[0].inbound.greeting;
+    raw.numbers[1].permissionTemplate.lang = 'en';
+    raw.operations = { alarms: { iteratorAge: 120 } };
+    raw.zzz = true;
+    const lines = errorOf(raw).split('\n').slice(1).sort();
+    expect(lines).toEqual(
+      [
+        '  numbers[0].inbound.greting: unknown key "greting"; did you mean "greeting"?',
+        '  numbers[1].permissionTemplate.lang: unknown key "lang"; did you mean "language"?',
+        '  operations.alarms.iteratorAge: unknown key "iteratorAge"; did you mean "iteratorAgeSeconds"?',
+        '  rules.businessCallsPer24Hour: unknown key "businessCallsPer24Hour"; did you mean "businessCallsPer24Hours"?',
+        '  rules.missedCalls.revoke: unknown key "revoke"; did you mean "revokeAt"?',
+        '  zzz: unknown key "zzz"; known keys here: account, numbers, rules, events, plivo, operations',
+      ].sort(),
+    );
+  });
+
+  it('refuses a typo that would otherwise leave a rule at its default', () => {
+    const raw = example();
+    raw.rules = { businessCallsPer24Hour: 2 };
+    expect(() => parseConfig(raw, 'test.json')).toThrow(/did you mean "businessCallsPer24Hours"/);
+    raw.rules = { businessCallsPer24Hours: 2 };
+    expect(parseConfig(raw, 'test.json').rules.businessCallsPer24Hours).toBe(2);
+  });
+
+  it('says one thing for one mistake, in words a person uses', () => {
+    const raw = example();
+    raw.numbers[0].inbound.hours.weekly.mon = ['9:30-18:30'];
+    raw.numbers[0].inbound.menu.options['10'] = raw.numbers[0].inbound.menu.options['1'];
+    expect(errorOf(raw).split('\n').slice(1)).toEqual([
+      '  numbers[0].inbound.menu.options.10: menu keys are single digits 0-9',
+      '  numbers[0].inbound.hours.weekly.mon[0]: write hours as HH:MM-HH:MM',
+    ]);
+  });
+
   it('refuses a phone number as an agent', () => {
     const raw = example();
     raw.numbers[0] = { ...raw.numbers[0], agent: '+14155550123' };
@@ -102,9 +140,13 @@ describe('configuration', () => {
       hours: { ...hours, holidays: [] },
     });
     raw.numbers[0].outbound = { hours: { ...hours, closed: { hangup: true } } };
-    expect(errorOf(raw)).toMatch(/numbers\[0\]\.outbound\.hours: Unrecognized key: "closed"/);
+    expect(errorOf(raw)).toContain(
+      'numbers[0].outbound.hours.closed: unknown key "closed"; known keys here: timeZone, weekly, holidays',
+    );
     raw.numbers[0].outbound = { hours, window: 'daytime' };
-    expect(errorOf(raw)).toMatch(/numbers\[0\]\.outbound: Unrecognized key: "window"/);
+    expect(errorOf(raw)).toContain(
+      'numbers[0].outbound.window: unknown key "window"; known keys here: hours',
+    );
   });
 
   it('says which file is unreadable or not JSON', () => {

@@ -82,7 +82,11 @@ const menuSchema = z.strictObject({
   prompt: promptSchema,
   /** Keys 0–9, each an action. */
   options: z
-    .record(z.string().regex(/^[0-9]$/, 'menu keys are single digits 0-9'), actionSchema)
+    .record(z.string().regex(/^[0-9]$/), actionSchema, {
+      // Zod's own word for a bad record key is "Invalid key in record".
+      error: (issue) =>
+        issue.code === 'invalid_key' ? 'menu keys are single digits 0-9' : undefined,
+    })
     .refine((options) => Object.keys(options).length > 0, 'give at least one option'),
   /** Seconds Plivo waits for a key after the prompt (GetInput `executionTimeout`: Plivo accepts 5–60). */
   timeoutSeconds: z.number().int().min(5).max(60).default(5),
@@ -95,7 +99,8 @@ const menuSchema = z.strictObject({
 /** "09:00-17:30", local time; end after start (an interval does not cross midnight: split it). */
 const intervalSchema = z
   .string()
-  .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'write hours as HH:MM-HH:MM')
+  // One message for one mistake: a malformed entry stops here.
+  .regex(/^\d\d:\d\d-\d\d:\d\d$/, { message: 'write hours as HH:MM-HH:MM', abort: true })
   .refine((value) => {
     const [start, end] = intervalMinutes(value);
     return value.split('-').every((time) => clockTime.test(time)) && end > start;

@@ -19,7 +19,7 @@ const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such
 
 /** Each rule's settings, with its defaults, come from the rule's own file under rules/. */
 export const rulesSchema = z
-  .object({
+  .strictObject({
     ...countrySettings().shape,
     ...permissionSettings().shape,
     ...permissionRequestSettings().shape,
@@ -81,7 +81,7 @@ export const permissionTemplateSchema = z.strictObject({
   variables: templateVariablesSchema.optional(),
 });
 
-export const businessNumberSchema = z.object({
+export const businessNumberSchema = z.strictObject({
   number: e164,
   /** Default agent for business-initiated calls: the first leg rings it, then it is bridged to the user. */
   agent: agentSchema,
@@ -136,7 +136,7 @@ export const operationsSchema = z
   .prefault({});
 
 export const configSchema = z
-  .object({
+  .strictObject({
     account: accountSettings(),
     numbers: z.array(businessNumberSchema).min(1, 'configure at least one business number'),
     rules: rulesSchema,
@@ -162,7 +162,7 @@ export const configSchema = z
       })
       .prefault({}),
     plivo: z
-      .object({
+      .strictObject({
         /**
          * Accept V2 signatures on the message webhook (docs/decisions/0004-signature-policy.md). V2 signs
          * no body, so each nonce is used once; turn it off once Plivo is known to sign with V3 there.

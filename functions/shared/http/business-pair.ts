@@ -1,6 +1,6 @@
 import { configuredNumber } from '../config/numbers.js';
 import type { BusinessNumber, Config } from '../config/schema.js';
-import { type PhoneNumber, parsePhoneNumber } from '../numbers.js';
+import { numberProblem, type PhoneNumber, parsePhoneNumber } from '../numbers.js';
 import { HttpError } from './errors.js';
 
 export interface BusinessPair {
@@ -21,11 +21,15 @@ export const businessPair = (
 ): BusinessPair => {
   const business = parsePhoneNumber(input.business);
   if (!business) {
-    throw new HttpError(400, 'invalid_number', `${names.business} is not a valid E.164 number`);
+    throw new HttpError(
+      400,
+      'invalid_number',
+      `${names.business} ${numberProblem(input.business)}`,
+    );
   }
   const user = parsePhoneNumber(input.user);
   if (!user) {
-    throw new HttpError(400, 'invalid_number', `${names.user} is not a valid E.164 number`);
+    throw new HttpError(400, 'invalid_number', `${names.user} ${numberProblem(input.user)}`);
   }
   const number = configuredNumber(config, business.e164);
   if (!number) {

@@ -13,7 +13,7 @@ import * as z from 'zod';
  */
 // Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
 export const accountSettings = () =>
-  z.object({
+  z.strictObject({
     callsPerSecond: z.number().int().min(1).max(1000),
   });
 

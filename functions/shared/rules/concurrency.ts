@@ -6,7 +6,7 @@ import * as z from 'zod';
  */
 // Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
 export const concurrencySettings = () =>
-  z.object({
+  z.strictObject({
     simultaneousCallsPerNumber: z.number().int().min(1).max(1000).default(1000),
     /** The longest bridged call (Plivo `timeLimit`); a lost hangup's lease lapses an hour after that. */
     maxCallSeconds: z

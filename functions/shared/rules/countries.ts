@@ -3,7 +3,7 @@ import * as z from 'zod';
 /** Meta's list of countries whose business numbers may not place business-initiated calls. */
 // Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
 export const countrySettings = () =>
-  z.object({
+  z.strictObject({
     /** ISO 3166 alpha-2 regions, matched by numbering plan (+1 876 is Jamaica, not the US). */
     restrictedCountries: z
       .array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code such as US'))

@@ -11,7 +11,7 @@ import { dayMs, inWindow, type RollingWindow, secondsUntil, windowUsage } from '
  */
 // Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
 export const dailyCallSettings = () =>
-  z.object({
+  z.strictObject({
     businessCallsPer24Hours: z.number().int().min(1).max(1000).default(5),
     businessCallsCounted: z.enum(['dialed', 'connected']).default('dialed'),
   });

@@ -17,9 +17,9 @@ import type { PlacementRefusal } from './placement.js';
 
 // Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
 export const intentSettings = () =>
-  z.object({
+  z.strictObject({
     callIntents: z
-      .object({
+      .strictObject({
         /** How long an intent lasts when the request gives no `notAfter` (DESIGN: 7 days). */
         lifetimeSeconds: z
           .number()

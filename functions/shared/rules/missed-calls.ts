@@ -15,9 +15,9 @@ import { type PermissionRequestSettings, requestSlotNames } from './permission-r
  */
 // Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
 export const missedCallSettings = () =>
-  z.object({
+  z.strictObject({
     missedCalls: z
-      .object({
+      .strictObject({
         // Meta's sandbox nudges at 5 and revokes at 10.
         warnAt: z.number().int().min(1).max(100).default(2),
         revokeAt: z.number().int().min(1).max(100).default(4),

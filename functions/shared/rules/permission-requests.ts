@@ -13,9 +13,9 @@ const requestLimit = () => z.number().int().min(1).max(50);
 
 // Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
 export const permissionRequestSettings = () =>
-  z.object({
+  z.strictObject({
     permissionRequests: z
-      .object({
+      .strictObject({
         per24Hours: requestLimit().default(1),
         per7Days: requestLimit().default(2),
       })
