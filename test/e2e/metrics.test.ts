@@ -121,6 +121,24 @@ describe('metrics through the local host', () => {
     );
   });
 
+  it('logs every refusal with its error code and the masked pair', async () => {
+    await host.sandboxPlivo?.idle();
+    await host.settled();
+    const user = '+919812340001';
+    const logged = await jsonLinesWhile(async () => {
+      expect((await placeCall(host, { from: business, to: user })).status).toBe(429);
+    });
+    const refused = logged.find((l) => l.message === 'request refused');
+    expect(refused).toMatchObject({
+      path: '/v1/calls',
+      status: 429,
+      error: 'daily_call_limit',
+      business: '***7458',
+      user: '***0001',
+    });
+    expect(JSON.stringify(logged)).not.toContain('9812340001');
+  });
+
   it('counts unsigned and forged webhooks by reason', async () => {
     const form = inboundAnswerForm(randomUUID(), '+919812340004', business);
     const unsigned = await fetch(`${host.url}${plivoPaths.answer}`, {

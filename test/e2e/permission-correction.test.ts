@@ -37,7 +37,12 @@ describe('an operator corrects the permission', () => {
     const expiresAt = new Date((await now()) + 3 * 24 * 3600 * 1000).toISOString();
     const corrected = await put(user, { status: 'temporary', expiresAt });
     expect(corrected.status).toBe(200);
-    expect(corrected.body.permission).toEqual({ status: 'temporary', expiresAt, source: 'manual' });
+    expect(corrected.body.permission).toEqual({
+      status: 'temporary',
+      expiresAt,
+      source: 'manual',
+      decidedAt: expect.any(String),
+    });
     expect((await get(user)).body).toEqual(corrected.body);
     expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
   });
@@ -53,11 +58,19 @@ describe('an operator corrects the permission', () => {
     expect([refused.status, refused.body.error]).toEqual([403, 'permission_revoked']);
 
     const none = await put(user, { status: 'none' });
-    expect(none.body.permission).toEqual({ status: 'no_permission', source: 'manual' });
+    expect(none.body.permission).toEqual({
+      status: 'no_permission',
+      source: 'manual',
+      decidedAt: expect.any(String),
+    });
     expect((await placeCall(host, { from: business, to: user })).body.error).toBe('no_permission');
 
     const permanent = await put(user, { status: 'permanent' });
-    expect(permanent.body.permission).toEqual({ status: 'permanent', source: 'manual' });
+    expect(permanent.body.permission).toEqual({
+      status: 'permanent',
+      source: 'manual',
+      decidedAt: expect.any(String),
+    });
     expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
   });
 

@@ -142,7 +142,11 @@ describe('permission replies in other shapes, through the local host', () => {
     });
     expect(await send()).toEqual({ status: 200, body: { outcome: 'duplicate' } });
     expect(await readItem(host.deps.db, keys.message(id))).toBeDefined();
-    expect(await permission(user)).toEqual({ status: 'permanent', source: 'reply' });
+    expect(await permission(user)).toEqual({
+      status: 'permanent',
+      source: 'reply',
+      decidedAt: expect.any(String),
+    });
   });
 
   it('an interactive payload it cannot read: 200, nothing written, logged and countable', async () => {

@@ -190,6 +190,7 @@ describe('permission lifecycle through the local host', () => {
     expect((await state(user, businessDigits)).body.permission).toEqual({
       status: 'permanent',
       source: 'reply',
+      decidedAt: expect.any(String),
     });
   });
 

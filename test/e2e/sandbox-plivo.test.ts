@@ -89,12 +89,28 @@ describe('the sandbox plays Plivo and the WhatsApp users', () => {
     for (let miss = 1; miss <= 4; miss++) {
       expect((await placeCall(host, user)).status).toBe(201);
       await eventsOfType(host, user, 'call.missed', miss);
+      if (miss === 2) {
+        // The state says what the user has been told: two in a row, warned.
+        expect(await permission(host, user)).toMatchObject({ consecutiveMissed: 2, warned: true });
+      }
     }
     const missed = (await events(host, user)).filter((e) => e.type === 'call.missed');
     expect(missed.map((e) => e.data.warning)).toEqual([false, true, true, true]);
     const revoked = await eventsOfType(host, user, 'permission.revoked', 1);
     expect(revoked[0]?.data.reason).toBe('missed_calls');
-    expect((await permission(host, user)).permission.status).toBe('revoked');
+    const revokedView = (await permission(host, user)) as unknown as Record<string, unknown>;
+    expect(revokedView).toMatchObject({
+      permission: { status: 'revoked', revokedReason: 'missed_calls', source: 'reply' },
+      // The revocation is a new decision: the streak starts again.
+      consecutiveMissed: 0,
+      warned: false,
+    });
+    expect((revokedView.actions as { action: string }[])[1]).toMatchObject({
+      action: 'start_call',
+      canPerform: false,
+      reason: 'permission_revoked',
+      availableAt: expect.any(String),
+    });
     expect((await placeCall(host, user)).body.error).toBe('permission_revoked');
 
     const inbound = await request(host, 'POST', userPath(user, 'calls'), { business, digits: '2' });

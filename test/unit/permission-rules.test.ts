@@ -75,10 +75,19 @@ describe('decisions from a call-permission reply', () => {
       rules,
     );
     expect(decision).toMatchObject({ permission: 'revoked', revokedReason: 'automatic' });
-    expect(permissionView(pair(decision), t0 + hour, rules, 'IN').permission).toEqual({
+    const view = permissionView(pair(decision), t0 + hour, rules, 'IN');
+    expect(view.permission).toEqual({
       status: 'revoked',
       expiresAt: new Date(t0 + 7 * day).toISOString(),
       source: 'reply',
+      decidedAt: new Date(t0).toISOString(),
+      revokedReason: 'automatic',
+    });
+    // The call is refused for as long as the revocation stands, and says until when.
+    expect(callAction(view)).toMatchObject({
+      canPerform: false,
+      reason: 'permission_revoked',
+      availableAt: new Date(t0 + 7 * day).toISOString(),
     });
   });
 
@@ -117,6 +126,7 @@ describe('permission status over time', () => {
     expect(permissionView(permanent, t0 + 1000 * day, rules, 'IN').permission).toEqual({
       status: 'permanent',
       source: 'reply',
+      decidedAt: new Date(t0).toISOString(),
     });
   });
 
@@ -128,6 +138,7 @@ describe('permission status over time', () => {
       status: 'temporary',
       expiresAt: new Date(t0 + 8 * day).toISOString(),
       source: 'reply',
+      decidedAt: new Date(t0 + day).toISOString(),
     });
   });
 
@@ -159,6 +170,7 @@ describe('permission status over time', () => {
   it('no stored pair is no_permission, with every request allowed and no call', () => {
     const view = permissionView(undefined, t0, rules, 'IN');
     expect(view.permission).toEqual({ status: 'no_permission' });
+    expect([view.consecutiveMissed, view.warned]).toEqual([0, false]);
     expect(requestAction(view)).toEqual({
       action: 'send_call_permission_request',
       canPerform: true,
@@ -170,6 +182,7 @@ describe('permission status over time', () => {
     expect(callAction(view)).toEqual({
       action: 'start_call',
       canPerform: false,
+      reason: 'no_permission',
       limits: [{ window: 'PT24H', max: 5, used: 0 }],
     });
   });
@@ -276,6 +289,8 @@ describe('start_call', () => {
       expect(callAction(permissionView(full, at, rules, 'IN'))).toEqual({
         action: 'start_call',
         canPerform: false,
+        reason: 'daily_call_limit',
+        availableAt: new Date(t0 + day).toISOString(),
         limits: [{ window: 'PT24H', max: 5, used: 5, resetsAt: new Date(t0 + day).toISOString() }],
       });
       expect(callAction(permissionView(full, t0 + day, rules, 'IN'))).toMatchObject({
@@ -286,7 +301,19 @@ describe('start_call', () => {
     const withRoom = pair({ ...granted, calls: calls.slice(0, 4) });
     expect(callAction(permissionView(withRoom, t0 + 5 * hour, rules, 'IN'))?.canPerform).toBe(true);
     const expired = pair({ ...granted, calls: [] });
-    expect(callAction(permissionView(expired, t0 + 7 * day, rules, 'IN'))?.canPerform).toBe(false);
+    expect(callAction(permissionView(expired, t0 + 7 * day, rules, 'IN'))).toMatchObject({
+      canPerform: false,
+      reason: 'permission_expired',
+    });
+    expect(requestAction(permissionView(pair(granted), t0 + hour, rules, 'IN'))).toMatchObject({
+      canPerform: false,
+      reason: 'permission_active',
+      availableAt: new Date(t0 + 7 * day).toISOString(),
+    });
+    expect(callAction(permissionView(pair(granted), t0 + hour, rules, 'US'))).toMatchObject({
+      canPerform: false,
+      reason: 'country_restricted',
+    });
   });
 });
 

@@ -27,14 +27,42 @@ type Middleware = MiddlewareObj<CallgateEvent, Result, Error, Context>;
 const contractErrors = (deps: Deps): Middleware => ({
   onError: async (request) => {
     const response = errorResponse(request.error, deps.logger);
+    // The log's replacer masks the numbers to their last 4 digits.
     deps.logger.info('request refused', {
       path: request.event.rawPath,
       status: response.statusCode,
+      error: errorCodeOf(response.body),
+      ...pairOf(request.event.parsed),
     });
     request.response = response;
     deps.logger.removeKeys([correlationKey]);
   },
 });
+
+const errorCodeOf = (body: string | undefined): string | undefined => {
+  try {
+    const code = (JSON.parse(body ?? '') as { error?: unknown }).error;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The numbers a refused request was about: the API's pair (body or path), or a webhook's From and To. */
+const pairOf = (parsed: ParsedRequest | undefined): Record<string, string> => {
+  if (!parsed) return {};
+  const candidates = {
+    business: parsed.pathParameters.business ?? parsed.body.from ?? parsed.body.business,
+    user: parsed.pathParameters.user ?? parsed.body.to ?? parsed.body.user,
+    from: parsed.signedParams.From,
+    to: parsed.signedParams.To,
+  };
+  return Object.fromEntries(
+    Object.entries(candidates).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1].length <= 64,
+    ),
+  );
+};
 
 const correlationKey = 'correlation_id';
 const correlationPattern = /^[\w-]{1,64}$/;

@@ -685,6 +685,13 @@ const renderPermission = (card, business, response) => {
     if (name === 'status' || name === 'expiresAt') continue;
     if (value === null || typeof value !== 'object') rows.push([name, String(value), {}]);
   }
+  if (typeof data.consecutiveMissed === 'number') {
+    rows.push([
+      'Missed in a row',
+      `${data.consecutiveMissed}${data.warned ? ' (user warned)' : ''}`,
+      { 'data-missed': String(data.consecutiveMissed) },
+    ]);
+  }
   const actions = Array.isArray(data.actions) ? data.actions : [];
   card.permission.replaceChildren(
     h(
@@ -706,6 +713,9 @@ const renderPermission = (card, business, response) => {
           { 'data-action': action.action, 'data-can-perform': String(action.canPerform) },
           h('strong', {}, name ? `${name} (${action.action})` : String(action.action)),
           `: ${action.canPerform ? 'can perform' : 'cannot perform'}`,
+          action.reason
+            ? ` (${action.reason}${action.availableAt ? ` until ${action.availableAt}` : ''})`
+            : '',
           limits.length
             ? h(
                 'ul',
