@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import {
   CreateTableCommand,
@@ -37,6 +37,25 @@ const localClient = (endpoint: string): DynamoDBClient =>
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+
+/**
+ * Should this process end without stopping DynamoDB Local (SIGKILL, a crash, a parent that took it
+ * down), Java must not outlive it: a detached shell polls this process every second and then ends Java.
+ * Node has no parent-death signal for its children, and Java ignores its stdin closing.
+ */
+const outliveGuard = (javaPid: number | undefined): ChildProcess | undefined => {
+  if (javaPid === undefined || process.platform === 'win32') return undefined;
+  const guard = spawnProcess(
+    'sh',
+    [
+      '-c',
+      `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill ${javaPid} 2>/dev/null`,
+    ],
+    { detached: true, stdio: 'ignore' },
+  );
+  guard.unref();
+  return guard;
+};
 
 /**
  * Starts AWS's DynamoDB Local on the machine's Java: in memory unless `path` names a folder to keep data in.
@@ -80,9 +99,11 @@ export const startDynamoDbLocal = async (
     }
   }
   client.destroy();
+  const watchdog = outliveGuard(child.pid);
   return {
     endpoint,
     stop: async () => {
+      watchdog?.kill();
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);

@@ -102,8 +102,13 @@ const main = async () => {
     await dynamo.stop();
     process.exit(0);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+  // `kill -INT <npm pid>` ends npm and the shell it ran, not this process; nor does a parent that dies.
+  // Either way this process is handed to another parent: then it stops too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop();
+  }, 500).unref();
 };
 
 main().catch((error: unknown) => {

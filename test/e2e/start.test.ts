@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -70,5 +70,102 @@ describe('npm start', () => {
     expect(stderr).toContain('account.callsPerSecond');
     expect(stderr).toContain('numbers');
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+/** `npm start` exactly as a person runs it, in its own process group (its leader: npm). */
+const npmStart = () => {
+  const npm = process.env.npm_execpath;
+  const child = spawn(
+    npm ? process.execPath : 'npm',
+    [...(npm ? [npm] : []), 'start', '--', '--port', '0'],
+    { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, exited, output: () => ({ stdout, stderr }) };
+};
+
+/** The processes of a group, by their command line (Linux's /proc). */
+const groupProcesses = (group: number): { pid: number; command: string }[] =>
+  readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        // Fields after the command (which may hold spaces) : state, ppid, pgrp, …
+        const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+        if (pgrp !== group) return [];
+        const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        return [{ pid: Number(entry), command }];
+      } catch {
+        return [];
+      }
+    });
+
+const answers = (url: string) =>
+  fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+    () => true,
+    () => false,
+  );
+
+const eventually = async (check: () => boolean | Promise<boolean>, what: string) => {
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+};
+
+describe.skipIf(process.platform !== 'linux')('stopping npm start', () => {
+  it('SIGINT to npm alone ends the host, DynamoDB Local and every process it started', async () => {
+    const run = npmStart();
+    const group = run.child.pid as number;
+    const url = await waitForUrl(run, run.child);
+    const dynamo = /DynamoDB Local: (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output().stdout)?.[1];
+    expect(await answers(`${url}/health`)).toBe(true);
+    expect(groupProcesses(group).some((p) => p.command.includes('DynamoDBLocal'))).toBe(true);
+
+    process.kill(group, 'SIGINT');
+    await eventually(async () => !(await answers(`${url}/health`)), 'the host stops');
+    await eventually(async () => !(await answers(dynamo as string)), 'DynamoDB Local stops');
+    await eventually(() => groupProcesses(group).length === 0, 'every process of npm start ends');
+  });
+
+  it('npm killed outright: the host sees its parent gone and stops, DynamoDB Local with it', async () => {
+    const run = npmStart();
+    const group = run.child.pid as number;
+    const url = await waitForUrl(run, run.child);
+    const dynamo = /DynamoDB Local: (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output().stdout)?.[1];
+
+    process.kill(group, 'SIGKILL');
+    await eventually(async () => !(await answers(`${url}/health`)), 'the host stops');
+    await eventually(async () => !(await answers(dynamo as string)), 'DynamoDB Local stops');
+    await eventually(() => groupProcesses(group).length === 0, 'every process of npm start ends');
+  });
+
+  it('a host killed outright still takes DynamoDB Local down with it', async () => {
+    const run = npmStart();
+    const group = run.child.pid as number;
+    const url = await waitForUrl(run, run.child);
+    const dynamo = /DynamoDB Local: (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output().stdout)?.[1];
+    const host = groupProcesses(group).find((p) => p.command.includes('infra/local/main.ts'));
+    expect(host).toBeDefined();
+
+    process.kill(host?.pid as number, 'SIGKILL');
+    await eventually(async () => !(await answers(dynamo as string)), 'DynamoDB Local stops');
+    expect(await answers(`${url}/health`)).toBe(false);
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // npm already went with its child.
+    }
   });
 });
