@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 /** HTTP API passes JSON and text through as is and base64-encodes everything else, forms included. */
@@ -9,7 +8,8 @@ const passedAsText = (contentType: string): boolean =>
 export interface IncomingRequest {
   readonly method: string;
   readonly url: URL;
-  readonly headers: IncomingHttpHeaders;
+  /** Every value of each header, as Node's `headersDistinct` gives them: API Gateway joins them with commas. */
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   readonly body: Buffer;
   readonly sourceIp: string;
 }
@@ -24,7 +24,7 @@ export const toPayloadV2Event = (
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined)
-      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+      headers[name.toLowerCase()] = typeof value === 'string' ? value : value.join(',');
   }
   const query: Record<string, string> = {};
   for (const [name, value] of request.url.searchParams) {

@@ -358,7 +358,8 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
         {
           method,
           url: requestUrl,
-          headers: request.headers,
+          // Node keeps only the first of a repeated Content-Type; API Gateway joins them all.
+          headers: request.headersDistinct,
           body,
           sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
         },

@@ -184,6 +184,23 @@ describe('bounded input through the local host', () => {
     });
   });
 
+  it('a Content-Type sent twice is read as API Gateway joins it: the same type twice is that type', async () => {
+    const send = (types: string[]) =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpRequest(`${host.url}/v1/calls`, { method: 'POST' });
+        request.setHeader('content-type', types);
+        request.on('response', (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on('error', reject);
+        request.end(JSON.stringify({ from: business, to: newUser() }));
+      });
+    // Refused for its missing permission (403), so read as JSON: not 415.
+    expect(await send(['application/json', 'application/json'])).toBe(403);
+    expect(await send(['application/json', 'text/plain'])).toBe(415);
+  });
+
   it('a body over 1 MB is answered 413 payload_too_large, not a reset connection', async () => {
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const request = httpRequest(`${host.url}/v1/calls`, {

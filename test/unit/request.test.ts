@@ -93,6 +93,21 @@ describe('parseRequest', () => {
     expect(parsed.signedParams).toEqual({ a: ['1', '2'], b: '3' });
   });
 
+  it('reads a Content-Type sent twice as API Gateway joins it, and refuses two different ones', () => {
+    const form = 'application/x-www-form-urlencoded';
+    const twice = parseRequest({ ...event({ contentType: `${form},${form}` }), body: 'a=1' });
+    expect(twice.body).toEqual({ a: '1' });
+    const withCharset = `${form}; charset=utf-8, ${form}`;
+    expect(parseRequest({ ...event({ contentType: withCharset }), body: 'a=1' }).body).toEqual({
+      a: '1',
+    });
+    expect(
+      refusal(() =>
+        parseRequest({ ...event({ contentType: `${form},application/json` }), body: 'a=1' }),
+      ).status,
+    ).toBe(415);
+  });
+
   it('refuses bodies it cannot read with a 4xx naming the problem', () => {
     expect(
       refusal(() => parseRequest({ ...event({ contentType: 'application/json' }), body: '{"a":' }))

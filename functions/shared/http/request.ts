@@ -114,7 +114,14 @@ export const parseRequest = (event: APIGatewayProxyEventV2): ParsedRequest => {
       ? rawPath.slice(stage.length + 1)
       : rawPath;
   const text = decodeBody(event);
-  const contentType = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  // API Gateway joins a repeated header with commas: the same media type sent twice is still that type.
+  const mediaTypes = new Set(
+    (headers['content-type'] ?? '')
+      .split(',')
+      .map((value) => value.split(';')[0]?.trim().toLowerCase() ?? '')
+      .filter((value) => value !== ''),
+  );
+  const contentType = mediaTypes.size === 1 ? ([...mediaTypes][0] as string) : '';
   let parsed: { body: Record<string, unknown>; signed: Record<string, string | string[]> };
   if (text.trim() === '') {
     parsed = { body: {}, signed: {} };
