@@ -16,7 +16,15 @@ export const maskNumbersIn = (text: string): string =>
 export const redactingReplacer = (key: string, value: unknown): unknown => {
   if (key && sensitiveKey.test(key)) return '[redacted]';
   if (typeof value === 'string') return maskNumbersIn(value);
-  if (value instanceof Error) return { name: value.name, message: maskNumbersIn(value.message) };
+  if (value instanceof Error) {
+    // The stack too: positions in the bundle (its source map sits beside it in the asset), and its
+    // first line repeats the message, so it is masked the same way.
+    return {
+      name: value.name,
+      message: maskNumbersIn(value.message),
+      ...(value.stack ? { stack: maskNumbersIn(value.stack) } : {}),
+    };
+  }
   return value;
 };
 

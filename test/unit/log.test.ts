@@ -49,6 +49,17 @@ describe('logs', () => {
     expect(output).toContain('no permission for ***1234');
   });
 
+  it('keep an error’s stack, its numbers masked like its message', () => {
+    const output = captured(() => {
+      createLogger().error('failed', { error: new Error('no permission for +919412341234') });
+    });
+    const line = JSON.parse(output) as { error: { name: string; message: string; stack: string } };
+    expect(line.error.name).toBe('Error');
+    expect(line.error.stack).toMatch(/^Error: no permission for \*\*\*1234\n\s+at /);
+    expect(line.error.stack).toContain('log.test.ts');
+    expect(output).not.toContain('9412341234');
+  });
+
   it('leaves times, ids and short numbers alone', () => {
     expect(redactingReplacer('timestamp', '2026-11-26T01:04:48.014Z')).toBe(
       '2026-11-26T01:04:48.014Z',
