@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readConfigFile } from '../functions/shared/config/load.js';
@@ -34,10 +35,24 @@ export const parsePublicBaseUrl = (value: unknown): string | undefined => {
   return value.replace(/\/+$/, '');
 };
 
+/**
+ * cdk.json's context: the feature flags `cdk init` sets, which the CLI passes to the app. Read here too,
+ * so an app built in tests is the app `cdk synth` builds.
+ */
+const cdkJsonContext = (): Record<string, unknown> =>
+  (
+    JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
+      context?: Record<string, unknown>;
+    }
+  ).context ?? {};
+
 /** The CDK app with the callgate stack and the cdk-nag AwsSolutions checks (run at synth). */
 export const createApp = (options: CreateAppOptions): { app: App; stack: CallgateStack } => {
   const config = readConfigFile(options.configPath);
-  const app = new App({ context: options.context, outdir: options.outdir });
+  const app = new App({
+    context: { ...cdkJsonContext(), ...options.context },
+    outdir: options.outdir,
+  });
   const stack = new CallgateStack(app, stackName, {
     config,
     publicBaseUrl: parsePublicBaseUrl(app.node.tryGetContext('publicBaseUrl')),
