@@ -475,6 +475,15 @@ export class CallgateStack extends Stack {
       value: publicBaseUrl,
       description: 'Base URL of the callgate API (IAM-signed business API under /v1).',
     });
+    new CfnOutput(this, 'BusinessApiArn', {
+      value: this.formatArn({
+        service: 'execute-api',
+        resource: this.api.apiId,
+        resourceName: '*/*/v1/*',
+      }),
+      description:
+        'Resource of the execute-api:Invoke permission your systems need to call the /v1 business API.',
+    });
     for (const setting of plivoConsoleSettings(publicBaseUrl)) {
       new CfnOutput(this, setting.output, {
         value: setting.url,

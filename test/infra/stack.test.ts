@@ -256,6 +256,12 @@ describe('CallgateStack', () => {
     expect(outputs.AnswerUrl.Value).toEqual({ 'Fn::Join': ['', [endpoint, plivoPaths.answer]] });
     expect(outputs.HangupUrl.Value).toEqual({ 'Fn::Join': ['', [endpoint, plivoPaths.hangup]] });
     expect(outputs.ApiUrl.Value).toEqual(endpoint);
+    // The resource a ready-made execute-api:Invoke policy names: the /v1 routes of this API only.
+    expect(JSON.stringify(outputs.BusinessApiArn.Value)).toContain(':execute-api:');
+    expect(JSON.stringify(outputs.BusinessApiArn.Value)).toContain(
+      `{"Ref":"${logicalId(stack.api)}"}`,
+    );
+    expect(JSON.stringify(outputs.BusinessApiArn.Value)).toContain('/*/*/v1/*');
     expect(outputs.PlivoSecretArn.Description).toMatch(/authToken/);
     expect(outputs.TableName).toBeDefined();
   });
