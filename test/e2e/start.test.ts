@@ -124,48 +124,49 @@ const eventually = async (check: () => boolean | Promise<boolean>, what: string)
   }
 };
 
+/** `npm start` up and answering: its process group, the host's URL and DynamoDB Local's. */
+const upAndRunning = async () => {
+  const run = npmStart();
+  const group = run.child.pid as number;
+  const url = await waitForUrl(run, run.child);
+  const dynamo = /DynamoDB Local: (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output().stdout)?.[1];
+  expect(dynamo).toBeDefined();
+  return { group, url, dynamo: dynamo as string };
+};
+
+/** The host, DynamoDB Local and every process of the group end. */
+const allGone = async ({ group, url, dynamo }: Awaited<ReturnType<typeof upAndRunning>>) => {
+  await eventually(async () => !(await answers(`${url}/health`)), 'the host stops');
+  await eventually(async () => !(await answers(dynamo)), 'DynamoDB Local stops');
+  await eventually(() => groupProcesses(group).length === 0, 'every process of npm start ends');
+};
+
 describe.skipIf(process.platform !== 'linux')('stopping npm start', () => {
   it('SIGINT to npm alone ends the host, DynamoDB Local and every process it started', async () => {
-    const run = npmStart();
-    const group = run.child.pid as number;
-    const url = await waitForUrl(run, run.child);
-    const dynamo = /DynamoDB Local: (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output().stdout)?.[1];
-    expect(await answers(`${url}/health`)).toBe(true);
-    expect(groupProcesses(group).some((p) => p.command.includes('DynamoDBLocal'))).toBe(true);
+    const started = await upAndRunning();
+    expect(await answers(`${started.url}/health`)).toBe(true);
+    const processes = groupProcesses(started.group);
+    expect(processes.some((p) => p.command.includes('DynamoDBLocal'))).toBe(true);
 
-    process.kill(group, 'SIGINT');
-    await eventually(async () => !(await answers(`${url}/health`)), 'the host stops');
-    await eventually(async () => !(await answers(dynamo as string)), 'DynamoDB Local stops');
-    await eventually(() => groupProcesses(group).length === 0, 'every process of npm start ends');
+    process.kill(started.group, 'SIGINT');
+    await allGone(started);
   });
 
   it('npm killed outright: the host sees its parent gone and stops, DynamoDB Local with it', async () => {
-    const run = npmStart();
-    const group = run.child.pid as number;
-    const url = await waitForUrl(run, run.child);
-    const dynamo = /DynamoDB Local: (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output().stdout)?.[1];
-
-    process.kill(group, 'SIGKILL');
-    await eventually(async () => !(await answers(`${url}/health`)), 'the host stops');
-    await eventually(async () => !(await answers(dynamo as string)), 'DynamoDB Local stops');
-    await eventually(() => groupProcesses(group).length === 0, 'every process of npm start ends');
+    const started = await upAndRunning();
+    process.kill(started.group, 'SIGKILL');
+    await allGone(started);
   });
 
   it('a host killed outright still takes DynamoDB Local down with it', async () => {
-    const run = npmStart();
-    const group = run.child.pid as number;
-    const url = await waitForUrl(run, run.child);
-    const dynamo = /DynamoDB Local: (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output().stdout)?.[1];
-    const host = groupProcesses(group).find((p) => p.command.includes('infra/local/main.ts'));
+    const started = await upAndRunning();
+    const host = groupProcesses(started.group).find((p) =>
+      p.command.includes('infra/local/main.ts'),
+    );
     expect(host).toBeDefined();
 
     process.kill(host?.pid as number, 'SIGKILL');
-    await eventually(async () => !(await answers(dynamo as string)), 'DynamoDB Local stops');
-    expect(await answers(`${url}/health`)).toBe(false);
-    try {
-      process.kill(-group, 'SIGKILL');
-    } catch {
-      // npm already went with its child.
-    }
+    // npm goes with its child, and the watchdog ends Java.
+    await allGone(started);
   });
 });
