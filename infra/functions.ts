@@ -52,8 +52,11 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
   // Places calls and sends permission requests like the API does; creating schedules is granted in
   // infra/stack.ts, on its own schedule group only.
   'intent-dispatcher': placesCalls,
-  'permission-state': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },
-  'permission-correction': { tableActions: ['dynamodb:UpdateItem'], plivoSecret: false },
+  'permission-state': { tableActions: ['dynamodb:GetItem', 'dynamodb:Query'], plivoSecret: false },
+  'permission-correction': {
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    plivoSecret: false,
+  },
   'call-log': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },
   'permission-request': {
     tableActions: ['dynamodb:UpdateItem'],

@@ -138,8 +138,24 @@ describe('inbound WhatsApp calls through the local host', () => {
       hangupForm(calls[2] as string, { To: jamaica }),
     );
     expect(await refusedHangup.json()).toMatchObject({ outcome: 'ended_unanswered' });
+    // The state view says why the business cannot call back now (the caller's callback permission aside).
+    const startCall = async () => {
+      const view = await fetch(`${host.url}/v1/permissions/%2B${jamaica}/%2B919412341000`).then(
+        (r) => r.json() as Promise<{ actions: { action: string }[] }>,
+      );
+      return view.actions.find((a) => a.action === 'start_call');
+    };
+    expect(await startCall()).toMatchObject({
+      canPerform: false,
+      reason: 'concurrency_limit',
+      simultaneousCalls: { max: 2, used: 2 },
+    });
     // Ending one call frees a place.
     await postSignedForm(host, hangup, hangupForm(calls[0] as string, { To: `+${jamaica}` }));
+    expect(await startCall()).toMatchObject({
+      canPerform: true,
+      simultaneousCalls: { max: 2, used: 1 },
+    });
     const fourth = await xmlBody(
       await postSignedForm(host, answer, inboundAnswerForm(randomUUID(), '919412341999', jamaica)),
     );

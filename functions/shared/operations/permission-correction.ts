@@ -7,6 +7,7 @@ import {
 } from '../rules/permission.js';
 import { type PermissionView, permissionView } from '../rules/permission-view.js';
 import { writePermissionDecision } from '../store/pair.js';
+import { readPlacementCapacity } from '../store/placement-capacity.js';
 
 export type CorrectionOutcome =
   | { readonly kind: 'corrected'; readonly view: PermissionView }
@@ -26,15 +27,12 @@ export const correctPermission = async (
   const now = deps.clock();
   const result = decisionFromCorrection(correction, now, deps.config.rules);
   if ('refusal' in result) return { kind: 'refused', refusal: result.refusal };
-  const pair = await writePermissionDecision(
-    deps.db,
-    business.e164,
-    user.e164,
-    result.decision,
-    now,
-  );
+  const [pair, capacity] = await Promise.all([
+    writePermissionDecision(deps.db, business.e164, user.e164, result.decision, now),
+    readPlacementCapacity(deps.db, business.e164, deps.config.account, now),
+  ]);
   return {
     kind: 'corrected',
-    view: permissionView(pair, now, deps.config.rules, business.country),
+    view: permissionView(pair, now, deps.config.rules, business.country, capacity),
   };
 };

@@ -2,14 +2,21 @@ import type { Deps } from '../deps.js';
 import type { PhoneNumber } from '../numbers.js';
 import { type PermissionView, permissionView } from '../rules/permission-view.js';
 import { readPair } from '../store/pair.js';
+import { readPlacementCapacity } from '../store/placement-capacity.js';
 
-/** The pair's permission and what the business may do now, shaped like Meta's call_permissions. */
+/**
+ * The pair's permission and what the business may do now, shaped like Meta's call_permissions, with the
+ * number's simultaneous calls and the account's calls per second as they stand.
+ */
 export const permissionState = async (
   deps: Deps,
   business: PhoneNumber,
   user: PhoneNumber,
 ): Promise<PermissionView> => {
   const now = deps.clock();
-  const pair = await readPair(deps.db, business.e164, user.e164, now);
-  return permissionView(pair, now, deps.config.rules, business.country);
+  const [pair, capacity] = await Promise.all([
+    readPair(deps.db, business.e164, user.e164, now),
+    readPlacementCapacity(deps.db, business.e164, deps.config.account, now),
+  ]);
+  return permissionView(pair, now, deps.config.rules, business.country, capacity);
 };

@@ -1,3 +1,5 @@
+import { type AccountSettings, cpsWindowMs } from './calls-per-second.js';
+import type { ConcurrencySettings } from './concurrency.js';
 import type { CountrySettings } from './countries.js';
 import {
   businessCallTimes,
@@ -42,6 +44,10 @@ export interface ActionView {
     readonly used: number;
     readonly resetsAt?: string;
   }[];
+  /** start_call only: the business number's calls in progress against its limit. */
+  readonly simultaneousCalls?: { readonly max: number; readonly used: number };
+  /** start_call only: the account's Call API rate, and when its next slot frees if it is taken. */
+  readonly callsPerSecond?: { readonly max: number; readonly availableAt?: string };
 }
 
 export interface PermissionView {
@@ -60,6 +66,18 @@ export interface PermissionView {
   /** Whether the user has been warned that more missed calls revoke the permission. */
   readonly warned: boolean;
   readonly actions: readonly ActionView[];
+}
+
+/**
+ * What the placement transaction's last two conditions will meet, as read just now: advisory, since
+ * calls start and end between this read and a placement (which decides atomically).
+ */
+export interface PlacementCapacity {
+  readonly account: AccountSettings;
+  /** Calls holding a lease on the business number that has not lapsed. */
+  readonly callsInProgress: number;
+  /** When the slot the account's next Call API request takes was last used, if ever. */
+  readonly nextCpsSlotUsedAt?: number;
 }
 
 const iso = (millis: number): string => new Date(millis).toISOString();
@@ -118,13 +136,23 @@ const requestRefusalView = (
   };
 };
 
-/** The rules a placement meets, in its order: country, permission, then the daily limit. */
+/** When the next Call API slot frees: a second after its last use, if that is still ahead. */
+const cpsSlotFreesAt = (capacity: PlacementCapacity, now: number): number | undefined => {
+  const usedAt = capacity.nextCpsSlotUsedAt;
+  return usedAt !== undefined && usedAt + cpsWindowMs > now ? usedAt + cpsWindowMs : undefined;
+};
+
+/**
+ * The rules a placement meets, in its order: country, permission, the daily limit, then the number's
+ * simultaneous calls (no time known: calls end when they end) and the account's calls per second.
+ */
 const startCallRefusal = (
   pair: PairState | undefined,
   status: PermissionStatus,
   now: number,
-  settings: DailyCallSettings & CountrySettings,
+  settings: DailyCallSettings & CountrySettings & ConcurrencySettings,
   businessCountry: string | undefined,
+  capacity: PlacementCapacity | undefined,
 ): Refusal | undefined => {
   const early = placementRefusalBeforeRead(businessCountry, settings);
   if (early) return { reason: early.code };
@@ -136,18 +164,40 @@ const startCallRefusal = (
       : { reason: permission };
   }
   const daily = dailyCallCheck(pair?.calls, now, settings);
-  return daily.ok
-    ? undefined
-    : { reason: 'daily_call_limit', availableAt: now + daily.retryAfter * 1000 };
+  if (!daily.ok) return { reason: 'daily_call_limit', availableAt: now + daily.retryAfter * 1000 };
+  if (!capacity) return undefined;
+  if (capacity.callsInProgress >= settings.simultaneousCallsPerNumber) {
+    return { reason: 'concurrency_limit' };
+  }
+  const cpsFreesAt = cpsSlotFreesAt(capacity, now);
+  return cpsFreesAt === undefined ? undefined : { reason: 'cps_limit', availableAt: cpsFreesAt };
 };
 
-/** Meta's call_permissions response, from the stored pair (undefined = never seen or expired). */
+const capacityView = (capacity: PlacementCapacity, now: number, settings: ConcurrencySettings) => {
+  const cpsFreesAt = cpsSlotFreesAt(capacity, now);
+  return {
+    simultaneousCalls: {
+      max: settings.simultaneousCallsPerNumber,
+      used: capacity.callsInProgress,
+    },
+    callsPerSecond: {
+      max: capacity.account.callsPerSecond,
+      ...(cpsFreesAt === undefined ? {} : { availableAt: iso(cpsFreesAt) }),
+    },
+  };
+};
+
+/**
+ * Meta's call_permissions response, from the stored pair (undefined = never seen or expired), with the
+ * number's and account's capacity when it was read (`capacity`).
+ */
 export const permissionView = (
   pair: PairState | undefined,
   now: number,
-  settings: PermissionRequestSettings & DailyCallSettings & CountrySettings,
+  settings: PermissionRequestSettings & DailyCallSettings & CountrySettings & ConcurrencySettings,
   /** The business number's country, by numbering plan. */
   businessCountry: string | undefined,
+  capacity?: PlacementCapacity,
 ): PermissionView => {
   const requestLimits = requestWindows(settings).map((w) =>
     windowUsage(requestTimes(pair, settings), now, w),
@@ -174,8 +224,9 @@ export const permissionView = (
       },
       {
         action: 'start_call',
-        ...whyNot(startCallRefusal(pair, status, now, settings, businessCountry)),
+        ...whyNot(startCallRefusal(pair, status, now, settings, businessCountry, capacity)),
         limits: [limitView(callLimit)],
+        ...(capacity ? capacityView(capacity, now, settings) : {}),
       },
     ],
   };
