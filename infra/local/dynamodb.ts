@@ -2,6 +2,7 @@ import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
@@ -117,6 +118,22 @@ const streamSpecification = {
   StreamEnabled: true,
   StreamViewType: tableDefinition.streamView,
 } as const;
+
+/**
+ * Drops the table and creates it empty (a new stream with it): one request whatever the table holds,
+ * and no stream record for each item removed, as deleting them one by one would give.
+ */
+export const recreateTable = async (endpoint: string, tableName: string): Promise<void> => {
+  const client = localClient(endpoint);
+  try {
+    await client.send(new DeleteTableCommand({ TableName: tableName }));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  } finally {
+    client.destroy();
+  }
+  await ensureTable(endpoint, tableName);
+};
 
 /** Creates the table as the stack defines it (keys, TTL, stream) unless it exists. */
 export const ensureTable = async (endpoint: string, tableName: string): Promise<void> => {

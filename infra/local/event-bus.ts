@@ -18,6 +18,8 @@ export interface LocalEventBus extends EventBus {
   idle(): Promise<void>;
   /** Whether a delivery to a subscriber is under way. */
   busy(): boolean;
+  /** Forgets the events kept so far. */
+  clear(): void;
 }
 
 /** Tries of a subscriber's delivery, the first included: Lambda retries an asynchronous invocation twice. */
@@ -106,6 +108,9 @@ export const createLocalEventBus = (options: {
       watchers.push(listener);
     },
     busy: () => deliveries.size > 0,
+    clear: () => {
+      kept.length = 0;
+    },
     idle: async () => {
       while (deliveries.size > 0) await Promise.all(deliveries);
     },

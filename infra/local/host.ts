@@ -18,6 +18,7 @@ import { type FunctionName, type Route, routes } from '../../functions/shared/ro
 import { createDb } from '../../functions/shared/store/client.js';
 import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
 import type { Telephony } from '../../functions/shared/telephony/port.js';
+import { recreateTable } from './dynamodb.js';
 import { localContext, toPayloadV2Event } from './event.js';
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
 import { handlerFactories } from './handlers.js';
@@ -89,6 +90,8 @@ export interface LocalHost {
 export interface SandboxClock {
   readonly now: Clock;
   advance(seconds: number): number;
+  /** Back to real time. */
+  reset(): number;
 }
 
 export const createSandboxClock = (base: Clock = Date.now): SandboxClock => {
@@ -98,6 +101,10 @@ export const createSandboxClock = (base: Clock = Date.now): SandboxClock => {
     advance: (seconds: number) => {
       offsetMs += seconds * 1000;
       return base() + offsetMs;
+    },
+    reset: () => {
+      offsetMs = 0;
+      return base();
     },
   };
 };
@@ -228,17 +235,21 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
   );
   const eventBus = createLocalEventBus({ webhookUrl: options.webhookUrl, logger });
   // One reader per function, as each has its own event source mapping on AWS.
-  const streamReaders = [
+  const streamHandlers = [
     leaseChanges(depsOf('lease-changes')),
     events({ bus: eventBus, logger, metrics: metrics.forFunction('events') }),
-  ].map((handler) =>
-    startStreamReader({
-      endpoint: options.dynamoEndpoint,
-      tableName: options.tableName,
-      handler,
-      logger,
-    }),
-  );
+  ];
+  const startStreamReaders = () =>
+    streamHandlers.map((handler) =>
+      startStreamReader({
+        endpoint: options.dynamoEndpoint,
+        tableName: options.tableName,
+        handler,
+        logger,
+      }),
+    );
+  // Replaced when a reset recreates the table, and with it the stream.
+  let streamReaders = startStreamReaders();
   const wakeups = createLocalWakeups();
   const dispatcher = intentDispatcher(depsOf('intent-dispatcher'), () => wakeups);
   const dispatch = (event: DispatcherEvent) => dispatcher(event, localContext('intent-dispatcher'));
@@ -282,6 +293,29 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     }
   };
 
+  /**
+   * The sandbox as `npm start` leaves it: the simulation stopped and forgotten, the stream's work
+   * finished, the table dropped and created empty, the clock back to real time. Requests served while
+   * it runs may fail: the table is gone for a moment.
+   */
+  const reset = async (plivo: SandboxPlivo, recorder: typeof sandboxTelephony) => {
+    await plivo.reset();
+    await settled();
+    await Promise.all(streamReaders.map((reader) => reader.stop()));
+    await eventBus.idle();
+    await recreateTable(options.dynamoEndpoint, options.tableName);
+    streamReaders = startStreamReaders();
+    wakeups.clear();
+    eventBus.clear();
+    recorder?.clear();
+    timeline.clear();
+    const now = clock.reset();
+    timeline.add({
+      kind: 'clock',
+      summary: `the sandbox was reset: the table is empty and the clock is back to ${new Date(now).toISOString()}`,
+    });
+  };
+
   const sandboxApi =
     sandboxPlivo && sandboxTelephony
       ? createSandboxApi({
@@ -292,6 +326,7 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
           timeline,
           eventBus,
           runDueWakeups,
+          reset: () => reset(sandboxPlivo, sandboxTelephony),
           simulate: options.simulate ?? false,
         })
       : undefined;

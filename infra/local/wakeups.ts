@@ -6,6 +6,8 @@ export interface LocalWakeups extends IntentWakeups {
   takeDue(now: number): string[];
   /** Wake-ups not yet due: intent id and moment (epoch ms), earliest first. */
   pending(): readonly { readonly intentId: string; readonly at: number }[];
+  /** Drops every wake-up. */
+  clear(): void;
 }
 
 export const createLocalWakeups = (): LocalWakeups => {
@@ -22,5 +24,6 @@ export const createLocalWakeups = (): LocalWakeups => {
       return [...new Set(due.map((w) => w.intentId))];
     },
     pending: sorted,
+    clear: () => wakeups.clear(),
   };
 };

@@ -193,5 +193,16 @@ describe('the sandbox page in Chromium', () => {
     expect(reached).toContain('BUTTON:Request permission');
     expect(reached).toContain('BUTTON:Call the business');
     expect(reached).toContain('BUTTON:+7 days');
+    expect(reached).toContain('BUTTON:Reset sandbox');
+  });
+
+  it('resets the sandbox: no users, an empty timeline but for the reset, the clock back to now', async () => {
+    await page.getByRole('button', { name: 'Reset sandbox' }).click();
+    await expect.poll(() => card().count(), { timeout: waitMs }).toBe(0);
+    await expect
+      .poll(() => page.locator('#timeline > li').allTextContents(), { timeout: waitMs })
+      .toEqual([expect.stringContaining('the sandbox was reset')]);
+    const clock = Date.parse((await page.locator('#clock-iso').getAttribute('datetime')) ?? '');
+    expect(Math.abs(clock - Date.now())).toBeLessThan(60_000);
   });
 });

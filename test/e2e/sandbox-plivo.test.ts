@@ -351,3 +351,67 @@ describe("the sandbox's requests", () => {
     }
   });
 });
+
+describe('POST /_sandbox/reset', () => {
+  it('empties the table, ends the calls, forgets what the sandbox kept and puts the clock back', async () => {
+    const host = await startTestHost({ config: alwaysOpenExampleConfig(), simulate: true });
+    try {
+      const user = '+919812345607';
+      await request(host, 'PUT', userPath(user), { permissionRequests: 'accept', calls: 'ask' });
+      expect(
+        (await request(host, 'POST', '/v1/permission-requests', { from: business, to: user }))
+          .status,
+      ).toBe(202);
+      await eventually(
+        async () => (await permission(host, user)).permission.status === 'temporary',
+        'the accepted permission',
+      );
+      expect((await placeCall(host, user)).status).toBe(201);
+      const ringing = await eventually(
+        async () => (await sandboxUser(host, user)).calls.find((c) => c.status === 'ringing'),
+        'a ringing call',
+      );
+      await request(host, 'POST', '/_sandbox/clock', { advanceSeconds: 3 * 86_400 });
+      const oldEvents = (await request(host, 'GET', '/_sandbox/events')).body as unknown as {
+        id: string;
+      }[];
+      expect(oldEvents.length).toBeGreaterThan(0);
+
+      expect((await request(host, 'POST', '/_sandbox/reset', { now: 'please' })).status).toBe(400);
+      const before = Date.now();
+      const reset = await request(host, 'POST', '/_sandbox/reset', {});
+      expect(reset.status).toBe(200);
+      const clockNow = Date.parse(String((await request(host, 'GET', '/_sandbox/clock')).body.now));
+      // Back to real time, not 3 days ahead.
+      expect(clockNow).toBeGreaterThanOrEqual(before);
+      expect(clockNow).toBeLessThan(Date.now() + 1000);
+      expect(Date.parse(String(reset.body.now))).toBeLessThanOrEqual(clockNow);
+
+      expect((await permission(host, user)).permission.status).toBe('no_permission');
+      expect((await sandboxState(host)).users).toEqual([]);
+      expect((await request(host, 'GET', '/_sandbox/plivo/requests')).body).toEqual([]);
+      expect((await request(host, 'GET', '/_sandbox/events')).body).toEqual([]);
+      const after = await request(host, 'GET', `/_sandbox/events?after=${oldEvents[0]?.id}`);
+      expect(after.status).toBe(404);
+      const entries = await timeline(host);
+      expect(entries.map((e) => e.kind)).toEqual(['clock']);
+      expect(entries[0]?.summary).toContain('reset');
+      // The ringing call ended without a callback: nothing reaches callgate about it any more.
+      await host.settled();
+      const seen = (await timeline(host)).filter((e) => e.callUuid === ringing.callUuid);
+      expect(seen).toEqual([]);
+
+      // The host works as new: a permission asked again is granted, and its events flow again (the
+      // stream readers follow the new table's stream).
+      await request(host, 'PUT', userPath(user), { permissionRequests: 'accept' });
+      expect(
+        (await request(host, 'POST', '/v1/permission-requests', { from: business, to: user }))
+          .status,
+      ).toBe(202);
+      await eventsOfType(host, user, 'permission.granted', 1);
+      expect((await permission(host, user)).permission.status).toBe('temporary');
+    } finally {
+      await host.close();
+    }
+  });
+});

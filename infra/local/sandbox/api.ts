@@ -24,6 +24,8 @@ export interface SandboxApiOptions {
   readonly eventBus: LocalEventBus;
   /** Runs the call intents' wake-ups due at the clock's new time. */
   readonly runDueWakeups: () => Promise<void>;
+  /** Empties the table, the simulation and what the sandbox kept, and puts the clock back to real time. */
+  readonly reset: () => Promise<void>;
   /** Whether the sandbox plays Plivo's calls and the users; the user routes need it. */
   readonly simulate: boolean;
 }
@@ -231,6 +233,11 @@ export const createSandboxApi = (options: SandboxApiOptions) => {
       return json(200, { now: new Date(clock.now()).toISOString() });
     }
     if (path === '/_sandbox/clock' && method === 'POST') return moveClock(body);
+    if (path === '/_sandbox/reset' && method === 'POST') {
+      parseBody(z.strictObject({}), body);
+      await options.reset();
+      return json(200, { now: new Date(clock.now()).toISOString() });
+    }
     if (path === '/_sandbox/state' && method === 'GET') return json(200, plivo.state());
     if (path === '/_sandbox/timeline' && method === 'GET') {
       const after = query.get('after');
@@ -247,7 +254,7 @@ export const createSandboxApi = (options: SandboxApiOptions) => {
         throw new SandboxRequestError(
           404,
           'not_found',
-          `No event ${after} since the local host started`,
+          `No event ${after} since the local host started or was last reset`,
         );
       }
       return json(200, kept);

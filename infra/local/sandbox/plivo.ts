@@ -109,6 +109,11 @@ export interface SandboxPlivo extends TelephonyListener {
   clockMoved(): void;
   /** Resolves once no call is live and no message waits to be delivered. */
   idle(): Promise<void>;
+  /**
+   * Ends every call and pending request without a callback (as if they never were), and forgets the
+   * users and the agents' behaviour: the simulation starts again.
+   */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -767,6 +772,17 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
 
     idle: async () => {
       while (running.size > 0) await Promise.all(running);
+    },
+
+    reset: async () => {
+      // Closed while the running parts wind down: waits end at once and nothing more is sent.
+      closed = true;
+      sweep();
+      while (running.size > 0) await Promise.allSettled([...running]);
+      users.clear();
+      calls.clear();
+      agents = { ...defaultAgentBehaviour };
+      closed = false;
     },
 
     close: async () => {

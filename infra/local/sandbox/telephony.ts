@@ -17,6 +17,8 @@ export interface RecordedRequest {
 
 export interface SandboxTelephony extends Telephony {
   requests(): readonly RecordedRequest[];
+  /** Forgets the requests recorded so far. */
+  clear(): void;
 }
 
 /** What the sandbox's Plivo does with a request once it has taken it (nothing, for a recorder alone). */
@@ -50,5 +52,8 @@ export const createSandboxTelephony = (
     // The sandbox cannot vouch for which calls are live: callgate then reconciles nothing.
     liveCallUuids: async () => undefined,
     requests: () => [...recorded],
+    clear: () => {
+      recorded.length = 0;
+    },
   };
 };

@@ -30,6 +30,8 @@ export interface Timeline {
   add(entry: NewTimelineEntry): TimelineEntry;
   /** Entries after the one with id `after` (all kept without it), oldest first. */
   after(after?: number): readonly TimelineEntry[];
+  /** Forgets every entry; ids go on from the last, so a reader's `after` stays valid. */
+  clear(): void;
 }
 
 /** The sandbox keeps the latest entries only: a long session must not grow without bound. */
@@ -47,5 +49,8 @@ export const createTimeline = (clock: Clock): Timeline => {
       return kept;
     },
     after: (after) => (after === undefined ? [...entries] : entries.filter((e) => e.id > after)),
+    clear: () => {
+      entries.length = 0;
+    },
   };
 };

@@ -193,6 +193,16 @@ for (const button of document.querySelectorAll('[data-advance]')) {
   );
 }
 
+byId('reset').addEventListener('click', async () => {
+  const status = await act(null, 'Reset sandbox', 'POST', sandboxUrl('reset'), {}, (data) =>
+    isObject(data) ? `the clock is back to ${data.now}` : '',
+  );
+  if (status !== 200) return;
+  // The timeline starts again too: its ids go on, so polling picks up from here.
+  timelineList.replaceChildren();
+  updateTimelineCount();
+});
+
 const renderClock = (now) => {
   const iso = byId('clock-iso');
   iso.textContent = now;
