@@ -9,7 +9,12 @@ import {
 import { configuredNumber } from '../shared/config/numbers.js';
 import type { BusinessNumber } from '../shared/config/schema.js';
 import type { Deps } from '../shared/deps.js';
-import { type LambdaHandler, plivoWebhook, type Result } from '../shared/http/middleware.js';
+import {
+  type LambdaHandler,
+  plivoWebhook,
+  type Result,
+  requestDeps,
+} from '../shared/http/middleware.js';
 import type { ParsedRequest } from '../shared/http/request.js';
 import { xml } from '../shared/http/respond.js';
 import { maskNumber, parsePhoneNumber } from '../shared/numbers.js';
@@ -145,8 +150,9 @@ const answerInbound = async (
   }
 };
 
-export const createHandler = (deps: Deps): LambdaHandler =>
-  plivoWebhook(deps, async (request) => {
+export const createHandler = (functionDeps: Deps): LambdaHandler =>
+  plivoWebhook(functionDeps, async (request) => {
+    const deps = requestDeps(functionDeps, request);
     // The agent leg of a business-initiated call: callgate put its call id in the answer_url.
     const agentLeg = request.query.call;
     const params = callParams.safeParse(request.body);

@@ -3,7 +3,7 @@ import { agentSchema } from '../shared/config/agent.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { badRequest, HttpError } from '../shared/http/errors.js';
-import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
+import { businessApi, type LambdaHandler, requestDeps } from '../shared/http/middleware.js';
 import { placementRefusalError } from '../shared/http/refusals.js';
 import { json } from '../shared/http/respond.js';
 import { cancelCallIntent, createCallIntent } from '../shared/operations/call-intent.js';
@@ -61,7 +61,7 @@ const create = async (deps: Deps, rawBody: unknown) => {
  */
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
-    if (request.method === 'POST') return create(deps, request.body);
+    if (request.method === 'POST') return create(requestDeps(deps, request), request.body);
     const { intentId } = pathSchema.parse(request.pathParameters);
     if (request.method === 'DELETE') {
       const outcome = await cancelCallIntent(deps, intentId);

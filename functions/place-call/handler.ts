@@ -3,7 +3,7 @@ import { agentSchema } from '../shared/config/agent.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
-import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
+import { businessApi, type LambdaHandler, requestDeps } from '../shared/http/middleware.js';
 import { placementRefusalError, plivoError } from '../shared/http/refusals.js';
 import { json } from '../shared/http/respond.js';
 import { type PlaceCallOutcome, placeCall } from '../shared/operations/place-call.js';
@@ -62,8 +62,9 @@ const respond = (outcome: PlaceCallOutcome) => {
 };
 
 /** POST /v1/calls: a business-initiated WhatsApp call, placed only within every rule. */
-export const createHandler = (deps: Deps): LambdaHandler =>
-  businessApi(deps, async (request) => {
+export const createHandler = (functionDeps: Deps): LambdaHandler =>
+  businessApi(functionDeps, async (request) => {
+    const deps = requestDeps(functionDeps, request);
     const body = bodySchema.parse(request.body);
     const keyHeader = request.headers['idempotency-key'];
     const pair = businessPair(deps.config, { business: body.from, user: body.to });

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../functions/shared/http/errors.js';
-import { maxBodyBytes, parseRequest } from '../../functions/shared/http/request.js';
+import { maxBodyBytes, parseRequest, requestBaseUrl } from '../../functions/shared/http/request.js';
 import { toPayloadV2Event } from '../../infra/local/event.js';
 
 const event = (overrides: Partial<APIGatewayProxyEventV2> & { contentType?: string }) => {
@@ -147,6 +147,19 @@ describe('parseRequest', () => {
       requestContext: { ...staged.requestContext, stage: 'prod' },
     });
     expect(parsed.path).toBe('/plivo/whatsapp/answer');
+    expect(parsed.stagePrefix).toBe('/prod');
+    expect(requestBaseUrl('https://api.example.com', parsed)).toBe('https://api.example.com/prod');
+    expect(requestBaseUrl('https://api.example.com/prod', parsed)).toBe(
+      'https://api.example.com/prod',
+    );
+    // Through a custom domain the stage is not in the path: the base URL stands.
+    const mapped = parseRequest({
+      ...staged,
+      rawPath: '/plivo/whatsapp/answer',
+      requestContext: { ...staged.requestContext, stage: 'prod' },
+    });
+    expect(mapped.stagePrefix).toBe('');
+    expect(requestBaseUrl('https://calls.example.com', mapped)).toBe('https://calls.example.com');
   });
 
   it('lower-cases header names', () => {

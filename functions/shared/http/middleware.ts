@@ -10,7 +10,7 @@ import type { Deps } from '../deps.js';
 import { verifyPlivoSignature } from '../plivo/signature.js';
 import type { recordV2Nonce, V2NonceUse } from '../store/permission-reply.js';
 import { HttpError } from './errors.js';
-import { type ParsedRequest, parseRequest } from './request.js';
+import { type ParsedRequest, parseRequest, requestBaseUrl } from './request.js';
 import { errorResponse } from './respond.js';
 
 export type Result = APIGatewayProxyStructuredResultV2;
@@ -22,6 +22,12 @@ interface CallgateEvent extends APIGatewayProxyEventV2 {
 }
 
 type Middleware = MiddlewareObj<CallgateEvent, Result, Error, Context>;
+
+/** The dependencies of one request: the URLs it gives Plivo start with the base it came under. */
+export const requestDeps = (deps: Deps, request: ParsedRequest): Deps => {
+  const publicBaseUrl = requestBaseUrl(deps.publicBaseUrl, request);
+  return publicBaseUrl === deps.publicBaseUrl ? deps : { ...deps, publicBaseUrl };
+};
 
 /** Every failure becomes the contract's JSON error; anything unexpected is logged and answered 5xx without internals. */
 const contractErrors = (deps: Deps): Middleware => ({
@@ -147,7 +153,8 @@ const plivoSignature = (deps: Deps, options: WebhookOptions): Middleware => ({
   before: async (request) => {
     const parsed = request.event.parsed;
     if (!parsed) throw new Error('body not parsed before signature check');
-    const url = `${deps.publicBaseUrl}${parsed.path}${parsed.rawQuery ? `?${parsed.rawQuery}` : ''}`;
+    const base = requestBaseUrl(deps.publicBaseUrl, parsed);
+    const url = `${base}${parsed.path}${parsed.rawQuery ? `?${parsed.rawQuery}` : ''}`;
     const verdict = verifyPlivoSignature({
       method: 'POST',
       url,

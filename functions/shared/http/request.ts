@@ -11,6 +11,8 @@ export interface ParsedRequest {
   readonly method: string;
   /** The route's path as the caller addressed it, without an API Gateway stage prefix. */
   readonly path: string;
+  /** `/<stage>` when the request came through a named stage's URL (the stage prefixed the path), else ''. */
+  readonly stagePrefix: string;
   readonly rawQuery: string;
   readonly query: Readonly<Record<string, string>>;
   /** Lower-cased names. */
@@ -103,16 +105,26 @@ const parseJson = (text: string) => {
   return { body, signed };
 };
 
+/**
+ * The public base URL the request was made under: the configured one, with the named stage the request
+ * came through when the configuration leaves it out. Plivo signs the URL it called, and the callbacks
+ * callgate gives it must come back through the same stage.
+ */
+export const requestBaseUrl = (publicBaseUrl: string, request: ParsedRequest): string =>
+  request.stagePrefix === '' || publicBaseUrl.endsWith(request.stagePrefix)
+    ? publicBaseUrl
+    : `${publicBaseUrl}${request.stagePrefix}`;
+
 /** Turns an HTTP API payload-v2 event into a request the handlers can trust the shape of. */
 export const parseRequest = (event: APIGatewayProxyEventV2): ParsedRequest => {
   const headers = lowerCaseHeaders(event.headers);
   const method = event.requestContext?.http?.method ?? 'GET';
   const stage = event.requestContext?.stage;
   const rawPath = event.rawPath ?? '/';
-  const path =
-    stage && stage !== '$default' && rawPath.startsWith(`/${stage}/`)
-      ? rawPath.slice(stage.length + 1)
-      : rawPath;
+  // Through the generated endpoint a named stage prefixes the path; through a custom domain it does not.
+  const stagePrefix =
+    stage && stage !== '$default' && rawPath.startsWith(`/${stage}/`) ? `/${stage}` : '';
+  const path = rawPath.slice(stagePrefix.length);
   const text = decodeBody(event);
   // API Gateway joins a repeated header with commas: the same media type sent twice is still that type.
   const mediaTypes = new Set(
@@ -139,6 +151,7 @@ export const parseRequest = (event: APIGatewayProxyEventV2): ParsedRequest => {
   return {
     method,
     path,
+    stagePrefix,
     rawQuery: event.rawQueryString ?? '',
     query: Object.fromEntries(
       Object.entries(event.queryStringParameters ?? {}).filter(
