@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readConfigFile } from '../functions/shared/config/load.js';
-import { CallgateStack } from './stack.js';
+import { CallgateStack, type CallgateStackProps } from './stack.js';
 
 export interface CreateAppOptions {
   /** The configuration file; validated here, so a bad entry stops synth before anything is built. */
@@ -35,6 +35,62 @@ export const parsePublicBaseUrl = (value: unknown): string | undefined => {
   return value.replace(/\/+$/, '');
 };
 
+const certificateArnPattern = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/;
+const hostedZoneIdPattern = /^Z[A-Z0-9]{1,31}$/;
+
+/**
+ * `certificateArn` (and optionally `hostedZoneId` with `hostedZoneName`) context: the stack creates the
+ * custom domain of `publicBaseUrl` with that certificate, and the DNS record in that zone.
+ */
+export const parseCustomDomain = (
+  publicBaseUrl: string | undefined,
+  context: (key: string) => unknown,
+): CallgateStackProps['customDomain'] => {
+  const text = (key: string): string | undefined => {
+    const value = context(key);
+    if (value === undefined || value === '') return undefined;
+    if (typeof value !== 'string') {
+      throw new ContextError(`Context ${key} must be a string, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
+  const certificateArn = text('certificateArn');
+  const zoneId = text('hostedZoneId');
+  const zoneName = text('hostedZoneName')?.replace(/\.$/, '');
+  if (!certificateArn) {
+    if (zoneId || zoneName) {
+      throw new ContextError('Context hostedZoneId and hostedZoneName need certificateArn');
+    }
+    return undefined;
+  }
+  if (!certificateArnPattern.test(certificateArn)) {
+    throw new ContextError(
+      `Context certificateArn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got ${JSON.stringify(certificateArn)}`,
+    );
+  }
+  if (!publicBaseUrl) {
+    throw new ContextError(
+      'Context certificateArn needs publicBaseUrl: the domain to create, such as https://calls.example.com',
+    );
+  }
+  const url = new URL(publicBaseUrl);
+  if (url.pathname !== '/') {
+    throw new ContextError(
+      `A custom domain the stack creates serves callgate at its root: publicBaseUrl must have no path, got ${publicBaseUrl}`,
+    );
+  }
+  if (!zoneId && !zoneName) return { certificateArn };
+  if (!zoneId || !zoneName || !hostedZoneIdPattern.test(zoneId)) {
+    throw new ContextError(
+      'Context hostedZoneId (such as Z0123456789ABCDEFGHIJ) and hostedZoneName (such as example.com) go together',
+    );
+  }
+  if (url.hostname !== zoneName && !url.hostname.endsWith(`.${zoneName}`)) {
+    throw new ContextError(`${url.hostname} is not in the hosted zone ${zoneName}`);
+  }
+  return { certificateArn, hostedZone: { id: zoneId, name: zoneName } };
+};
+
 /**
  * cdk.json's context: the feature flags `cdk init` sets, which the CLI passes to the app. Read here too,
  * so an app built in tests is the app `cdk synth` builds.
@@ -53,9 +109,12 @@ export const createApp = (options: CreateAppOptions): { app: App; stack: Callgat
     context: { ...cdkJsonContext(), ...options.context },
     outdir: options.outdir,
   });
+  const publicBaseUrl = parsePublicBaseUrl(app.node.tryGetContext('publicBaseUrl'));
+  const customDomain = parseCustomDomain(publicBaseUrl, (key) => app.node.tryGetContext(key));
   const stack = new CallgateStack(app, stackName, {
     config,
-    publicBaseUrl: parsePublicBaseUrl(app.node.tryGetContext('publicBaseUrl')),
+    publicBaseUrl,
+    ...(customDomain ? { customDomain } : {}),
     projectRoot: options.projectRoot,
   });
   // cdk-nag 3 runs as a policy-validation plugin; the Aspects API of cdk-nag 2 crashes here.

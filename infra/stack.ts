@@ -10,14 +10,18 @@ import {
 } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  ApiMapping,
+  DomainName,
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
   HttpStage,
   LogGroupLogDestination,
+  SecurityPolicy,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import {
   ApiDestination,
@@ -37,6 +41,8 @@ import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-la
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
+import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -74,6 +80,15 @@ export interface CallgateStackProps extends StackProps {
    * it called, so handlers must know it. Default: the API's own execute-api endpoint.
    */
   readonly publicBaseUrl?: string;
+  /**
+   * Serve the API at `publicBaseUrl`'s host: the stack creates the API Gateway custom domain with this
+   * ACM certificate (in the stack's region) and maps it to the API, and with a hosted zone also the
+   * DNS alias record. Without it the operator sets the domain up.
+   */
+  readonly customDomain?: {
+    readonly certificateArn: string;
+    readonly hostedZone?: { readonly id: string; readonly name: string };
+  };
   /** Where functions/ and package-lock.json live; defaults to the repo root. */
   readonly projectRoot?: string;
 }
@@ -171,7 +186,7 @@ export class CallgateStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.apiAccessLogs = accessLogs;
-    new HttpStage(this, 'DefaultStage', {
+    const defaultStage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       autoDeploy: true,
       throttle: stageThrottle(props.config),
@@ -195,6 +210,9 @@ export class CallgateStack extends Stack {
     });
 
     const publicBaseUrl = props.publicBaseUrl ?? this.api.apiEndpoint;
+    if (props.customDomain && props.publicBaseUrl) {
+      this.addCustomDomain(new URL(props.publicBaseUrl).host, props.customDomain, defaultStage);
+    }
     const functions = new Map<FunctionName, CallgateFunction>();
     const callgateFunction = (fn: FunctionName) => {
       const created = new CallgateFunction(this, functionId(fn), {
@@ -563,5 +581,42 @@ export class CallgateStack extends Stack {
       ],
     });
     return deadLetters;
+  }
+  /** The API Gateway custom domain at `host`, mapped to the stack's stage, and its DNS record if asked. */
+  private addCustomDomain(
+    host: string,
+    domain: NonNullable<CallgateStackProps['customDomain']>,
+    stage: HttpStage,
+  ): void {
+    const domainName = new DomainName(this, 'CustomDomain', {
+      domainName: host,
+      securityPolicy: SecurityPolicy.TLS_1_2,
+      certificate: Certificate.fromCertificateArn(
+        this,
+        'CustomDomainCertificate',
+        domain.certificateArn,
+      ),
+    });
+    new ApiMapping(this, 'CustomDomainMapping', { api: this.api, domainName, stage });
+    if (domain.hostedZone) {
+      new ARecord(this, 'CustomDomainRecord', {
+        zone: HostedZone.fromHostedZoneAttributes(this, 'CustomDomainZone', {
+          hostedZoneId: domain.hostedZone.id,
+          zoneName: domain.hostedZone.name,
+        }),
+        recordName: host,
+        target: RecordTarget.fromAlias(
+          new ApiGatewayv2DomainProperties(
+            domainName.regionalDomainName,
+            domainName.regionalHostedZoneId,
+          ),
+        ),
+      });
+      return;
+    }
+    new CfnOutput(this, 'CustomDomainTarget', {
+      value: domainName.regionalDomainName,
+      description: `Point DNS for ${host} here: a CNAME, or a Route 53 alias record.`,
+    });
   }
 }

@@ -306,6 +306,103 @@ describe('createApp', () => {
     ).toThrow(ContextError);
   });
 
+  const certificateArn =
+    'arn:aws:acm:eu-west-1:123456789012:certificate/0f0e0d0c-1234-4abc-9def-0123456789ab';
+
+  it('creates the custom domain with a certificate ARN: mapped to the stage, TLS 1.2, a DNS target out', () => {
+    const outdir = join(scratch, 'domain');
+    const { app, stack } = createApp({
+      configPath: exampleConfigPath,
+      context: { ...noBundling, publicBaseUrl: 'https://calls.example.com', certificateArn },
+      outdir,
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+      DomainName: 'calls.example.com',
+      DomainNameConfigurations: [
+        Match.objectLike({ CertificateArn: certificateArn, SecurityPolicy: 'TLS_1_2' }),
+      ],
+    });
+    const [stage] = Object.keys(template.findResources('AWS::ApiGatewayV2::Stage'));
+    template.hasResource('AWS::ApiGatewayV2::ApiMapping', {
+      Properties: {
+        ApiId: { Ref: logicalIdIn(stack, stack.api) },
+        DomainName: { Ref: Match.anyValue() },
+        Stage: '$default',
+      },
+      DependsOn: [stage],
+    });
+    template.hasOutput('CustomDomainTarget', {
+      Value: { 'Fn::GetAtt': [Match.anyValue(), 'RegionalDomainName'] },
+    });
+    template.hasOutput('AnswerUrl', { Value: `https://calls.example.com${plivoPaths.answer}` });
+    template.resourceCountIs('AWS::Route53::RecordSet', 0);
+    app.synth();
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
+    expect(report.pluginReports).toEqual([]);
+  });
+
+  it('adds the DNS alias record when given the hosted zone', () => {
+    const { stack } = createApp({
+      configPath: exampleConfigPath,
+      context: {
+        ...noBundling,
+        publicBaseUrl: 'https://calls.example.com',
+        certificateArn,
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        hostedZoneName: 'example.com',
+      },
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'calls.example.com.',
+      Type: 'A',
+      HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      AliasTarget: Match.objectLike({
+        DNSName: { 'Fn::GetAtt': [Match.anyValue(), 'RegionalDomainName'] },
+      }),
+    });
+    expect(Object.keys(template.findOutputs('CustomDomainTarget'))).toEqual([]);
+  });
+
+  it.each([
+    [{ certificateArn }, /needs publicBaseUrl/],
+    [
+      {
+        certificateArn: 'arn:aws:iam::123456789012:role/x',
+        publicBaseUrl: 'https://a.example.com',
+      },
+      /ACM certificate ARN/,
+    ],
+    [{ certificateArn, publicBaseUrl: 'https://a.example.com/callgate' }, /no path/],
+    [
+      { hostedZoneId: 'Z0123456789ABCDEFGHIJ', hostedZoneName: 'example.com' },
+      /need certificateArn/,
+    ],
+    [
+      {
+        certificateArn,
+        publicBaseUrl: 'https://a.example.com',
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      },
+      /go together/,
+    ],
+    [
+      {
+        certificateArn,
+        publicBaseUrl: 'https://calls.example.org',
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        hostedZoneName: 'example.com',
+      },
+      /not in the hosted zone example.com/,
+    ],
+  ])('refuses a custom domain it cannot build: %j', (context, message) => {
+    const build = () =>
+      createApp({ configPath: exampleConfigPath, context: { ...noBundling, ...context } });
+    expect(build).toThrow(ContextError);
+    expect(build).toThrow(message);
+  });
+
   it('stops on an invalid configuration, naming the bad entry', () => {
     const config = JSON.parse(readFileSync(exampleConfigPath, 'utf8'));
     config.numbers[1].number = '8765550123';
