@@ -87,6 +87,7 @@ const main = async () => {
           `                 GET  ${host.url}/_sandbox/plivo/requests`,
           `                 GET  ${host.url}/_sandbox/events`,
           `                 GET  ${host.url}/_sandbox/timeline`,
+          `                 POST ${host.url}/_sandbox/reset {} (empty table, clock back to now)`,
         ]
       : []),
     ...(env.CALLGATE_WEBHOOK_URL ? [`  Events webhook: ${env.CALLGATE_WEBHOOK_URL}`] : []),

@@ -98,4 +98,31 @@ describe('start_call with the number and account capacity', () => {
       'simultaneousCalls',
     );
   });
+
+  it("says when a full window has room again to the millisecond, as its limit's resetsAt", () => {
+    const calls = Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`c${n}`, t0 + n * 1234]));
+    const full = { ...granted, calls } as unknown as PairState;
+    const refused = startCall({ callsInProgress: 0 }, t0 + hour + 1, full);
+    expect(refused).toMatchObject({
+      reason: 'daily_call_limit',
+      availableAt: iso(t0 + 1234 + 24 * hour),
+      limits: [{ window: 'PT24H', max: 5, used: 5, resetsAt: iso(t0 + 1234 + 24 * hour) }],
+    });
+
+    const asked = {
+      business: granted.business,
+      user: granted.user,
+      request0: t0 + 777,
+      request1: t0 + 2 * hour + 333,
+    } as unknown as PairState;
+    const request = action(
+      permissionView(asked, t0 + 3 * hour, rules, 'IN'),
+      'send_call_permission_request',
+    );
+    const resets = request.limits.flatMap((limit) => (limit.resetsAt ? [limit.resetsAt] : []));
+    expect(request).toMatchObject({ canPerform: false, reason: 'request_limit' });
+    expect(resets.length).toBeGreaterThan(0);
+    expect(request.availableAt).toBe([...resets].sort().at(-1));
+    expect(Date.parse(request.availableAt ?? '') % 1000).not.toBe(0);
+  });
 });

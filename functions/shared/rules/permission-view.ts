@@ -118,17 +118,24 @@ const whyNot = (refusal: Refusal | undefined) =>
       }
     : { canPerform: true };
 
-/** A request is refused while a permission lasts (until a temporary one ends) or a window is full. */
+/**
+ * A request is refused while a permission lasts (until a temporary one ends) or a window is full (until
+ * the last full window has room: the exact moment, where `retryAfter` rounds up to whole seconds).
+ */
 const requestRefusalView = (
   pair: PairState | undefined,
   status: PermissionStatus,
   now: number,
   settings: PermissionRequestSettings,
+  limits: readonly WindowUsage[],
 ): Refusal | undefined => {
   const refusal = requestRefusal(pair, now, settings);
   if (!refusal) return undefined;
   if (refusal.code === 'request_limit') {
-    return { reason: refusal.code, availableAt: now + refusal.retryAfter * 1000 };
+    const resets = limits.flatMap((usage) =>
+      usage.resetsAt === undefined ? [] : [usage.resetsAt],
+    );
+    return { reason: refusal.code, availableAt: Math.max(...resets) };
   }
   return {
     reason: refusal.code,
@@ -153,6 +160,7 @@ const startCallRefusal = (
   settings: DailyCallSettings & CountrySettings & ConcurrencySettings,
   businessCountry: string | undefined,
   capacity: PlacementCapacity | undefined,
+  callLimit: WindowUsage,
 ): Refusal | undefined => {
   const early = placementRefusalBeforeRead(businessCountry, settings);
   if (early) return { reason: early.code };
@@ -164,7 +172,8 @@ const startCallRefusal = (
       : { reason: permission };
   }
   const daily = dailyCallCheck(pair?.calls, now, settings);
-  if (!daily.ok) return { reason: 'daily_call_limit', availableAt: now + daily.retryAfter * 1000 };
+  // The window's exact reset, as `limits` shows it (`retryAfter` rounds up to whole seconds).
+  if (!daily.ok) return { reason: 'daily_call_limit', availableAt: callLimit.resetsAt };
   if (!capacity) return undefined;
   if (capacity.callsInProgress >= settings.simultaneousCallsPerNumber) {
     return { reason: 'concurrency_limit' };
@@ -219,12 +228,14 @@ export const permissionView = (
     actions: [
       {
         action: 'send_call_permission_request',
-        ...whyNot(requestRefusalView(pair, status, now, settings)),
+        ...whyNot(requestRefusalView(pair, status, now, settings, requestLimits)),
         limits: requestLimits.map(limitView),
       },
       {
         action: 'start_call',
-        ...whyNot(startCallRefusal(pair, status, now, settings, businessCountry, capacity)),
+        ...whyNot(
+          startCallRefusal(pair, status, now, settings, businessCountry, capacity, callLimit),
+        ),
         limits: [limitView(callLimit)],
         ...(capacity ? capacityView(capacity, now, settings) : {}),
       },
