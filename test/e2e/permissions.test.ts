@@ -150,10 +150,11 @@ describe('permission lifecycle through the local host', () => {
     const expiresAt = Date.parse((granted.body.permission as { expiresAt: string }).expiresAt);
     expect(Math.abs(expiresAt - (host.clock.now() + 7 * 86_400_000))).toBeLessThan(60_000);
 
-    expect(await requestPermission(user)).toMatchObject({
-      status: 409,
-      body: { error: 'permission_active' },
-    });
+    const active = await requestPermission(user);
+    expect(active).toMatchObject({ status: 409, body: { error: 'permission_active' } });
+    // A new request is possible once the temporary permission ends, 7 days on.
+    expect(active.body.retryAfter).toBeGreaterThan(7 * 86_400 - 600);
+    expect(active.body.retryAfter).toBeLessThanOrEqual(7 * 86_400);
     await advance(7 * 24 * 3600);
     expect((await state(user)).body.permission).toMatchObject({ status: 'expired' });
     expect((await requestPermission(user)).status).toBe(202);

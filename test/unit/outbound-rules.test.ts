@@ -161,7 +161,25 @@ describe('placement decision', () => {
       decidePlacement(granted({ permission: 'revoked', calls: full }), 'c', now, rules),
     ).toEqual({
       kind: 'refused',
-      refusal: { code: 'permission_revoked' },
+      // The revocation stands until its permissionUntil: 6 days from now.
+      refusal: { code: 'permission_revoked', retryAfter: 6 * 24 * 3600 },
+    });
+    expect(
+      decidePlacement(
+        granted({ permission: 'rejected', permissionUntil: now + 1500 }),
+        'c',
+        now,
+        rules,
+      ),
+    ).toEqual({ kind: 'refused', refusal: { code: 'permission_rejected', retryAfter: 2 } });
+    // No permission, or an expired one, waits for the user: no time.
+    expect(decidePlacement(undefined, 'c', now, rules)).toEqual({
+      kind: 'refused',
+      refusal: { code: 'no_permission' },
+    });
+    expect(decidePlacement(granted({ permissionUntil: now }), 'c', now, rules)).toEqual({
+      kind: 'refused',
+      refusal: { code: 'permission_expired' },
     });
     expect(decidePlacement(granted({ calls: full }), 'c', now, rules)).toEqual({
       kind: 'refused',

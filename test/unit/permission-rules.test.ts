@@ -250,7 +250,15 @@ describe('permission-request windows', () => {
 
   it('an active permission refuses requests (permission_active), an expired one does not', () => {
     const granted = pair({ ...decisionFromReply(accept, t0, rules) });
-    expect(requestRefusal(granted, t0 + day, rules)).toEqual({ code: 'permission_active' });
+    // Until the temporary permission ends: 6 days on.
+    expect(requestRefusal(granted, t0 + day, rules)).toEqual({
+      code: 'permission_active',
+      retryAfter: 6 * 24 * 3600,
+    });
+    expect(requestRefusal(granted, t0 + 7 * day - 1, rules)).toEqual({
+      code: 'permission_active',
+      retryAfter: 1,
+    });
     expect(requestAction(permissionView(granted, t0 + day, rules, 'IN'))?.canPerform).toBe(false);
     expect(requestRefusal(granted, t0 + 7 * day, rules)).toBeUndefined();
     const permanent = pair(decisionFromReply({ ...accept, isPermanent: true }, t0, rules));

@@ -1,6 +1,11 @@
 import * as z from 'zod';
 import type { PairState } from './pair.js';
-import { isPermissionActive, type PermissionSettings, pairRetentionMs } from './permission.js';
+import {
+  isPermissionActive,
+  type PermissionSettings,
+  pairRetentionMs,
+  permissionAt,
+} from './permission.js';
 import { dayMs, type RollingWindow, secondsUntil, windowUsage } from './window.js';
 
 /**
@@ -62,7 +67,8 @@ export const requestRoom = (
 };
 
 export type RequestRefusal =
-  | { readonly code: 'permission_active' }
+  /** `retryAfter` until a temporary permission ends; a permanent one has none. */
+  | { readonly code: 'permission_active'; readonly retryAfter?: number }
   | { readonly code: 'request_limit'; readonly retryAfter: number };
 
 /** Why a permission request may not be sent now, or undefined when it may. */
@@ -71,7 +77,12 @@ export const requestRefusal = (
   now: number,
   settings: PermissionRequestSettings,
 ): RequestRefusal | undefined => {
-  if (isPermissionActive(pair, now)) return { code: 'permission_active' };
+  if (isPermissionActive(pair, now)) {
+    const status = permissionAt(pair, now);
+    return status.kind === 'temporary'
+      ? { code: 'permission_active', retryAfter: secondsUntil(status.expiresAt, now) }
+      : { code: 'permission_active' };
+  }
   const times = requestTimes(pair, settings);
   const resets = requestWindows(settings)
     .map((w) => windowUsage(times, now, w).resetsAt)

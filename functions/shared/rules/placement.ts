@@ -5,6 +5,7 @@ import {
   type PermissionRefusal,
   pairExpiryWithPermission,
   permissionRefusal,
+  permissionRefusalRetryAfter,
 } from './permission.js';
 
 /**
@@ -18,7 +19,8 @@ import {
 
 export type PlacementRefusal =
   | { readonly code: 'country_restricted'; readonly country: string | undefined }
-  | { readonly code: PermissionRefusal }
+  /** `retryAfter` while a rejection or revocation stands. */
+  | { readonly code: PermissionRefusal; readonly retryAfter?: number }
   | { readonly code: 'daily_call_limit'; readonly retryAfter: number }
   | { readonly code: 'concurrency_limit' }
   | { readonly code: 'cps_limit'; readonly retryAfter: number };
@@ -52,7 +54,13 @@ export const decidePlacement = (
   settings: DailyCallSettings,
 ): PlacementDecision => {
   const refusal = permissionRefusal(pair, now);
-  if (refusal) return { kind: 'refused', refusal: { code: refusal } };
+  if (refusal) {
+    const retryAfter = permissionRefusalRetryAfter(pair, now);
+    return {
+      kind: 'refused',
+      refusal: { code: refusal, ...(retryAfter === undefined ? {} : { retryAfter }) },
+    };
+  }
   const daily = dailyCallCheck(pair?.calls, now, settings);
   if (!daily.ok) {
     return {
