@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHandler as answerHandler } from '../../functions/answer/handler.js';
 import { createHandler as placeCallHandler } from '../../functions/place-call/handler.js';
@@ -14,10 +13,9 @@ import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import type { Db } from '../../functions/shared/store/client.js';
-import { keys } from '../../functions/shared/store/keys.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
 import { createSandboxTelephony } from '../../infra/local/sandbox/telephony.js';
-import { createTestDb } from '../support/dynamo.js';
+import { createTestDb, putPair } from '../support/dynamo.js';
 import {
   alwaysOpenExampleConfig,
   exampleNumbers,
@@ -136,20 +134,12 @@ describe('a named API Gateway stage', () => {
     const { deps, telephony } = depsWith(endpoint);
     const business = exampleNumbers.india;
     const user = '+919812340002';
-    await db.doc.send(
-      new PutCommand({
-        TableName: db.tableName,
-        Item: {
-          ...keys.pair(business, user),
-          business,
-          user,
-          permission: 'permanent',
-          permissionAt: Date.now(),
-          permissionSource: 'reply',
-          version: 1,
-        },
-      }),
-    );
+    await putPair(db, business, user, {
+      permission: 'permanent',
+      permissionAt: Date.now(),
+      permissionSource: 'reply',
+      version: 1,
+    });
     const result = await invoke(placeCallHandler(deps), {
       host: endpoint,
       rawPath: '/prod/v1/calls',

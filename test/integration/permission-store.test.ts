@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rulesSchema } from '../../functions/shared/config/schema.js';
 import {
@@ -16,7 +16,7 @@ import {
   releasePermissionRequest,
   reservePermissionRequest,
 } from '../../functions/shared/store/permission-requests.js';
-import { createTestDb } from '../support/dynamo.js';
+import { createTestDb, putPair } from '../support/dynamo.js';
 
 const rules = rulesSchema.parse(undefined);
 const hour = 3_600_000;
@@ -123,21 +123,13 @@ describe('applying a permission reply', () => {
 describe('reading a pair', () => {
   it('treats an item past its TTL that DynamoDB has not deleted yet as absent', async () => {
     const user = newUser();
-    await db.doc.send(
-      new PutCommand({
-        TableName: db.tableName,
-        Item: {
-          ...keys.pair(business, user),
-          business,
-          user,
-          permission: 'rejected',
-          permissionAt: t0 - 20 * day,
-          permissionUntil: t0 - 13 * day,
-          request1: t0 - 20 * day,
-          ttl: Math.ceil((t0 - day) / 1000),
-        },
-      }),
-    );
+    await putPair(db, business, user, {
+      permission: 'rejected',
+      permissionAt: t0 - 20 * day,
+      permissionUntil: t0 - 13 * day,
+      request1: t0 - 20 * day,
+      ttl: Math.ceil((t0 - day) / 1000),
+    });
     expect(await rawItem(keys.pair(business, user))).toBeDefined();
     expect(await readPair(db, business, user, t0)).toBeUndefined();
     expect(await readPair(db, business, user, t0 - 2 * day)).toMatchObject({

@@ -4,15 +4,13 @@
  * them.
  */
 import { randomUUID } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import { permissionView } from '../../functions/shared/rules/permission-view.js';
 import type { Db } from '../../functions/shared/store/client.js';
-import { keys } from '../../functions/shared/store/keys.js';
 import { reserveCall } from '../../functions/shared/store/placement.js';
 import { readPlacementCapacity } from '../../functions/shared/store/placement-capacity.js';
-import { createTestDb, fillLeases } from '../support/dynamo.js';
+import { createTestDb, fillLeases, putPair } from '../support/dynamo.js';
 
 const day = 24 * 3_600_000;
 // In the future of the real clock: DynamoDB Local's TTL sweeper deletes items whose ttl has really passed.
@@ -28,21 +26,13 @@ beforeAll(async () => {
   db = await createTestDb();
 });
 
-const grant = async (business: string, user: string) =>
-  db.doc.send(
-    new PutCommand({
-      TableName: db.tableName,
-      Item: {
-        ...keys.pair(business, user),
-        business,
-        user,
-        permission: 'permanent',
-        permissionAt: t0,
-        permissionSource: 'reply',
-        version: 1,
-      },
-    }),
-  );
+const grant = (business: string, user: string) =>
+  putPair(db, business, user, {
+    permission: 'permanent',
+    permissionAt: t0,
+    permissionSource: 'reply',
+    version: 1,
+  });
 
 const place = async (business: string, at: number) => {
   const user = newNumber('+91983');

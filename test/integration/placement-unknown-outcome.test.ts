@@ -4,7 +4,7 @@
  * it won, and a stale call whose user was already dialed is never released.
  */
 import { randomUUID } from 'node:crypto';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { Db } from '../../functions/shared/store/client.js';
@@ -12,7 +12,7 @@ import { keys } from '../../functions/shared/store/keys.js';
 import { leasesOf } from '../../functions/shared/store/leases.js';
 import { type Reservation, reserveCall } from '../../functions/shared/store/placement.js';
 import { takeOverReservation } from '../../functions/shared/store/placement-release.js';
-import { createTestDb, readItem } from '../support/dynamo.js';
+import { createTestDb, putPair, readItem } from '../support/dynamo.js';
 
 const business = '+918035737458';
 const day = 24 * 3_600_000;
@@ -49,22 +49,14 @@ type Stale = Reservation & { idempotency: NonNullable<Reservation['idempotency']
 const staleReservation = async (): Promise<Stale> => {
   const now = Date.now();
   const user = newUser();
-  await db.doc.send(
-    new PutCommand({
-      TableName: db.tableName,
-      Item: {
-        ...keys.pair(business, user),
-        business,
-        user,
-        permission: 'temporary',
-        permissionAt: now,
-        permissionUntil: now + 7 * day,
-        permissionSource: 'reply',
-        ttl: Math.ceil((now + 7 * day) / 1000),
-        version: 1,
-      },
-    }),
-  );
+  await putPair(db, business, user, {
+    permission: 'temporary',
+    permissionAt: now,
+    permissionUntil: now + 7 * day,
+    permissionSource: 'reply',
+    ttl: Math.ceil((now + 7 * day) / 1000),
+    version: 1,
+  });
   const reservation: Stale = {
     callId: randomUUID(),
     business,

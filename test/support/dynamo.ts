@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BatchWriteCommand, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDb, type Db } from '../../functions/shared/store/client.js';
 import { type Key, keys } from '../../functions/shared/store/keys.js';
 import { shardCapacity, shardCount } from '../../functions/shared/store/leases.js';
@@ -14,6 +14,21 @@ export const createTestDb = async (): Promise<Db> => {
   await ensureTable(endpoint, tableName);
   // The storage tests flood one DynamoDB Local on two cores: allow it far longer than AWS's answers need.
   return createDb({ tableName, endpoint, requestTimeoutMs: 15_000 });
+};
+
+/** Writes a pair item as callgate stores it (`state`: its permission, windows, ttl, version…). */
+export const putPair = async (
+  db: Db,
+  business: string,
+  user: string,
+  state: Record<string, unknown>,
+): Promise<void> => {
+  await db.doc.send(
+    new PutCommand({
+      TableName: db.tableName,
+      Item: { ...keys.pair(business, user), business, user, ...state },
+    }),
+  );
 };
 
 export const readItem = async (db: Db, key: Key): Promise<Record<string, unknown> | undefined> =>
