@@ -98,6 +98,12 @@ describe('the sandbox page in Chromium', () => {
     const startCall = card().locator('li[data-action="start_call"]');
     await expect.poll(() => startCall.getAttribute('data-can-perform')).toBe('false');
     await expect.poll(() => startCall.textContent()).toContain('5/5');
+    await expect
+      .poll(() => startCall.locator('[data-limit="simultaneous"]').textContent())
+      .toMatch(/^\d+\/1000 calls up now$/);
+    await expect
+      .poll(() => startCall.locator('[data-limit="cps"]').textContent())
+      .toContain('10 Call API requests per second');
 
     const before = await clockNow();
     await page.getByRole('button', { name: '+1 day' }).click();

@@ -717,6 +717,21 @@ const renderPermission = (card, business, response) => {
       { class: 'actions' },
       ...actions.map((action) => {
         const limits = Array.isArray(action.limits) ? action.limits : [];
+        const calls = action.simultaneousCalls;
+        const cps = action.callsPerSecond;
+        const capacity = [
+          calls
+            ? h('li', { 'data-limit': 'simultaneous' }, `${calls.used}/${calls.max} calls up now`)
+            : null,
+          cps
+            ? h(
+                'li',
+                { 'data-limit': 'cps' },
+                `${cps.max} Call API requests per second`,
+                cps.availableAt ? `, next free at ${cps.availableAt}` : '',
+              )
+            : null,
+        ].filter(Boolean);
         const name = actionNames[action.action];
         return h(
           'li',
@@ -726,7 +741,7 @@ const renderPermission = (card, business, response) => {
           action.reason
             ? ` (${action.reason}${action.availableAt ? ` until ${action.availableAt}` : ''})`
             : '',
-          limits.length
+          limits.length + capacity.length
             ? h(
                 'ul',
                 {},
@@ -738,6 +753,7 @@ const renderPermission = (card, business, response) => {
                     limit.resetsAt ? `, resets at ${limit.resetsAt}` : '',
                   ),
                 ),
+                ...capacity,
               )
             : null,
         );
