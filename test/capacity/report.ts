@@ -61,6 +61,7 @@ const steps = {
   permissionReply: 'permission reply (message webhook)',
   permissionRequest: 'POST /v1/permission-requests',
   permissionState: 'GET /v1/permissions/{business}/{user}',
+  permissionStateFull: 'GET /v1/permissions, number full',
 } as const;
 
 type Step = (typeof steps)[keyof typeof steps];
@@ -234,6 +235,12 @@ const measureOccupancy = async (
       steps.refusedPlacement,
       occupancy,
       await metered(meter, host, () => placeRefused(host, business, user, 'concurrency_limit')),
+    );
+    // The state view reads every lease shard of the full number.
+    taken.add(
+      steps.permissionStateFull,
+      occupancy,
+      await metered(meter, host, () => readPermission(host, business, user)),
     );
   }
   await hangUpInbound(host, last);

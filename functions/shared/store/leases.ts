@@ -170,8 +170,15 @@ export const transactTakingLease = async (
 /** Leases by call id. */
 export type Leases = Record<string, Lease>;
 
-/** Every shard item of a business number, read consistently: shard → its leases. */
-export const readShards = async (db: Db, business: string): Promise<Map<number, Leases>> => {
+/**
+ * Every shard item of a business number: shard → its leases. Consistent unless told otherwise: a
+ * figure only shown (the state view) may be a moment old, at half the read units.
+ */
+export const readShards = async (
+  db: Db,
+  business: string,
+  consistent = true,
+): Promise<Map<number, Leases>> => {
   const shards = new Map<number, Leases>();
   let start: Record<string, unknown> | undefined;
   do {
@@ -183,7 +190,7 @@ export const readShards = async (db: Db, business: string): Promise<Map<number, 
           ':pk': keys.leaseShard(business, 0).pk,
           ':shard': leaseShardPrefix,
         },
-        ConsistentRead: true,
+        ConsistentRead: consistent,
         ExclusiveStartKey: start,
       }),
     );
@@ -197,8 +204,8 @@ export const readShards = async (db: Db, business: string): Promise<Map<number, 
 };
 
 /** A business number's leases over all its shards. */
-export const leasesOf = async (db: Db, business: string): Promise<Leases> =>
-  Object.assign({}, ...(await readShards(db, business)).values());
+export const leasesOf = async (db: Db, business: string, consistent = true): Promise<Leases> =>
+  Object.assign({}, ...(await readShards(db, business, consistent)).values());
 
 /** The shard holding callId's lease on a business number, with the lease; undefined when none does. */
 export const findLease = async (

@@ -8,7 +8,6 @@ import { leaseExpiresAt, leasesOf } from './leases.js';
 
 /** The time the slot of the account's next Call API request was last counted, if ever. */
 const nextCpsSlotUsedAt = async (db: Db, account: AccountSettings): Promise<number | undefined> => {
-  // Eventually consistent reads: the figure is advisory, and half the read units of a consistent one.
   const { Item: ticket } = await db.doc.send(
     new GetCommand({ TableName: db.tableName, Key: keys.cpsTicket() }),
   );
@@ -23,7 +22,8 @@ const nextCpsSlotUsedAt = async (db: Db, account: AccountSettings): Promise<numb
 /**
  * What a placement's concurrency and calls-per-second conditions would meet now, for the state view:
  * the business number's live leases (lapsed ones are not counted, as a placement reaps them) and the
- * account's next Call API slot.
+ * account's next Call API slot. Eventually consistent reads: the figures are advisory (a placement
+ * decides atomically), at half the read units.
  */
 export const readPlacementCapacity = async (
   db: Db,
@@ -32,7 +32,7 @@ export const readPlacementCapacity = async (
   now: number,
 ): Promise<PlacementCapacity> => {
   const [leases, usedAt] = await Promise.all([
-    leasesOf(db, business),
+    leasesOf(db, business, false),
     nextCpsSlotUsedAt(db, account),
   ]);
   const callsInProgress = Object.values(leases).filter(
