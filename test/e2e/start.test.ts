@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,13 +6,9 @@ import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 
-/** Runs what `npm start` runs, on a free port, and collects what it prints. */
-const start = (env: Record<string, string> = {}) => {
-  const child = spawn(
-    process.execPath,
-    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'infra/local/main.ts', '--port', '0'],
-    { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/** Runs a command from the repo root, collecting what it prints. */
+const run = (command: string, args: readonly string[], options: SpawnOptions) => {
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -24,6 +20,14 @@ const start = (env: Record<string, string> = {}) => {
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return { child, exited, output: () => ({ stdout, stderr }) };
 };
+
+/** Runs what `npm start` runs, on a free port. */
+const start = (env: Record<string, string> = {}) =>
+  run(
+    process.execPath,
+    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'infra/local/main.ts', '--port', '0'],
+    { env: { ...process.env, ...env } },
+  );
 
 const waitForUrl = async (run: ReturnType<typeof start>, child: ChildProcess): Promise<string> => {
   const deadline = Date.now() + 60_000;
@@ -76,21 +80,14 @@ describe('npm start', () => {
 /** `npm start` exactly as a person runs it, in its own process group (its leader: npm). */
 const npmStart = () => {
   const npm = process.env.npm_execpath;
-  const child = spawn(
+  return run(
     npm ? process.execPath : 'npm',
     [...(npm ? [npm] : []), 'start', '--', '--port', '0'],
-    { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    {
+      env: process.env,
+      detached: true,
+    },
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, exited, output: () => ({ stdout, stderr }) };
 };
 
 /** The processes of a group, by their command line (Linux's /proc). */
