@@ -53,6 +53,7 @@ export const decidePlacement = (
 ): PlacementDecision => {
   const refusal = permissionRefusal(pair, now);
   if (refusal) return { kind: 'refused', refusal: { code: refusal } };
+  // Stryker disable OptionalChaining: a permission comes from a pair, so from here on there is one
   const daily = dailyCallCheck(pair?.calls, now, settings);
   if (!daily.ok) {
     return {
@@ -66,5 +67,6 @@ export const decidePlacement = (
     pair?.permission === 'permanent'
       ? undefined
       : pairExpiryWithPermission(pair?.permissionUntil ?? 0, now);
+  // Stryker restore OptionalChaining
   return { kind: 'allowed', calls: callsAfterPlacement(pair, callId, now, settings), keepUntil };
 };
