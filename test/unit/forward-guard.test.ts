@@ -88,6 +88,7 @@ describe('a scheme counts only at the start, a digit run only as the whole user'
     'sip:1234567room@pbx.example.com',
     // The host is where the call goes, not what it dials.
     'sip:desk-7@192.168.10.12:5060',
+    'sip:@192.168.10.12',
     // Parameters that only look like user=phone.
     'sip:alice;username=phone@gw.example.com',
     'sip:alice;xuser=phone@gw.example.com',

@@ -330,6 +330,11 @@ describe('the payload an unreadable message is logged with', () => {
     expect(unrecognized({ ...envelope, Interactive: '', Button: text }).payload).toBe(text);
   });
 
+  it('cut to 2,000 characters', () => {
+    const long = JSON.stringify({ ...bad, note: 'x'.repeat(3000) });
+    expect(unrecognized({ ...envelope, Interactive: long }).payload).toBe(long.slice(0, 2000));
+  });
+
   it('a value JSON cannot print is logged as such, and the message still read', () => {
     const message = unrecognized({
       ...envelope,

@@ -37,8 +37,7 @@ const percentDecoded = (text: string): string | undefined => {
   for (let round = 0; round < maxDecodings && percentEncoded.test(value); round++) {
     try {
       value = decodeURIComponent(value);
-      // Stryker disable next-line BlockStatement: a sequence that fails to decode stays encoded, which also gives undefined
-    } catch {
+    } /* Stryker disable next-line BlockStatement: what fails to decode stays encoded: undefined too */ catch {
       return undefined;
     }
   }

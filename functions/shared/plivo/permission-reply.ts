@@ -155,6 +155,7 @@ const numberOf = (
   }
   const checked = text.safeParse(plivo);
   if (!checked.success) {
+    // Stryker disable next-line OptionalChaining: a failed parse has an issue
     return { kind: 'invalid', message: `${field}: ${checked.error.issues[0]?.message}` };
   }
   return meta !== undefined && digitsOf(meta) !== digitsOf(checked.data)
