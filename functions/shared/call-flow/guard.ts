@@ -45,9 +45,11 @@ const percentDecoded = (text: string): string | undefined => {
 };
 
 /** A user part or bare target, as a gateway reads it: decoded, parameters and separators dropped. */
-const isPhoneNumber = (text: string): boolean =>
-  // Stryker disable next-line OptionalChaining,StringLiteral: split always returns a first part
-  dialableDigits.test(text.split(';')[0]?.replace(visualSeparators, '') ?? '');
+const isPhoneNumber = (text: string): boolean => {
+  // Stryker disable next-line StringLiteral: split always returns a first part
+  const [beforeParameters = ''] = text.split(';');
+  return dialableDigits.test(beforeParameters.replace(visualSeparators, ''));
+};
 
 /**
  * Why `target` must not be dialed from a WhatsApp call, or undefined when it may be. A SIP URI is read

@@ -36,10 +36,7 @@ export const fieldsOf = (object: Json): Fields => {
     fields.set(name, value);
     spelling.set(name, key);
   }
-  // Stryker disable next-line ConditionalExpression: readers test `conflict`; an undefined one reads as none
-  return conflict === undefined
-    ? { fields, written: spelling }
-    : { fields, written: spelling, conflict };
+  return { fields, written: spelling, conflict };
 };
 
 export const twice = (conflict: NonNullable<Fields['conflict']>) =>

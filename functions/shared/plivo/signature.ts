@@ -135,19 +135,9 @@ function addValues(map: MultiMap, key: string, value: string | readonly string[]
   else existing.push(...values);
 }
 
-function queryToMap(query: string): MultiMap {
-  const map: MultiMap = new Map();
-  // Same decoder as the SDK (`querystring.parse`: '+' → ' ', percent-decoding, max 1000 keys).
-  const parsed = parseQueryString(query);
-  for (const key of Object.keys(parsed)) {
-    const value = parsed[key];
-    // Stryker disable next-line ConditionalExpression: querystring gives every key a value; the check narrows the type
-    if (value !== undefined) addValues(map, key, value);
-  }
-  return map;
-}
-
-function paramsToMap(params: SignatureParams): MultiMap {
+function paramsToMap(
+  params: Readonly<Record<string, string | readonly string[] | undefined>>,
+): MultiMap {
   const map: MultiMap = new Map();
   for (const key of Object.keys(params)) {
     const value = params[key];
@@ -156,10 +146,18 @@ function paramsToMap(params: SignatureParams): MultiMap {
   return map;
 }
 
+function queryToMap(query: string): MultiMap {
+  // Same decoder as the SDK (`querystring.parse`: '+' → ' ', percent-decoding, max 1000 keys).
+  return paramsToMap(parseQueryString(query));
+}
+
 /** Keys and each key's values sorted by UTF-16 code units (JS default sort, as the SDK). */
 function sortedEntries(map: MultiMap): Array<[string, string[]]> {
-  // Stryker disable next-line ArrayDeclaration: every key of the map has values
-  return [...map.keys()].sort().map((key) => [key, [...(map.get(key) ?? [])].sort()]);
+  return [...map.keys()].sort().map((key) => {
+    // Stryker disable next-line ArrayDeclaration: every key of the map has values
+    const values = map.get(key) ?? [];
+    return [key, [...values].sort()];
+  });
 }
 
 /** `k=v&k=v…` with decoded keys and values, as the SDK's get_sorted_query_string. */
@@ -222,8 +220,9 @@ export function computeV2Signature(input: V2SignatureInput): string {
 }
 
 function digest(value: string): Buffer {
-  // Stryker disable next-line StringLiteral: Hash.update reads an empty encoding as UTF-8
-  return createHash('sha256').update(value, 'utf8').digest();
+  // Stryker disable next-line StringLiteral: Buffer.from reads an empty encoding as UTF-8
+  const bytes = Buffer.from(value, 'utf8');
+  return createHash('sha256').update(bytes).digest();
 }
 
 /**
