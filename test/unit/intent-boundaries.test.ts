@@ -42,10 +42,30 @@ const intent = (fields: Partial<IntentState> = {}): IntentState => ({
 describe('how long an intent may live', () => {
   it('lifetimeSeconds may equal maxLifetimeSeconds, not exceed it', () => {
     const limits = (lifetimeSeconds: number, maxLifetimeSeconds: number) =>
-      rulesSchema.safeParse({ callIntents: { lifetimeSeconds, maxLifetimeSeconds } }).success;
-    expect(limits(3600, 3600)).toBe(true);
-    expect(limits(3600, 3601)).toBe(true);
-    expect(limits(3601, 3600)).toBe(false);
+      rulesSchema.safeParse({ callIntents: { lifetimeSeconds, maxLifetimeSeconds } });
+    expect(limits(3600, 3600).success).toBe(true);
+    expect(limits(3600, 3601).success).toBe(true);
+    expect(limits(3601, 3600).error?.issues.map((issue) => issue.message)).toEqual([
+      'lifetimeSeconds must not exceed maxLifetimeSeconds',
+    ]);
+  });
+
+  it('by default 7 days without notAfter, at most 30 days', () => {
+    expect(rules.callIntents).toMatchObject({
+      lifetimeSeconds: 7 * 24 * 3600,
+      maxLifetimeSeconds: 30 * 24 * 3600,
+    });
+  });
+});
+
+describe('a placement in progress', () => {
+  it.each([
+    [59_999, { kind: 'none' }],
+    [60_000, { kind: 'place' }],
+  ] as const)('claimed %i ms ago: %o (taken over after a minute)', (ago, step) => {
+    const permanent = pair({ permission: 'permanent', permissionAt: t0 - day });
+    const placing = intent({ status: 'placing', placingSince: t0 - ago });
+    expect(decideIntent(placing, { pair: permanent, now: t0, settings: rules })).toEqual(step);
   });
 });
 

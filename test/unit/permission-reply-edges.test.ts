@@ -210,6 +210,15 @@ describe("Meta's own webhook", () => {
     });
   });
 
+  it.each(['xwamid.HBgLMTY1MDM4', 'wamid.HBgLMTY1MDM4 x', 'wamid.'])(
+    "a message id %j is not Meta's",
+    (id) => {
+      expect(invalid(webhook({ display_phone_number: business }, { id }))).toBe(
+        'MessageUUID: is required',
+      );
+    },
+  );
+
   it('a business number that is not text is not read: To comes from Plivo, or is missing', () => {
     const numeric = webhook({ display_phone_number: Number(business) });
     expect(replyOf({ ...numeric, To: business }).to).toBe(business);
@@ -242,6 +251,16 @@ describe('nesting', () => {
 });
 
 describe('the envelope', () => {
+  it.each([
+    [{ to: '918035737459' }, 'To and to: sent twice with different values'],
+    [
+      { messageUuid: '3f1c1f2e-0000-4000-8000-000000000002' },
+      'MessageUUID and messageUuid: sent twice with different values',
+    ],
+  ])('%o beside its other spelling is a request Plivo did not send', (fields, message) => {
+    expect(invalid({ ...interactive(flattened), ...fields })).toBe(message);
+  });
+
   it.each([
     [{ From: '' }, 'From: is required'],
     [{ From: Number(user) }, 'From: must be text'],
@@ -280,6 +299,16 @@ describe('the reason an unreadable reply is logged with', () => {
     expect(unrecognized(body).reason).toBe(reason);
   });
 
+  it.each([
+    ['is_permanent', { is_permanent: 'yes' }, 'must be true or false'],
+    ['expiration_timestamp', { expiration_timestamp: 0 }, 'must be a time'],
+    ['expiration_timestamp', { expiration_timestamp: '1767225600.1234567' }, 'must be a time'],
+  ])('an unreadable %s: %o', (field, fields, message) => {
+    expect(unrecognized(wrapped({ response: 'accept', ...fields })).reason).toBe(
+      `call_permission_reply.${field}: ${message}`,
+    );
+  });
+
   it('a field twice with the same value is read once', () => {
     expect(
       replyOf(wrapped({ response: 'accept', is_permanent: true, isPermanent: true })).reply,
@@ -295,6 +324,15 @@ describe('expiration_timestamp: seconds, or milliseconds past 10^11', () => {
         call_permission_reply: { response: 'accept', expiration_timestamp: value },
       }),
     );
+
+  it('decimal text with up to six decimals is whole seconds', () => {
+    expect(expiry('1767225600.25' as unknown as number)).toMatchObject({
+      reply: { expirationTimestamp: 1767225600 },
+    });
+    expect(expiry('1767225600.999999' as unknown as number)).toMatchObject({
+      reply: { expirationTimestamp: 1767225600 },
+    });
+  });
 
   it('10^11 itself is seconds, past the latest time; one more is milliseconds', () => {
     expect(expiry(1e11)).toMatchObject({

@@ -359,6 +359,25 @@ describe('daily calls', () => {
   });
 });
 
+describe('settings Meta bounds', () => {
+  it('at most 1,000 simultaneous calls per number', () => {
+    const simultaneous = (simultaneousCallsPerNumber: number) =>
+      rulesSchema.safeParse({ simultaneousCallsPerNumber }).success;
+    expect([0, 1, 1000, 1001].map(simultaneous)).toEqual([false, true, true, false]);
+  });
+
+  it('restricted countries are ISO 3166 alpha-2 codes, nothing around them', () => {
+    const countries = (restrictedCountries: string[]) =>
+      rulesSchema.safeParse({ restrictedCountries });
+    expect(countries(['JM', 'US']).success).toBe(true);
+    for (const code of ['USA', 'XUS', 'us', 'U']) {
+      expect(countries([code]).error?.issues[0]?.message).toBe(
+        'must be an ISO 3166 alpha-2 code such as US',
+      );
+    }
+  });
+});
+
 describe('simultaneous-call leases', () => {
   it('lapse an hour of set-up after the longest bridged call, never before', () => {
     expect(callSetupAllowanceSeconds).toBe(3600);

@@ -9,6 +9,7 @@ import {
   type SignatureMethod,
   verifyPlivoSignature,
 } from '../../functions/shared/plivo/signature.js';
+import { sdkComputeV2, sdkComputeV3 } from '../support/plivo-sign.js';
 
 const authToken = 'SAMPLE-AUTH-TOKEN-0123456789';
 const url = 'https://callgate.example.com/plivo/answer';
@@ -93,6 +94,22 @@ describe('whitespace-only headers are missing, not a signature', () => {
         'x-plivo-signature-v3-nonce': nonce,
       }),
     ).toEqual({ ok: true, version: 'v3' });
+  });
+});
+
+describe('odd urls are signed as the SDK signs them', () => {
+  it.each([
+    'user:pw@h.example/p',
+    'u:pw@h.example/p',
+    'user:@h.example/p?q=1',
+    'a.b:pw@h.example/p',
+    'http://user:pw@h.example/p',
+  ])('%j (user info without or with a scheme)', (odd) => {
+    const args = { url: odd, params, nonce, authToken };
+    for (const method of ['GET', 'POST'] as const) {
+      expect(computeV3Signature({ ...args, method })).toBe(sdkComputeV3({ ...args, method }));
+    }
+    expect(computeV2Signature(args)).toBe(sdkComputeV2(args));
   });
 });
 
