@@ -102,6 +102,7 @@ const callFacts = (old: CallRecord | undefined, call: CallRecord): Fact[] => {
         },
       });
     }
+    // Stryker disable next-line ConditionalExpression: without a dial status neither event below is pushed
     if (call.dialStatus !== undefined && old?.dialStatus === undefined) {
       const at = call.dialStatusAt ?? 0;
       if (call.dialStatus === 'completed') {

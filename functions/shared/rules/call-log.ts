@@ -69,6 +69,7 @@ const fromDialStatus = (dialStatus: string): CallLogOutcome | undefined =>
 
 const outboundOutcome = (record: CallLogRecord): CallLogOutcome | undefined => {
   if (record.refusal !== undefined) return 'refused-after-placing';
+  // Stryker disable next-line ConditionalExpression: no outcome is keyed "undefined" either
   const dialed = record.dialStatus === undefined ? undefined : fromDialStatus(record.dialStatus);
   if (dialed) return dialed;
   // Over without a dial status the rules know: the agent leg never bridged to the user.

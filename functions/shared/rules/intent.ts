@@ -168,7 +168,9 @@ const withoutPermission = (intent: IntentState, facts: IntentFacts): IntentStep 
   const { pair, now, settings } = facts;
   const sentAt = pair?.requestSentAt;
   if (
+    // Stryker disable next-line ConditionalExpression: undefined >= x is false too (the check narrows the type)
     sentAt !== undefined &&
+    // Stryker disable next-line OptionalChaining: a send time comes from a pair
     sentAt >= (pair?.permissionAt ?? 0) &&
     now < sentAt + settings.refusalStandsSeconds * 1000
   ) {
@@ -190,6 +192,7 @@ export const decideIntent = (intent: IntentState, facts: IntentFacts): IntentSte
   if (now >= intent.notAfter) return { kind: 'end', status: 'expired' };
   if (
     intent.status === 'placing' &&
+    // Stryker disable next-line ConditionalExpression: now < NaN is false too (the check narrows the type)
     intent.placingSince !== undefined &&
     now < intent.placingSince + placingTakeoverMs
   ) {
@@ -201,6 +204,7 @@ export const decideIntent = (intent: IntentState, facts: IntentFacts): IntentSte
       return { kind: 'end', status: 'declined', reason: 'permission_rejected' };
     case 'revoked':
       return { kind: 'end', status: 'declined', reason: 'permission_revoked' };
+    // Stryker disable next-line ConditionalExpression: the last clause: falling out of it is its break
     default:
       break;
   }
@@ -210,12 +214,14 @@ export const decideIntent = (intent: IntentState, facts: IntentFacts): IntentSte
   if (
     intent.waitReason === 'retry' &&
     intent.status === retrying &&
+    // Stryker disable next-line ConditionalExpression: now < undefined is false too (the check narrows the type)
     intent.dueAt !== undefined &&
     now < intent.dueAt
   ) {
     return wait(intent, retrying, intent.dueAt, 'retry');
   }
   if (!permitted) return withoutPermission(intent, facts);
+  // Stryker disable next-line OptionalChaining: a permission comes from a pair
   if ((pair?.missed ?? 0) >= settings.missedCalls.revokeAt - 1) {
     return { kind: 'end', status: 'declined', reason: 'revocation_risk' };
   }
@@ -224,6 +230,7 @@ export const decideIntent = (intent: IntentState, facts: IntentFacts): IntentSte
     if (opening === undefined) return wait(intent, 'scheduled', intent.notAfter, 'outside_hours');
     if (opening > now) return wait(intent, 'scheduled', opening, 'outside_hours');
   }
+  // Stryker disable next-line OptionalChaining: a permission comes from a pair
   const daily = dailyCallCheck(pair?.calls, now, settings);
   if (!daily.ok)
     return wait(intent, 'scheduled', now + daily.retryAfter * 1000, 'daily_call_limit');

@@ -139,6 +139,7 @@ const requestRefusalView = (
   }
   return {
     reason: refusal.code,
+    // Stryker disable next-line ConditionalExpression: the other active permission, permanent, has no end, so no availableAt either
     ...(status.kind === 'temporary' ? { availableAt: status.expiresAt } : {}),
   };
 };
@@ -167,10 +168,12 @@ const startCallRefusal = (
   const permission = permissionRefusal(pair, now);
   if (permission) {
     // A rejection or revocation stands until then; an expired permission waits for a new request.
+    // Stryker disable next-line ConditionalExpression: none and expired have no until, so no availableAt either
     return status.kind === 'rejected' || status.kind === 'revoked'
       ? { reason: permission, availableAt: status.until }
       : { reason: permission };
   }
+  // Stryker disable next-line OptionalChaining: a permission comes from a pair
   const daily = dailyCallCheck(pair?.calls, now, settings);
   // The window's exact reset, as `limits` shows it (`retryAfter` rounds up to whole seconds).
   if (!daily.ok) return { reason: 'daily_call_limit', availableAt: callLimit.resetsAt };
@@ -219,11 +222,13 @@ export const permissionView = (
       ...statusView(status),
       ...(pair?.permissionSource ? { source: pair.permissionSource } : {}),
       ...(pair?.permissionAt ? { decidedAt: iso(pair.permissionAt) } : {}),
+      // Stryker disable next-line OptionalChaining: a revocation comes from a pair
       ...(status.kind === 'revoked' && pair?.revokedReason
         ? { revokedReason: pair.revokedReason }
         : {}),
     },
     consecutiveMissed: missed,
+    // Stryker disable next-line OptionalChaining: a miss comes from a pair
     warned: missed > 0 && pair?.warnedAt !== undefined,
     actions: [
       {

@@ -36,10 +36,12 @@ export const activePermission = {
 /** Whether the pair's permission lets a business-initiated call through at `at`. */
 export const isPermissionActive = (pair: PairState | undefined, at: number): boolean => {
   const permission = pair?.permission;
+  // Stryker disable next-line ConditionalExpression: neither list holds undefined; the check narrows the type
   if (permission === undefined) return false;
   if ((activePermission.always as readonly StoredPermission[]).includes(permission)) return true;
   return (
     (activePermission.untilItEnds as readonly StoredPermission[]).includes(permission) &&
+    // Stryker disable next-line ConditionalExpression,OptionalChaining: the pair is there, and undefined > at is false too
     pair?.permissionUntil !== undefined &&
     pair.permissionUntil > at
   );
@@ -78,12 +80,15 @@ export const permissionAt = (pair: PairState | undefined, now: number): Permissi
     case 'permanent':
       return { kind: 'permanent' };
     case 'temporary':
+      // Stryker disable next-line ConditionalExpression: an active temporary grant has an end
       return isPermissionActive(pair, now) && until !== undefined
         ? { kind: 'temporary', expiresAt: until }
         : { kind: 'expired', expiredAt: until ?? pair.permissionAt ?? 0 };
     case 'rejected':
+      // Stryker disable next-line ConditionalExpression: undefined > now is false too (the check narrows the type)
       return until !== undefined && until > now ? { kind: 'rejected', until } : { kind: 'none' };
     case 'revoked':
+      // Stryker disable next-line ConditionalExpression: undefined > now is false too (the check narrows the type)
       return until !== undefined && until > now
         ? {
             kind: 'revoked',
@@ -107,7 +112,9 @@ export const permissionRefusal = (
 ): PermissionRefusal | undefined => {
   const status = permissionAt(pair, now);
   switch (status.kind) {
+    // Stryker disable next-line StringLiteral: a kind without a case returns undefined as well
     case 'temporary':
+    // Stryker disable next-line StringLiteral: a kind without a case returns undefined as well
     case 'permanent':
       return undefined;
     case 'none':
@@ -213,6 +220,7 @@ export const decisionFromCorrection = (
     if (expiresAt !== undefined) return { refusal: 'expiry_not_allowed' };
     return { decision: status === 'none' ? base : { ...base, permission: 'permanent' } };
   }
+  // Stryker disable next-line ConditionalExpression: undefined <= now is false too (the check narrows the type)
   if (expiresAt !== undefined && expiresAt <= now) return { refusal: 'expiry_in_the_past' };
   if (status === 'temporary') {
     const until = expiresAt ?? now + settings.permissionSeconds * 1000;

@@ -61,6 +61,7 @@ export const decidePlacement = (
       refusal: { code: refusal, ...(retryAfter === undefined ? {} : { retryAfter }) },
     };
   }
+  // Stryker disable OptionalChaining: a permission comes from a pair, so from here on there is one
   const daily = dailyCallCheck(pair?.calls, now, settings);
   if (!daily.ok) {
     return {
@@ -74,5 +75,6 @@ export const decidePlacement = (
     pair?.permission === 'permanent'
       ? undefined
       : pairExpiryWithPermission(pair?.permissionUntil ?? 0, now);
+  // Stryker restore OptionalChaining
   return { kind: 'allowed', calls: callsAfterPlacement(pair, callId, now, settings), keepUntil };
 };

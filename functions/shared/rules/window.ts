@@ -33,6 +33,7 @@ export const windowUsage = (
   const counted = times.filter((t) => inWindow(t, now, ms)).sort((a, b) => a - b);
   const used = counted.length;
   // With the limit lowered below the count, that is not the oldest entry.
+  // Stryker disable next-line ConditionalExpression: below the limit, used - max is negative and indexes nothing
   const freeing = used >= max ? counted[used - max] : undefined;
   return { window, max, used, ...(freeing === undefined ? {} : { resetsAt: freeing + ms }) };
 };

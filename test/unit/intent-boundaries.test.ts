@@ -1,0 +1,126 @@
+/**
+ * Call intents at the edges: the settings that bound an intent's life, the moment a sent request stops
+ * being awaited, and the business API's view of an intent, which shows only what holds for its status.
+ */
+import { describe, expect, it } from 'vitest';
+import { type Rules, rulesSchema } from '../../functions/shared/config/schema.js';
+import {
+  decideIntent,
+  type IntentState,
+  type IntentStep,
+} from '../../functions/shared/rules/intent.js';
+import { intentView } from '../../functions/shared/rules/intent-view.js';
+import type { PairState } from '../../functions/shared/rules/pair.js';
+
+const rules: Rules = rulesSchema.parse(undefined);
+const minute = 60_000;
+const hour = 60 * minute;
+const day = 24 * hour;
+const t0 = Date.parse('2026-03-02T10:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+const business = '+918035737458';
+const user = '+919812345678';
+const intentId = '0b6f3c1e-2a4d-4f5e-9c8b-7a6d5e4f3c2b';
+const callId = '6f1c2a4e-8b9d-4e3f-a1b2-c3d4e5f6a7b8';
+
+const pair = (state: object = {}): PairState =>
+  ({ business, user, ...state }) as unknown as PairState;
+
+/** An intent as the store holds it: only the attributes given, none left undefined. */
+const intent = (fields: Partial<IntentState> = {}): IntentState => ({
+  intentId,
+  business,
+  user,
+  createdAt: t0 - hour,
+  updatedAt: t0 - hour,
+  notAfter: t0 + 7 * day,
+  status: 'waiting_permission',
+  version: 1,
+  ...fields,
+});
+
+describe('how long an intent may live', () => {
+  it('lifetimeSeconds may equal maxLifetimeSeconds, not exceed it', () => {
+    const limits = (lifetimeSeconds: number, maxLifetimeSeconds: number) =>
+      rulesSchema.safeParse({ callIntents: { lifetimeSeconds, maxLifetimeSeconds } });
+    expect(limits(3600, 3600).success).toBe(true);
+    expect(limits(3600, 3601).success).toBe(true);
+    expect(limits(3601, 3600).error?.issues.map((issue) => issue.message)).toEqual([
+      'lifetimeSeconds must not exceed maxLifetimeSeconds',
+    ]);
+  });
+
+  it('by default 7 days without notAfter, at most 30 days', () => {
+    expect(rules.callIntents).toMatchObject({
+      lifetimeSeconds: 7 * 24 * 3600,
+      maxLifetimeSeconds: 30 * 24 * 3600,
+    });
+  });
+});
+
+describe('a placement in progress', () => {
+  it.each([
+    [59_999, { kind: 'none' }],
+    [60_000, { kind: 'place' }],
+  ] as const)('claimed %i ms ago: %o (taken over after a minute)', (ago, step) => {
+    const permanent = pair({ permission: 'permanent', permissionAt: t0 - day });
+    const placing = intent({ status: 'placing', placingSince: t0 - ago });
+    expect(decideIntent(placing, { pair: permanent, now: t0, settings: rules })).toEqual(step);
+  });
+});
+
+describe('a sent request is awaited only if sent since the last decision', () => {
+  const awaiting: IntentStep = {
+    kind: 'wait',
+    status: 'waiting_permission',
+    dueAt: t0 + 7 * day,
+    reason: 'awaiting_reply',
+  };
+
+  it.each([
+    ['in the same millisecond as the decision', 0, awaiting],
+    ['after it', 1, awaiting],
+    ['before it: the decision answered it', -1, { kind: 'request_permission' }],
+  ] as const)('a request sent %s', (_, offset, step) => {
+    // An operator cleared the permission (`none`) at decidedAt; no request fills a window.
+    const decidedAt = t0 - hour;
+    const cleared = pair({
+      permissionAt: decidedAt,
+      permissionSource: 'manual',
+      requestSentAt: decidedAt + offset,
+    });
+    expect(decideIntent(intent(), { pair: cleared, now: t0, settings: rules })).toEqual(step);
+  });
+});
+
+describe('the view shows what holds for the status, and nothing absent as a key', () => {
+  it('an intent with nothing optional: no agent, moment, reason, call or end', () => {
+    expect(intentView(intent())).toStrictEqual({
+      intentId,
+      status: 'waiting_permission',
+      from: business,
+      to: user,
+      createdAt: iso(t0 - hour),
+      notAfter: iso(t0 + 7 * day),
+    });
+  });
+
+  it.each([
+    ['placed', { callId, endedAt: t0 }],
+    ['expired', { endedAt: t0 }],
+    ['cancelled', { endedAt: t0 }],
+  ] as const)('%s: no reason, even one the item still holds', (status, fields) => {
+    const view = intentView(
+      intent({ status, reason: 'plivo_error', waitReason: 'retry', ...fields }),
+    );
+    expect(view).not.toHaveProperty('reason');
+    expect(view).not.toHaveProperty('scheduledAt');
+    expect(view.endedAt).toBe(iso(t0));
+  });
+
+  it('declined: its reason', () => {
+    expect(intentView(intent({ status: 'declined', reason: 'plivo_error' })).reason).toBe(
+      'plivo_error',
+    );
+  });
+});
