@@ -172,12 +172,12 @@ describe('placement decision', () => {
         rules,
       ),
     ).toEqual({ kind: 'refused', refusal: { code: 'permission_rejected', retryAfter: 2 } });
-    // No permission, or an expired one, waits for the user: no time.
-    expect(decidePlacement(undefined, 'c', now, rules)).toEqual({
+    // No permission, or an expired one, waits for the user: no time, not even an undefined one.
+    expect(decidePlacement(undefined, 'c', now, rules)).toStrictEqual({
       kind: 'refused',
       refusal: { code: 'no_permission' },
     });
-    expect(decidePlacement(granted({ permissionUntil: now }), 'c', now, rules)).toEqual({
+    expect(decidePlacement(granted({ permissionUntil: now }), 'c', now, rules)).toStrictEqual({
       kind: 'refused',
       refusal: { code: 'permission_expired' },
     });

@@ -146,8 +146,9 @@ const requestRefusalView = (
 
 /** When the next Call API slot frees: a second after its last use, if that is still ahead. */
 const cpsSlotFreesAt = (capacity: PlacementCapacity, now: number): number | undefined => {
-  const usedAt = capacity.nextCpsSlotUsedAt;
-  return usedAt !== undefined && usedAt + cpsWindowMs > now ? usedAt + cpsWindowMs : undefined;
+  // A slot never used is free, as one used long ago.
+  const freesAt = (capacity.nextCpsSlotUsedAt ?? Number.NEGATIVE_INFINITY) + cpsWindowMs;
+  return freesAt > now ? freesAt : undefined;
 };
 
 /**
