@@ -2,7 +2,7 @@
  * `npm run test:mutation`: mutation testing of the policy code, the files that decide what callgate
  * lets through (Meta's and Plivo's rules, the webhook signature, the permission reply, the PSTN and
  * WhatsApp forward guard, business hours, the events a change means). Outside `npm test`: it reruns
- * the unit tests against each of about a thousand mutants.
+ * the unit tests against each of some two thousand mutants.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 export default {
