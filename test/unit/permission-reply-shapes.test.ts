@@ -5,31 +5,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readInboundMessage } from '../../functions/shared/plivo/permission-reply.js';
+import {
+  accept,
+  business,
+  messageUuid,
+  replyOf,
+  temporary,
+  unrecognized,
+  user,
+} from '../support/permission-replies.js';
 
-const messageUuid = '3f1c1f2e-0000-4000-8000-000000000001';
-const user = '919812345678';
-const business = '918035737458';
 const envelope = { From: user, To: business, Type: 'whatsapp', MessageUUID: messageUuid };
 
-const accept = { response: 'accept', is_permanent: false, response_source: 'user_action' };
-const temporary = { response: 'accept', isPermanent: false, responseSource: 'user_action' };
-
 const read = (body: Record<string, unknown>) => readInboundMessage(body);
-
-/** The reply as read, for shapes that must give a permission reply. */
-const replyOf = (body: Record<string, unknown>) => {
-  const message = read(body);
-  if (message.kind !== 'permission_reply') {
-    throw new Error(`expected a permission reply, got ${JSON.stringify(message)}`);
-  }
-  return message;
-};
-
-const unrecognized = (body: Record<string, unknown>) => {
-  const message = read(body);
-  expect(message.kind, JSON.stringify(message)).toBe('unrecognized');
-  return message;
-};
 
 const interactive = (value: unknown) => ({ ...envelope, Interactive: JSON.stringify(value) });
 
