@@ -10,34 +10,26 @@ import {
   type IntentStep,
 } from '../../functions/shared/rules/intent.js';
 import { intentView } from '../../functions/shared/rules/intent-view.js';
-import type { PairState } from '../../functions/shared/rules/pair.js';
+import {
+  business,
+  callId,
+  intentId,
+  storedIntent,
+  storedPair,
+  t0,
+  user,
+} from '../support/intent-fixtures.js';
 
 const rules: Rules = rulesSchema.parse(undefined);
 const minute = 60_000;
 const hour = 60 * minute;
 const day = 24 * hour;
-const t0 = Date.parse('2026-03-02T10:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
-const business = '+918035737458';
-const user = '+919812345678';
-const intentId = '0b6f3c1e-2a4d-4f5e-9c8b-7a6d5e4f3c2b';
-const callId = '6f1c2a4e-8b9d-4e3f-a1b2-c3d4e5f6a7b8';
-
-const pair = (state: object = {}): PairState =>
-  ({ business, user, ...state }) as unknown as PairState;
+const pair = storedPair;
 
 /** An intent as the store holds it: only the attributes given, none left undefined. */
-const intent = (fields: Partial<IntentState> = {}): IntentState => ({
-  intentId,
-  business,
-  user,
-  createdAt: t0 - hour,
-  updatedAt: t0 - hour,
-  notAfter: t0 + 7 * day,
-  status: 'waiting_permission',
-  version: 1,
-  ...fields,
-});
+const intent = (fields: Partial<IntentState> = {}): IntentState =>
+  storedIntent({ status: 'waiting_permission', version: 1, ...fields });
 
 describe('how long an intent may live', () => {
   it('lifetimeSeconds may equal maxLifetimeSeconds, not exceed it', () => {

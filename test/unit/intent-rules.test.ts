@@ -27,38 +27,28 @@ import { isPermissionActive } from '../../functions/shared/rules/permission.js';
 import type { PlacementRefusal } from '../../functions/shared/rules/placement.js';
 import type { CallRecord } from '../../functions/shared/store/call-record.js';
 import { keys } from '../../functions/shared/store/keys.js';
+import {
+  business,
+  callId,
+  intentId,
+  storedIntent,
+  storedPair,
+  t0,
+  user,
+} from '../support/intent-fixtures.js';
 
 const rules: Rules = rulesSchema.parse(undefined);
 const second = 1000;
 const minute = 60 * second;
 const hour = 60 * minute;
 const day = 24 * hour;
-/** Monday 2 March 2026, 10:00 UTC: inside the office hours below. */
-const t0 = Date.parse('2026-03-02T10:00:00Z');
 const notAfter = t0 + 7 * day;
 const iso = (ms: number) => new Date(ms).toISOString();
-const business = '+918035737458';
-const user = '+919812345678';
-const intentId = '0b6f3c1e-2a4d-4f5e-9c8b-7a6d5e4f3c2b';
-const callId = '6f1c2a4e-8b9d-4e3f-a1b2-c3d4e5f6a7b8';
 
-/** A stored pair; built from plain objects, as items come back from DynamoDB. */
-const pair = (state: object = {}): PairState =>
-  ({ business, user, ...state }) as unknown as PairState;
+const pair = storedPair;
 
-const intent = (fields: Partial<IntentState> = {}): IntentState => ({
-  intentId,
-  business,
-  user,
-  createdAt: t0 - hour,
-  updatedAt: t0 - hour,
-  notAfter,
-  status: 'scheduled',
-  dueAt: t0,
-  waitReason: 'now',
-  version: 3,
-  ...fields,
-});
+const intent = (fields: Partial<IntentState> = {}): IntentState =>
+  storedIntent({ status: 'scheduled', dueAt: t0, waitReason: 'now', version: 3, ...fields });
 
 /** Weekdays 09:00–17:00 UTC. */
 const officeHours: WeeklyHours = weeklyHoursSchema.parse({
