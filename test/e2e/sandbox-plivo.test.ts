@@ -132,8 +132,15 @@ describe('the sandbox plays Plivo and the WhatsApp users', () => {
     expect(dial?.request?.params.DialStatus).toBe('completed');
     expect(hangup?.request?.url).toMatch(/\/plivo\/whatsapp\/hangup$/);
     expect(JSON.parse(hangup?.response?.body ?? '{}').outcome).toBe('ended');
-    const ended = await eventsOfType(host, user, 'call.ended', 6);
-    expect(ended.at(-1)?.data.direction).toBe('inbound');
+    // Its event follows the hangup through the stream: wait for that call's, not just any sixth one.
+    const ended = await eventually(
+      async () =>
+        (await events(host, user)).find(
+          (e) => e.type === 'call.ended' && e.data.callId === callUuid,
+        ),
+      'the inbound call.ended',
+    );
+    expect(ended.data.direction).toBe('inbound');
   });
 
   it('lets a user asked about a call decline it, or answer and hang up on demand', async () => {
