@@ -39,6 +39,9 @@ const callUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 const isCallUuid = (entry: unknown): entry is string =>
   typeof entry === 'string' && callUuid.test(entry);
 
+const isCount = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= 0;
+
 const unknown = (reason: LiveCallsUnknown['reason'], detail: string): LiveCallsUnknown => ({
   kind: 'unknown',
   reason,
@@ -66,7 +69,7 @@ export const readLiveCallPage = (body: unknown, offset: number): LiveCallPage =>
     if (!isObject(meta)) return unknown('unreadable', `${at} has a meta that is not an object`);
     const total = meta.total_count;
     if (total !== undefined) {
-      if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) {
+      if (!isCount(total)) {
         return unknown('unreadable', `${at} has a meta.total_count that is not a count`);
       }
       const through = offset + calls.length;
@@ -101,10 +104,8 @@ export const liveCallList = (pages: readonly LiveCallPage[]): LiveCallList | { k
   if (listed.slice(end + 1).some((page) => page.callUuids.length > 0)) {
     return unknown('incomplete', `calls listed after the page at offset ${end * liveCallPageSize}`);
   }
-  return {
-    kind: 'listed',
-    callUuids: new Set(listed.slice(0, end + 1).flatMap((page) => page.callUuids)),
-  };
+  // The pages after the end list nothing (above): every page's calls are the list.
+  return { kind: 'listed', callUuids: new Set(listed.flatMap((page) => page.callUuids)) };
 };
 
 export type LiveCallLookup = 'live' | 'not_live' | 'unknown';
