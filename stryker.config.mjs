@@ -1,8 +1,8 @@
 /**
  * `npm run test:mutation`: mutation testing of the policy code, the files that decide what callgate
- * lets through (Meta's and Plivo's rules, the webhook signature, the permission reply, the PSTN and
- * WhatsApp forward guard, business hours, the events a change means). Outside `npm test`: it reruns
- * the unit tests against each of some two thousand mutants.
+ * lets through (Meta's and Plivo's rules, the webhook signature, the permission reply, the live call
+ * list that releases leases, the PSTN and WhatsApp forward guard, business hours, the events a change
+ * means). Outside `npm test`: it reruns the unit tests against each of some two thousand mutants.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 export default {
@@ -11,6 +11,7 @@ export default {
     'functions/shared/plivo/signature.ts',
     'functions/shared/plivo/permission-reply.ts',
     'functions/shared/plivo/reply-fields.ts',
+    'functions/shared/plivo/live-calls.ts',
     'functions/shared/call-flow/guard.ts',
     'functions/shared/call-flow/hours.ts',
     'functions/shared/events/derive.ts',

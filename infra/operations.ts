@@ -404,11 +404,14 @@ export class Operations extends Construct {
           ),
         }),
         new GraphWidget({
-          title: 'Inbound calls and refusals at capacity',
+          title: 'Inbound calls, refusals at capacity, live calls unknown (by reason)',
           width: 8,
           height: 6,
           left: [searchTotal('InboundCalls', service)],
-          right: [searchTotal('InboundRefusedAtCapacity', service)],
+          right: [
+            searchTotal('InboundRefusedAtCapacity', service),
+            searchByLabel('LiveCallsUnknown', 'reason', service),
+          ],
         }),
         new GraphWidget({
           title: 'Events published and failed',

@@ -38,6 +38,8 @@ export const metricCatalog = {
     "Plivo's REST API failed a request; `status` is its HTTP status, timeout, unreachable or refused (an answer callgate cannot read)",
   LeasesReaped:
     'a lease of a call that had ended without its hangup reaching callgate was released',
+  LiveCallsUnknown:
+    "a number at capacity kept leases it could not prove over: `reason` is unavailable (Plivo's Live Call API failed), unreadable (an answer callgate cannot read), incomplete (pages that are not one whole list) or unconfirmed (a call the list left out could not be looked up)",
   StorageRetries:
     'a DynamoDB transaction was cancelled and sent again; `reason` is conflict (a concurrent writer) or throttled',
   StorageUnknownOutcomes:
@@ -121,6 +123,7 @@ export const metricEmitters: Readonly<Record<MetricName, readonly FunctionName[]
     'answer',
   ],
   LeasesReaped: ['answer'],
+  LiveCallsUnknown: ['answer'],
   StorageRetries: functionNames.filter((fn) => fn !== 'health'),
   StorageUnknownOutcomes: functionNames.filter((fn) => fn !== 'health'),
 };

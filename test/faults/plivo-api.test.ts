@@ -2,15 +2,22 @@
  * Plivo's REST API failing behind the local host, over real HTTP to a loopback stand-in: answering 500,
  * never answering (the adapter's timeout), refusing connections. For both requests that reach Plivo
  * (POST /v1/calls, POST /v1/permission-requests) the client is told 502 plivo_error, nothing is counted,
- * and the next request after the fault clears goes through.
+ * and the next request after the fault clears goes through. When the Live Call API fails, a number at
+ * capacity keeps every lease and the caller hears busy.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refusals } from '../../functions/answer/handler.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
-import { agentLegAnswerForm, plivoXml } from '../support/plivo-forms.js';
+import {
+  agentLegAnswerForm,
+  alwaysOpenExampleConfig,
+  inboundAnswerForm,
+  plivoXml,
+} from '../support/plivo-forms.js';
 import {
   asJson,
   callRecordsOf,
@@ -200,4 +207,69 @@ describe('Plivo API faults through the local host', () => {
     expect(await readItem(host.deps.db, keys.call(callId))).toBeUndefined();
     expect((await permissionUsage(host, business, user)).used.start_call).toEqual({ PT24H: 0 });
   });
+});
+
+describe("Plivo's Live Call API failing while a number is at capacity", () => {
+  let plivo: ScriptedPlivo;
+  let host: LocalHost;
+
+  beforeAll(async () => {
+    plivo = await startScriptedPlivo();
+    host = await startTestHost({
+      config: alwaysOpenExampleConfig({ rules: { simultaneousCallsPerNumber: 2 } }),
+      plivo: { authId: 'MAFAULTSXXXXXXXXXXXX', authToken, apiUrl: plivo.url },
+      plivoTimeoutMs: 300,
+    });
+  });
+  afterAll(async () => {
+    await host.close();
+    await plivo.close();
+  });
+
+  const busy = async () => {
+    const answer = await postSignedForm(
+      host,
+      plivoPaths.answer,
+      inboundAnswerForm(randomUUID(), newUser(), business),
+      authToken,
+    );
+    expect(answer.status).toBe(200);
+    return String(plivoXml.parse(await answer.text()).Response.Speak) === refusals.atCapacity;
+  };
+
+  it.each(faults)(
+    'Plivo %s: no lease is released, the caller hears busy, counted as unavailable',
+    async (fault) => {
+      if (Object.keys(await leasesOf(host.deps.db, business)).length < 2) {
+        expect(await busy()).toBe(false);
+        expect(await busy()).toBe(false);
+      }
+      // Past the grace: any lease the Live Call API could prove over would be released.
+      host.clock.advance(120);
+      const held = await leasesOf(host.deps.db, business);
+      const unknownBefore = host.metrics.filter((m) => m.name === 'LiveCallsUnknown').length;
+
+      await inject(fault);
+      expect(await busy()).toBe(true);
+      await clear(fault);
+
+      expect(await leasesOf(host.deps.db, business)).toEqual(held);
+      expect(
+        host.metrics
+          .filter((m) => m.name === 'LiveCallsUnknown')
+          .slice(unknownBefore)
+          .map((m) => m.dimensions.reason),
+      ).toEqual(['unavailable']);
+    },
+  );
+
+  const inject = async (fault: Fault) => {
+    if (fault === '500') plivo.setMode('error');
+    if (fault === 'timeout') plivo.setMode('hang');
+    if (fault === 'connection refused') await plivo.refuseConnections();
+  };
+  const clear = async (fault: Fault) => {
+    plivo.setMode('ok');
+    if (fault === 'connection refused') await plivo.acceptConnections();
+  };
 });

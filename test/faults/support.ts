@@ -62,7 +62,8 @@ export const startScriptedPlivo = async (): Promise<ScriptedPlivo> => {
     });
     request.on('end', () => {
       const resource = /\/v1\/Account\/[^/]+\/(\w+)\//.exec(request.url ?? '')?.[1] ?? '';
-      received.push({ resource, body: JSON.parse(text) as Record<string, unknown> });
+      // A GET (the Live Call API) has no body.
+      received.push({ resource, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> });
       if (mode === 'hang') return;
       const [status, body] =
         mode === 'error'

@@ -16,8 +16,13 @@ interface Received {
   readonly body: unknown;
 }
 
-/** What the next request gets: status and raw body, or no answer at all. */
-let reply: { status: number; body: string } | 'hang' = { status: 201, body: '{}' };
+interface Reply {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** What the next request gets: status and raw body (or one by its URL), or no answer at all. */
+let reply: Reply | ((url: string) => Reply) | 'hang' = { status: 201, body: '{}' };
 const received: Received[] = [];
 let server: Server;
 let baseUrl: string;
@@ -36,8 +41,9 @@ beforeAll(async () => {
         body: text ? JSON.parse(text) : undefined,
       });
       if (reply === 'hang') return;
-      response.writeHead(reply.status, { 'content-type': 'application/json' });
-      response.end(reply.body);
+      const { status, body } = typeof reply === 'function' ? reply(request.url ?? '') : reply;
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -178,23 +184,104 @@ describe('Message API', () => {
 });
 
 describe('Live Call API', () => {
-  it('GET ?status=live with basic auth: the live CallUUIDs, listed as strings or objects', async () => {
-    const [a, b] = ['eac94337-b1cd-499b-82d1-b39bca50dc31', '2a3c7e4f-9d41-4f7a-8a55-7c0f5a3e9b12'];
-    reply = { status: 200, body: JSON.stringify({ api_id: 'x', calls: [a, { call_uuid: b }, 7] }) };
-    expect(await adapter().liveCallUuids()).toEqual(new Set([a, b]));
+  const uuids = (count: number) =>
+    Array.from(
+      { length: count },
+      (_, n) => `${String(n).padStart(8, '0')}-b1cd-499b-82d1-b39bca50dc31`,
+    );
+  const listPath = (offset: number) =>
+    `/v1/Account/${authId}/Call/?status=live&limit=20&offset=${offset}`;
+  /** Plivo listing `live` 20 at a time from the `offset` asked for. */
+  const paged =
+    (live: readonly string[]) =>
+    (url: string): Reply => {
+      const offset = Number(new URL(url, baseUrl).searchParams.get('offset'));
+      return {
+        status: 200,
+        body: JSON.stringify({ api_id: 'x', calls: live.slice(offset, offset + 20) }),
+      };
+    };
+  const liveCalls = () => {
+    const live = adapter().liveCalls;
+    if (!live) throw new Error('the REST adapter lists live calls');
+    return live;
+  };
+
+  it('GET ?status=live&limit=20&offset=0 with basic auth: one page shorter than 20 is the whole list', async () => {
+    const [a, b] = ['EAC94337-B1CD-499B-82D1-B39BCA50DC31', '2a3c7e4f-9d41-4f7a-8a55-7c0f5a3e9b12'];
+    reply = { status: 200, body: JSON.stringify({ api_id: 'x', calls: [a, b] }) };
+    expect(await liveCalls().list()).toEqual({
+      kind: 'listed',
+      callUuids: new Set([a.toLowerCase(), b]),
+    });
     const [request] = received;
+    expect(received).toHaveLength(1);
     expect(request?.method).toBe('GET');
-    expect(request?.url).toBe(`/v1/Account/${authId}/Call/?status=live`);
+    expect(request?.url).toBe(listPath(0));
     expect(request?.headers.authorization).toBe(
       `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`,
     );
     expect(request?.body).toBeUndefined();
   });
 
-  it('no live calls, or an answer without a list: an empty set; an HTTP error: refused', async () => {
-    reply = { status: 200, body: '{"api_id":"x"}' };
-    expect(await adapter().liveCallUuids()).toEqual(new Set());
-    reply = { status: 500, body: '{"error":"internal error"}' };
-    await expect(adapter().liveCallUuids()).rejects.toMatchObject({ kind: 'refused', status: 500 });
+  it('reads page after page by offset until one is short: 1,000 calls are 51 pages', async () => {
+    const live = uuids(1_000);
+    reply = paged(live);
+    expect(await liveCalls().list()).toEqual({ kind: 'listed', callUuids: new Set(live) });
+    const offsets = received.map((r) => r.url);
+    expect(new Set(offsets).size).toBe(offsets.length);
+    // Every page up to the empty one at 1,000; pages asked for beside it are empty too.
+    for (let offset = 0; offset <= 1_000; offset += 20) expect(offsets).toContain(listPath(offset));
+    expect(
+      offsets.every((url) =>
+        url.startsWith(`/v1/Account/${authId}/Call/?status=live&limit=20&offset=`),
+      ),
+    ).toBe(true);
+  });
+
+  it('a page of exactly 20 is not the end: the next, empty, page ends the list', async () => {
+    const live = uuids(20);
+    reply = paged(live);
+    expect(await liveCalls().list()).toEqual({ kind: 'listed', callUuids: new Set(live) });
+    expect(received.map((r) => r.url)).toEqual([listPath(0), listPath(20), listPath(40)]);
+  });
+
+  it('a 200 that is not the documented list is unknown, never an empty list', async () => {
+    for (const body of ['{"api_id":"x"}', '{"api_id":"x","calls":[', '[]', '{"calls":[]}']) {
+      reply = { status: 200, body };
+      expect(await liveCalls().list(), body).toMatchObject({
+        kind: 'unknown',
+        reason: 'unreadable',
+      });
+    }
+    expect(plivoErrors()).toEqual([]);
+  });
+
+  it('a page Plivo refuses fails the whole list: refused, counted', async () => {
+    const live = uuids(100);
+    reply = (url) =>
+      url === listPath(40) ? { status: 500, body: '{"error":"internal error"}' } : paged(live)(url);
+    await expect(liveCalls().list()).rejects.toMatchObject({ kind: 'refused', status: 500 });
+    expect(plivoErrors()).toEqual(['500 unknown']);
+  });
+
+  it('looks one call up: 200 with its call_uuid is live, 404 is not live, anything else unknown', async () => {
+    const [uuid] = uuids(1) as [string];
+    reply = {
+      status: 200,
+      body: JSON.stringify({ api_id: 'x', call_status: 'in-progress', call_uuid: uuid }),
+    };
+    expect(await liveCalls().lookup(uuid)).toBe('live');
+    expect(received[0]?.url).toBe(`/v1/Account/${authId}/Call/${uuid}/?status=live`);
+    reply = { status: 404, body: JSON.stringify({ api_id: 'x', error: 'not found' }) };
+    expect(await liveCalls().lookup(uuid)).toBe('not_live');
+    reply = { status: 404, body: '<html>not found</html>' };
+    expect(await liveCalls().lookup(uuid)).toBe('unknown');
+    reply = { status: 200, body: JSON.stringify({ api_id: 'x', call_uuid: uuids(2)[1] }) };
+    expect(await liveCalls().lookup(uuid)).toBe('unknown');
+    expect(plivoErrors()).toEqual([]);
+    reply = { status: 503, body: '{"error":"unavailable"}' };
+    await expect(liveCalls().lookup(uuid)).rejects.toMatchObject({ kind: 'refused', status: 503 });
+    expect(plivoErrors()).toEqual(['503 unknown']);
   });
 });

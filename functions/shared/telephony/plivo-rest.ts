@@ -1,4 +1,15 @@
 import type { Metrics } from '../metrics.js';
+import {
+  type LiveCallList,
+  type LiveCallLookup,
+  type LiveCallPage,
+  liveCallList,
+  liveCallPageSize,
+  maxLiveCallPages,
+  readLiveCallLookup,
+  readLiveCallPage,
+} from '../plivo/live-calls.js';
+import { isObject } from '../plivo/reply-fields.js';
 import type {
   CallParams,
   PlacedCall,
@@ -20,6 +31,16 @@ export interface PlivoRestOptions {
   readonly timeoutMs?: number;
   /** Counts each failed request (PlivoApiErrors, by status). */
   readonly metrics?: Metrics | undefined;
+}
+
+/** Live Call API pages asked for at once. */
+const liveCallPagesAtOnce = 10;
+
+interface PlivoAnswer {
+  readonly status: number;
+  readonly ok: boolean;
+  /** The body's JSON; undefined when it is not JSON. */
+  readonly json: unknown;
 }
 
 /**
@@ -46,12 +67,12 @@ export const createPlivoRest = ({
     }
   };
 
-  /** A POST with a JSON body, or a GET with a query (`body` undefined). */
-  const send = async (
+  /** A POST with a JSON body, or a GET with a query (`body` undefined): Plivo's status and JSON, as sent. */
+  const request = async (
     resource: string,
     body: object | undefined,
-    query = '',
-  ): Promise<Record<string, unknown>> => {
+    query: string,
+  ): Promise<PlivoAnswer> => {
     const { authId, authToken } = await credentials();
     const url = `${baseUrl.replace(/\/$/, '')}/v1/Account/${encodeURIComponent(authId)}/${resource}/${query}`;
     let response: Response;
@@ -76,24 +97,44 @@ export const createPlivoRest = ({
       throw new TelephonyError('unreachable', `Plivo ${resource} API could not be reached`);
     }
     const text = await response.text().catch(() => '');
-    if (!response.ok) {
-      let detail = '';
-      try {
-        const parsed = JSON.parse(text) as { error?: unknown };
-        if (typeof parsed.error === 'string') detail = `: ${parsed.error.slice(0, 200)}`;
-      } catch {}
-      throw new TelephonyError(
-        'refused',
-        `Plivo ${resource} API answered ${response.status}${detail}`,
-        response.status,
-      );
-    }
+    let json: unknown;
     try {
-      return JSON.parse(text) as Record<string, unknown>;
-    } catch {
+      json = JSON.parse(text);
+    } catch {}
+    return { status: response.status, ok: response.ok, json };
+  };
+
+  const refused = (resource: string, { status, json }: PlivoAnswer) => {
+    const error = isObject(json) ? json.error : undefined;
+    const detail = typeof error === 'string' ? `: ${error.slice(0, 200)}` : '';
+    return new TelephonyError(
+      'refused',
+      `Plivo ${resource} API answered ${status}${detail}`,
+      status,
+    );
+  };
+
+  /** A POST Plivo must take (2xx) and answer with a JSON object. */
+  const send = async (resource: string, body: object): Promise<Record<string, unknown>> => {
+    const answer = await request(resource, body, '');
+    if (!answer.ok) throw refused(resource, answer);
+    if (!isObject(answer.json)) {
       throw new TelephonyError('refused', `Plivo ${resource} API answered with invalid JSON`);
     }
+    return answer.json;
   };
+
+  /** One page of live calls; a 2xx that is not the documented shape is an unknown page, not a failure. */
+  const page = (offset: number): Promise<LiveCallPage> =>
+    counted(undefined, async () => {
+      const answer = await request(
+        'Call',
+        undefined,
+        `?status=live&limit=${liveCallPageSize}&offset=${offset}`,
+      );
+      if (!answer.ok) throw refused('Call', answer);
+      return readLiveCallPage(answer.json, offset);
+    });
 
   return {
     placeCall: (params: CallParams): Promise<PlacedCall> =>
@@ -115,17 +156,34 @@ export const createPlivoRest = ({
         }
         return { messageUuid };
       }),
-    async liveCallUuids(): Promise<ReadonlySet<string>> {
-      const body = await counted(undefined, () => send('Call', undefined, '?status=live'));
-      // Plivo lists live calls by CallUUID; an entry may also come as an object with `call_uuid`.
-      const calls = Array.isArray(body.calls) ? (body.calls as unknown[]) : [];
-      return new Set(
-        calls
-          .map((call) =>
-            typeof call === 'string' ? call : (call as { call_uuid?: unknown } | null)?.call_uuid,
-          )
-          .filter((uuid): uuid is string => typeof uuid === 'string'),
-      );
+    liveCalls: {
+      // Pages are asked for a few at a time, then many: most accounts fit one or two, 1,000 calls are 51.
+      async list(): Promise<LiveCallList> {
+        const pages: LiveCallPage[] = [];
+        for (let wave = 1; ; wave = Math.min(wave * 2, liveCallPagesAtOnce)) {
+          const first = pages.length;
+          const offsets = Array.from(
+            { length: Math.min(wave, maxLiveCallPages - first) },
+            (_, index) => (first + index) * liveCallPageSize,
+          );
+          pages.push(...(await Promise.all(offsets.map(page))));
+          const list = liveCallList(pages);
+          if (list.kind !== 'more') return list;
+        }
+      },
+      lookup: (callUuid: string): Promise<LiveCallLookup> =>
+        counted(undefined, async () => {
+          const answer = await request(
+            'Call',
+            undefined,
+            `${encodeURIComponent(callUuid)}/?status=live`,
+          );
+          // 404 is Plivo's answer for a call that is not live, not a failure.
+          if (answer.ok || answer.status === 404) {
+            return readLiveCallLookup(callUuid, answer.status, answer.json);
+          }
+          throw refused('Call', answer);
+        }),
     },
   };
 };

@@ -1,3 +1,5 @@
+import type { LiveCallList, LiveCallLookup } from '../plivo/live-calls.js';
+
 /**
  * The Plivo APIs callgate uses, as a port: the real adapter speaks Plivo's REST API, the sandbox records.
  * Requests are built in Plivo's own parameter names so the sandbox shows exactly what would be sent.
@@ -37,14 +39,19 @@ export interface SentMessage {
   readonly messageUuid: string;
 }
 
+/** Plivo's Live Call API: which of the account's calls are live. Both throw TelephonyError when a request fails. */
+export interface LiveCalls {
+  /** Every live CallUUID of the account, read page by page, or unknown (plivo/live-calls.ts). */
+  list(): Promise<LiveCallList>;
+  /** One call, looked up by its CallUUID. */
+  lookup(callUuid: string): Promise<LiveCallLookup>;
+}
+
 export interface Telephony {
   placeCall(params: CallParams): Promise<PlacedCall>;
   sendTemplate(params: TemplateMessageParams): Promise<SentMessage>;
-  /**
-   * The CallUUIDs of the account's live calls (Plivo's Live Call API), or undefined when they cannot be
-   * known (the sandbox has no calls of its own).
-   */
-  liveCallUuids(): Promise<ReadonlySet<string> | undefined>;
+  /** Absent where live calls cannot be known (the sandbox has no calls of its own). */
+  readonly liveCalls?: LiveCalls;
 }
 
 /** Plivo did not take the request: refused it, timed out, or could not be reached. */

@@ -27,7 +27,10 @@ export interface TelephonyListener {
   messageSent(params: TemplateMessageParams, messageUuid: string): void;
 }
 
-/** Stands in for Plivo's REST API when no credentials are configured: records what would have been sent. */
+/**
+ * Stands in for Plivo's REST API when no credentials are configured: records what would have been sent.
+ * It has no `liveCalls`: it cannot vouch for which calls are live, so callgate reconciles no lease.
+ */
 export const createSandboxTelephony = (
   clock: Clock,
   listener?: TelephonyListener,
@@ -49,8 +52,6 @@ export const createSandboxTelephony = (
       listener?.messageSent(structuredClone(params), messageUuid);
       return { messageUuid };
     },
-    // The sandbox cannot vouch for which calls are live: callgate then reconciles nothing.
-    liveCallUuids: async () => undefined,
     requests: () => [...recorded],
     clear: () => {
       recorded.length = 0;
