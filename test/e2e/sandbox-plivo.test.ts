@@ -100,10 +100,10 @@ describe('the sandbox plays Plivo and the WhatsApp users', () => {
     expect(revoked[0]?.data.reason).toBe('missed_calls');
     const revokedView = (await permission(host, user)) as unknown as Record<string, unknown>;
     expect(revokedView).toMatchObject({
-      permission: { status: 'revoked', revokedReason: 'missed_calls', source: 'reply' },
-      // The revocation is a new decision: the streak starts again.
-      consecutiveMissed: 0,
-      warned: false,
+      permission: { status: 'revoked', revokedReason: 'missed_calls', source: 'missed_calls' },
+      // The streak that revoked it.
+      consecutiveMissed: 4,
+      warned: true,
     });
     expect((revokedView.actions as { action: string }[])[1]).toMatchObject({
       action: 'start_call',

@@ -680,7 +680,8 @@ describe('the agent leg and the dial status', () => {
       revokedReason: 'missed_calls',
       permissionUntil: h.clock.now - 60_000 + 7 * day,
     });
-    expect(pair?.missed).toBeUndefined();
+    // The streak that revoked it stays, and says so.
+    expect(pair).toMatchObject({ missed: 4, permissionSource: 'missed_calls' });
     const refused = await h.placeCall({ from: h.business, to: user });
     expect([refused.status, refused.body.error]).toEqual([403, 'permission_revoked']);
   });

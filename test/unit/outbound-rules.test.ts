@@ -207,6 +207,7 @@ describe('missed calls', () => {
     });
     expect(afterMissedCall(granted({ missed: 3, warnedAt: now - 1 }), now, rules)).toEqual({
       kind: 'revoke',
+      missed: 4,
       permissionUntil: now + rules.refusalStandsSeconds * 1000,
       keepUntil: now + rules.refusalStandsSeconds * 1000 + 7 * day,
     });

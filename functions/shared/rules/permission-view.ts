@@ -54,14 +54,17 @@ export interface PermissionView {
   readonly permission: {
     readonly status: PermissionViewStatus;
     readonly expiresAt?: string;
-    /** Who made the pair's last decision: the user's reply, an inbound call, or an operator. */
+    /** Who made the pair's last decision: a reply, an inbound call, an operator, or the missed calls. */
     readonly source?: NonNullable<PairState['permissionSource']>;
     /** When that decision was made. */
     readonly decidedAt?: string;
     /** Why a revoked permission was revoked. */
     readonly revokedReason?: NonNullable<PairState['revokedReason']>;
   };
-  /** Business-initiated calls in a row the user did not answer (a connected call starts again at 0). */
+  /**
+   * Business-initiated calls in a row the user did not answer, those that revoked the permission
+   * included (a connected call, a grant or a correction starts again at 0).
+   */
   readonly consecutiveMissed: number;
   /** Whether the user has been warned that more missed calls revoke the permission. */
   readonly warned: boolean;
