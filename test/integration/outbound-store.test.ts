@@ -466,6 +466,27 @@ describe('concurrency and CPS', () => {
     const retry = users[responses.findIndex((r) => r.status === 429)] as string;
     expectPlaced(await h.placeCall({ from: h.business, to: retry }));
   });
+
+  it('429 cps_limit under a permission that ends within the second: no retry, a request once it has', async () => {
+    const h = harness({ callsPerSecond: 1 });
+    const [first, ending] = [newUser(), newUser()];
+    await grant(h, first);
+    await grant(h, ending, 'temporary', h.clock.now + 500);
+    expectPlaced(await h.placeCall({ from: h.business, to: first }));
+    const refused = await h.placeCall({ from: h.business, to: ending });
+    expect([refused.status, refused.body]).toEqual([
+      429,
+      {
+        error: 'cps_limit',
+        message: expect.stringContaining('the permission ends before it frees'),
+        requestPermissionAfter: 1,
+      },
+    ]);
+    h.clock.now += 1000;
+    expect((await h.placeCall({ from: h.business, to: ending })).body.error).toBe(
+      'permission_expired',
+    );
+  });
 });
 
 describe('Idempotency-Key', () => {
