@@ -76,6 +76,40 @@ describe('permission replies in other shapes, through the local host', () => {
     expect(await permission(user)).toMatchObject({ status: 'temporary' });
   });
 
+  it("Interactive holding the reply's fields without a type: applied, until Meta's expiry", async () => {
+    const user = newUser();
+    const expiresAt = Math.floor(host.clock.now() / 1000) + 3 * 24 * 3600;
+    const answer = await reply({
+      ...envelope(user),
+      Interactive: JSON.stringify({
+        response: 'accept',
+        expiration_timestamp: expiresAt,
+        response_source: 'user_action',
+      }),
+    });
+    expect(answer).toEqual({ status: 200, body: { outcome: 'applied', permission: 'temporary' } });
+    expect(await permission(user)).toMatchObject({
+      status: 'temporary',
+      expiresAt: new Date(expiresAt * 1000).toISOString(),
+      source: 'reply',
+    });
+  });
+
+  it("without a type, anything beside the reply's fields is not guessed at: ignored, nothing written", async () => {
+    const user = newUser();
+    for (const interactive of [
+      { response: 'accept', button_reply: { id: 'yes', title: 'Yes' } },
+      { response: 'accept', type: '' },
+      { response: 'later' },
+    ]) {
+      expect(await reply({ ...envelope(user), Interactive: JSON.stringify(interactive) })).toEqual({
+        status: 200,
+        body: { outcome: 'ignored', reason: 'unrecognized_interactive' },
+      });
+    }
+    expect(await permission(user)).toEqual({ status: 'no_permission' });
+  });
+
   it('the reply inside a Button field', async () => {
     const user = newUser();
     const answer = await reply({

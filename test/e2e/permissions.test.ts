@@ -293,6 +293,126 @@ describe('permission lifecycle through the local host', () => {
     });
   });
 
+  describe('what a refusal says becomes possible, and when', () => {
+    const hour = 3600;
+    const call = async (to: string) => {
+      const response = await fetch(`${host.url}/v1/calls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: business, to }),
+      });
+      return { ...(await json(response)), retryAfterHeader: response.headers.get('retry-after') };
+    };
+    const correct = async (user: string, correction: Record<string, unknown>) =>
+      json(
+        await fetch(
+          `${host.url}/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(user)}`,
+          {
+            method: 'PUT',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(correction),
+          },
+        ),
+      );
+    const action = async (user: string, name: string) =>
+      ((await state(user)).body.actions as { action: string; availableAt?: string }[]).find(
+        (a) => a.action === name,
+      );
+    const inHours = (from: number) => new Date(host.clock.now() + from * hour * 1000).toISOString();
+
+    it('a rejected call says when a permission request may be sent, not a retry: once the rejection lapses the call is still refused', async () => {
+      const user = newUser();
+      await postReply(replyForm(user, { response: 'reject', response_source: 'user_action' }));
+      const rejected = await call(user);
+      expect(rejected).toMatchObject({ status: 403, body: { error: 'permission_rejected' } });
+      // A rejection does not stop requests: one may be sent now.
+      expect(rejected.body).not.toHaveProperty('retryAfter');
+      expect(rejected.retryAfterHeader).toBeNull();
+      expect(rejected.body.requestPermissionAfter).toBe(0);
+      expect(await action(user, 'start_call')).not.toHaveProperty('availableAt');
+      expect(await action(user, 'send_call_permission_request')).toMatchObject({
+        canPerform: true,
+      });
+
+      expect((await requestPermission(user)).status).toBe(202);
+      const asked = await call(user);
+      expect(asked.body.error).toBe('permission_rejected');
+      // The next request: when the request just sent leaves the 24 h window.
+      expect(asked.body.requestPermissionAfter).toBeGreaterThan(24 * hour - 60);
+      expect(asked.body.requestPermissionAfter).toBeLessThanOrEqual(24 * hour);
+      expect(await action(user, 'send_call_permission_request')).toMatchObject({
+        canPerform: false,
+        reason: 'request_limit',
+      });
+
+      // The rejection's 7 days are over: a call is refused all the same, for want of a permission.
+      await advance(7 * 24 * hour);
+      const lapsed = await call(user);
+      expect(lapsed).toMatchObject({ status: 403, body: { error: 'no_permission' } });
+      expect(lapsed.body).not.toHaveProperty('retryAfter');
+      expect(lapsed.body.requestPermissionAfter).toBe(0);
+    });
+
+    it("Meta's revocation: the call refused with when a request may be sent", async () => {
+      const user = newUser();
+      await postReply(replyForm(user, { response: 'accept' }));
+      await postReply(replyForm(user, { response: 'reject', response_source: 'automatic' }));
+      const revoked = await call(user);
+      expect(revoked).toMatchObject({
+        status: 403,
+        body: { error: 'permission_revoked', requestPermissionAfter: 0 },
+      });
+      expect(revoked.body).not.toHaveProperty('retryAfter');
+      expect(revoked.retryAfterHeader).toBeNull();
+    });
+
+    it('the daily limit of a permission that ends before the limit frees: no retry, a request once it has ended', async () => {
+      const user = newUser();
+      expect((await correct(user, { status: 'temporary', expiresAt: inHours(2) })).status).toBe(
+        200,
+      );
+      for (let i = 0; i < 5; i++) expect((await call(user)).status).toBe(201);
+      const full = await call(user);
+      expect(full).toMatchObject({ status: 429, body: { error: 'daily_call_limit' } });
+      expect(full.body).not.toHaveProperty('retryAfter');
+      expect(full.retryAfterHeader).toBeNull();
+      expect(full.body.requestPermissionAfter).toBeGreaterThan(2 * hour - 60);
+      expect(full.body.requestPermissionAfter).toBeLessThanOrEqual(2 * hour);
+      expect(await action(user, 'start_call')).toMatchObject({
+        canPerform: false,
+        reason: 'daily_call_limit',
+      });
+      expect(await action(user, 'start_call')).not.toHaveProperty('availableAt');
+
+      // A permission lasting past the reset: the limit frees while it lasts, so a retry may succeed.
+      const lasting = newUser();
+      await postReply(replyForm(lasting, { response: 'accept' }));
+      for (let i = 0; i < 5; i++) expect((await call(lasting)).status).toBe(201);
+      const retry = await call(lasting);
+      expect(retry.body.error).toBe('daily_call_limit');
+      expect(retry.body.retryAfter).toBeGreaterThan(24 * hour - 60);
+      expect(retry.retryAfterHeader).toBe(String(retry.body.retryAfter));
+      expect(retry.body).not.toHaveProperty('requestPermissionAfter');
+    });
+
+    it('a request while a permission lasts: retryAfter waits for its end and for room in the windows', async () => {
+      const user = newUser();
+      const sentAt = host.clock.now();
+      expect((await requestPermission(user)).status).toBe(202);
+      // Granted elsewhere for an hour: the request sent now fills the 24 h window well past that.
+      await correct(user, { status: 'temporary', expiresAt: inHours(1) });
+      const active = await requestPermission(user);
+      expect(active).toMatchObject({ status: 409, body: { error: 'permission_active' } });
+      expect(active.body.retryAfter).toBeGreaterThan(24 * hour - 60);
+      expect(active.body.retryAfter).toBeLessThanOrEqual(24 * hour);
+      const request = await action(user, 'send_call_permission_request');
+      expect(request).toMatchObject({ canPerform: false, reason: 'permission_active' });
+      const availableAt = Date.parse(request?.availableAt ?? '');
+      expect(availableAt).toBeGreaterThanOrEqual(sentAt + 24 * hour * 1000);
+      expect(availableAt).toBeLessThanOrEqual(host.clock.now() + 24 * hour * 1000);
+    });
+  });
+
   it('applies a V2-signed reply once; its signature is never accepted again', async () => {
     const url = `${host.publicBaseUrl}${plivoPaths.message}`;
     // V2 signs the URL and the nonce only: a captured signature fits any body.

@@ -20,7 +20,13 @@ import {
   recordedCalls,
   startTestHost,
 } from '../support/local-host.js';
-import { dialStatusForm, plivoXml } from '../support/plivo-forms.js';
+import {
+  alwaysOpenExampleConfig,
+  dialStatusForm,
+  hangupForm,
+  inboundAnswerForm,
+  plivoXml,
+} from '../support/plivo-forms.js';
 
 const india = '+918035737458';
 const jamaica = '+18765550123';
@@ -86,7 +92,7 @@ describe('rules across grants, calls and leases', () => {
       expect((await placeCall(host, { from: india, to: user })).status).toBe(201);
     });
 
-    it('a new grant by reply resets the consecutive-missed count, as an inbound grant and a revocation do', async () => {
+    it('a new grant by reply resets the consecutive-missed count', async () => {
       const user = newUser();
       await accept(host, user);
       await advanceClock(host, 6 * day);
@@ -239,5 +245,127 @@ describe('rules across grants, calls and leases', () => {
         startedAt + (Number(dial['@timeout']) + Number(dial['@timeLimit'])) * 1000,
       );
     });
+  });
+});
+
+describe('a revocation after missed calls, and what starts the streak again', () => {
+  let host: LocalHost;
+  beforeAll(async () => {
+    // Inbound calls are answered at any hour; Jamaica's number grants no callback permission.
+    const config = alwaysOpenExampleConfig();
+    host = await startTestHost({
+      config: {
+        ...config,
+        numbers: config.numbers.map((n) =>
+          n.number === jamaica ? { ...n, callbackPermissionOnInbound: false } : n,
+        ),
+      },
+    });
+  });
+  afterAll(() => host.close());
+
+  /** A user whose grant by reply the 4th unanswered call in a row revoked. */
+  const revokedUser = async (business = india) => {
+    const user = newUser();
+    await accept(host, user, business);
+    for (let i = 0; i < 4; i++) {
+      const placed = await placeCall(host, { from: business, to: user });
+      expect(placed.status).toBe(201);
+      await postSignedForm(
+        host,
+        `${plivoPaths.dialStatus}?call=${placed.body.callId}`,
+        dialStatusForm('no-answer'),
+      );
+    }
+    return user;
+  };
+
+  /** A call from the user that callgate answers and that ends: a connected call. */
+  const inboundCall = async (user: string, business: string) => {
+    const callId = randomUUID();
+    const answer = await postSignedForm(
+      host,
+      plivoPaths.answer,
+      inboundAnswerForm(callId, user, business),
+    );
+    expect(plivoXml.parse(await answer.text()).Response.Dial).toBeDefined();
+    await host.settled();
+    await postSignedForm(host, plivoPaths.hangup, hangupForm(callId));
+  };
+
+  it('the state view says the missed calls decided it and shows the streak that did, as the event does', async () => {
+    const user = await revokedUser();
+    const state = await permissionState(host, india, user);
+    expect(state.body.permission).toStrictEqual({
+      status: 'revoked',
+      expiresAt: expect.any(String),
+      source: 'missed_calls',
+      decidedAt: expect.any(String),
+      revokedReason: 'missed_calls',
+    });
+    expect(state.body).toMatchObject({ consecutiveMissed: 4, warned: true });
+    const { decidedAt, expiresAt } = state.body.permission as Record<string, string>;
+    await host.settled();
+    const events = (await (await fetch(`${host.url}/_sandbox/events`)).json()) as {
+      type: string;
+      time: string;
+      user: string;
+      data: Record<string, unknown>;
+    }[];
+    const decisions = events.filter((e) => e.user === user && e.type.startsWith('permission.'));
+    expect(decisions.map(({ type, time, data }) => ({ type, time, data }))).toEqual([
+      { type: 'permission.granted', time: expect.any(String), data: expect.anything() },
+      {
+        type: 'permission.revoked',
+        time: decidedAt,
+        data: { reason: 'missed_calls', standsUntil: expiresAt },
+      },
+    ]);
+    // The decision the view shows is the revocation's, not the grant's.
+    expect(decisions[0]?.time).not.toBe(decidedAt);
+  });
+
+  it('a new grant by reply, an operator and a callback grant each start the streak again', async () => {
+    const byReply = await revokedUser();
+    await accept(host, byReply);
+    const replied = await permissionState(host, india, byReply);
+    expect(replied.body.permission).toMatchObject({ status: 'temporary', source: 'reply' });
+    expect(replied.body).toMatchObject({ consecutiveMissed: 0, warned: false });
+
+    const byOperator = await revokedUser();
+    const corrected = await asJson(
+      await fetch(
+        `${host.url}/v1/permissions/${encodeURIComponent(india)}/${encodeURIComponent(byOperator)}`,
+        {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'permanent' }),
+        },
+      ),
+    );
+    expect(corrected.body).toMatchObject({
+      permission: { status: 'permanent', source: 'manual' },
+      consecutiveMissed: 0,
+      warned: false,
+    });
+
+    const byCallback = await revokedUser();
+    await inboundCall(byCallback, india);
+    const called = await permissionState(host, india, byCallback);
+    expect(called.body.permission).toMatchObject({ status: 'temporary', source: 'inbound_call' });
+    expect(called.body.permission).not.toHaveProperty('revokedReason');
+    expect(called.body).toMatchObject({ consecutiveMissed: 0, warned: false });
+  });
+
+  it('a connected call without a callback grant breaks the streak; the revocation still stands', async () => {
+    const user = await revokedUser(jamaica);
+    await inboundCall(user, jamaica);
+    const state = await permissionState(host, jamaica, user);
+    expect(state.body.permission).toMatchObject({
+      status: 'revoked',
+      source: 'missed_calls',
+      revokedReason: 'missed_calls',
+    });
+    expect(state.body).toMatchObject({ consecutiveMissed: 0, warned: false });
   });
 });

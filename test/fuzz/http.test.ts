@@ -67,7 +67,9 @@ const expectHttpContract = (method: string, answer: Answer, context: string) => 
     expect(errorCodes, context).toContain(error.error);
     expect(typeof error.message, context).toBe('string');
     expect(
-      Object.keys(error).every((k) => ['error', 'message', 'retryAfter'].includes(k)),
+      Object.keys(error).every((k) =>
+        ['error', 'message', 'retryAfter', 'requestPermissionAfter'].includes(k),
+      ),
       context,
     ).toBe(true);
   } else if (type === 'application/xml') {

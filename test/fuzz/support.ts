@@ -138,7 +138,7 @@ const headerValue = (result: Result, name: string): string | undefined => {
 
 /**
  * The contract every answer keeps, whatever came in: no 5xx; an error is `{error, message,
- * retryAfter?}` with a known code; a 200 in XML is well-formed. Returns the status.
+ * retryAfter? | requestPermissionAfter?}` with a known code; a 200 in XML is well-formed. Returns the status.
  */
 export const expectContract = (result: Result, context: string): number => {
   const status = result.statusCode ?? 200;
@@ -148,12 +148,13 @@ export const expectContract = (result: Result, context: string): number => {
   if (status >= 400) {
     expect(contentType, context).toBe('application/json');
     const body = JSON.parse(result.body ?? '') as Record<string, unknown>;
-    expect(Object.keys(body).sort(), context).toEqual(
-      'retryAfter' in body ? ['error', 'message', 'retryAfter'] : ['error', 'message'],
-    );
+    const hint = ['retryAfter', 'requestPermissionAfter'].filter((key) => key in body);
+    // One or the other: the request may succeed later, or only a permission request may.
+    expect(hint.length, context).toBeLessThanOrEqual(1);
+    expect(Object.keys(body).sort(), context).toEqual(['error', 'message', ...hint]);
     expect(errorCodes, context).toContain(body.error);
     expect(typeof body.message, context).toBe('string');
-    if ('retryAfter' in body) expect(Number.isInteger(body.retryAfter), context).toBe(true);
+    for (const key of hint) expect(Number.isInteger(body[key]), context).toBe(true);
   } else if (contentType === 'application/xml') {
     expect(XMLValidator.validate(result.body ?? ''), `${context}: ${result.body}`).toBe(true);
   } else {

@@ -466,6 +466,27 @@ describe('concurrency and CPS', () => {
     const retry = users[responses.findIndex((r) => r.status === 429)] as string;
     expectPlaced(await h.placeCall({ from: h.business, to: retry }));
   });
+
+  it('429 cps_limit under a permission that ends within the second: no retry, a request once it has', async () => {
+    const h = harness({ callsPerSecond: 1 });
+    const [first, ending] = [newUser(), newUser()];
+    await grant(h, first);
+    await grant(h, ending, 'temporary', h.clock.now + 500);
+    expectPlaced(await h.placeCall({ from: h.business, to: first }));
+    const refused = await h.placeCall({ from: h.business, to: ending });
+    expect([refused.status, refused.body]).toEqual([
+      429,
+      {
+        error: 'cps_limit',
+        message: expect.stringContaining('the permission ends before it frees'),
+        requestPermissionAfter: 1,
+      },
+    ]);
+    h.clock.now += 1000;
+    expect((await h.placeCall({ from: h.business, to: ending })).body.error).toBe(
+      'permission_expired',
+    );
+  });
 });
 
 describe('Idempotency-Key', () => {
@@ -680,7 +701,8 @@ describe('the agent leg and the dial status', () => {
       revokedReason: 'missed_calls',
       permissionUntil: h.clock.now - 60_000 + 7 * day,
     });
-    expect(pair?.missed).toBeUndefined();
+    // The streak that revoked it stays, and says so.
+    expect(pair).toMatchObject({ missed: 4, permissionSource: 'missed_calls' });
     const refused = await h.placeCall({ from: h.business, to: user });
     expect([refused.status, refused.body.error]).toEqual([403, 'permission_revoked']);
   });

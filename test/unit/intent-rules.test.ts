@@ -473,6 +473,18 @@ describe('afterRefusal: a placement the limits refused', () => {
       wait('scheduled', t0 + second, 'cps_limit'),
     ],
     [
+      'daily_call_limit under a permission that ends first',
+      { code: 'daily_call_limit', requestPermissionAfter: 3600 },
+      pair(permanent),
+      wait('scheduled', t0 + hour, 'daily_call_limit'),
+    ],
+    [
+      'cps_limit under a permission that ends first',
+      { code: 'cps_limit', requestPermissionAfter: 1 },
+      pair(permanent),
+      wait('scheduled', t0 + second, 'cps_limit'),
+    ],
+    [
       'concurrency_limit',
       { code: 'concurrency_limit' },
       pair(permanent),
@@ -480,44 +492,44 @@ describe('afterRefusal: a placement the limits refused', () => {
     ],
     [
       'permission_revoked, the pair revoked',
-      { code: 'permission_revoked' },
+      { code: 'permission_revoked', requestPermissionAfter: 0 },
       revoked,
       declined('permission_revoked'),
     ],
     [
       'permission_rejected, the pair rejected',
-      { code: 'permission_rejected' },
+      { code: 'permission_rejected', requestPermissionAfter: 0 },
       pair({ permission: 'rejected', permissionAt: t0 - second, permissionUntil: t0 + day }),
       declined('permission_rejected'),
     ],
     [
       'no_permission, the pair re-read allows the call',
-      { code: 'no_permission' },
+      { code: 'no_permission', requestPermissionAfter: 0 },
       pair(permanent),
       wait('scheduled', t0, 'now'),
     ],
     [
       'permission_expired, the pair re-read allows the call',
-      { code: 'permission_expired' },
+      { code: 'permission_expired', requestPermissionAfter: 0 },
       pair(temporary),
       wait('scheduled', t0, 'now'),
     ],
     [
       'no_permission, a request standing',
-      { code: 'no_permission' },
+      { code: 'no_permission', requestPermissionAfter: 0 },
       pair({ sentRequestId: 'r1', requestSentAt: t0 - hour }),
       wait('waiting_permission', notAfter, 'awaiting_reply'),
     ],
     // A request to send is written due now, like a call: the intent's own event sets the dispatcher off.
     [
       'permission_expired, the grant ran out and a request is allowed',
-      { code: 'permission_expired' },
+      { code: 'permission_expired', requestPermissionAfter: 0 },
       pair({ ...temporary, permissionUntil: t0 - second }),
       wait('waiting_permission', t0, 'request_due'),
     ],
     [
       'no_permission, the request limit reached',
-      { code: 'no_permission' },
+      { code: 'no_permission', requestPermissionAfter: 0 },
       pair({
         permissionSource: 'manual',
         permissionAt: t0 - 3 * hour,
@@ -533,19 +545,23 @@ describe('afterRefusal: a placement the limits refused', () => {
 
   it('a permission refusal re-decides the claimed intent as if it waited: the claim does not hold it', () => {
     const claimed = intent({ status: 'placing', placingSince: t0 - second });
-    expect(afterRefusal(claimed, { code: 'no_permission' }, facts(pair(permanent)))).toEqual(
-      wait('scheduled', t0, 'now'),
-    );
     expect(
       afterRefusal(
         claimed,
-        { code: 'no_permission' },
+        { code: 'no_permission', requestPermissionAfter: 0 },
+        facts(pair(permanent)),
+      ),
+    ).toEqual(wait('scheduled', t0, 'now'));
+    expect(
+      afterRefusal(
+        claimed,
+        { code: 'no_permission', requestPermissionAfter: 0 },
         facts(pair(permanent), t0 + 8 * hour, { outboundHours: officeHours }),
       ),
     ).toEqual(wait('scheduled', t0 + 23 * hour, 'outside_hours'));
-    expect(afterRefusal(claimed, { code: 'no_permission' }, facts(undefined))).toEqual(
-      wait('waiting_permission', t0, 'request_due'),
-    );
+    expect(
+      afterRefusal(claimed, { code: 'no_permission', requestPermissionAfter: 0 }, facts(undefined)),
+    ).toEqual(wait('waiting_permission', t0, 'request_due'));
   });
 
   it.each<PlacementRefusal>([
@@ -560,7 +576,13 @@ describe('afterRefusal: a placement the limits refused', () => {
 
   it('a permission refusal at notAfter expires the intent', () => {
     const ending = intent({ notAfter: t0 });
-    expect(afterRefusal(ending, { code: 'permission_revoked' }, facts(revoked))).toEqual(expired);
+    expect(
+      afterRefusal(
+        ending,
+        { code: 'permission_revoked', requestPermissionAfter: 0 },
+        facts(revoked),
+      ),
+    ).toEqual(expired);
   });
 });
 
@@ -1012,10 +1034,10 @@ describe('property: what decideIntent may do', () => {
   it('after a refusal or a failure, the claimed intent waits or ends: a wait falls in [now, notAfter], due now only as the re-decided step, and a permission refusal waits for the permission exactly when it is not active', () => {
     const refusal = fc.constantFrom<PlacementRefusal>(
       { code: 'country_restricted', country: 'US' },
-      { code: 'no_permission' },
-      { code: 'permission_expired' },
-      { code: 'permission_revoked' },
-      { code: 'permission_rejected' },
+      { code: 'no_permission', requestPermissionAfter: 0 },
+      { code: 'permission_expired', requestPermissionAfter: 0 },
+      { code: 'permission_revoked', requestPermissionAfter: 0 },
+      { code: 'permission_rejected', requestPermissionAfter: 0 },
       { code: 'daily_call_limit', retryAfter: 86_400 },
       { code: 'cps_limit', retryAfter: 1 },
       { code: 'concurrency_limit' },

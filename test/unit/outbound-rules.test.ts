@@ -157,31 +157,64 @@ describe('placement decision', () => {
 
   it('checks the permission before the daily limit', () => {
     const full = callsAt(now - 5, now - 4, now - 3, now - 2, now - 1);
+    // A refusal of the permission names no retry (a lapsed one is none, which refuses too): it says
+    // when a permission request may be sent, now when the windows have room.
     expect(
       decidePlacement(granted({ permission: 'revoked', calls: full }), 'c', now, rules),
-    ).toEqual({
+    ).toStrictEqual({
       kind: 'refused',
-      // The revocation stands until its permissionUntil: 6 days from now.
-      refusal: { code: 'permission_revoked', retryAfter: 6 * 24 * 3600 },
+      refusal: { code: 'permission_revoked', requestPermissionAfter: 0 },
     });
     expect(
       decidePlacement(
-        granted({ permission: 'rejected', permissionUntil: now + 1500 }),
+        granted({ permission: 'rejected', permissionUntil: now + 1500, request0: now - 1500 }),
         'c',
         now,
         rules,
       ),
-    ).toEqual({ kind: 'refused', refusal: { code: 'permission_rejected', retryAfter: 2 } });
-    // No permission, or an expired one, waits for the user: no time, not even an undefined one.
+    ).toStrictEqual({
+      kind: 'refused',
+      // The request sent 1.5 s ago fills the 24 h window.
+      refusal: { code: 'permission_rejected', requestPermissionAfter: 24 * 3600 - 1 },
+    });
     expect(decidePlacement(undefined, 'c', now, rules)).toStrictEqual({
       kind: 'refused',
-      refusal: { code: 'no_permission' },
+      refusal: { code: 'no_permission', requestPermissionAfter: 0 },
     });
     expect(decidePlacement(granted({ permissionUntil: now }), 'c', now, rules)).toStrictEqual({
       kind: 'refused',
-      refusal: { code: 'permission_expired' },
+      refusal: { code: 'permission_expired', requestPermissionAfter: 0 },
     });
-    expect(decidePlacement(granted({ calls: full }), 'c', now, rules)).toEqual({
+    expect(decidePlacement(granted({ calls: full }), 'c', now, rules)).toStrictEqual({
+      kind: 'refused',
+      refusal: { code: 'daily_call_limit', retryAfter: 24 * 3600 },
+    });
+  });
+
+  it('the daily limit of a permission that ends before the limit frees: a request once it has ended, no retry', () => {
+    const full = callsAt(now - 5, now - 4, now - 3, now - 2, now - 1);
+    const ending = (permissionUntil: number, extra: Partial<PairState> = {}) =>
+      decidePlacement(granted({ calls: full, permissionUntil, ...extra }), 'c', now, rules);
+    expect(ending(now + hour)).toStrictEqual({
+      kind: 'refused',
+      refusal: { code: 'daily_call_limit', requestPermissionAfter: 3600 },
+    });
+    // Lasting to the second the client retries at, not a millisecond more: the call then is refused.
+    expect(ending(now + day)).toStrictEqual({
+      kind: 'refused',
+      refusal: { code: 'daily_call_limit', requestPermissionAfter: 24 * 3600 },
+    });
+    expect(ending(now + day + 1)).toStrictEqual({
+      kind: 'refused',
+      refusal: { code: 'daily_call_limit', retryAfter: 24 * 3600 },
+    });
+    // The permission ends in an hour, the request windows have room only in 20.
+    expect(ending(now + hour, { request0: now - 4 * hour })).toStrictEqual({
+      kind: 'refused',
+      refusal: { code: 'daily_call_limit', requestPermissionAfter: 20 * 3600 },
+    });
+    const permanent = ending(now, { permission: 'permanent', permissionUntil: undefined });
+    expect(permanent).toStrictEqual({
       kind: 'refused',
       refusal: { code: 'daily_call_limit', retryAfter: 24 * 3600 },
     });
@@ -207,6 +240,7 @@ describe('missed calls', () => {
     });
     expect(afterMissedCall(granted({ missed: 3, warnedAt: now - 1 }), now, rules)).toEqual({
       kind: 'revoke',
+      missed: 4,
       permissionUntil: now + rules.refusalStandsSeconds * 1000,
       keepUntil: now + rules.refusalStandsSeconds * 1000 + 7 * day,
     });

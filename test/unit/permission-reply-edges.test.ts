@@ -105,9 +105,55 @@ describe('a reply without a type', () => {
     );
   });
 
+  it("an interactive object holding the reply's fields alone is the reply", () => {
+    const fields = {
+      response: 'accept',
+      expiration_timestamp: 1767866400,
+      response_source: 'automatic',
+    };
+    expect(replyOf(interactive(fields)).reply).toStrictEqual({
+      response: 'accept',
+      isPermanent: false,
+      expirationTimestamp: 1767866400,
+      responseSource: 'automatic',
+    });
+    expect(replyOf({ ...envelope, Interactive: { response: 'REJECT' } }).reply).toStrictEqual({
+      response: 'reject',
+      isPermanent: false,
+      responseSource: 'user_action',
+    });
+    expect(
+      replyOf(interactive({ isPermanent: 'true', Response: 'accept' })).reply.isPermanent,
+    ).toBe(true);
+    // Inside Meta's message as well: its interactive object.
+    const message = { from: user, type: 'interactive', interactive: { response: 'accept' } };
+    expect(replyOf(interactive(message)).reply).toEqual(temporary);
+  });
+
+  it('without a type, what the reply fields say must be read as they are', () => {
+    expect(unrecognized(interactive({ response: 'later' })).reason).toBe(
+      'call_permission_reply.response: must be "accept" or "reject"',
+    );
+    expect(unrecognized(interactive({ response: 'accept', is_permanent: 'yes' })).reason).toBe(
+      'call_permission_reply.is_permanent: must be true or false',
+    );
+  });
+
+  it('a quick-reply Button or a button_reply holding the fields is no reply', () => {
+    expect(read(interactive({ type: 'button_reply', response: 'accept' })).kind).toBe('other');
+    expect(read({ ...envelope, ContentType: 'button', Button: { response: 'accept' } })).toEqual({
+      kind: 'other',
+      messageUuid,
+      description: 'button',
+    });
+  });
+
   it.each([
-    [{ response: 'accept' }, '(none)'],
+    [{ is_permanent: true }, '(none)'],
+    [{ response: 'accept', button_reply: { id: 'yes' } }, '(none)'],
+    [{ response: 'accept', title: 'Accept' }, '(none)'],
     [{ type: 5, response: 'accept' }, '(none)'],
+    [{ type: '', response: 'accept' }, '(none)'],
     [{ type: 'calendar_reply', calendar_reply: {} }, 'calendarreply'],
   ])('%o without the reply is an interactive message of type %s', (value, type) => {
     expect(unrecognized(interactive(value)).reason).toBe(

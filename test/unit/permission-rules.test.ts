@@ -83,11 +83,12 @@ describe('decisions from a call-permission reply', () => {
       decidedAt: new Date(t0).toISOString(),
       revokedReason: 'automatic',
     });
-    // The call is refused for as long as the revocation stands, and says until when.
-    expect(callAction(view)).toMatchObject({
+    // The call is refused, and no time lets it through: a lapsed revocation is no permission.
+    expect(callAction(view)).toStrictEqual({
+      action: 'start_call',
       canPerform: false,
       reason: 'permission_revoked',
-      availableAt: new Date(t0 + 7 * day).toISOString(),
+      limits: [{ window: 'PT24H', max: 5, used: 0 }],
     });
   });
 

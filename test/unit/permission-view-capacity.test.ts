@@ -74,6 +74,21 @@ describe('start_call with the number and account capacity', () => {
     }
   });
 
+  it('a Call API slot that frees after the permission ends: no time lets a call through', () => {
+    const now = t0 + hour;
+    const ending = (permissionUntil: number) =>
+      ({ ...granted, permission: 'temporary', permissionUntil }) as PairState;
+    const capacity = { callsInProgress: 0, nextCpsSlotUsedAt: now - 500 };
+    const refused = startCall(capacity, now, ending(now + 500));
+    expect(refused).toMatchObject({
+      canPerform: false,
+      reason: 'cps_limit',
+      callsPerSecond: { max: 10, availableAt: iso(now + 500) },
+    });
+    expect(refused.availableAt).toBeUndefined();
+    expect(startCall(capacity, now, ending(now + 501)).availableAt).toBe(iso(now + 500));
+  });
+
   it('gives the reason a placement meets first: country, permission, daily limit, concurrency, then CPS', () => {
     const crowded = { callsInProgress: 3, nextCpsSlotUsedAt: t0 + hour };
     expect(startCall(crowded, t0 + hour, granted, 'TR').reason).toBe('country_restricted');

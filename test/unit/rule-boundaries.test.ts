@@ -31,6 +31,8 @@ import {
   replySupersedes,
 } from '../../functions/shared/rules/permission.js';
 import {
+  requestAllowedAt,
+  requestPermissionAfter,
   requestRefusal,
   requestRoom,
   requestTimes,
@@ -118,11 +120,8 @@ describe('a refusal lapses back to none after refusalStandsSeconds, at its exact
     });
     const standing = permissionView(lapsed, t0 + 7 * day - 1, rules, 'IN');
     expect(standing.permission).toMatchObject({ status: 'revoked', revokedReason: 'missed_calls' });
-    expect(startCall(standing)).toMatchObject({
-      canPerform: false,
-      reason: 'permission_revoked',
-      availableAt: iso(t0 + 7 * day),
-    });
+    expect(startCall(standing)).toMatchObject({ canPerform: false, reason: 'permission_revoked' });
+    expect(startCall(standing)).not.toHaveProperty('availableAt');
     const view = permissionView(lapsed, t0 + 7 * day, rules, 'IN');
     expect(view.permission).toStrictEqual({
       status: 'no_permission',
@@ -134,7 +133,7 @@ describe('a refusal lapses back to none after refusalStandsSeconds, at its exact
     expect(sendRequest(view)).toMatchObject({ canPerform: true });
   });
 
-  it('a rejection says until when start_call is refused', () => {
+  it('a rejection says until when it stands, but start_call no time: it lapses to no permission', () => {
     const rejected = pair(
       decisionFromReply(
         { response: 'reject', isPermanent: false, responseSource: 'user_action' },
@@ -142,10 +141,13 @@ describe('a refusal lapses back to none after refusalStandsSeconds, at its exact
         uneven,
       ),
     );
-    expect(startCall(permissionView(rejected, t0 + hour, uneven, 'IN'))).toMatchObject({
+    const view = permissionView(rejected, t0 + hour, uneven, 'IN');
+    expect(view.permission).toMatchObject({ status: 'rejected', expiresAt: iso(t0 + 5 * day) });
+    expect(startCall(view)).toMatchObject({ canPerform: false, reason: 'permission_rejected' });
+    expect(startCall(view)).not.toHaveProperty('availableAt');
+    expect(startCall(permissionView(rejected, t0 + 5 * day, uneven, 'IN'))).toMatchObject({
       canPerform: false,
-      reason: 'permission_rejected',
-      availableAt: iso(t0 + 5 * day),
+      reason: 'no_permission',
     });
   });
 
@@ -274,7 +276,46 @@ describe('permission-request slots', () => {
     });
   });
 
+  it('a temporary grant refuses requests until it ends and the windows have room, whichever is later', () => {
+    // Granted an hour after the request, for two hours: the window is full for 21 more after that.
+    const short = pair({
+      permission: 'temporary',
+      permissionAt: t0 + hour,
+      permissionUntil: t0 + 3 * hour,
+      request1: t0,
+    });
+    expect(requestAllowedAt(short, t0 + 2 * hour, rules)).toBe(t0 + day);
+    expect(requestRefusal(short, t0 + 2 * hour, rules)).toEqual({
+      code: 'permission_active',
+      retryAfter: 22 * 3600,
+    });
+    expect(sendRequest(permissionView(short, t0 + 2 * hour, rules, 'IN'))).toMatchObject({
+      canPerform: false,
+      reason: 'permission_active',
+      availableAt: iso(t0 + day),
+    });
+    // Once the grant has ended the window still holds the request: the limit is the reason.
+    expect(requestRefusal(short, t0 + 3 * hour, rules)).toEqual({
+      code: 'request_limit',
+      retryAfter: 21 * 3600,
+    });
+    // A grant lasting past the window's reset: its end.
+    const long = pair({ ...short, permissionUntil: t0 + 2 * day });
+    expect(requestAllowedAt(long, t0 + 2 * hour, rules)).toBe(t0 + 2 * day);
+    expect(requestPermissionAfter(long, t0 + 2 * hour, rules)).toBe(46 * 3600);
+  });
+
+  it('without a permission a request may be sent now, or once the windows have room', () => {
+    expect(requestAllowedAt(undefined, t0, rules)).toBe(t0);
+    expect(requestPermissionAfter(undefined, t0, rules)).toBe(0);
+    const asked = pair({ request1: t0 });
+    expect(requestAllowedAt(asked, t0 + hour, rules)).toBe(t0 + day);
+    expect(requestPermissionAfter(asked, t0 + hour, rules)).toBe(23 * 3600);
+    expect(requestPermissionAfter(asked, t0 + day, rules)).toBe(0);
+  });
+
   it('a permanent grant refuses requests with no time to wait for', () => {
+    expect(requestAllowedAt(pair({ permission: 'permanent' }), t0, rules)).toBeUndefined();
     const permanent = pair({ permission: 'permanent', permissionAt: t0 });
     const request = sendRequest(permissionView(permanent, t0 + day, rules, 'IN'));
     expect(request).toMatchObject({ canPerform: false, reason: 'permission_active' });
@@ -340,6 +381,20 @@ describe('daily calls', () => {
         limits: [{ used: 5, resetsAt: iso(t0 + 22 * hour) }],
       },
     );
+  });
+
+  it('a full day of calls under a grant that ends before the reset: no time lets a call through', () => {
+    const calls = { a: t0 - 20 * hour, b: t0 - 3, c: t0 - 2, d: t0 - 1, e: t0 };
+    const grant = { permission: 'temporary', permissionAt: t0 - day, calls } as const;
+    const ending = pair({ ...grant, permissionUntil: t0 + 4 * hour });
+    const view = startCall(permissionView(ending, t0, rules, 'IN'));
+    expect(view).toMatchObject({ canPerform: false, reason: 'daily_call_limit' });
+    expect(view).not.toHaveProperty('availableAt');
+    // Lasting a millisecond past the reset, a call then goes through.
+    const lasting = pair({ ...grant, permissionUntil: t0 + 4 * hour + 1 });
+    expect(startCall(permissionView(lasting, t0, rules, 'IN'))).toMatchObject({
+      availableAt: iso(t0 + 4 * hour),
+    });
   });
 
   it('the first call of a pair never seen', () => {

@@ -1,6 +1,6 @@
 import { callLogView } from '../rules/call-log.js';
 import { type IntentState, isOpen } from '../rules/intent.js';
-import type { PairState } from '../rules/pair.js';
+import type { GrantSource, PairState } from '../rules/pair.js';
 import type { CallRecord } from '../store/call-record.js';
 import type { Envelope, EventData, EventType } from './envelope.js';
 
@@ -33,6 +33,8 @@ type Fact = { [T in EventType]: { type: T; at: number; data: EventData[T] } }[Ev
 
 const decisionFact = (pair: PairState): Fact | undefined => {
   const at = pair.permissionAt ?? 0;
+  // Missed calls only ever revoke: a grant came from one of the other sources.
+  const source = (pair.permissionSource ?? 'reply') as GrantSource;
   switch (pair.permission) {
     case undefined:
       return pair.permissionSource === 'manual'
@@ -42,7 +44,7 @@ const decisionFact = (pair: PairState): Fact | undefined => {
       return {
         type: 'permission.granted',
         at,
-        data: { permanent: true, expiresAt: null, source: pair.permissionSource ?? 'reply' },
+        data: { permanent: true, expiresAt: null, source },
       };
     case 'temporary':
       return {
@@ -51,7 +53,7 @@ const decisionFact = (pair: PairState): Fact | undefined => {
         data: {
           permanent: false,
           expiresAt: iso(pair.permissionUntil ?? at),
-          source: pair.permissionSource ?? 'reply',
+          source,
         },
       };
     case 'rejected':

@@ -1,5 +1,6 @@
 import type { CallLogOutcome } from '../rules/call-log.js';
 import type { DeclineReason, WaitReason } from '../rules/intent.js';
+import type { GrantSource } from '../rules/pair.js';
 
 /**
  * What callgate tells the business's systems: one envelope per fact, the EventBridge `detail` (its
@@ -16,9 +17,9 @@ export interface EventData {
     readonly permanent: boolean;
     /** ISO time; null for a permanent grant. */
     readonly expiresAt: string | null;
-    readonly source: 'reply' | 'inbound_call' | 'manual';
+    readonly source: GrantSource;
   };
-  /** ISO time until which the rejection stands (no call, no new request). */
+  /** ISO time until which the rejection stands (no call; a new request is limited by the windows alone). */
   readonly 'permission.rejected': { readonly standsUntil: string };
   readonly 'permission.revoked': {
     readonly reason: 'missed_calls' | 'automatic' | 'manual';

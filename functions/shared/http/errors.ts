@@ -28,7 +28,10 @@ export type ErrorCode =
 export interface ErrorBody {
   readonly error: ErrorCode;
   readonly message: string;
+  /** Seconds after which the same request may succeed. */
   readonly retryAfter?: number;
+  /** A refused call: seconds after which a permission request may be sent (0: now), the only way to a call. */
+  readonly requestPermissionAfter?: number;
 }
 
 /** A refusal the client should see as is: its status, code and message are safe to show. */
@@ -39,6 +42,7 @@ export class HttpError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly retryAfter?: number,
+    readonly requestPermissionAfter?: number,
   ) {
     super(message);
   }
@@ -48,6 +52,9 @@ export class HttpError extends Error {
       error: this.code,
       message: this.message,
       ...(this.retryAfter === undefined ? {} : { retryAfter: this.retryAfter }),
+      ...(this.requestPermissionAfter === undefined
+        ? {}
+        : { requestPermissionAfter: this.requestPermissionAfter }),
     };
   }
 }

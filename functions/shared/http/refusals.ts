@@ -20,12 +20,26 @@ const refusalMessages: Record<
   request_limit: [429, 'Permission request limit reached for this user'],
 };
 
-/** `detail` completes the message (e.g. the limits that apply). */
+/**
+ * `detail` completes the message (e.g. the limits that apply). `retryAfter` (and the Retry-After header)
+ * only where the same request may succeed then; a call that only a new permission can let through says
+ * when a permission request may be sent instead.
+ */
 export const refusalError = (
   refusal: PlacementRefusal | RequestRefusal,
   detail = '',
 ): HttpError => {
   const [status, message] = refusalMessages[refusal.code];
+  if ('requestPermissionAfter' in refusal) {
+    const seconds = refusal.requestPermissionAfter;
+    return new HttpError(
+      status,
+      refusal.code,
+      `${message}${detail}; a call needs a new permission first: a permission request may be sent ${seconds === 0 ? 'now' : `in ${seconds} s`}`,
+      undefined,
+      seconds,
+    );
+  }
   return new HttpError(
     status,
     refusal.code,
@@ -38,7 +52,12 @@ export const refusalError = (
 export const placementRefusalError = (refusal: PlacementRefusal): HttpError =>
   refusalError(
     refusal,
-    refusal.code === 'country_restricted' ? ` in ${refusal.country ?? 'an unknown country'}` : '',
+    refusal.code === 'country_restricted'
+      ? ` in ${refusal.country ?? 'an unknown country'}`
+      : 'requestPermissionAfter' in refusal &&
+          (refusal.code === 'daily_call_limit' || refusal.code === 'cps_limit')
+        ? ', and the permission ends before it frees'
+        : '',
   );
 
 /** Plivo did not take a request (`what`): 502, and nothing stays counted. */

@@ -59,6 +59,12 @@ export type InboundMessage =
 /** Interactive types Meta documents that are not about call permission. */
 const otherInteractiveTypes = new Set(['buttonreply', 'listreply', 'nfmreply']);
 
+/** The reply's own fields: an interactive object holding these alone (so no `type`) is the reply. */
+const replyFields = new Set(Object.keys(replySchema.shape));
+
+const isTypelessReply = (fields: ReadonlyMap<string, unknown>): boolean =>
+  fields.has('response') && [...fields.keys()].every((name) => replyFields.has(name));
+
 /** Nothing Plivo or Meta nests goes deeper (Meta's webhook reaches the reply at 9). */
 const maxDepth = 12;
 
@@ -79,8 +85,9 @@ interface Found {
 
 /**
  * Walks a payload for replies: an object with a `call_permission_reply` key holds one; an object whose
- * `type` is call_permission_reply without that key is one (flattened). `interactive` marks the object
- * holding it as Meta's message.
+ * `type` is call_permission_reply without that key is one (flattened), and so is an interactive object
+ * with no `type` that holds the reply's fields and nothing else. `interactive` marks the object holding
+ * it as Meta's message.
  */
 const search = (
   node: unknown,
@@ -104,7 +111,11 @@ const search = (
   const type =
     typeof fields.get('type') === 'string' ? canonical(fields.get('type') as string) : '';
   const held = fields.get('callpermissionreply');
-  if (held !== undefined || type === 'callpermissionreply') {
+  if (
+    held !== undefined ||
+    type === 'callpermissionreply' ||
+    (interactive && isTypelessReply(fields))
+  ) {
     found.candidates.push({ ...context, reply: held ?? object });
     return;
   }

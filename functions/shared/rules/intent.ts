@@ -252,9 +252,11 @@ export const afterRefusal = (
     case 'country_restricted':
       return { kind: 'end', status: 'declined', reason: 'country_restricted' };
     case 'daily_call_limit':
-      return wait(intent, 'scheduled', now + refusal.retryAfter * 1000, 'daily_call_limit');
-    case 'cps_limit':
-      return wait(intent, 'scheduled', now + refusal.retryAfter * 1000, 'cps_limit');
+    case 'cps_limit': {
+      // A permission that ends first: looked at again once it has, to ask for a new one.
+      const seconds = 'retryAfter' in refusal ? refusal.retryAfter : refusal.requestPermissionAfter;
+      return wait(intent, 'scheduled', now + seconds * 1000, refusal.code);
+    }
     case 'concurrency_limit':
       return wait(intent, 'scheduled', now + retryDelayMs(1, facts.settings), 'concurrency_limit');
     default: {

@@ -10,8 +10,8 @@ import { type PermissionRequestSettings, requestSlotNames } from './permission-r
 
 /**
  * Consecutive unanswered business-initiated calls: the user is warned at `warnAt` in a row and the
- * permission revoked at `revokeAt`. Any connected call (either direction) and any new permission
- * decision start the streak again.
+ * permission revoked at `revokeAt`. Any connected call (either direction) and any new grant or
+ * correction start the streak again; the revocation itself keeps it, as what caused it.
  */
 // Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
 export const missedCallSettings = () =>
@@ -28,7 +28,7 @@ export const missedCallSettings = () =>
 
 export type MissedCallSettings = z.infer<ReturnType<typeof missedCallSettings>>;
 
-/** The pair attributes that hold the streak: cleared by a connected call and by a new decision. */
+/** The pair attributes that hold the streak: cleared by a connected call and by a new grant or correction. */
 export const missedStreak = ['missed', 'warnedAt'] as const satisfies readonly (keyof PairState)[];
 
 /**
@@ -44,6 +44,8 @@ export type MissedCallStep =
   | { readonly kind: 'count'; readonly missed: number; readonly warn: boolean }
   | {
       readonly kind: 'revoke';
+      /** The streak that revoked it, this call included: kept on the pair. */
+      readonly missed: number;
       readonly permissionUntil: number;
       /** The pair's TTL after the revocation: max(the refusal's end, now + 7 days). */
       readonly keepUntil: number;
@@ -51,9 +53,9 @@ export type MissedCallStep =
 
 /**
  * What one more unanswered business-initiated call does to the pair: counts it, warns the user at
- * `warnAt` in a row (once), and at `revokeAt` revokes the permission for `refusalStandsSeconds`. A
- * revocation clears the count, so a later grant starts from zero. Without an active permission there
- * is nothing to revoke and the miss is only counted.
+ * `warnAt` in a row (once), and at `revokeAt` revokes the permission for `refusalStandsSeconds`, the
+ * count kept (the state view shows what revoked it; a later grant starts from zero). Without an active
+ * permission there is nothing to revoke and the miss is only counted.
  */
 export const afterMissedCall = (
   pair: PairState,
@@ -65,6 +67,7 @@ export const afterMissedCall = (
     const permissionUntil = refusalEnd(now, settings);
     return {
       kind: 'revoke',
+      missed,
       permissionUntil,
       keepUntil: pairExpiryWithPermission(permissionUntil, now),
     };

@@ -11,8 +11,7 @@ export interface PairState {
   readonly permissionAt?: number;
   /** temporary: when it expires; rejected/revoked: when the refusal stops standing; permanent: absent. */
   readonly permissionUntil?: number;
-  /** `manual`: an operator's correction (PUT /v1/permissions). */
-  readonly permissionSource?: 'reply' | 'inbound_call' | 'manual';
+  readonly permissionSource?: PermissionSource;
   /** `automatic`: Meta revoked it (a `reject` reply with `response_source: automatic`). */
   readonly revokedReason?: RevokedReason;
   /**
@@ -41,5 +40,15 @@ export interface PairState {
 }
 
 export type StoredPermission = 'temporary' | 'permanent' | 'rejected' | 'revoked';
+
+/**
+ * Who made the pair's last decision: the user's reply (or Meta's, for an automatic revocation), an
+ * inbound call's callback permission, an operator's correction (PUT /v1/permissions), or callgate's own
+ * count of missed calls, which only ever revokes.
+ */
+export type PermissionSource = 'reply' | 'inbound_call' | 'manual' | 'missed_calls';
+
+/** Who may grant: every source but the missed calls. */
+export type GrantSource = Exclude<PermissionSource, 'missed_calls'>;
 
 export type RevokedReason = 'missed_calls' | 'automatic' | 'manual';

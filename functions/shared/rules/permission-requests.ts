@@ -67,30 +67,52 @@ export const requestRoom = (
 };
 
 export type RequestRefusal =
-  /** `retryAfter` until a temporary permission ends; a permanent one has none. */
+  /** `retryAfter` until a temporary permission ends and the windows have room; a permanent one has none. */
   | { readonly code: 'permission_active'; readonly retryAfter?: number }
   | { readonly code: 'request_limit'; readonly retryAfter: number };
 
-/** Why a permission request may not be sent now, or undefined when it may. */
+/**
+ * The first moment a permission request may be sent, as the pair stands at `now`: once a temporary
+ * permission has ended and every window has room (no request is sent before then, so none moves it);
+ * undefined while a permanent permission lasts.
+ */
+export const requestAllowedAt = (
+  pair: PairState | undefined,
+  now: number,
+  settings: PermissionRequestSettings,
+): number | undefined => {
+  const status = permissionAt(pair, now);
+  if (status.kind === 'permanent') return undefined;
+  const times = requestTimes(pair, settings);
+  const resets = requestWindows(settings).flatMap((w) => {
+    const { resetsAt } = windowUsage(times, now, w);
+    return resetsAt === undefined ? [] : [resetsAt];
+  });
+  return Math.max(now, ...resets, ...(status.kind === 'temporary' ? [status.expiresAt] : []));
+};
+
+/** Why a permission request may not be sent now, and for how long, or undefined when it may. */
 export const requestRefusal = (
   pair: PairState | undefined,
   now: number,
   settings: PermissionRequestSettings,
 ): RequestRefusal | undefined => {
+  const allowedAt = requestAllowedAt(pair, now, settings);
+  if (allowedAt === undefined) return { code: 'permission_active' };
   if (isPermissionActive(pair, now)) {
-    const status = permissionAt(pair, now);
-    return status.kind === 'temporary'
-      ? { code: 'permission_active', retryAfter: secondsUntil(status.expiresAt, now) }
-      : { code: 'permission_active' };
+    return { code: 'permission_active', retryAfter: secondsUntil(allowedAt, now) };
   }
-  const times = requestTimes(pair, settings);
-  const resets = requestWindows(settings)
-    .map((w) => windowUsage(times, now, w).resetsAt)
-    .filter((t): t is number => t !== undefined);
-  return resets.length === 0
-    ? undefined
-    : { code: 'request_limit', retryAfter: secondsUntil(Math.max(...resets), now) };
+  return allowedAt > now
+    ? { code: 'request_limit', retryAfter: secondsUntil(allowedAt, now) }
+    : undefined;
 };
+
+/** Whole seconds until a permission request may be sent (0: now), as a request would be told. */
+export const requestPermissionAfter = (
+  pair: PairState | undefined,
+  now: number,
+  settings: PermissionRequestSettings,
+): number => requestRefusal(pair, now, settings)?.retryAfter ?? 0;
 
 /**
  * The pair item's TTL (epoch ms) after a permission request: the request counts for 7 days, and a

@@ -1,16 +1,17 @@
 import { type AccountSettings, cpsWindowMs } from './calls-per-second.js';
 import type { ConcurrencySettings } from './concurrency.js';
 import type { CountrySettings } from './countries.js';
-import {
-  businessCallTimes,
-  callWindow,
-  type DailyCallSettings,
-  dailyCallCheck,
-} from './daily-calls.js';
+import { businessCallTimes, callWindow, type DailyCallSettings } from './daily-calls.js';
 import type { PairState } from './pair.js';
-import { type PermissionStatus, permissionAt, permissionRefusal } from './permission.js';
+import {
+  isPermissionActive,
+  type PermissionStatus,
+  permissionAt,
+  permissionRefusal,
+} from './permission.js';
 import {
   type PermissionRequestSettings,
+  requestAllowedAt,
   requestRefusal,
   requestTimes,
   requestWindows,
@@ -36,7 +37,10 @@ export interface ActionView {
   readonly canPerform: boolean;
   /** Why not: the error code the action would get now. */
   readonly reason?: string;
-  /** When that reason stops standing, where a time is known (a window resets, a refusal lapses). */
+  /**
+   * When the action may be performed, where a time is known: a window resets, a temporary permission
+   * ends, a calls-per-second slot frees. Never for a call the permission will not let through then.
+   */
   readonly availableAt?: string;
   readonly limits: readonly {
     readonly window: WindowName;
@@ -54,14 +58,17 @@ export interface PermissionView {
   readonly permission: {
     readonly status: PermissionViewStatus;
     readonly expiresAt?: string;
-    /** Who made the pair's last decision: the user's reply, an inbound call, or an operator. */
+    /** Who made the pair's last decision: a reply, an inbound call, an operator, or the missed calls. */
     readonly source?: NonNullable<PairState['permissionSource']>;
     /** When that decision was made. */
     readonly decidedAt?: string;
     /** Why a revoked permission was revoked. */
     readonly revokedReason?: NonNullable<PairState['revokedReason']>;
   };
-  /** Business-initiated calls in a row the user did not answer (a connected call starts again at 0). */
+  /**
+   * Business-initiated calls in a row the user did not answer, those that revoked the permission
+   * included (a connected call, a grant or a correction starts again at 0).
+   */
   readonly consecutiveMissed: number;
   /** Whether the user has been warned that more missed calls revoke the permission. */
   readonly warned: boolean;
@@ -119,30 +126,23 @@ const whyNot = (refusal: Refusal | undefined) =>
     : { canPerform: true };
 
 /**
- * A request is refused while a permission lasts (until a temporary one ends) or a window is full (until
- * the last full window has room: the exact moment, where `retryAfter` rounds up to whole seconds).
+ * A request is refused while a permission lasts or a window is full, until a temporary permission has
+ * ended and every window has room: the exact moment, where `retryAfter` rounds up to whole seconds.
  */
 const requestRefusalView = (
   pair: PairState | undefined,
-  status: PermissionStatus,
   now: number,
   settings: PermissionRequestSettings,
-  limits: readonly WindowUsage[],
 ): Refusal | undefined => {
   const refusal = requestRefusal(pair, now, settings);
   if (!refusal) return undefined;
-  if (refusal.code === 'request_limit') {
-    const resets = limits.flatMap((usage) =>
-      usage.resetsAt === undefined ? [] : [usage.resetsAt],
-    );
-    return { reason: refusal.code, availableAt: Math.max(...resets) };
-  }
-  return {
-    reason: refusal.code,
-    // Stryker disable next-line ConditionalExpression: the other active permission, permanent, has no end, so no availableAt either
-    ...(status.kind === 'temporary' ? { availableAt: status.expiresAt } : {}),
-  };
+  const allowedAt = requestAllowedAt(pair, now, settings);
+  return { reason: refusal.code, ...(allowedAt === undefined ? {} : { availableAt: allowedAt }) };
 };
+
+/** A limit that frees at `at` lets a call through then only while the permission still does. */
+const freedAt = (pair: PairState | undefined, at: number): { availableAt?: number } =>
+  isPermissionActive(pair, at) ? { availableAt: at } : {};
 
 /** When the next Call API slot frees: a second after its last use, if that is still ahead. */
 const cpsSlotFreesAt = (capacity: PlacementCapacity, now: number): number | undefined => {
@@ -152,14 +152,14 @@ const cpsSlotFreesAt = (capacity: PlacementCapacity, now: number): number | unde
 };
 
 /**
- * The rules a placement meets, in its order: country, permission, the daily limit, then the number's
- * simultaneous calls (no time known: calls end when they end) and the account's calls per second.
+ * The rules a placement meets, in its order: country, permission (no time: a refusal lapses to none,
+ * and only a new grant lets a call through), the daily limit, then the number's simultaneous calls (no
+ * time known: calls end when they end) and the account's calls per second.
  */
 const startCallRefusal = (
   pair: PairState | undefined,
-  status: PermissionStatus,
   now: number,
-  settings: DailyCallSettings & CountrySettings & ConcurrencySettings,
+  settings: CountrySettings & ConcurrencySettings,
   businessCountry: string | undefined,
   capacity: PlacementCapacity | undefined,
   callLimit: WindowUsage,
@@ -167,23 +167,19 @@ const startCallRefusal = (
   const early = placementRefusalBeforeRead(businessCountry, settings);
   if (early) return { reason: early.code };
   const permission = permissionRefusal(pair, now);
-  if (permission) {
-    // A rejection or revocation stands until then; an expired permission waits for a new request.
-    // Stryker disable next-line ConditionalExpression: none and expired have no until, so no availableAt either
-    return status.kind === 'rejected' || status.kind === 'revoked'
-      ? { reason: permission, availableAt: status.until }
-      : { reason: permission };
+  if (permission) return { reason: permission };
+  // The window full: its exact reset, as `limits` shows it (`retryAfter` rounds up to whole seconds).
+  if (callLimit.resetsAt !== undefined) {
+    return { reason: 'daily_call_limit', ...freedAt(pair, callLimit.resetsAt) };
   }
-  // Stryker disable next-line OptionalChaining: a permission comes from a pair
-  const daily = dailyCallCheck(pair?.calls, now, settings);
-  // The window's exact reset, as `limits` shows it (`retryAfter` rounds up to whole seconds).
-  if (!daily.ok) return { reason: 'daily_call_limit', availableAt: callLimit.resetsAt };
   if (!capacity) return undefined;
   if (capacity.callsInProgress >= settings.simultaneousCallsPerNumber) {
     return { reason: 'concurrency_limit' };
   }
   const cpsFreesAt = cpsSlotFreesAt(capacity, now);
-  return cpsFreesAt === undefined ? undefined : { reason: 'cps_limit', availableAt: cpsFreesAt };
+  return cpsFreesAt === undefined
+    ? undefined
+    : { reason: 'cps_limit', ...freedAt(pair, cpsFreesAt) };
 };
 
 const capacityView = (capacity: PlacementCapacity, now: number, settings: ConcurrencySettings) => {
@@ -234,14 +230,12 @@ export const permissionView = (
     actions: [
       {
         action: 'send_call_permission_request',
-        ...whyNot(requestRefusalView(pair, status, now, settings, requestLimits)),
+        ...whyNot(requestRefusalView(pair, now, settings)),
         limits: requestLimits.map(limitView),
       },
       {
         action: 'start_call',
-        ...whyNot(
-          startCallRefusal(pair, status, now, settings, businessCountry, capacity, callLimit),
-        ),
+        ...whyNot(startCallRefusal(pair, now, settings, businessCountry, capacity, callLimit)),
         limits: [limitView(callLimit)],
         ...(capacity ? capacityView(capacity, now, settings) : {}),
       },

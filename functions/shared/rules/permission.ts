@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { PairState, RevokedReason, StoredPermission } from './pair.js';
-import { dayMs, secondsUntil } from './window.js';
+import { dayMs } from './window.js';
 
 /**
  * The permission itself: how long a grant and a refusal last, what a call-permission reply decides,
@@ -126,20 +126,6 @@ export const permissionRefusal = (
     case 'rejected':
       return 'permission_rejected';
   }
-};
-
-/**
- * Whole seconds until a refusal of the permission lapses: a rejection or revocation stands for a time;
- * no permission, or an expired one, waits for the user and has no time.
- */
-export const permissionRefusalRetryAfter = (
-  pair: PairState | undefined,
-  now: number,
-): number | undefined => {
-  const status = permissionAt(pair, now);
-  return status.kind === 'rejected' || status.kind === 'revoked'
-    ? secondsUntil(status.until, now)
-    : undefined;
 };
 
 /** Meta's call_permission_reply, as callgate keeps it. */

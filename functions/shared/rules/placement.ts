@@ -2,11 +2,12 @@ import { type CountrySettings, isCountryRestricted } from './countries.js';
 import { callsAfterPlacement, type DailyCallSettings, dailyCallCheck } from './daily-calls.js';
 import type { PairState } from './pair.js';
 import {
+  isPermissionActive,
   type PermissionRefusal,
   pairExpiryWithPermission,
   permissionRefusal,
-  permissionRefusalRetryAfter,
 } from './permission.js';
+import { type PermissionRequestSettings, requestPermissionAfter } from './permission-requests.js';
 
 /**
  * The whole decision on a business-initiated call (POST /v1/calls), in the order it is taken:
@@ -17,13 +18,36 @@ import {
  *    (store/placement.ts), built from those files' values.
  */
 
+/**
+ * What may succeed when after a refused call: the call itself after `retryAfter` seconds, or, when the
+ * permission will not let it through by then, only a new permission request, which may be sent after
+ * `requestPermissionAfter` seconds (0: now).
+ */
+export type CallRetry =
+  | { readonly retryAfter: number }
+  | { readonly requestPermissionAfter: number };
+
 export type PlacementRefusal =
   | { readonly code: 'country_restricted'; readonly country: string | undefined }
-  /** `retryAfter` while a rejection or revocation stands. */
-  | { readonly code: PermissionRefusal; readonly retryAfter?: number }
-  | { readonly code: 'daily_call_limit'; readonly retryAfter: number }
+  /** No call succeeds until the user grants again, whatever time passes (a refusal lapses to none). */
+  | { readonly code: PermissionRefusal; readonly requestPermissionAfter: number }
+  | ({ readonly code: 'daily_call_limit' } & CallRetry)
   | { readonly code: 'concurrency_limit' }
-  | { readonly code: 'cps_limit'; readonly retryAfter: number };
+  | ({ readonly code: 'cps_limit' } & CallRetry);
+
+/**
+ * A call refused for `retryAfter` seconds may succeed then only while the permission still lets it
+ * through; otherwise only a new permission request can lead to a call.
+ */
+export const callRetry = (
+  pair: PairState | undefined,
+  now: number,
+  retryAfter: number,
+  settings: PermissionRequestSettings,
+): CallRetry =>
+  isPermissionActive(pair, now + retryAfter * 1000)
+    ? { retryAfter }
+    : { requestPermissionAfter: requestPermissionAfter(pair, now, settings) };
 
 export const placementRefusalBeforeRead = (
   businessCountry: string | undefined,
@@ -51,14 +75,16 @@ export const decidePlacement = (
   pair: PairState | undefined,
   callId: string,
   now: number,
-  settings: DailyCallSettings,
+  settings: DailyCallSettings & PermissionRequestSettings,
 ): PlacementDecision => {
   const refusal = permissionRefusal(pair, now);
   if (refusal) {
-    const retryAfter = permissionRefusalRetryAfter(pair, now);
     return {
       kind: 'refused',
-      refusal: { code: refusal, ...(retryAfter === undefined ? {} : { retryAfter }) },
+      refusal: {
+        code: refusal,
+        requestPermissionAfter: requestPermissionAfter(pair, now, settings),
+      },
     };
   }
   // Stryker disable OptionalChaining: a permission comes from a pair, so from here on there is one
@@ -66,7 +92,10 @@ export const decidePlacement = (
   if (!daily.ok) {
     return {
       kind: 'refused',
-      refusal: { code: 'daily_call_limit', retryAfter: daily.retryAfter },
+      refusal: {
+        code: 'daily_call_limit',
+        ...callRetry(pair, now, daily.retryAfter, settings),
+      },
     };
   }
   // The pair keeps the grant's end, and a week for everything else it holds (this call counts for 24 h

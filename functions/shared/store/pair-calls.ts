@@ -1,5 +1,5 @@
 import type { Rules } from '../config/schema.js';
-import { clearedOnConnect, type MissedCallStep, missedStreak } from '../rules/missed-calls.js';
+import { clearedOnConnect, type MissedCallStep } from '../rules/missed-calls.js';
 import type { PairState } from '../rules/pair.js';
 import type { PlacementDecision } from '../rules/placement.js';
 import { attributeNames } from './conditions.js';
@@ -112,38 +112,41 @@ export const missedCallUpdate = (
     pair.missed === undefined ? 'attribute_not_exists(#missed)' : '#missed = :seen',
   ];
   if (pair.missed !== undefined) values[':seen'] = pair.missed;
-  const set: string[] = [];
+  values[':missed'] = step.missed;
+  const set = ['#missed = :missed'];
   const remove: string[] = [];
   if (step.kind === 'revoke') {
     Object.assign(
       names,
-      attributeNames('permission', 'permissionAt', 'permissionUntil', 'revokedReason', 'ttl'),
-      attributeNames(...missedStreak),
+      attributeNames(
+        'permission',
+        'permissionAt',
+        'permissionUntil',
+        'permissionSource',
+        'revokedReason',
+        'ttl',
+      ),
     );
     Object.assign(values, {
       ':revoked': 'revoked',
       ':now': now,
       ':until': step.permissionUntil,
-      ':reason': 'missed_calls',
+      ':missedCalls': 'missed_calls',
       ':ttl': ttlFromMillis(step.keepUntil),
     });
+    // The streak stays, as what revoked the permission: a later grant starts it again.
     set.push(
       '#permission = :revoked',
       '#permissionAt = :now',
       '#permissionUntil = :until',
-      '#revokedReason = :reason',
+      '#permissionSource = :missedCalls',
+      '#revokedReason = :missedCalls',
       '#ttl = :ttl',
     );
-    // The streak has done its job: a later grant starts from zero.
-    remove.push(...missedStreak.map((a) => `#${a}`));
-  } else {
-    values[':missed'] = step.missed;
-    set.push('#missed = :missed');
-    if (step.warn) {
-      names['#warnedAt'] = 'warnedAt';
-      values[':now'] = now;
-      set.push('#warnedAt = :now');
-    }
+  } else if (step.warn) {
+    names['#warnedAt'] = 'warnedAt';
+    values[':now'] = now;
+    set.push('#warnedAt = :now');
   }
   if (uncount !== undefined) {
     Object.assign(names, attributeNames('calls'), { '#call': uncount });

@@ -8,7 +8,7 @@ import {
 } from '../rules/calls-per-second.js';
 import { leaseExpiry } from '../rules/concurrency.js';
 import type { PairState } from '../rules/pair.js';
-import { decidePlacement, type PlacementRefusal } from '../rules/placement.js';
+import { callRetry, decidePlacement, type PlacementRefusal } from '../rules/placement.js';
 import { newCallRecord } from './call-record.js';
 import type { Db } from './client.js';
 import {
@@ -222,7 +222,13 @@ export const reserveCall = async (
       continue;
     }
     if (failedCondition(cpsReason)) {
-      return { kind: 'refused', refusal: { code: 'cps_limit', retryAfter: cpsRetryAfterSeconds } };
+      return {
+        kind: 'refused',
+        refusal: {
+          code: 'cps_limit',
+          ...callRetry(pair, now, cpsRetryAfterSeconds, limits.rules),
+        },
+      };
     }
     throw cancelled.error;
   } while (await retry());
