@@ -32,8 +32,10 @@ export interface InboundCallToAnswer {
 export type AnswerInboundOutcome =
   /** Its lease taken: answer with the flow's first document (its record follows, operations/inbound-record.ts). */
   | { readonly kind: 'started'; readonly document: string }
-  /** Plivo asked again for a call already recorded: the same document, nothing counted. */
+  /** Plivo asked again for a call whose lease is held: the same document, nothing counted. */
   | { readonly kind: 'duplicate'; readonly document: string }
+  /** Plivo asked again for a call already over (its flow or its hangup ended it): the same document. */
+  | { readonly kind: 'answered_before'; readonly document: string }
   | { readonly kind: 'at_capacity' }
   | { readonly kind: 'invalid_caller' };
 
@@ -51,12 +53,14 @@ export const answerInboundCall = async (
   // Rendered before anything is stored: a flow the renderer refuses never takes a lease.
   const elements = renderAnswer(number.inbound, inboundCallContext(deps), now);
   const document = renderPlivoXml(elements);
+  const endsAtAnswer = endsTheCall(elements);
   const outcome = await startInboundCall(deps.db, {
     callId,
     business: number.number,
     user,
     now,
     rules: deps.config.rules,
+    endsAtAnswer,
     reconcileLeases: () => reconcileInboundLeases(deps, number.number, now),
   });
   switch (outcome.kind) {
@@ -64,9 +68,10 @@ export const answerInboundCall = async (
       deps.metrics.count('InboundRefusedAtCapacity', { business: number.number });
       return outcome;
     case 'duplicate':
-      return { kind: 'duplicate', document };
+    case 'answered_before':
+      return { kind: outcome.kind, document };
     case 'started':
-      if (endsTheCall(elements)) await endByFlow(deps, callId, number, user);
+      if (endsAtAnswer) await endByFlow(deps, callId, number, user);
       return { kind: 'started', document };
   }
 };

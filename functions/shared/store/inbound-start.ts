@@ -1,6 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
 import { leaseExpiry } from '../rules/concurrency.js';
+import { readCall } from './call-record.js';
 import type { Db } from './client.js';
 import { isConditionFailed, itemAtFailure, stillContended } from './conditions.js';
 import {
@@ -21,6 +22,11 @@ export interface InboundCallStart {
   readonly now: number;
   readonly rules: Rules;
   /**
+   * The answer ends the call (a closing message): a retry of it may come after the call is over and its
+   * lease released, so the call's record is read before a lease is taken.
+   */
+  readonly endsAtAnswer?: boolean;
+  /**
    * At capacity, lapsed leases reaped: frees the leases of calls that are over although no hangup said
    * so; how many. The store cannot ask Plivo itself.
    */
@@ -32,6 +38,11 @@ export type InboundCallOutcome =
   | { readonly kind: 'started'; readonly shard: number }
   /** Plivo asked again for a call whose lease is held: answer the same, count nothing. */
   | { readonly kind: 'duplicate' }
+  /**
+   * Plivo asked again for a call answered before whose lease is gone (its flow or its hangup ended it):
+   * answer the same, take no lease.
+   */
+  | { readonly kind: 'answered_before' }
   /** The business number has no lease left: nothing was written. */
   | { readonly kind: 'at_capacity' };
 
@@ -42,13 +53,18 @@ export type InboundCallOutcome =
  *
  * A refused write returns the shard as it stood (ALL_OLD): holding this call's lease → a Plivo retry;
  * full → another shard with room (lapsed leases reaped), and with none, leases of calls Plivo no longer
- * lists reconciled once, else at capacity; no item → the shard is created and the write runs again.
+ * lists reconciled once, else at capacity; no item → the shard is created and the write runs again. A
+ * read of the shards that finds this call's lease is a retry too. Before the number is refused as full
+ * (and before an answer that ends the call takes a lease), the call's record says whether it was
+ * answered before: a retry that comes after its lease was released.
  */
 export const startInboundCall = async (
   db: Db,
   start: InboundCallStart,
 ): Promise<InboundCallOutcome> => {
   const { callId, business, user, now, rules } = start;
+  const answeredBefore = async () => (await readCall(db, callId, now)) !== undefined;
+  if (start.endsAtAnswer && (await answeredBefore())) return { kind: 'answered_before' };
   const limit = rules.simultaneousCallsPerNumber;
   const lease = inboundLease({ expiresAt: leaseExpiry(now, rules), user, startedAt: now });
   const shards = leaseShards(db, business, callId, limit);
@@ -57,7 +73,9 @@ export const startInboundCall = async (
   let reconciled = false;
   let picks = 0;
   for (;;) {
+    if (pick.kind === 'held') return { kind: 'duplicate' };
     if (pick.kind === 'full') {
+      if (!reconciled && (await answeredBefore())) return { kind: 'answered_before' };
       if (reconciled) return { kind: 'at_capacity' };
       reconciled = true;
       if (((await start.reconcileLeases?.()) ?? 0) === 0) return { kind: 'at_capacity' };
