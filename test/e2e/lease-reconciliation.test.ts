@@ -76,7 +76,7 @@ describe('leases reconciled with Plivo live calls at capacity', () => {
   };
   const busy = (xml: Record<string, unknown>) => String(xml.Speak) === refusals.atCapacity;
 
-  it('releases only inbound calls Plivo no longer lists, past a grace; a late hangup adds its duration', async () => {
+  it('releases only inbound calls Plivo no longer lists, past a grace; a late hangup changes nothing', async () => {
     const [live, over] = [randomUUID(), randomUUID()];
     await call(live);
     await call(over);
@@ -92,10 +92,12 @@ describe('leases reconciled with Plivo live calls at capacity', () => {
     const next = randomUUID();
     expect(busy(await call(next))).toBe(false);
     expect(await leases()).toEqual([live, next].sort());
-    expect(await item(keys.call(over))).toMatchObject({
-      endedAt: expect.any(Number),
-      endedBy: 'reconciliation',
-    });
+    const ended = await item(keys.call(over));
+    expect(ended).toMatchObject({ endedAt: expect.any(Number), endedBy: 'reconciliation' });
+    // Its duration is the record's own: answer to reconciliation, past the 120 s the clock moved.
+    const { startedAt = 0, endedAt = 0, durationSeconds } = ended as Record<string, number>;
+    expect(durationSeconds).toBe(Math.round((endedAt - startedAt) / 1000));
+    expect(durationSeconds).toBeGreaterThanOrEqual(120);
     const reaped = host.metrics.filter((m) => m.name === 'LeasesReaped');
     expect(reaped.map((m) => [m.value, m.dimensions.function])).toEqual([[1, 'answer']]);
     // The first refusal, inside the grace, was at capacity; the second found room once over was reaped.
@@ -107,8 +109,8 @@ describe('leases reconciled with Plivo live calls at capacity', () => {
       hangupForm(over, { Duration: '61' }),
       authToken,
     );
-    expect(await hangup.json()).toEqual({ callId: over, outcome: 'ended' });
-    expect(await item(keys.call(over))).toMatchObject({ durationSeconds: 61 });
+    expect(await hangup.json()).toEqual({ callId: over, outcome: 'already_ended' });
+    expect(await item(keys.call(over))).toEqual(ended);
   });
 
   it('when Plivo cannot say which calls are live, the caller is refused and nothing is released', async () => {

@@ -11,7 +11,11 @@ import { parsePhoneNumber } from '../numbers.js';
 import { renderPlivoXml } from '../plivo/xml.js';
 import { plivoUrls } from '../routes.js';
 import { endCall } from '../store/call-end.js';
-import { startInboundCall } from '../store/inbound-start.js';
+import {
+  type InboundRefusal,
+  rememberRefusedCall,
+  startInboundCall,
+} from '../store/inbound-start.js';
 import { reconcileInboundLeases } from './lease-reconciliation.js';
 
 /** What every step of an inbound call's flow needs to know about the call. */
@@ -47,9 +51,12 @@ export const answerInboundCall = async (
   deps: Deps,
   { callId, caller, number }: InboundCallToAnswer,
 ): Promise<AnswerInboundOutcome> => {
-  const user = parsePhoneNumber(caller)?.e164;
-  if (!user) return { kind: 'invalid_caller' };
   const now = deps.clock();
+  const user = parsePhoneNumber(caller)?.e164;
+  if (!user) {
+    await rememberRefusal(deps, callId, number.number, 'invalid_caller', now);
+    return { kind: 'invalid_caller' };
+  }
   // Rendered before anything is stored: a flow the renderer refuses never takes a lease.
   const elements = renderAnswer(number.inbound, inboundCallContext(deps), now);
   const document = renderPlivoXml(elements);
@@ -66,6 +73,7 @@ export const answerInboundCall = async (
   switch (outcome.kind) {
     case 'at_capacity':
       deps.metrics.count('InboundRefusedAtCapacity', { business: number.number });
+      await rememberRefusal(deps, callId, number.number, 'at_capacity', now);
       return outcome;
     case 'duplicate':
     case 'answered_before':
@@ -73,6 +81,27 @@ export const answerInboundCall = async (
     case 'started':
       if (endsAtAnswer) await endByFlow(deps, callId, number, user);
       return { kind: 'started', document };
+  }
+};
+
+/**
+ * Remembers a refusal so that the refused call's hangup records no call. A storage fault costs only
+ * that: the caller still hears the refusal.
+ */
+const rememberRefusal = async (
+  deps: Deps,
+  callId: string,
+  business: string,
+  refusal: InboundRefusal,
+  now: number,
+) => {
+  try {
+    await rememberRefusedCall(deps.db, { callId, business, refusal, now });
+  } catch (error) {
+    deps.logger.warn('inbound call: could not remember the refusal', {
+      callId,
+      error: error as Error,
+    });
   }
 };
 

@@ -15,7 +15,7 @@ const maxLeasesChecked = 100;
  * An inbound call whose hangup never reached callgate (Plivo's WhatsApp setup documents no Hangup URL)
  * holds its lease until it lapses. When a business number is at capacity, its inbound leases are held
  * against Plivo's live calls: a call Plivo no longer lists, older than the grace, is ended
- * (`endedBy: reconciliation`; a hangup that comes later still adds its duration) and its lease
+ * (`endedBy: reconciliation`, its duration the record's own; a later hangup changes nothing) and its lease
  * released. Business-initiated calls are keyed by callgate's own id, which Plivo does not list, so they
  * are left to their hangup or their lapse. Returns how many leases were freed; 0 when Plivo's live calls
  * cannot be known.

@@ -1,9 +1,10 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../config/schema.js';
 import { leaseExpiry } from '../rules/concurrency.js';
 import { readCall } from './call-record.js';
 import type { Db } from './client.js';
 import { isConditionFailed, itemAtFailure, stillContended } from './conditions.js';
+import { keys } from './keys.js';
 import {
   createShard,
   inboundLease,
@@ -14,6 +15,7 @@ import {
   shardCapacity,
   takeLeaseUpdate,
 } from './leases.js';
+import { ttlFromMillis } from './table.js';
 
 export interface InboundCallStart {
   readonly callId: string;
@@ -114,4 +116,36 @@ export const startInboundCall = async (
       pick = await shards.next(now);
     }
   }
+};
+
+/** How long a refusal is remembered: the refused call's hangup follows it by seconds. */
+const refusalKeptMs = 24 * 3600 * 1000;
+
+export type InboundRefusal = 'at_capacity' | 'invalid_caller';
+
+/**
+ * An inbound call the answer refused: remembered (not as a call record: there was no call) so that its
+ * hangup records nothing. One Put; a retry refused again writes the same.
+ */
+export const rememberRefusedCall = async (
+  db: Db,
+  refused: {
+    readonly callId: string;
+    readonly business: string;
+    readonly refusal: InboundRefusal;
+    readonly now: number;
+  },
+): Promise<void> => {
+  await db.doc.send(
+    new PutCommand({
+      TableName: db.tableName,
+      Item: {
+        ...keys.refusedCall(refused.callId),
+        business: refused.business,
+        refusal: refused.refusal,
+        refusedAt: refused.now,
+        ttl: ttlFromMillis(refused.now + refusalKeptMs),
+      },
+    }),
+  );
 };
