@@ -144,6 +144,12 @@ const answerInbound = async (
     case 'duplicate':
       deps.logger.info('inbound call: Plivo asked again, answered the same', fields);
       return xml(outcome.document);
+    case 'answered_before':
+      deps.logger.info(
+        'inbound call: Plivo asked again for a call over, answered the same',
+        fields,
+      );
+      return xml(outcome.document);
     case 'started':
       deps.logger.info('inbound call answered', fields);
       return xml(outcome.document);

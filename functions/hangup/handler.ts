@@ -57,6 +57,8 @@ export const createHandler = (deps: Deps): LambdaHandler =>
     const { callId, outcome } = result;
     if (outcome === 'unknown_call') {
       deps.logger.warn('hangup for a call callgate has no record of', { callId });
+    } else if (outcome === 'refused') {
+      deps.logger.info('hangup of a call the answer refused: nothing recorded', { callId });
     } else {
       deps.logger.info('call ended', { callId, outcome, hangupCause });
     }

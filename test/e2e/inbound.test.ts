@@ -131,13 +131,14 @@ describe('inbound WhatsApp calls through the local host', () => {
     expect(responses[0]?.Response.Dial).toBeDefined();
     expect(responses[2]?.Response).toEqual({ Speak: refusals.atCapacity, Hangup: '' });
     expect(await item(keys.call(calls[2] as string))).toBeUndefined();
-    // Its hangup still gets a 200, and records the call as ended unanswered (no lease to release).
+    // Its hangup still gets a 200 and records nothing: there was no call.
     const refusedHangup = await postSignedForm(
       host,
       hangup,
       hangupForm(calls[2] as string, { To: jamaica }),
     );
-    expect(await refusedHangup.json()).toMatchObject({ outcome: 'ended_unanswered' });
+    expect(await refusedHangup.json()).toMatchObject({ outcome: 'refused' });
+    expect(await item(keys.call(calls[2] as string))).toBeUndefined();
     // The state view says why the business cannot call back now (the caller's callback permission aside).
     const startCall = async () => {
       const view = await fetch(`${host.url}/v1/permissions/%2B${jamaica}/%2B919412341000`).then(

@@ -373,7 +373,7 @@ describe('a 2-call number: the grace and a late hangup', () => {
   });
   afterAll(() => host.close());
 
-  it('a call younger than a minute is never taken for over; a late hangup adds its duration', async () => {
+  it('a call younger than a minute is never taken for over; a late hangup changes nothing', async () => {
     const [live, over] = await number.fill(2);
     plivoAccount.live = [live as string];
     plivoAccount.requests.length = 0;
@@ -389,10 +389,12 @@ describe('a 2-call number: the grace and a late hangup', () => {
     const next = randomUUID();
     expect(await number.busy(next)).toBe(false);
     expect(await number.leases()).toEqual([live, next].sort());
-    expect(await readItem(host.deps.db, keys.call(over as string))).toMatchObject({
-      endedAt: expect.any(Number),
-      endedBy: 'reconciliation',
-    });
+    const ended = await readItem(host.deps.db, keys.call(over as string));
+    expect(ended).toMatchObject({ endedAt: expect.any(Number), endedBy: 'reconciliation' });
+    // Its duration is the record's own: answer to reconciliation, past the 120 s the clock moved.
+    const { startedAt = 0, endedAt = 0, durationSeconds } = ended as Record<string, number>;
+    expect(durationSeconds).toBe(Math.round((endedAt - startedAt) / 1000));
+    expect(durationSeconds).toBeGreaterThanOrEqual(120);
     expect(number.counted('LeasesReaped').map((m) => [m.value, m.dimensions.function])).toEqual([
       [1, 'answer'],
     ]);
@@ -405,9 +407,7 @@ describe('a 2-call number: the grace and a late hangup', () => {
       hangupForm(over as string, { Duration: '61' }),
       authToken,
     );
-    expect(await hangup.json()).toEqual({ callId: over, outcome: 'ended' });
-    expect(await readItem(host.deps.db, keys.call(over as string))).toMatchObject({
-      durationSeconds: 61,
-    });
+    expect(await hangup.json()).toEqual({ callId: over, outcome: 'already_ended' });
+    expect(await readItem(host.deps.db, keys.call(over as string))).toEqual(ended);
   });
 });

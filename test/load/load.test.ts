@@ -525,8 +525,8 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
       for (const hangup of hangups) {
         expect(jsonOf(hangup)).toEqual({
           callId: hangup.meta.callId,
-          // A call refused at capacity was never recorded: its hangup records it as ended unanswered.
-          outcome: started.has(hangup.meta.callId) ? 'ended' : 'ended_unanswered',
+          // A call refused at capacity never was: its hangup records nothing.
+          outcome: started.has(hangup.meta.callId) ? 'ended' : 'refused',
         });
       }
       expect(new Set(hangups.map((h) => h.meta.callId)).size).toBe(hangups.length);
@@ -588,14 +588,10 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
       const inbound = acceptedAnswers();
       const refused = answers.filter((s) => answerOutcome(s) !== 'accepted');
       expect(itemsOf('CALL#').filter((c) => c.direction === 'inbound')).toHaveLength(
-        inbound.length + refused.length,
+        inbound.length,
       );
-      for (const answer of refused) {
-        const record = calls.get(answer.meta.callUuid);
-        expect(record).toMatchObject({ direction: 'inbound', endedAt: expect.any(Number) });
-        // Recorded by its hangup, never leased.
-        expect(record?.leaseExpiresAt).toBe(record?.startedAt);
-      }
+      // A refused call has no record: its hangup found the refusal.
+      for (const answer of refused) expect(calls.get(answer.meta.callUuid)).toBeUndefined();
       for (const answer of inbound) {
         expect(calls.get(answer.meta.callUuid)).toMatchObject({
           direction: 'inbound',

@@ -4,6 +4,7 @@ import {
   type CallLogRecord,
   type CallLogStatus,
   callLogView,
+  durationOnRecord,
 } from '../../functions/shared/rules/call-log.js';
 import type { CallRecord } from '../../functions/shared/store/call-record.js';
 
@@ -215,5 +216,21 @@ describe('call log view: business-initiated, every combination', () => {
       hangupCause: 'Normal Hangup',
       agent: 'sip:support@phone.plivo.com',
     });
+  });
+});
+
+describe('the duration of a call callgate ended', () => {
+  it('is whole seconds from the start to the end, rounded', () => {
+    expect(durationOnRecord(t0, t0)).toBe(0);
+    expect(durationOnRecord(t0, t0 + 499)).toBe(0);
+    expect(durationOnRecord(t0, t0 + 500)).toBe(1);
+    expect(durationOnRecord(t0, t0 + 7_000)).toBe(7);
+    expect(durationOnRecord(t0, t0 + 7_499)).toBe(7);
+    expect(durationOnRecord(t0 + 1_000, t0 + 62_600)).toBe(62);
+  });
+
+  it('is never negative, even when the end is stamped before the start (clocks of two Lambdas)', () => {
+    expect(durationOnRecord(t0, t0 - 1)).toBe(0);
+    expect(durationOnRecord(t0, t0 - 5_000)).toBe(0);
   });
 });

@@ -337,22 +337,22 @@ describe('call changes', () => {
         iso(t0 + 60_000),
       ],
     ]);
-    const byFlow = { ...inbound, endedAt: t0 + 9000, endedBy: 'flow' as const };
+    const byFlow = { ...inbound, endedAt: t0 + 9000, endedBy: 'flow' as const, durationSeconds: 9 };
     expect(callEvents(inbound, byFlow)).toEqual([
       [
         'call.ended',
         {
           callId,
           direction: 'inbound',
-          durationSeconds: null,
+          durationSeconds: 9,
           hangupCause: null,
           outcome: 'answered',
         },
         iso(t0 + 9000),
       ],
     ]);
-    // The hangup that completes it later adds to the log, not a second end.
-    expect(callEvents(byFlow, { ...byFlow, durationSeconds: 9 })).toEqual([]);
+    // A rewrite of an end already recorded is not a second end.
+    expect(callEvents(byFlow, { ...byFlow, leaseExpiresAt: t0 + 100 })).toEqual([]);
   });
 
   it('an inbound call callgate answered: call.started at its answer; one it never answered only ends', () => {

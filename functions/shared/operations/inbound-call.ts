@@ -11,7 +11,11 @@ import { parsePhoneNumber } from '../numbers.js';
 import { renderPlivoXml } from '../plivo/xml.js';
 import { plivoUrls } from '../routes.js';
 import { endCall } from '../store/call-end.js';
-import { startInboundCall } from '../store/inbound-start.js';
+import {
+  type InboundRefusal,
+  rememberRefusedCall,
+  startInboundCall,
+} from '../store/inbound-start.js';
 import { reconcileInboundLeases } from './lease-reconciliation.js';
 
 /** What every step of an inbound call's flow needs to know about the call. */
@@ -32,8 +36,10 @@ export interface InboundCallToAnswer {
 export type AnswerInboundOutcome =
   /** Its lease taken: answer with the flow's first document (its record follows, operations/inbound-record.ts). */
   | { readonly kind: 'started'; readonly document: string }
-  /** Plivo asked again for a call already recorded: the same document, nothing counted. */
+  /** Plivo asked again for a call whose lease is held: the same document, nothing counted. */
   | { readonly kind: 'duplicate'; readonly document: string }
+  /** Plivo asked again for a call already over (its flow or its hangup ended it): the same document. */
+  | { readonly kind: 'answered_before'; readonly document: string }
   | { readonly kind: 'at_capacity' }
   | { readonly kind: 'invalid_caller' };
 
@@ -45,29 +51,57 @@ export const answerInboundCall = async (
   deps: Deps,
   { callId, caller, number }: InboundCallToAnswer,
 ): Promise<AnswerInboundOutcome> => {
-  const user = parsePhoneNumber(caller)?.e164;
-  if (!user) return { kind: 'invalid_caller' };
   const now = deps.clock();
+  const user = parsePhoneNumber(caller)?.e164;
+  if (!user) {
+    await rememberRefusal(deps, callId, number.number, 'invalid_caller', now);
+    return { kind: 'invalid_caller' };
+  }
   // Rendered before anything is stored: a flow the renderer refuses never takes a lease.
   const elements = renderAnswer(number.inbound, inboundCallContext(deps), now);
   const document = renderPlivoXml(elements);
+  const endsAtAnswer = endsTheCall(elements);
   const outcome = await startInboundCall(deps.db, {
     callId,
     business: number.number,
     user,
     now,
     rules: deps.config.rules,
+    endsAtAnswer,
     reconcileLeases: () => reconcileInboundLeases(deps, number.number, now),
   });
   switch (outcome.kind) {
     case 'at_capacity':
       deps.metrics.count('InboundRefusedAtCapacity', { business: number.number });
+      await rememberRefusal(deps, callId, number.number, 'at_capacity', now);
       return outcome;
     case 'duplicate':
-      return { kind: 'duplicate', document };
+    case 'answered_before':
+      return { kind: outcome.kind, document };
     case 'started':
-      if (endsTheCall(elements)) await endByFlow(deps, callId, number, user);
+      if (endsAtAnswer) await endByFlow(deps, callId, number, user);
       return { kind: 'started', document };
+  }
+};
+
+/**
+ * Remembers a refusal so that the refused call's hangup records no call. A storage fault costs only
+ * that: the caller still hears the refusal.
+ */
+const rememberRefusal = async (
+  deps: Deps,
+  callId: string,
+  business: string,
+  refusal: InboundRefusal,
+  now: number,
+) => {
+  try {
+    await rememberRefusedCall(deps.db, { callId, business, refusal, now });
+  } catch (error) {
+    deps.logger.warn('inbound call: could not remember the refusal', {
+      callId,
+      error: error as Error,
+    });
   }
 };
 

@@ -38,8 +38,8 @@ const listOf = async (
  * An inbound call whose hangup never reached callgate (Plivo's WhatsApp setup documents no Hangup URL)
  * holds its lease until it lapses. When a business number is at capacity, its inbound leases are held
  * against Plivo's live calls: a call older than the grace that a whole list of the account's live calls
- * leaves out, and that its own lookup then finds not live, is ended (`endedBy: reconciliation`; a hangup
- * that comes later still adds its duration) and its lease released. The lookup is needed because pages
+ * leaves out, and that its own lookup then finds not live, is ended (`endedBy: reconciliation`, its duration
+ * the record's own; a later hangup changes nothing) and its lease released. The lookup is needed because pages
  * read one after another are no snapshot: a call that ends between two of them moves every later call up
  * a place, and one live call is never listed. Anything short of that keeps the lease, counted
  * (`LiveCallsUnknown`) and logged. Business-initiated calls are keyed by callgate's own id, which Plivo

@@ -53,6 +53,14 @@ export interface CallLogView {
 
 const iso = (millis: number): string => new Date(millis).toISOString();
 
+/**
+ * The duration of a call callgate ended itself (its flow, or reconciliation), when no hangup had said
+ * how long it was: whole seconds from the record's start to its end. It is the call's duration for good:
+ * a hangup that comes later does not change an end already recorded.
+ */
+export const durationOnRecord = (startedAt: number, endedAt: number): number =>
+  Math.max(0, Math.round((endedAt - startedAt) / 1000));
+
 /** Plivo's DialStatus as the log reads it: `busy` stays apart from the misses the rules count. */
 const dialStatusOutcomes: Readonly<Record<DialStatus, CallLogOutcome>> = {
   completed: 'answered',

@@ -1,4 +1,5 @@
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { durationOnRecord } from '../rules/call-log.js';
 import {
   type CallRecord,
   callRecordRetentionMs,
@@ -33,12 +34,24 @@ export interface CallEnd {
   readonly hangupCause?: string | undefined;
   /** The rules ended the call before the user was dialed: why (kept on the record). */
   readonly refusal?: string | undefined;
-  /** callgate ends the call without a hangup: the hangup, if it comes, completes the record. */
+  /**
+   * callgate ends the call without a hangup: its duration is the record's own (`durationOnRecord`), and
+   * a hangup that comes later finds the call ended.
+   */
   readonly endedBy?: EndedBy | undefined;
 }
 
-/** `ended_unanswered`: the hangup came before callgate recorded the call (a slow or failed answer). */
-export type CallEndOutcome = 'ended' | 'already_ended' | 'ended_unanswered' | 'unknown_call';
+/**
+ * `ended_unanswered`: the hangup came before callgate recorded the call (a slow or failed answer).
+ * `refused`: the answer refused the call (at capacity, or a caller that is not a number): there was no
+ * call, nothing is recorded.
+ */
+export type CallEndOutcome =
+  | 'ended'
+  | 'already_ended'
+  | 'ended_unanswered'
+  | 'refused'
+  | 'unknown_call';
 
 /** What a hangup knows of the call: from the request alone, or from its record as it stands. */
 type CallState =
@@ -47,31 +60,32 @@ type CallState =
   | { readonly kind: 'unrecorded'; readonly lease: Lease; readonly start: InboundLease }
   /** No record and no lease: the hangup came before any answer. */
   | { readonly kind: 'unanswered'; readonly business: string }
+  /** No record and no lease, and the answer refused the call. */
+  | { readonly kind: 'refused' }
+  /** Ended once, by its hangup or by callgate: the end stands. */
   | { readonly kind: 'ended' }
-  /** Ended by callgate (its lease released), waiting for the hangup's duration and cause. */
-  | { readonly kind: 'ended_by_callgate' }
   /** Inbound, or business-initiated once the user was dialed. */
   | { readonly kind: 'live'; readonly lease: Lease }
   /** Business-initiated whose agent never answered: the user was never dialed. */
   | { readonly kind: 'undialed'; readonly lease: Lease; readonly user: string };
 
-/** Where a call's lease is held. */
+/** Where a call's lease is held, and since when the call is up. */
 interface Lease {
   readonly business: string;
   readonly shard: number;
+  readonly startedAt: number;
 }
 
 /** Of a record not ended: every such record was written with the lease it took. */
 const leaseOf = (record: CallRecord): Lease => ({
   business: record.business,
   shard: record.leaseShard ?? 0,
+  startedAt: record.startedAt,
 });
 
 const stateOf = (record: CallRecord | undefined): CallState => {
   if (!record) return { kind: 'absent' };
-  if (record.endedAt !== undefined) {
-    return record.endedBy === undefined ? { kind: 'ended' } : { kind: 'ended_by_callgate' };
-  }
+  if (record.endedAt !== undefined) return { kind: 'ended' };
   if (record.direction === 'outbound' && record.dialedAt === undefined) {
     return { kind: 'undialed', lease: leaseOf(record), user: record.user };
   }
@@ -87,14 +101,13 @@ type Step =
   /** Write the record, ended, from the lease, and release the lease, in one transaction. */
   | { readonly kind: 'end_unrecorded'; readonly lease: Lease; readonly start: InboundLease }
   /** Write the record as ended, so the lease of a late answer is released as soon as it is taken. */
-  | { readonly kind: 'record_unanswered'; readonly business: string }
-  /** Add the hangup's duration and cause to a call callgate ended (its lease is already released). */
-  | { readonly kind: 'complete' };
+  | { readonly kind: 'record_unanswered'; readonly business: string };
 
 /**
  * The hangup callback, state by state. An undialed business-initiated call is not one of the user's
  * daily calls, so it gives its slot back. A hangup that overtakes its inbound answer (slow, or failed
- * and retried by Plivo) records the call as ended.
+ * and retried by Plivo) records the call as ended; one of a call the answer refused records nothing. A
+ * call ends once: what its first end recorded is what the call log and `call.ended` say.
  */
 const onHangup = (state: CallState, end: CallEnd): Step => {
   switch (state.kind) {
@@ -104,10 +117,8 @@ const onHangup = (state: CallState, end: CallEnd): Step => {
       return { kind: 'end', lease: state.lease, uncount: state.user };
     case 'ended':
       return { kind: 'done', outcome: 'already_ended' };
-    case 'ended_by_callgate':
-      return end.endedBy !== undefined
-        ? { kind: 'done', outcome: 'already_ended' }
-        : { kind: 'complete' };
+    case 'refused':
+      return { kind: 'done', outcome: 'refused' };
     case 'absent':
       return end.business === undefined
         ? { kind: 'done', outcome: 'unknown_call' }
@@ -119,16 +130,24 @@ const onHangup = (state: CallState, end: CallEnd): Step => {
   }
 };
 
-const endedFields = (end: CallEnd) => ({
-  endedAt: end.endedAt,
-  ...(end.durationSeconds === undefined ? {} : { durationSeconds: end.durationSeconds }),
-  ...(end.hangupCause === undefined ? {} : { hangupCause: end.hangupCause }),
-  ...(end.refusal === undefined ? {} : { refusal: end.refusal }),
-  ...(end.endedBy === undefined ? {} : { endedBy: end.endedBy }),
-});
+/** `startedAt`: of a call that was up, so that an end by callgate has a duration. */
+const endedFields = (end: CallEnd, startedAt?: number) => {
+  const durationSeconds =
+    end.durationSeconds ??
+    (end.endedBy === undefined || startedAt === undefined
+      ? undefined
+      : durationOnRecord(startedAt, end.endedAt));
+  return {
+    endedAt: end.endedAt,
+    ...(durationSeconds === undefined ? {} : { durationSeconds }),
+    ...(end.hangupCause === undefined ? {} : { hangupCause: end.hangupCause }),
+    ...(end.refusal === undefined ? {} : { refusal: end.refusal }),
+    ...(end.endedBy === undefined ? {} : { endedBy: end.endedBy }),
+  };
+};
 
 const endItems = (db: Db, end: CallEnd, step: Extract<Step, { kind: 'end' }>): TransactItem[] => {
-  const fields = endedFields(end);
+  const fields = endedFields(end, step.lease.startedAt);
   const names = Object.keys(fields);
   return [
     {
@@ -159,23 +178,6 @@ const endItems = (db: Db, end: CallEnd, step: Extract<Step, { kind: 'end' }>): T
   ];
 };
 
-/** The hangup of a call callgate ended: its duration and cause replace callgate's end. */
-const completeUpdate = (db: Db, end: CallEnd) => {
-  const fields = endedFields(end);
-  const names = Object.keys(fields);
-  return {
-    TableName: db.tableName,
-    Key: keys.call(end.callId),
-    UpdateExpression: `SET ${names.map((n) => `#${n} = :${n}`).join(', ')} REMOVE #endedBy`,
-    ConditionExpression: 'attribute_exists(#endedBy)',
-    ExpressionAttributeNames: attributeNames(...names, 'endedBy'),
-    ExpressionAttributeValues: Object.fromEntries(
-      Object.entries(fields).map(([n, v]) => [`:${n}`, v]),
-    ),
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-  };
-};
-
 /**
  * The end of an inbound call whose record is not derived yet: the record written from its lease and
  * ended (an upsert: the derivation may write its part meanwhile, and still applies the caller's
@@ -196,7 +198,7 @@ const unrecordedEndUpdate = (
     leaseShard: step.lease.shard,
     ttl: ttlFromMillis(step.start.s + callRecordRetentionMs),
   };
-  const ended = endedFields(end);
+  const ended = endedFields(end, step.start.s);
   const startNames = Object.keys(started);
   const endNames = Object.keys(ended);
   return {
@@ -215,6 +217,18 @@ const unrecordedEndUpdate = (
   };
 };
 
+/** The answer refused this call (store/inbound-start.ts `rememberRefusedCall`). */
+const wasRefused = async (db: Db, callId: string): Promise<boolean> => {
+  const { Item } = await db.doc.send(
+    new GetCommand({
+      TableName: db.tableName,
+      Key: keys.refusedCall(callId),
+      ConsistentRead: true,
+    }),
+  );
+  return Item !== undefined;
+};
+
 /** The most state changes one hangup can see (absent → undialed → live → ended, with room to spare). */
 const maxMoves = 6;
 
@@ -229,27 +243,18 @@ export const endCall = async (db: Db, end: CallEnd): Promise<CallEndOutcome> => 
   for (let moves = 0; moves < maxMoves; moves++) {
     const step = onHangup(state, end);
     if (step.kind === 'done') return step.outcome;
-    if (step.kind === 'complete') {
-      try {
-        await db.doc.send(new UpdateCommand(completeUpdate(db, end)));
-        return 'ended';
-      } catch (error) {
-        // Another hangup completed it first.
-        if (!isConditionFailed(error)) throw error;
-        state = stateOf(itemAtFailure<CallRecord>(error));
-        continue;
-      }
-    }
     if (step.kind === 'find_lease') {
       const found = await findLease(db, step.business, end.callId);
       state =
         found && isInboundLease(found.lease)
           ? {
               kind: 'unrecorded',
-              lease: { business: step.business, shard: found.shard },
+              lease: { business: step.business, shard: found.shard, startedAt: found.lease.s },
               start: found.lease,
             }
-          : { kind: 'unanswered', business: step.business };
+          : (await wasRefused(db, end.callId))
+            ? { kind: 'refused' }
+            : { kind: 'unanswered', business: step.business };
       continue;
     }
     if (step.kind === 'end_unrecorded') {

@@ -36,7 +36,8 @@ export interface CallRecord {
   readonly endedAt?: number;
   /**
    * Ended by callgate, not by a hangup (which may never come): `flow`, its own answer ended the call;
-   * `reconciliation`, Plivo no longer listed it live. A hangup that does come adds its duration.
+   * `reconciliation`, Plivo no longer listed it live. Its duration is then the record's own
+   * (`durationOnRecord`); a hangup that does come later changes nothing.
    */
   readonly endedBy?: EndedBy;
   readonly durationSeconds?: number;

@@ -22,6 +22,8 @@
  *        `version` (bumped by every transition). Kept a month past its `notAfter`.
  * active ACTIVEINTENT#<business>#<user> / INTENT   the pair's one open intent (`intentId`); lapses at its
  *        `notAfter`, removed when it ends (a placed one holds the pair 10 minutes more).
+ * refused REFUSED#<call id> / CALL          an inbound call the answer refused (`business`, `refusal`,
+ *        `refusedAt`): not a call record, since there was no call; its hangup records nothing. Kept a day.
  * nonce  NONCE#<nonce> / V2                   a V2 signature nonce already used, by any request (V2 signs no
  *        body, so the nonce is all that ties a signature to one request). No TTL, for the same reason.
  */
@@ -39,6 +41,7 @@ export const keys = {
     sk: `${leaseShardPrefix}${shard}`,
   }),
   call: (callId: string): Key => ({ pk: `CALL#${callId}`, sk: 'CALL' }),
+  refusedCall: (callId: string): Key => ({ pk: `REFUSED#${callId}`, sk: 'CALL' }),
   cpsTicket: (): Key => ({ pk: 'CPS', sk: 'TICKET' }),
   cpsSlot: (slot: number): Key => ({ pk: `CPS#${slot}`, sk: 'SLOT' }),
   idempotency: (business: string, key: string): Key => ({

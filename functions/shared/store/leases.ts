@@ -266,14 +266,20 @@ export const reapExpiredLeases = async (db: Db, business: string, now: number): 
 
 /**
  * A shard with room as `shards` has them, drawn in proportion to its room: parallel calls spread over
- * the free places instead of racing for one.
+ * the free places instead of racing for one. The draw is the call's own (from its id), so two answers of
+ * one call reading the same shards pick the same one, and its condition lets only one of them in.
  */
-const drawShardWithRoom = (shards: Map<number, Leases>, limit: number): number | undefined => {
+const drawShardWithRoom = (
+  shards: Map<number, Leases>,
+  callId: string,
+  limit: number,
+): number | undefined => {
   const room = Array.from(
     { length: shardCount(limit) },
     (_, shard) => shardCapacity(limit, shard) - Object.keys(shards.get(shard) ?? {}).length,
   );
-  let draw = Math.random() * room.reduce((sum, free) => sum + Math.max(free, 0), 0);
+  const share = hash(`${callId}#draw`) / 2 ** 32;
+  let draw = share * room.reduce((sum, free) => sum + Math.max(free, 0), 0);
   for (const [shard, free] of room.entries()) {
     if (free <= 0) continue;
     draw -= free;
@@ -293,6 +299,8 @@ const readFirstShare = 0.5;
 
 export type ShardPick =
   | { readonly kind: 'shard'; readonly shard: number }
+  /** A shard already holds this call's lease (a Plivo retry of its answer). */
+  | { readonly kind: 'held'; readonly shard: number }
   /** Every shard is full, lapsed leases reaped. */
   | { readonly kind: 'full' };
 
@@ -324,10 +332,13 @@ export const leaseShards = (
 ): LeaseShards => {
   const pick = async (now: number): Promise<ShardPick> => {
     const shards = await readShards(db, business);
+    for (const [shard, leases] of shards) {
+      if (leases[callId] !== undefined) return { kind: 'held', shard };
+    }
     await reapLapsed(db, business, shards, now);
     const held = [...shards.values()].reduce((sum, leases) => sum + Object.keys(leases).length, 0);
     lastOccupancy.set(business, { share: held / limit, at: now });
-    const shard = drawShardWithRoom(shards, limit);
+    const shard = drawShardWithRoom(shards, callId, limit);
     return shard === undefined ? { kind: 'full' } : { kind: 'shard', shard };
   };
   return {

@@ -184,7 +184,8 @@ export const reserveCall = async (
     if (decision.kind === 'refused') return decision;
     if (leaseShard === undefined) {
       const pick = await shards.first(now);
-      if (pick.kind === 'full') return concurrencyRefusal;
+      // A new call id never finds its own lease held.
+      if (pick.kind !== 'shard') return concurrencyRefusal;
       leaseShard = pick.shard;
     }
     // One ticket per request, drawn once the rules allow the call (a refused request would skip a
@@ -217,7 +218,7 @@ export const reserveCall = async (
       // The shard filled: another with room (lapsed leases reaped), or none.
       if (++picks > maxShardPicks) return { kind: 'contended' };
       const pick = await shards.next(now);
-      if (pick.kind === 'full') return concurrencyRefusal;
+      if (pick.kind !== 'shard') return concurrencyRefusal;
       leaseShard = pick.shard;
       continue;
     }
