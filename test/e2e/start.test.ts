@@ -53,6 +53,9 @@ describe('npm start', () => {
     expect(waiting).toBeLessThan(stdout.indexOf('callgate is running'));
     expect(stdout).toContain(`Answer URL:   ${url}/plivo/whatsapp/answer`);
     expect(stdout).toContain(`Webhook URL:  ${url}/plivo/whatsapp/message`);
+    expect(stdout).toContain(`Hangup URL:   ${url}/plivo/whatsapp/hangup`);
+    expect(stdout).toContain('optional');
+    expect(stdout).toContain('docs/plivo-webhooks.md#the-hangup-url');
     expect(stdout).toContain('Plivo: sandbox');
     const dynamo = /DynamoDB Local: (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
     expect(dynamo).toBeDefined();
