@@ -16,7 +16,7 @@ export default defineConfig({
       ? configDefaults.exclude
       : [...configDefaults.exclude, ...suites.map((name) => `test/${name}/**`)],
     globalSetup: ['test/support/global-setup.ts'],
-    setupFiles: ['test/support/quiet-logs.ts'],
+    setupFiles: ['test/support/quiet-logs.ts', 'test/support/log-scan.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

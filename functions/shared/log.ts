@@ -1,21 +1,53 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { maskNumber } from './numbers.js';
+import { maskNumber, parsePhoneNumber } from './numbers.js';
 
-// Not inside ids: a UUID's digit run is bounded by `-` or letters, a number by anything else.
-const phoneLike = /(?<![\w-])\+?\d{7,15}(?![\w-])/g;
+/**
+ * Digits that are never a phone number although they run long, kept as they are: UUIDs (call, message
+ * and request ids), X-Ray trace ids, ISO dates and times, the account id of an ARN.
+ */
+const notNumbers =
+  /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|1-[0-9a-f]{8}-[0-9a-f]{24}|\d{4}-\d\d-\d\d(?:T\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?|arn:aws[\w-]*:[\w-]*:[\w-]*:\d{12}:/gi;
+
+/**
+ * Anything else with 7 digits or more, whatever stands around it: a percent escape before a number ends
+ * in a letter (`%2B918035737458`), so letters shield nothing. Digits grouped by spaces, dashes, dots,
+ * parentheses or `+` (`+91 80357 37458`, a form's `+` for a space) count as one number.
+ */
+const numberLike = /(?:\+|%2b)?\d(?:(?:[\s().+-]|%20){0,2}\d){6,}/gi;
+
+const maskRuns = (text: string): string => text.replace(numberLike, (match) => maskNumber(match));
+
+/** Masks every phone-like run of digits in the text to its last 4 digits (`***7458`). */
+export const maskNumbersIn = (text: string): string => {
+  let masked = '';
+  let from = 0;
+  for (const kept of text.matchAll(notNumbers)) {
+    masked += maskRuns(text.slice(from, kept.index)) + kept[0];
+    from = kept.index + kept[0].length;
+  }
+  return masked + maskRuns(text.slice(from));
+};
+
 const sensitiveKey = /token|secret|password|authorization|signature|^auth_?id$|authId/i;
 
-/** Masks anything that looks like a phone number to its last 4 digits. */
-export const maskNumbersIn = (text: string): string =>
-  text.replace(phoneLike, (match) => maskNumber(match));
+/** A number logged as a JSON number (a body's `"to": 918035737458`); a time in epoch ms never reads as one. */
+const isPhoneNumber = (value: number): boolean =>
+  Number.isSafeInteger(value) && parsePhoneNumber(String(value)) !== undefined;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' &&
+  value !== null &&
+  (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
 
 /**
  * Runs on every value of every log entry as it is serialised, so a handler cannot leak a number or a
- * credential by logging a whole event or error.
+ * credential by logging a whole event or error. A key is written as it is, so an object keyed by numbers
+ * is written with its keys masked.
  */
 export const redactingReplacer = (key: string, value: unknown): unknown => {
   if (key && sensitiveKey.test(key)) return '[redacted]';
   if (typeof value === 'string') return maskNumbersIn(value);
+  if (typeof value === 'number') return isPhoneNumber(value) ? maskNumber(String(value)) : value;
   if (value instanceof Error) {
     // The stack too: positions in the bundle (its source map sits beside it in the asset), and its
     // first line repeats the message, so it is masked the same way.
@@ -24,6 +56,11 @@ export const redactingReplacer = (key: string, value: unknown): unknown => {
       message: maskNumbersIn(value.message),
       ...(value.stack ? { stack: maskNumbersIn(value.stack) } : {}),
     };
+  }
+  if (isPlainObject(value) && Object.keys(value).some((name) => maskNumbersIn(name) !== name)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([name, item]) => [maskNumbersIn(name), item]),
+    );
   }
   return value;
 };

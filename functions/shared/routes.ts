@@ -94,7 +94,7 @@ export const plivoUrls = (publicBaseUrl: string) => {
     message: url(plivoPaths.message),
     /** Answer URL: set in the console for inbound calls; inbound flows continue on it with `?step=`. */
     answer: url(plivoPaths.answer),
-    /** Hangup URL of the number's application, set in the console. */
+    /** Hangup URL, where the console offers one (docs/plivo-webhooks.md#the-hangup-url). */
     hangup: url(plivoPaths.hangup),
     /** The agent leg of a business-initiated call: answer_url and hangup_url of the Call API request. */
     agentLegAnswer: (callId: string) => url(plivoPaths.answer, callId),
@@ -106,9 +106,9 @@ export const plivoUrls = (publicBaseUrl: string) => {
 
 /**
  * Where each URL Plivo calls goes in the Plivo console: one wording for the stack's outputs, the local
- * host's banner and the README. Plivo's WhatsApp setup documents only the Webhook URL and the Answer URL;
- * the Hangup URL is set on the number's voice application, and without it a call's lease is released
- * when callgate's own answer ends the call, or when it lapses.
+ * host's banner and the README. The current Configure Number panel of a WhatsApp number has the Webhook
+ * URL and the Answer URL only; docs/plivo-webhooks.md#the-hangup-url says what callgate does without a
+ * Hangup URL and where one can still be set.
  */
 export const plivoConsoleSettings = (publicBaseUrl: string) => {
   const urls = plivoUrls(publicBaseUrl);
@@ -130,7 +130,7 @@ export const plivoConsoleSettings = (publicBaseUrl: string) => {
       label: 'Hangup URL',
       url: urls.hangup,
       where:
-        "Voice → Applications → the number's application → Hangup URL (POST); without it a call's lease is released when callgate's answer ends the call, when Plivo no longer lists it live at capacity, or after it lapses",
+        "optional: the current Configure Number panel has no Hangup URL; where the number's calls go through an XML application (Voice → Applications, Plivo's earlier setup), set it as that application's Hangup URL (POST). Without it: docs/plivo-webhooks.md#the-hangup-url",
     },
   ] as const;
 };

@@ -58,9 +58,15 @@ const outliveGuard = (javaPid: number | undefined): ChildProcess | undefined => 
   return guard;
 };
 
+/** What to do about a Java that is missing or too old, for a person reading `npm start`'s output. */
+export const javaNeeded =
+  'DynamoDB Local runs on Java 17 or later: install a Java runtime and put `java` on the PATH ' +
+  '(Debian or Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17; ' +
+  'Windows or anything else: https://adoptium.net), then start again.';
+
 /**
  * Starts AWS's DynamoDB Local on the machine's Java: in memory unless `path` names a folder to keep data in.
- * Resolves once it answers requests.
+ * Resolves once it answers requests; rejects saying what to install when Java is missing or too old.
  */
 export const startDynamoDbLocal = async (
   options: { port?: number; path?: string } = {},
@@ -79,14 +85,24 @@ export const startDynamoDbLocal = async (
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
+  // No `java` on the PATH: spawn reports it as an 'error' event, and without a listener Node throws it.
+  const notStarted = new Promise<Error>((resolve) => child.once('error', resolve));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localClient(endpoint);
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const early = await Promise.race([exited, Promise.resolve('running' as const)]);
+    const early = await Promise.race([notStarted, exited, Promise.resolve('running' as const)]);
+    if (early instanceof Error) {
+      const missing = (early as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new Error(
+        missing
+          ? `No \`java\` command on the PATH. ${javaNeeded}`
+          : `${early.message}. ${javaNeeded}`,
+      );
+    }
     if (early !== 'running') {
-      throw new Error(`DynamoDB Local exited (code ${early}). Is Java 17+ installed?\n${output}`);
+      throw new Error(`DynamoDB Local exited (code ${early}). ${javaNeeded}\n${output}`);
     }
     try {
       await client.send(new ListTablesCommand({}));

@@ -23,6 +23,7 @@ import { localContext, toPayloadV2Event } from './event.js';
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
 import { handlerFactories } from './handlers.js';
 import { createSandboxApi } from './sandbox/api.js';
+import { apiTimelineEntry } from './sandbox/api-requests.js';
 import { createSandboxPlivo, type SandboxPlivo } from './sandbox/plivo.js';
 import { createSandboxTelephony } from './sandbox/telephony.js';
 import { createTimeline } from './sandbox/timeline.js';
@@ -161,8 +162,10 @@ const send = (
   response.end(body);
 };
 
-const sendError = (response: ServerResponse, status: number, error: string, message: string) =>
-  send(response, status, JSON.stringify({ error, message }));
+type Reply = (status: number, body: string, headers?: Record<string, string>) => void;
+
+const sendError = (reply: Reply, status: number, error: string, message: string) =>
+  reply(status, JSON.stringify({ error, message }));
 
 /**
  * Serves every route of the route table from the same handlers Lambda runs, turning each HTTP request
@@ -347,14 +350,33 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     // Appended, not resolved against the base: a target such as `//` is a path here, not a host.
     const target = request.url ?? '/';
     const requestUrl = URL.canParse(`${url}${target}`) ? new URL(`${url}${target}`) : undefined;
+    let body: Buffer = Buffer.alloc(0);
+    // In the sandbox, the timeline shows the /v1 requests as the business's systems made them.
+    const reply: Reply = (status, text, headers) => {
+      send(response, status, text, headers);
+      if (!sandbox || !requestUrl) return;
+      const entry = apiTimelineEntry({
+        method,
+        url: requestUrl,
+        body,
+        status,
+        contentType:
+          Object.entries(headers ?? {}).find(
+            ([name]) => name.toLowerCase() === 'content-type',
+          )?.[1] ?? 'application/json',
+        responseBody: text,
+      });
+      if (entry) timeline.add(entry);
+    };
     try {
-      const body = await readBody(request);
-      if (!body) {
-        sendError(response, 413, 'payload_too_large', `Body is over ${maxRequestBytes} bytes`);
+      const read = await readBody(request);
+      if (!read) {
+        sendError(reply, 413, 'payload_too_large', `Body is over ${maxRequestBytes} bytes`);
         return;
       }
+      body = read;
       if (!target.startsWith('/') || !requestUrl) {
-        sendError(response, 400, 'invalid_request', 'The request target is not a path');
+        sendError(reply, 400, 'invalid_request', 'The request target is not a path');
         return;
       }
       if (
@@ -376,8 +398,8 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
       const hit = matches.find((m) => m.c.route.method === method);
       if (!hit?.match) {
         if (matches.length)
-          sendError(response, 405, 'method_not_allowed', `${method} is not allowed here`);
-        else sendError(response, 404, 'not_found', `No route ${method} ${requestUrl.pathname}`);
+          sendError(reply, 405, 'method_not_allowed', `${method} is not allowed here`);
+        else sendError(reply, 404, 'not_found', `No route ${method} ${requestUrl.pathname}`);
         return;
       }
       let pathParameters: Record<string, string>;
@@ -386,7 +408,7 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
           hit.c.names.map((name, i) => [name, decodeURIComponent(hit.match?.[i + 1] ?? '')]),
         );
       } catch {
-        sendError(response, 400, 'invalid_request', 'The path is not valid percent-encoding');
+        sendError(reply, 400, 'invalid_request', 'The path is not valid percent-encoding');
         return;
       }
       const event = toPayloadV2Event(
@@ -403,15 +425,14 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
         new Date(clock.now()),
       );
       const result = await hit.c.handler(event, localContext(hit.c.route.fn));
-      send(
-        response,
+      reply(
         result.statusCode ?? 200,
         result.body ?? '',
         (result.headers ?? {}) as Record<string, string>,
       );
     } catch (error) {
       logger.error('local host failed to serve a request', { error: error as Error });
-      if (!response.headersSent) sendError(response, 500, 'internal_error', 'Internal error');
+      if (!response.headersSent) sendError(reply, 500, 'internal_error', 'Internal error');
     }
   });
 

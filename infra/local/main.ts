@@ -30,6 +30,10 @@ const main = async () => {
   const dataDir = dataOption ? resolve(dataOption) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
 
+  // Java takes several seconds to start DynamoDB Local: say so rather than print nothing meanwhile.
+  console.log(
+    `Starting DynamoDB Local on Java (${dataDir ? `data in ${dataDir}` : 'in memory'}): the host starts once it answers, which takes a few seconds…`,
+  );
   const dynamo = await startDynamoDbLocal(dataDir ? { path: dataDir } : {});
   const tableName = env.TABLE_NAME ?? 'callgate';
   await ensureTable(dynamo.endpoint, tableName);

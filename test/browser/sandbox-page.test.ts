@@ -94,10 +94,15 @@ describe('the sandbox page in Chromium', () => {
       await press('Place call', /^Place call: 201/);
       await waitForEvents('call.ended', call);
     }
-    await press('Place call', /^Place call: 429 daily_call_limit/);
+    // A refusal says when to try again as a person reads it, and reaches the timeline with its code.
+    await press('Place call', /^Place call: 429 daily_call_limit .*\(retry in \d+ (hours?|min)/);
+    await expect
+      .poll(() => page.locator('#timeline > li[data-kind="api"]').allTextContents())
+      .toContainEqual(expect.stringContaining('POST /v1/calls → 429 daily_call_limit'));
     const startCall = card().locator('li[data-action="start_call"]');
     await expect.poll(() => startCall.getAttribute('data-can-perform')).toBe('false');
-    await expect.poll(() => startCall.textContent()).toContain('5/5');
+    await expect.poll(() => startCall.textContent()).toContain('5/5 per 24 hours');
+    expect(await startCall.textContent()).not.toContain('PT24H');
     await expect
       .poll(() => startCall.locator('[data-limit="simultaneous"]').textContent())
       .toMatch(/^\d+\/1000 calls up now$/);
@@ -116,8 +121,14 @@ describe('the sandbox page in Chromium', () => {
     for (let miss = 1; miss <= 4; miss++) {
       await press('Place call', /^Place call: 201/);
       await waitForEvents('call.missed', miss);
+      // The 201 does not stay green: its line follows the call to its miss.
+      await expect.poll(() => result().textContent()).toContain(`missed it (${miss} in a row`);
+      expect(await result().getAttribute('data-ok')).toBe('false');
     }
     await waitForEvents('permission.revoked', 1);
+    await expect.poll(() => result().getAttribute('data-outcome')).toBe('revoked');
+    expect(await result().textContent()).toContain('which revoked the permission');
+    expect(await result().getAttribute('data-ok')).toBe('false');
     await expect.poll(() => permission.textContent(), { timeout: waitMs }).toContain('revoked');
     await press('Place call', /^Place call: 403 permission_revoked/);
 
@@ -200,6 +211,42 @@ describe('the sandbox page in Chromium', () => {
     expect(reached).toContain('BUTTON:Call the business');
     expect(reached).toContain('BUTTON:+7 days');
     expect(reached).toContain('BUTTON:Reset sandbox');
+  });
+
+  it('at 1,000 px wide, shows the result of each button right by it', async () => {
+    const narrow = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+    narrow.setDefaultTimeout(waitMs);
+    try {
+      await request(host, 'PUT', `/_sandbox/users/${encodeURIComponent(user)}`, {});
+      await narrow.goto(`${host.url}/_sandbox/`);
+      const narrowCard = narrow.locator(`section[data-user="${user}"]`);
+      await expect.poll(() => narrowCard.count(), { timeout: waitMs }).toBe(1);
+      /** The vertical gap between a control and the result line it produced, in CSS pixels. */
+      const gap = async (control: Locator, result: Locator, expected: RegExp) => {
+        await control.scrollIntoViewIfNeeded();
+        await control.click();
+        await expect.poll(() => result.textContent(), { timeout: waitMs }).toMatch(expected);
+        const [from, to] = await Promise.all([control.boundingBox(), result.boundingBox()]);
+        if (!from || !to) throw new Error('control or result not laid out');
+        return to.y >= from.y ? to.y - (from.y + from.height) : from.y - (to.y + to.height);
+      };
+      const pageResult = narrow.locator('[data-page-result]');
+      const cardResult = narrowCard.locator('[data-result]');
+      const button = (within: Page | Locator, name: string) =>
+        within.getByRole('button', { name, exact: true });
+      const gaps = {
+        clock: await gap(button(narrow, '+1 hour'), pageResult, /^Clock \+1 hour: 200/),
+        addUser: await gap(button(narrow, 'Add user'), pageResult, /^Add user \+919812345678: 200/),
+        placeCall: await gap(button(narrowCard, 'Place call'), cardResult, /^Place call: \d{3}/),
+        reject: await gap(button(narrowCard, 'Reject'), cardResult, /^Reject: \d{3}/),
+      };
+      for (const [name, pixels] of Object.entries(gaps)) {
+        expect(pixels, name).toBeGreaterThanOrEqual(0);
+        expect(pixels, name).toBeLessThan(30);
+      }
+    } finally {
+      await narrow.close();
+    }
   });
 
   it('resets the sandbox: no users, an empty timeline but for the reset, the clock back to now', async () => {

@@ -283,11 +283,56 @@ describe('the sandbox plays Plivo and the WhatsApp users', () => {
     expect(state.users.length).toBeGreaterThan(0);
     const entries = await timeline(host);
     const kinds = new Set(entries.map((e) => e.kind));
-    for (const kind of ['plivo-api', 'webhook', 'event', 'clock', 'user', 'call']) {
+    for (const kind of ['api', 'plivo-api', 'webhook', 'event', 'clock', 'user', 'call']) {
       expect(kinds).toContain(kind);
     }
     const last = entries.at(-1)?.id ?? 0;
     expect(await timeline(host, last)).toEqual([]);
+  });
+
+  it('puts the business’s /v1 requests on the timeline: changes, and refusals with their code', async () => {
+    const user = '+919812345607';
+    const before = (await timeline(host)).at(-1)?.id ?? 0;
+    expect((await placeCall(host, user)).status).toBe(403);
+    const refusedRead = `/v1/permissions/${encodeURIComponent(business)}/abc`;
+    expect((await request(host, 'GET', refusedRead)).status).toBe(400);
+    expect((await request(host, 'GET', '/v1/nothing')).status).toBe(404);
+    expect((await permission(host, user)).permission.status).toBe('no_permission');
+    const asked = { from: business, to: user };
+    expect((await request(host, 'POST', '/v1/permission-requests', asked)).status).toBe(202);
+
+    const api = (await timeline(host, before)).filter((e) => e.kind === 'api');
+    expect(api.map((e) => e.summary)).toEqual([
+      'POST /v1/calls → 403 no_permission',
+      `GET /v1/permissions/${encodeURIComponent(business)}/abc → 400 invalid_number`,
+      'GET /v1/nothing → 404 not_found',
+      'POST /v1/permission-requests → 202',
+    ]);
+    expect(api[0]).toMatchObject({
+      business,
+      user,
+      request: { method: 'POST', params: { from: business, to: user } },
+      response: { status: 403, contentType: 'application/json' },
+    });
+    expect(JSON.parse(api[0]?.response?.body ?? '{}')).toMatchObject({ error: 'no_permission' });
+    expect(api[1]).toMatchObject({ business, user: 'abc' });
+  });
+
+  it('gives one call’s events', async () => {
+    const user = '+919812345608';
+    await request(host, 'PUT', userPath(user), { talkSeconds: 0 });
+    const { callUuid } = (
+      await request(host, 'POST', userPath(user, 'calls'), { business, digits: '2' })
+    ).body as unknown as { callUuid: string };
+    const ofCall = async () =>
+      (await request(host, 'GET', `/_sandbox/events?callId=${callUuid}`))
+        .body as unknown as Envelope[];
+    const ended = await eventually(
+      async () => (await ofCall()).some((e) => e.type === 'call.ended') && ofCall(),
+      'the call’s call.ended',
+    );
+    expect(ended.map((e) => e.type)).toEqual(['call.started', 'call.ended']);
+    expect(ended.every((e) => e.data.callId === callUuid)).toBe(true);
   });
 
   it('serves the page', async () => {

@@ -47,8 +47,15 @@ describe('npm start', () => {
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
     const { stdout } = run.output();
+    // The wait for Java is said before it starts, not left silent.
+    const waiting = stdout.indexOf('Starting DynamoDB Local');
+    expect(waiting).toBeGreaterThanOrEqual(0);
+    expect(waiting).toBeLessThan(stdout.indexOf('callgate is running'));
     expect(stdout).toContain(`Answer URL:   ${url}/plivo/whatsapp/answer`);
     expect(stdout).toContain(`Webhook URL:  ${url}/plivo/whatsapp/message`);
+    expect(stdout).toContain(`Hangup URL:   ${url}/plivo/whatsapp/hangup`);
+    expect(stdout).toContain('optional');
+    expect(stdout).toContain('docs/plivo-webhooks.md#the-hangup-url');
     expect(stdout).toContain('Plivo: sandbox');
     const dynamo = /DynamoDB Local: (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
     expect(dynamo).toBeDefined();
@@ -57,6 +64,20 @@ describe('npm start', () => {
     // DynamoDB Local went down with it.
     await expect(fetch(dynamo as string)).rejects.toThrow();
   });
+
+  it.skipIf(process.platform === 'win32')(
+    'without Java, says what to install, without a stack trace',
+    async () => {
+      // A PATH with no java on it: the host's own node is started by its full path.
+      const run = start({ PATH: mkdtempSync(join(tmpdir(), 'callgate-no-java-')) });
+      expect(await run.exited).toBe(1);
+      const { stderr } = run.output();
+      expect(stderr).toContain('DynamoDB Local runs on Java 17 or later');
+      expect(stderr).toContain('install');
+      expect(stderr).not.toContain('ENOENT');
+      expect(stderr).not.toMatch(/\n\s+at /);
+    },
+  );
 
   it('refuses to start with an invalid configuration, naming the entry', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'callgate-start-'));

@@ -9,6 +9,7 @@ import {
   sandboxAuthToken,
   startLocalHost,
 } from '../../infra/local/host.js';
+import { secretsInUse } from './leaks.js';
 import { permissionReplyForm } from './plivo-forms.js';
 import { signV3 } from './plivo-sign.js';
 
@@ -23,6 +24,13 @@ export const startTestHost = async (
   const dynamoEndpoint = inject('dynamoEndpoint');
   const tableName = `e2e-${randomUUID()}`;
   await ensureTable(dynamoEndpoint, tableName);
+  for (const secret of [
+    options.sandboxAuthToken ?? sandboxAuthToken,
+    options.plivo?.authToken,
+    options.apiToken,
+  ]) {
+    if (secret) secretsInUse.add(secret);
+  }
   return startLocalHost({
     config: options.config ?? readConfigFile(exampleConfigPath),
     port: 0,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, redactingReplacer } from '../../functions/shared/log.js';
+import { createLogger, maskNumbersIn, redactingReplacer } from '../../functions/shared/log.js';
+import { leaksIn } from '../support/leaks.js';
 
 const captured = (run: () => void): string => {
   const lines: string[] = [];
@@ -72,5 +73,57 @@ describe('logs', () => {
     expect(redactingReplacer('body', 'From=919412341234&To=+918035737458')).toBe(
       'From=***1234&To=***7458',
     );
+  });
+
+  it.each([
+    [
+      'a percent-encoded + in a path',
+      '/v1/permissions/%2B918035737458/%2b919812345678',
+      '/v1/permissions/***7458/***5678',
+    ],
+    [
+      'digits after a letter or a percent escape',
+      'user918035737458 %3A919812345678',
+      'user***7458 %3A***5678',
+    ],
+    ['a query string', '?to=%2B919812345678&from=918035737458', '?to=***5678&from=***7458'],
+    ['JSON text', '{"to":"+919812345678","from":918035737458}', '{"to":"***5678","from":***7458}'],
+    ['grouped digits', 'to +91 98123 45678, +1 (415) 555-0123', 'to ***5678, ***0123'],
+    ['form spaces', 'To=%2B91%2098123%2045678&From=91+98123+45678', 'To=***5678&From=***5678'],
+    ['digits past 15', '+9198123456780000', '***0000'],
+    ['the business number, as Plivo writes it', 'To=918035737458', 'To=***7458'],
+  ])('mask %s', (_, text, masked) => {
+    expect(maskNumbersIn(text)).toBe(masked);
+    expect(leaksIn(maskNumbersIn(text), [])).toEqual([]);
+  });
+
+  it('keep ids, trace ids, ARNs and times whose digits run long', () => {
+    const kept = [
+      'c0a81234-5678-4123-8123-123456789012',
+      '1-5759e988-bd862e3fe1be46a994272793',
+      'arn:aws:lambda:eu-west-1:123456789012:function:Callgate-Answer',
+      '2026-11-26T01:04:48.014Z',
+      '2026-11-26T06:34:48+05:30',
+      '2026-11-26',
+    ];
+    for (const text of kept) expect(maskNumbersIn(text)).toBe(text);
+    expect(maskNumbersIn(`${kept[0]} for +918035737458`)).toBe(`${kept[0]} for ***7458`);
+  });
+
+  it('mask a number logged as a JSON number and numbers used as keys, not times', () => {
+    const output = captured(() =>
+      createLogger().info('body', {
+        to: 918035737458,
+        at: 1767225600000,
+        ttl: 1767225600,
+        calls: { '+919812345678': 1, '%2B918035737458': 2 },
+      }),
+    );
+    const line = JSON.parse(output) as Record<string, unknown>;
+    expect(line.to).toBe('***7458');
+    expect(line.at).toBe(1767225600000);
+    expect(line.ttl).toBe(1767225600);
+    expect(line.calls).toEqual({ '***5678': 1, '***7458': 2 });
+    expect(leaksIn(output, [])).toEqual([]);
   });
 });

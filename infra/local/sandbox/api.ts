@@ -4,6 +4,7 @@ import { nextOpening } from '../../../functions/shared/call-flow/hours.js';
 import type { Config } from '../../../functions/shared/config/schema.js';
 import { parsePhoneNumber } from '../../../functions/shared/numbers.js';
 import type { LocalEventBus } from '../event-bus.js';
+import { readableDuration } from './page/format.js';
 import { SandboxConflict, type SandboxPlivo } from './plivo.js';
 import type { SandboxTelephony } from './telephony.js';
 import type { Timeline } from './timeline.js';
@@ -50,6 +51,7 @@ const page = {
   '/_sandbox/': ['index.html', 'text/html; charset=utf-8'],
   '/_sandbox/app.js': ['app.js', 'text/javascript; charset=utf-8'],
   '/_sandbox/style.css': ['style.css', 'text/css; charset=utf-8'],
+  '/_sandbox/format.js': ['format.js', 'text/javascript; charset=utf-8'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 const pageDirectory = new URL('./page/', import.meta.url);
@@ -149,7 +151,7 @@ export const createSandboxApi = (options: SandboxApiOptions) => {
     const now = clock.advance(seconds);
     timeline.add({
       kind: 'clock',
-      summary: `the clock moved ${seconds} s forward to ${new Date(now).toISOString()}`,
+      summary: `the clock moved ${readableDuration(seconds)} forward to ${new Date(now).toISOString()}`,
     });
     plivo.clockMoved();
     await options.runDueWakeups();
@@ -257,7 +259,14 @@ export const createSandboxApi = (options: SandboxApiOptions) => {
           `No event ${after} since the local host started or was last reset`,
         );
       }
-      return json(200, kept);
+      // One call's events: what a tour waits for after it starts a call.
+      const callId = query.get('callId');
+      return json(
+        200,
+        callId === null
+          ? kept
+          : kept.filter((event) => 'callId' in event.data && event.data.callId === callId),
+      );
     }
     if (path === '/_sandbox/plivo/requests' && method === 'GET') {
       return json(200, options.telephony.requests());

@@ -1,6 +1,6 @@
 import type { Clock } from '../../../functions/shared/clock.js';
 
-export type TimelineKind = 'plivo-api' | 'webhook' | 'event' | 'clock' | 'user' | 'call';
+export type TimelineKind = 'api' | 'plivo-api' | 'webhook' | 'event' | 'clock' | 'user' | 'call';
 
 export interface TimelineEntry {
   readonly id: number;
@@ -9,6 +9,8 @@ export interface TimelineEntry {
   readonly kind: TimelineKind;
   readonly summary: string;
   readonly callUuid?: string;
+  /** callgate's id of a business-initiated call (`api` entries). */
+  readonly callId?: string;
   readonly user?: string;
   readonly business?: string;
   readonly request?: {
@@ -37,7 +39,10 @@ export interface Timeline {
 /** The sandbox keeps the latest entries only: a long session must not grow without bound. */
 const keptEntries = 5_000;
 
-/** What happened in the sandbox, in order: Plivo API requests, webhooks and their answers, events, clock moves. */
+/**
+ * What happened in the sandbox, in order: requests to `/v1`, Plivo API requests, webhooks and their
+ * answers, events, clock moves.
+ */
 export const createTimeline = (clock: Clock): Timeline => {
   const entries: TimelineEntry[] = [];
   let lastId = 0;

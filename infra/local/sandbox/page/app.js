@@ -1,6 +1,8 @@
 // The sandbox page: drives the simulated WhatsApp users, the agents and the clock, and shows
 // callgate's view of each permission and the timeline of what went over the wire.
 
+import { readableDuration, readableIsoDuration } from './format.js';
+
 const sandbox = new URL('./', import.meta.url);
 const pollMs = 1000;
 const timelineKept = 2000;
@@ -80,9 +82,12 @@ const truncate = (text, length = 160) =>
 
 const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** `code — message (retry after …)` of a refusal. */
-const refusal = (data) =>
-  `${data.error}${data.message ? ` — ${data.message}` : ''}${data.retryAfter ? ` (retry after ${data.retryAfter})` : ''}`;
+/** `code — message (retry in …)` of a refusal; `retryAfter` is in seconds. */
+const refusal = (data) => {
+  const retry =
+    typeof data.retryAfter === 'number' ? readableDuration(data.retryAfter) : data.retryAfter;
+  return `${data.error}${data.message ? ` — ${data.message}` : ''}${retry ? ` (retry in ${retry})` : ''}`;
+};
 
 /** A few `key value` pairs of a JSON body: enough to see what happened without the whole body. */
 const summarize = (data) => {
@@ -145,32 +150,114 @@ const announce = (text) => {
   live.textContent = text;
 };
 
-const report = (card, line, status) => {
+/** The result of an action outside any user card (clock, reset, agents, adding a user). */
+const pageResult = h('p', { class: 'result', id: 'page-result', 'data-page-result': '' });
+document.querySelector('.clock').after(pageResult);
+
+// An action's result is shown right after the group of controls that started it, wherever the page's
+// columns put that group: the control is the one the person just clicked, changed or submitted.
+let origin = null;
+for (const type of ['click', 'change', 'submit', 'keydown']) {
+  document.addEventListener(
+    type,
+    (event) => {
+      if (type === 'keydown' && event.key !== 'Enter') return;
+      origin = event.target instanceof Element ? event.target : null;
+      setTimeout(() => {
+        origin = null;
+      });
+    },
+    true,
+  );
+}
+
+const placeResult = (result, started, within) => {
+  const anchor = started?.closest('[data-result-after]');
+  if (anchor && within.contains(anchor) && anchor.nextElementSibling !== result)
+    anchor.after(result);
+};
+
+const showResult = (result, line, status, ok = typeof status === 'number' && status < 400) => {
+  result.textContent = line;
+  result.dataset.status = String(status);
+  result.dataset.ok = String(ok);
+};
+
+const report = (card, line, status, started = origin) => {
   if (card) {
-    card.result.textContent = line;
-    card.result.dataset.status = String(status);
-    card.result.dataset.ok = String(typeof status === 'number' && status < 400);
+    card.placed = null;
+    delete card.result.dataset.outcome;
+    placeResult(card.result, started, card.element);
+    showResult(card.result, line, status);
     announce(`${card.number}: ${line}`);
   } else {
+    placeResult(pageResult, started, document.body);
+    showResult(pageResult, line, status);
     announce(line);
   }
 };
 
 /** Runs one action, reports its HTTP result, and refreshes everything it may have changed. */
 const act = async (card, label, method, url, body, summary) => {
+  const started = origin;
   let line;
   let status = 'error';
+  let data;
   try {
     const response = await request(method, url, body);
     status = response.status;
+    data = response.data;
     line = describe(label, response, summary);
   } catch (error) {
     line = `${label}: network error — ${error instanceof Error ? error.message : String(error)}`;
   }
-  report(card, line, status);
+  report(card, line, status, started);
+  if (card && url === '/v1/calls' && status === 201 && isObject(data)) {
+    // The call goes on after its 201: the line follows its events (answered, missed, a revocation).
+    card.placed = { callId: data.callId, business: body.from, line, outcome: 'placed' };
+  }
   poll();
   refreshAllPermissions();
   return status;
+};
+
+/** What became of a placed call, from the events on the timeline, on the line its 201 started. */
+const followPlacedCall = (envelope) => {
+  if (!isObject(envelope) || !isObject(envelope.data)) return;
+  for (const card of cards.values()) {
+    const placed = card.placed;
+    if (!placed || envelope.user !== card.number || envelope.business !== placed.business) continue;
+    const data = envelope.data;
+    const ofThisCall = data.callId === placed.callId;
+    if (ofThisCall && envelope.type === 'call.answered') {
+      placed.outcome = 'answered';
+      placed.answered = 'the user answered';
+    } else if (ofThisCall && envelope.type === 'call.missed') {
+      placed.outcome = placed.outcome === 'revoked' ? 'revoked' : 'missed';
+      placed.missed = `the user missed it (${data.consecutiveMissed} in a row${data.warning ? ', warned' : ''})`;
+    } else if (ofThisCall && envelope.type === 'call.ended') {
+      placed.ended =
+        typeof data.durationSeconds === 'number'
+          ? `ended after ${readableDuration(data.durationSeconds)}`
+          : 'ended';
+    } else if (
+      envelope.type === 'permission.revoked' &&
+      data.reason === 'missed_calls' &&
+      placed.outcome !== 'answered'
+    ) {
+      // Only a miss revokes for missed calls: the miss of this call, whichever event came first.
+      placed.outcome = 'revoked';
+      placed.revoked = 'which revoked the permission';
+    } else {
+      continue;
+    }
+    const then = [placed.answered, placed.missed, placed.revoked, placed.ended].filter(Boolean);
+    const line = `${placed.line} — then ${then.join(', ')}`;
+    const failed = placed.outcome === 'missed' || placed.outcome === 'revoked';
+    showResult(card.result, line, 201, !failed);
+    card.result.dataset.outcome = placed.outcome;
+    announce(`${card.number}: ${line}`);
+  }
 };
 
 const localError = (card, label, message) => report(card, `${label}: ${message}`, 'invalid');
@@ -356,7 +443,7 @@ const createCard = (number) => {
 
   const behaviour = h(
     'fieldset',
-    { class: 'behaviour' },
+    { class: 'behaviour', 'data-result-after': '' },
     h('legend', {}, 'Behaviour'),
     ...behaviourFields.map((spec) => {
       const control = spec.values
@@ -405,7 +492,7 @@ const createCard = (number) => {
 
   card.requestList = h('ul', { class: 'requests' });
   card.requestsEmpty = h('p', { class: 'muted' }, 'None waiting.');
-  card.callList = h('ul', { class: 'calls' });
+  card.callList = h('ul', { class: 'calls', 'data-result-after': '' });
   card.callsEmpty = h('p', { class: 'muted' }, 'No live call.');
 
   card.element = h(
@@ -413,14 +500,14 @@ const createCard = (number) => {
     { class: 'card', 'data-user': number, 'aria-labelledby': `${id}-heading` },
     h('h3', { id: `${id}-heading` }, number),
     behaviour,
-    h('p', { class: 'business-choice' }, field('Business', card.business)),
+    h('p', { class: 'business-choice', 'data-result-after': '' }, field('Business', card.business)),
     h('h4', {}, 'Permission'),
     card.permission,
     h('h4', {}, 'Business actions'),
     h('p', { class: 'muted hint' }, "What the business's systems ask callgate's API."),
     h(
       'div',
-      { class: 'buttons' },
+      { class: 'buttons', 'data-result-after': '' },
       button('Request permission', () =>
         withBusiness(card, 'Request permission', (business) =>
           act(card, 'Request permission', 'POST', '/v1/permission-requests', {
@@ -439,14 +526,14 @@ const createCard = (number) => {
     h('p', { class: 'muted hint' }, 'What this WhatsApp user does on their phone.'),
     h(
       'div',
-      { class: 'buttons' },
+      { class: 'buttons', 'data-result-after': '' },
       button('Accept', reply('Accept', 'accept', false)),
       button('Accept permanently', reply('Accept permanently', 'accept', true)),
       button('Reject', reply('Reject', 'reject', false), 'danger'),
     ),
     h(
       'div',
-      { class: 'buttons' },
+      { class: 'buttons', 'data-result-after': '' },
       field('Menu keys', menuKeys),
       button('Call the business', () => callBusiness(card)),
     ),
@@ -749,7 +836,7 @@ const renderPermission = (card, business, response) => {
                   h(
                     'li',
                     { 'data-window': limit.window },
-                    `${limit.used ?? '?'}/${limit.max ?? '?'} per ${limit.window ?? '?'}`,
+                    `${limit.used ?? '?'}/${limit.max ?? '?'} per ${limit.window ? readableIsoDuration(limit.window) : '?'}`,
                     limit.resetsAt ? `, resets at ${limit.resetsAt}` : '',
                   ),
                 ),
@@ -886,6 +973,7 @@ const renderEntry = (entry) => {
     entry.user ? `user ${entry.user}` : null,
     entry.business ? `business ${entry.business}` : null,
     entry.callUuid ? `call ${entry.callUuid}` : null,
+    entry.callId ? `call ${entry.callId}` : null,
   ].filter(Boolean);
   const item = h(
     'li',
@@ -915,14 +1003,17 @@ const atBottom = () =>
 
 const appendEntries = (entries) => {
   const fresh = entries.filter((entry) => lastEntryId === undefined || entry.id > lastEntryId);
-  if (!fresh.length) return 0;
+  if (!fresh.length) return false;
   const follow = atBottom();
   timelineList.append(...fresh.map(renderEntry));
   lastEntryId = fresh[fresh.length - 1].id;
   while (timelineList.children.length > timelineKept) timelineList.firstElementChild.remove();
   if (follow) timelineList.scrollTop = timelineList.scrollHeight;
   updateTimelineCount();
-  return fresh.length;
+  for (const entry of fresh) if (entry.kind === 'event') followPlacedCall(entry.detail);
+  // A /v1 request changes nothing the page shows by itself; a refused read of a permission is one,
+  // and reading again on it would feed the timeline its own refusals.
+  return fresh.some((entry) => entry.kind !== 'api');
 };
 
 const updateTimelineCount = () => {
@@ -983,7 +1074,7 @@ const poll = async () => {
     const [state, timeline] = await Promise.allSettled([loadState(), loadTimeline()]);
     const failed = [state, timeline].find((outcome) => outcome.status === 'rejected');
     setConnection(!failed, failed ? String(failed.reason?.message ?? failed.reason) : '');
-    if (timeline.status === 'fulfilled' && timeline.value > 0) refreshAllPermissions();
+    if (timeline.status === 'fulfilled' && timeline.value) refreshAllPermissions();
   } finally {
     polling = false;
     if (pollAgain) {

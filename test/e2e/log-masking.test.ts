@@ -1,0 +1,153 @@
+/**
+ * Everything the local host writes during a tour of its routes (inbound and placed calls, permission
+ * requests and replies, a call intent, refusals of every kind, numbers percent-encoded in paths and
+ * bodies): no line holds a full phone number, in any spelling it came in, nor a token.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plivoPaths } from '../../functions/shared/routes.js';
+import type { LocalHost } from '../../infra/local/host.js';
+import { leaksIn } from '../support/leaks.js';
+import { postSignedForm, startTestHost } from '../support/local-host.js';
+import {
+  agentLegAnswerForm,
+  alwaysOpenExampleConfig,
+  dialStatusForm,
+  exampleNumbers,
+  hangupForm,
+  inboundAnswerForm,
+  permissionReplyForm,
+} from '../support/plivo-forms.js';
+
+const authToken = 'auth-token-7f3c9d2a-only-in-this-test';
+const apiToken = 'api-token-4e8b1a6c-only-in-this-test';
+const business = exampleNumbers.india;
+const user = '+919812345671';
+const caller = '+919812345672';
+const stranger = '+919812345673';
+const numbers = [business, exampleNumbers.newYork, user, caller, stranger];
+
+describe('the local host’s output during a tour', () => {
+  let host: LocalHost;
+  const output: string[] = [];
+  const restore: (() => void)[] = [];
+
+  beforeAll(async () => {
+    for (const stream of [process.stdout, process.stderr]) {
+      const write = stream.write;
+      stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        output.push(String(chunk));
+        return (write as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+      }) as typeof stream.write;
+      restore.push(() => {
+        stream.write = write;
+      });
+    }
+    host = await startTestHost({
+      config: alwaysOpenExampleConfig(),
+      sandboxAuthToken: authToken,
+      apiToken,
+    });
+  });
+
+  afterAll(async () => {
+    await host?.close();
+    for (const undo of restore.splice(0)) undo();
+  });
+
+  const api = (method: string, path: string, body?: string, headers: Record<string, string> = {}) =>
+    fetch(`${host.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${apiToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body }),
+    });
+  const pair = (to: string) => JSON.stringify({ from: business, to });
+  const signed = (path: string, form: Record<string, string>, token = authToken) =>
+    postSignedForm(host, path, form, token);
+
+  it('holds no full number and no token', async () => {
+    // A permission request, the user's acceptance, a placed call through its dial status and hangup.
+    expect((await api('POST', '/v1/permission-requests', pair(user))).status).toBe(202);
+    const reply = permissionReplyForm(user, business, { response: 'accept' });
+    expect((await signed(plivoPaths.message, reply)).status).toBe(200);
+    const placed = await api('POST', '/v1/calls', pair(user));
+    expect(placed.status).toBe(201);
+    const { callId } = (await placed.json()) as { callId: string };
+    const leg = agentLegAnswerForm(business);
+    expect((await signed(`${plivoPaths.answer}?call=${callId}`, leg)).status).toBe(200);
+    const dial = dialStatusForm('completed', leg.CallUUID);
+    expect((await signed(`${plivoPaths.dialStatus}?call=${callId}`, dial)).status).toBe(200);
+    const legEnded = hangupForm(leg.CallUUID as string, { From: leg.From as string });
+    expect((await signed(`${plivoPaths.hangup}?call=${callId}`, legEnded)).status).toBe(200);
+
+    // An inbound call answered and hung up; one to a number callgate does not serve.
+    const inbound = inboundAnswerForm(randomUUID(), caller, business);
+    expect((await signed(plivoPaths.answer, inbound)).status).toBe(200);
+    const ended = hangupForm(inbound.CallUUID as string, {
+      From: caller.slice(1),
+      To: business.slice(1),
+    });
+    expect((await signed(plivoPaths.hangup, ended)).status).toBe(200);
+    const elsewhere = inboundAnswerForm(randomUUID(), caller, '+919999999999');
+    expect((await signed(plivoPaths.answer, elsewhere)).status).toBe(200);
+
+    // A call intent for a user without permission: it asks for it.
+    expect((await api('POST', '/v1/call-intents', pair(stranger))).status).toBe(202);
+
+    // Refusals: each logs its path and the pair it was about.
+    const path = (b: string, u: string) => `/v1/permissions/${b}/${u}`;
+    expect(
+      (
+        await api('GET', path('%2B918035737458', '%2B919812345673'), undefined, {
+          authorization: 'Bearer wrong',
+        })
+      ).status,
+    ).toBe(401);
+    expect((await api('GET', path('%2b918035737458', '%2B9198123abc'))).status).toBe(400);
+    expect((await api('GET', path('%2B919999999999', '919812345673'))).status).toBe(404);
+    expect((await api('GET', path('%2B918035737458', '%2B91%2098123%2045673'))).status).toBe(400);
+    expect((await api('POST', '/v1/calls', pair(stranger))).status).toBe(403);
+    expect((await api('POST', '/v1/calls', pair('+91 98123 45673'))).status).toBe(400);
+    expect(
+      (await api('POST', '/v1/calls', JSON.stringify({ from: business, to: 919812345673 }))).status,
+    ).toBe(400);
+    const form = `from=%2B918035737458&to=%2B919812345673`;
+    const formPost = await api('POST', '/v1/calls', form, {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(formPost.status).toBeGreaterThanOrEqual(400);
+    expect(formPost.status).toBeLessThan(500);
+    const forged = { From: stranger.slice(1), To: business.slice(1) };
+    expect((await signed(plivoPaths.message, forged, 'forged')).status).toBe(403);
+    await host.settled();
+
+    const text = output.join('');
+    // The capture saw the tour's log lines (else the assertions below would prove nothing).
+    for (const message of [
+      'call-permission request sent',
+      'call-permission reply',
+      'business-initiated call placed',
+      'dial status',
+      'call ended',
+      'inbound call answered',
+      'inbound call to a number that is not configured',
+      'call intent created',
+      'request refused',
+    ]) {
+      expect(text).toContain(message);
+    }
+    expect(text).toContain('/v1/permissions/***7458/***5673');
+    expect(leaksIn(text, [authToken, apiToken])).toEqual([]);
+    for (const number of numbers) {
+      expect(text, number).not.toContain(number.slice(1));
+      // The national number too (the last 10 digits).
+      expect(text, number).not.toContain(number.slice(-10));
+    }
+    expect(text).not.toContain(authToken);
+    expect(text).not.toContain(apiToken);
+  });
+});
