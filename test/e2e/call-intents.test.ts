@@ -81,8 +81,8 @@ const intentEvents = async (host: LocalHost, intentId: string) => {
   return events.filter((e) => 'intentId' in e.data && e.data.intentId === intentId);
 };
 
-/** Misses a business-initiated call: placed, the agent answers, the user does not. */
-const missCall = async (host: LocalHost, user: string) => {
+/** A business-initiated call left ringing: placed, the agent answers, the user is dialed; no dial status yet. */
+const ringCall = async (host: LocalHost, user: string) => {
   const placed = await placeCall(host, { from: business, to: user });
   expect(placed.status).toBe(201);
   const callId = String(placed.body.callId);
@@ -93,13 +93,22 @@ const missCall = async (host: LocalHost, user: string) => {
     agentLegAnswerForm(business),
   );
   expect(answered.status).toBe(200);
+  return callId;
+};
+
+/** Plivo's dial status for a ringing call. */
+const settleCall = async (host: LocalHost, callId: string, status: 'no-answer' | 'completed') => {
   const dial = await postSignedForm(
     host,
     `/plivo/whatsapp/dial-status?call=${callId}`,
-    dialStatusForm('no-answer'),
+    dialStatusForm(status),
   );
   expect(dial.status).toBe(200);
 };
+
+/** Misses a business-initiated call: placed, the agent answers, the user does not. */
+const missCall = async (host: LocalHost, user: string) =>
+  settleCall(host, await ringCall(host, user), 'no-answer');
 
 /** Outbound hours that are closed now: open one hour a day, starting two hours from now (UTC). */
 const closedNowHours = (now: number) => {
@@ -221,6 +230,41 @@ describe('call intents through the local host (sandbox)', () => {
     const created = await postIntent(host, { from: business, to: user });
     expect(created.body).toMatchObject({ status: 'declined', reason: 'revocation_risk' });
     expect((await callsTo(host, user)).length).toBe(before);
+  });
+
+  it('2 missed and a third call still ringing: it waits for that call, declined once it is missed', async () => {
+    const user = newUser();
+    await acceptPermission(host, user, business);
+    for (let i = 0; i < 2; i++) await missCall(host, user);
+    const ringing = await ringCall(host, user);
+    const created = await postIntent(host, { from: business, to: user });
+    expect(created.body).toMatchObject({ status: 'scheduled', reason: 'calls_in_progress' });
+    expect(await callsTo(host, user)).toHaveLength(3);
+
+    await settleCall(host, ringing, 'no-answer');
+    const declined = await settledIntent(host, String(created.body.intentId));
+    expect(declined).toMatchObject({ status: 'declined', reason: 'revocation_risk' });
+    expect(await callsTo(host, user)).toHaveLength(3);
+    const state = await asJson(
+      await fetch(
+        `${host.url}/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(user)}`,
+      ),
+    );
+    expect(state.body.permission).not.toMatchObject({ status: 'revoked' });
+  });
+
+  it('2 missed and a third call still ringing: placed once the user answers that call', async () => {
+    const user = newUser();
+    await acceptPermission(host, user, business);
+    for (let i = 0; i < 2; i++) await missCall(host, user);
+    const ringing = await ringCall(host, user);
+    const created = await postIntent(host, { from: business, to: user });
+    expect(created.body).toMatchObject({ status: 'scheduled', reason: 'calls_in_progress' });
+
+    await settleCall(host, ringing, 'completed');
+    const placed = await settledIntent(host, String(created.body.intentId));
+    expect(placed.status).toBe('placed');
+    expect(await callsTo(host, user)).toHaveLength(4);
   });
 
   it('notAfter ends a waiting intent expired', async () => {
