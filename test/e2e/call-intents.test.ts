@@ -417,4 +417,115 @@ describe('call intents and outbound hours', () => {
     expect(placed.status).toBe('placed');
     expect(await callsTo(host, user)).toEqual([placed.callId]);
   });
+
+  it('an opening 90 s away: placed at the opening even when the clock moves right after the POST (8 trials)', async () => {
+    const late: string[] = [];
+    for (let trial = 0; trial < 8; trial++) {
+      await host.settled();
+      const opening = nextUtcHour(host.clock.now() + 3600 * 1000, new Date(opensAt).getUTCHours());
+      await advanceClock(host, Math.floor((opening - 90_000 - host.clock.now()) / 1000));
+      const user = newUser();
+      await acceptPermission(host, user, business);
+      await host.settled();
+      const created = await postIntent(host, { from: business, to: user });
+      expect(created.body).toMatchObject({
+        status: 'scheduled',
+        reason: 'outside_hours',
+        scheduledAt: new Date(opening).toISOString(),
+      });
+      // No settle in between: the intent's event may reach the dispatcher only after the clock moved.
+      await advanceClock(host, Math.ceil((opening - host.clock.now()) / 1000) + 1);
+      const intent = (await getIntent(host, String(created.body.intentId))).body;
+      if (intent.status !== 'placed') late.push(`trial ${trial}: ${JSON.stringify(intent)}`);
+    }
+    expect(late).toEqual([]);
+  });
+
+  it('a wait whose event arrives after its moment has passed is taken at once, not after a hand-off', async () => {
+    await host.settled();
+    const opening = nextUtcHour(host.clock.now() + 3600 * 1000, new Date(opensAt).getUTCHours());
+    await advanceClock(host, Math.floor((opening - 90_000 - host.clock.now()) / 1000));
+    const user = newUser();
+    await acceptPermission(host, user, business);
+    const created = await postIntent(host, { from: business, to: user });
+    expect(created.body).toMatchObject({ status: 'scheduled', reason: 'outside_hours' });
+    const intentId = String(created.body.intentId);
+    const [scheduled] = (await intentEvents(host, intentId)).filter(
+      (e) => e.type === 'intent.scheduled',
+    );
+    expect(scheduled).toBeDefined();
+    // The wake-up that event set is gone, and the clock passed the opening before the event came again.
+    host.wakeups.clear();
+    host.clock.advance(Math.ceil((opening - host.clock.now()) / 1000) + 1);
+    const dispatcher = intentDispatcher(host.deps, () => host.wakeups);
+    await dispatcher(
+      { source: 'callgate', 'detail-type': 'intent.scheduled', detail: scheduled as Envelope },
+      localContext('intent-dispatcher'),
+    );
+    await host.runDueWakeups();
+    expect((await getIntent(host, intentId)).body.status).toBe('placed');
+  });
+  it('a wake-up written for an earlier moment leaves the wait for the opening its own wake-up', async () => {
+    await host.settled();
+    const opening = nextUtcHour(host.clock.now() + 3600 * 1000, new Date(opensAt).getUTCHours());
+    await advanceClock(host, Math.floor((opening - 600_000 - host.clock.now()) / 1000));
+    const user = newUser();
+    await acceptPermission(host, user, business);
+    const created = await postIntent(host, { from: business, to: user });
+    expect(created.body).toMatchObject({ status: 'scheduled', reason: 'outside_hours' });
+    const intentId = String(created.body.intentId);
+    await host.settled();
+    // The opening's wake-up is lost; an earlier one (a hand-off, a redelivery) still comes.
+    host.wakeups.clear();
+    const dispatcher = intentDispatcher(host.deps, () => host.wakeups);
+    await dispatcher({ intentId }, localContext('intent-dispatcher'));
+    expect((await getIntent(host, intentId)).body.status).toBe('scheduled');
+    await advanceClock(host, Math.ceil((opening - host.clock.now()) / 1000));
+    expect((await getIntent(host, intentId)).body.status).toBe('placed');
+  });
+});
+
+describe('call intents refused by the calls per second', () => {
+  let host: LocalHost;
+
+  beforeAll(async () => {
+    host = await startTestHost({
+      config: alwaysOpenExampleConfig({ account: { callsPerSecond: 2 } }),
+    });
+  });
+  afterAll(async () => host?.close());
+
+  it('20 intents at once: those refused by cps_limit are taken when the clock reaches their moment', async () => {
+    // A slow machine may space the POSTs out past the limit: another 20 until one is refused.
+    const created: { status: number; body: Record<string, unknown> }[] = [];
+    for (let round = 0; round < 3 && !created.some((c) => c.body.reason === 'cps_limit'); round++) {
+      const users = Array.from({ length: 20 }, newUser);
+      for (const user of users) await acceptPermission(host, user, business);
+      await host.settled();
+      created.push(
+        ...(await pool(
+          users.map((user) => () => postIntent(host, { from: business, to: user })),
+          20,
+        )),
+      );
+    }
+    expect(created.filter((c) => c.body.reason === 'cps_limit').length).toBeGreaterThan(0);
+    const intents = () =>
+      Promise.all(created.map(async (c) => (await getIntent(host, String(c.body.intentId))).body));
+    // Each step moves the clock by a second: once it returns, nothing due by then may still wait.
+    for (let step = 0; step < 12; step++) {
+      const reached = host.clock.now() + 1000;
+      await advanceClock(host, 1);
+      const overdue = (await intents()).filter(
+        (i) => i.status === 'scheduled' && Date.parse(String(i.scheduledAt)) <= reached,
+      );
+      expect(overdue, `after ${step + 1} s`).toEqual([]);
+    }
+    await host.settled();
+    const end = host.clock.now();
+    const stuck = (await intents()).filter(
+      (i) => i.status !== 'placed' && !(Date.parse(String(i.scheduledAt)) > end),
+    );
+    expect(stuck).toEqual([]);
+  }, 240_000);
 });
