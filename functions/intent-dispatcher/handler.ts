@@ -27,10 +27,17 @@ const wakeupSchema = z.object({ intentId: z.uuid() });
  */
 const handoffMs = placingTakeoverMs + 30_000;
 
+/**
+ * When the dispatcher must look at an intent its event says waits: at the moment it waits for, or, for a
+ * step written as due now (its moment is its write), once its writer may be taken over.
+ */
+const momentOf = (at: number, writtenAt: number) => (at > writtenAt ? at : writtenAt + handoffMs);
+
 const deliverySchema = z.object({
   source: z.literal(eventSource),
   detail: z.object({
     type: z.enum(intentDispatcherEventTypes),
+    time: z.iso.datetime(),
     business: z.string(),
     user: z.string(),
     data: z.object({ intentId: z.uuid().optional(), at: z.iso.datetime().optional() }),
@@ -48,10 +55,20 @@ export const createHandler =
   (deps: Deps, wakeupsFor: (dispatcherArn: string) => IntentWakeups): DispatcherHandler =>
   async (event, context) => {
     const wakeups = () => wakeupsFor(context.invokedFunctionArn);
-    // Another run's placement under way: look again once it may be taken over, should that run die.
+    /**
+     * After a run, the intent's next look stands: another run's placement under way is looked at again
+     * once it may be taken over, should that run die; a wait keeps its wake-up, whichever wake-up or
+     * event this run came from (the wait may be one it left unchanged, whose event came long ago).
+     */
     const watch = async (intent: IntentItem | undefined) => {
       if (intent?.status === 'placing' && intent.placingSince !== undefined) {
         await wakeups().wakeAt(intent.intentId, intent.placingSince + placingTakeoverMs + 1000);
+      } else if (
+        (intent?.status === 'scheduled' || intent?.status === 'waiting_permission') &&
+        intent.dueAt !== undefined &&
+        intent.dueAt > deps.clock()
+      ) {
+        await wakeups().wakeAt(intent.intentId, intent.dueAt);
       }
     };
     const wakeup = wakeupSchema.safeParse(event);
@@ -70,9 +87,10 @@ export const createHandler =
     const { intentId, at } = detail.data;
     if (detail.type === 'intent.scheduled' || detail.type === 'intent.waiting_permission') {
       if (intentId === undefined || at === undefined) return;
-      const due = Date.parse(at);
-      const now = deps.clock();
-      await wakeups().wakeAt(intentId, due > now ? due : now + handoffMs);
+      const moment = momentOf(Date.parse(at), Date.parse(detail.time));
+      // A moment that passed before its event came is taken now: a wake-up for it would never come.
+      if (moment <= deps.clock()) await watch(await advanceIntent(deps, intentId));
+      else await wakeups().wakeAt(intentId, moment);
       return;
     }
     await watch(await advancePairIntent(deps, detail.business, detail.user));

@@ -81,8 +81,8 @@ const intentEvents = async (host: LocalHost, intentId: string) => {
   return events.filter((e) => 'intentId' in e.data && e.data.intentId === intentId);
 };
 
-/** Misses a business-initiated call: placed, the agent answers, the user does not. */
-const missCall = async (host: LocalHost, user: string) => {
+/** A business-initiated call left ringing: placed, the agent answers, the user is dialed; no dial status yet. */
+const ringCall = async (host: LocalHost, user: string) => {
   const placed = await placeCall(host, { from: business, to: user });
   expect(placed.status).toBe(201);
   const callId = String(placed.body.callId);
@@ -93,13 +93,22 @@ const missCall = async (host: LocalHost, user: string) => {
     agentLegAnswerForm(business),
   );
   expect(answered.status).toBe(200);
+  return callId;
+};
+
+/** Plivo's dial status for a ringing call. */
+const settleCall = async (host: LocalHost, callId: string, status: 'no-answer' | 'completed') => {
   const dial = await postSignedForm(
     host,
     `/plivo/whatsapp/dial-status?call=${callId}`,
-    dialStatusForm('no-answer'),
+    dialStatusForm(status),
   );
   expect(dial.status).toBe(200);
 };
+
+/** Misses a business-initiated call: placed, the agent answers, the user does not. */
+const missCall = async (host: LocalHost, user: string) =>
+  settleCall(host, await ringCall(host, user), 'no-answer');
 
 /** Outbound hours that are closed now: open one hour a day, starting two hours from now (UTC). */
 const closedNowHours = (now: number) => {
@@ -221,6 +230,41 @@ describe('call intents through the local host (sandbox)', () => {
     const created = await postIntent(host, { from: business, to: user });
     expect(created.body).toMatchObject({ status: 'declined', reason: 'revocation_risk' });
     expect((await callsTo(host, user)).length).toBe(before);
+  });
+
+  it('2 missed and a third call still ringing: it waits for that call, declined once it is missed', async () => {
+    const user = newUser();
+    await acceptPermission(host, user, business);
+    for (let i = 0; i < 2; i++) await missCall(host, user);
+    const ringing = await ringCall(host, user);
+    const created = await postIntent(host, { from: business, to: user });
+    expect(created.body).toMatchObject({ status: 'scheduled', reason: 'calls_in_progress' });
+    expect(await callsTo(host, user)).toHaveLength(3);
+
+    await settleCall(host, ringing, 'no-answer');
+    const declined = await settledIntent(host, String(created.body.intentId));
+    expect(declined).toMatchObject({ status: 'declined', reason: 'revocation_risk' });
+    expect(await callsTo(host, user)).toHaveLength(3);
+    const state = await asJson(
+      await fetch(
+        `${host.url}/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(user)}`,
+      ),
+    );
+    expect(state.body.permission).not.toMatchObject({ status: 'revoked' });
+  });
+
+  it('2 missed and a third call still ringing: placed once the user answers that call', async () => {
+    const user = newUser();
+    await acceptPermission(host, user, business);
+    for (let i = 0; i < 2; i++) await missCall(host, user);
+    const ringing = await ringCall(host, user);
+    const created = await postIntent(host, { from: business, to: user });
+    expect(created.body).toMatchObject({ status: 'scheduled', reason: 'calls_in_progress' });
+
+    await settleCall(host, ringing, 'completed');
+    const placed = await settledIntent(host, String(created.body.intentId));
+    expect(placed.status).toBe('placed');
+    expect(await callsTo(host, user)).toHaveLength(4);
   });
 
   it('notAfter ends a waiting intent expired', async () => {
@@ -373,4 +417,115 @@ describe('call intents and outbound hours', () => {
     expect(placed.status).toBe('placed');
     expect(await callsTo(host, user)).toEqual([placed.callId]);
   });
+
+  it('an opening 90 s away: placed at the opening even when the clock moves right after the POST (8 trials)', async () => {
+    const late: string[] = [];
+    for (let trial = 0; trial < 8; trial++) {
+      await host.settled();
+      const opening = nextUtcHour(host.clock.now() + 3600 * 1000, new Date(opensAt).getUTCHours());
+      await advanceClock(host, Math.floor((opening - 90_000 - host.clock.now()) / 1000));
+      const user = newUser();
+      await acceptPermission(host, user, business);
+      await host.settled();
+      const created = await postIntent(host, { from: business, to: user });
+      expect(created.body).toMatchObject({
+        status: 'scheduled',
+        reason: 'outside_hours',
+        scheduledAt: new Date(opening).toISOString(),
+      });
+      // No settle in between: the intent's event may reach the dispatcher only after the clock moved.
+      await advanceClock(host, Math.ceil((opening - host.clock.now()) / 1000) + 1);
+      const intent = (await getIntent(host, String(created.body.intentId))).body;
+      if (intent.status !== 'placed') late.push(`trial ${trial}: ${JSON.stringify(intent)}`);
+    }
+    expect(late).toEqual([]);
+  });
+
+  it('a wait whose event arrives after its moment has passed is taken at once, not after a hand-off', async () => {
+    await host.settled();
+    const opening = nextUtcHour(host.clock.now() + 3600 * 1000, new Date(opensAt).getUTCHours());
+    await advanceClock(host, Math.floor((opening - 90_000 - host.clock.now()) / 1000));
+    const user = newUser();
+    await acceptPermission(host, user, business);
+    const created = await postIntent(host, { from: business, to: user });
+    expect(created.body).toMatchObject({ status: 'scheduled', reason: 'outside_hours' });
+    const intentId = String(created.body.intentId);
+    const [scheduled] = (await intentEvents(host, intentId)).filter(
+      (e) => e.type === 'intent.scheduled',
+    );
+    expect(scheduled).toBeDefined();
+    // The wake-up that event set is gone, and the clock passed the opening before the event came again.
+    host.wakeups.clear();
+    host.clock.advance(Math.ceil((opening - host.clock.now()) / 1000) + 1);
+    const dispatcher = intentDispatcher(host.deps, () => host.wakeups);
+    await dispatcher(
+      { source: 'callgate', 'detail-type': 'intent.scheduled', detail: scheduled as Envelope },
+      localContext('intent-dispatcher'),
+    );
+    await host.runDueWakeups();
+    expect((await getIntent(host, intentId)).body.status).toBe('placed');
+  });
+  it('a wake-up written for an earlier moment leaves the wait for the opening its own wake-up', async () => {
+    await host.settled();
+    const opening = nextUtcHour(host.clock.now() + 3600 * 1000, new Date(opensAt).getUTCHours());
+    await advanceClock(host, Math.floor((opening - 600_000 - host.clock.now()) / 1000));
+    const user = newUser();
+    await acceptPermission(host, user, business);
+    const created = await postIntent(host, { from: business, to: user });
+    expect(created.body).toMatchObject({ status: 'scheduled', reason: 'outside_hours' });
+    const intentId = String(created.body.intentId);
+    await host.settled();
+    // The opening's wake-up is lost; an earlier one (a hand-off, a redelivery) still comes.
+    host.wakeups.clear();
+    const dispatcher = intentDispatcher(host.deps, () => host.wakeups);
+    await dispatcher({ intentId }, localContext('intent-dispatcher'));
+    expect((await getIntent(host, intentId)).body.status).toBe('scheduled');
+    await advanceClock(host, Math.ceil((opening - host.clock.now()) / 1000));
+    expect((await getIntent(host, intentId)).body.status).toBe('placed');
+  });
+});
+
+describe('call intents refused by the calls per second', () => {
+  let host: LocalHost;
+
+  beforeAll(async () => {
+    host = await startTestHost({
+      config: alwaysOpenExampleConfig({ account: { callsPerSecond: 2 } }),
+    });
+  });
+  afterAll(async () => host?.close());
+
+  it('20 intents at once: those refused by cps_limit are taken when the clock reaches their moment', async () => {
+    // A slow machine may space the POSTs out past the limit: another 20 until one is refused.
+    const created: { status: number; body: Record<string, unknown> }[] = [];
+    for (let round = 0; round < 3 && !created.some((c) => c.body.reason === 'cps_limit'); round++) {
+      const users = Array.from({ length: 20 }, newUser);
+      for (const user of users) await acceptPermission(host, user, business);
+      await host.settled();
+      created.push(
+        ...(await pool(
+          users.map((user) => () => postIntent(host, { from: business, to: user })),
+          20,
+        )),
+      );
+    }
+    expect(created.filter((c) => c.body.reason === 'cps_limit').length).toBeGreaterThan(0);
+    const intents = () =>
+      Promise.all(created.map(async (c) => (await getIntent(host, String(c.body.intentId))).body));
+    // Each step moves the clock by a second: once it returns, nothing due by then may still wait.
+    for (let step = 0; step < 12; step++) {
+      const reached = host.clock.now() + 1000;
+      await advanceClock(host, 1);
+      const overdue = (await intents()).filter(
+        (i) => i.status === 'scheduled' && Date.parse(String(i.scheduledAt)) <= reached,
+      );
+      expect(overdue, `after ${step + 1} s`).toEqual([]);
+    }
+    await host.settled();
+    const end = host.clock.now();
+    const stuck = (await intents()).filter(
+      (i) => i.status !== 'placed' && !(Date.parse(String(i.scheduledAt)) > end),
+    );
+    expect(stuck).toEqual([]);
+  }, 240_000);
 });

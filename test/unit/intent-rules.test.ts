@@ -4,10 +4,12 @@ import { isOpen as isOpenHours } from '../../functions/shared/call-flow/hours.js
 import { type WeeklyHours, weeklyHoursSchema } from '../../functions/shared/config/call-flow.js';
 import { type Rules, rulesSchema } from '../../functions/shared/config/schema.js';
 import { eventsOfChange, type TableChange } from '../../functions/shared/events/derive.js';
-import { dailyCallCheck } from '../../functions/shared/rules/daily-calls.js';
+import { callsInWindow, dailyCallCheck } from '../../functions/shared/rules/daily-calls.js';
 import {
   afterFailure,
   afterRefusal,
+  callsInProgressMatter,
+  callsInProgressRecheckMs,
   cancellation,
   decideIntent,
   endStatuses,
@@ -22,6 +24,7 @@ import {
   type WaitReason,
 } from '../../functions/shared/rules/intent.js';
 import { intentView } from '../../functions/shared/rules/intent-view.js';
+import { mayStillBeMissed } from '../../functions/shared/rules/missed-calls.js';
 import type { PairState } from '../../functions/shared/rules/pair.js';
 import { isPermissionActive } from '../../functions/shared/rules/permission.js';
 import type { PlacementRefusal } from '../../functions/shared/rules/placement.js';
@@ -61,7 +64,7 @@ const facts = (
   pairState: PairState | undefined,
   now = t0,
   extra: Partial<IntentFacts> = {},
-): IntentFacts => ({ pair: pairState, now, settings: rules, ...extra });
+): IntentFacts => ({ pair: pairState, callsInProgress: 0, now, settings: rules, ...extra });
 
 const wait = (
   status: 'scheduled' | 'waiting_permission',
@@ -441,6 +444,89 @@ describe('decideIntent: the edges of each fact', () => {
     expect(decideIntent(intent(), facts(full, evening, { outboundHours: officeHours }))).toEqual(
       wait('scheduled', t0 + 23 * hour, 'outside_hours'),
     );
+  });
+});
+
+describe('calls in progress: an intent never places the call that could revoke', () => {
+  const inProgress = (missed: number, callsInProgress: number, now = t0) =>
+    decideIntent(intent(), facts(pair({ ...permanent, missed }), now, { callsInProgress }));
+  const recheck = wait('scheduled', t0 + callsInProgressRecheckMs, 'calls_in_progress');
+
+  it.each([
+    [2, 1, recheck],
+    [2, 0, place],
+    [0, 3, recheck],
+    [0, 2, place],
+    [1, 2, recheck],
+    [1, 1, place],
+  ] as const)('%i missed and %i in progress: %o', (missed, callsInProgress, step) => {
+    expect(inProgress(missed, callsInProgress)).toEqual(step);
+  });
+
+  it('a miss that makes the revocation certain declines, whatever is in progress', () => {
+    expect(inProgress(3, 1)).toEqual(declined('revocation_risk'));
+  });
+
+  it('the hours and the daily limit outrank calls in progress; the wait never passes notAfter', () => {
+    const evening = t0 + 8 * hour;
+    const ringing = pair({ ...permanent, missed: 2 });
+    expect(
+      decideIntent(
+        intent(),
+        facts(ringing, evening, { outboundHours: officeHours, callsInProgress: 1 }),
+      ),
+    ).toEqual(wait('scheduled', t0 + 23 * hour, 'outside_hours'));
+    const full = pair({ ...permanent, missed: 2, calls: fiveCalls });
+    expect(decideIntent(intent(), facts(full, t0, { callsInProgress: 1 }))).toEqual(
+      wait('scheduled', t0 + 14 * hour, 'daily_call_limit'),
+    );
+    expect(
+      decideIntent(intent({ notAfter: t0 + second }), facts(ringing, t0, { callsInProgress: 1 })),
+    ).toEqual(wait('scheduled', t0 + second, 'calls_in_progress'));
+  });
+
+  it('the calls are looked up only when all of them missed would reach the revocation with one more', () => {
+    const recent = (count: number) =>
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [`call-${i}`, t0 - i * hour]));
+    const matter = (missed: number | undefined, calls: number) =>
+      callsInProgressMatter(
+        pair({ ...permanent, ...(missed === undefined ? {} : { missed }), calls: recent(calls) }),
+        t0,
+        rules,
+      );
+    expect([matter(1, 2), matter(1, 1), matter(0, 3), matter(undefined, 3)]).toEqual([
+      true,
+      false,
+      true,
+      true,
+    ]);
+    expect([matter(undefined, 2), matter(3, 0)]).toEqual([false, true]);
+    expect(callsInProgressMatter(undefined, t0, rules)).toBe(false);
+    const strict = rulesSchema.parse({ missedCalls: { warnAt: 1, revokeAt: 2 } });
+    expect(callsInProgressMatter(undefined, t0, strict)).toBe(false);
+    expect(callsInProgressMatter(pair({ calls: recent(1) }), t0, strict)).toBe(true);
+  });
+
+  it('a call placed exactly 24 h ago has left the window; a millisecond later it has not', () => {
+    const calls = { old: t0 - day, recent: t0 - day + 1, now: t0 };
+    expect(callsInWindow(pair({ calls }), t0)).toEqual(['recent', 'now']);
+    expect(callsInWindow(undefined, t0)).toEqual([]);
+    expect(callsInWindow(pair({ missed: 1 }), t0)).toEqual([]);
+    expect(callsInProgressMatter(pair({ missed: 1, calls: { old: t0 - day } }), t0, rules)).toBe(
+      false,
+    );
+  });
+
+  it.each([
+    ['placed, the agent leg ringing', {}, true],
+    ['the user dialed, ringing', { dialedAt: t0 }, true],
+    ['dialed, ended, no dial status yet', { dialedAt: t0, endedAt: t0 }, true],
+    ['ended before the user was dialed', { endedAt: t0 }, false],
+    ['missed', { dialedAt: t0, dialStatus: 'no-answer' }, false],
+    ['answered', { dialedAt: t0, dialStatus: 'completed' }, false],
+    ['failed', { dialStatus: 'failed', endedAt: t0 }, false],
+  ] as const)('%s: may still be missed = %s', (_, call, may) => {
+    expect(mayStillBeMissed(call)).toBe(may);
   });
 });
 
@@ -948,6 +1034,7 @@ describe('property: what decideIntent may do', () => {
         { nil: undefined, freq: 8 },
       ),
       hours: fc.constantFrom(undefined, undefined, officeHours, kolkataEvenings, neverOpen),
+      callsInProgress: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, offset(0, 4)),
       settings: fc.constantFrom(rules, strict),
     })
     .map((w) => {
@@ -978,6 +1065,7 @@ describe('property: what decideIntent may do', () => {
       const situation: IntentFacts = {
         pair: pairState,
         outboundHours: w.hours,
+        callsInProgress: w.callsInProgress,
         now,
         settings: w.settings,
       };
@@ -1010,7 +1098,10 @@ describe('property: what decideIntent may do', () => {
           case 'place':
             expect(active).toBe(true);
             expect(retrying).toBe(false);
-            expect(pairState?.missed ?? 0).toBeLessThan(settings.missedCalls.revokeAt - 1);
+            // Even if every call in progress goes unanswered, this one cannot be the revoking miss.
+            expect((pairState?.missed ?? 0) + situation.callsInProgress).toBeLessThan(
+              settings.missedCalls.revokeAt - 1,
+            );
             expect(outboundHours === undefined || isOpenHours(outboundHours, now)).toBe(true);
             expect(dailyCallCheck(pairState?.calls, now, settings).ok).toBe(true);
             break;

@@ -2,7 +2,8 @@ import type { EventType } from './envelope.js';
 
 /**
  * The events the call intents' dispatcher subscribes to (an EventBridge rule on AWS, the local bus
- * locally): every permission decision, which may move the pair's open intent, and every intent that
+ * locally): every permission decision and every outcome of a business-initiated call (an intent may
+ * wait for it: `calls_in_progress`), which may move the pair's open intent, and every intent that
  * starts waiting, whose wake-up it sets.
  */
 export const intentDispatcherEventTypes = [
@@ -10,6 +11,8 @@ export const intentDispatcherEventTypes = [
   'permission.rejected',
   'permission.revoked',
   'permission.cleared',
+  'call.answered',
+  'call.missed',
   'intent.scheduled',
   'intent.waiting_permission',
 ] as const satisfies readonly EventType[];

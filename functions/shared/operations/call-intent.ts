@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { configuredNumber } from '../config/numbers.js';
 import type { Deps } from '../deps.js';
 import { type PhoneNumber, parsePhoneNumber } from '../numbers.js';
+import { callsInWindow } from '../rules/daily-calls.js';
 import {
   afterFailure,
   afterRefusal,
+  callsInProgressMatter,
   cancellation,
   decideIntent,
   type EndStatus,
@@ -13,7 +15,10 @@ import {
   type IntentStep,
   isOpen,
 } from '../rules/intent.js';
+import { mayStillBeMissed } from '../rules/missed-calls.js';
+import type { PairState } from '../rules/pair.js';
 import { type PlacementRefusal, placementRefusalBeforeRead } from '../rules/placement.js';
+import { readCall } from '../store/call-record.js';
 import { stillContended } from '../store/conditions.js';
 import {
   createIntent,
@@ -42,13 +47,24 @@ const maxSteps = 3;
 /** The Idempotency-Key of the one call an intent may place. */
 const placementKey = (intentId: string) => `intent:${intentId}`;
 
+/** The pair's recent calls that may still be missed; a counted call without its record counts too. */
+const countCallsInProgress = async (deps: Deps, pair: PairState | undefined, now: number) => {
+  if (!callsInProgressMatter(pair, now, deps.config.rules)) return 0;
+  const records = await Promise.all(
+    callsInWindow(pair, now).map((callId) => readCall(deps.db, callId, now)),
+  );
+  return records.filter((record) => record === undefined || mayStillBeMissed(record)).length;
+};
+
 const factsFor = async (deps: Deps, intent: IntentState): Promise<IntentFacts | undefined> => {
   const number = configuredNumber(deps.config, intent.business);
   if (!number) return undefined;
   const now = deps.clock();
+  const pair = await readPair(deps.db, intent.business, intent.user, now);
   return {
-    pair: await readPair(deps.db, intent.business, intent.user, now),
+    pair,
     outboundHours: number.outbound?.hours,
+    callsInProgress: await countCallsInProgress(deps, pair, now),
     now,
     settings: deps.config.rules,
   };

@@ -31,6 +31,12 @@ export const callWindow = (settings: DailyCallSettings): RollingWindow => ({
 export const businessCallTimes = (pair: PairState | undefined): number[] =>
   Object.values(pair?.calls ?? {});
 
+/** The pair's business-initiated calls placed in the rolling window: their ids. */
+export const callsInWindow = (pair: PairState | undefined, now: number): string[] =>
+  Object.entries(pair?.calls ?? {})
+    .filter(([, placedAt]) => inWindow(placedAt, now, callWindowMs))
+    .map(([callId]) => callId);
+
 /**
  * Whether one more business-initiated call fits in the rolling window; when not, the seconds until
  * enough calls have left it.

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { nextOpening } from '../call-flow/hours.js';
 import type { WeeklyHours } from '../config/call-flow.js';
-import { type DailyCallSettings, dailyCallCheck } from './daily-calls.js';
+import { callsInWindow, type DailyCallSettings, dailyCallCheck } from './daily-calls.js';
 import type { MissedCallSettings } from './missed-calls.js';
 import type { PairState } from './pair.js';
 import { type PermissionSettings, permissionAt } from './permission.js';
@@ -59,6 +59,13 @@ export type IntentSettingsAll = IntentSettings &
  */
 export const placingTakeoverMs = 60 * 1000;
 
+/**
+ * An intent waiting on calls in progress is moved by their outcome's event (`call.answered`,
+ * `call.missed`); it also looks again this often, for an outcome that has no event (`failed`, a call
+ * that ended before the user was dialed).
+ */
+export const callsInProgressRecheckMs = 60 * 1000;
+
 export const openStatuses = ['waiting_permission', 'scheduled', 'placing'] as const;
 export const endStatuses = ['placed', 'expired', 'declined', 'cancelled'] as const;
 export type OpenStatus = (typeof openStatuses)[number];
@@ -75,6 +82,11 @@ export type WaitReason =
   | 'cps_limit'
   /** The last placement failed on a transient error: retried with backoff. */
   | 'retry'
+  /**
+   * The pair's calls still in progress (placed, no dial status yet) could all go unanswered and bring
+   * the streak to the revocation with this call: looked at again once they settle.
+   */
+  | 'calls_in_progress'
   /** No permission: the request is sent at `dueAt` (now, or when the request limits allow one). */
   | 'request_due'
   /** The request was sent: the user's reply moves the intent; without one it expires at `notAfter`. */
@@ -145,9 +157,22 @@ export interface IntentFacts {
   readonly pair: PairState | undefined;
   /** The business number's outbound hours; absent = any time. */
   readonly outboundHours?: WeeklyHours | undefined;
+  /** The pair's business-initiated calls placed whose outcome is not known yet (they may be missed). */
+  readonly callsInProgress: number;
   readonly now: number;
   readonly settings: IntentSettingsAll;
 }
+
+/**
+ * The pair's recent calls whose outcome is still to come matter only if all of them being missed would
+ * bring the streak to the revocation with one more call: only then are they looked up.
+ */
+export const callsInProgressMatter = (
+  pair: PairState | undefined,
+  now: number,
+  settings: MissedCallSettings,
+): boolean =>
+  (pair?.missed ?? 0) + callsInWindow(pair, now).length >= settings.missedCalls.revokeAt - 1;
 
 const wait = (
   intent: IntentState,
@@ -222,7 +247,9 @@ export const decideIntent = (intent: IntentState, facts: IntentFacts): IntentSte
   }
   if (!permitted) return withoutPermission(intent, facts);
   // Stryker disable next-line OptionalChaining: a permission comes from a pair
-  if ((pair?.missed ?? 0) >= settings.missedCalls.revokeAt - 1) {
+  const missed = pair?.missed ?? 0;
+  const revokingMiss = settings.missedCalls.revokeAt - 1;
+  if (missed >= revokingMiss) {
     return { kind: 'end', status: 'declined', reason: 'revocation_risk' };
   }
   if (facts.outboundHours) {
@@ -234,6 +261,9 @@ export const decideIntent = (intent: IntentState, facts: IntentFacts): IntentSte
   const daily = dailyCallCheck(pair?.calls, now, settings);
   if (!daily.ok)
     return wait(intent, 'scheduled', now + daily.retryAfter * 1000, 'daily_call_limit');
+  if (missed + facts.callsInProgress >= revokingMiss) {
+    return wait(intent, 'scheduled', now + callsInProgressRecheckMs, 'calls_in_progress');
+  }
   return { kind: 'place' };
 };
 

@@ -91,6 +91,17 @@ export const streakAfterMiss = (
   return { missedInARow, missedWarning: missedInARow >= settings.missedCalls.warnAt };
 };
 
+/**
+ * Whether a business-initiated call may still count as a miss: no dial status yet, unless it ended
+ * before the user was ever dialed (then no dial status can come).
+ */
+export const mayStillBeMissed = (call: {
+  readonly dialStatus?: string | undefined;
+  readonly dialedAt?: number | undefined;
+  readonly endedAt?: number | undefined;
+}): boolean =>
+  call.dialStatus === undefined && (call.endedAt === undefined || call.dialedAt !== undefined);
+
 export type DialStatus = 'completed' | 'no-answer' | 'busy' | 'timeout' | 'failed';
 
 export type DialOutcome = 'connected' | 'missed' | 'failed';

@@ -11,11 +11,19 @@ export interface SchedulerOptions {
   /** Where a wake-up that could not be delivered goes. */
   readonly deadLetterArn: string;
   readonly client?: SchedulerClient;
+  /** Epoch ms; the Lambda's clock by default. */
+  readonly clock?: () => number;
 }
 
-/** `at()` takes whole seconds, in the time zone given (UTC here). */
-const atExpression = (at: number) =>
-  `at(${new Date(Math.ceil(at / 1000) * 1000).toISOString().slice(0, 19)})`;
+/**
+ * `at()` takes whole seconds, in the time zone given (UTC here): the moment's own second, rounded up,
+ * but at least a whole second after the request, so the schedule never lands in the past (a moment the
+ * clock reached meanwhile runs a second or two late instead of never).
+ */
+const atExpression = (at: number, now: number) =>
+  `at(${new Date(Math.max(Math.ceil(at / 1000), Math.ceil(now / 1000) + 1) * 1000)
+    .toISOString()
+    .slice(0, 19)})`;
 
 /**
  * One-time EventBridge Scheduler schedules, deleted once they ran. Named by intent and moment, so the
@@ -23,6 +31,7 @@ const atExpression = (at: number) =>
  */
 export const createEventBridgeWakeups = (options: SchedulerOptions): IntentWakeups => {
   const client = options.client ?? new SchedulerClient({});
+  const clock = options.clock ?? Date.now;
   return {
     wakeAt: async (intentId, at) => {
       const input: IntentWakeup = { intentId };
@@ -31,7 +40,7 @@ export const createEventBridgeWakeups = (options: SchedulerOptions): IntentWakeu
           new CreateScheduleCommand({
             Name: `intent-${intentId}-${Math.ceil(at / 1000)}`,
             GroupName: options.groupName,
-            ScheduleExpression: atExpression(at),
+            ScheduleExpression: atExpression(at, clock()),
             ScheduleExpressionTimezone: 'UTC',
             FlexibleTimeWindow: { Mode: 'OFF' },
             ActionAfterCompletion: 'DELETE',

@@ -1,0 +1,120 @@
+/**
+ * The intents' wake-ups on EventBridge Scheduler over real HTTP: the SDK's client against a 127.0.0.1
+ * server that answers CreateSchedule as the Scheduler does (REST JSON, a name taken is 409
+ * ConflictException).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createEventBridgeWakeups } from '../../functions/shared/scheduling/eventbridge-scheduler.js';
+
+const intentId = '0b6f3c1e-2a4d-4f5e-9c8b-7a6d5e4f3c2b';
+const t0 = Date.UTC(2030, 5, 1, 10);
+
+interface Created {
+  readonly name: string;
+  readonly body: {
+    readonly GroupName: string;
+    readonly ScheduleExpression: string;
+    readonly ScheduleExpressionTimezone: string;
+    readonly ActionAfterCompletion: string;
+    readonly FlexibleTimeWindow: { readonly Mode: string };
+    readonly Target: { readonly Arn: string; readonly Input: string };
+  };
+}
+
+const created: Created[] = [];
+/** The schedules that exist: a second create of a name conflicts. */
+const names = new Set<string>();
+let server: Server;
+let endpoint: string;
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    request.on('end', () => {
+      const name = decodeURIComponent((request.url ?? '').replace(/^\/schedules\//, ''));
+      const headers = { 'content-type': 'application/json', 'x-amzn-requestid': 'r' };
+      if (names.has(name)) {
+        response
+          .writeHead(409, { ...headers, 'x-amzn-errortype': 'ConflictException' })
+          .end(JSON.stringify({ Message: `Schedule ${name} already exists.` }));
+        return;
+      }
+      names.add(name);
+      created.push({ name, body: JSON.parse(text) as Created['body'] });
+      response.writeHead(200, headers).end(JSON.stringify({ ScheduleArn: `arn:schedule/${name}` }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+);
+
+beforeEach(() => {
+  created.length = 0;
+  names.clear();
+});
+
+const wakeups = (now: number) =>
+  createEventBridgeWakeups({
+    groupName: 'callgate-wakeups',
+    targetArn: 'arn:aws:lambda:us-east-1:1:function:dispatcher',
+    roleArn: 'arn:aws:iam::1:role/wakeups',
+    deadLetterArn: 'arn:aws:sqs:us-east-1:1:wakeups',
+    clock: () => now,
+    client: new SchedulerClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      maxAttempts: 1,
+    }),
+  });
+
+describe('intent wake-ups on EventBridge Scheduler', () => {
+  it('one one-time schedule per intent and moment, at the moment rounded up to its second, deleted once run', async () => {
+    await wakeups(t0).wakeAt(intentId, t0 + 90_500);
+    expect(created).toHaveLength(1);
+    const [schedule] = created;
+    expect(schedule?.name).toBe(`intent-${intentId}-${(t0 + 91_000) / 1000}`);
+    expect(schedule?.name.length).toBeLessThanOrEqual(64);
+    expect(schedule?.body).toMatchObject({
+      GroupName: 'callgate-wakeups',
+      ScheduleExpression: 'at(2030-06-01T10:01:31)',
+      ScheduleExpressionTimezone: 'UTC',
+      ActionAfterCompletion: 'DELETE',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+    });
+    expect(JSON.parse(schedule?.body.Target.Input ?? '{}')).toEqual({ intentId });
+  });
+
+  it('the same wake-up asked again (a redelivered event) conflicts, which is success', async () => {
+    await wakeups(t0).wakeAt(intentId, t0 + 90_500);
+    await expect(wakeups(t0).wakeAt(intentId, t0 + 90_900)).resolves.toBeUndefined();
+    expect(created).toHaveLength(1);
+  });
+
+  it('a moment the clock reached while the schedule was asked for is never written in the past', async () => {
+    // Due at 10:00:00.000, asked for at 09:59:59.990; the create goes out at 10:00:00.400.
+    await wakeups(t0 + 400).wakeAt(intentId, t0);
+    expect(created[0]?.body.ScheduleExpression).toBe('at(2030-06-01T10:00:02)');
+    // A second ahead at least, and the moment's own second when that is later.
+    await wakeups(t0 + 1_000).wakeAt(intentId, t0 + 1_500);
+    expect(created[1]?.body.ScheduleExpression).toBe('at(2030-06-01T10:00:02)');
+    await wakeups(t0 + 1_000).wakeAt(intentId, t0 + 2_001);
+    expect(created[2]?.body.ScheduleExpression).toBe('at(2030-06-01T10:00:03)');
+    await wakeups(t0 + 5_000).wakeAt(intentId, t0 - 60_000);
+    expect(created[3]?.body.ScheduleExpression).toBe('at(2030-06-01T10:00:06)');
+  });
+});
