@@ -32,15 +32,12 @@ import { requestPermission } from './request-permission.js';
  * takes its first step at once; afterwards the dispatcher (functions/intent-dispatcher) takes the next
  * step whenever something may have changed it: a due moment (EventBridge Scheduler) or a permission
  * event. Every step is decided afresh from what stands and written conditionally on the intent's
- * version, and the call is placed with the intent's own Idempotency-Key, so a step taken twice places
+ * version, and the call is placed with the intent's own idempotency key (store/idempotency.ts), so a step taken twice places
  * at most one call.
  */
 
 /** Steps taken in one go: the request sent, then the wait for its answer, is the longest chain. */
 const maxSteps = 3;
-
-/** The Idempotency-Key of the one call an intent may place. */
-const placementKey = (intentId: string) => `intent:${intentId}`;
 
 const factsFor = async (deps: Deps, intent: IntentState): Promise<IntentFacts | undefined> => {
   const number = configuredNumber(deps.config, intent.business);
@@ -112,7 +109,7 @@ const settle = (deps: Deps, intent: IntentState, step: IntentStep, now: number) 
 
 /**
  * Places the intent's call: claims the intent (`placing`) so no other dispatch places it meanwhile,
- * then places the call with the intent's Idempotency-Key and records what came of it.
+ * then places the call with the intent's own idempotency key and records what came of it.
  */
 const placeIntentCall = async (deps: Deps, intent: IntentItem, facts: IntentFacts) => {
   const now = facts.now;
@@ -138,7 +135,6 @@ const placeIntentCall = async (deps: Deps, intent: IntentItem, facts: IntentFact
           user,
           number,
           agent: intent.agent,
-          idempotencyKey: placementKey(intent.intentId),
           intentId: intent.intentId,
         })
       : undefined;
