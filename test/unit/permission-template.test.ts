@@ -93,7 +93,8 @@ describe('permissionTemplate', () => {
     ).toMatch(/permissionTemplate\.variables\.first_name: .*control characters/);
     expect(
       errorOf(withTemplate({ name: 'n', language: 'en', variables: { 'First-Name': 'x' } })),
-    ).toMatch(/permissionTemplate\.variables/);    const proto = JSON.parse('{"name":"n","language":"en","variables":{"__proto__":"x"}}');
+    ).toMatch(/permissionTemplate\.variables/);
+    const proto = JSON.parse('{"name":"n","language":"en","variables":{"__proto__":"x"}}');
     expect(errorOf(withTemplate(proto))).toMatch(
       /permissionTemplate\.variables\.__proto__: is not a variable name/,
     );
