@@ -26,8 +26,8 @@ const idempotencyConflict = (
     case 'other_request':
       return new HttpError(
         409,
-        'idempotency_conflict',
-        'This Idempotency-Key was used for a different request',
+        'idempotency_key_reused',
+        'This Idempotency-Key was used for a request with another from, to or agent; nothing was placed',
       );
     case 'still_placing':
       return new HttpError(

@@ -173,6 +173,28 @@ describe('call intents through the local host (sandbox)', () => {
     expect(await messagesTo(host, user)).toHaveLength(1);
   });
 
+  it("a client's Idempotency-Key shaped like an intent's own cannot take its call", async () => {
+    const user = newUser();
+    const created = await postIntent(host, { from: business, to: user });
+    const intentId = String(created.body.intentId);
+    expect(created.body.status).toBe('waiting_permission');
+    const other = newUser();
+    await acceptPermission(host, other, business);
+    for (const key of [`intent:${intentId}`, `intent#${intentId}`]) {
+      const hijack = await fetch(`${host.url}/v1/calls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ from: business, to: other }),
+      });
+      expect(hijack.status).toBe(201);
+    }
+
+    await acceptPermission(host, user, business);
+    const placed = await settledIntent(host, intentId);
+    expect(placed).toMatchObject({ status: 'placed' });
+    expect(await callsTo(host, user)).toEqual([placed.callId]);
+  });
+
   it('with permission: placed at once (202 placed, with the call)', async () => {
     const user = newUser();
     await acceptPermission(host, user, business);

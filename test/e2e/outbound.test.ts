@@ -153,6 +153,50 @@ describe('business-initiated calls through the local host (sandbox)', () => {
     });
     expect(response.status).toBe(403);
   });
+
+  describe('Idempotency-Key', () => {
+    const placeWithKey = async (key: string, body: Record<string, unknown>) =>
+      asJson(
+        await fetch(`${host.url}/v1/calls`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify(body),
+        }),
+      );
+
+    it('the same key and body replays the first call: 201, the same callId, one Call API request', async () => {
+      const user = newUser();
+      await acceptPermission(host, user, business);
+      const key = randomUUID();
+      const before = (await recordedCalls(host)).length;
+      const first = await placeWithKey(key, { from: business, to: user });
+      const again = await placeWithKey(key, { from: business, to: user });
+      expect(first.status).toBe(201);
+      expect([again.status, again.body]).toEqual([201, first.body]);
+      expect(await recordedCalls(host)).toHaveLength(before + 1);
+    });
+
+    it('the same key with another user, agent or business number: 409 idempotency_key_reused, no call', async () => {
+      const user = newUser();
+      const other = newUser();
+      await acceptPermission(host, user, business);
+      await acceptPermission(host, other, business);
+      await acceptPermission(host, user, jamaica);
+      const key = randomUUID();
+      const first = await placeWithKey(key, { from: business, to: user });
+      expect(first.status).toBe(201);
+      const before = (await recordedCalls(host)).length;
+      for (const body of [
+        { from: business, to: other },
+        { from: business, to: user, agent: 'sip:desk-9@pbx.example.com' },
+        { from: jamaica, to: user },
+      ]) {
+        const reused = await placeWithKey(key, body);
+        expect([reused.status, reused.body.error]).toEqual([409, 'idempotency_key_reused']);
+      }
+      expect(await recordedCalls(host)).toHaveLength(before);
+    });
+  });
 });
 
 describe('Plivo failing behind the local host', () => {

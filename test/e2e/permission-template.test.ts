@@ -122,6 +122,26 @@ describe('permission template variables (sandbox)', () => {
     expect(sent.status).toBe(202);
   });
 
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+    'a variable named %s, which no placeholder uses: 400 naming it, nothing sent',
+    async (name) => {
+      const user = newUser();
+      const response = asJson(
+        await fetch(`${host.url}/v1/permission-requests`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          // Written out: JSON.stringify of an object literal would drop `__proto__`.
+          body: `{"from":"${business}","to":"${user}","variables":{"first_name":"Asha","${name}":"x"}}`,
+        }),
+      );
+      const { status, body } = await response;
+      expect(status).toBe(400);
+      expect(body.error).toBe('invalid_request');
+      expect(String(body.message)).toContain(`variables.${name}: `);
+      expect(await sentTemplates(host, user)).toEqual([]);
+    },
+  );
+
   it('a variable no placeholder uses: 400 naming it, nothing sent', async () => {
     const user = newUser();
     const response = await requestPermission(host, {

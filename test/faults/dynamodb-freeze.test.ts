@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { idempotencyKeys } from '../../functions/shared/store/idempotency.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { ensureTable } from '../../infra/local/dynamodb.js';
 import { type LocalHost, startLocalHost } from '../../infra/local/host.js';
@@ -140,7 +141,9 @@ describe('DynamoDB frozen for 8 s during a burst of placements', () => {
     await relay.settled();
     // The fault as reported: a request answered 503 whose reservation was applied after all.
     const left = await Promise.all(
-      users.map((user) => readItem(db(), keys.idempotency(business, `freeze-${user}`))),
+      users.map((user) =>
+        readItem(db(), keys.idempotency(idempotencyKeys.client(`freeze-${user}`))),
+      ),
     );
     expect(
       left.filter((record, i) => burst[i]?.status === 503 && record?.status === 'pending'),

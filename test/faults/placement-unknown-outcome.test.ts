@@ -6,6 +6,7 @@
  * Call API requests the sandbox Plivo recorded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { idempotencyKeys } from '../../functions/shared/store/idempotency.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import {
@@ -88,7 +89,7 @@ describe('a placement whose DynamoDB outcome is unknown', () => {
     idempotency:
       idempotencyKey === undefined
         ? undefined
-        : await readItem(db(), keys.idempotency(business, idempotencyKey)),
+        : await readItem(db(), keys.idempotency(idempotencyKeys.client(idempotencyKey))),
   });
 
   /** Call ids the sandbox Plivo was asked to place for this test's calls. */
@@ -226,7 +227,9 @@ describe('a placement whose DynamoDB outcome is unknown', () => {
     const placed = await placeCall(host, business, user, withKey(idempotencyKey));
     failRecordingResponse = false;
     expect(placed.status).toBe(201);
-    expect(await readItem(db(), keys.idempotency(business, idempotencyKey))).toMatchObject({
+    expect(
+      await readItem(db(), keys.idempotency(idempotencyKeys.client(idempotencyKey))),
+    ).toMatchObject({
       status: 'pending',
     });
     return String(placed.body.callId);

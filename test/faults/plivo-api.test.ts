@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusals } from '../../functions/answer/handler.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
+import { idempotencyKeys } from '../../functions/shared/store/idempotency.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
@@ -74,7 +75,10 @@ describe('Plivo API faults through the local host', () => {
     leases: await leasesOf(host.deps.db, business),
     cpsTokens: await cpsTokens(host.deps.db),
     callRecords: (await callRecordsOf(host.deps.db, user)).length,
-    idempotency: await readItem(host.deps.db, keys.idempotency(business, idempotencyKey)),
+    idempotency: await readItem(
+      host.deps.db,
+      keys.idempotency(idempotencyKeys.client(idempotencyKey)),
+    ),
     used: (await permissionUsage(host, business, user)).used.start_call?.PT24H,
   });
 

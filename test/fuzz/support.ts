@@ -29,6 +29,7 @@ export const errorCodes = [
   'concurrency_limit',
   'cps_limit',
   'idempotency_conflict',
+  'idempotency_key_reused',
   'intent_placed',
   'plivo_error',
   'bad_signature',

@@ -20,6 +20,7 @@ import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { leaseExpiry } from '../../functions/shared/rules/concurrency.js';
 import type { Db } from '../../functions/shared/store/client.js';
+import { idempotencyKeys } from '../../functions/shared/store/idempotency.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { leasesOf as storedLeases } from '../../functions/shared/store/leases.js';
 import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
@@ -522,7 +523,7 @@ describe('Idempotency-Key', () => {
     ).toBe(true);
     expect(h.sandbox.requests()).toHaveLength(1);
     const other = await h.placeCall({ from: h.business, to: user, agent: 'desk-9' }, headers);
-    expect([other.status, other.body.error]).toEqual([409, 'idempotency_conflict']);
+    expect([other.status, other.body.error]).toEqual([409, 'idempotency_key_reused']);
   });
 
   it('a retry after the limit filled up still gets the first answer', async () => {
@@ -612,7 +613,7 @@ describe('Plivo does not take the call: 502 plivo_error, everything released', (
         const callId = new URL(sent.answer_url).searchParams.get('call') ?? undefined;
         await expectNothingHeld(h, user, callId);
         expect(
-          await rawItem(keys.idempotency(h.business, headers['idempotency-key'])),
+          await rawItem(keys.idempotency(idempotencyKeys.client(headers['idempotency-key']))),
         ).toBeUndefined();
         plivo.setMode('ok');
         const later = await h.placeCall({ from: h.business, to: user }, headers);

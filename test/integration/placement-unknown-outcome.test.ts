@@ -74,7 +74,7 @@ const held = async ({ callId, user, idempotency }: Stale) => ({
   call: await readItem(db, keys.call(callId)),
   lease: Object.keys(await leasesOf(db, business)).includes(callId),
   dailySlot: Object.keys((await readItem(db, keys.pair(business, user)))?.calls ?? {}),
-  key: await readItem(db, keys.idempotency(business, idempotency.key)),
+  key: await readItem(db, keys.idempotency(idempotency.key)),
 });
 
 describe('taking over a pending reservation', () => {

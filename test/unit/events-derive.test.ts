@@ -4,6 +4,7 @@ import { eventsOfChange, type TableChange } from '../../functions/shared/events/
 import type { Envelope } from '../../functions/shared/events/envelope.js';
 import type { PairState } from '../../functions/shared/rules/pair.js';
 import type { CallRecord } from '../../functions/shared/store/call-record.js';
+import { idempotencyKeys } from '../../functions/shared/store/idempotency.js';
 import { keys } from '../../functions/shared/store/keys.js';
 
 const business = '+918035737458';
@@ -106,7 +107,7 @@ describe('pair changes', () => {
   it('other items (lease shards, idempotency, messages) yield no events', () => {
     const shard = keys.leaseShard(business, 0);
     expect(eventsOfChange(change(shard.pk, undefined, { ...shard, leases: { a: 1 } }))).toEqual([]);
-    const idem = keys.idempotency(business, 'k');
+    const idem = keys.idempotency(idempotencyKeys.client('k'));
     expect(eventsOfChange(change(idem.pk, undefined, { ...idem, status: 'placed' }))).toEqual([]);
   });
 });

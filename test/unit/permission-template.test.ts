@@ -67,6 +67,7 @@ describe('permissionTemplate', () => {
     ],
     ['an upper-case placeholder', body('{{FirstName}}'), /\{\{name\}\}/],
     ['a positional placeholder', body('{{1}}'), /\{\{name\}\}/],
+    ['a {{__proto__}} placeholder', body('{{__proto__}}'), /\{\{name\}\}/],
     ['an unclosed placeholder', body('{{first_name}'), /\{\{name\}\}/],
     [
       'an unknown component type',
@@ -93,5 +94,9 @@ describe('permissionTemplate', () => {
     expect(
       errorOf(withTemplate({ name: 'n', language: 'en', variables: { 'First-Name': 'x' } })),
     ).toMatch(/permissionTemplate\.variables/);
+    const proto = JSON.parse('{"name":"n","language":"en","variables":{"__proto__":"x"}}');
+    expect(errorOf(withTemplate(proto))).toMatch(
+      /permissionTemplate\.variables\.__proto__: is not a variable name/,
+    );
   });
 });

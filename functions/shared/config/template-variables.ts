@@ -6,10 +6,13 @@ import * as z from 'zod';
  * building the whole configuration schema at a cold start.
  */
 
-/** A template variable's name, as written in a placeholder `{{first_name}}`. */
-export const templateVariableName = /^[a-z_][a-z0-9_]{0,63}$/;
+/**
+ * A template variable's name, as written in a placeholder `{{first_name}}`. Not `__proto__`: as a key
+ * of a parsed object it sets the prototype instead, and zod's records leave it out unseen.
+ */
+export const templateVariableName = /^(?!__proto__$)[a-z_][a-z0-9_]{0,63}$/;
 /** Every `{{name}}` placeholder in a parameter's text. */
-export const templatePlaceholder = /\{\{([a-z_][a-z0-9_]{0,63})\}\}/g;
+export const templatePlaceholder = /\{\{(?!__proto__\}\})([a-z_][a-z0-9_]{0,63})\}\}/g;
 export const maxTemplateVariableLength = 256;
 
 /**
@@ -25,14 +28,24 @@ const templateVariableValue = z
     'must not hold control characters (newline, tab) or more than 4 consecutive spaces',
   );
 
+const notAVariableName =
+  'is not a variable name: a-z, 0-9 and _, at most 64, not starting with a digit';
+
 /** Values for the template's placeholders, by name: in the configuration (defaults) or a request. */
 export const templateVariablesSchema = z
-  .record(z.string().regex(templateVariableName), templateVariableValue, {
-    error: (issue) =>
-      issue.code === 'invalid_key'
-        ? 'is not a variable name: a-z, 0-9 and _, at most 64, not starting with a digit'
-        : undefined,
+  .unknown()
+  .superRefine((input, context) => {
+    // Checked on the input: the record below would drop the key without a word.
+    if (input && typeof input === 'object' && Object.hasOwn(input, '__proto__')) {
+      context.addIssue({ code: 'custom', path: ['__proto__'], message: notAVariableName });
+    }
   })
-  .refine((variables) => Object.keys(variables).length <= 20, 'at most 20 variables');
+  .pipe(
+    z
+      .record(z.string().regex(templateVariableName), templateVariableValue, {
+        error: (issue) => (issue.code === 'invalid_key' ? notAVariableName : undefined),
+      })
+      .refine((variables) => Object.keys(variables).length <= 20, 'at most 20 variables'),
+  );
 
 export type TemplateVariables = z.infer<typeof templateVariablesSchema>;

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'concurrency_limit'
   | 'cps_limit'
   | 'idempotency_conflict'
+  | 'idempotency_key_reused'
   | 'intent_placed'
   | 'plivo_error'
   | 'bad_signature'

@@ -37,15 +37,12 @@ import { requestPermission } from './request-permission.js';
  * takes its first step at once; afterwards the dispatcher (functions/intent-dispatcher) takes the next
  * step whenever something may have changed it: a due moment (EventBridge Scheduler) or a permission
  * event. Every step is decided afresh from what stands and written conditionally on the intent's
- * version, and the call is placed with the intent's own Idempotency-Key, so a step taken twice places
+ * version, and the call is placed with the intent's own idempotency key (store/idempotency.ts), so a step taken twice places
  * at most one call.
  */
 
 /** Steps taken in one go: the request sent, then the wait for its answer, is the longest chain. */
 const maxSteps = 3;
-
-/** The Idempotency-Key of the one call an intent may place. */
-const placementKey = (intentId: string) => `intent:${intentId}`;
 
 /** The pair's recent calls that may still be missed; a counted call without its record counts too. */
 const countCallsInProgress = async (deps: Deps, pair: PairState | undefined, now: number) => {
@@ -128,7 +125,7 @@ const settle = (deps: Deps, intent: IntentState, step: IntentStep, now: number) 
 
 /**
  * Places the intent's call: claims the intent (`placing`) so no other dispatch places it meanwhile,
- * then places the call with the intent's Idempotency-Key and records what came of it.
+ * then places the call with the intent's own idempotency key and records what came of it.
  */
 const placeIntentCall = async (deps: Deps, intent: IntentItem, facts: IntentFacts) => {
   const now = facts.now;
@@ -154,7 +151,6 @@ const placeIntentCall = async (deps: Deps, intent: IntentItem, facts: IntentFact
           user,
           number,
           agent: intent.agent,
-          idempotencyKey: placementKey(intent.intentId),
           intentId: intent.intentId,
         })
       : undefined;

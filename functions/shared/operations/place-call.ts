@@ -9,6 +9,7 @@ import { markPlaced } from '../store/call-record.js';
 import {
   type IdempotencyKey,
   type IdempotencyRecord,
+  idempotencyKeys,
   type PlacedCallResponse,
   readIdempotency,
   recordPlacedResponse,
@@ -28,8 +29,12 @@ export interface CallToPlace {
   readonly number: BusinessNumber;
   /** The agent the first leg rings; the number's default when absent. */
   readonly agent?: string | undefined;
+  /** The client's Idempotency-Key header. */
   readonly idempotencyKey?: string | undefined;
-  /** The call intent placing the call: kept on the call record and in `call.placed`. */
+  /**
+   * The call intent placing the call: kept on the call record and in `call.placed`. The call is placed
+   * with the intent's own key, which no client key can name.
+   */
   readonly intentId?: string | undefined;
 }
 
@@ -38,6 +43,7 @@ export type PlaceCallOutcome =
   /** A retry of a request already placed with this Idempotency-Key: its first answer. */
   | { readonly kind: 'replayed'; readonly response: PlacedCallResponse }
   | { readonly kind: 'refused'; readonly refusal: PlacementRefusal }
+  /** The key's first request was for another business number, user or agent: nothing is placed. */
   | { readonly kind: 'idempotency_conflict'; readonly reason: 'other_request' }
   /** The key's first request may still place the call: it may be taken over in `retryAfter` seconds. */
   | {
@@ -71,14 +77,13 @@ const replay = (record: IdempotencyRecord, requestHash: string, now: number): Pl
 /** The key's first request, when the placement found this is a retry of it. */
 const earlierRequest = async (
   deps: Deps,
-  business: string,
   idempotency: IdempotencyKey | undefined,
   outcome: ReserveOutcome,
 ): Promise<IdempotencyRecord | undefined> => {
   if (outcome.kind === 'idempotent') return outcome.record;
   // A retry of a placed request may now be over a limit the first one used up: answer it as before.
   if (outcome.kind === 'refused' && idempotency) {
-    return readIdempotency(deps.db, business, idempotency.key, deps.clock());
+    return readIdempotency(deps.db, idempotency.key, deps.clock());
   }
   return undefined;
 };
@@ -114,11 +119,17 @@ const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> =
   const early = placementRefusalBeforeRead(business.country, rules);
   if (early) return { kind: 'refused', refusal: early };
   const agent = call.agent ?? call.number.agent;
+  const key =
+    call.intentId !== undefined
+      ? idempotencyKeys.intent(call.intentId)
+      : call.idempotencyKey === undefined
+        ? undefined
+        : idempotencyKeys.client(call.idempotencyKey);
   const idempotency =
-    call.idempotencyKey === undefined
+    key === undefined
       ? undefined
       : {
-          key: call.idempotencyKey,
+          key,
           requestHash: createHash('sha256')
             .update(JSON.stringify([business.e164, user.e164, agent]))
             .digest('base64url'),
@@ -138,7 +149,7 @@ const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> =
       callsPerSecond: deps.config.account.callsPerSecond,
     });
   let outcome = await reserve();
-  let earlier = await earlierRequest(deps, business.e164, idempotency, outcome);
+  let earlier = await earlierRequest(deps, idempotency, outcome);
   if (earlier && idempotency && isAbandoned(earlier, idempotency.requestHash, deps.clock())) {
     const stale = { ...reservation, callId: earlier.callId, idempotency };
     const takeover = await takeOverReservation(deps.db, stale, reservation.callId, deps.clock());
@@ -150,7 +161,7 @@ const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> =
       return { kind: 'idempotency_conflict', reason: 'answer_lost', callId: stale.callId };
     }
     outcome = await reserve();
-    earlier = await earlierRequest(deps, business.e164, idempotency, outcome);
+    earlier = await earlierRequest(deps, idempotency, outcome);
   }
   const requestHash = idempotency?.requestHash ?? '';
   switch (outcome.kind) {
@@ -205,7 +216,7 @@ const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> =
   const keepResponse = async () => {
     if (!idempotency) return;
     try {
-      await recordPlacedResponse(deps.db, business.e164, idempotency.key, response);
+      await recordPlacedResponse(deps.db, idempotency.key, response);
     } catch (error) {
       // The call is placed: answer it. A retry with this key gets 409, then takes the reservation over
       // (store/placement-release.ts `takeOverReservation`): released and placed again unless the user was dialed.

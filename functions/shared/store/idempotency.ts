@@ -27,10 +27,22 @@ export interface IdempotencyRecord {
 }
 
 export interface IdempotencyKey {
+  /** The stored key, from `idempotencyKeys`. */
   readonly key: string;
   /** What the request asked for, so a key reused for another request is told apart. */
   readonly requestHash: string;
 }
+
+/**
+ * The stored key of a placement's idempotency. A client's Idempotency-Key and the key callgate places
+ * an intent's one call with live in separate namespaces: whatever a client sends (`intent:<id>`
+ * included) stays a client key and can never take an intent's call. A client key is one per API, not
+ * per business number: reused with another number, it is the same key for another request.
+ */
+export const idempotencyKeys = {
+  client: (header: string): string => `client#${header}`,
+  intent: (intentId: string): string => `intent#${intentId}`,
+};
 
 /** How long an Idempotency-Key is remembered. */
 const idempotencyRetentionMs = 24 * 3600 * 1000;
@@ -66,11 +78,10 @@ const idempotencyRecord = (item: Record<string, unknown>): IdempotencyRecord => 
 
 export const readIdempotency = async (
   db: Db,
-  business: string,
   key: string,
   now: number,
 ): Promise<IdempotencyRecord | undefined> => {
-  const item = await readLive<Record<string, unknown>>(db, keys.idempotency(business, key), now);
+  const item = await readLive<Record<string, unknown>>(db, keys.idempotency(key), now);
   return item ? idempotencyRecord(item) : undefined;
 };
 
@@ -81,14 +92,13 @@ export const idempotencyAtFailure = (reason: CancellationReason): IdempotencyRec
 /** For the placement transaction: the key's first use, pending until Plivo answers. */
 export const pendingIdempotencyPut = (
   tableName: string,
-  business: string,
   idempotency: IdempotencyKey,
   callId: string,
   now: number,
 ) => ({
   TableName: tableName,
   Item: {
-    ...keys.idempotency(business, idempotency.key),
+    ...keys.idempotency(idempotency.key),
     requestHash: idempotency.requestHash,
     status: 'pending',
     callId,
@@ -106,14 +116,9 @@ export const pendingIdempotencyPut = (
  * For a release: deletes the key's record while it is still pending for `callId`, so neither a release
  * nor a takeover can delete a record that another request's reservation wrote since.
  */
-export const pendingIdempotencyDelete = (
-  tableName: string,
-  business: string,
-  key: string,
-  callId: string,
-) => ({
+export const pendingIdempotencyDelete = (tableName: string, key: string, callId: string) => ({
   TableName: tableName,
-  Key: keys.idempotency(business, key),
+  Key: keys.idempotency(key),
   ConditionExpression: '#status = :pending AND #callId = :callId',
   ExpressionAttributeNames: attributeNames('status', 'callId'),
   ExpressionAttributeValues: { ':pending': 'pending', ':callId': callId },
@@ -122,14 +127,13 @@ export const pendingIdempotencyDelete = (
 /** Keeps the answer the client got, so a retry with the same Idempotency-Key gets it again. */
 export const recordPlacedResponse = async (
   db: Db,
-  business: string,
   key: string,
   response: PlacedCallResponse,
 ): Promise<void> => {
   await db.doc.send(
     new UpdateCommand({
       TableName: db.tableName,
-      Key: keys.idempotency(business, key),
+      Key: keys.idempotency(key),
       UpdateExpression: 'SET #status = :placed, #response = :response',
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: attributeNames('status', 'response'),

@@ -14,7 +14,8 @@
  * ticket CPS / TICKET                        the account's Call API request counter (`seq`).
  * slot   CPS#<slot> / SLOT                   when the last Call API request of that slot was counted (`at`,
  *        `previous`, `uses`): rules/calls-per-second.ts.
- * idem   IDEMPOTENCY#<business>#<key> / REQUEST   first response to an Idempotency-Key.
+ * idem   IDEMPOTENCY#<scope>#<key> / REQUEST  first response to an Idempotency-Key: a client's (`client`)
+ *        or an intent's own (`intent`), apart so that no client key can name an intent's (store/idempotency.ts).
  * msg    MESSAGE#<message id> / MESSAGE       a permission reply already applied (Plivo redelivers; a captured
  *        one may be replayed): Plivo's MessageUUID, or Meta's message id when Meta's own webhook was
  *        forwarded. No TTL: a replay is refused however late it comes.
@@ -44,8 +45,8 @@ export const keys = {
   refusedCall: (callId: string): Key => ({ pk: `REFUSED#${callId}`, sk: 'CALL' }),
   cpsTicket: (): Key => ({ pk: 'CPS', sk: 'TICKET' }),
   cpsSlot: (slot: number): Key => ({ pk: `CPS#${slot}`, sk: 'SLOT' }),
-  idempotency: (business: string, key: string): Key => ({
-    pk: `IDEMPOTENCY#${business}#${key}`,
+  idempotency: (key: string): Key => ({
+    pk: `IDEMPOTENCY#${key}`,
     sk: 'REQUEST',
   }),
   message: (messageUuid: string): Key => ({ pk: `MESSAGE#${messageUuid}`, sk: 'MESSAGE' }),

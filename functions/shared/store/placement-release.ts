@@ -86,7 +86,7 @@ export const releaseReservation = async (
       ...(idempotency
         ? [
             {
-              Delete: pendingIdempotencyDelete(db.tableName, business, idempotency.key, callId),
+              Delete: pendingIdempotencyDelete(db.tableName, idempotency.key, callId),
             },
           ]
         : []),
@@ -130,7 +130,7 @@ export const takeOverReservation = async (
     'Taking over a placement',
     by,
     [
-      { Delete: pendingIdempotencyDelete(db.tableName, business, idempotency.key, callId) },
+      { Delete: pendingIdempotencyDelete(db.tableName, idempotency.key, callId) },
       {
         Delete: {
           TableName: db.tableName,

@@ -147,7 +147,7 @@ const placementItems = (
       },
     },
     ...(idempotency
-      ? [{ Put: pendingIdempotencyPut(db.tableName, business, idempotency, callId, now) }]
+      ? [{ Put: pendingIdempotencyPut(db.tableName, idempotency, callId, now) }]
       : []),
   ];
 };
