@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { leasesOf } from '../../functions/shared/store/leases.js';
@@ -33,7 +34,9 @@ const newUser = () => `+91983${String(++userCounter).padStart(7, '0')}`;
 describe('business-initiated calls through the local host (sandbox)', () => {
   let host: LocalHost;
   beforeAll(async () => {
-    host = await startTestHost();
+    // Tests place calls back to back, faster than the example account's 10 calls per second.
+    const example = readConfigFile(exampleConfigPath);
+    host = await startTestHost({ config: { ...example, account: { callsPerSecond: 1000 } } });
   });
   afterAll(() => host.close());
 

@@ -251,8 +251,9 @@ describe('rules across grants, calls and leases', () => {
 describe('a revocation after missed calls, and what starts the streak again', () => {
   let host: LocalHost;
   beforeAll(async () => {
-    // Inbound calls are answered at any hour; Jamaica's number grants no callback permission.
-    const config = alwaysOpenExampleConfig();
+    // Inbound calls are answered at any hour; Jamaica's number grants no callback permission. Each test
+    // places its calls back to back, faster than the example account's 10 calls per second.
+    const config = alwaysOpenExampleConfig({ account: { callsPerSecond: 1000 } });
     host = await startTestHost({
       config: {
         ...config,
