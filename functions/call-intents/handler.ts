@@ -5,6 +5,7 @@ import { businessPair } from '../shared/http/business-pair.js';
 import { badRequest, HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler, requestDeps } from '../shared/http/middleware.js';
 import { placementRefusalError } from '../shared/http/refusals.js';
+import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
 import { cancelCallIntent, createCallIntent } from '../shared/operations/call-intent.js';
 import { intentView } from '../shared/rules/intent-view.js';
@@ -12,8 +13,8 @@ import { readIntent } from '../shared/store/intents.js';
 
 /** Strict: a misspelt field (`notafter`) is refused by name, never silently dropped. */
 const bodySchema = z.strictObject({
-  from: z.string('is required: the business number'),
-  to: z.string('is required: the user number'),
+  from: numberField('the business number'),
+  to: numberField('the user number'),
   agent: agentSchema.optional(),
   notAfter: z.iso
     .datetime({

@@ -5,13 +5,14 @@ import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler, requestDeps } from '../shared/http/middleware.js';
 import { placementRefusalError, plivoError } from '../shared/http/refusals.js';
+import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
 import { type PlaceCallOutcome, placeCall } from '../shared/operations/place-call.js';
 
 /** Strict: a misspelt field (`agnet`) is refused by name, never silently dropped. */
 const bodySchema = z.strictObject({
-  from: z.string('is required: the business number'),
-  to: z.string('is required: the user number'),
+  from: numberField('the business number'),
+  to: numberField('the user number'),
   agent: agentSchema.optional(),
 });
 

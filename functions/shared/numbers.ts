@@ -20,15 +20,22 @@ export const parsePhoneNumber = (input: unknown): PhoneNumber | undefined => {
 };
 
 /**
- * Why a value is not a number callgate accepts, for an error message: not written as E.164 at all, or
- * E.164 but in no assigned range of its country's plan (a reserved range such as +44 7700 900xxx, or a
- * number too short or long for its country).
+ * A number as the business API takes it: E.164 with `+` only. Bare digits are Plivo's spelling; from a
+ * client they may be a national number (`2025550123`) that reads as another country's (+20).
+ */
+export const parseE164 = (input: unknown): PhoneNumber | undefined =>
+  typeof input === 'string' && input.startsWith('+') ? parsePhoneNumber(input) : undefined;
+
+/**
+ * Why a value is not a number the business API accepts (`parseE164`), for an error message: not
+ * written as E.164 with `+` at all, or E.164 but in no assigned range of its country's plan (a reserved
+ * range such as +44 7700 900xxx, or a number too short or long for its country).
  */
 export const numberProblem = (input: unknown): string => {
-  if (typeof input !== 'string' || !/^\+?[1-9]\d{6,14}$/.test(input)) {
+  if (typeof input !== 'string' || !/^\+[1-9]\d{6,14}$/.test(input)) {
     return 'is not an E.164 number: + and 7 to 15 digits, such as +919812345678';
   }
-  const parsed = parsePhoneNumberFromString(input.startsWith('+') ? input : `+${input}`);
+  const parsed = parsePhoneNumberFromString(input);
   const plan = parsed?.country ?? (parsed ? `+${parsed.countryCallingCode}` : 'its country');
   return `is written as E.164, but is not a number in ${plan}'s numbering plan (a reserved, unassigned or mis-sized range)`;
 };

@@ -135,7 +135,7 @@ describe('local host with API_TOKEN', () => {
   afterAll(() => host.close());
 
   it('requires the bearer token on /v1 routes', async () => {
-    const url = `${host.url}/v1/permissions/918035737458/919412341234`;
+    const url = `${host.url}/v1/permissions/%2B918035737458/%2B919412341234`;
     expect((await fetch(url)).status).toBe(401);
     expect((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     const allowed = await fetch(url, { headers: { authorization: 'Bearer local-secret' } });

@@ -184,6 +184,81 @@ describe('bounded input through the local host', () => {
     });
   });
 
+  describe('/v1 takes JSON, and numbers in E.164 with +', () => {
+    const v1Routes = [
+      ['POST', '/v1/calls'],
+      ['POST', '/v1/permission-requests'],
+      ['POST', '/v1/call-intents'],
+      [
+        'PUT',
+        `/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent('+919812345678')}`,
+      ],
+    ] as const;
+
+    it.each(v1Routes)(
+      '%s %s with a form body (curl -d): 415 naming application/json',
+      async (method, path) => {
+        for (const contentType of ['application/x-www-form-urlencoded', undefined]) {
+          const before = (await recordedCalls(host)).length;
+          const response = await fetch(`${host.url}${path}`, {
+            method,
+            headers: contentType ? { 'content-type': contentType } : {},
+            body: JSON.stringify({ from: business, to: newUser(), status: 'none' }),
+          });
+          expect(response.status).toBe(415);
+          const body = (await response.json()) as Record<string, unknown>;
+          expect(body.error).toBe('unsupported_media_type');
+          expect(body.message).toMatch(/application\/json/);
+          expect(body.message).not.toMatch(/form/);
+          expect(await recordedCalls(host)).toHaveLength(before);
+        }
+      },
+    );
+
+    it.each(['/v1/calls', '/v1/permission-requests', '/v1/call-intents'])(
+      'POST %s: a number that is not a string says it must be one',
+      async (path) => {
+        const response = await postJson(
+          host,
+          path,
+          JSON.stringify({ from: business, to: 919812345678 }),
+        );
+        expect([response.status, response.body.error]).toEqual([400, 'invalid_request']);
+        expect(response.body.message).toMatch(/^to: must be a string/);
+        const missing = await postJson(host, path, JSON.stringify({ from: business }));
+        expect(missing.body.message).toMatch(/^to: is required/);
+      },
+    );
+
+    it('a number without + is refused as the message says, on every /v1 route', async () => {
+      const user = newUser();
+      await acceptPermission(host, user, business);
+      const before = (await recordedCalls(host)).length;
+      const bare = user.slice(1);
+      for (const [path, body] of [
+        ['/v1/calls', { from: business, to: bare }],
+        ['/v1/calls', { from: business.slice(1), to: user }],
+        ['/v1/permission-requests', { from: business, to: bare }],
+        ['/v1/call-intents', { from: business, to: bare }],
+      ] as const) {
+        const refused = await postJson(host, path, JSON.stringify(body));
+        expect([refused.status, refused.body.error]).toEqual([400, 'invalid_number']);
+        expect(refused.body.message).toMatch(/is not an E\.164 number: \+ and 7 to 15 digits/);
+      }
+      const state = await asJson(
+        await fetch(`${host.url}/v1/permissions/${business.slice(1)}/${bare}`),
+      );
+      expect([state.status, state.body.error]).toEqual([400, 'invalid_number']);
+      for (const written of [encodeURIComponent(user), user]) {
+        const read = await fetch(
+          `${host.url}/v1/permissions/${encodeURIComponent(business)}/${written}`,
+        );
+        expect(read.status).toBe(200);
+      }
+      expect(await recordedCalls(host)).toHaveLength(before);
+    });
+  });
+
   it('a Content-Type sent twice is read as API Gateway joins it: the same type twice is that type', async () => {
     const send = (types: string[]) =>
       new Promise<number>((resolve, reject) => {

@@ -79,6 +79,9 @@ describe('an operator corrects the permission', () => {
     [{ status: 'temporary', expiresAt: '2000-01-01T00:00:00Z' }, /in the future/],
     [{ status: 'granted' }, /status/],
     [{ status: 'temporary', expiresAt: 'tomorrow' }, /expiresAt/],
+    [{ status: 'temporary', expiresAt: '9999-12-31T00:00:00Z' }, /at most 7 days from now/],
+    [{ status: 'rejected', expiresAt: '9999-12-31T00:00:00Z' }, /at most 7 days from now/],
+    [{ status: 'revoked', expiresAt: '9999-12-31T00:00:00Z' }, /at most 7 days from now/],
     [{ status: 'none', note: 'x' }, /note/],
     [{}, /status/],
   ])('400 for %j, nothing written', async (body, message) => {
@@ -87,6 +90,22 @@ describe('an operator corrects the permission', () => {
     expect([refused.status, refused.body.error]).toEqual([400, 'invalid_request']);
     expect(String(refused.body.message)).toMatch(message);
     expect((await get(user)).body.permission).toEqual({ status: 'no_permission' });
+  });
+
+  it('a temporary grant lasts at most permissionSeconds: 7 days from now is taken, an hour more is 400', async () => {
+    const user = newUser();
+    const latest = (await now()) + 7 * 24 * 3600 * 1000;
+    const over = await put(user, {
+      status: 'temporary',
+      expiresAt: new Date(latest + 3600 * 1000).toISOString(),
+    });
+    expect([over.status, over.body.error]).toEqual([400, 'invalid_request']);
+    expect(over.body.message).toMatch(/status permanent/);
+    expect((await get(user)).body.permission).toEqual({ status: 'no_permission' });
+    const expiresAt = new Date(latest).toISOString();
+    const taken = await put(user, { status: 'temporary', expiresAt });
+    expect(taken.status).toBe(200);
+    expect(taken.body.permission).toMatchObject({ status: 'temporary', expiresAt });
   });
 
   it('404 for a business number that is not configured, 400 for a bad user number', async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Rules, rulesSchema } from '../../functions/shared/config/schema.js';
-import { parsePhoneNumber } from '../../functions/shared/numbers.js';
+import { numberProblem, parseE164, parsePhoneNumber } from '../../functions/shared/numbers.js';
 import { isCountryRestricted } from '../../functions/shared/rules/countries.js';
 import { callWindowMs, dailyCallCheck } from '../../functions/shared/rules/daily-calls.js';
 import { afterMissedCall, dialOutcome } from '../../functions/shared/rules/missed-calls.js';
@@ -27,6 +27,17 @@ const granted = (extra: Partial<PairState> = {}): PairState => ({
 
 const callsAt = (...times: number[]): Record<string, number> =>
   Object.fromEntries(times.map((t, i) => [`call-${i}`, t]));
+
+describe('how numbers are written', () => {
+  it("Plivo's bare digits are read from webhooks; the business API takes E.164 with + only", () => {
+    const india = { e164: '+918035737458', country: 'IN' };
+    expect(parsePhoneNumber('918035737458')).toEqual(india);
+    expect(parseE164('+918035737458')).toEqual(india);
+    expect(parseE164('918035737458')).toBeUndefined();
+    expect(numberProblem('918035737458')).toMatch(/^is not an E\.164 number: \+ and/);
+    expect(numberProblem('+447700900123')).toMatch(/^is written as E\.164, but .*\+44/);
+  });
+});
 
 describe('country restriction by numbering plan', () => {
   it('refuses +1 212 (US) and allows +1 876 (Jamaica), though both start with +1', () => {

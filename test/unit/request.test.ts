@@ -1,8 +1,14 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { HttpError } from '../../functions/shared/http/errors.js';
-import { maxBodyBytes, parseRequest, requestBaseUrl } from '../../functions/shared/http/request.js';
+import {
+  maxBodyBytes,
+  numberField,
+  parseRequest,
+  requestBaseUrl,
+} from '../../functions/shared/http/request.js';
 import { toPayloadV2Event } from '../../infra/local/event.js';
 
 const event = (overrides: Partial<APIGatewayProxyEventV2> & { contentType?: string }) => {
@@ -132,6 +138,31 @@ describe('parseRequest', () => {
         }),
       ).status,
     ).toBe(413);
+  });
+
+  it('a JSON-only route (the business API) refuses a form body with 415 naming application/json', () => {
+    const form = { ...event({ contentType: 'application/x-www-form-urlencoded' }), body: 'a=1' };
+    expect(parseRequest(form).body).toEqual({ a: '1' });
+    const refused = refusal(() => parseRequest(form, 'json'));
+    expect([refused.status, refused.code, refused.message]).toEqual([
+      415,
+      'unsupported_media_type',
+      'Send the body as JSON with Content-Type: application/json',
+    ]);
+    const json = { ...event({ contentType: 'application/json' }), body: '{"a":1}' };
+    expect(parseRequest(json, 'json').body).toEqual({ a: 1 });
+    expect(parseRequest(event({}), 'json').body).toEqual({});
+  });
+
+  it('a number field tells a missing value from one that is not a string', () => {
+    const schema = z.strictObject({ to: numberField('the user number') });
+    const message = (body: unknown) => schema.safeParse(body).error?.issues[0]?.message;
+    expect(message({})).toBe('is required: the user number');
+    expect(message({ to: 919812345678 })).toBe(
+      'must be a string: the user number in E.164, such as "+919812345678"',
+    );
+    expect(message({ to: null })).toMatch(/^must be a string/);
+    expect(message({ to: '+919812345678' })).toBeUndefined();
   });
 
   it('treats an empty body as no fields whatever the content type', () => {

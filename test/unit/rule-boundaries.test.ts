@@ -203,6 +203,24 @@ describe("an operator's correction, with a grant and a refusal of different leng
     });
   });
 
+  it('an expiry at most its own default from now is taken, a millisecond later is too late', () => {
+    for (const [status, longest] of [
+      ['temporary', 2 * day],
+      ['rejected', 5 * day],
+      ['revoked', 5 * day],
+    ] as const) {
+      expect(decisionFromCorrection({ status, expiresAt: t0 + longest }, t0, uneven)).toMatchObject(
+        { decision: { permission: status, permissionUntil: t0 + longest } },
+      );
+      expect(decisionFromCorrection({ status, expiresAt: t0 + longest + 1 }, t0, uneven)).toEqual({
+        refusal: 'expiry_too_late',
+      });
+    }
+    expect(
+      decisionFromCorrection({ status: 'permanent', expiresAt: t0 + 9 * day }, t0, uneven),
+    ).toEqual({ refusal: 'expiry_not_allowed' });
+  });
+
   it('an expiry one millisecond ahead is taken, one at now is in the past', () => {
     for (const status of ['temporary', 'rejected', 'revoked'] as const) {
       expect(decisionFromCorrection({ status, expiresAt: t0 + 1 }, t0, uneven)).toMatchObject({

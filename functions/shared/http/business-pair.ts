@@ -1,6 +1,6 @@
 import { configuredNumber } from '../config/numbers.js';
 import type { BusinessNumber, Config } from '../config/schema.js';
-import { numberProblem, type PhoneNumber, parsePhoneNumber } from '../numbers.js';
+import { numberProblem, type PhoneNumber, parseE164 } from '../numbers.js';
 import { HttpError } from './errors.js';
 
 export interface BusinessPair {
@@ -11,15 +11,15 @@ export interface BusinessPair {
 }
 
 /**
- * The business number and user number a business API request names, validated against the numbering
- * plans (400 invalid_number) and the configuration (404 unknown_business_number).
+ * The business number and user number a business API request names, E.164 with `+` and validated
+ * against the numbering plans (400 invalid_number) and the configuration (404 unknown_business_number).
  */
 export const businessPair = (
   config: Config,
   input: { business: unknown; user: unknown },
   names: { business: string; user: string } = { business: 'from', user: 'to' },
 ): BusinessPair => {
-  const business = parsePhoneNumber(input.business);
+  const business = parseE164(input.business);
   if (!business) {
     throw new HttpError(
       400,
@@ -27,7 +27,7 @@ export const businessPair = (
       `${names.business} ${numberProblem(input.business)}`,
     );
   }
-  const user = parsePhoneNumber(input.user);
+  const user = parseE164(input.user);
   if (!user) {
     throw new HttpError(400, 'invalid_number', `${names.user} ${numberProblem(input.user)}`);
   }
@@ -42,7 +42,7 @@ export const businessPair = (
   return { business, user, number };
 };
 
-/** A path parameter as the caller wrote it: `%2B918035737458`, `+918035737458` or bare digits. */
+/** A path parameter as the caller wrote it: `%2B918035737458` or `+918035737458`. */
 const decodedPathParameter = (value: string | undefined): string => {
   try {
     return decodeURIComponent(value ?? '');

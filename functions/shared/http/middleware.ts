@@ -10,7 +10,7 @@ import type { Deps } from '../deps.js';
 import { verifyPlivoSignature } from '../plivo/signature.js';
 import type { recordV2Nonce, V2NonceUse } from '../store/permission-reply.js';
 import { HttpError } from './errors.js';
-import { type ParsedRequest, parseRequest, requestBaseUrl } from './request.js';
+import { type BodyMedia, type ParsedRequest, parseRequest, requestBaseUrl } from './request.js';
 import { errorResponse } from './respond.js';
 
 export type Result = APIGatewayProxyStructuredResultV2;
@@ -99,9 +99,9 @@ const correlationId = (deps: Deps): Middleware => ({
   },
 });
 
-const parseBody = (): Middleware => ({
+const parseBody = (accepted: BodyMedia = 'form_or_json'): Middleware => ({
   before: async (request) => {
-    request.event.parsed = parseRequest(request.event);
+    request.event.parsed = parseRequest(request.event, accepted);
   },
 });
 
@@ -257,11 +257,15 @@ export const plivoWebhook = (
   return webhook.handler(run(handler)) as LambdaHandler;
 };
 
-/** A route of the business API: IAM-authorized on AWS, bearer token locally when configured. */
+/**
+ * A route of the business API: IAM-authorized on AWS, bearer token locally when configured. Its bodies
+ * are JSON (415 otherwise): a JSON text sent as a form (`curl -d` without a Content-Type) would
+ * otherwise be read as one form field named after the whole text.
+ */
 export const businessApi = (deps: Deps, handler: RouteHandler): LambdaHandler =>
   middy<CallgateEvent, Result, Error, Context>()
     .use(contractErrors(deps))
-    .use(parseBody())
+    .use(parseBody('json'))
     .use(correlationId(deps))
     .use(bearerToken(deps))
     .handler(run(handler)) as LambdaHandler;

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import * as z from 'zod';
 import { HttpError } from './errors.js';
 
 /** API Gateway allows 10 MB; nothing callgate is sent comes near 64 KB. */
@@ -115,8 +116,35 @@ export const requestBaseUrl = (publicBaseUrl: string, request: ParsedRequest): s
     ? publicBaseUrl
     : `${publicBaseUrl}${request.stagePrefix}`;
 
+/** What a route's body may be: Plivo's webhooks post forms (or JSON), the business API takes JSON. */
+export type BodyMedia = 'form_or_json' | 'json';
+
+const unsupportedMedia = (accepted: BodyMedia): HttpError =>
+  new HttpError(
+    415,
+    'unsupported_media_type',
+    accepted === 'json'
+      ? 'Send the body as JSON with Content-Type: application/json'
+      : 'Send application/x-www-form-urlencoded or application/json',
+  );
+
+/**
+ * A phone number field of a /v1 body: a string, told apart from a missing one, so that a JSON number
+ * is not answered "is required".
+ */
+export const numberField = (what: string) =>
+  z.string({
+    error: (issue) =>
+      issue.input === undefined
+        ? `is required: ${what}`
+        : `must be a string: ${what} in E.164, such as "+919812345678"`,
+  });
+
 /** Turns an HTTP API payload-v2 event into a request the handlers can trust the shape of. */
-export const parseRequest = (event: APIGatewayProxyEventV2): ParsedRequest => {
+export const parseRequest = (
+  event: APIGatewayProxyEventV2,
+  accepted: BodyMedia = 'form_or_json',
+): ParsedRequest => {
   const headers = lowerCaseHeaders(event.headers);
   const method = event.requestContext?.http?.method ?? 'GET';
   const stage = event.requestContext?.stage;
@@ -137,16 +165,12 @@ export const parseRequest = (event: APIGatewayProxyEventV2): ParsedRequest => {
   let parsed: { body: Record<string, unknown>; signed: Record<string, string | string[]> };
   if (text.trim() === '') {
     parsed = { body: {}, signed: {} };
-  } else if (contentType === 'application/x-www-form-urlencoded') {
+  } else if (contentType === 'application/x-www-form-urlencoded' && accepted === 'form_or_json') {
     parsed = parseForm(text);
   } else if (contentType === 'application/json' || contentType.endsWith('+json')) {
     parsed = parseJson(text);
   } else {
-    throw new HttpError(
-      415,
-      'unsupported_media_type',
-      'Send application/x-www-form-urlencoded or application/json',
-    );
+    throw unsupportedMedia(accepted);
   }
   return {
     method,

@@ -189,12 +189,19 @@ export interface PermissionCorrection {
   readonly expiresAt?: number | undefined;
 }
 
-export type CorrectionRefusal = 'expiry_not_allowed' | 'expiry_in_the_past';
+export type CorrectionRefusal = 'expiry_not_allowed' | 'expiry_in_the_past' | 'expiry_too_late';
+
+/** The longest a correction to `status` may last from its decision: what a reply or a refusal lasts. */
+const longestCorrectionSeconds = (
+  status: 'temporary' | 'rejected' | 'revoked',
+  settings: PermissionSettings,
+): number => (status === 'temporary' ? settings.permissionSeconds : settings.refusalStandsSeconds);
 
 /**
  * The decision an operator's correction makes, or why it cannot: a temporary grant lasts until
  * `expiresAt` (default `permissionSeconds`), a refusal stands until it (default `refusalStandsSeconds`),
- * and a permanent grant or none take no expiry.
+ * and a permanent grant or none take no expiry. An expiry later than those defaults from now is a typo
+ * rather than drift: Meta's temporary permission lasts no longer.
  */
 export const decisionFromCorrection = (
   { status, expiresAt }: PermissionCorrection,
@@ -208,6 +215,9 @@ export const decisionFromCorrection = (
   }
   // Stryker disable next-line ConditionalExpression: undefined <= now is false too (the check narrows the type)
   if (expiresAt !== undefined && expiresAt <= now) return { refusal: 'expiry_in_the_past' };
+  const latest = now + longestCorrectionSeconds(status, settings) * 1000;
+  // Stryker disable next-line ConditionalExpression: undefined > latest is false too (the check narrows the type)
+  if (expiresAt !== undefined && expiresAt > latest) return { refusal: 'expiry_too_late' };
   if (status === 'temporary') {
     const until = expiresAt ?? now + settings.permissionSeconds * 1000;
     return { decision: { ...base, permission: 'temporary', permissionUntil: until } };
