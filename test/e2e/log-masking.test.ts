@@ -108,7 +108,7 @@ describe('the local host’s output during a tour', () => {
       ).status,
     ).toBe(401);
     expect((await api('GET', path('%2b918035737458', '%2B9198123abc'))).status).toBe(400);
-    expect((await api('GET', path('%2B919999999999', '919812345673'))).status).toBe(404);
+    expect((await api('GET', path('%2B919999999999', '%2B919812345673'))).status).toBe(404);
     expect((await api('GET', path('%2B918035737458', '%2B91%2098123%2045673'))).status).toBe(400);
     expect((await api('POST', '/v1/calls', pair(stranger))).status).toBe(403);
     expect((await api('POST', '/v1/calls', pair('+91 98123 45673'))).status).toBe(400);

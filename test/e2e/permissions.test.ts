@@ -188,7 +188,7 @@ describe('permission lifecycle through the local host', () => {
       body: { outcome: 'applied', permission: 'permanent' },
     });
     await advance(30 * 24 * 3600);
-    expect((await state(user, businessDigits)).body.permission).toEqual({
+    expect((await state(user)).body.permission).toEqual({
       status: 'permanent',
       source: 'reply',
       decidedAt: expect.any(String),
@@ -287,7 +287,7 @@ describe('permission lifecycle through the local host', () => {
     });
     expect(await json(missing)).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
     expect(await state('abc')).toMatchObject({ status: 400, body: { error: 'invalid_number' } });
-    expect(await state(newUser(), '442071838750')).toMatchObject({
+    expect(await state(newUser(), '+442071838750')).toMatchObject({
       status: 404,
       body: { error: 'unknown_business_number' },
     });
