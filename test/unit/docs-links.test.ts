@@ -101,6 +101,13 @@ describe('relative links in README.md and docs/', () => {
   });
 });
 
+describe('README.md', () => {
+  it('stays a front door: at most 250 lines, the manual in docs/', () => {
+    const lines = readFileSync(join(root, 'README.md'), 'utf8').trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(250);
+  });
+});
+
 describe('docs/README.md, the index of docs/', () => {
   it('names every page', () => {
     const index = readFileSync(join(root, 'docs', 'README.md'), 'utf8');
