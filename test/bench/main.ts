@@ -3,11 +3,19 @@ import { arch, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDynamoDbLocal } from '../../infra/local/dynamodb.js';
-import { type Bench, type BenchRow, createCountingDb } from './support.js';
+import {
+  type BenchReport,
+  benchJson,
+  benchResultsDir,
+  renderBenchRows,
+  writeSection,
+} from './performance-doc.js';
+import { type Bench, createCountingDb } from './support.js';
 
 /**
- * `npm run bench`: runs every `*.bench.ts` beside this file against one DynamoDB Local, prints one table
- * and writes bench-results/latest.json. `npm run bench -- NAME…` runs only the named benches.
+ * `npm run bench`: runs every `*.bench.ts` beside this file against one DynamoDB Local, prints its
+ * tables, writes bench-results/bench-<name>.json per bench and renders each into docs/performance.md.
+ * `npm run bench -- NAME…` runs only the named benches.
  */
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,39 +31,27 @@ const main = async () => {
     if (only.length === 0 || only.includes(module.bench.name)) benches.push(module.bench);
   }
   const dynamo = await startDynamoDbLocal();
-  const rows: BenchRow[] = [];
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (${arch()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const reports = new Map<string, BenchReport>();
   try {
     for (const bench of benches) {
       process.stderr.write(`bench ${bench.name}…\n`);
-      rows.push(
-        ...(await bench.run({
-          dynamoEndpoint: dynamo.endpoint,
-          countingDb: () => createCountingDb(dynamo.endpoint),
-        })),
-      );
+      const rows = await bench.run({
+        dynamoEndpoint: dynamo.endpoint,
+        countingDb: () => createCountingDb(dynamo.endpoint),
+      });
+      reports.set(bench.name, { at: new Date().toISOString(), machine, rows });
     }
   } finally {
     await dynamo.stop();
   }
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (${arch()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  for (const group of [...new Set(rows.map((r) => r.group))]) {
-    const groupRows = rows.filter((r) => r.group === group);
-    const columns = [...new Set(groupRows.flatMap((r) => Object.keys(r.figures)))];
-    console.log(`\n## ${group}\n`);
-    console.log(`| operation | ${columns.join(' | ')} |`);
-    console.log(`| --- | ${columns.map(() => '---:').join(' | ')} |`);
-    for (const row of groupRows) {
-      console.log(`| ${row.operation} | ${columns.map((c) => row.figures[c] ?? '').join(' | ')} |`);
-    }
+  mkdirSync(benchResultsDir, { recursive: true });
+  for (const [name, report] of reports) {
+    console.log(`\n## ${name}\n\n${renderBenchRows(report.rows)}`);
+    writeFileSync(join(root, benchJson(name)), `${JSON.stringify(report, null, 2)}\n`);
+    writeSection(benchJson(name));
   }
   console.log(`\nMachine: ${machine}`);
-  const outDir = join(root, 'bench-results');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(
-    join(outDir, 'latest.json'),
-    `${JSON.stringify({ at: new Date().toISOString(), machine, rows }, null, 2)}\n`,
-  );
-  console.log(`Written to ${join('bench-results', 'latest.json')}`);
 };
 
 main().catch((error: unknown) => {

@@ -13,13 +13,9 @@ import {
   createSandboxTelephony,
   type SandboxTelephony,
 } from '../../infra/local/sandbox/telephony.js';
+import type { BenchRow } from './performance-doc.js';
 
-/** One row of the report: an operation and whatever was measured about it. */
-export interface BenchRow {
-  readonly group: string;
-  readonly operation: string;
-  readonly figures: Readonly<Record<string, number | string>>;
-}
+export type { BenchRow } from './performance-doc.js';
 
 export interface BenchContext {
   readonly dynamoEndpoint: string;

@@ -9,7 +9,7 @@ import { request } from '../support/sandbox.js';
 
 /** Debian's Chromium (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. */
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** `CALLGATE_SCREENSHOT=1 npm run test:browser` refreshes the README's picture of the page. */
+/** `CALLGATE_SCREENSHOT=1 npm run test:browser` refreshes the picture of the page in README.md and docs/sandbox.md. */
 const screenshotPath = fileURLToPath(new URL('../../docs/sandbox-page.png', import.meta.url));
 
 const business = exampleNumbers.india;
@@ -30,7 +30,7 @@ describe('the sandbox page in Chromium', () => {
     if (!existsSync(chromiumPath)) {
       throw new Error(`no Chromium at ${chromiumPath}: apt-get install chromium (as .ci/run does)`);
     }
-    // The example configuration as README's tour uses it, business hours included.
+    // The example configuration as the README's tour uses it, business hours included.
     host = await startTestHost({ simulate: true });
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });

@@ -7,6 +7,13 @@ import { leasesOf } from '../../functions/shared/store/leases.js';
 import { ensureTable, startDynamoDbLocal } from '../../infra/local/dynamodb.js';
 import { type LocalHost, startLocalHost } from '../../infra/local/host.js';
 import {
+  type CapacityModel,
+  type CapacityReport,
+  type CapacityRow,
+  renderCapacity,
+  writeSection,
+} from '../bench/performance-doc.js';
+import {
   attachCapacityMeter,
   type CapacityMeter,
   type CapacitySnapshot,
@@ -82,25 +89,6 @@ const partitionWcu = (snapshot: CapacitySnapshot, match: (pk: string) => boolean
 const lineWcu = (s: CapacitySnapshot) => partitionWcu(s, (pk) => pk === linePartition);
 const ticketWcu = (s: CapacitySnapshot) => partitionWcu(s, (pk) => pk === ticketPartition);
 const slotWcu = (s: CapacitySnapshot) => partitionWcu(s, (pk) => pk.startsWith(slotPrefix));
-
-export interface CapacityRow {
-  readonly operation: Step;
-  /** Calls up on the number while the step ran (the new call included); 0 when it does not apply. */
-  readonly occupancy: number;
-  readonly samples: number;
-  readonly wcu: { readonly mean: number; readonly max: number };
-  readonly rcu: { readonly mean: number; readonly max: number };
-  /** Mean DynamoDB requests per step, by operation. */
-  readonly requests: Readonly<Record<string, number>>;
-  readonly largestItemBytes: number;
-  /** Over all samples: cancelled transactions and failed conditional writes (billed in `wcu`). */
-  readonly cancelled: number;
-  readonly failedWrites: number;
-  /** Mean WCU on the number's lease partition, the CPS ticket item and the CPS slot items. */
-  readonly lineWcu: number;
-  readonly ticketWcu: number;
-  readonly slotWcu: number;
-}
 
 const summarize = (operation: Step, occupancy: number, runs: CapacitySnapshot[]): CapacityRow => {
   const operations = [...new Set(runs.flatMap((r) => Object.keys(r.requests)))].sort();
@@ -276,7 +264,7 @@ const callSteps = {
   },
 } as const;
 
-const model = (taken: Samples, callsPerSecond: number) => {
+const model = (taken: Samples, callsPerSecond: number): CapacityModel => {
   const full = occupancies[occupancies.length - 1] ?? 1000;
   const calls = Object.fromEntries(
     Object.entries(callSteps).map(([direction, { start, end }]) => {
@@ -310,6 +298,7 @@ const model = (taken: Samples, callsPerSecond: number) => {
   const slot = round(mean(placements.map(slotWcu)));
   return {
     occupancy: full,
+    partitionWcuPerSecond,
     calls,
     account: {
       ticketWcuPerPlacement: ticket,
@@ -322,50 +311,6 @@ const model = (taken: Samples, callsPerSecond: number) => {
 
 const billingNote =
   'Transactions are billed 2 × ceil(size / 1 KB) per item (the larger of before and after), from the items as stored; single writes and reads as DynamoDB Local reports them; writes the table stream causes are counted with the step that caused them (stream reads from Lambda are free). Cancelled transactions and failed conditional writes are billed as if they wrote: conservative. The sandbox Plivo lists no live calls, so a refused inbound call reconciles no leases here (with real Plivo, each inbound lease older than a minute that Plivo no longer lists costs one hangup: at most 100 per refusal).';
-
-const requestsText = (requests: Readonly<Record<string, number>>) =>
-  Object.entries(requests)
-    .map(([op, n]) => `${op}×${n}`)
-    .join(' ') || 'none';
-
-const printRows = (rows: readonly CapacityRow[]) => {
-  console.log(
-    '| operation | calls up | WCU mean | WCU max | RCU mean | RCU max | requests (mean) | largest item (B) | WCU on LINE# | cancelled / failed |',
-  );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
-  for (const r of rows) {
-    console.log(
-      `| ${r.operation} | ${r.occupancy || '–'} | ${r.wcu.mean} | ${r.wcu.max} | ${r.rcu.mean} | ${r.rcu.max} | ${requestsText(r.requests)} | ${r.largestItemBytes} | ${r.lineWcu} | ${r.cancelled} / ${r.failedWrites} |`,
-    );
-  }
-};
-
-const printModel = (m: ReturnType<typeof model>) => {
-  console.log(`\n## Model at ${m.occupancy} simultaneous calls on ${business}\n`);
-  for (const [direction, c] of Object.entries(m.calls)) {
-    console.log(
-      `- ${direction}: start ${c.startWcu.mean} WCU (max ${c.startWcu.max}), end ${c.endWcu.mean} WCU (max ${c.endWcu.max}); per call ${c.wcuPerCall.mean} WCU, of which ${c.lineWcuPerCall.mean} on the number's lease partition`,
-    );
-    console.log(
-      `  new calls/s per number: ${c.newCallsPerSecondByLinePartition} (${partitionWcuPerSecond} WCU/s ÷ ${c.lineWcuPerCall.mean} lease-partition WCU per call); conservatively ${c.newCallsPerSecondByAllWcu} (÷ ${c.wcuPerCall.mean}, all WCU per call)`,
-    );
-    const costs = Object.entries(c.costByOccupancy)
-      .map(
-        ([n, k]) =>
-          `$${k.dollarsPerMillionCalls} at ${n} up (${k.wcu} WCU + ${k.rcu} RCU per call)`,
-      )
-      .join('; ');
-    console.log(`  on-demand cost of 1 million calls: ${costs}`);
-  }
-  const a = m.account;
-  console.log(
-    `- account: the CPS ticket item takes ${a.ticketWcuPerPlacement} WCU per placement → at most ${a.placementsPerSecondByTicketPartition} placements/s per account on its partition; each CPS slot item takes ${a.slotWcuPerPlacement} WCU per placement and at most one placement a second (one item per slot, ${a.callsPerSecondConfigured} slots here), so the ticket is the account's hot item; Plivo's own limit is the configured ${a.callsPerSecondConfigured} calls/s`,
-  );
-  console.log(
-    `\nPrices: us-east-1 on-demand list, $${writeRequestUnitPrice} per million write request units, $${readRequestUnitPrice} per million read request units (since November 2024).`,
-  );
-  console.log(billingNote);
-};
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -399,36 +344,25 @@ export const runCapacity = async (): Promise<void> => {
     await host.close();
     await dynamo.stop();
   }
-  const rows = taken.rows();
-  const figures = model(taken, config.account.callsPerSecond);
-  console.log(
-    `\n## DynamoDB capacity per operation, ${samples} samples each, one business number (${business}), limit ${limit}\n`,
-  );
-  printRows(rows);
-  printModel(figures);
+  const report: CapacityReport = {
+    at: new Date().toISOString(),
+    business,
+    limit,
+    samples,
+    prices: {
+      writeRequestUnitPerMillion: writeRequestUnitPrice,
+      readRequestUnitPerMillion: readRequestUnitPrice,
+      note: 'us-east-1 on-demand list prices since November 2024',
+    },
+    billing: billingNote,
+    rows: taken.rows(),
+    model: model(taken, config.account.callsPerSecond),
+  };
+  console.log(`\n${renderCapacity(report)}`);
   const outDir = join(root, 'bench-results');
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(
-    join(outDir, 'capacity.json'),
-    `${JSON.stringify(
-      {
-        at: new Date().toISOString(),
-        business,
-        limit,
-        samples,
-        prices: {
-          writeRequestUnitPerMillion: writeRequestUnitPrice,
-          readRequestUnitPerMillion: readRequestUnitPrice,
-          note: 'us-east-1 on-demand list prices since November 2024',
-        },
-        billing: billingNote,
-        rows,
-        model: figures,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeFileSync(join(outDir, 'capacity.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeSection('bench-results/capacity.json');
   console.log(
     `\nWritten to ${join('bench-results', 'capacity.json')} in ${round((performance.now() - startedAt) / 1000, 1)} s`,
   );

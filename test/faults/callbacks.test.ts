@@ -250,7 +250,7 @@ describe('duplicate and out-of-order callbacks', () => {
 
   it('an older reply delivered late for the first time is applied in arrival order (Plivo forwards no reply time)', async () => {
     // Documents current behaviour: without a timestamp from Plivo there is nothing to order replies by,
-    // so the last one to arrive decides. See the fault suite's notes in the README.
+    // so the last one to arrive decides. See docs/failures.md, *Retries and reordering*.
     const user = newUser();
     const newer = send(plivoPaths.message, permissionReply(user, business, 'reject'));
     const older = send(plivoPaths.message, permissionReply(user, business, 'accept'));

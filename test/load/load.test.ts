@@ -9,8 +9,9 @@
  * that some outcomes are known exactly (a line that only fills up, a line that is full); the rest are
  * counted from the answers and checked against DynamoDB afterwards, exactly.
  *
- * Figures (requests/s, p50/p99 per route and phase) are printed and written to
- * bench-results/load.json; they are reported, never asserted.
+ * Figures (requests/s, p50/p99 per route and phase) are printed; they are reported, never asserted.
+ * `npm run test:load` also writes them to bench-results/load.json and renders them into
+ * docs/performance.md; `npm test` leaves both alone, so the committed figures change only when asked.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { permissionAt } from '../../functions/shared/rules/permission.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { leasesOf as storedLeases } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
+import { type LoadReport, writeSection } from '../bench/performance-doc.js';
 import { startTestHost } from '../support/local-host.js';
 import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import { fire, formatTable, type RouteFigures, type Shot, type Volley } from './cannon.js';
@@ -256,7 +258,7 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
       hangups: countBy(hangups, (s) => `${s.status} ${String(jsonOf(s).outcome)}`),
       messages: countBy(messages, (s) => `${s.status} ${String(jsonOf(s).outcome)}`),
     };
-    const report = {
+    const report: LoadReport = {
       generatedAt: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
       config: {
@@ -273,9 +275,11 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
     console.log(
       `\n${formatTable(figures)}\n\noutcomes ${JSON.stringify(outcomes)}\npeak leases ${JSON.stringify(peakLeases)}`,
     );
+    if (process.env.CALLGATE_LOAD_REPORT !== '1') return;
     const dir = fileURLToPath(new URL('../../bench-results/', import.meta.url));
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}load.json`, `${JSON.stringify(report, null, 2)}\n`);
+    writeSection('bench-results/load.json');
   });
 
   it('P1 morning: permission replies while 40 calls ring each number; exactly 20 taken per number', async () => {

@@ -73,10 +73,10 @@ describe('metrics as CloudWatch EMF (Powertools)', () => {
     ]);
   });
 
-  it('are each explained in README, by the catalog’s own words', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('are each explained in docs/operations.md, by the catalog’s own words', () => {
+    const operations = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
     for (const [name, meaning] of Object.entries(metricCatalog)) {
-      expect(readme, name).toContain(`| \`${name}\` | ${meaning.replaceAll('|', '\\|')} |`);
+      expect(operations, name).toContain(`| \`${name}\` | ${meaning.replaceAll('|', '\\|')} |`);
     }
   });
 });

@@ -1,4 +1,4 @@
-/** The contract's error codes (README, *HTTP API*). */
+/** The contract's error codes (docs/api.md). */
 export type ErrorCode =
   | 'invalid_request'
   | 'invalid_number'
