@@ -113,7 +113,7 @@ const limitView = ({ resetsAt, ...usage }: WindowUsage) => ({
 
 interface Refusal {
   readonly reason: string;
-  readonly availableAt?: number;
+  readonly availableAt?: number | undefined;
 }
 
 const whyNot = (refusal: Refusal | undefined) =>
@@ -136,8 +136,7 @@ const requestRefusalView = (
 ): Refusal | undefined => {
   const refusal = requestRefusal(pair, now, settings);
   if (!refusal) return undefined;
-  const allowedAt = requestAllowedAt(pair, now, settings);
-  return { reason: refusal.code, ...(allowedAt === undefined ? {} : { availableAt: allowedAt }) };
+  return { reason: refusal.code, availableAt: requestAllowedAt(pair, now, settings) };
 };
 
 /** A limit that frees at `at` lets a call through then only while the permission still does. */
