@@ -50,7 +50,7 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
   'place-call': placesCalls,
   'call-intents': placesCalls,
   // Places calls and sends permission requests like the API does; creating schedules is granted in
-  // infra/stack.ts, on its own schedule group only.
+  // infra/intent-scheduling.ts, on its own schedule group only.
   'intent-dispatcher': placesCalls,
   'permission-state': { tableActions: ['dynamodb:GetItem', 'dynamodb:Query'], plivoSecret: false },
   'permission-correction': {
@@ -63,7 +63,7 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     plivoSecret: true,
   },
   // Reads the table's stream through its event source mapping and puts to the stack's bus: both granted
-  // in infra/stack.ts, on that stream and that bus only.
+  // in infra/stream-readers.ts and infra/stack.ts, on that stream and that bus only.
   events: { tableActions: [], plivoSecret: false },
   // Reads the table's stream through its event source mapping (granted there, on the stream only).
   'lease-changes': {

@@ -5,9 +5,9 @@ import { createHandler as eventsHandler } from '../../functions/events/handler.j
 import type { Envelope } from '../../functions/shared/events/envelope.js';
 import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
-import { ensureTable } from '../../infra/local/dynamodb.js';
-import { startLocalHost } from '../../infra/local/host.js';
-import { startStreamReader } from '../../infra/local/stream.js';
+import { ensureTable } from '../../local/dynamodb.js';
+import { startLocalHost } from '../../local/host.js';
+import { startStreamReader } from '../../local/stream.js';
 import { pathOf, postSignedForm, recordedCalls } from '../support/local-host.js';
 import {
   agentLegAnswerForm,

@@ -4,8 +4,8 @@ import { refusals } from '../../functions/answer/handler.js';
 import type { Config } from '../../functions/shared/config/schema.js';
 import { createDb } from '../../functions/shared/store/client.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { ensureTable } from '../../infra/local/dynamodb.js';
-import { startLocalHost } from '../../infra/local/host.js';
+import { ensureTable } from '../../local/dynamodb.js';
+import { startLocalHost } from '../../local/host.js';
 import { fire, type Shot } from '../load/cannon.js';
 import {
   dialStatus,

@@ -8,8 +8,8 @@ import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { createShard, shardCount } from '../../functions/shared/store/leases.js';
-import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
-import { startStreamReader } from '../../infra/local/stream.js';
+import { localContext, toPayloadV2Event } from '../../local/event.js';
+import { startStreamReader } from '../../local/stream.js';
 import { signV3 } from '../support/plivo-sign.js';
 import {
   type Bench,

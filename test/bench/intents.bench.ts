@@ -15,9 +15,9 @@ import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { readIntent } from '../../functions/shared/store/intents.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { ttlFromMillis } from '../../functions/shared/store/table.js';
-import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
-import { createSandboxTelephony } from '../../infra/local/sandbox/telephony.js';
-import { createLocalWakeups } from '../../infra/local/wakeups.js';
+import { localContext, toPayloadV2Event } from '../../local/event.js';
+import { createSandboxTelephony } from '../../local/sandbox/telephony.js';
+import { createLocalWakeups } from '../../local/wakeups.js';
 import {
   type Bench,
   type BenchRow,

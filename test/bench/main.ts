@@ -2,7 +2,8 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDynamoDbLocal } from '../../infra/local/dynamodb.js';
+
+import { startDynamoDbLocal } from '../../local/dynamodb.js';
 import {
   type BenchReport,
   benchJson,

@@ -8,7 +8,7 @@ import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { ttlFromMillis } from '../../functions/shared/store/table.js';
-import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
+import { localContext, toPayloadV2Event } from '../../local/event.js';
 import { signV3 } from '../support/plivo-sign.js';
 import {
   type Bench,

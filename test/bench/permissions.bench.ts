@@ -5,7 +5,7 @@ import { createHandler as permissionRequest } from '../../functions/permission-r
 import { createHandler as permissionState } from '../../functions/permission-state/handler.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
-import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
+import { localContext, toPayloadV2Event } from '../../local/event.js';
 import { signV3 } from '../support/plivo-sign.js';
 import {
   type Bench,

@@ -7,12 +7,10 @@ import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { createDb, type Db } from '../../functions/shared/store/client.js';
-import { ensureTable } from '../../infra/local/dynamodb.js';
-import { localContext } from '../../infra/local/event.js';
-import {
-  createSandboxTelephony,
-  type SandboxTelephony,
-} from '../../infra/local/sandbox/telephony.js';
+
+import { ensureTable } from '../../local/dynamodb.js';
+import { localContext } from '../../local/event.js';
+import { createSandboxTelephony, type SandboxTelephony } from '../../local/sandbox/telephony.js';
 import type { BenchRow } from './performance-doc.js';
 
 export type { BenchRow } from './performance-doc.js';

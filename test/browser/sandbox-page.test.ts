@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { startTestHost } from '../support/local-host.js';
 import { exampleNumbers } from '../support/plivo-forms.js';
 import { request } from '../support/sandbox.js';

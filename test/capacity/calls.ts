@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { refusals } from '../../functions/answer/handler.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import type { CapacityMeter, CapacitySnapshot } from '../support/capacity.js';
 import { asJson, pathOf, placeCall, postSignedForm, recordedCalls } from '../support/local-host.js';
 import {

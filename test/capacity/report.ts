@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { keys } from '../../functions/shared/store/keys.js';
 import { leasesOf } from '../../functions/shared/store/leases.js';
-import { ensureTable, startDynamoDbLocal } from '../../infra/local/dynamodb.js';
-import { type LocalHost, startLocalHost } from '../../infra/local/host.js';
+import { ensureTable, startDynamoDbLocal } from '../../local/dynamodb.js';
+import { type LocalHost, startLocalHost } from '../../local/host.js';
 import {
   type CapacityModel,
   type CapacityReport,

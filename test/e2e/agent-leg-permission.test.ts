@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/shared/store/keys.js';
 import { leasesOf } from '../../functions/shared/store/leases.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { readItem } from '../support/dynamo.js';
 import {
   acceptPermission,

@@ -11,7 +11,7 @@ import { refusals } from '../../functions/answer/handler.js';
 import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { leasesOf, readShards } from '../../functions/shared/store/leases.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { fillLeases } from '../support/dynamo.js';
 import { pool, postSignedForm, startTestHost } from '../support/local-host.js';
 import { hangupForm, inboundAnswerForm } from '../support/plivo-forms.js';

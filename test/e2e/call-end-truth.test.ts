@@ -10,7 +10,7 @@ import { refusals } from '../../functions/answer/handler.js';
 import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import type { Envelope } from '../../functions/shared/events/envelope.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { advanceClock, asJson, postSignedForm, startTestHost } from '../support/local-host.js';
 import { hangupForm, inboundAnswerForm, plivoXml } from '../support/plivo-forms.js';
 

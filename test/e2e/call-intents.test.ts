@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler as intentDispatcher } from '../../functions/intent-dispatcher/handler.js';
 import type { Config } from '../../functions/shared/config/schema.js';
 import type { Envelope } from '../../functions/shared/events/envelope.js';
-import { localContext } from '../../infra/local/event.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import { localContext } from '../../local/event.js';
+import type { LocalHost } from '../../local/host.js';
 import {
   acceptPermission,
   advanceClock,

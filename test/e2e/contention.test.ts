@@ -11,7 +11,7 @@ import { refusals } from '../../functions/answer/handler.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { leasesOf } from '../../functions/shared/store/leases.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { readItem } from '../support/dynamo.js';
 import { type InjectedContention, injectContention } from '../support/dynamo-contention.js';
 import { postSignedForm, startTestHost, untilNot503 } from '../support/local-host.js';

@@ -12,9 +12,9 @@ import type { Envelope } from '../../functions/shared/events/envelope.js';
 import { createLogger } from '../../functions/shared/log.js';
 import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
-import { createLocalEventBus } from '../../infra/local/event-bus.js';
-import type { LocalHost } from '../../infra/local/host.js';
-import { startStreamReader } from '../../infra/local/stream.js';
+import { createLocalEventBus } from '../../local/event-bus.js';
+import type { LocalHost } from '../../local/host.js';
+import { startStreamReader } from '../../local/stream.js';
 import {
   acceptPermission,
   advanceClock,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../functions/shared/routes.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { signV2, signV3 } from '../support/plivo-sign.js';
 

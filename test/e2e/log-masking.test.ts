@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoPaths } from '../../functions/shared/routes.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { leaksIn } from '../support/leaks.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CountedMetric, MetricName } from '../../functions/shared/metrics.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { injectContention } from '../support/dynamo-contention.js';
 import { placeCall, postSignedForm, startTestHost } from '../support/local-host.js';
 import {

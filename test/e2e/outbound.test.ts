@@ -12,7 +12,7 @@ import { exampleConfigPath, readConfigFile } from '../../functions/shared/config
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { leasesOf } from '../../functions/shared/store/leases.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import {
   acceptPermission,
   advanceClock,

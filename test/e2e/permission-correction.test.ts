@@ -4,7 +4,7 @@
  * what POST /v1/calls then does, and every refusal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { acceptPermission, asJson, placeCall, startTestHost } from '../support/local-host.js';
 
 const business = '+918035737458';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { type LocalHost, sandboxAuthToken } from '../../infra/local/host.js';
+import { type LocalHost, sandboxAuthToken } from '../../local/host.js';
 import { snapshotTable } from '../fuzz/support.js';
 import { readItem } from '../support/dynamo.js';
 import { asJson, postSignedForm, startTestHost } from '../support/local-host.js';

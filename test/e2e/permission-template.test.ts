@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import type { Config } from '../../functions/shared/config/schema.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { asJson, startTestHost } from '../support/local-host.js';
 
 const business = '+918035737458';

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
-import { handlerFactories } from '../../infra/local/handlers.js';
-import { type LocalHost, sandboxAuthToken } from '../../infra/local/host.js';
+import { localContext, toPayloadV2Event } from '../../local/event.js';
+import { handlerFactories } from '../../local/handlers.js';
+import { type LocalHost, sandboxAuthToken } from '../../local/host.js';
 import { snapshotTable } from '../fuzz/support.js';
 import { readItem } from '../support/dynamo.js';
 import {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/shared/log.js';
-import type { LocalHost } from '../../infra/local/host.js';
-import { createSandboxPlivo } from '../../infra/local/sandbox/plivo.js';
-import { createTimeline } from '../../infra/local/sandbox/timeline.js';
+import type { LocalHost } from '../../local/host.js';
+import { createSandboxPlivo } from '../../local/sandbox/plivo.js';
+import { createTimeline } from '../../local/sandbox/timeline.js';
 import { startTestHost } from '../support/local-host.js';
 import { alwaysOpenExampleConfig, exampleNumbers, plivoXml } from '../support/plivo-forms.js';
 import {

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeV2Signature } from '../../functions/shared/plivo/signature.js';
 import { plivoPaths, routes } from '../../functions/shared/routes.js';
-import { type LocalHost, sandboxAuthToken } from '../../infra/local/host.js';
+import { type LocalHost, sandboxAuthToken } from '../../local/host.js';
 import { snapshotTable } from '../fuzz/support.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { signV2, signV3 } from '../support/plivo-sign.js';

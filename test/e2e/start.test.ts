@@ -25,7 +25,7 @@ const run = (command: string, args: readonly string[], options: SpawnOptions) =>
 const start = (env: Record<string, string> = {}) =>
   run(
     process.execPath,
-    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'infra/local/main.ts', '--port', '0'],
+    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'local/main.ts', '--port', '0'],
     { env: { ...process.env, ...env } },
   );
 
@@ -178,9 +178,7 @@ describe.skipIf(process.platform !== 'linux')('stopping npm start', () => {
 
   it('a host killed outright still takes DynamoDB Local down with it', async () => {
     const started = await upAndRunning();
-    const host = groupProcesses(started.group).find((p) =>
-      p.command.includes('infra/local/main.ts'),
-    );
+    const host = groupProcesses(started.group).find((p) => p.command.includes('local/main.ts'));
     expect(host).toBeDefined();
 
     process.kill(host?.pid as number, 'SIGKILL');

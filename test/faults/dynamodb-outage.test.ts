@@ -19,8 +19,8 @@ import {
   ensureTable,
   freePort,
   startDynamoDbLocal,
-} from '../../infra/local/dynamodb.js';
-import { type LocalHost, sandboxAuthToken, startLocalHost } from '../../infra/local/host.js';
+} from '../../local/dynamodb.js';
+import { type LocalHost, sandboxAuthToken, startLocalHost } from '../../local/host.js';
 import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import {
   callRecordsOf,

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKeys } from '../../functions/shared/store/idempotency.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import {
   acceptPermission,
   advanceClock,

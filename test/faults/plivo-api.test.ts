@@ -11,7 +11,7 @@ import { refusals } from '../../functions/answer/handler.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { idempotencyKeys } from '../../functions/shared/store/idempotency.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import {
   agentLegAnswerForm,

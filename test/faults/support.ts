@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { leasesOf as storedLeases } from '../../functions/shared/store/leases.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { readItem, scanTable } from '../support/dynamo.js';
 import { asJson } from '../support/local-host.js';
 import { permissionReplyForm } from '../support/plivo-forms.js';

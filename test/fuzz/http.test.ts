@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../functions/shared/routes.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { startTestHost } from '../support/local-host.js';
 import { bodyFields, formValueFor, phoneNumber } from './generators.js';
 import {

@@ -15,8 +15,8 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FunctionName, functionNames, plivoPaths } from '../../functions/shared/routes.js';
 import { functionEntry, projectRoot } from '../../infra/function-construct.js';
-import type { LocalHost } from '../../infra/local/host.js';
 import type { CallgateStack } from '../../infra/stack.js';
+import type { LocalHost } from '../../local/host.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { asArray, type Json, synthesized } from '../support/stack.js';
 

@@ -6,7 +6,7 @@
  * (test/support/capacity.ts); `npm run capacity` gives the full table.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import {
   answerAgentLeg,
   answerInbound,

@@ -1,6 +1,6 @@
 /**
  * The table's stream as the lease-changes function sees it: DynamoDB Local's real stream records, read
- * by the local host's reader (infra/local/stream.ts), which retries a batch from the first record the
+ * by the local host's reader (local/stream.ts), which retries a batch from the first record the
  * handler reports failed and gives a record up after its retries, as Lambda's event source mapping does.
  */
 
@@ -17,8 +17,8 @@ import type { Db } from '../../functions/shared/store/client.js';
 import { startInboundCall } from '../../functions/shared/store/inbound-start.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { type LeasesAdded, leasesAdded } from '../../functions/shared/store/lease-stream.js';
-import { createSandboxTelephony } from '../../infra/local/sandbox/telephony.js';
-import { type StreamReader, startStreamReader } from '../../infra/local/stream.js';
+import { createSandboxTelephony } from '../../local/sandbox/telephony.js';
+import { type StreamReader, startStreamReader } from '../../local/stream.js';
 import { createTestDb, readItem } from '../support/dynamo.js';
 import { alwaysOpenExampleConfig } from '../support/plivo-forms.js';
 

@@ -13,8 +13,8 @@ import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import type { Db } from '../../functions/shared/store/client.js';
-import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
-import { createSandboxTelephony } from '../../infra/local/sandbox/telephony.js';
+import { localContext, toPayloadV2Event } from '../../local/event.js';
+import { createSandboxTelephony } from '../../local/sandbox/telephony.js';
 import { createTestDb, putPair } from '../support/dynamo.js';
 import {
   alwaysOpenExampleConfig,

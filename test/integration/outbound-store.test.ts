@@ -25,11 +25,8 @@ import { keys } from '../../functions/shared/store/keys.js';
 import { leasesOf as storedLeases } from '../../functions/shared/store/leases.js';
 import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
 import type { Telephony } from '../../functions/shared/telephony/port.js';
-import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
-import {
-  createSandboxTelephony,
-  type SandboxTelephony,
-} from '../../infra/local/sandbox/telephony.js';
+import { localContext, toPayloadV2Event } from '../../local/event.js';
+import { createSandboxTelephony, type SandboxTelephony } from '../../local/sandbox/telephony.js';
 import { createTestDb, fillLeases, scanTable } from '../support/dynamo.js';
 import { plivoXml } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';

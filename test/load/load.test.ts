@@ -26,7 +26,7 @@ import type { PairState } from '../../functions/shared/rules/pair.js';
 import { permissionAt } from '../../functions/shared/rules/permission.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { leasesOf as storedLeases } from '../../functions/shared/store/leases.js';
-import type { LocalHost } from '../../infra/local/host.js';
+import type { LocalHost } from '../../local/host.js';
 import { type LoadReport, writeSection } from '../bench/performance-doc.js';
 import { startTestHost } from '../support/local-host.js';
 import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';

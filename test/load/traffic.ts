@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { plivoPaths } from '../../functions/shared/routes.js';
-import { sandboxAuthToken } from '../../infra/local/host.js';
+import { sandboxAuthToken } from '../../local/host.js';
 import { permissionReplyForm } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';
 import type { Shot } from './cannon.js';

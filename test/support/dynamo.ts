@@ -3,7 +3,7 @@ import { BatchWriteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk
 import { createDb, type Db } from '../../functions/shared/store/client.js';
 import { type Key, keys } from '../../functions/shared/store/keys.js';
 import { shardCapacity, shardCount } from '../../functions/shared/store/leases.js';
-import { ensureTable } from '../../infra/local/dynamodb.js';
+import { ensureTable } from '../../local/dynamodb.js';
 
 /** A fresh table in the run's DynamoDB Local, so test files never see each other's items. */
 export const createTestDb = async (): Promise<Db> => {

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startDynamoDbLocal } from '../../infra/local/dynamodb.js';
+import { startDynamoDbLocal } from '../../local/dynamodb.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { Config } from '../../functions/shared/config/schema.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
-import { ensureTable } from '../../infra/local/dynamodb.js';
+import { ensureTable } from '../../local/dynamodb.js';
 import {
   type LocalHost,
   type LocalHostOptions,
   sandboxAuthToken,
   startLocalHost,
-} from '../../infra/local/host.js';
+} from '../../local/host.js';
 import { secretsInUse } from './leaks.js';
 import { permissionReplyForm } from './plivo-forms.js';
 import { signV3 } from './plivo-sign.js';

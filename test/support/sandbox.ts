@@ -1,6 +1,6 @@
-import type { LocalHost } from '../../infra/local/host.js';
-import type { SandboxState, UserView } from '../../infra/local/sandbox/plivo.js';
-import type { TimelineEntry } from '../../infra/local/sandbox/timeline.js';
+import type { LocalHost } from '../../local/host.js';
+import type { SandboxState, UserView } from '../../local/sandbox/plivo.js';
+import type { TimelineEntry } from '../../local/sandbox/timeline.js';
 
 /** A JSON request to the local host; the answer's status and parsed body. */
 export const request = async (

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../functions/shared/http/errors.js';
 import { maxJsonDepth, parseRequest } from '../../functions/shared/http/request.js';
-import { toPayloadV2Event } from '../../infra/local/event.js';
+import { toPayloadV2Event } from '../../local/event.js';
 
 const jsonEvent = (text: string) =>
   toPayloadV2Event(

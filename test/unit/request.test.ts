@@ -9,7 +9,7 @@ import {
   parseRequest,
   requestBaseUrl,
 } from '../../functions/shared/http/request.js';
-import { toPayloadV2Event } from '../../infra/local/event.js';
+import { toPayloadV2Event } from '../../local/event.js';
 
 const event = (overrides: Partial<APIGatewayProxyEventV2> & { contentType?: string }) => {
   const { contentType, ...rest } = overrides;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readableDuration, readableIsoDuration } from '../../infra/local/sandbox/page/format.js';
+import { readableDuration, readableIsoDuration } from '../../local/sandbox/page/format.js';
 
 describe('durations on the sandbox page and timeline', () => {
   it.each([

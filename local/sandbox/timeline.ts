@@ -1,4 +1,4 @@
-import type { Clock } from '../../../functions/shared/clock.js';
+import type { Clock } from '../../functions/shared/clock.js';
 
 export type TimelineKind = 'api' | 'plivo-api' | 'webhook' | 'event' | 'clock' | 'user' | 'call';
 

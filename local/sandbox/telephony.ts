@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../../../functions/shared/clock.js';
+import type { Clock } from '../../functions/shared/clock.js';
 import type {
   CallParams,
   PlacedCall,
   SentMessage,
   Telephony,
   TemplateMessageParams,
-} from '../../../functions/shared/telephony/port.js';
+} from '../../functions/shared/telephony/port.js';
 
 export interface RecordedRequest {
   readonly api: 'call' | 'message';

@@ -1,23 +1,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHandler as events } from '../../functions/events/handler.js';
+import { createHandler as events } from '../functions/events/handler.js';
 import {
   type DispatcherEvent,
   createHandler as intentDispatcher,
-} from '../../functions/intent-dispatcher/handler.js';
-import { createHandler as leaseChanges } from '../../functions/lease-changes/handler.js';
-import type { Clock } from '../../functions/shared/clock.js';
-import type { Config } from '../../functions/shared/config/schema.js';
-import type { Deps } from '../../functions/shared/deps.js';
-import { eventSource } from '../../functions/shared/events/envelope.js';
-import { intentDispatcherEventTypes } from '../../functions/shared/events/subscriptions.js';
-import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
-import { createLogger, type Logger } from '../../functions/shared/log.js';
-import { type CountedMetric, createMetricsRecorder } from '../../functions/shared/metrics.js';
-import { type FunctionName, type Route, routes } from '../../functions/shared/routes.js';
-import { createDb } from '../../functions/shared/store/client.js';
-import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
-import type { Telephony } from '../../functions/shared/telephony/port.js';
+} from '../functions/intent-dispatcher/handler.js';
+import { createHandler as leaseChanges } from '../functions/lease-changes/handler.js';
+import type { Clock } from '../functions/shared/clock.js';
+import type { Config } from '../functions/shared/config/schema.js';
+import type { Deps } from '../functions/shared/deps.js';
+import { eventSource } from '../functions/shared/events/envelope.js';
+import { intentDispatcherEventTypes } from '../functions/shared/events/subscriptions.js';
+import type { LambdaHandler } from '../functions/shared/http/middleware.js';
+import { createLogger, type Logger } from '../functions/shared/log.js';
+import { type CountedMetric, createMetricsRecorder } from '../functions/shared/metrics.js';
+import { type FunctionName, type Route, routes } from '../functions/shared/routes.js';
+import { createDb } from '../functions/shared/store/client.js';
+import { createPlivoRest } from '../functions/shared/telephony/plivo-rest.js';
+import type { Telephony } from '../functions/shared/telephony/port.js';
 import { recreateTable } from './dynamodb.js';
 import { localContext, toPayloadV2Event } from './event.js';
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';

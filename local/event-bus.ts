@@ -1,6 +1,6 @@
-import type { EventBus } from '../../functions/shared/events/bus.js';
-import type { Envelope, EventType } from '../../functions/shared/events/envelope.js';
-import type { Logger } from '../../functions/shared/log.js';
+import type { EventBus } from '../functions/shared/events/bus.js';
+import type { Envelope, EventType } from '../functions/shared/events/envelope.js';
+import type { Logger } from '../functions/shared/log.js';
 
 /** What the stack's bus would receive, kept in order for `GET /_sandbox/events`. */
 export interface LocalEventBus extends EventBus {

@@ -1,4 +1,4 @@
-import type { IntentWakeups } from '../../functions/shared/scheduling/wakeups.js';
+import type { IntentWakeups } from '../functions/shared/scheduling/wakeups.js';
 
 /** The local host's EventBridge Scheduler: wake-ups kept until the sandbox clock reaches them. */
 export interface LocalWakeups extends IntentWakeups {

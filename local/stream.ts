@@ -7,7 +7,7 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { Logger } from '../../functions/shared/log.js';
+import type { Logger } from '../functions/shared/log.js';
 
 /** A function behind an event source mapping on the table's stream (lease-changes, events). */
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;

@@ -1,12 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  ConfigError,
-  configPathFromEnv,
-  readConfigFile,
-} from '../../functions/shared/config/load.js';
-import { plivoConsoleSettings } from '../../functions/shared/routes.js';
+import { ConfigError, configPathFromEnv, readConfigFile } from '../functions/shared/config/load.js';
+import { plivoConsoleSettings } from '../functions/shared/routes.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.js';
 import { sandboxAuthToken, startLocalHost } from './host.js';
 

@@ -1,0 +1,112 @@
+import { Duration, type Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { deadLetterQueue } from './dead-letter-queue.js';
+import type { CallgateFunction } from './function-construct.js';
+import type { DeadLetters } from './operations.js';
+
+export interface StreamReadersProps {
+  readonly table: ITable;
+  /** Records an inbound call from its committed lease. */
+  readonly leaseChanges: CallgateFunction;
+  /** Turns the table's changes into callgate's events on the bus. */
+  readonly events: CallgateFunction;
+}
+
+/**
+ * The two functions that follow the table's stream, each through an event source mapping filtered to
+ * the items it reads, with bounded retries and a dead-letter queue for what still fails.
+ */
+export class StreamReaders {
+  /** Stream records the lease-changes function could not apply after its retries. */
+  readonly leaseChangeDeadLetters: Queue;
+  /** Stream records the events function could not turn into events, or put, after its retries. */
+  readonly eventDeadLetters: Queue;
+  /** The readers, in the order their mappings were added. */
+  readonly functions: readonly CallgateFunction[];
+  readonly deadLetters: readonly DeadLetters[];
+
+  constructor(stack: Stack, props: StreamReadersProps) {
+    this.leaseChangeDeadLetters = deadLetterQueue(
+      stack,
+      'LeaseChangeDeadLetters',
+      'the lease-changes event source mapping',
+    );
+    props.leaseChanges.handler.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        // A record that keeps failing is split off from the rest, retried, then sent to the dead
+        // letters with its position: its lease lapses on its own, the call was answered regardless.
+        bisectBatchOnError: true,
+        retryAttempts: 10,
+        reportBatchItemFailures: true,
+        maxRecordAge: Duration.hours(1),
+        onFailure: new SqsDlq(this.leaseChangeDeadLetters),
+        filters: [
+          FilterCriteria.filter({
+            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith('LINE#') } } },
+          }),
+        ],
+      }),
+    );
+
+    this.eventDeadLetters = deadLetterQueue(
+      stack,
+      'EventDeadLetters',
+      'the events event source mapping',
+    );
+    props.events.handler.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        // Up to 100 changes per invocation, put 10 per PutEvents request. No batching window: it would
+        // hold every event back by its length to save invocations, and under load the batches fill
+        // without one (Lambda polls each shard four times a second).
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(0),
+        // One batch per shard at a time: an item's events reach the bus in the order it changed.
+        parallelizationFactor: 1,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        // Bounded: a record that still fails goes to the dead letters with its position, readable
+        // from the stream for its 24 hours.
+        retryAttempts: 10,
+        maxRecordAge: Duration.hours(6),
+        onFailure: new SqsDlq(this.eventDeadLetters),
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.or('INSERT', 'MODIFY'),
+            dynamodb: {
+              Keys: {
+                pk: {
+                  S: [
+                    ...FilterRule.beginsWith('PAIR#'),
+                    ...FilterRule.beginsWith('CALL#'),
+                    ...FilterRule.beginsWith('INTENT#'),
+                  ],
+                },
+              },
+            },
+          }),
+        ],
+      }),
+    );
+
+    this.functions = [props.leaseChanges, props.events];
+    this.deadLetters = [
+      {
+        name: 'lease-changes',
+        queue: this.leaseChangeDeadLetters,
+        holds:
+          'lease shard changes the lease-changes function could not apply (an inbound call not recorded)',
+      },
+      {
+        name: 'events',
+        queue: this.eventDeadLetters,
+        holds: 'table changes the events function could not turn into events or put on the bus',
+      },
+    ];
+  }
+}
