@@ -388,7 +388,8 @@ describe('logs of a whole flow', () => {
 
   it('contain neither the auth token nor any full phone number', async () => {
     // Permission request (sent), then one Plivo refuses naming the number.
-    expect((await api('/v1/permission-requests', { from: business, to: callee })).status).toBe(202);
+    const first = await api('/v1/permission-requests', { from: business, to: callee });
+    expect({ status: first.status, body: await first.text() }).toMatchObject({ status: 202 });
     failNext = true;
     expect((await api('/v1/permission-requests', { from: business, to: stranger })).status).toBe(
       502,

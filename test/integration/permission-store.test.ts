@@ -204,6 +204,40 @@ describe('reserving permission requests', () => {
   });
 });
 
+describe('a reservation the SDK sent again after a timed-out answer', () => {
+  it('is this request, reserved once; released, it leaves the window no emptier than before', async () => {
+    const user = newUser();
+    await reserve(user, t0);
+    const id = randomUUID();
+    expect(await reserve(user, t0 + 2 * day, id)).toMatchObject({ reserved: true });
+    // The same attempt again, as the SDK's retry sends it: it meets its own write.
+    const retried = await reserve(user, t0 + 2 * day, id);
+    if (!retried.reserved) throw new Error('expected the retry to be told it reserved');
+    expect(await rawItem(keys.pair(business, user))).toMatchObject({
+      request0: t0,
+      request1: t0 + 2 * day,
+      version: 2,
+    });
+    // A new request in the same day is still refused: the retry counted nothing.
+    expect(await reserve(user, t0 + 2 * day + 1)).toMatchObject({ reserved: false });
+    expect(
+      await releasePermissionRequest(db, {
+        business,
+        user,
+        requestId: id,
+        now: t0 + 2 * day,
+        rules,
+        previousSlots: retried.previousSlots,
+      }),
+    ).toBe(true);
+    // The slot shifted out (0, no request) is unknown to the retry: the next one stands in for it, so
+    // the week's window stays full until t0's request leaves it (closed, never open).
+    expect(await rawItem(keys.pair(business, user))).toMatchObject({ request0: t0, request1: t0 });
+    expect(await reserve(user, t0 + 2 * day + 1)).toMatchObject({ reserved: false });
+    expect(await reserve(user, t0 + 7 * day)).toMatchObject({ reserved: true });
+  });
+});
+
 describe('releasing a reservation Plivo did not send', () => {
   it('puts the slots back as they were', async () => {
     const user = newUser();

@@ -99,7 +99,20 @@ export const reservePermissionRequest = async (
     return { reserved: true, previousSlots };
   } catch (error) {
     if (!isConditionFailed(error)) throw error;
-    const old = itemAtFailure<PairState & { ttl?: unknown }>(error);
+    const old = itemAtFailure<PairState & { ttl?: unknown; lastRequestId?: unknown }>(error);
+    // The SDK retries an attempt whose answer timed out; when that attempt had landed, the retry meets
+    // this very request's write. The slots before it are the ones now held one place older; the oldest
+    // was shifted out, and putting back the next one in its place keeps the window fuller, never emptier.
+    if (old?.lastRequestId === requestId) {
+      const held = (i: number) => old[slots[i] as keyof typeof old];
+      const previousSlots = Object.fromEntries(
+        slots.map((slot, i) => {
+          const value = held(i === 0 ? 0 : i - 1);
+          return [slot, typeof value === 'number' ? value : undefined];
+        }),
+      );
+      return { reserved: true, previousSlots };
+    }
     return { reserved: false, pair: old && !isExpired(old, now) ? old : undefined };
   }
 };
