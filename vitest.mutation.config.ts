@@ -11,10 +11,10 @@ export default defineConfig({
     exclude: [
       ...configDefaults.exclude,
       // Need DynamoDB Local (vitest.config.ts's globalSetup) or bundle functions with esbuild.
-      'test/unit/item-size.test.ts',
+      'test/unit/support/capacity.test.ts',
       'test/unit/lambda-credentials.test.ts',
       'test/unit/lambda-stream-web.test.ts',
-      'test/unit/bundled-config.test.ts',
+      'test/unit/lambda-deps.test.ts',
     ],
     setupFiles: ['test/support/quiet-logs.ts'],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -17,7 +17,7 @@ export interface FunctionAccess {
   readonly plivoSecret: boolean;
 }
 
-/** What placing a call (store/placement.ts, its release) and an intent's own items need. */
+/** What placing a call (store/writes/place-call.ts, its release) and an intent's own items need. */
 const placesCalls: FunctionAccess = {
   tableActions: [
     'dynamodb:GetItem',
@@ -31,7 +31,7 @@ const placesCalls: FunctionAccess = {
 
 export const functionAccess: Record<FunctionName, FunctionAccess> = {
   health: { tableActions: [], plivoSecret: false },
-  'message-webhook': {
+  'permission-reply': {
     tableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
     plivoSecret: true,
   },
@@ -88,7 +88,7 @@ export interface FunctionSizing {
 /**
  * Every HTTP function: 10 s. Plivo waits only a few seconds for a webhook's answer before it retries or
  * falls back, and the functions that place calls must stay well under the 30 s a pending Idempotency-Key
- * stands (functions/shared/store/idempotency.ts `pendingTakeoverMs`): a retry may take a reservation
+ * stands (functions/shared/store/items/idempotency.ts `pendingTakeoverMs`): a retry may take a reservation
  * over only once its first request can no longer be running.
  *
  * No reserved concurrency on any HTTP function. Reserving would also cap it, and Plivo's webhooks
@@ -115,7 +115,7 @@ const streamReader: FunctionSizing = {
 
 export const functionSizing: Record<FunctionName, FunctionSizing> = {
   health: http,
-  'message-webhook': http,
+  'permission-reply': http,
   answer: http,
   hangup: http,
   'dial-status': http,

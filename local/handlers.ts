@@ -4,8 +4,8 @@ import { createHandler as callLog } from '../functions/call-log/handler.js';
 import { createHandler as dialStatus } from '../functions/dial-status/handler.js';
 import { createHandler as hangup } from '../functions/hangup/handler.js';
 import { createHandler as health } from '../functions/health/handler.js';
-import { createHandler as messageWebhook } from '../functions/message-webhook/handler.js';
 import { createHandler as permissionCorrection } from '../functions/permission-correction/handler.js';
+import { createHandler as messageWebhook } from '../functions/permission-reply/handler.js';
 import { createHandler as permissionRequest } from '../functions/permission-request/handler.js';
 import { createHandler as permissionState } from '../functions/permission-state/handler.js';
 import { createHandler as placeCall } from '../functions/place-call/handler.js';
@@ -16,7 +16,7 @@ import type { HttpFunctionName } from '../functions/shared/routes.js';
 /** The same handler factories the Lambda entries call, by the route table's function names. */
 export const handlerFactories: Record<HttpFunctionName, (deps: Deps) => LambdaHandler> = {
   health,
-  'message-webhook': messageWebhook,
+  'permission-reply': messageWebhook,
   answer,
   hangup,
   'dial-status': dialStatus,

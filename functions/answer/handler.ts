@@ -20,7 +20,7 @@ import { xml } from '../shared/http/respond.js';
 import { maskNumber, parsePhoneNumber } from '../shared/numbers.js';
 import { answerInboundCall, continueInboundCall } from '../shared/operations/inbound-call.js';
 import { renderPlivoXml, type XmlElement } from '../shared/plivo/xml.js';
-import { answerOutboundLeg } from './outbound-leg.js';
+import { answerOutboundLeg } from './agent-leg.js';
 
 /** What callers hear when callgate cannot run a flow; Plivo always gets valid XML and a 200. */
 export const refusals = {

@@ -7,9 +7,9 @@ import { businessApi, type LambdaHandler, requestDeps } from '../shared/http/mid
 import { placementRefusalError } from '../shared/http/refusals.js';
 import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
-import { cancelCallIntent, createCallIntent } from '../shared/operations/call-intent.js';
+import { cancelCallIntent, createCallIntent } from '../shared/operations/call-intents.js';
 import { intentView } from '../shared/rules/intent-view.js';
-import { readIntent } from '../shared/store/intents.js';
+import { readIntent } from '../shared/store/items/intents.js';
 
 /** Strict: a misspelt field (`notafter`) is refused by name, never silently dropped. */
 const bodySchema = z.strictObject({

@@ -3,7 +3,7 @@ import type { Deps } from '../shared/deps.js';
 import { badRequest } from '../shared/http/errors.js';
 import { type LambdaHandler, plivoWebhook } from '../shared/http/middleware.js';
 import { json } from '../shared/http/respond.js';
-import { recordHangup } from '../shared/operations/call-end.js';
+import { recordHangup } from '../shared/operations/hangup.js';
 import { callIdSchema } from '../shared/routes.js';
 
 /** Plivo's identifiers: exactly the 8-4-4-4-12 hex form, in either case. */

@@ -3,10 +3,10 @@ import * as z from 'zod';
 import type { Deps } from '../shared/deps.js';
 import { type Envelope, eventSource } from '../shared/events/envelope.js';
 import { intentDispatcherEventTypes } from '../shared/events/subscriptions.js';
-import { advanceIntent, advancePairIntent } from '../shared/operations/call-intent.js';
+import { advanceIntent, advancePairIntent } from '../shared/operations/call-intents.js';
 import { placingTakeoverMs } from '../shared/rules/intent.js';
 import type { IntentWakeup, IntentWakeups } from '../shared/scheduling/wakeups.js';
-import type { IntentItem } from '../shared/store/intents.js';
+import type { IntentItem } from '../shared/store/items/intents.js';
 
 /** An event of the stack's bus, as an EventBridge rule delivers it. */
 export interface BusDelivery {
@@ -47,7 +47,7 @@ const deliverySchema = z.object({
 /**
  * The call intents' dispatcher: woken by the intent's own due moment (EventBridge Scheduler) or by an
  * event of the bus (a permission decision on the pair; an intent that now waits, whose wake-up it sets).
- * Whatever woke it, it takes the intent's next step as it then stands (operations/call-intent.ts), so
+ * Whatever woke it, it takes the intent's next step as it then stands (operations/call-intents.ts), so
  * a wake-up delivered twice or late does no harm. A failure is thrown: Lambda's asynchronous retries, then
  * its dead-letter queue, take over.
  */

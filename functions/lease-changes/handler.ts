@@ -1,7 +1,7 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Deps } from '../shared/deps.js';
-import { recordInboundCalls } from '../shared/operations/inbound-record.js';
-import { leasesAdded } from '../shared/store/lease-stream.js';
+import { recordInboundCalls } from '../shared/operations/lease-changes.js';
+import { leasesAdded } from '../shared/store/items/lease-stream.js';
 
 export type LeaseChangesHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 

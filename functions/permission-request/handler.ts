@@ -7,7 +7,7 @@ import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
 import { refusalError } from '../shared/http/refusals.js';
 import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
-import { requestPermission } from '../shared/operations/request-permission.js';
+import { requestPermission } from '../shared/operations/permission-request.js';
 
 /** Strict: a misspelt field is refused by name, never silently dropped. */
 const bodySchema = z.strictObject({

@@ -114,7 +114,7 @@ export const metricEmitters: Readonly<Record<MetricName, readonly FunctionName[]
   CallsRefused: ['place-call', 'call-intents', 'intent-dispatcher'],
   PermissionRequestsRefused: ['permission-request', 'call-intents', 'intent-dispatcher'],
   InboundRefusedAtCapacity: ['answer'],
-  SignaturesRefused: ['message-webhook', 'answer', 'hangup', 'dial-status'],
+  SignaturesRefused: ['permission-reply', 'answer', 'hangup', 'dial-status'],
   PlivoApiErrors: [
     'place-call',
     'permission-request',

@@ -22,7 +22,7 @@ export interface Route {
 /** Functions behind the HTTP API: each serves one or more routes below. */
 export const httpFunctionNames = [
   'health',
-  'message-webhook',
+  'permission-reply',
   'answer',
   'hangup',
   'dial-status',
@@ -60,7 +60,7 @@ export const plivoPaths = {
 
 export const routes: readonly Route[] = [
   { method: 'GET', path: '/health', fn: 'health', auth: 'none' },
-  { method: 'POST', path: plivoPaths.message, fn: 'message-webhook', auth: 'plivo-signature' },
+  { method: 'POST', path: plivoPaths.message, fn: 'permission-reply', auth: 'plivo-signature' },
   { method: 'POST', path: plivoPaths.answer, fn: 'answer', auth: 'plivo-signature' },
   { method: 'POST', path: plivoPaths.hangup, fn: 'hangup', auth: 'plivo-signature' },
   { method: 'POST', path: plivoPaths.dialStatus, fn: 'dial-status', auth: 'plivo-signature' },

@@ -94,7 +94,7 @@ const fillerLeases = 16;
 
 /**
  * `workers` loops, each sending one UpdateCommand at a time, as the lease take on a lease shard does
- * (functions/shared/store/leases.ts): `SET leases.#call` under `size(leases) < :max AND
+ * (functions/shared/store/items/leases.ts): `SET leases.#call` under `size(leases) < :max AND
  * attribute_not_exists(leases.#call)`, on `shards` items of their own in the table. Each write also
  * drops the worker's previous lease, so the item stays ~1 KB however many writes run, as a line does
  * whose calls end as fast as they start.

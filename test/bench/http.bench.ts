@@ -59,7 +59,7 @@ const warmupCalls = 1000;
  * 1,000 simultaneous calls per number (the most Meta allows) and 1,000 Call API requests per second (so
  * the calls-per-second bucket never refuses a placement). A round's 2,000 calls over 6 numbers lease
  * ~334 each, all hung up before the next round: a third of the limit, below the half from which taking
- * a lease starts by reading the number's shards (functions/shared/store/leases.ts). The daily limit
+ * a lease starts by reading the number's shards (functions/shared/store/items/leases.ts). The daily limit
  * stays 5 per user: each user is called once.
  */
 const simultaneousCalls = 1000;

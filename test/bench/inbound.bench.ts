@@ -6,8 +6,8 @@ import { createHandler as leaseChanges } from '../../functions/lease-changes/han
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
+import { createShard, shardCount } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { createShard, shardCount } from '../../functions/shared/store/leases.js';
 import { localContext, toPayloadV2Event } from '../../local/event.js';
 import { startStreamReader } from '../../local/stream.js';
 import { signV3 } from '../support/plivo-sign.js';

@@ -12,7 +12,7 @@ import { createHandler as placeCallHandler } from '../../functions/place-call/ha
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import { eventSource } from '../../functions/shared/events/envelope.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
-import { readIntent } from '../../functions/shared/store/intents.js';
+import { readIntent } from '../../functions/shared/store/items/intents.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { ttlFromMillis } from '../../functions/shared/store/table.js';
 import { localContext, toPayloadV2Event } from '../../local/event.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { createHandler as messageWebhook } from '../../functions/message-webhook/handler.js';
+import { createHandler as messageWebhook } from '../../functions/permission-reply/handler.js';
 import { createHandler as permissionRequest } from '../../functions/permission-request/handler.js';
 import { createHandler as permissionState } from '../../functions/permission-state/handler.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';

@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { leasesOf } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { leasesOf } from '../../functions/shared/store/leases.js';
 import { ensureTable, startDynamoDbLocal } from '../../local/dynamodb.js';
 import { type LocalHost, startLocalHost } from '../../local/host.js';
 import {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusals } from '../../functions/answer/handler.js';
 import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
-import { leasesOf, readShards } from '../../functions/shared/store/leases.js';
+import { leasesOf, readShards } from '../../functions/shared/store/items/leases.js';
 import type { LocalHost } from '../../local/host.js';
 import { fillLeases } from '../support/dynamo.js';
 import { pool, postSignedForm, startTestHost } from '../support/local-host.js';

@@ -10,8 +10,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
+import { leasesOf } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { leasesOf } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../local/host.js';
 import {
   acceptPermission,

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoPaths } from '../../functions/shared/routes.js';
+import { leaseExpiresAt, leasesOf } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { leaseExpiresAt, leasesOf } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../local/host.js';
 import {
   acceptPermission,

@@ -5,7 +5,7 @@
  * sent last, gets through and changes it (so the attacks were aimed at something real).
  *
  * Not repeated here: a token that is simply wrong and a changed `From` (test/e2e/host.test.ts), and
- * the HMAC rules themselves (test/unit/signature.test.ts).
+ * the HMAC rules themselves (test/unit/plivo/signature.test.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { idempotencyKeys } from '../../functions/shared/store/idempotency.js';
+import { idempotencyKeys } from '../../functions/shared/store/items/idempotency.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { ensureTable } from '../../local/dynamodb.js';
 import { type LocalHost, startLocalHost } from '../../local/host.js';

@@ -6,7 +6,7 @@
  * Call API requests the sandbox Plivo recorded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyKeys } from '../../functions/shared/store/idempotency.js';
+import { idempotencyKeys } from '../../functions/shared/store/items/idempotency.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
 import {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusals } from '../../functions/answer/handler.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
-import { idempotencyKeys } from '../../functions/shared/store/idempotency.js';
+import { idempotencyKeys } from '../../functions/shared/store/items/idempotency.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { Db } from '../../functions/shared/store/client.js';
-import { leasesOf as storedLeases } from '../../functions/shared/store/leases.js';
+import { leasesOf as storedLeases } from '../../functions/shared/store/items/leases.js';
 import type { LocalHost } from '../../local/host.js';
 import { readItem, scanTable } from '../support/dynamo.js';
 import { asJson } from '../support/local-host.js';

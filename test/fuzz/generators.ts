@@ -109,7 +109,7 @@ const fieldValues: Record<string, () => fc.Arbitrary<unknown>> = {
 /** The body fields each route reads (Plivo sends many more; some of those are listed too). */
 export const bodyFields: Record<HttpFunctionName, readonly string[]> = {
   health: ['status'],
-  'message-webhook': [
+  'permission-reply': [
     'From',
     'To',
     'Type',
@@ -143,7 +143,7 @@ export const bodyFields: Record<HttpFunctionName, readonly string[]> = {
 /** Query parameters each route reads (callgate puts them in the URLs it gives Plivo). */
 export const queryFields: Record<HttpFunctionName, Record<string, () => fc.Arbitrary<string>>> = {
   health: {},
-  'message-webhook': {},
+  'permission-reply': {},
   answer: {
     step: () => fc.oneof(fc.constantFrom('menu', 'dial', 'voicemail', 'nope'), nastyString()),
     attempt: () => fc.oneof(fc.nat({ max: 7 }).map(String), fc.constantFrom('-1', '1e3', '')),

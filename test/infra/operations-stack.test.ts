@@ -8,7 +8,7 @@ import { ConfigError, exampleConfigPath } from '../../functions/shared/config/lo
 import { logRetentionDays, operationsSchema } from '../../functions/shared/config/schema.js';
 import { metricCatalog, metricEmitters, metricsNamespace } from '../../functions/shared/metrics.js';
 import { type FunctionName, httpFunctionNames, plivoPaths } from '../../functions/shared/routes.js';
-import { pendingTakeoverMs } from '../../functions/shared/store/idempotency.js';
+import { pendingTakeoverMs } from '../../functions/shared/store/items/idempotency.js';
 import { createApp } from '../../infra/callgate-app.js';
 import { functionSizing } from '../../infra/functions.js';
 import {
@@ -509,7 +509,7 @@ describe('operations on AWS', () => {
       for (const fn of ['place-call', 'call-intents', 'intent-dispatcher'] as const) {
         expect(props(fn).Timeout * 1000, fn).toBeLessThanOrEqual(pendingTakeoverMs / 3);
       }
-      for (const fn of ['message-webhook', 'answer', 'hangup', 'dial-status'] as const) {
+      for (const fn of ['permission-reply', 'answer', 'hangup', 'dial-status'] as const) {
         expect(props(fn).Timeout, fn).toBeLessThanOrEqual(10);
       }
     });

@@ -3,17 +3,17 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Rules, rulesSchema } from '../../functions/shared/config/schema.js';
 import { leaseExpiry } from '../../functions/shared/rules/concurrency.js';
-import { endCall } from '../../functions/shared/store/call-end.js';
 import type { Db } from '../../functions/shared/store/client.js';
-import { recordInboundStart } from '../../functions/shared/store/inbound-record.js';
-import { startInboundCall } from '../../functions/shared/store/inbound-start.js';
-import { keys } from '../../functions/shared/store/keys.js';
 import {
   findLease,
   isInboundLease,
   reapExpiredLeases,
   leasesOf as storedLeases,
-} from '../../functions/shared/store/leases.js';
+} from '../../functions/shared/store/items/leases.js';
+import { keys } from '../../functions/shared/store/keys.js';
+import { endCall } from '../../functions/shared/store/writes/call-end.js';
+import { startInboundCall } from '../../functions/shared/store/writes/inbound-call.js';
+import { recordInboundStart } from '../../functions/shared/store/writes/lease-changes.js';
 import { createTestDb } from '../support/dynamo.js';
 import { pool } from '../support/local-host.js';
 
@@ -36,7 +36,7 @@ const leasesOf = async (business: string) => storedLeases(db, business);
 
 /**
  * An inbound call's answer (its lease), then what the table's stream hands the lease-changes function
- * for it (store/inbound-record.ts), as one outcome: `recorded` says what the record step did.
+ * for it (store/writes/lease-changes.ts), as one outcome: `recorded` says what the record step did.
  */
 const start = async (
   business: string,

@@ -6,16 +6,16 @@ import {
   type CallPermissionReply,
   decisionFromReply,
 } from '../../functions/shared/rules/permission.js';
-import { requestRefusal } from '../../functions/shared/rules/permission-requests.js';
+import { requestRefusal } from '../../functions/shared/rules/permission-request.js';
 import type { Db } from '../../functions/shared/store/client.js';
+import { readPair } from '../../functions/shared/store/items/pair.js';
+import { resetOnConnectUpdate } from '../../functions/shared/store/items/pair-calls.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { readPair } from '../../functions/shared/store/pair.js';
-import { resetOnConnectUpdate } from '../../functions/shared/store/pair-calls.js';
-import { applyPermissionDecision } from '../../functions/shared/store/permission-reply.js';
+import { applyPermissionDecision } from '../../functions/shared/store/writes/permission-reply.js';
 import {
   releasePermissionRequest,
   reservePermissionRequest,
-} from '../../functions/shared/store/permission-requests.js';
+} from '../../functions/shared/store/writes/permission-request.js';
 import { createTestDb, putPair } from '../support/dynamo.js';
 
 const rules = rulesSchema.parse(undefined);

@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
-import { permissionView } from '../../functions/shared/rules/permission-view.js';
+import { permissionView } from '../../functions/shared/rules/permission-state.js';
 import type { Db } from '../../functions/shared/store/client.js';
-import { reserveCall } from '../../functions/shared/store/placement.js';
-import { readPlacementCapacity } from '../../functions/shared/store/placement-capacity.js';
+import { readPlacementCapacity } from '../../functions/shared/store/items/placement-capacity.js';
+import { reserveCall } from '../../functions/shared/store/writes/place-call.js';
 import { createTestDb, fillLeases, putPair } from '../support/dynamo.js';
 
 const day = 24 * 3_600_000;

@@ -8,10 +8,10 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { Db } from '../../functions/shared/store/client.js';
+import { leasesOf } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import { leasesOf } from '../../functions/shared/store/leases.js';
-import { type Reservation, reserveCall } from '../../functions/shared/store/placement.js';
-import { takeOverReservation } from '../../functions/shared/store/placement-release.js';
+import { type Reservation, reserveCall } from '../../functions/shared/store/writes/place-call.js';
+import { takeOverReservation } from '../../functions/shared/store/writes/place-call-release.js';
 import { createTestDb, putPair, readItem } from '../support/dynamo.js';
 
 const business = '+918035737458';

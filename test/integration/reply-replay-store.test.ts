@@ -17,7 +17,7 @@ import {
   applyPermissionDecision,
   recordV2Nonce,
   type V2NonceUse,
-} from '../../functions/shared/store/permission-reply.js';
+} from '../../functions/shared/store/writes/permission-reply.js';
 import { createTestDb, readItem } from '../support/dynamo.js';
 
 const rules = rulesSchema.parse(undefined);

@@ -9,19 +9,19 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rulesSchema } from '../../functions/shared/config/schema.js';
 import { decisionFromReply } from '../../functions/shared/rules/permission.js';
-import { endCall } from '../../functions/shared/store/call-end.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { isStillContended, transactWrite } from '../../functions/shared/store/conditions.js';
-import { recordInboundStart } from '../../functions/shared/store/inbound-record.js';
-import { startInboundCall } from '../../functions/shared/store/inbound-start.js';
-import { keys } from '../../functions/shared/store/keys.js';
 import {
   findLease,
   type InboundLease,
   isInboundLease,
   leasesOf,
-} from '../../functions/shared/store/leases.js';
-import { applyPermissionDecision } from '../../functions/shared/store/permission-reply.js';
+} from '../../functions/shared/store/items/leases.js';
+import { keys } from '../../functions/shared/store/keys.js';
+import { endCall } from '../../functions/shared/store/writes/call-end.js';
+import { startInboundCall } from '../../functions/shared/store/writes/inbound-call.js';
+import { recordInboundStart } from '../../functions/shared/store/writes/lease-changes.js';
+import { applyPermissionDecision } from '../../functions/shared/store/writes/permission-reply.js';
 import { createTestDb } from '../support/dynamo.js';
 
 const rules = rulesSchema.parse(undefined);

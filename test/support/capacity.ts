@@ -27,7 +27,7 @@ import type { Key } from '../../functions/shared/store/keys.js';
  * The size of a number as DynamoDB stores it: base-100 digits aligned on the decimal point, leading
  * and trailing zero pairs dropped, plus one byte (and one more when negative). AWS documents it as
  * roughly ceil(significant digits / 2) + 1; this is the exact form, which DynamoDB Local agrees with
- * (test/unit/item-size.test.ts).
+ * (test/unit/support/capacity.test.ts).
  */
 export const numberSize = (text: string): number => {
   const negative = text.trim().startsWith('-');

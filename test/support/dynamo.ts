@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDb, type Db } from '../../functions/shared/store/client.js';
+import { shardCapacity, shardCount } from '../../functions/shared/store/items/leases.js';
 import { type Key, keys } from '../../functions/shared/store/keys.js';
-import { shardCapacity, shardCount } from '../../functions/shared/store/leases.js';
 import { ensureTable } from '../../local/dynamodb.js';
 
 /** A fresh table in the run's DynamoDB Local, so test files never see each other's items. */

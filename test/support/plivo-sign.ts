@@ -2,7 +2,7 @@
  * Test helpers to sign requests the way Plivo does, and thin wrappers around the `plivo` SDK
  * (a devDependency, used only as an oracle in tests; production code never imports it).
  *
- * signV3 / signV2 use our own computeV3Signature / computeV2Signature; test/unit/signature.test.ts
+ * signV3 / signV2 use our own computeV3Signature / computeV2Signature; test/unit/plivo/signature.test.ts
  * proves, property by property, that these equal what the SDK computes and accepts.
  */
 import { randomInt } from 'node:crypto';

@@ -6,7 +6,7 @@ import { dailyCallSettings } from '../rules/daily-calls.js';
 import { intentSettings } from '../rules/intent.js';
 import { missedCallSettings } from '../rules/missed-calls.js';
 import { permissionSettings } from '../rules/permission.js';
-import { permissionRequestSettings } from '../rules/permission-requests.js';
+import { permissionRequestSettings } from '../rules/permission-request.js';
 import { agentSchema } from './agent.js';
 import { callFlowSchema, weeklyHoursSchema } from './call-flow.js';
 import {

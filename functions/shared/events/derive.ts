@@ -1,7 +1,7 @@
 import { callLogView } from '../rules/call-log.js';
 import { type IntentState, isOpen } from '../rules/intent.js';
 import type { GrantSource, PairState } from '../rules/pair.js';
-import type { CallRecord } from '../store/call-record.js';
+import type { CallRecord } from '../store/items/call-record.js';
 import type { Envelope, EventData, EventType } from './envelope.js';
 
 /**

@@ -8,7 +8,7 @@ import type {
 import { ZodError } from 'zod';
 import type { Deps } from '../deps.js';
 import { verifyPlivoSignature } from '../plivo/signature.js';
-import type { recordV2Nonce, V2NonceUse } from '../store/permission-reply.js';
+import type { recordV2Nonce, V2NonceUse } from '../store/writes/permission-reply.js';
 import { HttpError } from './errors.js';
 import { type BodyMedia, type ParsedRequest, parseRequest, requestBaseUrl } from './request.js';
 import { errorResponse } from './respond.js';
@@ -174,7 +174,7 @@ const plivoSignature = (deps: Deps, options: WebhookOptions): Middleware => ({
 
 /**
  * The use of a V2-signed request's nonce, for a handler that changes state on it: the change and the
- * nonce go in one transaction (store/permission-reply.ts says why that order is the safe one).
+ * nonce go in one transaction (store/writes/permission-reply.ts says why that order is the safe one).
  */
 export const v2NonceUse = (request: ParsedRequest, context: Context): V2NonceUse | undefined =>
   request.signature?.version === 'v2'

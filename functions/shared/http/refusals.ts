@@ -1,5 +1,5 @@
-import type { RequestRefusal } from '../rules/permission-requests.js';
-import type { PlacementRefusal } from '../rules/placement.js';
+import type { RequestRefusal } from '../rules/permission-request.js';
+import type { PlacementRefusal } from '../rules/place-call.js';
 import type { TelephonyError } from '../telephony/port.js';
 import { HttpError } from './errors.js';
 

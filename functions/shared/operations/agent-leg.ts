@@ -1,8 +1,8 @@
 import type { Deps } from '../deps.js';
 import { callIdSchema } from '../routes.js';
 import { type PermissionRefusal, permissionRefusal } from '../rules/permission.js';
-import { endCall } from '../store/call-end.js';
-import { type CallRecord, dialIfPermitted, readCall } from '../store/call-record.js';
+import { type CallRecord, dialIfPermitted, readCall } from '../store/items/call-record.js';
+import { endCall } from '../store/writes/call-end.js';
 
 export type AgentLegOutcome =
   /** Dial the user now: the call counts among the user's daily calls from here on. */

@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.js';
 import { type CallLogView, callLogView } from '../rules/call-log.js';
-import { readCall } from '../store/call-record.js';
+import { readCall } from '../store/items/call-record.js';
 
 export type CallLogOutcome =
   | { readonly kind: 'found'; readonly view: CallLogView }

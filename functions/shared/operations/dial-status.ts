@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.js';
 import { type DialOutcome, type DialStatus, dialOutcome } from '../rules/missed-calls.js';
-import { applyDialStatus } from '../store/dial-status.js';
+import { applyDialStatus } from '../store/writes/dial-status.js';
 
 export type RecordDialStatusOutcome =
   | { readonly kind: 'unknown_call' }

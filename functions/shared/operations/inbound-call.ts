@@ -10,12 +10,12 @@ import type { Deps } from '../deps.js';
 import { parsePhoneNumber } from '../numbers.js';
 import { renderPlivoXml } from '../plivo/xml.js';
 import { plivoUrls } from '../routes.js';
-import { endCall } from '../store/call-end.js';
+import { endCall } from '../store/writes/call-end.js';
 import {
   type InboundRefusal,
   rememberRefusedCall,
   startInboundCall,
-} from '../store/inbound-start.js';
+} from '../store/writes/inbound-call.js';
 import { reconcileInboundLeases } from './lease-reconciliation.js';
 
 /** What every step of an inbound call's flow needs to know about the call. */
@@ -34,7 +34,7 @@ export interface InboundCallToAnswer {
 }
 
 export type AnswerInboundOutcome =
-  /** Its lease taken: answer with the flow's first document (its record follows, operations/inbound-record.ts). */
+  /** Its lease taken: answer with the flow's first document (its record follows, operations/lease-changes.ts). */
   | { readonly kind: 'started'; readonly document: string }
   /** Plivo asked again for a call whose lease is held: the same document, nothing counted. */
   | { readonly kind: 'duplicate'; readonly document: string }

@@ -1,8 +1,8 @@
 import type { Deps } from '../deps.js';
 import { maskNumber } from '../numbers.js';
 import type { LiveCallList, LiveCallLookup, LiveCallsUnknown } from '../plivo/live-calls.js';
-import { endCall } from '../store/call-end.js';
-import { isInboundLease, leasesOf } from '../store/leases.js';
+import { isInboundLease, leasesOf } from '../store/items/leases.js';
+import { endCall } from '../store/writes/call-end.js';
 import type { LiveCalls } from '../telephony/port.js';
 
 /**

@@ -5,9 +5,9 @@ import {
   decisionFromCorrection,
   type PermissionCorrection,
 } from '../rules/permission.js';
-import { type PermissionView, permissionView } from '../rules/permission-view.js';
-import { writePermissionDecision } from '../store/pair.js';
-import { readPlacementCapacity } from '../store/placement-capacity.js';
+import { type PermissionView, permissionView } from '../rules/permission-state.js';
+import { writePermissionDecision } from '../store/items/pair.js';
+import { readPlacementCapacity } from '../store/items/placement-capacity.js';
 
 export type CorrectionOutcome =
   | { readonly kind: 'corrected'; readonly view: PermissionView }

@@ -3,7 +3,7 @@ import type { Deps } from '../deps.js';
 import { parsePhoneNumber } from '../numbers.js';
 import type { InboundMessage } from '../plivo/permission-reply.js';
 import { decisionFromReply, type PermissionDecision } from '../rules/permission.js';
-import { applyPermissionDecision, type V2NonceUse } from '../store/permission-reply.js';
+import { applyPermissionDecision, type V2NonceUse } from '../store/writes/permission-reply.js';
 
 export type PermissionReplyOutcome =
   | { readonly kind: 'applied'; readonly permission: PermissionDecision['permission'] }

@@ -1,8 +1,8 @@
 import type { Deps } from '../deps.js';
 import type { PhoneNumber } from '../numbers.js';
-import { type PermissionView, permissionView } from '../rules/permission-view.js';
-import { readPair } from '../store/pair.js';
-import { readPlacementCapacity } from '../store/placement-capacity.js';
+import { type PermissionView, permissionView } from '../rules/permission-state.js';
+import { readPair } from '../store/items/pair.js';
+import { readPlacementCapacity } from '../store/items/placement-capacity.js';
 
 /**
  * The pair's permission and what the business may do now, shaped like Meta's call_permissions, with the

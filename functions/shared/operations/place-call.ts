@@ -4,8 +4,8 @@ import type { BusinessNumber } from '../config/schema.js';
 import type { Deps } from '../deps.js';
 import { type PhoneNumber, plivoDigits } from '../numbers.js';
 import { plivoUrls } from '../routes.js';
-import { type PlacementRefusal, placementRefusalBeforeRead } from '../rules/placement.js';
-import { markPlaced } from '../store/call-record.js';
+import { type PlacementRefusal, placementRefusalBeforeRead } from '../rules/place-call.js';
+import { markPlaced } from '../store/items/call-record.js';
 import {
   type IdempotencyKey,
   type IdempotencyRecord,
@@ -14,9 +14,9 @@ import {
   readIdempotency,
   recordPlacedResponse,
   takeoverAt,
-} from '../store/idempotency.js';
-import { type Reservation, type ReserveOutcome, reserveCall } from '../store/placement.js';
-import { releaseReservation, takeOverReservation } from '../store/placement-release.js';
+} from '../store/items/idempotency.js';
+import { type Reservation, type ReserveOutcome, reserveCall } from '../store/writes/place-call.js';
+import { releaseReservation, takeOverReservation } from '../store/writes/place-call-release.js';
 import { TelephonyError } from '../telephony/port.js';
 
 /** How long the agent's phone rings before Plivo gives up on the first leg. */
@@ -96,7 +96,7 @@ const isAbandoned = (record: IdempotencyRecord, requestHash: string, now: number
   now >= takeoverAt(record);
 
 /**
- * A business-initiated WhatsApp call: the rules decide (rules/placement.ts), every limit is reserved in
+ * A business-initiated WhatsApp call: the rules decide (rules/place-call.ts), every limit is reserved in
  * one transaction, then Plivo's Call API rings the agent, whose answer bridges the user
  * (operations/agent-leg.ts). If Plivo does not take it, everything reserved is given back. A retry with
  * an Idempotency-Key whose first request left it pending past the takeover age takes that reservation
@@ -219,7 +219,7 @@ const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> =
       await recordPlacedResponse(deps.db, idempotency.key, response);
     } catch (error) {
       // The call is placed: answer it. A retry with this key gets 409, then takes the reservation over
-      // (store/placement-release.ts `takeOverReservation`): released and placed again unless the user was dialed.
+      // (store/writes/place-call-release.ts `takeOverReservation`): released and placed again unless the user was dialed.
       deps.logger.error('could not keep the response of an idempotent request', {
         callId,
         error: error as Error,

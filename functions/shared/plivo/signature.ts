@@ -5,7 +5,7 @@
  * in a Lambda cold start, just to compute one HMAC. This module depends only on Node built-ins:
  * `node:crypto` for the HMAC and `node:querystring` (built in, no install) so that query strings are
  * decoded exactly as the SDK decodes them. The SDK 4.79 (`dist/utils/v3Security.js`, `security.js`)
- * is the oracle: test/unit/signature.test.ts checks, property by property, that both compute the
+ * is the oracle: test/unit/plivo/signature.test.ts checks, property by property, that both compute the
  * same signatures.
  *
  * Differences from the SDK, on purpose:

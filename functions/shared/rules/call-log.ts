@@ -5,7 +5,7 @@ import type { DialStatus } from './missed-calls.js';
  * Derived from the record alone, so every field reads the same whenever it is asked.
  */
 
-/** The call record's attributes the log reads (store/call-record.ts writes them). Times in epoch ms. */
+/** The call record's attributes the log reads (store/items/call-record.ts writes them). Times in epoch ms. */
 export interface CallLogRecord {
   readonly callId: string;
   readonly direction: 'inbound' | 'outbound';
@@ -84,7 +84,7 @@ const outboundOutcome = (record: CallLogRecord): CallLogOutcome | undefined => {
   return record.endedAt === undefined ? undefined : 'failed';
 };
 
-/** A hangup that came before any answer writes a record with no lease shard (store/call-end.ts). */
+/** A hangup that came before any answer writes a record with no lease shard (store/writes/call-end.ts). */
 const inboundOutcome = (record: CallLogRecord): CallLogOutcome | undefined => {
   if (record.leaseShard !== undefined) return 'answered';
   return record.endedAt === undefined ? undefined : 'missed';

@@ -2,7 +2,7 @@ import * as z from 'zod';
 
 /**
  * Simultaneous calls per business number, inbound and business-initiated together, held as leases that
- * lapse on their own if a hangup is lost (store/leases.ts).
+ * lapse on their own if a hangup is lost (store/items/leases.ts).
  */
 // Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
 export const concurrencySettings = () =>

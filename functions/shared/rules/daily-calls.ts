@@ -69,7 +69,7 @@ export const callsAfterPlacement = (
 /**
  * Whether a business-initiated call whose user was dialed stays among the user's daily calls once the
  * dial's outcome is known (`connected` mode: only when the user answered). A call whose user was never
- * dialed (the agent did not answer) never counts: store/call-end.ts gives its slot back at hangup.
+ * dialed (the agent did not answer) never counts: store/writes/call-end.ts gives its slot back at hangup.
  */
 export const countsTowardDailyLimit = (
   outcome: 'connected' | 'missed' | 'failed',

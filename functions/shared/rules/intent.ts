@@ -5,8 +5,8 @@ import { callsInWindow, type DailyCallSettings, dailyCallCheck } from './daily-c
 import type { MissedCallSettings } from './missed-calls.js';
 import type { PairState } from './pair.js';
 import { type PermissionSettings, permissionAt } from './permission.js';
-import { type PermissionRequestSettings, requestRefusal } from './permission-requests.js';
-import type { PlacementRefusal } from './placement.js';
+import { type PermissionRequestSettings, requestRefusal } from './permission-request.js';
+import type { PlacementRefusal } from './place-call.js';
 
 /**
  * Call intents: "call this user as soon as Meta allows it". What an intent does next is decided afresh

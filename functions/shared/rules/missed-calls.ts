@@ -6,7 +6,7 @@ import {
   pairExpiryWithPermission,
   refusalEnd,
 } from './permission.js';
-import { type PermissionRequestSettings, requestSlotNames } from './permission-requests.js';
+import { type PermissionRequestSettings, requestSlotNames } from './permission-request.js';
 
 /**
  * Consecutive unanswered business-initiated calls: the user is warned at `warnAt` in a row and the

@@ -16,7 +16,7 @@ export interface PairState {
   readonly revokedReason?: RevokedReason;
   /**
    * Permission-request times, oldest first, in fixed slots `request0 … request{n-1}`
-   * (rules/permission-requests.ts): a new request shifts them down, so one conditional write can check
+   * (rules/permission-request.ts): a new request shifts them down, so one conditional write can check
    * both windows.
    */
   readonly [slot: `request${number}`]: number | undefined;

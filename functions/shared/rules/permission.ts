@@ -22,7 +22,7 @@ export type PermissionSettings = z.infer<ReturnType<typeof permissionSettings>>;
 
 /**
  * Which stored decisions let calls through: the first always, the second while `permissionUntil` is
- * ahead. `isPermissionActive` and the store's condition (`activePermissionCondition`, store/pair.ts) both
+ * ahead. `isPermissionActive` and the store's condition (`activePermissionCondition`, store/items/pair.ts) both
  * read it.
  */
 export const activePermission = {
@@ -247,7 +247,7 @@ export const inboundCallGrant = (now: number, settings: PermissionSettings) => {
  * Replies are ordered by when the user sent them, where the payload says (Meta's message `timestamp`):
  * a reply replaces the pair's decision only if it was sent strictly after the reply behind that
  * decision, so a reply delivered late, or a captured one replayed, cannot overturn a newer decision.
- * Without a send time on either side, replies apply in arrival order. `store/pair.ts`
+ * Without a send time on either side, replies apply in arrival order. `store/items/pair.ts`
  * (`permissionDecisionUpdate`) holds the same comparison as its condition.
  */
 export const replySupersedes = (

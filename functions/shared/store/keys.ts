@@ -8,14 +8,14 @@
  *        `version` (bumped by every write that changes the permission or the calls).
  * shard  LINE#<business> / SHARD#<k>          concurrency leases of a business number, spread over shards:
  *        map `leases` (call id → lease expiry), its size checked atomically against the shard's share of
- *        the simultaneous-call limit (store/leases.ts).
+ *        the simultaneous-call limit (store/items/leases.ts).
  * call   CALL#<call id> / CALL                one call, inbound (Plivo CallUUID) or business-initiated
  *        (callgate's call id): written once when it starts, callbacks applied once each.
  * ticket CPS / TICKET                        the account's Call API request counter (`seq`).
  * slot   CPS#<slot> / SLOT                   when the last Call API request of that slot was counted (`at`,
  *        `previous`, `uses`): rules/calls-per-second.ts.
  * idem   IDEMPOTENCY#<scope>#<key> / REQUEST  first response to an Idempotency-Key: a client's (`client`)
- *        or an intent's own (`intent`), apart so that no client key can name an intent's (store/idempotency.ts).
+ *        or an intent's own (`intent`), apart so that no client key can name an intent's (store/items/idempotency.ts).
  * msg    MESSAGE#<message id> / MESSAGE       a permission reply already applied (Plivo redelivers; a captured
  *        one may be replayed): Plivo's MessageUUID, or Meta's message id when Meta's own webhook was
  *        forwarded. No TTL: a replay is refused however late it comes.

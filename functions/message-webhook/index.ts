@@ -1,6 +1,0 @@
-import { lambdaDeps } from '../shared/lambda-deps.js';
-import { lambdaObservability } from '../shared/lambda-observability.js';
-import { createHandler } from './handler.js';
-
-const observability = lambdaObservability('message-webhook');
-export const handler = observability.wrap(createHandler(lambdaDeps(observability)));

@@ -1,0 +1,75 @@
+import type { Deps } from '../shared/deps.js';
+import { HttpError } from '../shared/http/errors.js';
+import {
+  type LambdaHandler,
+  plivoWebhook,
+  replayedSignature,
+  v2NonceUse,
+} from '../shared/http/middleware.js';
+import { json } from '../shared/http/respond.js';
+import { applyPermissionReply } from '../shared/operations/permission-reply.js';
+import { readInboundMessage } from '../shared/plivo/permission-reply.js';
+import { recordV2Nonce } from '../shared/store/writes/permission-reply.js';
+
+/**
+ * WhatsApp message webhook. A call-permission reply from the user (`From`) to the business number
+ * (`To`) replaces the pair's permission; every other message or status is acknowledged and ignored.
+ * Always 200 for what Plivo may send, so Plivo does not retry it: an interactive payload callgate cannot
+ * read is logged with `unrecognizedInteractive: true` (a metric filter counts it) and answered 200.
+ */
+export const createHandler = (deps: Deps): LambdaHandler =>
+  plivoWebhook(
+    deps,
+    async (request, context) => {
+      const message = readInboundMessage(request.body);
+      switch (message.kind) {
+        case 'invalid':
+          throw new HttpError(400, 'invalid_request', message.message);
+        case 'other':
+          deps.logger.info('message ignored: not a call-permission reply', {
+            description: message.description,
+            messageUuid: message.messageUuid,
+          });
+          return json(200, { outcome: 'ignored', reason: 'not_a_permission_reply' });
+        case 'unrecognized':
+          deps.logger.warn('interactive message not understood: ignored', {
+            unrecognizedInteractive: true,
+            reason: message.reason,
+            messageUuid: message.messageUuid,
+            payload: message.payload,
+          });
+          return json(200, { outcome: 'ignored', reason: 'unrecognized_interactive' });
+        case 'permission_reply':
+          break;
+      }
+      const outcome = await applyPermissionReply(deps, message, v2NonceUse(request, context));
+      const messageId = message.messageId;
+      switch (outcome.kind) {
+        case 'invalid_number':
+          throw new HttpError(
+            400,
+            'invalid_number',
+            `${outcome.field} is not a valid phone number`,
+          );
+        case 'unknown_business_number':
+          deps.logger.warn('call-permission reply to an unconfigured business number ignored', {
+            messageId,
+          });
+          return json(200, { outcome: 'ignored', reason: 'unknown_business_number' });
+        case 'replayed_signature':
+          throw replayedSignature(deps);
+        case 'duplicate':
+        case 'stale':
+          deps.logger.info('call-permission reply', { outcome: outcome.kind, messageId });
+          return json(200, { outcome: outcome.kind });
+        case 'applied':
+          deps.logger.info('call-permission reply', {
+            outcome: outcome.kind,
+            permission: outcome.permission,
+            messageId,
+          });
+          return json(200, { outcome: outcome.kind, permission: outcome.permission });
+      }
+    },
+    { acceptV2: { recordNonce: recordV2Nonce } },
+  );

@@ -1,0 +1,399 @@
+import { randomUUID } from 'node:crypto';
+import { configuredNumber } from '../config/numbers.js';
+import type { Deps } from '../deps.js';
+import { type PhoneNumber, parsePhoneNumber } from '../numbers.js';
+import { callsInWindow } from '../rules/daily-calls.js';
+import {
+  afterFailure,
+  afterRefusal,
+  callsInProgressMatter,
+  cancellation,
+  decideIntent,
+  type EndStatus,
+  type IntentFacts,
+  type IntentState,
+  type IntentStep,
+  isOpen,
+} from '../rules/intent.js';
+import { mayStillBeMissed } from '../rules/missed-calls.js';
+import type { PairState } from '../rules/pair.js';
+import { type PlacementRefusal, placementRefusalBeforeRead } from '../rules/place-call.js';
+import { stillContended } from '../store/conditions.js';
+import { readCall } from '../store/items/call-record.js';
+import {
+  createIntent,
+  type IntentChanges,
+  type IntentItem,
+  readActiveIntentId,
+  readIntent,
+  transitionIntent,
+} from '../store/items/intents.js';
+import { readPair } from '../store/items/pair.js';
+import { requestPermission } from './permission-request.js';
+import { placeCall } from './place-call.js';
+
+/**
+ * Call intents (rules/intent.ts): "call this user as soon as Meta allows it". POST creates one and
+ * takes its first step at once; afterwards the dispatcher (functions/intent-dispatcher) takes the next
+ * step whenever something may have changed it: a due moment (EventBridge Scheduler) or a permission
+ * event. Every step is decided afresh from what stands and written conditionally on the intent's
+ * version, and the call is placed with the intent's own idempotency key (store/items/idempotency.ts), so a step taken twice places
+ * at most one call.
+ */
+
+/** Steps taken in one go: the request sent, then the wait for its answer, is the longest chain. */
+const maxSteps = 3;
+
+/** The pair's recent calls that may still be missed; a counted call without its record counts too. */
+const countCallsInProgress = async (deps: Deps, pair: PairState | undefined, now: number) => {
+  if (!callsInProgressMatter(pair, now, deps.config.rules)) return 0;
+  const records = await Promise.all(
+    callsInWindow(pair, now).map((callId) => readCall(deps.db, callId, now)),
+  );
+  return records.filter((record) => record === undefined || mayStillBeMissed(record)).length;
+};
+
+const factsFor = async (deps: Deps, intent: IntentState): Promise<IntentFacts | undefined> => {
+  const number = configuredNumber(deps.config, intent.business);
+  if (!number) return undefined;
+  const now = deps.clock();
+  const pair = await readPair(deps.db, intent.business, intent.user, now);
+  return {
+    pair,
+    outboundHours: number.outbound?.hours,
+    callsInProgress: await countCallsInProgress(deps, pair, now),
+    now,
+    settings: deps.config.rules,
+  };
+};
+
+/** What ending writes: the end, and nothing an open intent held (its moment, its claim). */
+const endChanges = (
+  status: EndStatus,
+  now: number,
+  extra: Partial<IntentChanges> = {},
+): IntentChanges => ({
+  status,
+  updatedAt: now,
+  endedAt: now,
+  dueAt: undefined,
+  waitReason: undefined,
+  placingSince: undefined,
+  ...extra,
+});
+
+/** The changes a waiting or ending step writes. */
+const changesOf = (step: IntentStep, now: number): IntentChanges | undefined => {
+  switch (step.kind) {
+    case 'wait':
+      return {
+        status: step.status,
+        updatedAt: now,
+        dueAt: step.dueAt,
+        waitReason: step.reason,
+        placingSince: undefined,
+      };
+    case 'end':
+      return endChanges(
+        step.status,
+        now,
+        step.status === 'declined' ? { reason: step.reason } : {},
+      );
+    default:
+      return undefined;
+  }
+};
+
+/**
+ * A wait the intent already holds. Limits say when they free in whole seconds (`retryAfter`), so the
+ * same wait computed a moment later may land up to a second apart: that is the same wait, not a
+ * reschedule to write (and announce) again.
+ */
+const unchanged = (intent: IntentState, step: IntentStep): boolean =>
+  step.kind === 'wait' &&
+  intent.status === step.status &&
+  intent.waitReason === step.reason &&
+  intent.dueAt !== undefined &&
+  Math.abs(intent.dueAt - step.dueAt) < 1000;
+
+/** Writes a waiting or ending step; false when another dispatch moved the intent first. */
+const settle = (deps: Deps, intent: IntentState, step: IntentStep, now: number) => {
+  const changes = changesOf(step, now);
+  if (!changes || unchanged(intent, step)) return Promise.resolve(true);
+  return transitionIntent(deps.db, intent, changes);
+};
+
+/**
+ * Places the intent's call: claims the intent (`placing`) so no other dispatch places it meanwhile,
+ * then places the call with the intent's own idempotency key and records what came of it.
+ */
+const placeIntentCall = async (deps: Deps, intent: IntentItem, facts: IntentFacts) => {
+  const now = facts.now;
+  const claimed = { ...intent, status: 'placing' as const, version: intent.version + 1 };
+  const claim = await transitionIntent(deps.db, intent, {
+    status: 'placing',
+    updatedAt: now,
+    placingSince: now,
+  });
+  if (!claim) return;
+  const number = configuredNumber(deps.config, intent.business);
+  const business = parsePhoneNumber(intent.business) as PhoneNumber;
+  const user = parsePhoneNumber(intent.user) as PhoneNumber;
+  const failures = (intent.failedAttempts ?? 0) + 1;
+  let next: IntentStep;
+  let placedCallId: string | undefined;
+  // Only a placement that failed counts toward `placementAttempts`; a refusal by a limit does not.
+  let failed = false;
+  try {
+    const outcome = number
+      ? await placeCall(deps, {
+          business,
+          user,
+          number,
+          agent: intent.agent,
+          intentId: intent.intentId,
+        })
+      : undefined;
+    switch (outcome?.kind) {
+      case undefined:
+        next = { kind: 'end', status: 'declined', reason: 'unknown_business_number' };
+        break;
+      case 'placed':
+      case 'replayed':
+        placedCallId = outcome.response.callId;
+        next = { kind: 'none' };
+        break;
+      case 'idempotency_conflict':
+        if (outcome.reason === 'answer_lost') {
+          placedCallId = outcome.callId;
+          next = { kind: 'none' };
+        } else {
+          // Another dispatch's placement of this intent is still under way: look again after it.
+          next = {
+            kind: 'wait',
+            status: 'scheduled',
+            dueAt: now + (outcome.reason === 'still_placing' ? outcome.retryAfter : 30) * 1000,
+            reason: 'retry',
+          };
+        }
+        break;
+      case 'refused':
+        next = afterRefusal(intent, outcome.refusal, { ...facts, now: deps.clock() });
+        break;
+      case 'contended':
+        failed = true;
+        next = afterFailure(intent, failures, false, facts);
+        break;
+      case 'plivo_failed':
+        failed = true;
+        next = afterFailure(intent, failures, outcome.error.kind === 'refused', facts);
+        break;
+    }
+  } catch (error) {
+    failed = true;
+    deps.logger.error('call intent placement failed', {
+      intentId: intent.intentId,
+      error: error as Error,
+    });
+    next = afterFailure(intent, failures, false, facts);
+  }
+  const at = deps.clock();
+  if (placedCallId !== undefined) {
+    await transitionIntent(deps.db, claimed, endChanges('placed', at, { callId: placedCallId }));
+    return;
+  }
+  const changes = changesOf(next, at);
+  if (!changes) return;
+  await transitionIntent(deps.db, claimed, {
+    ...changes,
+    ...(failed ? { failedAttempts: failures } : {}),
+  });
+};
+
+/** Sends the permission request for an intent; a failure that retrying cannot mend ends it. */
+const requestIntentPermission = async (deps: Deps, intent: IntentItem, facts: IntentFacts) => {
+  const number = configuredNumber(deps.config, intent.business);
+  if (!number) return;
+  const outcome = await requestPermission(deps, {
+    business: parsePhoneNumber(intent.business) as PhoneNumber,
+    user: parsePhoneNumber(intent.user) as PhoneNumber,
+    number,
+  });
+  if (outcome.kind === 'sent' || outcome.kind === 'refused') return;
+  const failures = (intent.failedAttempts ?? 0) + 1;
+  const permanent =
+    outcome.kind === 'invalid_variables' ||
+    (outcome.kind === 'plivo_failed' && outcome.error.kind === 'refused');
+  const next: IntentStep = permanent
+    ? { kind: 'end', status: 'declined', reason: 'permission_request_failed' }
+    : afterFailure(intent, failures, false, facts);
+  if (next.kind === 'wait') {
+    await transitionIntent(deps.db, intent, {
+      ...(changesOf({ ...next, status: 'waiting_permission' }, facts.now) as IntentChanges),
+      failedAttempts: failures,
+    });
+  } else {
+    await settle(deps, intent, next, facts.now);
+  }
+};
+
+/**
+ * Takes the intent's next steps until it waits, ends or another dispatch holds it: the one thing the
+ * dispatcher does, whatever woke it. Returns the intent as it then stands.
+ */
+export const advanceIntent = async (
+  deps: Deps,
+  intentId: string,
+): Promise<IntentItem | undefined> => {
+  for (let step = 0; step < maxSteps; step++) {
+    const intent = await readIntent(deps.db, intentId, deps.clock());
+    if (!intent || !isOpen(intent.status)) return intent;
+    const facts = await factsFor(deps, intent);
+    const next: IntentStep = facts
+      ? decideIntent(intent, facts)
+      : { kind: 'end', status: 'declined', reason: 'unknown_business_number' };
+    const now = facts?.now ?? deps.clock();
+    switch (next.kind) {
+      case 'none':
+        return intent;
+      case 'wait':
+      case 'end':
+        if (unchanged(intent, next)) return intent;
+        // Written, or another dispatch moved it first: either way this run is done with it.
+        await settle(deps, intent, next, now);
+        return readIntent(deps.db, intentId, deps.clock());
+      case 'request_permission':
+        if (facts) await requestIntentPermission(deps, intent, facts);
+        break;
+      case 'place': {
+        if (facts) await placeIntentCall(deps, intent, facts);
+        const after = await readIntent(deps.db, intentId, deps.clock());
+        // A refusal that changed the step (the permission moved meanwhile) left it due now: take it.
+        const dueNow =
+          after !== undefined &&
+          (after.status === 'scheduled' || after.status === 'waiting_permission') &&
+          (after.dueAt ?? Number.POSITIVE_INFINITY) <= deps.clock();
+        if (!dueNow) return after;
+        break;
+      }
+    }
+  }
+  return readIntent(deps.db, intentId, deps.clock());
+};
+
+/** The pair's open intent, moved on by a permission decision (a grant places or schedules it; a refusal ends it). */
+export const advancePairIntent = async (
+  deps: Deps,
+  business: string,
+  user: string,
+): Promise<IntentItem | undefined> => {
+  const intentId = await readActiveIntentId(deps.db, business, user, deps.clock());
+  return intentId === undefined ? undefined : advanceIntent(deps, intentId);
+};
+
+export interface IntentToCreate {
+  readonly business: PhoneNumber;
+  readonly user: PhoneNumber;
+  readonly agent?: string | undefined;
+  /** Epoch ms; the configured lifetime from now when absent. */
+  readonly notAfter?: number | undefined;
+}
+
+export type CreateIntentOutcome =
+  | { readonly kind: 'created'; readonly intent: IntentItem }
+  /** The pair's open intent, which stands instead. */
+  | { readonly kind: 'active'; readonly intent: IntentItem }
+  | { readonly kind: 'refused'; readonly refusal: PlacementRefusal }
+  | { readonly kind: 'invalid_not_after'; readonly latest: number };
+
+/**
+ * Creates an intent in the state its first step leads to, then takes that step (placing the call or
+ * sending the permission request) at once. A second intent for the pair returns the open one, moved on
+ * if its placement was left behind (`placingTakeoverMs`).
+ */
+export const createCallIntent = async (
+  deps: Deps,
+  request: IntentToCreate,
+): Promise<CreateIntentOutcome> => {
+  const { rules } = deps.config;
+  const now = deps.clock();
+  const early = placementRefusalBeforeRead(request.business.country, rules);
+  if (early) return { kind: 'refused', refusal: early };
+  const latest = now + rules.callIntents.maxLifetimeSeconds * 1000;
+  const notAfter = request.notAfter ?? now + rules.callIntents.lifetimeSeconds * 1000;
+  if (notAfter <= now || notAfter > latest) return { kind: 'invalid_not_after', latest };
+  const draft: IntentState = {
+    intentId: randomUUID(),
+    business: request.business.e164,
+    user: request.user.e164,
+    ...(request.agent === undefined ? {} : { agent: request.agent }),
+    createdAt: now,
+    updatedAt: now,
+    notAfter,
+    status: 'scheduled',
+    version: 1,
+  };
+  const facts = await factsFor(deps, draft);
+  const first: IntentStep = facts
+    ? decideIntent(draft, facts)
+    : { kind: 'end', status: 'declined', reason: 'unknown_business_number' };
+  // A step to take now is written as due now: should this request stop before taking it, the
+  // dispatcher takes it from the `intent.scheduled` or `intent.waiting_permission` event.
+  const firstState: IntentStep =
+    first.kind === 'place'
+      ? { kind: 'wait', status: 'scheduled', dueAt: now, reason: 'now' }
+      : first.kind === 'request_permission'
+        ? { kind: 'wait', status: 'waiting_permission', dueAt: now, reason: 'request_due' }
+        : first;
+  const changes = changesOf(firstState, now);
+  const created = await createIntent(deps.db, { ...draft, ...changes } as IntentState, now);
+  if (created.kind === 'active') {
+    const active = await advanceIntent(deps, created.intentId);
+    if (!active) throw new Error(`the pair's active intent ${created.intentId} is missing`);
+    return { kind: 'active', intent: await placingSettled(deps, active) };
+  }
+  if (first.kind !== 'place' && first.kind !== 'request_permission') return created;
+  const moved = await advanceIntent(deps, created.intent.intentId);
+  return { kind: 'created', intent: await placingSettled(deps, moved ?? created.intent) };
+};
+
+/** How long a POST waits for another run's placement of its intent (a grant's event got there first). */
+const placingWaitMs = 3_000;
+const placingPollMs = 100;
+
+/** The intent once a placement another run is making has an outcome, or as it stands after a wait. */
+const placingSettled = async (deps: Deps, intent: IntentItem): Promise<IntentItem> => {
+  let current = intent;
+  for (let waited = 0; current.status === 'placing' && waited < placingWaitMs; ) {
+    await new Promise((resolve) => setTimeout(resolve, placingPollMs));
+    waited += placingPollMs;
+    current = (await readIntent(deps.db, intent.intentId, deps.clock())) ?? current;
+  }
+  return current;
+};
+
+export type CancelIntentOutcome =
+  | { readonly kind: 'cancelled' | 'already_ended'; readonly intent: IntentItem }
+  | { readonly kind: 'placed'; readonly intent: IntentItem }
+  | { readonly kind: 'not_found' };
+
+/** DELETE: ends an intent that has not placed its call; a call on its way cannot be taken back. */
+export const cancelCallIntent = async (
+  deps: Deps,
+  intentId: string,
+): Promise<CancelIntentOutcome> => {
+  for (let attempt = 0; attempt < maxSteps; attempt++) {
+    const now = deps.clock();
+    const intent = await readIntent(deps.db, intentId, now);
+    if (!intent) return { kind: 'not_found' };
+    const verdict = cancellation(intent);
+    if (verdict !== 'cancel') return { kind: verdict, intent };
+    if (await transitionIntent(deps.db, intent, endChanges('cancelled', now))) {
+      return {
+        kind: 'cancelled',
+        intent: (await readIntent(deps.db, intentId, deps.clock())) ?? intent,
+      };
+    }
+  }
+  throw stillContended('call intent');
+};

@@ -1,0 +1,205 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Rules } from '../../config/schema.js';
+import { clearedOnConnect, missedStreak } from '../../rules/missed-calls.js';
+import type { PairState } from '../../rules/pair.js';
+import {
+  activePermission,
+  inboundCallGrant,
+  type PermissionDecision,
+  pairExpiryAfterDecision,
+} from '../../rules/permission.js';
+import { type Db, readLive } from '../client.js';
+import { attributeNames } from '../conditions.js';
+import { keys } from '../keys.js';
+import { ttlFromMillis } from '../table.js';
+
+/**
+ * The pair item (one per business number and user number) and every write on it, as UpdateItem inputs
+ * for a transaction or alone. The rules decide; these turn a decision into one conditional write.
+ */
+
+/** The pair as stored, or undefined when absent or past its TTL (DynamoDB deletes late). */
+export const readPair = async (
+  db: Db,
+  business: string,
+  user: string,
+  now: number,
+): Promise<PairState | undefined> => readLive<PairState>(db, keys.pair(business, user), now);
+
+/**
+ * The condition "a permission is active at `at`" (a value placeholder), built from the rules'
+ * `activePermission`. On a missing item or attribute it is false, so its NOT holds there.
+ */
+export const activePermissionCondition = (at: string) => {
+  const always = activePermission.always.map((_, i) => `:always${i}`);
+  const untilItEnds = activePermission.untilItEnds.map((_, i) => `:untilItEnds${i}`);
+  return {
+    expression: `(#permission IN (${always.join(', ')}) OR (#permission IN (${untilItEnds.join(', ')}) AND #permissionUntil > ${at}))`,
+    names: attributeNames('permission', 'permissionUntil'),
+    values: Object.fromEntries([
+      ...activePermission.always.map((p, i) => [`:always${i}`, p]),
+      ...activePermission.untilItEnds.map((p, i) => [`:untilItEnds${i}`, p]),
+    ]),
+  };
+};
+
+/**
+ * Optimistic concurrency on the pair: the write holds only if nothing changed it since `pair` was read
+ * (an item never versioned must still exist and be unversioned).
+ */
+export const unchangedSince = (pair: PairState | undefined) =>
+  pair?.version === undefined
+    ? { expression: 'attribute_exists(pk) AND attribute_not_exists(#version)', values: {} }
+    : { expression: '#version = :read', values: { ':read': pair.version } };
+
+/**
+ * A reply's or an operator's decision: replaces the permission, starts a new missed streak, bumps `version`, sets the TTL.
+ * With the reply's send time (`replySentAt`, epoch ms), it is kept on the pair and the write holds only
+ * if no reply sent at or after it decided before (`replySupersedes` in rules/permission.ts); on failure
+ * the pair is returned as it stood.
+ */
+export const permissionDecisionUpdate = (
+  tableName: string,
+  business: string,
+  user: string,
+  decision: PermissionDecision,
+  now: number,
+  replySentAt?: number,
+) => {
+  const expiry = pairExpiryAfterDecision(decision, now);
+  const set = [
+    '#business = :business',
+    '#user = :user',
+    '#permissionAt = :permissionAt',
+    '#permissionSource = :permissionSource',
+  ];
+  const remove: string[] = [];
+  const values: Record<string, unknown> = {
+    ':business': business,
+    ':user': user,
+    ':permissionAt': decision.permissionAt,
+    ':permissionSource': decision.permissionSource,
+    ':one': 1,
+  };
+  const optional = (name: string, value: unknown) => {
+    if (value === undefined) {
+      remove.push(`#${name}`);
+    } else {
+      set.push(`#${name} = :${name}`);
+      values[`:${name}`] = value;
+    }
+  };
+  optional('permission', decision.permission);
+  optional('permissionUntil', decision.permissionUntil);
+  optional('revokedReason', decision.revokedReason);
+  // A permanent grant carries no TTL while it lasts.
+  optional('ttl', expiry === undefined ? undefined : ttlFromMillis(expiry));
+  // The streak belongs to the permission it replaces (or to an item past its TTL that DynamoDB has not
+  // deleted yet).
+  for (const attribute of missedStreak) optional(attribute, undefined);
+  if (replySentAt !== undefined) set.push('#replySentAt = :replySentAt');
+  return {
+    TableName: tableName,
+    Key: keys.pair(business, user),
+    UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''} ADD #version :one`,
+    ExpressionAttributeNames: attributeNames(
+      'business',
+      'user',
+      'permission',
+      'permissionAt',
+      'permissionSource',
+      'permissionUntil',
+      'revokedReason',
+      'ttl',
+      ...missedStreak,
+      'version',
+      ...(replySentAt === undefined ? [] : ['replySentAt']),
+    ),
+    ExpressionAttributeValues:
+      replySentAt === undefined ? values : { ...values, ':replySentAt': replySentAt },
+    ...(replySentAt === undefined
+      ? {}
+      : {
+          ConditionExpression: 'attribute_not_exists(#replySentAt) OR #replySentAt < :replySentAt',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+        }),
+  };
+};
+
+/** Placeholders `#c0…` for a list of attributes to REMOVE (request slots have no fixed names). */
+export const removals = (attributes: readonly string[], prefix: string) => ({
+  expression: attributes.map((_, i) => `#${prefix}${i}`).join(', '),
+  names: Object.fromEntries(attributes.map((attribute, i) => [`#${prefix}${i}`, attribute])),
+});
+
+/**
+ * An inbound call with callback permission on: grants a temporary permission and clears what a
+ * connected call clears, in one write. Its condition fails when a permission at least as long stands:
+ * the caller then applies the reset alone.
+ */
+export const inboundGrantUpdate = (
+  tableName: string,
+  business: string,
+  user: string,
+  now: number,
+  rules: Rules,
+) => {
+  const grant = inboundCallGrant(now, rules);
+  const cleared = removals(clearedOnConnect(rules), 'c');
+  const active = activePermissionCondition(':unlessActiveAt');
+  return {
+    TableName: tableName,
+    Key: keys.pair(business, user),
+    UpdateExpression: [
+      'SET #permission = :temporary, #permissionAt = :now, #permissionUntil = :until,',
+      '#permissionSource = :inbound, #ttl = :ttl, #business = :business, #user = :user',
+      `REMOVE #revokedReason, ${cleared.expression}`,
+      'ADD #version :one',
+    ].join(' '),
+    ConditionExpression: `NOT ${active.expression}`,
+    ExpressionAttributeNames: {
+      ...attributeNames(
+        'permission',
+        'permissionAt',
+        'permissionUntil',
+        'permissionSource',
+        'revokedReason',
+        'ttl',
+        'version',
+        'business',
+        'user',
+      ),
+      ...cleared.names,
+    },
+    ExpressionAttributeValues: {
+      ...active.values,
+      ':temporary': 'temporary',
+      ':inbound': 'inbound_call',
+      ':now': now,
+      ':until': grant.until,
+      ':unlessActiveAt': grant.unlessActiveAt,
+      ':ttl': ttlFromMillis(grant.keepUntil),
+      ':business': business,
+      ':user': user,
+      ':one': 1,
+    },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+};
+
+/** Writes a decision alone (an operator's correction): one UpdateItem, the pair as it now stands. */
+export const writePermissionDecision = async (
+  db: Db,
+  business: string,
+  user: string,
+  decision: PermissionDecision,
+  now: number,
+): Promise<PairState> => {
+  const { Attributes } = await db.doc.send(
+    new UpdateCommand({
+      ...permissionDecisionUpdate(db.tableName, business, user, decision, now),
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return Attributes as PairState;
+};

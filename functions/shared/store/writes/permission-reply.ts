@@ -1,0 +1,104 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type PermissionDecision, replySupersedes } from '../../rules/permission.js';
+import type { Db } from '../client.js';
+import { failedCondition, isConditionFailed, itemAtFailure, transactWrite } from '../conditions.js';
+import { permissionDecisionUpdate } from '../items/pair.js';
+import { keys } from '../keys.js';
+
+/**
+ * Message and V2-nonce items carry no TTL. Neither signature version has a time in it, so a captured
+ * request verifies for as long as the auth token lasts: an item that expired would let it through again.
+ * Both are a key and two attributes.
+ */
+
+/** One use of a V2 signature's nonce by one request; `useId` names that request (its invocation). */
+export interface V2NonceUse {
+  readonly nonce: string;
+  readonly useId: string;
+}
+
+const noncePut = (tableName: string, use: V2NonceUse, now: number) => ({
+  TableName: tableName,
+  Item: { ...keys.v2Nonce(use.nonce), usedAt: now, useId: use.useId },
+  ConditionExpression: 'attribute_not_exists(pk)',
+});
+
+/**
+ * Records the nonce of a V2-signed request that changed nothing (or its own transaction already
+ * recorded it): `used` when another request used it first.
+ */
+export const recordV2Nonce = async (
+  db: Db,
+  use: V2NonceUse,
+  now: number,
+): Promise<'recorded' | 'used'> => {
+  try {
+    await db.doc.send(
+      new PutCommand({
+        ...noncePut(db.tableName, use, now),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return 'recorded';
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+    return itemAtFailure<{ useId?: string }>(error)?.useId === use.useId ? 'recorded' : 'used';
+  }
+};
+
+export type ReplyOutcome = 'applied' | 'duplicate' | 'replayed_signature' | 'stale';
+
+/**
+ * Applies a permission decision from a reply in one TransactWriteItems: the V2 nonce (when V2-signed),
+ * the message (condition: not seen) and the pair (condition, with a send time: no reply sent at or after
+ * it decided). The nonce goes in the same transaction as the change it authorises, never in a write of
+ * its own: written after the change, a failed write would leave the change applied and the signature
+ * free for a forged body; written before it, a failed change would burn the nonce and Plivo's retry
+ * would be refused. Any failed condition writes nothing; a used nonce is reported first, as that
+ * request is refused whatever else it is.
+ */
+export const applyPermissionDecision = async (
+  db: Db,
+  input: {
+    readonly business: string;
+    readonly user: string;
+    readonly decision: PermissionDecision;
+    readonly now: number;
+    /** The message's id: Plivo's MessageUUID, or Meta's message id when Meta's own webhook was forwarded. */
+    readonly messageUuid: string;
+    /** When the user sent the reply (epoch ms), where the payload says. */
+    readonly sentAt?: number | undefined;
+    readonly v2Nonce?: V2NonceUse | undefined;
+  },
+): Promise<ReplyOutcome> => {
+  const pair = permissionDecisionUpdate(
+    db.tableName,
+    input.business,
+    input.user,
+    input.decision,
+    input.now,
+    input.sentAt,
+  );
+  const message = {
+    TableName: db.tableName,
+    Item: { ...keys.message(input.messageUuid), appliedAt: input.now },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  };
+  const items = [
+    ...(input.v2Nonce ? [{ Put: noncePut(db.tableName, input.v2Nonce, input.now) }] : []),
+    { Put: message },
+    { Update: pair },
+  ];
+  const cancelled = await transactWrite(db, 'A permission reply', items);
+  if (!cancelled) return 'applied';
+  const [nonceReason, messageReason, pairReason] = input.v2Nonce
+    ? cancelled.reasons
+    : [undefined, ...cancelled.reasons];
+  if (failedCondition(nonceReason)) return 'replayed_signature';
+  if (failedCondition(messageReason)) return 'duplicate';
+  const standing = itemAtFailure<{ replySentAt?: number }>(pairReason);
+  if (failedCondition(pairReason) && !replySupersedes(standing?.replySentAt, input.sentAt)) {
+    return 'stale';
+  }
+  throw cancelled.error;
+};
