@@ -29,6 +29,22 @@ const placesCalls: FunctionAccess = {
   plivoSecret: true,
 };
 
+/**
+ * Construct ids kept from a function's former name, so that renaming its folder does not replace the
+ * deployed function (its logical id, log group and role).
+ */
+const formerConstructIds: Partial<Record<FunctionName, string>> = {
+  'permission-reply': 'MessageWebhook',
+};
+
+/** A function's construct id: its name in PascalCase (`dial-status` → `DialStatus`) or its former id. */
+export const functionId = (fn: FunctionName): string =>
+  formerConstructIds[fn] ??
+  fn
+    .split('-')
+    .map((word) => word[0]?.toUpperCase() + word.slice(1))
+    .join('');
+
 export const functionAccess: Record<FunctionName, FunctionAccess> = {
   health: { tableActions: [], plivoSecret: false },
   'permission-reply': {
@@ -92,7 +108,7 @@ export interface FunctionSizing {
  * over only once its first request can no longer be running.
  *
  * No reserved concurrency on any HTTP function. Reserving would also cap it, and Plivo's webhooks
- * (message-webhook, answer, hangup, dial-status) must never be throttled by callgate itself: a throttled
+ * (permission-reply, answer, hangup, dial-status) must never be throttled by callgate itself: a throttled
  * answer is a call that is not answered. They scale with the account's unreserved pool, which the
  * reservations below protect rather than consume much of. The /v1 API is called by the business's own
  * systems, which see a 5xx or 429 and retry; capping it would only add a second limit next to the rules.

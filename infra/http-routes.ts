@@ -19,6 +19,7 @@ import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import type { Config } from '../functions/shared/config/schema.js';
 import { type FunctionName, type Route, routes } from '../functions/shared/routes.js';
 import type { CallgateFunction } from './function-construct.js';
+import { functionId } from './functions.js';
 
 /**
  * Stage throttling sized from the configuration: every number may ring at its simultaneous-call limit at
@@ -49,13 +50,6 @@ export interface HttpRoutesProps {
   readonly publicBaseUrl?: string;
   readonly customDomain?: CustomDomain;
 }
-
-/** A construct id from a function name, e.g. `message-webhook` → `MessageWebhook`. */
-export const functionId = (fn: FunctionName): string =>
-  fn
-    .split('-')
-    .map((word) => word[0]?.toUpperCase() + word.slice(1))
-    .join('');
 
 /**
  * The HTTP API: its $default stage with access logs and throttling, the custom domain if asked, and

@@ -17,7 +17,8 @@ import {
 } from '../functions/shared/routes.js';
 import { EventDelivery } from './event-delivery.js';
 import { CallgateFunction } from './function-construct.js';
-import { type CustomDomain, functionId, HttpRoutes } from './http-routes.js';
+import { functionId } from './functions.js';
+import { type CustomDomain, HttpRoutes } from './http-routes.js';
 import { IntentScheduling } from './intent-scheduling.js';
 import { Operations } from './operations.js';
 import { Storage } from './storage.js';
