@@ -3,6 +3,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { keyPrefixes } from '../functions/shared/store/keys.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import type { CallgateFunction } from './function-construct.js';
 import type { DeadLetters } from './operations.js';
@@ -47,7 +48,7 @@ export class StreamReaders {
         onFailure: new SqsDlq(this.leaseChangeDeadLetters),
         filters: [
           FilterCriteria.filter({
-            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith('LINE#') } } },
+            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(keyPrefixes.leaseShard) } } },
           }),
         ],
       }),
@@ -82,9 +83,9 @@ export class StreamReaders {
               Keys: {
                 pk: {
                   S: [
-                    ...FilterRule.beginsWith('PAIR#'),
-                    ...FilterRule.beginsWith('CALL#'),
-                    ...FilterRule.beginsWith('INTENT#'),
+                    ...FilterRule.beginsWith(keyPrefixes.pair),
+                    ...FilterRule.beginsWith(keyPrefixes.call),
+                    ...FilterRule.beginsWith(keyPrefixes.intent),
                   ],
                 },
               },

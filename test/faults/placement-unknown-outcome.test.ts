@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKeys } from '../../functions/shared/store/items/idempotency.js';
-import { keys } from '../../functions/shared/store/keys.js';
+import { keyPrefixes, keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
 import {
   acceptPermission,
@@ -51,7 +51,7 @@ let failRecordingResponse = false;
 /** The placement's transaction is the one that puts a call record. */
 const isPlacement = (input: unknown): boolean =>
   ((input as { TransactItems?: { Put?: { Item?: { pk?: unknown } } }[] }).TransactItems ?? []).some(
-    (item) => String(item.Put?.Item?.pk ?? '').startsWith('CALL#'),
+    (item) => String(item.Put?.Item?.pk ?? '').startsWith(keyPrefixes.call),
   );
 
 const isPlacedResponse = (input: unknown): boolean =>

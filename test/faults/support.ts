@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { leasesOf as storedLeases } from '../../functions/shared/store/items/leases.js';
+import { keyPrefixes } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
 import { readItem, scanTable } from '../support/dynamo.js';
 import { asJson } from '../support/local-host.js';
@@ -172,12 +173,14 @@ export const leasesOf = async (db: Db, business: string): Promise<string[]> =>
 /** Call API requests counted in the account's calls-per-second slots (a released one is given back). */
 export const cpsTokens = async (db: Db): Promise<number> =>
   (await scanTable(db))
-    .filter((item) => String(item.pk).startsWith('CPS#') && item.sk === 'SLOT')
+    .filter((item) => String(item.pk).startsWith(keyPrefixes.cpsSlot) && item.sk === 'SLOT')
     .reduce((sum, item) => sum + Number(item.uses ?? 0), 0);
 
 /** Call records kept for a user (either direction). */
 export const callRecordsOf = async (db: Db, user: string) =>
-  (await scanTable(db)).filter((item) => String(item.pk).startsWith('CALL#') && item.user === user);
+  (await scanTable(db)).filter(
+    (item) => String(item.pk).startsWith(keyPrefixes.call) && item.user === user,
+  );
 
 export const dialStatusPath = (callId: string) => `${plivoPaths.dialStatus}?call=${callId}`;
 export const outboundHangupPath = (callId: string) => `${plivoPaths.hangup}?call=${callId}`;

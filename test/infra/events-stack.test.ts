@@ -5,6 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, exampleConfigPath } from '../../functions/shared/config/load.js';
+import { keyPrefixes } from '../../functions/shared/store/keys.js';
 import { createApp } from '../../infra/callgate-app.js';
 import type { CallgateStack } from '../../infra/stack.js';
 import { type Json, logicalIdIn, noBundling, synthesized } from '../support/stack.js';
@@ -69,7 +70,13 @@ describe('events on AWS', () => {
               eventName: ['INSERT', 'MODIFY'],
               dynamodb: {
                 Keys: {
-                  pk: { S: [{ prefix: 'PAIR#' }, { prefix: 'CALL#' }, { prefix: 'INTENT#' }] },
+                  pk: {
+                    S: [
+                      { prefix: keyPrefixes.pair },
+                      { prefix: keyPrefixes.call },
+                      { prefix: keyPrefixes.intent },
+                    ],
+                  },
                 },
               },
             }),

@@ -3,6 +3,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { intentDispatcherEventTypes } from '../../functions/shared/events/subscriptions.js';
 import { routes } from '../../functions/shared/routes.js';
+import { keyPrefixes } from '../../functions/shared/store/keys.js';
 import type { CallgateFunction } from '../../infra/function-construct.js';
 import type { CallgateStack } from '../../infra/stack.js';
 import { asArray, type Json, logicalIdIn, synthesized } from '../support/stack.js';
@@ -192,6 +193,8 @@ describe('call intents on AWS', () => {
       (m: Json) => m.Properties.FunctionName.Ref === logicalId(functionNamed('events').handler),
     );
     const [filter] = mapping.Properties.FilterCriteria.Filters;
-    expect(JSON.parse(filter.Pattern).dynamodb.Keys.pk.S).toContainEqual({ prefix: 'INTENT#' });
+    expect(JSON.parse(filter.Pattern).dynamodb.Keys.pk.S).toContainEqual({
+      prefix: keyPrefixes.intent,
+    });
   });
 });

@@ -12,6 +12,7 @@ import {
   readConfigFile,
 } from '../../functions/shared/config/load.js';
 import { type FunctionName, plivoPaths, routes } from '../../functions/shared/routes.js';
+import { keyPrefixes } from '../../functions/shared/store/keys.js';
 import { tableDefinition } from '../../functions/shared/store/table.js';
 import { ContextError, createApp } from '../../infra/callgate-app.js';
 import { CallgateFunction } from '../../infra/function-construct.js';
@@ -94,6 +95,11 @@ describe('CallgateStack', () => {
     template.resourceCountIs('AWS::Lambda::Function', distinctFunctions.length + 3);
   });
 
+  it('keeps the construct id of a renamed function folder, so a deploy updates the function in place', () => {
+    expect(logicalIdOf('permission-reply')).toMatch(/^MessageWebhookHandler/);
+    expect(logicalIdOf('dial-status')).toMatch(/^DialStatusHandler/);
+  });
+
   it('records inbound calls from the table stream: lease shards only, retried, then dead letters', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
@@ -110,7 +116,11 @@ describe('CallgateStack', () => {
       },
       FilterCriteria: {
         Filters: [
-          { Pattern: JSON.stringify({ dynamodb: { Keys: { pk: { S: [{ prefix: 'LINE#' }] } } } }) },
+          {
+            Pattern: JSON.stringify({
+              dynamodb: { Keys: { pk: { S: [{ prefix: keyPrefixes.leaseShard }] } } },
+            }),
+          },
         ],
       },
     });

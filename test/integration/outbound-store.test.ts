@@ -22,7 +22,7 @@ import { leaseExpiry } from '../../functions/shared/rules/concurrency.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { idempotencyKeys } from '../../functions/shared/store/items/idempotency.js';
 import { leasesOf as storedLeases } from '../../functions/shared/store/items/leases.js';
-import { keys } from '../../functions/shared/store/keys.js';
+import { keyPrefixes, keys } from '../../functions/shared/store/keys.js';
 import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
 import type { Telephony } from '../../functions/shared/telephony/port.js';
 import { localContext, toPayloadV2Event } from '../../local/event.js';
@@ -189,7 +189,7 @@ const leasesOf = async (business: string) => Object.keys(await storedLeases(db, 
 /** Call API requests counted in the last second, by the account's calls-per-second slots. */
 const cpsOf = async (h: Harness) => {
   const slots = (await scanTable(db)).filter(
-    (item) => String(item.pk).startsWith('CPS#') && item.sk === 'SLOT',
+    (item) => String(item.pk).startsWith(keyPrefixes.cpsSlot) && item.sk === 'SLOT',
   );
   return slots.filter((slot) => (slot.at as number) > h.clock.now - 1000).length;
 };

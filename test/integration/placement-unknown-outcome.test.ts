@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { leasesOf } from '../../functions/shared/store/items/leases.js';
-import { keys } from '../../functions/shared/store/keys.js';
+import { keyPrefixes, keys } from '../../functions/shared/store/keys.js';
 import { type Reservation, reserveCall } from '../../functions/shared/store/writes/place-call.js';
 import { takeOverReservation } from '../../functions/shared/store/writes/place-call-release.js';
 import { createTestDb, putPair, readItem } from '../support/dynamo.js';
@@ -28,7 +28,7 @@ let loseTakeoverAnswers = 0;
 const isTakeover = (input: unknown): boolean =>
   (
     (input as { TransactItems?: { Delete?: { Key?: { pk?: unknown } } }[] }).TransactItems ?? []
-  ).some((item) => String(item.Delete?.Key?.pk ?? '').startsWith('IDEMPOTENCY#'));
+  ).some((item) => String(item.Delete?.Key?.pk ?? '').startsWith(keyPrefixes.idempotency));
 
 beforeAll(async () => {
   db = await createTestDb();

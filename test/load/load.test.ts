@@ -25,7 +25,7 @@ import { createLogger } from '../../functions/shared/log.js';
 import type { PairState } from '../../functions/shared/rules/pair.js';
 import { permissionAt } from '../../functions/shared/rules/permission.js';
 import { leasesOf as storedLeases } from '../../functions/shared/store/items/leases.js';
-import { keys } from '../../functions/shared/store/keys.js';
+import { keyPrefixes, keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
 import { type LoadReport, writeSection } from '../bench/performance-doc.js';
 import { startTestHost } from '../support/local-host.js';
@@ -471,7 +471,7 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
   describe('afterwards, in DynamoDB and the sandbox', () => {
     const items: Record<string, unknown>[] = [];
     const itemsOf = (prefix: string) => items.filter((item) => String(item.pk).startsWith(prefix));
-    const pairItems = () => itemsOf('PAIR#') as unknown as PairState[];
+    const pairItems = () => itemsOf(keyPrefixes.pair) as unknown as PairState[];
     const placedCalls = () => [...placedByPair.values()].flat();
     const acceptedAnswers = () => answers.filter((s) => answerOutcome(s) === 'accepted');
 
@@ -547,7 +547,7 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
       const plivoCalls = sandbox
         .filter((r) => r.api === 'call')
         .map((r) => new URL(r.params.answer_url ?? '').searchParams.get('call'));
-      const outbound = itemsOf('CALL#').filter((c) => c.direction === 'outbound');
+      const outbound = itemsOf(keyPrefixes.call).filter((c) => c.direction === 'outbound');
       const ids = placed.map((c) => c.callId).sort();
       expect(created).toHaveLength(placed.length);
       expect(plivoCalls.sort()).toEqual(ids);
@@ -582,16 +582,19 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
           (placedAt[i + callsPerSecond] as number) - (placedAt[i] as number),
         ).toBeGreaterThanOrEqual(1000);
       }
-      const counted = itemsOf('CPS#').reduce((sum, slot) => sum + Number(slot.uses ?? 0), 0);
+      const counted = itemsOf(keyPrefixes.cpsSlot).reduce(
+        (sum, slot) => sum + Number(slot.uses ?? 0),
+        0,
+      );
       expect(counted).toBe(outbound.length);
     });
 
     it('every accepted request left its record', () => {
-      const calls = new Map(itemsOf('CALL#').map((c) => [String(c.callId), c]));
+      const calls = new Map(itemsOf(keyPrefixes.call).map((c) => [String(c.callId), c]));
       const durations = new Map(hangups.map((h) => [h.meta.callId, h.meta.durationSeconds]));
       const inbound = acceptedAnswers();
       const refused = answers.filter((s) => answerOutcome(s) !== 'accepted');
-      expect(itemsOf('CALL#').filter((c) => c.direction === 'inbound')).toHaveLength(
+      expect(itemsOf(keyPrefixes.call).filter((c) => c.direction === 'inbound')).toHaveLength(
         inbound.length,
       );
       // A refused call has no record: its hangup found the refusal.
@@ -636,19 +639,19 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
         expect(pair).not.toHaveProperty('ttl');
       }
       expect(
-        itemsOf('MESSAGE#')
-          .map((m) => String(m.pk).slice('MESSAGE#'.length))
+        itemsOf(keyPrefixes.message)
+          .map((m) => String(m.pk).slice(keyPrefixes.message.length))
           .sort(),
       ).toEqual(replies.map((m) => m.meta.messageUuid).sort());
     });
 
     it('no lease leaked once every hangup arrived', () => {
-      const shards = itemsOf('LINE#');
+      const shards = itemsOf(keyPrefixes.leaseShard);
       expect([...new Set(shards.map((s) => s.pk))].sort()).toEqual(
         businessNumbers.map((b) => keys.leaseShard(b, 0).pk).sort(),
       );
       for (const shard of shards) expect(shard.leases).toEqual({});
-      expect(itemsOf('CALL#').filter((c) => c.endedAt === undefined)).toEqual([]);
+      expect(itemsOf(keyPrefixes.call).filter((c) => c.endedAt === undefined)).toEqual([]);
     });
   });
 });

@@ -2,6 +2,7 @@ import { callLogView } from '../rules/call-log.js';
 import { type IntentState, isOpen } from '../rules/intent.js';
 import type { GrantSource, PairState } from '../rules/pair.js';
 import type { CallRecord } from '../store/items/call-record.js';
+import { keyPrefixes } from '../store/keys.js';
 import type { Envelope, EventData, EventType } from './envelope.js';
 
 /**
@@ -184,15 +185,15 @@ export const eventsOfChange = (change: TableChange): Envelope[] => {
   if (!change.new) return [];
   let facts: Fact[];
   let parties: { business: string; user: string };
-  if (change.pk.startsWith('PAIR#')) {
+  if (change.pk.startsWith(keyPrefixes.pair)) {
     const now = change.new as unknown as PairState;
     facts = pairFacts(change.old as unknown as PairState | undefined, now);
     parties = now;
-  } else if (change.pk.startsWith('CALL#')) {
+  } else if (change.pk.startsWith(keyPrefixes.call)) {
     const call = change.new as unknown as CallRecord;
     facts = callFacts(change.old as unknown as CallRecord | undefined, call);
     parties = call;
-  } else if (change.pk.startsWith('INTENT#')) {
+  } else if (change.pk.startsWith(keyPrefixes.intent)) {
     const intent = change.new as unknown as IntentState;
     facts = intentFacts(change.old as unknown as IntentState | undefined, intent);
     parties = intent;

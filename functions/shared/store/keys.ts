@@ -33,27 +33,48 @@ export interface Key {
   readonly sk: string;
 }
 
+/**
+ * The partition key's prefix of each item kind, the one place each is written: the keys below, the
+ * stream filters (infra/) and the readers that tell a stream record's item by its key use these.
+ */
+export const keyPrefixes = {
+  pair: 'PAIR#',
+  leaseShard: 'LINE#',
+  call: 'CALL#',
+  refusedCall: 'REFUSED#',
+  cpsSlot: 'CPS#',
+  idempotency: 'IDEMPOTENCY#',
+  message: 'MESSAGE#',
+  intent: 'INTENT#',
+  activeIntent: 'ACTIVEINTENT#',
+  v2Nonce: 'NONCE#',
+} as const;
+
+/** A lease shard's sort key prefix: `SHARD#<k>`. */
 export const leaseShardPrefix = 'SHARD#';
 
 export const keys = {
-  pair: (business: string, user: string): Key => ({ pk: `PAIR#${business}#${user}`, sk: 'STATE' }),
+  pair: (business: string, user: string): Key => ({
+    pk: `${keyPrefixes.pair}${business}#${user}`,
+    sk: 'STATE',
+  }),
   leaseShard: (business: string, shard: number): Key => ({
-    pk: `LINE#${business}`,
+    pk: `${keyPrefixes.leaseShard}${business}`,
     sk: `${leaseShardPrefix}${shard}`,
   }),
-  call: (callId: string): Key => ({ pk: `CALL#${callId}`, sk: 'CALL' }),
-  refusedCall: (callId: string): Key => ({ pk: `REFUSED#${callId}`, sk: 'CALL' }),
+  call: (callId: string): Key => ({ pk: `${keyPrefixes.call}${callId}`, sk: 'CALL' }),
+  refusedCall: (callId: string): Key => ({ pk: `${keyPrefixes.refusedCall}${callId}`, sk: 'CALL' }),
   cpsTicket: (): Key => ({ pk: 'CPS', sk: 'TICKET' }),
-  cpsSlot: (slot: number): Key => ({ pk: `CPS#${slot}`, sk: 'SLOT' }),
-  idempotency: (key: string): Key => ({
-    pk: `IDEMPOTENCY#${key}`,
-    sk: 'REQUEST',
+  cpsSlot: (slot: number): Key => ({ pk: `${keyPrefixes.cpsSlot}${slot}`, sk: 'SLOT' }),
+  idempotency: (key: string): Key => ({ pk: `${keyPrefixes.idempotency}${key}`, sk: 'REQUEST' }),
+  message: (messageUuid: string): Key => ({
+    pk: `${keyPrefixes.message}${messageUuid}`,
+    sk: 'MESSAGE',
   }),
-  message: (messageUuid: string): Key => ({ pk: `MESSAGE#${messageUuid}`, sk: 'MESSAGE' }),
-  intent: (intentId: string): Key => ({ pk: `INTENT#${intentId}`, sk: 'INTENT' }),
+  intent: (intentId: string): Key => ({ pk: `${keyPrefixes.intent}${intentId}`, sk: 'INTENT' }),
   activeIntent: (business: string, user: string): Key => ({
-    pk: `ACTIVEINTENT#${business}#${user}`,
+    pk: `${keyPrefixes.activeIntent}${business}#${user}`,
     sk: 'INTENT',
   }),
-  v2Nonce: (nonce: string): Key => ({ pk: `NONCE#${nonce}`, sk: 'V2' }),
+  v2Nonce: (nonce: string): Key => ({ pk: `${keyPrefixes.v2Nonce}${nonce}`, sk: 'V2' }),
 } as const;

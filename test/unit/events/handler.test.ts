@@ -12,6 +12,7 @@ import type { EventBus } from '../../../functions/shared/events/bus.js';
 import type { Envelope } from '../../../functions/shared/events/envelope.js';
 import type { Logger } from '../../../functions/shared/log.js';
 import { type CountedMetric, createMetricsRecorder } from '../../../functions/shared/metrics.js';
+import { keys } from '../../../functions/shared/store/keys.js';
 
 const business = '+918035737458';
 const user = '+919800000001';
@@ -53,7 +54,7 @@ const record = (
 };
 
 const pairAsked = {
-  pk: `PAIR#${business}#${user}`,
+  pk: keys.pair(business, user).pk,
   sk: 'STATE',
   business,
   user,
@@ -73,7 +74,7 @@ const pairGranted = {
 };
 
 const outboundCall = (callId: string) => ({
-  pk: `CALL#${callId}`,
+  pk: keys.call(callId).pk,
   sk: 'CALL',
   callId,
   direction: 'outbound',
@@ -116,7 +117,7 @@ const batchOfFive = () => {
 
 /** Records that speak no event: a lease taken on a shard, a call record's TTL deletion. */
 const silentRecords = () => {
-  const shard = { pk: `LINE#${business}`, sk: 'SHARD#3' };
+  const shard = keys.leaseShard(business, 3);
   const lease = { e: t0 + 3_600_000, u: caller, s: t0 };
   const call = outboundCall(randomUUID());
   return [
@@ -283,7 +284,10 @@ describe('events function', () => {
   it('reports a record whose image cannot be read', async () => {
     const records = batchOfFive();
     const bad = structuredClone(records[1]) as DynamoDBRecord;
-    (bad.dynamodb as { NewImage: unknown }).NewImage = { pk: { S: 'CALL#x' }, user: { X: user } };
+    (bad.dynamodb as { NewImage: unknown }).NewImage = {
+      pk: { S: keys.call('x').pk },
+      user: { X: user },
+    };
     const { response, put } = await run([records[0], bad, records[2]] as DynamoDBRecord[]);
     expect(put().map((e) => e.type)).toEqual(['permission.granted']);
     expect(response.batchItemFailures).toEqual(failureOf(bad));

@@ -7,6 +7,7 @@ import {
   durationOnRecord,
 } from '../../../functions/shared/rules/call-log.js';
 import type { CallRecord } from '../../../functions/shared/store/items/call-record.js';
+import { keys } from '../../../functions/shared/store/keys.js';
 
 const t0 = Date.UTC(2026, 0, 15, 12);
 const iso = (millis: number) => new Date(millis).toISOString();
@@ -182,7 +183,7 @@ describe('call log view: business-initiated, every combination', () => {
     expect([missed.outcome, missed.missedInARow]).toEqual(['missed', 2]);
 
     const stored: CallRecord = {
-      pk: `CALL#${callId}`,
+      pk: keys.call(callId).pk,
       sk: 'CALL',
       callId,
       direction: 'outbound',

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { leaseShardPrefix } from '../keys.js';
+import { keyPrefixes, leaseShardPrefix } from '../keys.js';
 import type { Leases } from './leases.js';
 
 /** Leases a committed write added to one lease shard. */
@@ -10,8 +10,6 @@ export interface LeasesAdded {
   readonly shard: number;
   readonly added: Leases;
 }
-
-const linePrefix = 'LINE#';
 
 const imageOf = (image: unknown): Record<string, unknown> | undefined =>
   image ? unmarshall(image as Record<string, AttributeValue>) : undefined;
@@ -25,7 +23,7 @@ export const leasesAdded = (record: DynamoDBRecord): LeasesAdded | undefined => 
   const change = record.dynamodb;
   const pk = String(change?.Keys?.pk?.S ?? '');
   const sk = String(change?.Keys?.sk?.S ?? '');
-  if (!pk.startsWith(linePrefix) || !sk.startsWith(leaseShardPrefix)) return undefined;
+  if (!pk.startsWith(keyPrefixes.leaseShard) || !sk.startsWith(leaseShardPrefix)) return undefined;
   const before = (imageOf(change?.OldImage)?.leases ?? {}) as Leases;
   const after = (imageOf(change?.NewImage)?.leases ?? {}) as Leases;
   const added = Object.fromEntries(
@@ -33,7 +31,7 @@ export const leasesAdded = (record: DynamoDBRecord): LeasesAdded | undefined => 
   );
   if (Object.keys(added).length === 0) return undefined;
   return {
-    business: pk.slice(linePrefix.length),
+    business: pk.slice(keyPrefixes.leaseShard.length),
     shard: Number(sk.slice(leaseShardPrefix.length)),
     added,
   };
