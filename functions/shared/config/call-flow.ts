@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { clockTime, intervalMinutes } from '../call-flow/hours.js';
+import { clockTime, intervalMinutes } from '../rules/hours.js';
 import { agentSchema } from './agent.js';
 
 /**

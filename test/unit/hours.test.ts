@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isOpen, localTime, nextOpening } from '../../functions/shared/call-flow/hours.js';
 import {
   hoursSchema,
   type Weekday,
   weekdays,
   weeklyHoursSchema,
 } from '../../functions/shared/config/call-flow.js';
+import { isOpen, localTime, nextOpening } from '../../functions/shared/rules/hours.js';
 
 const hours = (raw: Record<string, unknown>) =>
   hoursSchema.parse({ closed: { hangup: true }, ...raw });
