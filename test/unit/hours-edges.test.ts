@@ -4,7 +4,8 @@
  * 400 days `nextOpening` looks ahead. Each expectation is checked against a minute-by-minute scan too.
  */
 import { describe, expect, it } from 'vitest';
-import { type WeeklyHours, weeklyHoursSchema } from '../../functions/shared/config/call-flow.js';
+import { weeklyHoursSchema } from '../../functions/shared/config/call-flow.js';
+import type { WeeklyHours } from '../../functions/shared/rules/hours.js';
 import { isOpen, nextOpening } from '../../functions/shared/rules/hours.js';
 
 const minute = 60_000;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import type { WeeklyHours } from '../config/call-flow.js';
 import { callsInWindow, type DailyCallSettings, dailyCallCheck } from './daily-calls.js';
+import type { WeeklyHours } from './hours.js';
 import { nextOpening } from './hours.js';
 import type { MissedCallSettings } from './missed-calls.js';
 import type { PairState } from './pair.js';
