@@ -13,7 +13,6 @@ export default {
     'functions/shared/plivo/reply-fields.ts',
     'functions/shared/plivo/live-calls.ts',
     'functions/shared/call-flow/guard.ts',
-    'functions/shared/call-flow/hours.ts',
     'functions/shared/events/derive.ts',
   ],
   testRunner: 'vitest',

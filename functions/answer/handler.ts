@@ -1,11 +1,4 @@
 import * as z from 'zod';
-import { ForbiddenForward } from '../shared/call-flow/guard.js';
-import {
-  type ActionAt,
-  type FlowStep,
-  renderRefusal,
-  UnknownStep,
-} from '../shared/call-flow/render.js';
 import { configuredNumber } from '../shared/config/numbers.js';
 import type { BusinessNumber } from '../shared/config/schema.js';
 import type { Deps } from '../shared/deps.js';
@@ -18,16 +11,14 @@ import {
 import type { ParsedRequest } from '../shared/http/request.js';
 import { xml } from '../shared/http/respond.js';
 import { maskNumber, parsePhoneNumber } from '../shared/numbers.js';
-import { answerInboundCall, continueInboundCall } from '../shared/operations/inbound-call.js';
-import { renderPlivoXml, type XmlElement } from '../shared/plivo/xml.js';
+import {
+  type ActionAt,
+  answerInboundCall,
+  continueInboundCall,
+  type FlowStep,
+  refusalDocument,
+} from '../shared/operations/inbound-call.js';
 import { answerOutboundLeg } from './agent-leg.js';
-
-/** What callers hear when callgate cannot run a flow; Plivo always gets valid XML and a 200. */
-export const refusals = {
-  unconfigured: 'Sorry, this number does not take calls.',
-  malformed: 'Sorry, this call cannot be completed.',
-  atCapacity: 'All our lines are busy right now. Please call again later.',
-} as const;
 
 /** Plivo's identifiers: exactly the 8-4-4-4-12 hex form, in either case. */
 const plivoId = z.guid('must be a Plivo UUID');
@@ -79,7 +70,18 @@ const buildStepQuery = () => {
 const stringField = (body: ParsedRequest['body'], name: string): string =>
   typeof body[name] === 'string' ? body[name] : '';
 
-const respond = (elements: readonly XmlElement[]): Result => xml(renderPlivoXml(elements));
+/** A refused request or call: the caller hears a short message, Plivo gets valid XML. */
+const refuse = (refusal: Parameters<typeof refusalDocument>[0]): Result =>
+  xml(refusalDocument(refusal));
+
+/** A continuation the flow no longer has, or a forward the guard refuses: logged as an error. */
+const cannotContinue = (
+  deps: Deps,
+  { error, document }: { readonly error: Error; readonly document: string },
+): Result => {
+  deps.logger.error('inbound call: flow cannot continue', { error });
+  return xml(document);
+};
 
 /** A key press, a dial's outcome or a recording of a flow already answered. */
 const continueFlow = async (
@@ -91,7 +93,7 @@ const continueFlow = async (
   const query = stepQuery().safeParse(request.query);
   if (!query.success) {
     deps.logger.warn('inbound call: unknown continuation', { query: request.rawQuery });
-    return respond(renderRefusal(refusals.malformed));
+    return refuse('malformed');
   }
   const step: FlowStep =
     query.data.step === 'menu'
@@ -105,9 +107,13 @@ const continueFlow = async (
       recordingId: stringField(request.body, 'RecordingID'),
     });
   }
-  return xml(
-    await continueInboundCall(deps, { callId: call.CallUUID, caller: call.From, number, step }),
-  );
+  const next = await continueInboundCall(deps, {
+    callId: call.CallUUID,
+    caller: call.From,
+    number,
+    step,
+  });
+  return next.kind === 'next' ? xml(next.document) : cannotContinue(deps, next);
 };
 
 const answerInbound = async (
@@ -121,7 +127,7 @@ const answerInbound = async (
       callId: call.CallUUID,
       to: maskNumber(call.To),
     });
-    return respond(renderRefusal(refusals.unconfigured));
+    return refuse('unconfigured');
   }
   if (request.query.step !== undefined) return continueFlow(deps, request, call, number);
 
@@ -134,13 +140,15 @@ const answerInbound = async (
   switch (outcome.kind) {
     case 'invalid_caller':
       deps.logger.warn('inbound call: caller is not a valid number', fields);
-      return respond(renderRefusal(refusals.malformed));
+      return xml(outcome.document);
     case 'at_capacity':
       deps.logger.warn('inbound call refused: business number at its simultaneous-call limit', {
         ...fields,
         limit: deps.config.rules.simultaneousCallsPerNumber,
       });
-      return respond(renderRefusal(refusals.atCapacity));
+      return xml(outcome.document);
+    case 'cannot_continue':
+      return cannotContinue(deps, outcome);
     case 'duplicate':
       deps.logger.info('inbound call: Plivo asked again, answered the same', fields);
       return xml(outcome.document);
@@ -170,18 +178,8 @@ export const createHandler = (functionDeps: Deps): LambdaHandler =>
           ? [`Direction: must be ${direction}`]
           : params.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
       });
-      return respond(renderRefusal(refusals.malformed));
+      return refuse('malformed');
     }
     if (agentLeg) return answerOutboundLeg(deps, agentLeg);
-    try {
-      return await answerInbound(deps, request, params.data);
-    } catch (error) {
-      if (error instanceof UnknownStep || error instanceof ForbiddenForward) {
-        // A continuation the flow no longer has (configuration changed mid-call) or a forward the
-        // guard refuses: the caller hears a short message, Plivo gets valid XML.
-        deps.logger.error('inbound call: flow cannot continue', { error });
-        return respond(renderRefusal(refusals.malformed));
-      }
-      throw error;
-    }
+    return answerInbound(deps, request, params.data);
   });

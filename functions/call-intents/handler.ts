@@ -7,9 +7,11 @@ import { businessApi, type LambdaHandler, requestDeps } from '../shared/http/mid
 import { placementRefusalError } from '../shared/http/refusals.js';
 import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
-import { cancelCallIntent, createCallIntent } from '../shared/operations/call-intents.js';
-import { intentView } from '../shared/rules/intent-view.js';
-import { readIntent } from '../shared/store/items/intents.js';
+import {
+  cancelCallIntent,
+  createCallIntent,
+  readCallIntent,
+} from '../shared/operations/call-intents.js';
 
 /** Strict: a misspelt field (`notafter`) is refused by name, never silently dropped. */
 const bodySchema = z.strictObject({
@@ -49,9 +51,9 @@ const create = async (deps: Deps, rawBody: unknown) => {
         intentId: outcome.intent.intentId,
         status: outcome.intent.status,
       });
-      return json(202, intentView(outcome.intent));
+      return json(202, outcome.intent);
     case 'active':
-      return json(200, intentView(outcome.intent));
+      return json(200, outcome.intent);
   }
 };
 
@@ -74,9 +76,9 @@ export const createHandler = (deps: Deps): LambdaHandler =>
           `The intent's call is ${outcome.intent.status === 'placed' ? 'placed' : 'being placed'}; it cannot be cancelled`,
         );
       }
-      return json(200, intentView(outcome.intent));
+      return json(200, outcome.intent);
     }
-    const intent = await readIntent(deps.db, intentId, deps.clock());
+    const intent = await readCallIntent(deps, intentId);
     if (!intent) throw notFound();
-    return json(200, intentView(intent));
+    return json(200, intent);
   });

@@ -3,9 +3,7 @@ import type { Deps } from '../shared/deps.js';
 import { type LambdaHandler, plivoWebhook } from '../shared/http/middleware.js';
 import { xml } from '../shared/http/respond.js';
 import { recordDialStatus } from '../shared/operations/dial-status.js';
-import { element, renderPlivoXml } from '../shared/plivo/xml.js';
 import { callIdSchema } from '../shared/routes.js';
-import type { DialOutcome } from '../shared/rules/missed-calls.js';
 
 const querySchema = z.object({ call: callIdSchema });
 
@@ -24,14 +22,6 @@ const bodySchema = z.object({
   CallUUID: plivoId.optional(),
 });
 
-/** What the agent hears once the dial to the WhatsApp user is over. */
-const agentLegXml = (outcome: DialOutcome | undefined): string =>
-  renderPlivoXml([
-    ...(outcome === 'missed' ? [element('Speak', {}, ['The customer did not answer.'])] : []),
-    ...(outcome === 'failed' ? [element('Speak', {}, ['The call could not be connected.'])] : []),
-    element('Hangup'),
-  ]);
-
 /** POST /plivo/whatsapp/dial-status?call=<id>: whether the WhatsApp user answered a business-initiated call. */
 export const createHandler = (deps: Deps): LambdaHandler =>
   plivoWebhook(deps, async (request) => {
@@ -40,8 +30,8 @@ export const createHandler = (deps: Deps): LambdaHandler =>
     const result = await recordDialStatus(deps, callId, DialStatus);
     if (result.kind === 'unknown_call') {
       deps.logger.warn('dial status for an unknown business-initiated call', { callId });
-      return xml(agentLegXml(undefined));
+      return xml(result.document);
     }
     deps.logger.info('dial status', { callId, dialStatus: DialStatus, result: result.kind });
-    return xml(agentLegXml(result.outcome));
+    return xml(result.document);
   });

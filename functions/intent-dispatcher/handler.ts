@@ -3,10 +3,14 @@ import * as z from 'zod';
 import type { Deps } from '../shared/deps.js';
 import { type Envelope, eventSource } from '../shared/events/envelope.js';
 import { intentDispatcherEventTypes } from '../shared/events/subscriptions.js';
-import { advanceIntent, advancePairIntent } from '../shared/operations/call-intents.js';
-import { placingTakeoverMs } from '../shared/rules/intent.js';
+import {
+  advanceIntent,
+  advancePairIntent,
+  type IntentAfterRun,
+  lookAgainAt,
+  momentOfEvent,
+} from '../shared/operations/call-intents.js';
 import type { IntentWakeup, IntentWakeups } from '../shared/scheduling/wakeups.js';
-import type { IntentItem } from '../shared/store/items/intents.js';
 
 /** An event of the stack's bus, as an EventBridge rule delivers it. */
 export interface BusDelivery {
@@ -20,18 +24,6 @@ export type DispatcherEvent = BusDelivery | IntentWakeup;
 export type DispatcherHandler = (event: DispatcherEvent, context: Context) => Promise<void>;
 
 const wakeupSchema = z.object({ intentId: z.uuid() });
-
-/**
- * A step written as due now is taken by the run that wrote it (the POST, or this dispatcher); its event
- * only sets a wake-up for a run that died before taking it, once that run's claim may be taken over.
- */
-const handoffMs = placingTakeoverMs + 30_000;
-
-/**
- * When the dispatcher must look at an intent its event says waits: at the moment it waits for, or, for a
- * step written as due now (its moment is its write), once its writer may be taken over.
- */
-const momentOf = (at: number, writtenAt: number) => (at > writtenAt ? at : writtenAt + handoffMs);
 
 const deliverySchema = z.object({
   source: z.literal(eventSource),
@@ -55,21 +47,10 @@ export const createHandler =
   (deps: Deps, wakeupsFor: (dispatcherArn: string) => IntentWakeups): DispatcherHandler =>
   async (event, context) => {
     const wakeups = () => wakeupsFor(context.invokedFunctionArn);
-    /**
-     * After a run, the intent's next look stands: another run's placement under way is looked at again
-     * once it may be taken over, should that run die; a wait keeps its wake-up, whichever wake-up or
-     * event this run came from (the wait may be one it left unchanged, whose event came long ago).
-     */
-    const watch = async (intent: IntentItem | undefined) => {
-      if (intent?.status === 'placing' && intent.placingSince !== undefined) {
-        await wakeups().wakeAt(intent.intentId, intent.placingSince + placingTakeoverMs + 1000);
-      } else if (
-        (intent?.status === 'scheduled' || intent?.status === 'waiting_permission') &&
-        intent.dueAt !== undefined &&
-        intent.dueAt > deps.clock()
-      ) {
-        await wakeups().wakeAt(intent.intentId, intent.dueAt);
-      }
+    /** After a run, the intent's next look stands (`lookAgainAt`). */
+    const watch = async (intent: IntentAfterRun) => {
+      const at = lookAgainAt(intent, deps.clock());
+      if (intent && at !== undefined) await wakeups().wakeAt(intent.intentId, at);
     };
     const wakeup = wakeupSchema.safeParse(event);
     if (wakeup.success) {
@@ -87,7 +68,7 @@ export const createHandler =
     const { intentId, at } = detail.data;
     if (detail.type === 'intent.scheduled' || detail.type === 'intent.waiting_permission') {
       if (intentId === undefined || at === undefined) return;
-      const moment = momentOf(Date.parse(at), Date.parse(detail.time));
+      const moment = momentOfEvent(Date.parse(at), Date.parse(detail.time));
       // A moment that passed before its event came is taken now: a wake-up for it would never come.
       if (moment <= deps.clock()) await watch(await advanceIntent(deps, intentId));
       else await wakeups().wakeAt(intentId, moment);

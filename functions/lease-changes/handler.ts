@@ -1,7 +1,6 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Deps } from '../shared/deps.js';
 import { recordInboundCalls } from '../shared/operations/lease-changes.js';
-import { leasesAdded } from '../shared/store/items/lease-stream.js';
 
 export type LeaseChangesHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 
@@ -16,8 +15,7 @@ export const createHandler =
   async (event) => {
     for (const record of event.Records) {
       try {
-        const change = leasesAdded(record);
-        if (change) await recordInboundCalls(deps, change);
+        await recordInboundCalls(deps, record);
       } catch (error) {
         deps.logger.error('lease change not applied; retried from here', {
           eventId: record.eventID,

@@ -7,9 +7,7 @@ import {
   v2NonceUse,
 } from '../shared/http/middleware.js';
 import { json } from '../shared/http/respond.js';
-import { applyPermissionReply } from '../shared/operations/permission-reply.js';
-import { readInboundMessage } from '../shared/plivo/permission-reply.js';
-import { recordV2Nonce } from '../shared/store/writes/permission-reply.js';
+import { applyPermissionReply, recordV2Nonce } from '../shared/operations/permission-reply.js';
 
 /**
  * WhatsApp message webhook. A call-permission reply from the user (`From`) to the business number
@@ -21,30 +19,24 @@ export const createHandler = (deps: Deps): LambdaHandler =>
   plivoWebhook(
     deps,
     async (request, context) => {
-      const message = readInboundMessage(request.body);
-      switch (message.kind) {
+      const outcome = await applyPermissionReply(deps, request.body, v2NonceUse(request, context));
+      switch (outcome.kind) {
         case 'invalid':
-          throw new HttpError(400, 'invalid_request', message.message);
+          throw new HttpError(400, 'invalid_request', outcome.message);
         case 'other':
           deps.logger.info('message ignored: not a call-permission reply', {
-            description: message.description,
-            messageUuid: message.messageUuid,
+            description: outcome.description,
+            messageUuid: outcome.messageUuid,
           });
           return json(200, { outcome: 'ignored', reason: 'not_a_permission_reply' });
         case 'unrecognized':
           deps.logger.warn('interactive message not understood: ignored', {
             unrecognizedInteractive: true,
-            reason: message.reason,
-            messageUuid: message.messageUuid,
-            payload: message.payload,
+            reason: outcome.reason,
+            messageUuid: outcome.messageUuid,
+            payload: outcome.payload,
           });
           return json(200, { outcome: 'ignored', reason: 'unrecognized_interactive' });
-        case 'permission_reply':
-          break;
-      }
-      const outcome = await applyPermissionReply(deps, message, v2NonceUse(request, context));
-      const messageId = message.messageId;
-      switch (outcome.kind) {
         case 'invalid_number':
           throw new HttpError(
             400,
@@ -53,20 +45,23 @@ export const createHandler = (deps: Deps): LambdaHandler =>
           );
         case 'unknown_business_number':
           deps.logger.warn('call-permission reply to an unconfigured business number ignored', {
-            messageId,
+            messageId: outcome.messageId,
           });
           return json(200, { outcome: 'ignored', reason: 'unknown_business_number' });
         case 'replayed_signature':
           throw replayedSignature(deps);
         case 'duplicate':
         case 'stale':
-          deps.logger.info('call-permission reply', { outcome: outcome.kind, messageId });
+          deps.logger.info('call-permission reply', {
+            outcome: outcome.kind,
+            messageId: outcome.messageId,
+          });
           return json(200, { outcome: outcome.kind });
         case 'applied':
           deps.logger.info('call-permission reply', {
             outcome: outcome.kind,
             permission: outcome.permission,
-            messageId,
+            messageId: outcome.messageId,
           });
           return json(200, { outcome: outcome.kind, permission: outcome.permission });
       }

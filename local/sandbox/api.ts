@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
-import { nextOpening } from '../../functions/shared/call-flow/hours.js';
 import type { Config } from '../../functions/shared/config/schema.js';
 import { parsePhoneNumber } from '../../functions/shared/numbers.js';
+import { nextOpening } from '../../functions/shared/rules/hours.js';
 import type { LocalEventBus } from '../event-bus.js';
 import { readableDuration } from './page/format.js';
 import { SandboxConflict, type SandboxPlivo } from './plivo.js';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { isOpen } from '../../functions/shared/call-flow/hours.js';
 import type { Clock } from '../../functions/shared/clock.js';
 import type { Config } from '../../functions/shared/config/schema.js';
 import type { Logger } from '../../functions/shared/log.js';
 import { parsePhoneNumber, plivoDigits } from '../../functions/shared/numbers.js';
 import { computeV3Signature } from '../../functions/shared/plivo/signature.js';
 import { plivoUrls } from '../../functions/shared/routes.js';
+import { isOpen } from '../../functions/shared/rules/hours.js';
 import type { CallParams, TemplateMessageParams } from '../../functions/shared/telephony/port.js';
 import { type PlivoNode, parsePlivoXml } from './plivo-xml.js';
 import type { TelephonyListener } from './telephony.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { refusals } from '../../functions/answer/handler.js';
 import type { Config } from '../../functions/shared/config/schema.js';
+import { refusals } from '../../functions/shared/operations/inbound-call.js';
 import { createDb } from '../../functions/shared/store/client.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { ensureTable } from '../../local/dynamodb.js';

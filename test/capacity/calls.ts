@@ -4,7 +4,7 @@
  * test/integration/capacity.test.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { refusals } from '../../functions/answer/handler.js';
+import { refusals } from '../../functions/shared/operations/inbound-call.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../local/host.js';
 import type { CapacityMeter, CapacitySnapshot } from '../support/capacity.js';

@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refusals } from '../../functions/answer/handler.js';
 import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
+import { refusals } from '../../functions/shared/operations/inbound-call.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { leasesOf, readShards } from '../../functions/shared/store/items/leases.js';
 import type { LocalHost } from '../../local/host.js';

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refusals } from '../../functions/answer/handler.js';
 import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import type { Envelope } from '../../functions/shared/events/envelope.js';
+import { refusals } from '../../functions/shared/operations/inbound-call.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../local/host.js';
 import { advanceClock, asJson, postSignedForm, startTestHost } from '../support/local-host.js';

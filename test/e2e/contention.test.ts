@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refusals } from '../../functions/answer/handler.js';
+import { refusals } from '../../functions/shared/operations/inbound-call.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { leasesOf } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
+import { placementDecisions } from '../../functions/shared/operations/place-call.js';
 import { permissionView } from '../../functions/shared/rules/permission-state.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { readPlacementCapacity } from '../../functions/shared/store/items/placement-capacity.js';
@@ -38,7 +39,13 @@ const place = async (business: string, at: number) => {
   const user = newNumber('+91983');
   await grant(business, user);
   const reservation = { callId: randomUUID(), business, user, agent: 'sip:a@phone.plivo.com' };
-  const outcome = await reserveCall(db, reservation, () => at, { rules, ...account });
+  const outcome = await reserveCall(
+    db,
+    reservation,
+    () => at,
+    { rules, ...account },
+    placementDecisions(rules),
+  );
   expect(outcome.kind).toBe('reserved');
 };
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
+import { placementDecisions } from '../../functions/shared/operations/place-call.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { leasesOf } from '../../functions/shared/store/items/leases.js';
 import { keyPrefixes, keys } from '../../functions/shared/store/keys.js';
@@ -64,7 +65,13 @@ const staleReservation = async (): Promise<Stale> => {
     agent: 'sip:support@phone.plivo.com',
     idempotency: { key: randomUUID(), requestHash: 'the-request' },
   };
-  const outcome = await reserveCall(db, reservation, () => now, { rules, callsPerSecond: 1_000 });
+  const outcome = await reserveCall(
+    db,
+    reservation,
+    () => now,
+    { rules, callsPerSecond: 1_000 },
+    placementDecisions(rules),
+  );
   expect(outcome.kind).toBe('reserved');
   return reservation;
 };

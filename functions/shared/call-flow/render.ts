@@ -8,8 +8,8 @@ import type {
   Voicemail,
 } from '../config/call-flow.js';
 import { element, type XmlElement } from '../plivo/xml.js';
+import { isOpen } from '../rules/hours.js';
 import { assertNoForbiddenForward } from './guard.js';
-import { isOpen } from './hours.js';
 
 /**
  * Plivo XML for an inbound WhatsApp call, as pure functions of the flow, the call and `now`. Every step

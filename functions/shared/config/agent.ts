@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { dialTargetRefusal } from '../call-flow/guard.js';
+import { dialTargetRefusal } from '../rules/forward-guard.js';
 
 /** A SIP URI or an endpoint name is short; the bound keeps a 20 KB value out of XML and logs. */
 export const maxAgentLength = 255;

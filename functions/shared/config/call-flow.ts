@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { clockTime, intervalMinutes } from '../call-flow/hours.js';
+import { clockTime, intervalMinutes, type WeeklyHours, weekdays } from '../rules/hours.js';
 import { agentSchema } from './agent.js';
 
 /**
@@ -106,9 +106,6 @@ const intervalSchema = z
     return value.split('-').every((time) => clockTime.test(time)) && end > start;
   }, 'hours must be HH:MM-HH:MM with the end after the start, within one day (24:00 ends it)');
 
-export const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof weekdays)[number];
-
 const isTimeZone = (zone: string): boolean => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
@@ -123,7 +120,7 @@ const isCalendarDate = (value: string): boolean => {
   return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
 };
 
-/** Open intervals by weekday in one time zone, with holidays: when calls are taken or may be placed. */
+/** The rule's `WeeklyHours`, validated. */
 export const weeklyHoursSchema = z.strictObject({
   /** IANA time zone the hours are in, e.g. Asia/Kolkata. */
   timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Kolkata'),
@@ -138,7 +135,7 @@ export const weeklyHoursSchema = z.strictObject({
         .refine(isCalendarDate, 'must be a calendar date YYYY-MM-DD'),
     )
     .default([]),
-});
+}) satisfies z.ZodType<WeeklyHours, unknown>;
 
 /** Inbound business hours. */
 export const hoursSchema = weeklyHoursSchema.extend({
@@ -174,5 +171,4 @@ export type TerminalAction = z.infer<typeof terminalActionSchema>;
 export type Dial = z.infer<typeof dialSchema>;
 export type Voicemail = z.infer<typeof voicemailSchema>;
 export type Menu = z.infer<typeof menuSchema>;
-export type WeeklyHours = z.infer<typeof weeklyHoursSchema>;
 export type Hours = z.infer<typeof hoursSchema>;

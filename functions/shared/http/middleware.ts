@@ -8,7 +8,6 @@ import type {
 import { ZodError } from 'zod';
 import type { Deps } from '../deps.js';
 import { verifyPlivoSignature } from '../plivo/signature.js';
-import type { recordV2Nonce, V2NonceUse } from '../store/writes/permission-reply.js';
 import { HttpError } from './errors.js';
 import { type BodyMedia, type ParsedRequest, parseRequest, requestBaseUrl } from './request.js';
 import { errorResponse } from './respond.js';
@@ -137,16 +136,29 @@ const rejectUnsigned = (deps: Deps): Middleware => ({
   },
 });
 
+/** The nonce of a V2-signed request, and the request that used it. */
+export interface V2NonceUse {
+  readonly nonce: string;
+  readonly useId: string;
+}
+
+/** Records the nonce of a V2-signed request that changed nothing: `used` when another used it first. */
+export type RecordV2Nonce = (
+  db: Deps['db'],
+  use: V2NonceUse,
+  now: number,
+) => Promise<'recorded' | 'used'>;
+
 export interface WebhookOptions {
   /**
    * Also accept V2 signatures, unless the configuration turns them off (`plivo.acceptV2Signatures`),
    * using each nonce once with `recordNonce`. V2 signs only the URL and nonce, not the body, so it is
    * accepted only where Plivo may send nothing newer: the message webhook (which version it uses is not
-   * documented). Voice callbacks always carry V3. The store function is handed in rather than imported
-   * here, so that only a function accepting V2 bundles it: table permissions follow the bundles
-   * (infra/functions.ts).
+   * documented). Voice callbacks always carry V3. The operation's function is handed in rather than
+   * imported here, so that only a function accepting V2 bundles it: table permissions follow the
+   * bundles (infra/functions.ts).
    */
-  readonly acceptV2?: { readonly recordNonce: typeof recordV2Nonce };
+  readonly acceptV2?: { readonly recordNonce: RecordV2Nonce };
 }
 
 const plivoSignature = (deps: Deps, options: WebhookOptions): Middleware => ({
@@ -198,7 +210,7 @@ const refusedRequest = (error: unknown): boolean =>
  * before it is sent, and becomes 403 when another request used the nonce first. A fault (5xx) records
  * nothing: nothing happened, and Plivo retries.
  */
-const v2NonceOnce = (deps: Deps, recordNonce: typeof recordV2Nonce): Middleware => {
+const v2NonceOnce = (deps: Deps, recordNonce: RecordV2Nonce): Middleware => {
   const record = async (event: CallgateEvent, context: Context) => {
     const use = event.parsed && v2NonceUse(event.parsed, context);
     if (use && (await recordNonce(deps.db, use, deps.clock())) === 'used') {

@@ -1,3 +1,4 @@
+import type { CorrectionRefused } from '../operations/permission-correction.js';
 import type { RequestRefusal } from '../rules/permission-request.js';
 import type { PlacementRefusal } from '../rules/place-call.js';
 import type { TelephonyError } from '../telephony/port.js';
@@ -73,3 +74,34 @@ export const plivoError = (what: string, error: TelephonyError): HttpError =>
           : 'Plivo could not be reached'
     }; nothing was counted`,
   );
+
+/** `604800` → `7 days`: whole days or hours where they divide, else seconds. */
+const duration = (seconds: number): string => {
+  const [amount, unit] =
+    seconds % 86_400 === 0
+      ? [seconds / 86_400, 'day']
+      : seconds % 3600 === 0
+        ? [seconds / 3600, 'hour']
+        : [seconds, 'second'];
+  return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
+};
+
+/** An operator's correction refused: 400 naming what is wrong, and the bound an expiry passed. */
+export const correctionRefusalError = (refused: CorrectionRefused): HttpError =>
+  new HttpError(400, 'invalid_request', correctionRefusalMessage(refused));
+
+const correctionRefusalMessage = (refused: CorrectionRefused): string => {
+  switch (refused.refusal) {
+    case 'expiry_not_allowed':
+      return 'expiresAt is only for temporary, rejected and revoked';
+    case 'expiry_in_the_past':
+      return 'expiresAt must be in the future';
+    case 'expiry_too_late': {
+      const { bound, status } = refused;
+      const most = `expiresAt must be at most ${duration(bound.seconds)} from now (${bound.setting})`;
+      return status === 'temporary'
+        ? `${most}: a temporary permission lasts no longer; send status permanent for a permanent one`
+        : `${most}: a ${status} permission stands no longer`;
+    }
+  }
+};

@@ -14,7 +14,9 @@ import {
   type IntentState,
   type IntentStep,
   isOpen,
+  placingTakeoverMs,
 } from '../rules/intent.js';
+import { type IntentView, intentView } from '../rules/intent-view.js';
 import { mayStillBeMissed } from '../rules/missed-calls.js';
 import type { PairState } from '../rules/pair.js';
 import { type PlacementRefusal, placementRefusalBeforeRead } from '../rules/place-call.js';
@@ -299,10 +301,45 @@ export interface IntentToCreate {
   readonly notAfter?: number | undefined;
 }
 
+/** An intent as a run of `advanceIntent` leaves it (undefined: there is none). */
+export type IntentAfterRun = Awaited<ReturnType<typeof advanceIntent>>;
+
+/**
+ * When a dispatcher must look at the intent again after a run: another run's placement under way once
+ * it may be taken over, should that run die; a wait at its moment, whichever wake-up or event this run
+ * came from (the wait may be one it left unchanged, whose event came long ago). Undefined: no look.
+ */
+export const lookAgainAt = (intent: IntentAfterRun, now: number): number | undefined => {
+  if (intent?.status === 'placing' && intent.placingSince !== undefined) {
+    return intent.placingSince + placingTakeoverMs + 1000;
+  }
+  if (
+    (intent?.status === 'scheduled' || intent?.status === 'waiting_permission') &&
+    intent.dueAt !== undefined &&
+    intent.dueAt > now
+  ) {
+    return intent.dueAt;
+  }
+  return undefined;
+};
+
+/**
+ * A step written as due now is taken by the run that wrote it (the POST, or the dispatcher); its event
+ * only sets a wake-up for a run that died before taking it, once that run's claim may be taken over.
+ */
+const handoffMs = placingTakeoverMs + 30_000;
+
+/**
+ * When the dispatcher must look at an intent its event says waits: at the moment it waits for, or, for a
+ * step written as due now (its moment is its write), once its writer may be taken over.
+ */
+export const momentOfEvent = (at: number, writtenAt: number): number =>
+  at > writtenAt ? at : writtenAt + handoffMs;
+
 export type CreateIntentOutcome =
-  | { readonly kind: 'created'; readonly intent: IntentItem }
+  | { readonly kind: 'created'; readonly intent: IntentView }
   /** The pair's open intent, which stands instead. */
-  | { readonly kind: 'active'; readonly intent: IntentItem }
+  | { readonly kind: 'active'; readonly intent: IntentView }
   | { readonly kind: 'refused'; readonly refusal: PlacementRefusal }
   | { readonly kind: 'invalid_not_after'; readonly latest: number };
 
@@ -350,11 +387,16 @@ export const createCallIntent = async (
   if (created.kind === 'active') {
     const active = await advanceIntent(deps, created.intentId);
     if (!active) throw new Error(`the pair's active intent ${created.intentId} is missing`);
-    return { kind: 'active', intent: await placingSettled(deps, active) };
+    return { kind: 'active', intent: intentView(await placingSettled(deps, active)) };
   }
-  if (first.kind !== 'place' && first.kind !== 'request_permission') return created;
+  if (first.kind !== 'place' && first.kind !== 'request_permission') {
+    return { kind: 'created', intent: intentView(created.intent) };
+  }
   const moved = await advanceIntent(deps, created.intent.intentId);
-  return { kind: 'created', intent: await placingSettled(deps, moved ?? created.intent) };
+  return {
+    kind: 'created',
+    intent: intentView(await placingSettled(deps, moved ?? created.intent)),
+  };
 };
 
 /** How long a POST waits for another run's placement of its intent (a grant's event got there first). */
@@ -373,9 +415,18 @@ const placingSettled = async (deps: Deps, intent: IntentItem): Promise<IntentIte
 };
 
 export type CancelIntentOutcome =
-  | { readonly kind: 'cancelled' | 'already_ended'; readonly intent: IntentItem }
-  | { readonly kind: 'placed'; readonly intent: IntentItem }
+  | { readonly kind: 'cancelled' | 'already_ended'; readonly intent: IntentView }
+  | { readonly kind: 'placed'; readonly intent: IntentView }
   | { readonly kind: 'not_found' };
+
+/** GET: the intent as the API shows it, or undefined when there is none. */
+export const readCallIntent = async (
+  deps: Deps,
+  intentId: string,
+): Promise<IntentView | undefined> => {
+  const intent = await readIntent(deps.db, intentId, deps.clock());
+  return intent && intentView(intent);
+};
 
 /** DELETE: ends an intent that has not placed its call; a call on its way cannot be taken back. */
 export const cancelCallIntent = async (
@@ -387,11 +438,11 @@ export const cancelCallIntent = async (
     const intent = await readIntent(deps.db, intentId, now);
     if (!intent) return { kind: 'not_found' };
     const verdict = cancellation(intent);
-    if (verdict !== 'cancel') return { kind: verdict, intent };
+    if (verdict !== 'cancel') return { kind: verdict, intent: intentView(intent) };
     if (await transitionIntent(deps.db, intent, endChanges('cancelled', now))) {
       return {
         kind: 'cancelled',
-        intent: (await readIntent(deps.db, intentId, deps.clock())) ?? intent,
+        intent: intentView((await readIntent(deps.db, intentId, deps.clock())) ?? intent),
       };
     }
   }

@@ -1,14 +1,17 @@
+import { ForbiddenForward } from '../call-flow/guard.js';
 import {
   endsTheCall,
   type FlowStep,
   type InboundCall,
   renderAnswer,
+  renderRefusal,
   renderStep,
+  UnknownStep,
 } from '../call-flow/render.js';
 import type { BusinessNumber } from '../config/schema.js';
 import type { Deps } from '../deps.js';
 import { parsePhoneNumber } from '../numbers.js';
-import { renderPlivoXml } from '../plivo/xml.js';
+import { renderPlivoXml, type XmlElement } from '../plivo/xml.js';
 import { plivoUrls } from '../routes.js';
 import { endCall } from '../store/writes/call-end.js';
 import {
@@ -17,6 +20,49 @@ import {
   startInboundCall,
 } from '../store/writes/inbound-call.js';
 import { reconcileInboundLeases } from './lease-reconciliation.js';
+
+export type { ActionAt, FlowStep } from '../call-flow/render.js';
+
+/** What callers hear when callgate cannot run a flow; Plivo always gets valid XML and a 200. */
+export const refusals = {
+  unconfigured: 'Sorry, this number does not take calls.',
+  malformed: 'Sorry, this call cannot be completed.',
+  atCapacity: 'All our lines are busy right now. Please call again later.',
+} as const;
+
+/** The document that refuses a call: a short message, then `<Hangup>`. */
+export const refusalDocument = (refusal: keyof typeof refusals): string =>
+  renderPlivoXml(renderRefusal(refusals[refusal]));
+
+/**
+ * The flow's elements, or why it cannot go on: a continuation the flow no longer has (the configuration
+ * changed mid-call) or a forward the guard refuses. The caller then hears a short message.
+ */
+const rendered = (
+  render: () => XmlElement[],
+): { readonly elements: XmlElement[] } | { readonly cannotContinue: Error } => {
+  try {
+    return { elements: render() };
+  } catch (error) {
+    if (error instanceof UnknownStep || error instanceof ForbiddenForward) {
+      return { cannotContinue: error };
+    }
+    throw error;
+  }
+};
+
+/** The flow cannot go on: nothing was stored, and the caller hears a short message. */
+interface CannotContinue {
+  readonly kind: 'cannot_continue';
+  readonly error: Error;
+  readonly document: string;
+}
+
+const cannotContinue = (error: Error): CannotContinue => ({
+  kind: 'cannot_continue',
+  error,
+  document: refusalDocument('malformed'),
+});
 
 /** What every step of an inbound call's flow needs to know about the call. */
 const inboundCallContext = (deps: Deps): InboundCall => ({
@@ -40,8 +86,9 @@ export type AnswerInboundOutcome =
   | { readonly kind: 'duplicate'; readonly document: string }
   /** Plivo asked again for a call already over (its flow or its hangup ended it): the same document. */
   | { readonly kind: 'answered_before'; readonly document: string }
-  | { readonly kind: 'at_capacity' }
-  | { readonly kind: 'invalid_caller' };
+  | { readonly kind: 'at_capacity'; readonly document: string }
+  | { readonly kind: 'invalid_caller'; readonly document: string }
+  | CannotContinue;
 
 /**
  * An inbound WhatsApp call: renders the number's flow, then takes the call's lease in one conditional
@@ -55,26 +102,35 @@ export const answerInboundCall = async (
   const user = parsePhoneNumber(caller)?.e164;
   if (!user) {
     await rememberRefusal(deps, callId, number.number, 'invalid_caller', now);
-    return { kind: 'invalid_caller' };
+    return { kind: 'invalid_caller', document: refusalDocument('malformed') };
   }
   // Rendered before anything is stored: a flow the renderer refuses never takes a lease.
-  const elements = renderAnswer(number.inbound, inboundCallContext(deps), now);
+  const answer = rendered(() => renderAnswer(number.inbound, inboundCallContext(deps), now));
+  if ('cannotContinue' in answer) return cannotContinue(answer.cannotContinue);
+  const { elements } = answer;
   const document = renderPlivoXml(elements);
   const endsAtAnswer = endsTheCall(elements);
-  const outcome = await startInboundCall(deps.db, {
+  const start = {
     callId,
     business: number.number,
     user,
     now,
     rules: deps.config.rules,
     endsAtAnswer,
-    reconcileLeases: () => reconcileInboundLeases(deps, number.number, now),
-  });
+  };
+  let outcome = await startInboundCall(deps.db, start);
+  // At capacity: free the leases of calls that are over although no hangup said so, then ask once more.
+  if (
+    outcome.kind === 'at_capacity' &&
+    (await reconcileInboundLeases(deps, number.number, now)) > 0
+  ) {
+    outcome = await startInboundCall(deps.db, { ...start, afterReconciliation: true });
+  }
   switch (outcome.kind) {
     case 'at_capacity':
       deps.metrics.count('InboundRefusedAtCapacity', { business: number.number });
       await rememberRefusal(deps, callId, number.number, 'at_capacity', now);
-      return outcome;
+      return { kind: 'at_capacity', document: refusalDocument('atCapacity') };
     case 'duplicate':
     case 'answered_before':
       return { kind: outcome.kind, document };
@@ -138,10 +194,11 @@ export interface InboundCallToContinue extends InboundCallToAnswer {
 export const continueInboundCall = async (
   deps: Deps,
   { callId, caller, number, step }: InboundCallToContinue,
-): Promise<string> => {
-  const elements = renderStep(number.inbound, inboundCallContext(deps), step);
-  const document = renderPlivoXml(elements);
+): Promise<{ readonly kind: 'next'; readonly document: string } | CannotContinue> => {
+  const next = rendered(() => renderStep(number.inbound, inboundCallContext(deps), step));
+  if ('cannotContinue' in next) return cannotContinue(next.cannotContinue);
+  const document = renderPlivoXml(next.elements);
   const user = parsePhoneNumber(caller)?.e164;
-  if (user && endsTheCall(elements)) await endByFlow(deps, callId, number, user);
-  return document;
+  if (user && endsTheCall(next.elements)) await endByFlow(deps, callId, number, user);
+  return { kind: 'next', document };
 };

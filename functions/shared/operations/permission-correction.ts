@@ -9,9 +9,21 @@ import { type PermissionView, permissionView } from '../rules/permission-state.j
 import { writePermissionDecision } from '../store/items/pair.js';
 import { readPlacementCapacity } from '../store/items/placement-capacity.js';
 
+/** An operator's correction refused: why, and for an expiry too late the setting it passed. */
+export type CorrectionRefused = { readonly status: PermissionCorrection['status'] } & (
+  | { readonly refusal: Exclude<CorrectionRefusal, 'expiry_too_late'> }
+  | {
+      readonly refusal: 'expiry_too_late';
+      readonly bound: {
+        readonly setting: 'permissionSeconds' | 'refusalStandsSeconds';
+        readonly seconds: number;
+      };
+    }
+);
+
 export type CorrectionOutcome =
   | { readonly kind: 'corrected'; readonly view: PermissionView }
-  | { readonly kind: 'refused'; readonly refusal: CorrectionRefusal };
+  | ({ readonly kind: 'refused' } & CorrectionRefused);
 
 /**
  * An operator sets the pair's permission by hand when callgate and Meta drifted apart (a reply Plivo
@@ -26,7 +38,15 @@ export const correctPermission = async (
 ): Promise<CorrectionOutcome> => {
   const now = deps.clock();
   const result = decisionFromCorrection(correction, now, deps.config.rules);
-  if ('refusal' in result) return { kind: 'refused', refusal: result.refusal };
+  if ('refusal' in result) {
+    const { status } = correction;
+    if (result.refusal !== 'expiry_too_late') {
+      return { kind: 'refused', refusal: result.refusal, status };
+    }
+    const setting = status === 'temporary' ? 'permissionSeconds' : 'refusalStandsSeconds';
+    const bound = { setting, seconds: deps.config.rules[setting] } as const;
+    return { kind: 'refused', refusal: result.refusal, status, bound };
+  }
   const [pair, capacity] = await Promise.all([
     writePermissionDecision(deps.db, business.e164, user.e164, result.decision, now),
     readPlacementCapacity(deps.db, business.e164, deps.config.account, now),

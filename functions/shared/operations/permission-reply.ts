@@ -1,11 +1,17 @@
 import { configuredNumber } from '../config/numbers.js';
 import type { Deps } from '../deps.js';
 import { parsePhoneNumber } from '../numbers.js';
-import type { InboundMessage } from '../plivo/permission-reply.js';
+import { type InboundMessage, readInboundMessage } from '../plivo/permission-reply.js';
 import { decisionFromReply, type PermissionDecision } from '../rules/permission.js';
 import { applyPermissionDecision, type V2NonceUse } from '../store/writes/permission-reply.js';
 
-export type PermissionReplyOutcome =
+/** The V2 nonce record the message webhook's middleware uses for a request that changed nothing. */
+export { recordV2Nonce } from '../store/writes/permission-reply.js';
+
+/** What the webhook carried when it is no call-permission reply, or none Plivo would send. */
+export type NotAPermissionReply = Exclude<InboundMessage, { readonly kind: 'permission_reply' }>;
+
+type ReplyOutcome =
   | { readonly kind: 'applied'; readonly permission: PermissionDecision['permission'] }
   /** A reply already applied (same message id): Plivo redelivered it, or it was replayed. */
   | { readonly kind: 'duplicate' }
@@ -16,6 +22,10 @@ export type PermissionReplyOutcome =
   | { readonly kind: 'invalid_number'; readonly field: 'From' | 'To' }
   | { readonly kind: 'unknown_business_number' };
 
+export type PermissionReplyOutcome =
+  | NotAPermissionReply
+  | (ReplyOutcome & { /** The reply's dedupe key, for the log. */ readonly messageId: string });
+
 /**
  * A user's call-permission reply (`From`) to a business number (`To`): the rules turn it into a
  * decision that replaces the pair's permission unless a reply sent later decided already; applied once
@@ -23,9 +33,19 @@ export type PermissionReplyOutcome =
  */
 export const applyPermissionReply = async (
   deps: Deps,
-  message: Extract<InboundMessage, { kind: 'permission_reply' }>,
+  body: Parameters<typeof readInboundMessage>[0],
   v2Nonce: V2NonceUse | undefined,
 ): Promise<PermissionReplyOutcome> => {
+  const message = readInboundMessage(body);
+  if (message.kind !== 'permission_reply') return message;
+  return { ...(await applyReply(deps, message, v2Nonce)), messageId: message.messageId };
+};
+
+const applyReply = async (
+  deps: Deps,
+  message: Extract<InboundMessage, { kind: 'permission_reply' }>,
+  v2Nonce: V2NonceUse | undefined,
+): Promise<ReplyOutcome> => {
   const user = parsePhoneNumber(message.from);
   if (!user) return { kind: 'invalid_number', field: 'From' };
   const business = parsePhoneNumber(message.to);

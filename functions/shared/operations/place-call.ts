@@ -1,10 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { sipAddress } from '../config/agent.js';
-import type { BusinessNumber } from '../config/schema.js';
+import type { BusinessNumber, Rules } from '../config/schema.js';
 import type { Deps } from '../deps.js';
 import { type PhoneNumber, plivoDigits } from '../numbers.js';
 import { plivoUrls } from '../routes.js';
-import { type PlacementRefusal, placementRefusalBeforeRead } from '../rules/place-call.js';
+import { cpsRetryAfterSeconds } from '../rules/calls-per-second.js';
+import {
+  callRetry,
+  decidePlacement,
+  type PlacementRefusal,
+  placementRefusalBeforeRead,
+} from '../rules/place-call.js';
 import { markPlaced } from '../store/items/call-record.js';
 import {
   type IdempotencyKey,
@@ -15,12 +21,23 @@ import {
   recordPlacedResponse,
   takeoverAt,
 } from '../store/items/idempotency.js';
-import { type Reservation, type ReserveOutcome, reserveCall } from '../store/writes/place-call.js';
+import {
+  type PlacementDecisions,
+  type Reservation,
+  type ReserveOutcome,
+  reserveCall,
+} from '../store/writes/place-call.js';
 import { releaseReservation, takeOverReservation } from '../store/writes/place-call-release.js';
 import { TelephonyError } from '../telephony/port.js';
 
 /** How long the agent's phone rings before Plivo gives up on the first leg. */
 const agentRingSeconds = 30;
+
+/** The rules' decisions a reservation runs on each read of the pair (store/writes/place-call.ts). */
+export const placementDecisions = (rules: Rules): PlacementDecisions => ({
+  placement: (pair, callId, now) => decidePlacement(pair, callId, now, rules),
+  cpsRetry: (pair, now) => callRetry(pair, now, cpsRetryAfterSeconds, rules),
+});
 
 export interface CallToPlace {
   readonly business: PhoneNumber;
@@ -144,10 +161,13 @@ const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> =
   };
 
   const reserve = () =>
-    reserveCall(deps.db, reservation, deps.clock, {
-      rules,
-      callsPerSecond: deps.config.account.callsPerSecond,
-    });
+    reserveCall(
+      deps.db,
+      reservation,
+      deps.clock,
+      { rules, callsPerSecond: deps.config.account.callsPerSecond },
+      placementDecisions(rules),
+    );
   let outcome = await reserve();
   let earlier = await earlierRequest(deps, idempotency, outcome);
   if (earlier && idempotency && isAbandoned(earlier, idempotency.requestHash, deps.clock())) {

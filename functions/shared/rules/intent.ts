@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { nextOpening } from '../call-flow/hours.js';
-import type { WeeklyHours } from '../config/call-flow.js';
 import { callsInWindow, type DailyCallSettings, dailyCallCheck } from './daily-calls.js';
+import type { WeeklyHours } from './hours.js';
+import { nextOpening } from './hours.js';
 import type { MissedCallSettings } from './missed-calls.js';
 import type { PairState } from './pair.js';
 import { type PermissionSettings, permissionAt } from './permission.js';

@@ -5,7 +5,6 @@ import { Response as PlivoResponse } from 'plivo/dist/utils/plivoxml.js';
 import { describe, expect, it } from 'vitest';
 import {
   assertNoForbiddenForward,
-  dialTargetRefusal,
   ForbiddenForward,
 } from '../../../functions/shared/call-flow/guard.js';
 import {
@@ -17,6 +16,7 @@ import {
 import { type CallFlow, callFlowSchema } from '../../../functions/shared/config/call-flow.js';
 import { exampleConfigPath, parseConfig } from '../../../functions/shared/config/load.js';
 import { element, renderPlivoXml, type XmlElement } from '../../../functions/shared/plivo/xml.js';
+import { dialTargetRefusal } from '../../../functions/shared/rules/forward-guard.js';
 
 const call: InboundCall = {
   answerUrl: 'https://callgate.example.com/plivo/whatsapp/answer',

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isOpen as isOpenHours } from '../../../functions/shared/call-flow/hours.js';
-import { type WeeklyHours, weeklyHoursSchema } from '../../../functions/shared/config/call-flow.js';
+import { weeklyHoursSchema } from '../../../functions/shared/config/call-flow.js';
 import { type Rules, rulesSchema } from '../../../functions/shared/config/schema.js';
 import { eventsOfChange, type TableChange } from '../../../functions/shared/events/derive.js';
 import { callsInWindow, dailyCallCheck } from '../../../functions/shared/rules/daily-calls.js';
+import type { WeeklyHours } from '../../../functions/shared/rules/hours.js';
+import { isOpen as isOpenHours } from '../../../functions/shared/rules/hours.js';
 import {
   afterFailure,
   afterRefusal,

@@ -1,6 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PairState } from '../../rules/pair.js';
-import { isPermissionActive } from '../../rules/permission.js';
 import { type Db, readLive } from '../client.js';
 import { attributeNames, isConditionFailed } from '../conditions.js';
 import { keys } from '../keys.js';
@@ -99,9 +98,11 @@ export const dialIfPermitted = async (
   db: Db,
   call: CallRecord,
   now: number,
+  /** The rule the operation passes in: whether the pair as read permits the call now. */
+  permits: (pair: PairState | undefined, now: number) => boolean,
 ): Promise<DialAttempt> => {
   const pair = await readPair(db, call.business, call.user, now);
-  if (!isPermissionActive(pair, now)) return { kind: 'not_permitted', pair };
+  if (!permits(pair, now)) return { kind: 'not_permitted', pair };
   try {
     await db.doc.send(
       new UpdateCommand({

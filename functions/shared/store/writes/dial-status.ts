@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../../config/schema.js';
-import { countsTowardDailyLimit } from '../../rules/daily-calls.js';
-import { afterMissedCall, type DialOutcome, streakAfterMiss } from '../../rules/missed-calls.js';
+import type { DialOutcome, MissedCallStep } from '../../rules/missed-calls.js';
+import type { PairState } from '../../rules/pair.js';
 import type { Db } from '../client.js';
 import {
   attributeNames,
@@ -25,6 +25,19 @@ export type DialStatusOutcome =
 export interface MissedInARow {
   readonly missedInARow: number;
   readonly missedWarning: boolean;
+}
+
+/**
+ * What a dial status decides, passed in by the operation (the rules' functions): the store calls them
+ * on each read of the pair, so a lost race decides again on what it read.
+ */
+export interface DialStatusDecisions {
+  /** Whether the call stays among the user's daily calls. */
+  readonly counts: boolean;
+  /** A miss's place in the user's streak, from the pair as read. */
+  readonly streakAfterMiss: (pair: PairState | undefined) => MissedInARow;
+  /** What a miss does to the pair as read: count, warn or revoke. */
+  readonly afterMissedCall: (pair: PairState, now: number) => MissedCallStep;
 }
 
 /** Records the dial status on the call once; the condition makes Plivo's retries no-ops. */
@@ -83,6 +96,7 @@ export const applyDialStatus = async (
   outcome: DialOutcome,
   clock: () => number,
   rules: Rules,
+  decide: DialStatusDecisions,
 ): Promise<DialStatusOutcome> => {
   const retry = contentionRetries();
   do {
@@ -90,7 +104,7 @@ export const applyDialStatus = async (
     const call = await readCall(db, callId, now);
     if (call?.direction !== 'outbound') return { kind: 'unknown_call' };
     if (call.dialStatus !== undefined) return { kind: 'already_applied', call };
-    const counts = countsTowardDailyLimit(outcome, rules);
+    const { counts } = decide;
     let missed: MissedInARow | undefined;
     let pairUpdate:
       | ReturnType<typeof resetOnConnectUpdate>
@@ -102,9 +116,9 @@ export const applyDialStatus = async (
     } else {
       const pair = await readPair(db, call.business, call.user, now);
       const uncount = !counts && pair?.calls?.[callId] !== undefined ? callId : undefined;
-      if (outcome === 'missed') missed = streakAfterMiss(pair, rules);
+      if (outcome === 'missed') missed = decide.streakAfterMiss(pair);
       if (pair && outcome === 'missed') {
-        const step = afterMissedCall(pair, now, rules);
+        const step = decide.afterMissedCall(pair, now);
         pairUpdate = missedCallUpdate(
           db.tableName,
           call.business,

@@ -29,10 +29,11 @@ export interface InboundCallStart {
    */
   readonly endsAtAnswer?: boolean;
   /**
-   * At capacity, lapsed leases reaped: frees the leases of calls that are over although no hangup said
-   * so; how many. The store cannot ask Plivo itself.
+   * Asked again after the operation reconciled the number's leases with Plivo's live calls (the store
+   * cannot ask Plivo itself): the shards are read afresh, the record was read already, and full is
+   * `at_capacity`.
    */
-  readonly reconcileLeases?: () => Promise<number>;
+  readonly afterReconciliation?: boolean;
 }
 
 export type InboundCallOutcome =
@@ -54,8 +55,8 @@ export type InboundCallOutcome =
  * caller's permission are written once the write is committed (DynamoDB Streams → store/writes/lease-changes.ts).
  *
  * A refused write returns the shard as it stood (ALL_OLD): holding this call's lease → a Plivo retry;
- * full → another shard with room (lapsed leases reaped), and with none, leases of calls Plivo no longer
- * lists reconciled once, else at capacity; no item → the shard is created and the write runs again. A
+ * full → another shard with room (lapsed leases reaped), else at capacity (the operation may then
+ * reconcile the leases with Plivo and ask once more: `afterReconciliation`); no item → the shard is created and the write runs again. A
  * read of the shards that finds this call's lease is a retry too. Before the number is refused as full
  * (and before an answer that ends the call takes a lease), the call's record says whether it was
  * answered before: a retry that comes after its lease was released.
@@ -66,23 +67,19 @@ export const startInboundCall = async (
 ): Promise<InboundCallOutcome> => {
   const { callId, business, user, now, rules } = start;
   const answeredBefore = async () => (await readCall(db, callId, now)) !== undefined;
-  if (start.endsAtAnswer && (await answeredBefore())) return { kind: 'answered_before' };
+  const again = start.afterReconciliation === true;
+  if (!again && start.endsAtAnswer && (await answeredBefore())) return { kind: 'answered_before' };
   const limit = rules.simultaneousCallsPerNumber;
   const lease = inboundLease({ expiresAt: leaseExpiry(now, rules), user, startedAt: now });
   const shards = leaseShards(db, business, callId, limit);
   const created = new Set<number>();
-  let pick = await shards.first(now);
-  let reconciled = false;
+  let pick = again ? await shards.next(now) : await shards.first(now);
   let picks = 0;
   for (;;) {
     if (pick.kind === 'held') return { kind: 'duplicate' };
     if (pick.kind === 'full') {
-      if (!reconciled && (await answeredBefore())) return { kind: 'answered_before' };
-      if (reconciled) return { kind: 'at_capacity' };
-      reconciled = true;
-      if (((await start.reconcileLeases?.()) ?? 0) === 0) return { kind: 'at_capacity' };
-      pick = await shards.next(now);
-      continue;
+      if (!again && (await answeredBefore())) return { kind: 'answered_before' };
+      return { kind: 'at_capacity' };
     }
     const { shard } = pick;
     try {

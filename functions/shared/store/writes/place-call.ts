@@ -1,14 +1,9 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../../config/schema.js';
-import {
-  type AccountSettings,
-  cpsRetryAfterSeconds,
-  cpsSlot,
-  cpsSlotFreeUntil,
-} from '../../rules/calls-per-second.js';
+import { type AccountSettings, cpsSlot, cpsSlotFreeUntil } from '../../rules/calls-per-second.js';
 import { leaseExpiry } from '../../rules/concurrency.js';
 import type { PairState } from '../../rules/pair.js';
-import { callRetry, decidePlacement, type PlacementRefusal } from '../../rules/place-call.js';
+import type { CallRetry, PlacementDecision, PlacementRefusal } from '../../rules/place-call.js';
 import type { Db } from '../client.js';
 import {
   attributeNames,
@@ -63,6 +58,21 @@ export type ReserveOutcome =
   | { readonly kind: 'contended' };
 
 export type Limits = { readonly rules: Rules } & AccountSettings;
+
+/**
+ * What a placement decides, passed in by the operation (the rules' functions): the store calls them on
+ * each read of the pair, so a lost race decides again on what it read.
+ */
+export interface PlacementDecisions {
+  /** Whether the call may be placed on the pair as read, and the pair's calls after it. */
+  readonly placement: (
+    pair: PairState | undefined,
+    callId: string,
+    now: number,
+  ) => PlacementDecision;
+  /** When a call the CPS slot refused may be tried again, or a permission request sent instead. */
+  readonly cpsRetry: (pair: PairState | undefined, now: number) => CallRetry;
+}
 
 /** Draws the next Call API request ticket: an atomic counter, so concurrent requests never collide. */
 const drawTicket = async (db: Db): Promise<number> => {
@@ -170,6 +180,7 @@ export const reserveCall = async (
   reservation: Reservation,
   clock: () => number,
   limits: Limits,
+  decide: PlacementDecisions,
 ): Promise<ReserveOutcome> => {
   const { business, callId } = reservation;
   const shards = leaseShards(db, business, callId, limits.rules.simultaneousCallsPerNumber);
@@ -180,7 +191,7 @@ export const reserveCall = async (
   do {
     const now = clock();
     const pair = await readPair(db, business, reservation.user, now);
-    const decision = decidePlacement(pair, callId, now, limits.rules);
+    const decision = decide.placement(pair, callId, now);
     if (decision.kind === 'refused') return decision;
     if (leaseShard === undefined) {
       const pick = await shards.first(now);
@@ -227,7 +238,7 @@ export const reserveCall = async (
         kind: 'refused',
         refusal: {
           code: 'cps_limit',
-          ...callRetry(pair, now, cpsRetryAfterSeconds, limits.rules),
+          ...decide.cpsRetry(pair, now),
         },
       };
     }

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dialTargetRefusal, ForbiddenForward } from '../../functions/shared/call-flow/guard.js';
-import { type InboundCall, renderAnswer } from '../../functions/shared/call-flow/render.js';
-import { agentSchema } from '../../functions/shared/config/agent.js';
-import type { CallFlow } from '../../functions/shared/config/call-flow.js';
-import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
+import { ForbiddenForward } from '../../../functions/shared/call-flow/guard.js';
+import { type InboundCall, renderAnswer } from '../../../functions/shared/call-flow/render.js';
+import { agentSchema } from '../../../functions/shared/config/agent.js';
+import type { CallFlow } from '../../../functions/shared/config/call-flow.js';
+import { exampleConfigPath, parseConfig } from '../../../functions/shared/config/load.js';
+import { dialTargetRefusal } from '../../../functions/shared/rules/forward-guard.js';
 
 const call: InboundCall = {
   answerUrl: 'https://callgate.example.com/plivo/whatsapp/answer',

@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   assertNoForbiddenForward,
-  dialTargetRefusal,
   ForbiddenForward,
-} from '../../functions/shared/call-flow/guard.js';
-import { element, type XmlElement } from '../../functions/shared/plivo/xml.js';
+} from '../../../functions/shared/call-flow/guard.js';
+import { element, type XmlElement } from '../../../functions/shared/plivo/xml.js';
+import { dialTargetRefusal } from '../../../functions/shared/rules/forward-guard.js';
 
 const dial = (attributes: Record<string, string>, ...children: XmlElement[]) =>
   element('Dial', attributes, children);

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isOpen, localTime, nextOpening } from '../../functions/shared/call-flow/hours.js';
+import { hoursSchema, weeklyHoursSchema } from '../../../functions/shared/config/call-flow.js';
 import {
-  hoursSchema,
+  isOpen,
+  localTime,
+  nextOpening,
   type Weekday,
   weekdays,
-  weeklyHoursSchema,
-} from '../../functions/shared/config/call-flow.js';
+} from '../../../functions/shared/rules/hours.js';
 
 const hours = (raw: Record<string, unknown>) =>
   hoursSchema.parse({ closed: { hangup: true }, ...raw });

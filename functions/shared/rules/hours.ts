@@ -1,4 +1,18 @@
-import type { Weekday, WeeklyHours } from '../config/call-flow.js';
+export const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof weekdays)[number];
+
+/**
+ * Open intervals by weekday in one time zone, with holidays: when calls are taken or may be placed.
+ * `config/call-flow.ts` validates them (an IANA zone, HH:MM-HH:MM intervals, calendar dates).
+ */
+export interface WeeklyHours {
+  /** IANA time zone the hours are in, e.g. Asia/Kolkata. */
+  readonly timeZone: string;
+  /** Open intervals (`HH:MM-HH:MM`, local time) per weekday; a day left out is closed. */
+  readonly weekly: Readonly<Partial<Record<Weekday, readonly string[]>>>;
+  /** Local dates (YYYY-MM-DD) closed all day. */
+  readonly holidays: readonly string[];
+}
 
 /** HH:MM on a 24-hour clock; 24:00 ends a day. */
 export const clockTime = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;

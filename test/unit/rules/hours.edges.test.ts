@@ -4,8 +4,9 @@
  * 400 days `nextOpening` looks ahead. Each expectation is checked against a minute-by-minute scan too.
  */
 import { describe, expect, it } from 'vitest';
-import { isOpen, nextOpening } from '../../functions/shared/call-flow/hours.js';
-import { type WeeklyHours, weeklyHoursSchema } from '../../functions/shared/config/call-flow.js';
+import { weeklyHoursSchema } from '../../../functions/shared/config/call-flow.js';
+import type { WeeklyHours } from '../../../functions/shared/rules/hours.js';
+import { isOpen, nextOpening } from '../../../functions/shared/rules/hours.js';
 
 const minute = 60_000;
 const day = 24 * 60 * minute;
