@@ -35,10 +35,12 @@ export interface CountingDb extends Db {
   reset(): void;
 }
 
-export const createCountingDb = async (endpoint: string): Promise<CountingDb> => {
-  const tableName = `bench-${randomUUID()}`;
-  await ensureTable(endpoint, tableName);
-  const db = createDb({ tableName, endpoint });
+/**
+ * Counts the requests `db`'s client sends. A figure counts one client: what runs beside the measured
+ * handler (the table's stream functions) gets a client of its own, so its requests never land in the
+ * handler's figure.
+ */
+export const countRequests = (db: Db): CountingDb => {
   let counts: Record<string, number> = {};
   // Counted at the client, once per logical request (before retries), not estimated from the code.
   db.doc.middlewareStack.add(
@@ -57,6 +59,12 @@ export const createCountingDb = async (endpoint: string): Promise<CountingDb> =>
       counts = {};
     },
   };
+};
+
+export const createCountingDb = async (endpoint: string): Promise<CountingDb> => {
+  const tableName = `bench-${randomUUID()}`;
+  await ensureTable(endpoint, tableName);
+  return countRequests(createDb({ tableName, endpoint }));
 };
 
 export const percentile = (samples: readonly number[], p: number): number => {
