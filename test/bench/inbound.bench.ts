@@ -23,7 +23,6 @@ import {
   type CountingDb,
   countRequests,
   handlerLatency,
-  requestsSinceReset,
 } from './support.js';
 
 const india = '918035737458';
@@ -68,14 +67,13 @@ const hangupEvent = (callId: string, to = india, query = '') =>
     HangupCauseName: 'Normal Hangup',
   });
 
-/** Runs the handler once and returns the DynamoDB requests it made, by command. */
+/** Runs the handler once and returns the DynamoDB requests it made, by command, and their capacity. */
 const counted = async (db: CountingDb, handler: LambdaHandler, input: Event, expect?: string) => {
-  db.reset();
-  const result = await handler(input, localContext('bench'));
+  const { result, figures } = await db.measure(() => handler(input, localContext('bench')));
   if (result.statusCode !== 200 || (expect && !result.body?.includes(expect))) {
     throw new Error(`unexpected ${result.statusCode}: ${result.body}`);
   }
-  return requestsSinceReset(db);
+  return figures;
 };
 
 /** Sunday noon in Kolkata after `now`: the example's Indian number is closed all Sunday. */
@@ -102,6 +100,7 @@ export const inboundRows = async (
       endpoint: context.dynamoEndpoint,
       requestTimeoutMs: 15_000,
     }),
+    context.dynamoEndpoint,
   );
   // Without business hours, every answer takes the same path whatever the time of day.
   const config = alwaysOpenExampleConfig();
@@ -120,10 +119,12 @@ export const inboundRows = async (
    */
   const countedWithStream = async (handler: LambdaHandler, input: Event) => {
     await stream.settled();
-    streamDb.reset();
-    const own = await counted(db, handler, input);
-    await stream.settled();
-    return { own, derived: requestsSinceReset(streamDb) };
+    const { result: own, figures: derived } = await streamDb.measure(async () => {
+      const figures = await counted(db, handler, input);
+      await stream.settled();
+      return figures;
+    });
+    return { own, derived };
   };
   const group = 'inbound calls';
   const rows: BenchRow[] = [];
@@ -177,15 +178,6 @@ export const inboundRows = async (
       '<Dial',
     )),
   });
-  // The example's own hours, at a moment they are closed: the closing message ends the call at its answer.
-  const shift = sundayNoonInKolkataAfter(Date.now()) - Date.now();
-  const closed = answerHandler({
-    ...benchDeps(db, readConfigFile(exampleConfigPath)),
-    clock: () => Date.now() + shift,
-  });
-  row('answer: outside business hours (the closing message ends the call)', {
-    ...(await counted(db, closed, answerEvent(randomUUID(), caller(8)), '<Hangup/>')),
-  });
   const full = answerHandler(deps({ ...config.rules, simultaneousCallsPerNumber: 1 }));
   await counted(db, full, answerEvent(randomUUID(), caller(4), jamaica));
   row('answer: at capacity (reap finds nothing)', {
@@ -215,6 +207,16 @@ export const inboundRows = async (
   await counted(db, answer, answerEvent(early, caller(7)));
   row('hangup: before the stream recorded the call (lease looked up)', {
     ...(await counted(db, hangup, hangupEvent(early))),
+  });
+  // The example's own hours, at a moment they are closed: the closing message ends the call at its
+  // answer, before the stream has recorded it (on AWS the stream's delivery takes longer than the answer).
+  const shift = sundayNoonInKolkataAfter(Date.now()) - Date.now();
+  const closed = answerHandler({
+    ...benchDeps(db, readConfigFile(exampleConfigPath)),
+    clock: () => Date.now() + shift,
+  });
+  row('answer: outside business hours (the closing message ends the call)', {
+    ...(await counted(db, closed, answerEvent(randomUUID(), caller(8)), '<Hangup/>')),
   });
   streamDb.doc.destroy();
   return rows;

@@ -19,14 +19,14 @@ const expected: Record<string, string> = {
   'stream: recorded for a caller with a permanent permission (grant retried as reset)':
     'TransactWriteItems×2',
   'answer: menu key press (continuation)': 'none',
-  'answer: outside business hours (the closing message ends the call)':
-    'GetItem×2 UpdateItem×1 Query×1 TransactWriteItems×1',
   'answer: at capacity (reap finds nothing)': 'UpdateItem×1 Query×1 GetItem×1 PutItem×1',
   'hangup: inbound call': 'GetItem×1 TransactWriteItems×1',
   'hangup: repeated': 'GetItem×1',
   'hangup: by ?call= (business read from the call record)': 'GetItem×1 TransactWriteItems×1',
   'hangup: before the stream recorded the call (lease looked up)':
     'GetItem×1 Query×1 TransactWriteItems×1',
+  'answer: outside business hours (the closing message ends the call)':
+    'GetItem×2 UpdateItem×1 Query×1 TransactWriteItems×1',
 };
 
 const requestsOf = (commands: string) =>
@@ -41,7 +41,7 @@ describe('the inbound bench counts what each handler sends', () => {
     const rows = await inboundRows(
       {
         dynamoEndpoint: inject('dynamoEndpoint'),
-        countingDb: async () => countRequests(await createTestDb()),
+        countingDb: async () => countRequests(await createTestDb(), inject('dynamoEndpoint')),
       },
       { timed: false },
     );
