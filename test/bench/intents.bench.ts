@@ -25,7 +25,6 @@ import {
   benchPublicBaseUrl,
   type CountingDb,
   measureLatency,
-  requestsSinceReset,
 } from './support.js';
 
 const business = '+918035737458';
@@ -100,28 +99,24 @@ const checked = (result: Awaited<ReturnType<LambdaHandler>>, expected: Expected)
   return body;
 };
 
-/** Runs the handler once: the DynamoDB requests it made, by command, and the intent it answered with. */
+/**
+ * Runs the handler once: the DynamoDB requests it made, by command, their capacity, and the intent it
+ * answered with.
+ */
 const counted = async (
   db: CountingDb,
   handler: LambdaHandler,
   input: Event,
   expected: Expected,
 ) => {
-  db.reset();
-  const body = checked(await handler(input, localContext('bench')), expected);
-  return { figures: requestsSinceReset(db), intentId: body.intentId as string };
+  const { result, figures } = await db.measure(() => handler(input, localContext('bench')));
+  const body = checked(result, expected);
+  return { figures, intentId: body.intentId as string };
 };
 
-/** Runs the dispatcher once: the DynamoDB requests it made, by command. */
-const dispatched = async (
-  db: CountingDb,
-  dispatcher: DispatcherHandler,
-  input: DispatcherEvent,
-) => {
-  db.reset();
-  await dispatcher(input, localContext('bench'));
-  return requestsSinceReset(db);
-};
+/** Runs the dispatcher once: the DynamoDB requests it made, by command, and their capacity. */
+const dispatched = async (db: CountingDb, dispatcher: DispatcherHandler, input: DispatcherEvent) =>
+  (await db.measure(() => dispatcher(input, localContext('bench')))).figures;
 
 /**
  * Warm in-process latency over pre-built events, and the DynamoDB requests per operation on average.

@@ -18,7 +18,6 @@ import {
   benchPublicBaseUrl,
   type CountingDb,
   measureLatency,
-  requestsSinceReset,
 } from './support.js';
 
 const business = '+918035737458';
@@ -85,17 +84,13 @@ const run = async (handler: LambdaHandler, input: Event, expectStatus: number) =
   return result;
 };
 
-/** Runs the handler once and returns the DynamoDB requests it made, by command. */
+/** Runs the handler once and returns the DynamoDB requests it made, by command, and their capacity. */
 const counted = async (
   db: CountingDb,
   handler: LambdaHandler,
   input: Event,
   expectStatus: number,
-) => {
-  db.reset();
-  await run(handler, input, expectStatus);
-  return requestsSinceReset(db);
-};
+) => (await db.measure(() => run(handler, input, expectStatus))).figures;
 
 /** Warm in-process latency over pre-built events, and the DynamoDB requests per operation on average. */
 const latency = async (

@@ -15,7 +15,6 @@ import {
   benchPublicBaseUrl,
   type CountingDb,
   handlerLatency,
-  requestsSinceReset,
 } from './support.js';
 
 const business = '+918035737458';
@@ -85,19 +84,18 @@ const stateEvent = (of: string) =>
     { business, user: of },
   );
 
-/** Runs the handler once and returns the DynamoDB requests it made, by command. */
+/** Runs the handler once and returns the DynamoDB requests it made, by command, and their capacity. */
 const counted = async (
   db: CountingDb,
   handler: LambdaHandler,
   input: ReturnType<typeof event>,
   expectStatus: number,
 ) => {
-  db.reset();
-  const result = await handler(input, localContext('bench'));
+  const { result, figures } = await db.measure(() => handler(input, localContext('bench')));
   if (result.statusCode !== expectStatus) {
     throw new Error(`expected ${expectStatus}, got ${result.statusCode}: ${result.body}`);
   }
-  return requestsSinceReset(db);
+  return figures;
 };
 
 const warmup = 20;

@@ -7,10 +7,10 @@ import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { createDb, type Db } from '../../functions/shared/store/client.js';
-
 import { ensureTable } from '../../local/dynamodb.js';
 import { localContext } from '../../local/event.js';
 import { createSandboxTelephony, type SandboxTelephony } from '../../local/sandbox/telephony.js';
+import { attachCapacityMeter } from '../support/capacity.js';
 import type { BenchRow } from './performance-doc.js';
 
 export type { BenchRow } from './performance-doc.js';
@@ -26,17 +26,36 @@ export interface Bench {
   run(context: BenchContext): Promise<BenchRow[]>;
 }
 
+/** What one measured run sent: DynamoDB requests, by command, and the capacity they consumed. */
+export type RequestFigures = {
+  readonly dynamoRequests: number;
+  /** `GetItem×1 TransactWriteItems×1`, in the order first sent; `none`. */
+  readonly commands: string;
+  /** Write and read units as DynamoDB bills them (transactions at 2 per KB per item). */
+  readonly WCU: number;
+  readonly RCU: number;
+};
+
 export interface CountingDb extends Db {
-  /** Requests sent since the last reset, by command name (GetCommand, TransactWriteCommand, …). */
+  /** Requests sent since the last reset, by command name (GetItem, TransactWriteItems, …). */
   counts(): Record<string, number>;
   total(): number;
   reset(): void;
+  /**
+   * What `run` sends through this client, counted from zero. Capacity is metered with
+   * ReturnConsumedCapacity (test/support/capacity.ts) only while `run` runs: timed runs carry no meter.
+   */
+  measure<T>(
+    run: () => Promise<T>,
+  ): Promise<{ readonly result: T; readonly figures: RequestFigures }>;
 }
 
-export const createCountingDb = async (endpoint: string): Promise<CountingDb> => {
-  const tableName = `bench-${randomUUID()}`;
-  await ensureTable(endpoint, tableName);
-  const db = createDb({ tableName, endpoint });
+/**
+ * Counts the requests `db`'s client sends (`endpoint`: the DynamoDB Local it talks to, for the capacity
+ * meter). A figure counts one client: what runs beside the measured handler (the table's stream
+ * functions) gets a client of its own, so its requests never land in the handler's figure.
+ */
+export const countRequests = (db: Db, endpoint: string): CountingDb => {
   let counts: Record<string, number> = {};
   // Counted at the client, once per logical request (before retries), not estimated from the code.
   db.doc.middlewareStack.add(
@@ -47,14 +66,39 @@ export const createCountingDb = async (endpoint: string): Promise<CountingDb> =>
     },
     { step: 'initialize', name: 'countRequests' },
   );
+  const total = () => Object.values(counts).reduce((a, b) => a + b, 0);
   return {
     ...db,
     counts: () => ({ ...counts }),
-    total: () => Object.values(counts).reduce((a, b) => a + b, 0),
+    total,
     reset: () => {
       counts = {};
     },
+    measure: async (run) => {
+      counts = {};
+      const meter = attachCapacityMeter(db, endpoint);
+      try {
+        const result = await run();
+        const { wcu, rcu } = meter.snapshot();
+        const commands =
+          Object.entries(counts)
+            .map(([name, n]) => `${name.replace(/Command$/, '')}×${n}`)
+            .join(' ') || 'none';
+        return {
+          result,
+          figures: { dynamoRequests: total(), commands, WCU: round(wcu), RCU: round(rcu) },
+        };
+      } finally {
+        meter.close();
+      }
+    },
   };
+};
+
+export const createCountingDb = async (endpoint: string): Promise<CountingDb> => {
+  const tableName = `bench-${randomUUID()}`;
+  await ensureTable(endpoint, tableName);
+  return countRequests(createDb({ tableName, endpoint }), endpoint);
 };
 
 export const percentile = (samples: readonly number[], p: number): number => {
@@ -108,15 +152,6 @@ export const benchDeps = (
     metrics: createMetricsRecorder().forFunction('bench'),
   };
 };
-
-/** The DynamoDB requests counted since the last reset, and by command (`TransactWriteItems×1`). */
-export const requestsSinceReset = (db: CountingDb) => ({
-  dynamoRequests: db.total(),
-  commands:
-    Object.entries(db.counts())
-      .map(([name, n]) => `${name.replace(/Command$/, '')}×${n}`)
-      .join(' ') || 'none',
-});
 
 /**
  * Warm in-process latency of a handler over events built before timing (signing is Plivo's work, not
