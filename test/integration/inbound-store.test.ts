@@ -11,7 +11,6 @@ import { keys } from '../../functions/shared/store/keys.js';
 import {
   findLease,
   isInboundLease,
-  reapExpiredLeases,
   leasesOf as storedLeases,
 } from '../../functions/shared/store/leases.js';
 import { createTestDb } from '../support/dynamo.js';
@@ -257,8 +256,6 @@ describe('leases', () => {
       (await start(business, newUser(), { callId: c, rules: small, now: t0 + lease + 1000 })).kind,
     ).toBe('started');
     expect(Object.keys(await leasesOf(business)).sort()).toEqual([b, c].sort());
-    expect(await reapExpiredLeases(db, business, t0 + 3 * lease)).toBe(2);
-    expect(await leasesOf(business)).toEqual({});
   });
 });
 

@@ -173,6 +173,4 @@ export type Action = z.infer<typeof actionSchema>;
 export type TerminalAction = z.infer<typeof terminalActionSchema>;
 export type Dial = z.infer<typeof dialSchema>;
 export type Voicemail = z.infer<typeof voicemailSchema>;
-export type Menu = z.infer<typeof menuSchema>;
 export type WeeklyHours = z.infer<typeof weeklyHoursSchema>;
-export type Hours = z.infer<typeof hoursSchema>;
