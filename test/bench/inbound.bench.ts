@@ -5,11 +5,13 @@ import { createHandler as hangupHandler } from '../../functions/hangup/handler.j
 import { createHandler as leaseChanges } from '../../functions/lease-changes/handler.js';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
+import { plivoDigits } from '../../functions/shared/numbers.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { createShard, shardCount } from '../../functions/shared/store/leases.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
 import { startStreamReader } from '../../infra/local/stream.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { signV3 } from '../support/plivo-sign.js';
 import {
   type Bench,
@@ -22,8 +24,8 @@ import {
   requestsSinceReset,
 } from './support.js';
 
-const india = '918035737458';
-const jamaica = '18765550123';
+const india = plivoDigits(exampleNumbers.india);
+const jamaica = plivoDigits(exampleNumbers.jamaica);
 const caller = (i: number) => `91984${String(i).padStart(7, '0')}`;
 
 const webhook = (pathAndQuery: string, form: Record<string, string>) => {

@@ -18,6 +18,7 @@ import { ttlFromMillis } from '../../functions/shared/store/table.js';
 import { localContext, toPayloadV2Event } from '../../infra/local/event.js';
 import { createSandboxTelephony } from '../../infra/local/sandbox/telephony.js';
 import { createLocalWakeups } from '../../infra/local/wakeups.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import {
   type Bench,
   type BenchRow,
@@ -28,7 +29,7 @@ import {
   requestsSinceReset,
 } from './support.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const user = (i: number) => `+91986${String(i).padStart(7, '0')}`;
 const warmup = 20;
 const iterations = 200;

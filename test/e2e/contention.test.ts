@@ -14,6 +14,7 @@ import { leasesOf } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
 import { readItem } from '../support/dynamo.js';
 import { type InjectedContention, injectContention } from '../support/dynamo-contention.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { postSignedForm, startTestHost, untilNot503 } from '../support/local-host.js';
 import {
   alwaysOpenExampleConfig,
@@ -23,10 +24,8 @@ import {
   plivoXml,
 } from '../support/plivo-forms.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const simultaneousCalls = 40;
-let counter = 0;
-const newUser = () => `+91987${String(++counter).padStart(7, '0')}`;
 
 describe('limits under injected transaction conflicts and throttling', () => {
   let host: LocalHost;

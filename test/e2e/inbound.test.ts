@@ -3,14 +3,16 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusals } from '../../functions/answer/handler.js';
+import { plivoDigits } from '../../functions/shared/numbers.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { leasesOf } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { alwaysOpenExampleConfig, hangupForm, inboundAnswerForm } from '../support/plivo-forms.js';
 
-const india = '918035737458';
-const jamaica = '18765550123';
+const india = plivoDigits(exampleNumbers.india);
+const jamaica = plivoDigits(exampleNumbers.jamaica);
 const answer = '/plivo/whatsapp/answer';
 const hangup = '/plivo/whatsapp/hangup';
 

@@ -12,6 +12,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import { idempotencyKeys } from '../../functions/shared/store/idempotency.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../infra/local/host.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import {
   agentLegAnswerForm,
@@ -35,10 +36,8 @@ import {
   startScriptedPlivo,
 } from './support.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const authToken = 'faults-plivo-token';
-let userCounter = 0;
-const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
 
 type Fault = '500' | 'timeout' | 'connection refused';
 const faults: readonly Fault[] = ['500', 'timeout', 'connection refused'];

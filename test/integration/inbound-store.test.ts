@@ -14,6 +14,7 @@ import {
   leasesOf as storedLeases,
 } from '../../functions/shared/store/leases.js';
 import { createTestDb } from '../support/dynamo.js';
+import { newBusiness, newUser } from '../support/fixtures.js';
 import { pool } from '../support/local-host.js';
 
 const rules = rulesSchema.parse(undefined);
@@ -22,10 +23,6 @@ const day = 24 * hour;
 // In the future of the real clock: DynamoDB Local's TTL sweeper deletes items whose ttl has really passed.
 const t0 = Date.UTC(2030, 2, 1, 10);
 let db: Db;
-let counter = 0;
-/** Fresh numbers per test: tests share the table. */
-const newBusiness = () => `+9180${String(++counter).padStart(8, '0')}`;
-const newUser = () => `+91981${String(++counter).padStart(7, '0')}`;
 
 const item = async (key: { pk: string; sk: string }) =>
   (await db.doc.send(new GetCommand({ TableName: db.tableName, Key: key, ConsistentRead: true })))

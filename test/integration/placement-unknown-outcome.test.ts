@@ -13,14 +13,13 @@ import { leasesOf } from '../../functions/shared/store/leases.js';
 import { type Reservation, reserveCall } from '../../functions/shared/store/placement.js';
 import { takeOverReservation } from '../../functions/shared/store/placement-release.js';
 import { createTestDb, putPair, readItem } from '../support/dynamo.js';
+import { exampleAgents, exampleNumbers, newUser } from '../support/fixtures.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const day = 24 * 3_600_000;
 const { rules } = readConfigFile(exampleConfigPath);
 
 let db: Db;
-let userCounter = 0;
-const newUser = () => `+91982${String(++userCounter).padStart(7, '0')}`;
 
 /** While above 0, that many takeover transactions are applied and then answered with a timeout. */
 let loseTakeoverAnswers = 0;
@@ -61,7 +60,7 @@ const staleReservation = async (): Promise<Stale> => {
     callId: randomUUID(),
     business,
     user,
-    agent: 'sip:support@phone.plivo.com',
+    agent: exampleAgents.india,
     idempotency: { key: randomUUID(), requestHash: 'the-request' },
   };
   const outcome = await reserveCall(db, reservation, () => now, { rules, callsPerSecond: 1_000 });

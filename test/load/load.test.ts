@@ -26,6 +26,7 @@ import { permissionAt } from '../../functions/shared/rules/permission.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { leasesOf as storedLeases } from '../../functions/shared/store/leases.js';
 import type { LocalHost } from '../../infra/local/host.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { startTestHost } from '../support/local-host.js';
 import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import { fire, formatTable, type RouteFigures, type Shot, type Volley } from './cannon.js';
@@ -47,9 +48,9 @@ import {
   textMessage,
 } from './traffic.js';
 
-const india = '+918035737458';
-const jamaica = '+18765550123';
-const newYork = '+12125550123';
+const india = exampleNumbers.india;
+const jamaica = exampleNumbers.jamaica;
+const newYork = exampleNumbers.newYork;
 const businessNumbers = [india, jamaica, newYork] as const;
 
 const simultaneousCalls = 20;
