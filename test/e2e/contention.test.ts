@@ -88,7 +88,7 @@ describe('limits under injected transaction conflicts and throttling', () => {
     expect(contention.counts.conflicts).toBeGreaterThan(0);
   });
 
-  it("placements to one user past Meta's 5 calls in 24 h: exactly 5 placed, the rest 429 with retryAfter", async () => {
+  it("placements to one user past Meta's daily calls: exactly that many placed, the rest 429 with retryAfter", async () => {
     const user = newUser();
     const accepted = await untilNot503(() =>
       postSignedForm(
@@ -115,9 +115,10 @@ describe('limits under injected transaction conflicts and throttling', () => {
         body: (await r.json()) as Record<string, unknown>,
       })),
     );
-    expect(bodies.filter((b) => b.status === 201)).toHaveLength(5);
+    const dailyCalls = host.deps.config.rules.businessCallsPer24Hours;
+    expect(bodies.filter((b) => b.status === 201)).toHaveLength(dailyCalls);
     const refused = bodies.filter((b) => b.status !== 201);
-    expect(refused).toHaveLength(7);
+    expect(refused).toHaveLength(12 - dailyCalls);
     for (const { status, body } of refused) {
       expect(status).toBe(429);
       expect(body.error).toBe('daily_call_limit');

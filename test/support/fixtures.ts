@@ -1,7 +1,7 @@
 import { type CountryCode, getExampleNumber, isValidPhoneNumber } from 'libphonenumber-js/max';
 import mobileExamples from 'libphonenumber-js/mobile/examples';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
-import type { BusinessNumber } from '../../functions/shared/config/schema.js';
+import { type BusinessNumber, rulesSchema } from '../../functions/shared/config/schema.js';
 import { parsePhoneNumber } from '../../functions/shared/numbers.js';
 
 /** The example configuration (config/callgate.example.json), parsed: what the test host runs by default. */
@@ -62,3 +62,16 @@ export const newUser = (country: CountryCode = 'IN'): string => freshNumber(coun
 
 /** A business number no earlier test in this file has used, for a test that needs one of its own. */
 export const newBusiness = (country: CountryCode = 'IN'): string => freshNumber(country);
+
+/**
+ * The settings the unit tests of the rules count to, stated here rather than taken from the defaults,
+ * so a default can change under them (test/unit/config.test.ts states the defaults).
+ */
+export const statedRules = rulesSchema.parse({
+  permissionSeconds: 7 * 24 * 3600,
+  refusalStandsSeconds: 7 * 24 * 3600,
+  permissionRequests: { per24Hours: 1, per7Days: 2 },
+  businessCallsPer24Hours: 5,
+  missedCalls: { warnAt: 2, revokeAt: 4 },
+  simultaneousCallsPerNumber: 1000,
+});

@@ -30,6 +30,7 @@ import { isPermissionActive } from '../../functions/shared/rules/permission.js';
 import type { PlacementRefusal } from '../../functions/shared/rules/placement.js';
 import type { CallRecord } from '../../functions/shared/store/call-record.js';
 import { keys } from '../../functions/shared/store/keys.js';
+import { statedRules } from '../support/fixtures.js';
 import {
   business,
   callId,
@@ -40,7 +41,7 @@ import {
   user,
 } from '../support/intent-fixtures.js';
 
-const rules: Rules = rulesSchema.parse(undefined);
+const rules: Rules = statedRules;
 const second = 1000;
 const minute = 60 * second;
 const hour = 60 * minute;

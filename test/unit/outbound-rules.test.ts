@@ -8,8 +8,9 @@ import { afterMissedCall, dialOutcome } from '../../functions/shared/rules/misse
 import type { PairState } from '../../functions/shared/rules/pair.js';
 import { permissionRefusal } from '../../functions/shared/rules/permission.js';
 import { decidePlacement } from '../../functions/shared/rules/placement.js';
+import { statedRules } from '../support/fixtures.js';
 
-const rules: Rules = rulesSchema.parse(undefined);
+const rules: Rules = statedRules;
 const now = Date.UTC(2026, 0, 15, 12);
 const hour = 3600_000;
 const day = 24 * hour;
