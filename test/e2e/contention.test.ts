@@ -125,8 +125,8 @@ describe('limits under injected transaction conflicts and throttling', () => {
       expect(body.retryAfter).toBeTypeOf('number');
     }
     const pair = await readItem(host.deps.db, keys.pair(business, user));
-    expect(Object.keys((pair?.calls ?? {}) as object)).toHaveLength(5);
-    expect(Object.keys(await leasesOf(host.deps.db, business))).toHaveLength(5);
+    expect(Object.keys((pair?.calls ?? {}) as object)).toHaveLength(dailyCalls);
+    expect(Object.keys(await leasesOf(host.deps.db, business))).toHaveLength(dailyCalls);
   });
 
   it('permission requests to one user in parallel: exactly one template sent, the rest 429', async () => {
