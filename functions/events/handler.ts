@@ -2,9 +2,10 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import type { EventBus } from '../shared/events/bus.js';
 import { eventsOfChange } from '../shared/events/derive.js';
 import type { Envelope } from '../shared/events/envelope.js';
+import { metricOf } from '../shared/events/metrics.js';
 import { tableChange } from '../shared/events/table-change.js';
 import type { Logger } from '../shared/log.js';
-import type { MetricLabels, MetricName, Metrics } from '../shared/metrics.js';
+import type { Metrics } from '../shared/metrics.js';
 
 export type EventsHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 
@@ -13,31 +14,6 @@ export interface EventsDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
-
-/** The metric an event counts in, with its label; events without one are counted as published only. */
-const metricOf = (envelope: Envelope): [MetricName, MetricLabels] | undefined => {
-  const business = envelope.business;
-  switch (envelope.type) {
-    case 'permission.requested':
-      return ['PermissionRequested', { business }];
-    case 'permission.granted':
-      return ['PermissionGranted', { business, reason: envelope.data.source }];
-    case 'permission.rejected':
-      return ['PermissionRejected', { business }];
-    case 'permission.revoked':
-      return ['PermissionRevoked', { business, reason: envelope.data.reason }];
-    case 'call.placed':
-      return ['CallsPlaced', { business }];
-    case 'call.answered':
-      return ['CallsAnswered', { business }];
-    case 'call.missed':
-      return ['CallsMissed', { business }];
-    case 'call.started':
-      return ['InboundCalls', { business }];
-    default:
-      return undefined;
-  }
-};
 
 /**
  * The table's committed changes (DynamoDB Streams) turned into events on the bus. Records are read in

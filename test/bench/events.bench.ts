@@ -8,6 +8,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import { ensureTable } from '../../local/dynamodb.js';
 import { startLocalHost } from '../../local/host.js';
 import { startStreamReader } from '../../local/stream.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { pathOf, postSignedForm, recordedCalls } from '../support/local-host.js';
 import {
   agentLegAnswerForm,
@@ -20,7 +21,7 @@ import {
 } from '../support/plivo-forms.js';
 import { type Bench, type BenchRow, percentile, round } from './support.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const silent = () => new Logger({ serviceName: 'callgate-bench', logLevel: 'SILENT' });
 
 /** Times the events function replays the captured changes over, after one untimed pass. */

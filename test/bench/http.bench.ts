@@ -17,6 +17,7 @@ import {
   permissionReply,
   placement,
 } from '../load/traffic.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import { latencyFigures, prepareLeaseTakeLoop, startStatelessPeer } from './answer-baselines.js';
 import { type Bench, type BenchRow, percentile, round } from './support.js';
@@ -33,9 +34,9 @@ const rounds = 3;
 /** answer p99 ≤ peer p99 + write p99 + this. */
 const targetGapMs = 20;
 
-const india = '+918035737458';
-const jamaica = '+18765550123';
-const newYork = '+12125550123';
+const india = exampleNumbers.india;
+const jamaica = exampleNumbers.jamaica;
+const newYork = exampleNumbers.newYork;
 /** Each example number's twin: the same flow on another line, so that the rounds' calls spread wider. */
 const twins: Record<string, string> = {
   [india]: '+918035737459',

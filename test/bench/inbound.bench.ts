@@ -5,12 +5,14 @@ import { createHandler as hangupHandler } from '../../functions/hangup/handler.j
 import { createHandler as leaseChanges } from '../../functions/lease-changes/handler.js';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
+import { plivoDigits } from '../../functions/shared/numbers.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { createDb } from '../../functions/shared/store/client.js';
 import { createShard, shardCount } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { localContext, toPayloadV2Event } from '../../local/event.js';
 import { startStreamReader } from '../../local/stream.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { alwaysOpenExampleConfig } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';
 import {
@@ -25,8 +27,8 @@ import {
   handlerLatency,
 } from './support.js';
 
-const india = '918035737458';
-const jamaica = '18765550123';
+const india = plivoDigits(exampleNumbers.india);
+const jamaica = plivoDigits(exampleNumbers.jamaica);
 const caller = (i: number) => `91984${String(i).padStart(7, '0')}`;
 
 const webhook = (pathAndQuery: string, form: Record<string, string>) => {

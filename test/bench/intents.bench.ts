@@ -18,6 +18,7 @@ import { ttlFromMillis } from '../../functions/shared/store/table.js';
 import { localContext, toPayloadV2Event } from '../../local/event.js';
 import { createSandboxTelephony } from '../../local/sandbox/telephony.js';
 import { createLocalWakeups } from '../../local/wakeups.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import {
   type Bench,
   type BenchRow,
@@ -27,7 +28,7 @@ import {
   measureLatency,
 } from './support.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const user = (i: number) => `+91986${String(i).padStart(7, '0')}`;
 const warmup = 20;
 const iterations = 200;

@@ -9,6 +9,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { ttlFromMillis } from '../../functions/shared/store/table.js';
 import { localContext, toPayloadV2Event } from '../../local/event.js';
+import { exampleAgents, exampleNumbers } from '../support/fixtures.js';
 import { signV3 } from '../support/plivo-sign.js';
 import {
   type Bench,
@@ -20,7 +21,7 @@ import {
   measureLatency,
 } from './support.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const user = (i: number) => `+91984${String(i).padStart(7, '0')}`;
 const warmup = 20;
 const iterations = 300;
@@ -71,7 +72,7 @@ const answerEvent = (callId: string) =>
   webhookEvent(`${plivoPaths.answer}?call=${callId}`, {
     CallUUID: randomUUID(),
     From: business.slice(1),
-    To: 'sip:support@phone.plivo.com',
+    To: exampleAgents.india,
     Direction: 'outbound',
     CallStatus: 'in-progress',
   });

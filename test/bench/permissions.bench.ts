@@ -4,8 +4,10 @@ import { createHandler as messageWebhook } from '../../functions/permission-repl
 import { createHandler as permissionRequest } from '../../functions/permission-request/handler.js';
 import { createHandler as permissionState } from '../../functions/permission-state/handler.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
+import { plivoDigits } from '../../functions/shared/numbers.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { localContext, toPayloadV2Event } from '../../local/event.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { signV3 } from '../support/plivo-sign.js';
 import {
   type Bench,
@@ -17,7 +19,7 @@ import {
   handlerLatency,
 } from './support.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const user = (i: number) => `+91983${String(i).padStart(7, '0')}`;
 
 const event = (
@@ -144,7 +146,12 @@ export const bench: Bench = {
         db,
         webhook,
         event('POST', plivoPaths.message, {
-          form: { From: '919830000002', To: '918035737458', ContentType: 'text', Body: 'hi' },
+          form: {
+            From: '919830000002',
+            To: plivoDigits(exampleNumbers.india),
+            ContentType: 'text',
+            Body: 'hi',
+          },
         }),
         200,
       ),

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalHost } from '../../local/host.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { startTestHost } from '../support/local-host.js';
-import { exampleNumbers } from '../support/plivo-forms.js';
 import { request } from '../support/sandbox.js';
 
 /** Debian's Chromium (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. */

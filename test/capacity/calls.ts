@@ -8,6 +8,7 @@ import { refusals } from '../../functions/shared/operations/inbound-call.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../local/host.js';
 import type { CapacityMeter, CapacitySnapshot } from '../support/capacity.js';
+import { newUser } from '../support/fixtures.js';
 import { asJson, pathOf, placeCall, postSignedForm, recordedCalls } from '../support/local-host.js';
 import {
   agentLegAnswerForm,
@@ -18,10 +19,6 @@ import {
 } from '../support/plivo-forms.js';
 
 const digits = (number: string) => number.replace(/^\+/, '');
-
-let users = 0;
-/** A WhatsApp user no test has used yet (Indian mobile numbers). */
-export const newUser = (): string => `+9198${String(++users).padStart(8, '0')}`;
 
 const expectStatus = async (response: Response, status: number, what: string) => {
   if (response.status !== status) {

@@ -19,8 +19,9 @@ import {
   type CapacitySnapshot,
 } from '../support/capacity.js';
 import { fillLeases } from '../support/dynamo.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { acceptPermission } from '../support/local-host.js';
-import { alwaysOpenExampleConfig, exampleNumbers } from '../support/plivo-forms.js';
+import { alwaysOpenExampleConfig } from '../support/plivo-forms.js';
 import {
   answerAgentLeg,
   answerInbound,
@@ -29,7 +30,6 @@ import {
   hangUpPlaced,
   metered,
   newInboundCall,
-  newUser,
   type PlacedCall,
   place,
   placeRefused,

@@ -10,6 +10,7 @@ import { leasesOf } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
 import { readItem } from '../support/dynamo.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
   advanceClock,
@@ -27,9 +28,7 @@ import {
   plivoXml,
 } from '../support/plivo-forms.js';
 
-const business = '+918035737458';
-let userCounter = 0;
-const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
+const business = exampleNumbers.india;
 
 describe('the agent leg checks the permission again when it answers', () => {
   let host: LocalHost;
@@ -102,15 +101,15 @@ describe('the agent leg checks the permission again when it answers', () => {
     const user = newUser();
     await acceptPermission(host, user, business);
     const call = await place(user);
-    await advanceClock(host, 7 * 24 * 3600);
+    await advanceClock(host, host.deps.config.rules.permissionSeconds);
     await expectRefused(call, user, await agentAnswers(call.answerPath), 'permission_expired');
   });
 
-  it('for a call placed before a 4th miss in a row revoked the permission', async () => {
+  it('for a call placed before the revoking miss in a row revoked the permission', async () => {
     const user = newUser();
     await acceptPermission(host, user, business);
     const waiting = await place(user);
-    for (let miss = 0; miss < 4; miss++) {
+    for (let miss = 0; miss < host.deps.config.rules.missedCalls.revokeAt; miss++) {
       const call = await place(user);
       const dial = (await agentAnswers(call.answerPath)).Dial as Record<string, string>;
       expect(dial['@callType']).toBe('whatsapp');

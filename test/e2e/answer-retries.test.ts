@@ -13,14 +13,15 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import { leasesOf, readShards } from '../../functions/shared/store/items/leases.js';
 import type { LocalHost } from '../../local/host.js';
 import { fillLeases } from '../support/dynamo.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { pool, postSignedForm, startTestHost } from '../support/local-host.js';
 import { hangupForm, inboundAnswerForm } from '../support/plivo-forms.js';
 import { jsonLinesWhile } from '../support/stdout.js';
 
 /** Greets and offers a menu: the call stays up, holding its lease. */
-const menuNumber = '+918035737458';
+const menuNumber = exampleNumbers.india;
 /** Says its one message and hangs up: the flow ends the call at the answer. */
-const messageNumber = '+18765550123';
+const messageNumber = exampleNumbers.jamaica;
 const closingWords = 'Thank you for calling. We will call you back.';
 const limit = 24;
 

@@ -11,13 +11,14 @@ import type { Envelope } from '../../functions/shared/events/envelope.js';
 import { refusals } from '../../functions/shared/operations/inbound-call.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { advanceClock, asJson, postSignedForm, startTestHost } from '../support/local-host.js';
 import { hangupForm, inboundAnswerForm, plivoXml } from '../support/plivo-forms.js';
 
 /** One line: a second caller is refused while the first is up. */
-const menuNumber = '+918035737458';
+const menuNumber = exampleNumbers.india;
 /** Says its one message and hangs up: the flow ends the call at the answer. */
-const messageNumber = '+18765550123';
+const messageNumber = exampleNumbers.jamaica;
 const closingWords = 'Thank you for calling. We will call you back.';
 
 const config = () => {

@@ -9,6 +9,7 @@ import type { Config } from '../../functions/shared/config/schema.js';
 import type { Envelope } from '../../functions/shared/events/envelope.js';
 import { localContext } from '../../local/event.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleAgents, exampleNumbers, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
   advanceClock,
@@ -25,12 +26,9 @@ import {
   agentLegAnswerForm,
   alwaysOpenExampleConfig,
   dialStatusForm,
-  exampleNumbers,
 } from '../support/plivo-forms.js';
 
 const business = exampleNumbers.india;
-let userCounter = 0;
-const newUser = () => `+91985${String(++userCounter).padStart(7, '0')}`;
 
 const postIntent = async (host: LocalHost, body: Record<string, unknown>) =>
   asJson(
@@ -170,7 +168,7 @@ describe('call intents through the local host (sandbox)', () => {
       ['intent.placed', undefined],
     ]);
     expect(events.filter((e) => e.type === 'call.placed').map((e) => e.data)).toEqual([
-      { callId: placed.callId, agent: 'sip:support@phone.plivo.com', intentId },
+      { callId: placed.callId, agent: exampleAgents.india, intentId },
     ]);
     // The same request is not sent twice for one intent.
     expect(await messagesTo(host, user)).toHaveLength(1);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleAgents, exampleNumbers, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
   advanceClock,
@@ -27,10 +28,8 @@ import {
   plivoXml,
 } from '../support/plivo-forms.js';
 
-const business = '+918035737458';
-const agent = 'sip:support@phone.plivo.com';
-let userCounter = 0;
-const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
+const business = exampleNumbers.india;
+const agent = exampleAgents.india;
 
 const getCall = async (host: LocalHost, callId: string, headers: Record<string, string> = {}) =>
   asJson(await fetch(`${host.url}/v1/calls/${encodeURIComponent(callId)}`, { headers }));

@@ -14,6 +14,7 @@ import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
 import { readItem } from '../support/dynamo.js';
 import { type InjectedContention, injectContention } from '../support/dynamo-contention.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { postSignedForm, startTestHost, untilNot503 } from '../support/local-host.js';
 import {
   alwaysOpenExampleConfig,
@@ -23,10 +24,8 @@ import {
   plivoXml,
 } from '../support/plivo-forms.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const simultaneousCalls = 40;
-let counter = 0;
-const newUser = () => `+91987${String(++counter).padStart(7, '0')}`;
 
 describe('limits under injected transaction conflicts and throttling', () => {
   let host: LocalHost;
@@ -89,7 +88,7 @@ describe('limits under injected transaction conflicts and throttling', () => {
     expect(contention.counts.conflicts).toBeGreaterThan(0);
   });
 
-  it("placements to one user past Meta's 5 calls in 24 h: exactly 5 placed, the rest 429 with retryAfter", async () => {
+  it("placements to one user past Meta's daily calls: exactly that many placed, the rest 429 with retryAfter", async () => {
     const user = newUser();
     const accepted = await untilNot503(() =>
       postSignedForm(
@@ -116,17 +115,18 @@ describe('limits under injected transaction conflicts and throttling', () => {
         body: (await r.json()) as Record<string, unknown>,
       })),
     );
-    expect(bodies.filter((b) => b.status === 201)).toHaveLength(5);
+    const dailyCalls = host.deps.config.rules.businessCallsPer24Hours;
+    expect(bodies.filter((b) => b.status === 201)).toHaveLength(dailyCalls);
     const refused = bodies.filter((b) => b.status !== 201);
-    expect(refused).toHaveLength(7);
+    expect(refused).toHaveLength(12 - dailyCalls);
     for (const { status, body } of refused) {
       expect(status).toBe(429);
       expect(body.error).toBe('daily_call_limit');
       expect(body.retryAfter).toBeTypeOf('number');
     }
     const pair = await readItem(host.deps.db, keys.pair(business, user));
-    expect(Object.keys((pair?.calls ?? {}) as object)).toHaveLength(5);
-    expect(Object.keys(await leasesOf(host.deps.db, business))).toHaveLength(5);
+    expect(Object.keys((pair?.calls ?? {}) as object)).toHaveLength(dailyCalls);
+    expect(Object.keys(await leasesOf(host.deps.db, business))).toHaveLength(dailyCalls);
   });
 
   it('permission requests to one user in parallel: exactly one template sent, the rest 429', async () => {

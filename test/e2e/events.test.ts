@@ -15,6 +15,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import { createLocalEventBus } from '../../local/event-bus.js';
 import type { LocalHost } from '../../local/host.js';
 import { startStreamReader } from '../../local/stream.js';
+import { exampleAgents, exampleNumbers, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
   advanceClock,
@@ -34,9 +35,7 @@ import {
   plivoXml,
 } from '../support/plivo-forms.js';
 
-const business = '+918035737458';
-let userCounter = 0;
-const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
+const business = exampleNumbers.india;
 
 const sandboxEvents = async (host: LocalHost, after?: string) => {
   const query = after === undefined ? '' : `?after=${encodeURIComponent(after)}`;
@@ -108,7 +107,8 @@ describe('events from the table stream (local host)', () => {
     return callId;
   };
 
-  it('request → reply → 5 answered calls: requested, granted, then placed/answered/ended per call', async () => {
+  it('request → reply → the daily calls answered: requested, granted, then placed/answered/ended per call', async () => {
+    const { businessCallsPer24Hours: dailyCalls, permissionSeconds } = host.deps.config.rules;
     const user = newUser();
     const requested = await asJson(
       await fetch(`${host.url}/v1/permission-requests`, {
@@ -120,8 +120,8 @@ describe('events from the table stream (local host)', () => {
     expect(requested.status).toBe(202);
     await acceptPermission(host, user, business);
     const callIds: string[] = [];
-    for (let i = 0; i < 5; i++) callIds.push(await businessCall(user, 'completed'));
-    // The 6th is refused: nothing is written, so nothing is announced.
+    for (let i = 0; i < dailyCalls; i++) callIds.push(await businessCall(user, 'completed'));
+    // The next is refused: nothing is written, so nothing is announced.
     expect((await placeCall(host, { from: business, to: user })).status).toBe(429);
 
     const events = await eventsOf(host, user);
@@ -134,12 +134,12 @@ describe('events from the table stream (local host)', () => {
     });
     expect(
       Date.parse(String(granted?.data && 'expiresAt' in granted.data && granted.data.expiresAt)),
-    ).toBe(Date.parse(granted?.time ?? '') + 7 * 24 * 3600 * 1000);
+    ).toBe(Date.parse(granted?.time ?? '') + permissionSeconds * 1000);
     for (const callId of callIds) {
       expect(callTypes(events, callId)).toEqual(['call.placed', 'call.answered', 'call.ended']);
     }
     const placed = events.find((e) => e.type === 'call.placed');
-    expect(placed?.data).toEqual({ callId: callIds[0], agent: 'sip:support@phone.plivo.com' });
+    expect(placed?.data).toEqual({ callId: callIds[0], agent: exampleAgents.india });
     const ended = events.find((e) => e.type === 'call.ended');
     expect(ended?.data).toEqual({
       callId: callIds[0],
@@ -148,32 +148,34 @@ describe('events from the table stream (local host)', () => {
       hangupCause: 'NORMAL_CLEARING',
       outcome: 'answered',
     });
-    expect(events).toHaveLength(2 + 3 * 5);
+    expect(events).toHaveLength(2 + 3 * dailyCalls);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
   });
 
-  it('missed ×2 warns, missed ×4 revokes: call.missed counts the streak, then permission.revoked', async () => {
+  it('missed ×warnAt warns, missed ×revokeAt revokes: call.missed counts the streak, then permission.revoked', async () => {
+    const { warnAt, revokeAt } = host.deps.config.rules.missedCalls;
+    const missed: string[] = [];
+    /** call.missed of the first `count` misses: the streak, warned from warnAt on. */
+    const streak = (count: number) =>
+      missed.slice(0, count).map((callId, i) => ({
+        callId,
+        consecutiveMissed: i + 1,
+        warning: i + 1 >= warnAt,
+      }));
     const user = newUser();
     await acceptPermission(host, user, business);
-    const missed: string[] = [];
-    for (let i = 0; i < 2; i++)
+    for (let i = 0; i < warnAt; i++)
       missed.push(await businessCall(user, i === 0 ? 'no-answer' : 'busy'));
-    const afterTwo = (await eventsOf(host, user)).filter((e) => e.type === 'call.missed');
-    expect(afterTwo.map((e) => e.data)).toEqual([
-      { callId: missed[0], consecutiveMissed: 1, warning: false },
-      { callId: missed[1], consecutiveMissed: 2, warning: true },
-    ]);
+    const afterWarning = (await eventsOf(host, user)).filter((e) => e.type === 'call.missed');
+    expect(afterWarning.map((e) => e.data)).toEqual(streak(warnAt));
 
-    // A new day: the daily limit of 5 is not what stops the 4th.
+    // A new day: the daily limit is not what stops the revoking miss.
     await advanceClock(host, 24 * 3600);
-    for (let i = 0; i < 2; i++) missed.push(await businessCall(user, 'no-answer'));
+    for (let i = warnAt; i < revokeAt; i++) missed.push(await businessCall(user, 'no-answer'));
     const events = await eventsOf(host, user);
-    expect(events.filter((e) => e.type === 'call.missed').map((e) => e.data)).toEqual([
-      { callId: missed[0], consecutiveMissed: 1, warning: false },
-      { callId: missed[1], consecutiveMissed: 2, warning: true },
-      { callId: missed[2], consecutiveMissed: 3, warning: true },
-      { callId: missed[3], consecutiveMissed: 4, warning: true },
-    ]);
+    expect(events.filter((e) => e.type === 'call.missed').map((e) => e.data)).toEqual(
+      streak(revokeAt),
+    );
     expect(pairTypes(events)).toEqual(['permission.granted', 'permission.revoked']);
     const revoked = events.find((e) => e.type === 'permission.revoked');
     expect(revoked?.data).toMatchObject({ reason: 'missed_calls' });

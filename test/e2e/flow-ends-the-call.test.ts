@@ -10,6 +10,7 @@ import { leasesOf } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
 import { readItem } from '../support/dynamo.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import {
   alwaysOpenExampleConfig,
@@ -18,7 +19,7 @@ import {
   plivoXml,
 } from '../support/plivo-forms.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const answer = '/plivo/whatsapp/answer';
 let callerCounter = 0;
 const newCaller = () => `+91987${String(++callerCounter).padStart(7, '0')}`;

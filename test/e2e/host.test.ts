@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plivoDigits } from '../../functions/shared/numbers.js';
 import { routes } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { signV2, signV3 } from '../support/plivo-sign.js';
 
@@ -11,7 +13,7 @@ const webhookRoutes = routes.filter((r) => r.auth === 'plivo-signature');
 const plivoParams = {
   CallUUID: 'c7a0f4c2-0000-4000-8000-000000000001',
   From: '919412341234',
-  To: '918035737458',
+  To: plivoDigits(exampleNumbers.india),
   Direction: 'inbound',
   CallStatus: 'ringing',
 };
@@ -135,7 +137,7 @@ describe('local host with API_TOKEN', () => {
   afterAll(() => host.close());
 
   it('requires the bearer token on /v1 routes', async () => {
-    const url = `${host.url}/v1/permissions/%2B918035737458/%2B919412341234`;
+    const url = `${host.url}/v1/permissions/${encodeURIComponent(exampleNumbers.india)}/%2B919412341234`;
     expect((await fetch(url)).status).toBe(401);
     expect((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     const allowed = await fetch(url, { headers: { authorization: 'Bearer local-secret' } });

@@ -2,15 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plivoDigits } from '../../functions/shared/numbers.js';
 import { refusals } from '../../functions/shared/operations/inbound-call.js';
 import { leasesOf } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { alwaysOpenExampleConfig, hangupForm, inboundAnswerForm } from '../support/plivo-forms.js';
 
-const india = '918035737458';
-const jamaica = '18765550123';
+const india = plivoDigits(exampleNumbers.india);
+const jamaica = plivoDigits(exampleNumbers.jamaica);
 const answer = '/plivo/whatsapp/answer';
 const hangup = '/plivo/whatsapp/hangup';
 

@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
   asJson,
@@ -15,9 +16,7 @@ import {
   startTestHost,
 } from '../support/local-host.js';
 
-const business = '+918035737458';
-let userCounter = 0;
-const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
+const business = exampleNumbers.india;
 
 /** An object nested `depth` deep: about 30 KB at 5,000, well under the body limit. */
 const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
@@ -177,7 +176,7 @@ describe('bounded input through the local host', () => {
       expect(reserved.body.message).toBe(
         "to is written as E.164, but is not a number in +44's numbering plan (a reserved, unassigned or mis-sized range)",
       );
-      const written = await placeCall(host, { from: '08035737458', to: '+919812345678' });
+      const written = await placeCall(host, { from: `0${business.slice(3)}`, to: '+919812345678' });
       expect(written.body.message).toBe(
         'from is not an E.164 number: + and 7 to 15 digits, such as +919812345678',
       );

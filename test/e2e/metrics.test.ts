@@ -4,12 +4,9 @@ import type { CountedMetric, MetricName } from '../../functions/shared/metrics.j
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../local/host.js';
 import { injectContention } from '../support/dynamo-contention.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { placeCall, postSignedForm, startTestHost } from '../support/local-host.js';
-import {
-  alwaysOpenExampleConfig,
-  exampleNumbers,
-  inboundAnswerForm,
-} from '../support/plivo-forms.js';
+import { alwaysOpenExampleConfig, inboundAnswerForm } from '../support/plivo-forms.js';
 import { eventually, request, userPath } from '../support/sandbox.js';
 import { jsonLinesWhile } from '../support/stdout.js';
 

@@ -13,6 +13,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import { leasesOf } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleAgents, exampleNumbers, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
   advanceClock,
@@ -25,11 +26,9 @@ import {
 } from '../support/local-host.js';
 import { dialStatusForm, plivoXml } from '../support/plivo-forms.js';
 
-const business = '+918035737458';
-const jamaica = '+18765550123';
-const newYork = '+12125550123';
-let userCounter = 0;
-const newUser = () => `+91983${String(++userCounter).padStart(7, '0')}`;
+const business = exampleNumbers.india;
+const jamaica = exampleNumbers.jamaica;
+const newYork = exampleNumbers.newYork;
 
 describe('business-initiated calls through the local host (sandbox)', () => {
   let host: LocalHost;
@@ -51,14 +50,14 @@ describe('business-initiated calls through the local host (sandbox)', () => {
     );
     expect(request?.params).toMatchObject({
       from: business.slice(1),
-      to: 'sip:support@phone.plivo.com',
+      to: exampleAgents.india,
     });
 
     // The agent answers: Plivo fetches the answer URL callgate gave it.
     const answer = await postSignedForm(host, pathOf(request?.params.answer_url), {
       CallUUID: randomUUID(),
       From: business.slice(1),
-      To: 'sip:support@phone.plivo.com',
+      To: exampleAgents.india,
       Direction: 'outbound',
       CallStatus: 'in-progress',
     });
@@ -92,29 +91,32 @@ describe('business-initiated calls through the local host (sandbox)', () => {
     expect((await placeCall(host, { from: jamaica, to: user })).status).toBe(201);
   });
 
-  it('5 calls in 24 h, then 429 daily_call_limit until the sandbox clock moves past the oldest', async () => {
+  it('the daily calls in 24 h, then 429 daily_call_limit until the sandbox clock moves past the oldest', async () => {
+    const dailyCalls = host.deps.config.rules.businessCallsPer24Hours;
     const user = newUser();
     await acceptPermission(host, user, business);
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < dailyCalls; i++) {
       expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
       await advanceClock(host, 3600);
     }
     const refused = await placeCall(host, { from: business, to: user });
     expect([refused.status, refused.body.error]).toEqual([429, 'daily_call_limit']);
-    // The sandbox clock runs on from real time: the seconds these requests took come off the 19 h.
+    // The oldest leaves 24 h after it was placed, an hour per call ago; the sandbox clock runs on from
+    // real time: the seconds these requests took come off that too.
+    const oldestLeavesIn = (24 - dailyCalls) * 3600;
     const retryAfter = Number(refused.body.retryAfter);
-    expect(retryAfter).toBeGreaterThan(19 * 3600 - 30);
-    expect(retryAfter).toBeLessThanOrEqual(19 * 3600);
+    expect(retryAfter).toBeGreaterThan(oldestLeavesIn - 30);
+    expect(retryAfter).toBeLessThanOrEqual(oldestLeavesIn);
     await advanceClock(host, retryAfter - 30);
     expect((await placeCall(host, { from: business, to: user })).status).toBe(429);
     await advanceClock(host, 30);
     expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
   });
 
-  it('four unanswered calls revoke the permission: 403 permission_revoked and the state shows it', async () => {
+  it('unanswered calls in a row revoke the permission: 403 permission_revoked and the state shows it', async () => {
     const user = newUser();
     await acceptPermission(host, user, business);
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < host.deps.config.rules.missedCalls.revokeAt; i++) {
       const placed = await placeCall(host, { from: business, to: user });
       expect(placed.status).toBe(201);
       const path = `${plivoPaths.dialStatus}?call=${placed.body.callId}`;
@@ -250,8 +252,8 @@ describe('Plivo failing behind the local host', () => {
       expect([failed.status, failed.body.error]).toEqual([502, 'plivo_error']);
     }
     answer = 'ok';
-    // Six refusals counted nothing: the daily limit of 5 is still whole.
-    for (let i = 0; i < 5; i++)
+    // Six refusals counted nothing: the daily limit is still whole.
+    for (let i = 0; i < host.deps.config.rules.businessCallsPer24Hours; i++)
       expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
     expect((await placeCall(host, { from: business, to: user })).body.error).toBe(
       'daily_call_limit',

@@ -5,11 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalHost } from '../../local/host.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { acceptPermission, asJson, placeCall, startTestHost } from '../support/local-host.js';
 
-const business = '+918035737458';
-let userCounter = 0;
-const newUser = () => `+91986${String(++userCounter).padStart(7, '0')}`;
+const business = exampleNumbers.india;
 
 describe('an operator corrects the permission', () => {
   let host: LocalHost;

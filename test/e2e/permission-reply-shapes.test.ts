@@ -10,13 +10,12 @@ import { keys } from '../../functions/shared/store/keys.js';
 import { type LocalHost, sandboxAuthToken } from '../../local/host.js';
 import { snapshotTable } from '../fuzz/support.js';
 import { readItem } from '../support/dynamo.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { asJson, postSignedForm, startTestHost } from '../support/local-host.js';
 import { signV3 } from '../support/plivo-sign.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const digits = (e164: string) => e164.slice(1);
-let userCounter = 0;
-const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
 
 /** Runs `run` with the process's stdout and stderr captured (the logger writes there). */
 const capturingLogs = async (run: () => Promise<void>): Promise<string> => {

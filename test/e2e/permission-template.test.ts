@@ -12,12 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import type { Config } from '../../functions/shared/config/schema.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { asJson, startTestHost } from '../support/local-host.js';
 
-const business = '+918035737458';
-const jamaica = '+18765550123';
-let userCounter = 0;
-const newUser = () => `+91985${String(++userCounter).padStart(7, '0')}`;
+const business = exampleNumbers.india;
+const jamaica = exampleNumbers.jamaica;
 
 /** The example, with a template whose body names the user and the business. */
 const configWithVariables = (): Config => {

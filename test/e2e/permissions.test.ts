@@ -2,18 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plivoDigits } from '../../functions/shared/numbers.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../local/host.js';
 import { sandboxAuthToken } from '../../local/host.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { permissionReplyForm } from '../support/plivo-forms.js';
 import { signV2, signV3 } from '../support/plivo-sign.js';
 
-const business = '+918035737458';
-const businessDigits = '918035737458';
-let userCounter = 0;
-/** A fresh user per test: the host (and its table) is shared by the file. */
-const newUser = () => `+91982${String(++userCounter).padStart(7, '0')}`;
+const business = exampleNumbers.india;
+const businessDigits = plivoDigits(business);
 
 const replyForm = (user: string, fields: Record<string, unknown>, messageUuid?: string) =>
   permissionReplyForm(user, business, fields, messageUuid);
@@ -38,6 +37,8 @@ describe('permission lifecycle through the local host', () => {
         body: JSON.stringify({ from, to }),
       }),
     );
+
+  const rules = () => host.deps.config.rules;
 
   const state = async (user: string, businessPath = encodeURIComponent(business)) =>
     json(await fetch(`${host.url}/v1/permissions/${businessPath}/${encodeURIComponent(user)}`));
@@ -143,19 +144,22 @@ describe('permission lifecycle through the local host', () => {
         {
           action: 'start_call',
           canPerform: true,
-          limits: [{ window: 'PT24H', max: 5, used: 0 }],
+          limits: [{ window: 'PT24H', max: rules().businessCallsPer24Hours, used: 0 }],
         },
       ],
     });
     const expiresAt = Date.parse((granted.body.permission as { expiresAt: string }).expiresAt);
-    expect(Math.abs(expiresAt - (host.clock.now() + 7 * 86_400_000))).toBeLessThan(60_000);
+    const permissionSeconds = rules().permissionSeconds;
+    expect(Math.abs(expiresAt - (host.clock.now() + permissionSeconds * 1000))).toBeLessThan(
+      60_000,
+    );
 
     const active = await requestPermission(user);
     expect(active).toMatchObject({ status: 409, body: { error: 'permission_active' } });
-    // A new request is possible once the temporary permission ends, 7 days on.
-    expect(active.body.retryAfter).toBeGreaterThan(7 * 86_400 - 600);
-    expect(active.body.retryAfter).toBeLessThanOrEqual(7 * 86_400);
-    await advance(7 * 24 * 3600);
+    // A new request is possible once the temporary permission ends.
+    expect(active.body.retryAfter).toBeGreaterThan(permissionSeconds - 600);
+    expect(active.body.retryAfter).toBeLessThanOrEqual(permissionSeconds);
+    await advance(permissionSeconds);
     expect((await state(user)).body.permission).toMatchObject({ status: 'expired' });
     expect((await requestPermission(user)).status).toBe(202);
   });
@@ -371,7 +375,8 @@ describe('permission lifecycle through the local host', () => {
       expect((await correct(user, { status: 'temporary', expiresAt: inHours(2) })).status).toBe(
         200,
       );
-      for (let i = 0; i < 5; i++) expect((await call(user)).status).toBe(201);
+      const dailyCalls = host.deps.config.rules.businessCallsPer24Hours;
+      for (let i = 0; i < dailyCalls; i++) expect((await call(user)).status).toBe(201);
       const full = await call(user);
       expect(full).toMatchObject({ status: 429, body: { error: 'daily_call_limit' } });
       expect(full.body).not.toHaveProperty('retryAfter');
@@ -387,7 +392,7 @@ describe('permission lifecycle through the local host', () => {
       // A permission lasting past the reset: the limit frees while it lasts, so a retry may succeed.
       const lasting = newUser();
       await postReply(replyForm(lasting, { response: 'accept' }));
-      for (let i = 0; i < 5; i++) expect((await call(lasting)).status).toBe(201);
+      for (let i = 0; i < dailyCalls; i++) expect((await call(lasting)).status).toBe(201);
       const retry = await call(lasting);
       expect(retry.body.error).toBe('daily_call_limit');
       expect(retry.body.retryAfter).toBeGreaterThan(24 * hour - 60);

@@ -15,6 +15,7 @@ import { handlerFactories } from '../../local/handlers.js';
 import { type LocalHost, sandboxAuthToken } from '../../local/host.js';
 import { snapshotTable } from '../fuzz/support.js';
 import { readItem } from '../support/dynamo.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
   advanceClock,
@@ -34,10 +35,8 @@ import {
 } from '../support/plivo-forms.js';
 import { signV2, signV3 } from '../support/plivo-sign.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const digits = (e164: string) => e164.slice(1);
-let userCounter = 0;
-const newUser = () => `+91987${String(++userCounter).padStart(7, '0')}`;
 
 type Headers = Record<string, string>;
 

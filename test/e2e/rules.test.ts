@@ -11,6 +11,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import { leaseExpiresAt, leasesOf } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleAgents, exampleNumbers, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
   advanceClock,
@@ -28,12 +29,10 @@ import {
   plivoXml,
 } from '../support/plivo-forms.js';
 
-const india = '+918035737458';
-const jamaica = '+18765550123';
-const newYork = '+12125550123';
+const india = exampleNumbers.india;
+const jamaica = exampleNumbers.jamaica;
+const newYork = exampleNumbers.newYork;
 const day = 24 * 3600;
-let userCounter = 0;
-const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
 
 const accept = (host: LocalHost, user: string, business = india) =>
   acceptPermission(host, user, business);
@@ -57,6 +56,9 @@ const unansweredCall = async (host: LocalHost, user: string) => {
   expect(status.status).toBe(200);
 };
 
+/** How many unanswered calls in a row revoke a permission, as the host is configured. */
+const revokeAt = (host: LocalHost) => host.deps.config.rules.missedCalls.revokeAt;
+
 const readItem = async (host: LocalHost, key: { pk: string; sk: string }) =>
   (
     await host.deps.db.doc.send(
@@ -77,7 +79,7 @@ describe('rules across grants, calls and leases', () => {
     it('a pair past its TTL that DynamoDB has not deleted yet is treated as absent: a new grant starts from zero misses', async () => {
       const user = newUser();
       await accept(host, user);
-      for (let i = 0; i < 3; i++) await unansweredCall(host, user);
+      for (let i = 1; i < revokeAt(host); i++) await unansweredCall(host, user);
       // The grant and the pair's TTL (grant + 7 days, then 7 more shown as expired) are over;
       // DynamoDB deletes the item "later".
       await advanceClock(host, 15 * day);
@@ -86,7 +88,7 @@ describe('rules across grants, calls and leases', () => {
       // The user grants permission again; with the item deleted this pair would have no history.
       await accept(host, user);
       await unansweredCall(host, user);
-      // One unanswered call of the new grant must not revoke it (4 in a row do).
+      // One unanswered call of the new grant must not revoke it (revokeAt in a row do).
       const state = await permissionState(host, india, user);
       expect(state.body.permission).toMatchObject({ status: 'temporary' });
       expect((await placeCall(host, { from: india, to: user })).status).toBe(201);
@@ -96,7 +98,7 @@ describe('rules across grants, calls and leases', () => {
       const user = newUser();
       await accept(host, user);
       await advanceClock(host, 6 * day);
-      for (let i = 0; i < 3; i++) await unansweredCall(host, user);
+      for (let i = 1; i < revokeAt(host); i++) await unansweredCall(host, user);
       await advanceClock(host, 2 * day); // the 7-day grant is over; the pair item still lives
       await accept(host, user);
       await unansweredCall(host, user);
@@ -142,7 +144,7 @@ describe('rules across grants, calls and leases', () => {
       const answer = await postSignedForm(host, `${plivoPaths.answer}?call=${callId}`, {
         CallUUID: randomUUID(),
         From: india.slice(1),
-        To: 'sip:support@phone.plivo.com',
+        To: exampleAgents.india,
         Direction: 'outbound',
         CallStatus: 'in-progress',
       });
@@ -158,10 +160,10 @@ describe('rules across grants, calls and leases', () => {
       expect(leaseExpiresAt).toBeGreaterThanOrEqual(placedAt + longest);
     });
 
-    it("a call whose agent never answered (the user's phone never rang) does not use one of the user's 5 daily calls", async () => {
+    it("a call whose agent never answered (the user's phone never rang) does not use one of the user's daily calls", async () => {
       const user = newUser();
       await accept(host, user);
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < host.deps.config.rules.businessCallsPer24Hours; i++) {
         const placed = await placeCall(host, { from: india, to: user });
         expect(placed.status).toBe(201);
         // The agent leg rang out: Plivo never fetched the answer URL, so no <Dial> reached the user.
@@ -171,7 +173,7 @@ describe('rules across grants, calls and leases', () => {
           {
             CallUUID: randomUUID(),
             From: india.slice(1),
-            To: 'sip:support@phone.plivo.com',
+            To: exampleAgents.india,
             Direction: 'outbound',
             HangupCause: 'NO_ANSWER',
             HangupCauseName: 'No Answer',
@@ -181,8 +183,8 @@ describe('rules across grants, calls and leases', () => {
         expect(hangup.status).toBe(200);
         await advanceClock(host, 120);
       }
-      const sixth = await placeCall(host, { from: india, to: user });
-      expect([sixth.status, sixth.body.error]).toEqual([201, undefined]);
+      const oneMore = await placeCall(host, { from: india, to: user });
+      expect([oneMore.status, oneMore.body.error]).toEqual([201, undefined]);
     });
 
     it('a call whose user was dialed keeps its place among the daily calls after its hangup', async () => {
@@ -194,7 +196,7 @@ describe('rules across grants, calls and leases', () => {
       const leg = await postSignedForm(host, `${plivoPaths.answer}?call=${callId}`, {
         CallUUID: randomUUID(),
         From: india.slice(1),
-        To: 'sip:support@phone.plivo.com',
+        To: exampleAgents.india,
         Direction: 'outbound',
         CallStatus: 'in-progress',
       });
@@ -265,11 +267,11 @@ describe('a revocation after missed calls, and what starts the streak again', ()
   });
   afterAll(() => host.close());
 
-  /** A user whose grant by reply the 4th unanswered call in a row revoked. */
+  /** A user whose grant by reply the unanswered calls in a row revoked. */
   const revokedUser = async (business = india) => {
     const user = newUser();
     await accept(host, user, business);
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < revokeAt(host); i++) {
       const placed = await placeCall(host, { from: business, to: user });
       expect(placed.status).toBe(201);
       await postSignedForm(
@@ -304,7 +306,7 @@ describe('a revocation after missed calls, and what starts the streak again', ()
       decidedAt: expect.any(String),
       revokedReason: 'missed_calls',
     });
-    expect(state.body).toMatchObject({ consecutiveMissed: 4, warned: true });
+    expect(state.body).toMatchObject({ consecutiveMissed: revokeAt(host), warned: true });
     const { decidedAt, expiresAt } = state.body.permission as Record<string, string>;
     await host.settled();
     const events = (await (await fetch(`${host.url}/_sandbox/events`)).json()) as {

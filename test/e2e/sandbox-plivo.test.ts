@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/shared/log.js';
+import { plivoDigits } from '../../functions/shared/numbers.js';
 import type { LocalHost } from '../../local/host.js';
 import { createSandboxPlivo } from '../../local/sandbox/plivo.js';
 import { createTimeline } from '../../local/sandbox/timeline.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { startTestHost } from '../support/local-host.js';
-import { alwaysOpenExampleConfig, exampleNumbers, plivoXml } from '../support/plivo-forms.js';
+import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import {
   callEnded,
   eventually,
@@ -123,7 +125,10 @@ describe('the sandbox plays Plivo and the WhatsApp users', () => {
     );
     const [answer, menu, dial, hangup] = requests;
     expect(requests).toHaveLength(4);
-    expect(answer?.request?.params).toMatchObject({ Direction: 'inbound', To: '918035737458' });
+    expect(answer?.request?.params).toMatchObject({
+      Direction: 'inbound',
+      To: plivoDigits(business),
+    });
     expect(plivoXml.parse(answer?.response?.body ?? '').Response.GetInput).toBeDefined();
     expect(menu?.request?.url).toContain('step=menu');
     expect(menu?.request?.params.Digits).toBe('2');

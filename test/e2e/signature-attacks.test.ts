@@ -13,10 +13,11 @@ import { computeV2Signature } from '../../functions/shared/plivo/signature.js';
 import { plivoPaths, routes } from '../../functions/shared/routes.js';
 import { type LocalHost, sandboxAuthToken } from '../../local/host.js';
 import { snapshotTable } from '../fuzz/support.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { signV2, signV3 } from '../support/plivo-sign.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const digits = (e164: string) => e164.slice(1);
 
 /** A request Plivo would send: path (with callgate's query) and form params. */

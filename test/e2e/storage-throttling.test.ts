@@ -12,6 +12,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../local/host.js';
 import { snapshotTable } from '../fuzz/support.js';
 import { injectContention } from '../support/dynamo-contention.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
   asJson,
@@ -21,9 +22,7 @@ import {
 } from '../support/local-host.js';
 import { hangupForm, inboundAnswerForm } from '../support/plivo-forms.js';
 
-const business = '+918035737458';
-let userCounter = 0;
-const newUser = () => `+91985${String(++userCounter).padStart(7, '0')}`;
+const business = exampleNumbers.india;
 
 /** The table as a request left it, but for the Call API ticket counter (a ticket is drawn, not counted). */
 const counted = async (host: LocalHost) =>

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { type LocalHost, sandboxAuthToken } from '../../local/host.js';
+import { exampleAgents, exampleNumbers, newUser } from '../support/fixtures.js';
 import { startTestHost } from '../support/local-host.js';
 import { alwaysOpenExampleConfig, hangupForm, plivoXml } from '../support/plivo-forms.js';
 import {
@@ -22,9 +23,7 @@ import {
   signedCallback,
 } from './support.js';
 
-const business = '+918035737458';
-let userCounter = 0;
-const newUser = () => `+91986${String(++userCounter).padStart(7, '0')}`;
+const business = exampleNumbers.india;
 
 describe('duplicate and out-of-order callbacks', () => {
   let host: LocalHost;
@@ -169,7 +168,7 @@ describe('duplicate and out-of-order callbacks', () => {
     const answer = send(outboundAnswerPath(callId), {
       CallUUID: randomUUID(),
       From: business.slice(1),
-      To: 'sip:support@phone.plivo.com',
+      To: exampleAgents.india,
       Direction: 'outbound',
       CallStatus: 'in-progress',
     });

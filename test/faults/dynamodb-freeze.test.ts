@@ -14,11 +14,12 @@ import { keys } from '../../functions/shared/store/keys.js';
 import { ensureTable } from '../../local/dynamodb.js';
 import { type LocalHost, startLocalHost } from '../../local/host.js';
 import { fillLeases } from '../support/dynamo.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { acceptPermission, advanceClock, recordedCalls } from '../support/local-host.js';
 import { alwaysOpenExampleConfig } from '../support/plivo-forms.js';
 import { callRecordsOf, leasesOf, placeCall, readItem } from './support.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const freezeMs = 8_000;
 
 interface FreezingRelay {

@@ -21,6 +21,7 @@ import {
   startDynamoDbLocal,
 } from '../../local/dynamodb.js';
 import { type LocalHost, sandboxAuthToken, startLocalHost } from '../../local/host.js';
+import { exampleAgents, exampleNumbers } from '../support/fixtures.js';
 import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import {
   callRecordsOf,
@@ -36,7 +37,7 @@ import {
   signedCallback,
 } from './support.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const userA = '+919850000001'; // a business-initiated call whose callbacks arrive during the outage
 const userB = '+919850000002'; // a permission reply during the outage
 const userC = '+919850000003'; // an inbound call answered during the outage
@@ -102,7 +103,7 @@ describe('DynamoDB stopped mid-run and restarted', () => {
       agentAnswer: send(host, outboundAnswerPath(outboundCallId), {
         CallUUID: legUuid,
         From: business.slice(1),
-        To: 'sip:support@phone.plivo.com',
+        To: exampleAgents.india,
         Direction: 'outbound',
         CallStatus: 'in-progress',
       }),

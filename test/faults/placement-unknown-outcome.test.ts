@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyKeys } from '../../functions/shared/store/items/idempotency.js';
 import { keyPrefixes, keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
   advanceClock,
@@ -26,9 +27,7 @@ import {
   readItem,
 } from './support.js';
 
-const business = '+918035737458';
-let userCounter = 0;
-const newUser = () => `+91983${String(++userCounter).padStart(7, '0')}`;
+const business = exampleNumbers.india;
 
 const timedOut = () => Object.assign(new Error('timed out'), { name: 'TimeoutError' });
 const connectionReset = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });

@@ -12,6 +12,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import { idempotencyKeys } from '../../functions/shared/store/items/idempotency.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import {
   agentLegAnswerForm,
@@ -35,10 +36,8 @@ import {
   startScriptedPlivo,
 } from './support.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const authToken = 'faults-plivo-token';
-let userCounter = 0;
-const newUser = () => `+91984${String(++userCounter).padStart(7, '0')}`;
 
 type Fault = '500' | 'timeout' | 'connection refused';
 const faults: readonly Fault[] = ['500', 'timeout', 'connection refused'];
@@ -172,7 +171,9 @@ describe('Plivo API faults through the local host', () => {
     expect(await callRecordsOf(host.deps.db, user)).toEqual([]);
     const pair = await readItem(host.deps.db, keys.pair(business, user));
     expect(pair?.calls ?? {}).toEqual({});
-    for (let i = 0; i < 5; i++) expect((await placeCall(host, business, user)).status).toBe(201);
+    for (let i = 0; i < host.deps.config.rules.businessCallsPer24Hours; i++) {
+      expect((await placeCall(host, business, user)).status).toBe(201);
+    }
     expect((await placeCall(host, business, user)).body.error).toBe('daily_call_limit');
   });
 

@@ -4,9 +4,10 @@
  */
 import fc from 'fast-check';
 import type { HttpFunctionName } from '../../functions/shared/routes.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { nastyString } from './support.js';
 
-const businessNumbers = ['+918035737458', '+18765550123', '+12125550123'];
+const businessNumbers = Object.values(exampleNumbers);
 
 /** Numbers as Plivo (bare digits) and the API (E.164) write them, valid or not. */
 export const phoneNumber = (): fc.Arbitrary<string> =>
@@ -16,7 +17,13 @@ export const phoneNumber = (): fc.Arbitrary<string> =>
     fc.integer({ min: 0, max: 99_999_999 }).map((n) => `+9198${String(n).padStart(8, '0')}`),
     fc.integer({ min: 0, max: 99_999_999 }).map((n) => `9198${String(n).padStart(8, '0')}`),
     fc.stringMatching(/^\+?\d{0,17}$/),
-    fc.constantFrom('+0', '+', ' +918035737458 ', '+91 80 3573 7458', '+918035737458\u0000'),
+    fc.constantFrom(
+      '+0',
+      '+',
+      ` ${exampleNumbers.india} `,
+      '+91 80 3573 7458',
+      `${exampleNumbers.india}\u0000`,
+    ),
   );
 
 const interactiveObject = (): fc.Arbitrary<unknown> =>
@@ -101,7 +108,7 @@ const fieldValues: Record<string, () => fc.Arbitrary<unknown>> = {
     ),
   agent: () =>
     fc.oneof(
-      fc.constantFrom('sip:agent@phone.plivo.com', 'sales_desk_2', '+918035737458', 'sip:'),
+      fc.constantFrom('sip:agent@phone.plivo.com', 'sales_desk_2', exampleNumbers.india, 'sip:'),
       nastyString(),
     ),
 };

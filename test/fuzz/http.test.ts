@@ -7,8 +7,10 @@ import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plivoDigits } from '../../functions/shared/numbers.js';
 import { routes } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { startTestHost } from '../support/local-host.js';
 import { bodyFields, formValueFor, phoneNumber } from './generators.js';
 import {
@@ -95,7 +97,9 @@ describe('fuzz over HTTP through the local host', () => {
 
   it('unknown paths and wrong methods: 404 / 405 in the contract, nothing written', async () => {
     const known = routes.map((r) =>
-      r.path.replace('{business}', '918035737458').replace('{user}', '919412341234'),
+      r.path
+        .replace('{business}', plivoDigits(exampleNumbers.india))
+        .replace('{user}', '919412341234'),
     );
     const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'];
     const segment = fc.oneof(
@@ -180,7 +184,7 @@ describe('fuzz over HTTP through the local host', () => {
                 : { [name]: present.length === 1 ? (present[0] as string) : present }),
             };
             const path = route.path
-              .replace('{business}', '918035737458')
+              .replace('{business}', plivoDigits(exampleNumbers.india))
               .replace('{user}', '919412341234');
             const answer = await send(host, route.method, path, headers, payload);
             expectHttpContract(

@@ -9,9 +9,11 @@ import { XMLValidator } from 'fast-xml-parser';
 import { expect } from 'vitest';
 import type { ErrorCode } from '../../functions/shared/http/errors.js';
 import type { Result } from '../../functions/shared/http/middleware.js';
+import { plivoDigits } from '../../functions/shared/numbers.js';
 import type { Route } from '../../functions/shared/routes.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { scanTable } from '../support/dynamo.js';
+import { exampleNumbers } from '../support/fixtures.js';
 
 /** Every code of the contract at run time; the type check below fails when ErrorCode gains one. */
 export const errorCodes = [
@@ -207,8 +209,8 @@ export const nastyString = (): fc.Arbitrary<string> =>
       'prototype',
       'toString',
       'hasOwnProperty',
-      '918035737458',
-      '+918035737458',
+      plivoDigits(exampleNumbers.india),
+      exampleNumbers.india,
       '919412341234',
       '+919412341234',
       'sip:support@phone.plivo.com',
@@ -231,7 +233,18 @@ export const jsonValue = (): fc.Arbitrary<unknown> =>
   fc.oneof(
     { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
     { weight: 2, arbitrary: nastyString() },
-    { weight: 1, arbitrary: fc.constantFrom(918035737458, 1e308, -0, 0.5, true, false, null) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        Number(plivoDigits(exampleNumbers.india)),
+        1e308,
+        -0,
+        0.5,
+        true,
+        false,
+        null,
+      ),
+    },
     {
       weight: 1,
       arbitrary: fc

@@ -17,6 +17,7 @@ import { type FunctionName, functionNames, plivoPaths } from '../../functions/sh
 import { functionEntry, projectRoot } from '../../infra/function-construct.js';
 import type { CallgateStack } from '../../infra/stack.js';
 import type { LocalHost } from '../../local/host.js';
+import { exampleAgents, exampleNumbers } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { asArray, type Json, synthesized } from '../support/stack.js';
 
@@ -307,7 +308,7 @@ describe('logs of a whole flow', () => {
   // Distinctive, so that any copy of it in the output is found.
   const authToken = 'ZmFrZS1wbGl2by10b2tlbi0xNzAwMDAwMDAw';
   const authId = 'MAFAKEAUTHIDFORLOGS1';
-  const business = '+918035737458';
+  const business = exampleNumbers.india;
   const callee = '+919810000021';
   const caller = '+919810000022';
   const stranger = '+919810000023';
@@ -412,7 +413,7 @@ describe('logs of a whole flow', () => {
     const leg = {
       CallUUID: randomUUID(),
       From: digits(business),
-      To: 'sip:support@phone.plivo.com',
+      To: exampleAgents.india,
       Direction: 'outbound',
     };
     expect(

@@ -15,7 +15,6 @@ import {
   hangUpPlaced,
   metered,
   newInboundCall,
-  newUser,
   type PlacedCall,
   place,
   settled,
@@ -26,8 +25,9 @@ import {
   type CapacitySnapshot,
 } from '../support/capacity.js';
 import { fillLeases } from '../support/dynamo.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { acceptPermission, startTestHost } from '../support/local-host.js';
-import { alwaysOpenExampleConfig, exampleNumbers } from '../support/plivo-forms.js';
+import { alwaysOpenExampleConfig } from '../support/plivo-forms.js';
 
 const business = exampleNumbers.india;
 const limit = 1000;

@@ -9,9 +9,10 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../functions/shared/events/envelope.js';
 import { createEventBridgeBus } from '../../functions/shared/events/eventbridge-bus.js';
+import { exampleNumbers } from '../support/fixtures.js';
 
 const busName = 'callgate-events';
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const t0 = Date.UTC(2030, 5, 1, 10);
 
 interface WireEntry {

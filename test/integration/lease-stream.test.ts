@@ -20,15 +20,14 @@ import { startInboundCall } from '../../functions/shared/store/writes/inbound-ca
 import { createSandboxTelephony } from '../../local/sandbox/telephony.js';
 import { type StreamReader, startStreamReader } from '../../local/stream.js';
 import { createTestDb, readItem } from '../support/dynamo.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { alwaysOpenExampleConfig } from '../support/plivo-forms.js';
 
 const rules = rulesSchema.parse(undefined);
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const t0 = Date.UTC(2030, 5, 1, 10);
 let db: Db;
 let reader: StreamReader | undefined;
-let counter = 0;
-const newUser = () => `+91982${String(++counter).padStart(7, '0')}`;
 const logger = createLogger();
 
 beforeAll(async () => {

@@ -16,12 +16,8 @@ import type { Db } from '../../functions/shared/store/client.js';
 import { localContext, toPayloadV2Event } from '../../local/event.js';
 import { createSandboxTelephony } from '../../local/sandbox/telephony.js';
 import { createTestDb, putPair } from '../support/dynamo.js';
-import {
-  alwaysOpenExampleConfig,
-  exampleNumbers,
-  inboundAnswerForm,
-  plivoXml,
-} from '../support/plivo-forms.js';
+import { exampleNumbers } from '../support/fixtures.js';
+import { alwaysOpenExampleConfig, inboundAnswerForm, plivoXml } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';
 
 const authToken = 'stage-auth-token';

@@ -13,11 +13,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createHandler as answerHandler } from '../../functions/answer/handler.js';
 import { createHandler as dialStatusHandler } from '../../functions/dial-status/handler.js';
 import { createHandler as placeCallHandler } from '../../functions/place-call/handler.js';
-import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
 import type { Config, Rules } from '../../functions/shared/config/schema.js';
 import type { Deps } from '../../functions/shared/deps.js';
 import type { LambdaHandler } from '../../functions/shared/http/middleware.js';
 import { createMetricsRecorder } from '../../functions/shared/metrics.js';
+import { plivoDigits } from '../../functions/shared/numbers.js';
 import { leaseExpiry } from '../../functions/shared/rules/concurrency.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { idempotencyKeys } from '../../functions/shared/store/items/idempotency.js';
@@ -28,22 +28,31 @@ import type { Telephony } from '../../functions/shared/telephony/port.js';
 import { localContext, toPayloadV2Event } from '../../local/event.js';
 import { createSandboxTelephony, type SandboxTelephony } from '../../local/sandbox/telephony.js';
 import { createTestDb, fillLeases, scanTable } from '../support/dynamo.js';
+import {
+  exampleAgents,
+  exampleConfig,
+  exampleNumbers,
+  newBusiness,
+  newUser,
+} from '../support/fixtures.js';
 import { plivoXml } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';
 
-const jamaica = '+18765550123';
-const newYork = '+12125550123';
+const jamaica = exampleNumbers.jamaica;
+const newYork = exampleNumbers.newYork;
 const hour = 3_600_000;
 const day = 24 * hour;
 const authToken = 'integration-auth-token';
 const publicBaseUrl = 'https://callgate.example.com';
-const exampleConfig = readConfigFile(exampleConfigPath);
+/** The example's rules, as every harness without its own runs them. */
+const {
+  businessCallsPer24Hours: dailyCalls,
+  missedCalls,
+  refusalStandsSeconds,
+} = exampleConfig.rules;
 
 let db: Db;
-let userCounter = 0;
 let harnessCounter = 0;
-/** A fresh WhatsApp user per test: tests share the table. */
-const newUser = () => `+91981${String(++userCounter).padStart(7, '0')}`;
 
 beforeAll(async () => {
   db = await createTestDb();
@@ -94,8 +103,7 @@ const harness = (
     rules: { ...exampleConfig.rules, ...options.rules },
   };
   // Each harness gets its own business number so lines (leases) never mix between tests.
-  const business =
-    options.business ?? `+9180${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+  const business = options.business ?? newBusiness();
   if (!config.numbers.some((n) => n.number === business)) {
     config.numbers = [
       ...config.numbers,
@@ -228,8 +236,8 @@ describe('refusals before any storage', () => {
     expect(placed.body.error).toBeUndefined();
     expect(placed.status).toBe(201);
     expect(jm.sandbox.requests()[0]?.params).toMatchObject({
-      from: '18765550123',
-      to: 'sip:jamaica-desk@phone.plivo.com',
+      from: plivoDigits(jamaica),
+      to: exampleAgents.jamaica,
     });
   });
 });
@@ -273,13 +281,13 @@ describe('placing a call', () => {
     expect(response.body).toMatchObject({
       from: h.business,
       to: user,
-      agent: 'sip:support@phone.plivo.com',
+      agent: exampleAgents.india,
       status: 'placing',
     });
     expect(h.sandbox.requests().map((r) => r.params)).toEqual([
       {
         from: h.business.slice(1),
-        to: 'sip:support@phone.plivo.com',
+        to: exampleAgents.india,
         answer_url: `${publicBaseUrl}/plivo/whatsapp/answer?call=${callId}`,
         answer_method: 'POST',
         hangup_url: `${publicBaseUrl}/plivo/whatsapp/hangup?call=${callId}`,
@@ -311,12 +319,12 @@ describe('placing a call', () => {
     expect((await pairOf(h, user))?.ttl).toBeUndefined();
   });
 
-  it('429 daily_call_limit after 5 in 24 h, retryAfter until the oldest leaves; allowed again then', async () => {
+  it('429 daily_call_limit after the daily calls in 24 h, retryAfter until the oldest leaves; allowed again then', async () => {
     const h = harness();
     const user = newUser();
     await grant(h, user);
     const first = h.clock.now;
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < dailyCalls; i++) {
       expectPlaced(await h.placeCall({ from: h.business, to: user }));
       h.clock.now += hour;
     }
@@ -326,10 +334,10 @@ describe('placing a call', () => {
     h.clock.now = first + day;
     expectPlaced(await h.placeCall({ from: h.business, to: user }));
     // The call that left the window is pruned from the pair.
-    expect(Object.keys((await pairOf(h, user))?.calls ?? {})).toHaveLength(5);
+    expect(Object.keys((await pairOf(h, user))?.calls ?? {})).toHaveLength(dailyCalls);
   });
 
-  it('50 parallel requests for one pair place exactly 5; the other 45 get 429 daily_call_limit', async () => {
+  it('50 parallel requests for one pair place exactly the daily calls; the others get 429 daily_call_limit', async () => {
     const h = harness();
     const user = newUser();
     await grant(h, user);
@@ -344,12 +352,12 @@ describe('placing a call', () => {
     };
     const responses = await Promise.all(Array.from({ length: 50 }, placeUntilNot503));
     const statuses = responses.map((r) => `${r.status} ${r.body.error ?? ''}`.trim());
-    expect(statuses.filter((s) => s === '201')).toHaveLength(5);
-    expect(statuses.filter((s) => s === '429 daily_call_limit')).toHaveLength(45);
-    expect(h.sandbox.requests()).toHaveLength(5);
-    expect(Object.keys((await pairOf(h, user))?.calls ?? {})).toHaveLength(5);
-    expect(await leasesOf(h.business)).toHaveLength(5);
-    expect(await cpsOf(h)).toBe(5);
+    expect(statuses.filter((s) => s === '201')).toHaveLength(dailyCalls);
+    expect(statuses.filter((s) => s === '429 daily_call_limit')).toHaveLength(50 - dailyCalls);
+    expect(h.sandbox.requests()).toHaveLength(dailyCalls);
+    expect(Object.keys((await pairOf(h, user))?.calls ?? {})).toHaveLength(dailyCalls);
+    expect(await leasesOf(h.business)).toHaveLength(dailyCalls);
+    expect(await cpsOf(h)).toBe(dailyCalls);
   });
 });
 
@@ -411,10 +419,9 @@ describe('concurrency and CPS', () => {
     expect(await leasesOf(h.business)).toEqual([later.body.callId]);
   });
 
-  it('at the real cap of 1,000: parallel calls fill it exactly', async () => {
+  it('at the real cap (the default): parallel calls fill it exactly', async () => {
     const h = harness();
     const cap = h.deps.config.rules.simultaneousCallsPerNumber;
-    expect(cap).toBe(1000);
     const leaseUntil = leaseExpiry(h.clock.now, h.deps.config.rules);
     // 995 calls already up (inbound ones, say), spread over the shards as full as each may be.
     await fillLeases(db, h.business, { count: cap - 5, limit: cap, expiresAt: leaseUntil });
@@ -529,10 +536,10 @@ describe('Idempotency-Key', () => {
     await grant(h, user);
     const headers = { 'idempotency-key': randomUUID() };
     const first = await h.placeCall({ from: h.business, to: user }, headers);
-    for (let i = 0; i < 4; i++) await h.placeCall({ from: h.business, to: user });
+    for (let i = 1; i < dailyCalls; i++) await h.placeCall({ from: h.business, to: user });
     const retry = await h.placeCall({ from: h.business, to: user }, headers);
     expect([retry.status, retry.body]).toEqual([201, first.body]);
-    expect(h.sandbox.requests()).toHaveLength(5);
+    expect(h.sandbox.requests()).toHaveLength(dailyCalls);
   });
 
   it('400 for a key that is not visible ASCII', async () => {
@@ -677,11 +684,15 @@ describe('the agent leg and the dial status', () => {
     expect((await h.dialStatus(randomUUID(), 'ringing')).status).toBe(400);
   });
 
-  it('four missed calls in a row: warned at 2, revoked at 4; then 403 permission_revoked', async () => {
+  it('missed calls in a row: warned at warnAt, revoked at revokeAt; then 403 permission_revoked', async () => {
     const h = harness();
     const user = newUser();
     await grant(h, user);
-    const statuses = ['no-answer', 'busy', 'timeout', 'no-answer'];
+    const misses = ['no-answer', 'busy', 'timeout'];
+    const statuses = Array.from(
+      { length: missedCalls.revokeAt },
+      (_, i) => misses[i % 3] as string,
+    );
     for (const [i, status] of statuses.entries()) {
       const callId = await placeFor(h, user);
       const response = await h.dialStatus(callId, status);
@@ -690,33 +701,35 @@ describe('the agent leg and the dial status', () => {
       expect(doc.Response).toHaveProperty('Hangup');
       const pair = await pairOf(h, user);
       if (i === 0) expect(pair).toMatchObject({ missed: 1 });
-      if (i === 1) expect(pair).toMatchObject({ missed: 2, warnedAt: h.clock.now });
+      if (i === missedCalls.warnAt - 1) {
+        expect(pair).toMatchObject({ missed: missedCalls.warnAt, warnedAt: h.clock.now });
+      }
       h.clock.now += 60_000;
     }
     const pair = await pairOf(h, user);
     expect(pair).toMatchObject({
       permission: 'revoked',
       revokedReason: 'missed_calls',
-      permissionUntil: h.clock.now - 60_000 + 7 * day,
+      permissionUntil: h.clock.now - 60_000 + refusalStandsSeconds * 1000,
     });
     // The streak that revoked it stays, and says so.
-    expect(pair).toMatchObject({ missed: 4, permissionSource: 'missed_calls' });
+    expect(pair).toMatchObject({ missed: missedCalls.revokeAt, permissionSource: 'missed_calls' });
     const refused = await h.placeCall({ from: h.business, to: user });
     expect([refused.status, refused.body.error]).toEqual([403, 'permission_revoked']);
   });
 
-  it('parallel callbacks for four calls of one pair lose no miss and revoke once', async () => {
+  it('parallel callbacks for as many calls of one pair as revoke lose no miss and revoke once', async () => {
     const h = harness();
     const user = newUser();
     await grant(h, user);
     const callIds = [];
-    for (let i = 0; i < 4; i++) callIds.push(await placeFor(h, user));
+    for (let i = 0; i < missedCalls.revokeAt; i++) callIds.push(await placeFor(h, user));
     // Each callback delivered twice, all at once: Plivo retries.
     await Promise.all([...callIds, ...callIds].map((id) => h.dialStatus(id, 'no-answer')));
     const pair = await pairOf(h, user);
     expect(pair).toMatchObject({ permission: 'revoked', revokedReason: 'missed_calls' });
-    // Two writes bumped the version besides the four placements: grant (1) + 4 + revocation.
-    expect(pair?.version).toBe(6);
+    // Two writes bumped the version besides the placements: grant (1) + revokeAt + revocation.
+    expect(pair?.version).toBe(missedCalls.revokeAt + 2);
   });
 
   it('an answered call between misses resets the count; a retried callback is applied once; failed changes nothing', async () => {

@@ -17,17 +17,15 @@ import {
   reservePermissionRequest,
 } from '../../functions/shared/store/writes/permission-request.js';
 import { createTestDb, putPair } from '../support/dynamo.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 
 const rules = rulesSchema.parse(undefined);
 const hour = 3_600_000;
 const day = 24 * hour;
 // In the future of the real clock: DynamoDB Local's TTL sweeper deletes items whose ttl has really passed.
 const t0 = Date.UTC(2030, 0, 1);
-const business = '+918035737458';
+const business = exampleNumbers.india;
 let db: Db;
-let userCounter = 0;
-/** A fresh user number per test: tests share the table. */
-const newUser = () => `+91981${String(++userCounter).padStart(7, '0')}`;
 
 const accept: CallPermissionReply = {
   response: 'accept',

@@ -14,14 +14,13 @@ import { keyPrefixes, keys } from '../../functions/shared/store/keys.js';
 import { type Reservation, reserveCall } from '../../functions/shared/store/writes/place-call.js';
 import { takeOverReservation } from '../../functions/shared/store/writes/place-call-release.js';
 import { createTestDb, putPair, readItem } from '../support/dynamo.js';
+import { exampleAgents, exampleNumbers, newUser } from '../support/fixtures.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const day = 24 * 3_600_000;
 const { rules } = readConfigFile(exampleConfigPath);
 
 let db: Db;
-let userCounter = 0;
-const newUser = () => `+91982${String(++userCounter).padStart(7, '0')}`;
 
 /** While above 0, that many takeover transactions are applied and then answered with a timeout. */
 let loseTakeoverAnswers = 0;
@@ -62,7 +61,7 @@ const staleReservation = async (): Promise<Stale> => {
     callId: randomUUID(),
     business,
     user,
-    agent: 'sip:support@phone.plivo.com',
+    agent: exampleAgents.india,
     idempotency: { key: randomUUID(), requestHash: 'the-request' },
   };
   const outcome = await reserveCall(

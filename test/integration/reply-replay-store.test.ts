@@ -19,13 +19,12 @@ import {
   type V2NonceUse,
 } from '../../functions/shared/store/writes/permission-reply.js';
 import { createTestDb, readItem } from '../support/dynamo.js';
+import { exampleNumbers, newUser } from '../support/fixtures.js';
 
 const rules = rulesSchema.parse(undefined);
 const t0 = Date.UTC(2030, 0, 1);
-const business = '+918035737458';
+const business = exampleNumbers.india;
 let db: Db;
-let userCounter = 0;
-const newUser = () => `+91983${String(++userCounter).padStart(7, '0')}`;
 
 const accept: CallPermissionReply = {
   response: 'accept',

@@ -23,13 +23,11 @@ import { startInboundCall } from '../../functions/shared/store/writes/inbound-ca
 import { recordInboundStart } from '../../functions/shared/store/writes/lease-changes.js';
 import { applyPermissionDecision } from '../../functions/shared/store/writes/permission-reply.js';
 import { createTestDb } from '../support/dynamo.js';
+import { newBusiness, newUser } from '../support/fixtures.js';
 
 const rules = rulesSchema.parse(undefined);
 const t0 = Date.UTC(2030, 4, 1, 10);
 let db: Db;
-let counter = 0;
-const newBusiness = () => `+9180${String(++counter).padStart(8, '0')}`;
-const newUser = () => `+91981${String(++counter).padStart(7, '0')}`;
 
 /** How many transactions reached the injector, and how many more it will cancel. */
 const injector = { seen: 0, cancelNext: 0 };

@@ -28,6 +28,7 @@ import { leasesOf as storedLeases } from '../../functions/shared/store/items/lea
 import { keyPrefixes, keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
 import { type LoadReport, writeSection } from '../bench/performance-doc.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import { startTestHost } from '../support/local-host.js';
 import { alwaysOpenExampleConfig, plivoXml } from '../support/plivo-forms.js';
 import { fire, formatTable, type RouteFigures, type Shot, type Volley } from './cannon.js';
@@ -49,9 +50,9 @@ import {
   textMessage,
 } from './traffic.js';
 
-const india = '+918035737458';
-const jamaica = '+18765550123';
-const newYork = '+12125550123';
+const india = exampleNumbers.india;
+const jamaica = exampleNumbers.jamaica;
+const newYork = exampleNumbers.newYork;
 const businessNumbers = [india, jamaica, newYork] as const;
 
 const simultaneousCalls = 20;

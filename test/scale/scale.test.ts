@@ -18,6 +18,7 @@ import { keys } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
 import { readItem } from '../support/dynamo.js';
 import { injectContention } from '../support/dynamo-contention.js';
+import { exampleNumbers } from '../support/fixtures.js';
 import {
   advanceClock,
   pathOf,
@@ -34,7 +35,7 @@ import {
   plivoXml,
 } from '../support/plivo-forms.js';
 
-const business = '+918035737458';
+const business = exampleNumbers.india;
 const limit = 1000;
 const inboundPerWave = 750;
 const placementsPerWave = 300;

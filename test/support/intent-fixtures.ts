@@ -1,11 +1,12 @@
 import type { IntentState } from '../../functions/shared/rules/intent.js';
 import type { PairState } from '../../functions/shared/rules/pair.js';
+import { exampleNumbers } from './fixtures.js';
 
 const hour = 3_600_000;
 
 /** Monday 2 March 2026, 10:00 UTC: inside the office hours the intent tests use. */
 export const t0 = Date.parse('2026-03-02T10:00:00Z');
-export const business = '+918035737458';
+export const business = exampleNumbers.india;
 export const user = '+919812345678';
 export const intentId = '0b6f3c1e-2a4d-4f5e-9c8b-7a6d5e4f3c2b';
 export const callId = '6f1c2a4e-8b9d-4e3f-a1b2-c3d4e5f6a7b8';

@@ -3,13 +3,7 @@ import { readFileSync } from 'node:fs';
 import { XMLParser } from 'fast-xml-parser';
 import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import type { Config } from '../../functions/shared/config/schema.js';
-
-/** The example configuration's business numbers. */
-export const exampleNumbers = {
-  india: '+918035737458',
-  jamaica: '+18765550123',
-  newYork: '+12125550123',
-} as const;
+import { exampleAgents } from './fixtures.js';
 
 /** Parses Plivo XML with attributes as `@name`. */
 export const plivoXml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
@@ -50,7 +44,7 @@ export const inboundAnswerForm = (
 /** What Plivo posts to the answer URL of a placed call once its agent answers. */
 export const agentLegAnswerForm = (
   business: string,
-  agent = 'sip:support@phone.plivo.com',
+  agent = exampleAgents.india,
 ): Record<string, string> => ({
   CallUUID: randomUUID(),
   From: digits(business),

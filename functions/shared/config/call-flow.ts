@@ -170,5 +170,3 @@ export type Action = z.infer<typeof actionSchema>;
 export type TerminalAction = z.infer<typeof terminalActionSchema>;
 export type Dial = z.infer<typeof dialSchema>;
 export type Voicemail = z.infer<typeof voicemailSchema>;
-export type Menu = z.infer<typeof menuSchema>;
-export type Hours = z.infer<typeof hoursSchema>;

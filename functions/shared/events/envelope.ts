@@ -80,25 +80,6 @@ interface IntentEventData {
 
 export type EventType = keyof EventData;
 
-export const eventTypes = [
-  'permission.requested',
-  'permission.granted',
-  'permission.rejected',
-  'permission.revoked',
-  'permission.cleared',
-  'call.placed',
-  'call.answered',
-  'call.missed',
-  'call.started',
-  'call.ended',
-  'intent.scheduled',
-  'intent.waiting_permission',
-  'intent.placed',
-  'intent.expired',
-  'intent.declined',
-  'intent.cancelled',
-] as const satisfies readonly EventType[];
-
 export type Envelope = {
   [T in EventType]: {
     readonly id: string;

@@ -23,16 +23,27 @@ const errorOf = (raw: unknown): string => {
 };
 
 describe('configuration', () => {
+  // The one test that states the defaults: every other test reads them from the parsed configuration.
   it('accepts the example file and fills in every rule default', () => {
     const config = readConfigFile(exampleConfigPath);
     expect(config.numbers.length).toBeGreaterThan(0);
-    expect(config.rules).toMatchObject({
+    expect(config.account).toEqual({ callsPerSecond: 10 });
+    expect(config.rules).toEqual({
       restrictedCountries: ['US', 'CA', 'TR', 'EG', 'NG', 'VN'],
       permissionSeconds: 604800,
+      refusalStandsSeconds: 604800,
       permissionRequests: { per24Hours: 1, per7Days: 2 },
       businessCallsPer24Hours: 5,
+      businessCallsCounted: 'dialed',
       missedCalls: { warnAt: 2, revokeAt: 4 },
       simultaneousCallsPerNumber: 1000,
+      maxCallSeconds: 14400,
+      callIntents: {
+        lifetimeSeconds: 604800,
+        maxLifetimeSeconds: 2592000,
+        placementAttempts: 5,
+        retrySeconds: 30,
+      },
     });
   });
 

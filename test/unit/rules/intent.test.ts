@@ -31,6 +31,7 @@ import { isPermissionActive } from '../../../functions/shared/rules/permission.j
 import type { PlacementRefusal } from '../../../functions/shared/rules/place-call.js';
 import type { CallRecord } from '../../../functions/shared/store/items/call-record.js';
 import { keys } from '../../../functions/shared/store/keys.js';
+import { statedRules } from '../../support/fixtures.js';
 import {
   business,
   callId,
@@ -41,7 +42,7 @@ import {
   user,
 } from '../../support/intent-fixtures.js';
 
-const rules: Rules = rulesSchema.parse(undefined);
+const rules: Rules = statedRules;
 const second = 1000;
 const minute = 60 * second;
 const hour = 60 * minute;
@@ -452,32 +453,34 @@ describe('calls in progress: an intent never places the call that could revoke',
   const inProgress = (missed: number, callsInProgress: number, now = t0) =>
     decideIntent(intent(), facts(pair({ ...permanent, missed }), now, { callsInProgress }));
   const recheck = wait('scheduled', t0 + callsInProgressRecheckMs, 'calls_in_progress');
+  // Counted from the revocation: the calls up and the misses with one more reach it, or not.
+  const revokeAt = rules.missedCalls.revokeAt;
 
   it.each([
-    [2, 1, recheck],
-    [2, 0, place],
-    [0, 3, recheck],
-    [0, 2, place],
-    [1, 2, recheck],
-    [1, 1, place],
+    [revokeAt - 2, 1, recheck],
+    [revokeAt - 2, 0, place],
+    [0, revokeAt - 1, recheck],
+    [0, revokeAt - 2, place],
+    [1, revokeAt - 2, recheck],
+    [1, revokeAt - 3, place],
   ] as const)('%i missed and %i in progress: %o', (missed, callsInProgress, step) => {
     expect(inProgress(missed, callsInProgress)).toEqual(step);
   });
 
   it('a miss that makes the revocation certain declines, whatever is in progress', () => {
-    expect(inProgress(3, 1)).toEqual(declined('revocation_risk'));
+    expect(inProgress(revokeAt - 1, 1)).toEqual(declined('revocation_risk'));
   });
 
   it('the hours and the daily limit outrank calls in progress; the wait never passes notAfter', () => {
     const evening = t0 + 8 * hour;
-    const ringing = pair({ ...permanent, missed: 2 });
+    const ringing = pair({ ...permanent, missed: revokeAt - 2 });
     expect(
       decideIntent(
         intent(),
         facts(ringing, evening, { outboundHours: officeHours, callsInProgress: 1 }),
       ),
     ).toEqual(wait('scheduled', t0 + 23 * hour, 'outside_hours'));
-    const full = pair({ ...permanent, missed: 2, calls: fiveCalls });
+    const full = pair({ ...permanent, missed: revokeAt - 2, calls: fiveCalls });
     expect(decideIntent(intent(), facts(full, t0, { callsInProgress: 1 }))).toEqual(
       wait('scheduled', t0 + 14 * hour, 'daily_call_limit'),
     );
@@ -495,13 +498,13 @@ describe('calls in progress: an intent never places the call that could revoke',
         t0,
         rules,
       );
-    expect([matter(1, 2), matter(1, 1), matter(0, 3), matter(undefined, 3)]).toEqual([
-      true,
-      false,
-      true,
-      true,
-    ]);
-    expect([matter(undefined, 2), matter(3, 0)]).toEqual([false, true]);
+    expect([
+      matter(1, revokeAt - 2),
+      matter(1, revokeAt - 3),
+      matter(0, revokeAt - 1),
+      matter(undefined, revokeAt - 1),
+    ]).toEqual([true, false, true, true]);
+    expect([matter(undefined, revokeAt - 2), matter(revokeAt - 1, 0)]).toEqual([false, true]);
     expect(callsInProgressMatter(undefined, t0, rules)).toBe(false);
     const strict = rulesSchema.parse({ missedCalls: { warnAt: 1, revokeAt: 2 } });
     expect(callsInProgressMatter(undefined, t0, strict)).toBe(false);

@@ -38,8 +38,9 @@ import {
   requestTimes,
 } from '../../../functions/shared/rules/permission-request.js';
 import { permissionView } from '../../../functions/shared/rules/permission-state.js';
+import { statedRules } from '../../support/fixtures.js';
 
-const rules: Rules = rulesSchema.parse(undefined);
+const rules: Rules = statedRules;
 const second = 1000;
 const hour = 3600 * second;
 const day = 24 * hour;

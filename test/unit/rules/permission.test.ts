@@ -14,8 +14,9 @@ import {
 } from '../../../functions/shared/rules/permission-request.js';
 import { permissionView } from '../../../functions/shared/rules/permission-state.js';
 import { windowUsage } from '../../../functions/shared/rules/window.js';
+import { statedRules } from '../../support/fixtures.js';
 
-const rules = rulesSchema.parse(undefined);
+const rules = statedRules;
 const second = 1000;
 const hour = 3600 * second;
 const day = 24 * hour;

@@ -8,8 +8,9 @@ import { afterMissedCall, dialOutcome } from '../../../functions/shared/rules/mi
 import type { PairState } from '../../../functions/shared/rules/pair.js';
 import { permissionRefusal } from '../../../functions/shared/rules/permission.js';
 import { decidePlacement } from '../../../functions/shared/rules/place-call.js';
+import { statedRules } from '../../support/fixtures.js';
 
-const rules: Rules = rulesSchema.parse(undefined);
+const rules: Rules = statedRules;
 const now = Date.UTC(2026, 0, 15, 12);
 const hour = 3600_000;
 const day = 24 * hour;
@@ -233,35 +234,41 @@ describe('placement decision', () => {
 });
 
 describe('missed calls', () => {
+  // The thresholds these cases count to, stated here rather than taken from the defaults.
+  const counting = rulesSchema.parse({ missedCalls: { warnAt: 2, revokeAt: 4 } });
   it('warns once at 2 in a row and revokes at 4, for the refusal period', () => {
-    expect(afterMissedCall(granted(), now, rules)).toEqual({
+    expect(afterMissedCall(granted(), now, counting)).toEqual({
       kind: 'count',
       missed: 1,
       warn: false,
     });
-    expect(afterMissedCall(granted({ missed: 1 }), now, rules)).toEqual({
+    expect(afterMissedCall(granted({ missed: 1 }), now, counting)).toEqual({
       kind: 'count',
       missed: 2,
       warn: true,
     });
-    expect(afterMissedCall(granted({ missed: 2, warnedAt: now - 1 }), now, rules)).toEqual({
+    expect(afterMissedCall(granted({ missed: 2, warnedAt: now - 1 }), now, counting)).toEqual({
       kind: 'count',
       missed: 3,
       warn: false,
     });
-    expect(afterMissedCall(granted({ missed: 3, warnedAt: now - 1 }), now, rules)).toEqual({
+    expect(afterMissedCall(granted({ missed: 3, warnedAt: now - 1 }), now, counting)).toEqual({
       kind: 'revoke',
       missed: 4,
-      permissionUntil: now + rules.refusalStandsSeconds * 1000,
-      keepUntil: now + rules.refusalStandsSeconds * 1000 + 7 * day,
+      permissionUntil: now + counting.refusalStandsSeconds * 1000,
+      keepUntil: now + counting.refusalStandsSeconds * 1000 + 7 * day,
     });
   });
 
   it('revokes a permanent grant too, but has nothing to revoke without an active permission', () => {
     const permanent = granted({ permission: 'permanent', permissionUntil: undefined, missed: 3 });
-    expect(afterMissedCall(permanent, now, rules).kind).toBe('revoke');
+    expect(afterMissedCall(permanent, now, counting).kind).toBe('revoke');
     const expired = granted({ permissionUntil: now - 1, missed: 3 });
-    expect(afterMissedCall(expired, now, rules)).toEqual({ kind: 'count', missed: 4, warn: true });
+    expect(afterMissedCall(expired, now, counting)).toEqual({
+      kind: 'count',
+      missed: 4,
+      warn: true,
+    });
   });
 
   it('follows configured thresholds', () => {

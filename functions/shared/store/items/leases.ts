@@ -260,10 +260,6 @@ const reapLapsed = async (
   return freed;
 };
 
-/** Frees every lapsed lease of a business number; how many. */
-export const reapExpiredLeases = async (db: Db, business: string, now: number): Promise<number> =>
-  reapLapsed(db, business, await readShards(db, business), now);
-
 /**
  * A shard with room as `shards` has them, drawn in proportion to its room: parallel calls spread over
  * the free places instead of racing for one. The draw is the call's own (from its id), so two answers of
