@@ -20,7 +20,7 @@ import {
   postSignedForm,
   startTestHost,
 } from '../support/local-host.js';
-import { hangupForm, inboundAnswerForm } from '../support/plivo-forms.js';
+import { alwaysOpenExampleConfig, hangupForm, inboundAnswerForm } from '../support/plivo-forms.js';
 
 const business = exampleNumbers.india;
 
@@ -36,7 +36,8 @@ let throttleWith: string | undefined;
 describe('a throttled transaction', () => {
   let host: LocalHost;
   beforeAll(async () => {
-    host = await startTestHost();
+    // Any hour: the example's office hours would end an inbound call at its answer outside them.
+    host = await startTestHost({ config: alwaysOpenExampleConfig() });
     host.deps.db.doc.middlewareStack.add(
       (next) => async (args) => {
         const items = (args.input as { TransactItems?: unknown[] }).TransactItems;
