@@ -7,6 +7,7 @@ import type {
 } from 'aws-lambda';
 import { ZodError } from 'zod';
 import type { Deps } from '../deps.js';
+import type { V2NonceUse } from '../operations/permission-reply.js';
 import { verifyPlivoSignature } from '../plivo/signature.js';
 import { HttpError } from './errors.js';
 import { type BodyMedia, type ParsedRequest, parseRequest, requestBaseUrl } from './request.js';
@@ -135,12 +136,6 @@ const rejectUnsigned = (deps: Deps): Middleware => ({
     }
   },
 });
-
-/** The nonce of a V2-signed request, and the request that used it. */
-export interface V2NonceUse {
-  readonly nonce: string;
-  readonly useId: string;
-}
 
 /** Records the nonce of a V2-signed request that changed nothing: `used` when another used it first. */
 export type RecordV2Nonce = (

@@ -6,7 +6,7 @@ import { decisionFromReply, type PermissionDecision } from '../rules/permission.
 import { applyPermissionDecision, type V2NonceUse } from '../store/writes/permission-reply.js';
 
 /** The V2 nonce record the message webhook's middleware uses for a request that changed nothing. */
-export { recordV2Nonce } from '../store/writes/permission-reply.js';
+export { recordV2Nonce, type V2NonceUse } from '../store/writes/permission-reply.js';
 
 /** What the webhook carried when it is no call-permission reply, or none Plivo would send. */
 export type NotAPermissionReply = Exclude<InboundMessage, { readonly kind: 'permission_reply' }>;
