@@ -173,7 +173,7 @@ export const bench: Bench = {
     const group = 'intents';
     const rows: BenchRow[] = [];
 
-    // Users who accepted the permission request, as the message webhook leaves the pair: one per
+    // Users who accepted the permission request, as a permission reply leaves the pair: one per
     // placed intent (a placed intent holds its pair), and one more to reach the daily limit.
     const permitted = warmup + iterations + 2;
     const atLimit = user(permitted - 1);

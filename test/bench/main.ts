@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { arch, cpus, totalmem } from 'node:os';
+import { arch, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,7 +15,8 @@ import { type Bench, createCountingDb } from './support.js';
 
 /**
  * `npm run bench`: runs every `*.bench.ts` beside this file against one DynamoDB Local, prints its
- * tables, writes bench-results/bench-<name>.json per bench and renders each into docs/performance.md.
+ * tables, writes bench-results/bench-<name>.json per bench and renders each into docs/performance.md,
+ * each as soon as its bench ends.
  * `npm run bench -- NAME…` runs only the named benches.
  */
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -32,25 +33,23 @@ const main = async () => {
     if (only.length === 0 || only.includes(module.bench.name)) benches.push(module.bench);
   }
   const dynamo = await startDynamoDbLocal();
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (${arch()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  const reports = new Map<string, BenchReport>();
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (${arch()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${loadavg()[0]?.toFixed(1)} at the start`;
+  mkdirSync(benchResultsDir, { recursive: true });
   try {
+    // Each bench's figures are written as soon as it ends: a later bench that fails keeps them.
     for (const bench of benches) {
       process.stderr.write(`bench ${bench.name}…\n`);
       const rows = await bench.run({
         dynamoEndpoint: dynamo.endpoint,
         countingDb: () => createCountingDb(dynamo.endpoint),
       });
-      reports.set(bench.name, { at: new Date().toISOString(), machine, rows });
+      const report: BenchReport = { at: new Date().toISOString(), machine, rows };
+      console.log(`\n## ${bench.name}\n\n${renderBenchRows(report.rows)}`);
+      writeFileSync(join(root, benchJson(bench.name)), `${JSON.stringify(report, null, 2)}\n`);
+      writeSection(benchJson(bench.name));
     }
   } finally {
     await dynamo.stop();
-  }
-  mkdirSync(benchResultsDir, { recursive: true });
-  for (const [name, report] of reports) {
-    console.log(`\n## ${name}\n\n${renderBenchRows(report.rows)}`);
-    writeFileSync(join(root, benchJson(name)), `${JSON.stringify(report, null, 2)}\n`);
-    writeSection(benchJson(name));
   }
   console.log(`\nMachine: ${machine}`);
 };

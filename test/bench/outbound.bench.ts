@@ -138,7 +138,7 @@ export const bench: Bench = {
     const group = 'outbound';
     const rows: BenchRow[] = [];
 
-    // Users who accepted the permission request, as the message webhook leaves the pair.
+    // Users who accepted the permission request, as a permission reply leaves the pair.
     const users = warmup + iterations + 10;
     const now = Date.now();
     for (let start = 0; start < users; start += 50) {

@@ -128,7 +128,7 @@ export const bench: Bench = {
     const uuid = randomUUID();
     rows.push({
       group,
-      operation: 'message webhook: permission reply',
+      operation: 'permission reply',
       figures: {
         ...(await counted(db, webhook, replyEvent(user(1), uuid), 200)),
         ...(await latency(webhook, (i) => replyEvent(user(1000 + (i % 50))))),
@@ -136,12 +136,12 @@ export const bench: Bench = {
     });
     rows.push({
       group,
-      operation: 'message webhook: redelivered reply',
+      operation: 'permission reply: redelivered',
       figures: await counted(db, webhook, replyEvent(user(1), uuid), 200),
     });
     rows.push({
       group,
-      operation: 'message webhook: text message',
+      operation: 'permission reply route: a text message',
       figures: await counted(
         db,
         webhook,
