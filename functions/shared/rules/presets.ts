@@ -117,10 +117,11 @@ export interface PresetInForce {
 }
 
 /** A list is compared as a set: the restricted countries in another order are the same. */
-const sameValue = (a: unknown, b: unknown): boolean =>
-  Array.isArray(a) && Array.isArray(b)
-    ? a.length === b.length && a.every((item) => b.includes(item))
-    : a === b;
+const sameValue = (value: unknown, presetValue: unknown): boolean =>
+  Array.isArray(presetValue)
+    ? (value as unknown[]).length === presetValue.length &&
+      (value as unknown[]).every((item) => presetValue.includes(item))
+    : value === presetValue;
 
 /** The paths of `values`' leaves whose value in `rules` (of the same shape) differs. */
 const differences = (rules: unknown, values: unknown, path: string): string[] =>

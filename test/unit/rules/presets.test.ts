@@ -103,6 +103,11 @@ describe('withPreset', () => {
       preset: 'meta-2025',
     });
     expect(withPreset({ preset: null })).toMatchObject({ preset: null });
+    // A list holding a preset's name is no name (as a property key it would read as one).
+    expect(withPreset({ preset: ['meta-2026-06'] })).toEqual({
+      ...presets[defaultPreset].values,
+      preset: ['meta-2026-06'],
+    });
   });
 });
 
