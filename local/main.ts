@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, configPathFromEnv, readConfigFile } from '../functions/shared/config/load.js';
 import { plivoConsoleSettings } from '../functions/shared/routes.js';
+import { presetInForce } from '../functions/shared/rules/presets.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.js';
 import { sandboxAuthToken, startLocalHost } from './host.js';
 
@@ -68,8 +69,10 @@ const main = async () => {
     throw error;
   }
 
+  const preset = presetInForce(config.rules);
   const lines = [
     `callgate is running on ${host.url} (configuration: ${configPath})`,
+    `  Limits: preset ${preset.name} (${preset.source}, ${preset.asOf})${preset.overridden.length > 0 ? `, overridden: ${preset.overridden.join(', ')}` : ''}`,
     `  DynamoDB Local: ${dynamo.endpoint} (${dataDir ? `data in ${dataDir}` : 'in memory'}), table ${tableName}`,
     host.sandbox
       ? `  Plivo: sandbox (no PLIVO_AUTH_ID). Webhooks are verified with PLIVO_AUTH_TOKEN${env.PLIVO_AUTH_TOKEN ? '' : ` (default "${sandboxAuthToken}")`}`

@@ -57,6 +57,7 @@ describe('npm start', () => {
     expect(stdout).toContain('optional');
     expect(stdout).toContain('docs/plivo-webhooks.md#the-hangup-url');
     expect(stdout).toContain('Plivo: sandbox');
+    expect(stdout).toContain('Limits: preset plivo-page (');
     const dynamo = /DynamoDB Local: (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
     expect(dynamo).toBeDefined();
     run.child.kill('SIGINT');

@@ -462,7 +462,10 @@ describe('bundling', () => {
         { awsRequestId: 'test', functionName: 'health' },
       );
       expect(response.statusCode).toBe(200);
-      expect(JSON.parse(response.body).businessNumbers).toBe(config.numbers.length);
+      expect(JSON.parse(response.body)).toMatchObject({
+        businessNumbers: config.numbers.length,
+        preset: { name: config.rules.preset },
+      });
     } finally {
       process.env = saved;
     }

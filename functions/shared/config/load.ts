@@ -34,7 +34,11 @@ const schemasAt = (schema: z.core.$ZodType, path: readonly PropertyKey[]): z.cor
     case 'readonly':
       return schemasAt(inner('innerType'), path);
     case 'pipe':
-      return schemasAt(inner('in'), path);
+      // A preprocess (rules' presets) reads its output schema; any other pipe its input.
+      return schemasAt(
+        inner('in')._zod.def.type === 'transform' ? inner('out') : inner('in'),
+        path,
+      );
     case 'union':
       return (def.options as z.core.$ZodType[]).flatMap((option) => schemasAt(option, path));
     default:

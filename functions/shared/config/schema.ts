@@ -7,6 +7,7 @@ import { intentSettings } from '../rules/intent.js';
 import { missedCallSettings } from '../rules/missed-calls.js';
 import { permissionSettings } from '../rules/permission.js';
 import { permissionRequestSettings } from '../rules/permission-request.js';
+import { presetSettings, withPreset } from '../rules/presets.js';
 import { agentSchema } from './agent.js';
 import { callFlowSchema, weeklyHoursSchema } from './call-flow.js';
 import {
@@ -17,9 +18,15 @@ import {
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +918035737458');
 
-/** Each rule's settings, with its defaults, come from the rule's own file under rules/. */
-export const rulesSchema = z
-  .strictObject({
+/**
+ * Each rule's settings come from the rule's own file under rules/: Meta's limits from the preset the
+ * rules name (rules/presets.ts), filled in before the settings are read so that a setting written wins
+ * and none is hidden by a default; callgate's own settings carry their defaults.
+ */
+export const rulesSchema = z.preprocess(
+  withPreset,
+  z.strictObject({
+    ...presetSettings().shape,
     ...countrySettings().shape,
     ...permissionSettings().shape,
     ...permissionRequestSettings().shape,
@@ -27,8 +34,8 @@ export const rulesSchema = z
     ...missedCallSettings().shape,
     ...concurrencySettings().shape,
     ...intentSettings().shape,
-  })
-  .prefault({});
+  }),
+);
 
 const placeholderText = z
   .string()

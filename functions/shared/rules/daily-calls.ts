@@ -4,7 +4,7 @@ import { dayMs, inWindow, type RollingWindow, secondsUntil, windowUsage } from '
 
 /**
  * Business-initiated calls per user: at most `businessCallsPer24Hours` in any rolling 24 h. The Plivo
- * page says 5 calls; Meta now caps 100 *connected* calls. `businessCallsCounted` says which calls count:
+ * page says 5 calls; Meta now caps 100 *connected* calls (rules/presets.ts). `businessCallsCounted` says which calls count:
  * `dialed` (every call whose user was dialed) or `connected` (only those the user answered). A call
  * counts from its placement, so parallel placements cannot overshoot, and leaves the count once it is
  * known not to (`countsTowardDailyLimit`).
@@ -12,8 +12,8 @@ import { dayMs, inWindow, type RollingWindow, secondsUntil, windowUsage } from '
 // Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
 export const dailyCallSettings = () =>
   z.strictObject({
-    businessCallsPer24Hours: z.number().int().min(1).max(1000).default(5),
-    businessCallsCounted: z.enum(['dialed', 'connected']).default('dialed'),
+    businessCallsPer24Hours: z.number().int().min(1).max(1000),
+    businessCallsCounted: z.enum(['dialed', 'connected']),
   });
 
 export type DailyCallSettings = z.infer<ReturnType<typeof dailyCallSettings>>;

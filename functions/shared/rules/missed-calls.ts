@@ -19,11 +19,10 @@ export const missedCallSettings = () =>
     missedCalls: z
       .strictObject({
         // Meta's sandbox nudges at 5 and revokes at 10.
-        warnAt: z.number().int().min(1).max(100).default(2),
-        revokeAt: z.number().int().min(1).max(100).default(4),
+        warnAt: z.number().int().min(1).max(100),
+        revokeAt: z.number().int().min(1).max(100),
       })
-      .refine((m) => m.warnAt < m.revokeAt, 'warnAt must be below revokeAt')
-      .prefault({}),
+      .refine((m) => m.warnAt < m.revokeAt, 'warnAt must be below revokeAt'),
   });
 
 export type MissedCallSettings = z.infer<ReturnType<typeof missedCallSettings>>;

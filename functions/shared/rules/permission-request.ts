@@ -19,12 +19,7 @@ const requestLimit = () => z.number().int().min(1).max(50);
 // Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
 export const permissionRequestSettings = () =>
   z.strictObject({
-    permissionRequests: z
-      .strictObject({
-        per24Hours: requestLimit().default(1),
-        per7Days: requestLimit().default(2),
-      })
-      .prefault({}),
+    permissionRequests: z.strictObject({ per24Hours: requestLimit(), per7Days: requestLimit() }),
   });
 
 export type PermissionRequestSettings = z.infer<ReturnType<typeof permissionRequestSettings>>;

@@ -1,7 +1,7 @@
 import { type AccountSettings, cpsWindowMs } from './calls-per-second.js';
 import type { ConcurrencySettings } from './concurrency.js';
 import type { CountrySettings } from './countries.js';
-import { businessCallTimes, callWindow, type DailyCallSettings } from './daily-calls.js';
+import { businessCallTimes, callWindow } from './daily-calls.js';
 import type { PairState } from './pair.js';
 import {
   isPermissionActive,
@@ -17,6 +17,12 @@ import {
   requestWindows,
 } from './permission-request.js';
 import { placementRefusalBeforeRead } from './place-call.js';
+import {
+  type PresetInForce,
+  type PresetSettings,
+  type PresetValues,
+  presetInForce,
+} from './presets.js';
 import { type WindowName, type WindowUsage, windowUsage } from './window.js';
 
 /**
@@ -73,6 +79,8 @@ export interface PermissionView {
   /** Whether the user has been warned that more missed calls revoke the permission. */
   readonly warned: boolean;
   readonly actions: readonly ActionView[];
+  /** The limits' preset (its name, source and date) and the settings written over it. */
+  readonly preset: PresetInForce;
 }
 
 /**
@@ -202,7 +210,7 @@ const capacityView = (capacity: PlacementCapacity, now: number, settings: Concur
 export const permissionView = (
   pair: PairState | undefined,
   now: number,
-  settings: PermissionRequestSettings & DailyCallSettings & CountrySettings & ConcurrencySettings,
+  settings: PresetSettings & PresetValues & ConcurrencySettings,
   /** The business number's country, by numbering plan. */
   businessCountry: string | undefined,
   capacity?: PlacementCapacity,
@@ -239,5 +247,6 @@ export const permissionView = (
         ...(capacity ? capacityView(capacity, now, settings) : {}),
       },
     ],
+    preset: presetInForce(settings),
   };
 };

@@ -12,8 +12,8 @@ const seconds = () => z.number().int().positive();
 // Built where the configuration is validated (synth, local runs), never at a Lambda's cold start.
 export const permissionSettings = () =>
   z.strictObject({
-    /** How long a temporary grant lasts (Meta: 7 days), from the reply or from an inbound call. */
-    permissionSeconds: seconds().default(7 * 24 * 3600),
+    /** How long a temporary grant lasts (Meta: 7 days; rules/presets.ts), from the reply or from an inbound call. */
+    permissionSeconds: seconds(),
     /** How long a rejection, a revocation or an unanswered request stands. */
     refusalStandsSeconds: seconds().default(7 * 24 * 3600),
   });

@@ -29,6 +29,7 @@ describe('configuration', () => {
     expect(config.numbers.length).toBeGreaterThan(0);
     expect(config.account).toEqual({ callsPerSecond: 10 });
     expect(config.rules).toEqual({
+      preset: 'plivo-page',
       restrictedCountries: ['US', 'CA', 'TR', 'EG', 'NG', 'VN'],
       permissionSeconds: 604800,
       refusalStandsSeconds: 604800,
@@ -45,6 +46,34 @@ describe('configuration', () => {
         retrySeconds: 30,
       },
     });
+  });
+
+  it('follows the plivo-page preset when the rules name none', () => {
+    const raw = example();
+    delete raw.rules;
+    expect(parseConfig(raw, 'test.json').rules).toEqual(readConfigFile(exampleConfigPath).rules);
+    raw.rules = { maxCallSeconds: 60 };
+    expect(parseConfig(raw, 'test.json').rules.preset).toBe('plivo-page');
+  });
+
+  it('fills the settings not written from the named preset; a written one wins', () => {
+    const raw = example();
+    raw.rules = { preset: 'meta-2026-06', missedCalls: { warnAt: 3 } };
+    expect(parseConfig(raw, 'test.json').rules).toMatchObject({
+      preset: 'meta-2026-06',
+      businessCallsPer24Hours: 100,
+      businessCallsCounted: 'connected',
+      restrictedCountries: ['US', 'CA', 'EG', 'VN', 'NG'],
+      missedCalls: { warnAt: 3, revokeAt: 4 },
+    });
+  });
+
+  it('refuses an unknown preset, naming the choices', () => {
+    const raw = example();
+    raw.rules = { preset: 'meta-2025-12' };
+    expect(errorOf(raw).split('\n').slice(1)).toEqual([
+      '  rules.preset: unknown preset "meta-2025-12"; choose one of plivo-page, meta-2026-06',
+    ]);
   });
 
   it('names the bad entry by its path', () => {
