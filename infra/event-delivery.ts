@@ -1,4 +1,4 @@
-import { Duration, type Stack, Validations } from 'aws-cdk-lib';
+import { Duration, type Stack } from 'aws-cdk-lib';
 import { EventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -88,11 +88,6 @@ export class EventDelivery {
         resources: [webhookSecretArn(stack, webhook.secret)],
       }),
     );
-    Validations.of(this.webhookFunction.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:<secret>-??????]',
-      reason:
-        'A secret named by its name: Secrets Manager appends six random characters to its ARN.',
-    });
     new Rule(stack, 'WebhookRule', {
       eventBus: this.eventBus,
       description: 'Every callgate event to the configured webhook, through its queue',
