@@ -81,6 +81,9 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
   // Reads the table's stream through its event source mapping and puts to the stack's bus: both granted
   // in infra/stream-readers.ts and infra/stack.ts, on that stream and that bus only.
   events: { tableActions: [], plivoSecret: false },
+  // Reads its queue through its event source mapping and the webhook's secret: both granted in
+  // infra/event-delivery.ts, on that queue and that secret only.
+  'event-webhook': { tableActions: [], plivoSecret: false },
   // Reads the table's stream through its event source mapping (granted there, on the stream only).
   'lease-changes': {
     tableActions: ['dynamodb:UpdateItem'],
@@ -156,4 +159,11 @@ export const functionSizing: Record<FunctionName, FunctionSizing> = {
     timeoutSeconds: 10,
     reservedConcurrency: (config) => Math.min(100, Math.max(10, 2 * config.account.callsPerSecond)),
   },
+  /**
+   * A batch of up to 10 envelopes POSTed one after another, each bounded to 5 s
+   * (functions/event-webhook/handler.ts): 60 s covers a whole batch of slow answers and the secret's
+   * read. No reserved concurrency: the queue's event source mapping holds it to
+   * `events.webhook.concurrency`, and a throttled poll only leaves the messages in the queue.
+   */
+  'event-webhook': { memoryMB: 512, timeoutSeconds: 60 },
 };

@@ -414,11 +414,11 @@ export class Operations extends Construct {
           ],
         }),
         new GraphWidget({
-          title: 'Events published and failed',
+          title: 'Events published and failed; webhook deliveries',
           width: 8,
           height: 6,
-          left: [searchTotal('EventsPublished', service)],
-          right: [searchTotal('EventsFailed', service)],
+          left: [searchTotal('EventsPublished', service), searchTotal('WebhookDelivered', service)],
+          right: [searchTotal('EventsFailed', service), searchTotal('WebhookFailed', service)],
         }),
       ],
       [

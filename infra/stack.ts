@@ -63,7 +63,9 @@ export class CallgateStack extends Stack {
   readonly eventBus: EventBus;
   /** Stream records the events function could not turn into events, or put, after its retries. */
   readonly eventDeadLetters: Queue;
-  /** Events the configured webhook did not take after EventBridge's retries. */
+  /** The envelopes on their way to the configured webhook. */
+  readonly webhookQueue?: Queue;
+  /** Events the configured webhook did not take after a day of tries. */
   readonly webhookDeadLetters?: Queue;
   /** Moves call intents on: invoked by the bus's events and by its own wake-ups. */
   readonly intentDispatcher: CallgateFunction;
@@ -117,9 +119,14 @@ export class CallgateStack extends Stack {
     for (const fn of routedFunctions()) callgateFunction(fn);
     const leaseChanges = callgateFunction('lease-changes');
 
-    const delivery = new EventDelivery(this, props.config);
+    const delivery = new EventDelivery(this, {
+      config: props.config,
+      projectRoot: props.projectRoot,
+    });
     this.eventBus = delivery.eventBus;
+    this.webhookQueue = delivery.webhookQueue;
     this.webhookDeadLetters = delivery.webhookDeadLetters;
+    if (delivery.webhookFunction) functions.set('event-webhook', delivery.webhookFunction);
     // No table or Plivo access: it reads the stream through its mapping and puts to the bus alone.
     const events = new CallgateFunction(this, 'Events', {
       fn: 'events',

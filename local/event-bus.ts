@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { EventWebhookHandler } from '../functions/event-webhook/handler.js';
 import type { EventBus } from '../functions/shared/events/bus.js';
 import type { Envelope, EventType } from '../functions/shared/events/envelope.js';
 import type { Logger } from '../functions/shared/log.js';
@@ -25,17 +27,17 @@ export interface LocalEventBus extends EventBus {
 /** Tries of a subscriber's delivery, the first included: Lambda retries an asynchronous invocation twice. */
 const subscriberAttempts = 3;
 
-/** Deliveries of one envelope to the webhook, the first included: EventBridge's API destination retries too. */
-const webhookAttempts = 3;
-const webhookTimeoutMs = 5_000;
+/** Receives of one envelope by the webhook function, the first included (a day of them on AWS). */
+const webhookReceives = 3;
 
 /**
- * The local host's stand-in for the EventBridge bus: keeps every envelope and, when a webhook URL is
- * given, POSTs each as JSON, the way the stack's API destination delivers them. A webhook that keeps
- * failing is logged and skipped; the event stays readable here.
+ * The local host's stand-in for the EventBridge bus: keeps every envelope and, when a webhook
+ * function is given, hands each to it as the webhook's queue does on AWS (one SQS message, received
+ * again while the function reports it). A webhook that keeps failing is logged and skipped; the
+ * event stays readable here.
  */
 export const createLocalEventBus = (options: {
-  readonly webhookUrl?: string | undefined;
+  readonly webhook?: EventWebhookHandler | undefined;
   readonly logger: Logger;
 }): LocalEventBus => {
   const kept: Envelope[] = [];
@@ -69,22 +71,33 @@ export const createLocalEventBus = (options: {
     }
   };
   const deliver = async (envelope: Envelope) => {
-    if (!options.webhookUrl) return;
-    for (let attempt = 1; attempt <= webhookAttempts; attempt++) {
-      try {
-        const response = await fetch(options.webhookUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(envelope),
-          signal: AbortSignal.timeout(webhookTimeoutMs),
-        });
-        await response.body?.cancel();
-        if (response.ok) return;
-        if (response.status < 500 && response.status !== 429) break;
-      } catch {
-        // Unreachable or too slow: tried again below.
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    if (!options.webhook) return;
+    const messageId = randomUUID();
+    const body = JSON.stringify(envelope);
+    for (let receive = 1; receive <= webhookReceives; receive++) {
+      const now = String(Date.now());
+      const { batchItemFailures } = await options.webhook({
+        Records: [
+          {
+            messageId,
+            receiptHandle: randomUUID(),
+            body,
+            attributes: {
+              ApproximateReceiveCount: String(receive),
+              SentTimestamp: now,
+              SenderId: 'events.amazonaws.com',
+              ApproximateFirstReceiveTimestamp: now,
+            },
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: 'arn:aws:sqs:local:000000000000:WebhookQueue',
+            awsRegion: 'local',
+          },
+        ],
+      });
+      if (batchItemFailures.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100 * receive));
     }
     options.logger.warn('event webhook did not take an event', {
       eventId: envelope.id,

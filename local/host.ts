@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHandler as eventWebhook } from '../functions/event-webhook/handler.js';
 import { createHandler as events } from '../functions/events/handler.js';
 import {
   type DispatcherEvent,
@@ -7,10 +8,15 @@ import {
 } from '../functions/intent-dispatcher/handler.js';
 import { createHandler as leaseChanges } from '../functions/lease-changes/handler.js';
 import type { Clock } from '../functions/shared/clock.js';
+import { ConfigError } from '../functions/shared/config/load.js';
 import type { Config } from '../functions/shared/config/schema.js';
 import type { Deps } from '../functions/shared/deps.js';
 import { eventSource } from '../functions/shared/events/envelope.js';
 import { intentDispatcherEventTypes } from '../functions/shared/events/subscriptions.js';
+import {
+  type WebhookCredentials,
+  webhookCredentials,
+} from '../functions/shared/events/webhook-delivery.js';
 import type { LambdaHandler } from '../functions/shared/http/middleware.js';
 import { createLogger, type Logger } from '../functions/shared/log.js';
 import { type CountedMetric, createMetricsRecorder } from '../functions/shared/metrics.js';
@@ -49,8 +55,10 @@ export interface LocalHostOptions {
   readonly sandboxAuthToken?: string | undefined;
   readonly publicBaseUrl?: string | undefined;
   readonly apiToken?: string | undefined;
-  /** Receives every event as a JSON POST, as the stack's webhook does (CALLGATE_WEBHOOK_URL). */
+  /** Receives every event as a signed JSON POST, as the stack's webhook does (CALLGATE_WEBHOOK_URL). */
   readonly webhookUrl?: string | undefined;
+  /** The `whsec_` secret the webhook's deliveries are signed with (CALLGATE_WEBHOOK_SECRET). */
+  readonly webhookSecret?: string | undefined;
   readonly logger?: Logger;
   /**
    * In sandbox mode, whether the sandbox plays Plivo's calls and the WhatsApp users (`npm start`);
@@ -176,6 +184,8 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
   const clock = createSandboxClock();
   const sandbox = !options.plivo;
   const authToken = options.plivo?.authToken ?? options.sandboxAuthToken ?? sandboxAuthToken;
+  // Checked before anything starts: a bad secret stops the host with nothing left open.
+  const webhookSigning = webhookSigningCredentials(options);
 
   const server: Server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -236,7 +246,21 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
   const compiled = routes.map((route) =>
     compile(route, handlerFactories[route.fn](depsOf(route.fn))),
   );
-  const eventBus = createLocalEventBus({ webhookUrl: options.webhookUrl, logger });
+  const eventBus = createLocalEventBus({
+    webhook:
+      options.webhookUrl && webhookSigning
+        ? eventWebhook({
+            url: options.webhookUrl,
+            credentials: async () => webhookSigning,
+            // The wall clock, whatever the sandbox clock says: the receiver checks
+            // `webhook-timestamp` against its own.
+            now: () => Date.now(),
+            logger,
+            metrics: metrics.forFunction('event-webhook'),
+          })
+        : undefined,
+    logger,
+  });
   // One reader per function, as each has its own event source mapping on AWS.
   const streamHandlers = [
     leaseChanges(depsOf('lease-changes')),
@@ -458,4 +482,19 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
       await Promise.all(streamReaders.map((reader) => reader.stop()));
     },
   };
+};
+
+/** The signing key of the webhook's deliveries, from the host's options; none without a webhook. */
+const webhookSigningCredentials = (options: LocalHostOptions): WebhookCredentials | undefined => {
+  if (!options.webhookUrl) return undefined;
+  if (!options.webhookSecret) {
+    throw new ConfigError(
+      'A webhook URL needs its signing secret (CALLGATE_WEBHOOK_SECRET: whsec_…)',
+    );
+  }
+  try {
+    return webhookCredentials(options.webhookSecret, {});
+  } catch (error) {
+    throw new ConfigError(`CALLGATE_WEBHOOK_SECRET: ${(error as Error).message}`);
+  }
 };

@@ -62,6 +62,7 @@ const main = async () => {
       publicBaseUrl: env.PUBLIC_BASE_URL,
       apiToken: env.API_TOKEN,
       webhookUrl: env.CALLGATE_WEBHOOK_URL,
+      webhookSecret: env.CALLGATE_WEBHOOK_SECRET,
       simulate: true,
     });
   } catch (error) {
@@ -93,7 +94,9 @@ const main = async () => {
           `                 POST ${host.url}/_sandbox/reset {} (empty table, clock back to now)`,
         ]
       : []),
-    ...(env.CALLGATE_WEBHOOK_URL ? [`  Events webhook: ${env.CALLGATE_WEBHOOK_URL}`] : []),
+    ...(env.CALLGATE_WEBHOOK_URL
+      ? [`  Events webhook: ${env.CALLGATE_WEBHOOK_URL} (signed with CALLGATE_WEBHOOK_SECRET)`]
+      : []),
     'Ctrl-C stops it (and DynamoDB Local).',
   ];
   console.log(lines.join('\n'));

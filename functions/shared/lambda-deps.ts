@@ -16,7 +16,7 @@ import { createPlivoRest, type PlivoCredentials } from './telephony/plivo-rest.j
  */
 declare const __CALLGATE_CONFIG__: string | undefined;
 
-const bundledConfig = (): Config => {
+export const bundledConfig = (): Config => {
   if (typeof __CALLGATE_CONFIG__ !== 'string') {
     throw new Error('No bundled configuration: a Lambda entry runs only as built by cdk synth');
   }

@@ -25,6 +25,9 @@ export const metricCatalog = {
   InboundCalls: 'an inbound WhatsApp call was admitted into the call flow',
   EventsPublished: "an event was put on the business's event bus",
   EventsFailed: 'an event the bus did not take: its change is read again from the stream',
+  WebhookDelivered: "an event was taken (2xx) by the business's webhook (`events.webhook`)",
+  WebhookFailed:
+    "a delivery to the business's webhook failed and is tried again; `status` is the receiver's HTTP status, timeout, unreachable, secret (the secret could not be read) or unreadable (not an envelope)",
   // At the edge, where the request is refused or the dependency fails.
   CallsRefused:
     'a call (POST /v1/calls or a due intent) was refused by a rule; `reason` is the error code',
@@ -111,6 +114,8 @@ export const metricEmitters: Readonly<Record<MetricName, readonly FunctionName[]
   InboundCalls: ['events'],
   EventsPublished: ['events'],
   EventsFailed: ['events'],
+  WebhookDelivered: ['event-webhook'],
+  WebhookFailed: ['event-webhook'],
   CallsRefused: ['place-call', 'call-intents', 'intent-dispatcher'],
   PermissionRequestsRefused: ['permission-request', 'call-intents', 'intent-dispatcher'],
   InboundRefusedAtCapacity: ['answer'],
@@ -124,6 +129,6 @@ export const metricEmitters: Readonly<Record<MetricName, readonly FunctionName[]
   ],
   LeasesReaped: ['answer'],
   LiveCallsUnknown: ['answer'],
-  StorageRetries: functionNames.filter((fn) => fn !== 'health'),
-  StorageUnknownOutcomes: functionNames.filter((fn) => fn !== 'health'),
+  StorageRetries: functionNames.filter((fn) => fn !== 'health' && fn !== 'event-webhook'),
+  StorageUnknownOutcomes: functionNames.filter((fn) => fn !== 'health' && fn !== 'event-webhook'),
 };

@@ -38,14 +38,16 @@ export type HttpFunctionName = (typeof httpFunctionNames)[number];
 
 /**
  * Every function: the HTTP ones, two that read the table's stream (no route): `lease-changes` records
- * inbound calls, `events` publishes what changed; and `intent-dispatcher`, which the bus's events and
- * EventBridge Scheduler's wake-ups invoke to move call intents on.
+ * inbound calls, `events` publishes what changed; `intent-dispatcher`, which the bus's events and
+ * EventBridge Scheduler's wake-ups invoke to move call intents on; and `event-webhook`, which POSTs
+ * the events signed to the business's webhook (deployed only when the configuration names one).
  */
 export const functionNames = [
   ...httpFunctionNames,
   'lease-changes',
   'events',
   'intent-dispatcher',
+  'event-webhook',
 ] as const;
 
 export type FunctionName = (typeof functionNames)[number];

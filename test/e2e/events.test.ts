@@ -3,10 +3,11 @@
  * Local's stream by the events function, as `GET /_sandbox/events` and the webhook show them.
  */
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createHandler as eventsHandler } from '../../functions/events/handler.js';
 import type { Envelope } from '../../functions/shared/events/envelope.js';
 import { createLogger } from '../../functions/shared/log.js';
@@ -36,6 +37,7 @@ import {
 } from '../support/plivo-forms.js';
 
 const business = exampleNumbers.india;
+const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
 
 const sandboxEvents = async (host: LocalHost, after?: string) => {
   const query = after === undefined ? '' : `?after=${encodeURIComponent(after)}`;
@@ -58,7 +60,11 @@ const callTypes = (events: readonly Envelope[], callId: string) =>
 describe('events from the table stream (local host)', () => {
   let host: LocalHost;
   let webhook: Server;
+  /** The receiver's view: every request as it came, and whether the verifier took it. */
+  const requests: { headers: Record<string, string>; body: string; verified: boolean }[] = [];
   const delivered: unknown[] = [];
+  /** Requests the receiver answers 503 before it takes the next one. */
+  let failNext = 0;
   beforeAll(async () => {
     webhook = createServer((request, response) => {
       let body = '';
@@ -66,8 +72,25 @@ describe('events from the table stream (local host)', () => {
         body += chunk;
       });
       request.on('end', () => {
-        delivered.push(JSON.parse(body));
-        response.writeHead(204).end();
+        const headers = {
+          'webhook-id': String(request.headers['webhook-id']),
+          'webhook-timestamp': String(request.headers['webhook-timestamp']),
+          'webhook-signature': String(request.headers['webhook-signature']),
+        };
+        let verified = true;
+        try {
+          new StandardWebhook(webhookSecret).verify(body, headers);
+        } catch {
+          verified = false;
+        }
+        requests.push({ headers, body, verified });
+        if (failNext > 0) {
+          failNext--;
+          response.writeHead(503).end();
+          return;
+        }
+        if (verified) delivered.push(JSON.parse(body));
+        response.writeHead(verified ? 204 : 401).end();
       });
     });
     await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
@@ -75,6 +98,7 @@ describe('events from the table stream (local host)', () => {
     host = await startTestHost({
       config: alwaysOpenExampleConfig({ account: { callsPerSecond: 50 } }),
       webhookUrl: `http://127.0.0.1:${port}/callgate-events`,
+      webhookSecret,
     });
   });
   afterAll(async () => {
@@ -245,9 +269,62 @@ describe('events from the table stream (local host)', () => {
     expect((await sandboxEvents(host, 'no-such-event')).status).toBe(404);
   });
 
-  it('POSTs every envelope to CALLGATE_WEBHOOK_URL, as the stack API destination does', async () => {
+  it('POSTs every envelope to CALLGATE_WEBHOOK_URL signed: the Standard Webhooks verifier takes each, webhook-id is the event id', async () => {
     await host.settled();
-    expect(delivered).toEqual((await sandboxEvents(host)).events);
+    const events = (await sandboxEvents(host)).events;
+    expect(delivered).toEqual(events);
+    expect(requests.every((r) => r.verified)).toBe(true);
+    const taken = requests.filter((r) => r.verified);
+    expect(taken.map((r) => r.headers['webhook-id'])).toEqual(events.map((e) => e.id));
+  });
+
+  it('a captured delivery replayed after 5 minutes is refused by the verifier, and so is a tampered body', async () => {
+    await host.settled();
+    const captured = requests.at(-1);
+    if (!captured) throw new Error('no delivery captured');
+    const verifier = new StandardWebhook(webhookSecret);
+    expect(() => verifier.verify(captured.body, captured.headers)).not.toThrow();
+    const tampered = captured.body.replace(/"type":"[^"]+"/, '"type":"permission.revoked"');
+    expect(tampered).not.toBe(captured.body);
+    expect(() => verifier.verify(tampered, captured.headers)).toThrow(
+      'No matching signature found',
+    );
+    // The verifier's clock 6 minutes on (only around this synchronous check: the host runs here too).
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 6 * 60_000 });
+    try {
+      expect(() => verifier.verify(captured.body, captured.headers)).toThrow(
+        'Message timestamp too old',
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a delivery the receiver refuses is tried again with the same webhook-id, signed again', async () => {
+    await host.settled();
+    const before = requests.length;
+    failNext = 1;
+    const requested = await fetch(`${host.url}/v1/permission-requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: business, to: newUser() }),
+    });
+    expect(requested.status).toBe(202);
+    await host.settled();
+    const [refused, retried] = requests.slice(before);
+    expect(retried?.headers['webhook-id']).toBe(refused?.headers['webhook-id']);
+    expect(retried?.body).toBe(refused?.body);
+    expect(refused?.verified && retried?.verified).toBe(true);
+    expect(delivered.at(-1)).toEqual(JSON.parse(retried?.body ?? ''));
+  });
+
+  it('the host refuses to start a webhook without a whsec_ signing secret, quoting none', async () => {
+    const webhookUrl = 'http://127.0.0.1:9/hook';
+    await expect(startTestHost({ webhookUrl })).rejects.toThrow(/CALLGATE_WEBHOOK_SECRET/);
+    const wrong = `whsec_${randomBytes(8).toString('base64')}`;
+    const refused = startTestHost({ webhookUrl, webhookSecret: wrong });
+    await expect(refused).rejects.toThrow(/at least 24 bytes/);
+    await expect(refused).rejects.not.toThrow(wrong.slice(6));
   });
 
   it('reading the stream again (a redelivery) yields the same events with the same ids', async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, exampleConfigPath } from '../../functions/shared/config/load.js';
 import { keyPrefixes } from '../../functions/shared/store/keys.js';
 import { createApp } from '../../infra/callgate-app.js';
+import { webhookDeliveryTries, webhookRetryInterval } from '../../infra/event-delivery.js';
 import type { CallgateStack } from '../../infra/stack.js';
 import { type Json, logicalIdIn, noBundling, synthesized } from '../support/stack.js';
 
@@ -95,39 +96,44 @@ describe('events on AWS', () => {
     template.resourceCountIs('AWS::Events::Connection', 0);
     // The intent dispatcher's rule alone (test/infra/intents-stack.test.ts).
     template.resourceCountIs('AWS::Events::Rule', 1);
+    expect(stack.webhookQueue).toBeUndefined();
     expect(stack.webhookDeadLetters).toBeUndefined();
+    expect(stack.functions.has('event-webhook')).toBe(false);
   });
 });
 
 describe('the events webhook', () => {
-  it('posts every envelope through an API destination: rate-limited, retried a day, dead-lettered', () => {
-    const configPath = configWithEvents({
-      webhook: {
-        url: 'https://crm.example.com/hooks/callgate',
-        authHeader: 'X-Api-Key',
-        secret: 'callgate/webhook',
-        secretField: 'apiKey',
-        invocationsPerSecond: 20,
-      },
-    });
-    const { stack } = createApp({ configPath, context: noBundling });
-    const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::Events::Connection', {
-      AuthorizationType: 'API_KEY',
-      AuthParameters: {
-        ApiKeyAuthParameters: {
-          ApiKeyName: 'X-Api-Key',
-          ApiKeyValue: Match.stringLikeRegexp(
-            'resolve:secretsmanager:callgate/webhook:SecretString:apiKey',
-          ),
-        },
-      },
-    });
-    template.hasResourceProperties('AWS::Events::ApiDestination', {
-      InvocationEndpoint: 'https://crm.example.com/hooks/callgate',
-      HttpMethod: 'POST',
-      InvocationRateLimitPerSecond: 20,
-    });
+  const webhook = {
+    url: 'https://crm.example.com/hooks/callgate',
+    secret: 'callgate/webhook',
+    signingSecretField: 'signingSecret',
+    authHeader: { name: 'X-Api-Key', secretField: 'apiKey' },
+    concurrency: 20,
+  };
+  let stack: CallgateStack;
+  let template: Template;
+  let resources: Record<string, Json>;
+  beforeAll(() => {
+    ({ stack } = createApp({ configPath: configWithEvents({ webhook }), context: noBundling }));
+    template = Template.fromStack(stack);
+    resources = template.toJSON().Resources;
+  });
+  const webhookFunction = () => {
+    const fn = stack.functions.get('event-webhook');
+    if (!fn) throw new Error('no event-webhook function');
+    return fn;
+  };
+  const policiesOf = (fn: { role: IConstruct }): Json[] =>
+    Object.values(resources)
+      .filter((r: Json) => r.Type === 'AWS::IAM::Policy')
+      .filter((p: Json) =>
+        p.Properties.Roles.some((r: Json) => r.Ref === logicalId(stack, fn.role)),
+      )
+      .flatMap((p: Json) => p.Properties.PolicyDocument.Statement);
+
+  it('queues every envelope from the bus: the rule puts $.detail on the queue, retried a day, dead-lettered', () => {
+    const queue = logicalId(stack, stack.webhookQueue as IConstruct);
+    const deadLetters = logicalId(stack, stack.webhookDeadLetters as IConstruct);
     const rule = Object.values(
       template.findResources('AWS::Events::Rule', {
         Properties: { Targets: [Match.objectLike({ InputPath: '$.detail' })] },
@@ -137,20 +143,97 @@ describe('the events webhook', () => {
     expect(rule.Properties.EventPattern).toEqual({ source: ['callgate'] });
     expect(rule.Properties.Targets).toEqual([
       expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [queue, 'Arn'] },
         InputPath: '$.detail',
         RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 24 * 3600 },
-        DeadLetterConfig: {
-          Arn: { 'Fn::GetAtt': [logicalId(stack, stack.webhookDeadLetters as IConstruct), 'Arn'] },
-        },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [deadLetters, 'Arn'] } },
       }),
     ]);
+    expect(resources[queue].Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: webhookRetryInterval.toSeconds(),
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [deadLetters, 'Arn'] },
+        maxReceiveCount: webhookDeliveryTries,
+      },
+    });
+    // A day of tries: the receive count times the visibility timeout, kept longer than that.
+    expect(webhookDeliveryTries * webhookRetryInterval.toSeconds()).toBe(24 * 3600);
+    expect(resources[queue].Properties.MessageRetentionPeriod).toBeGreaterThan(24 * 3600);
+    // No API destination or connection is left: EventBridge cannot sign (decision 0011).
+    template.resourceCountIs('AWS::Events::ApiDestination', 0);
+    template.resourceCountIs('AWS::Events::Connection', 0);
   });
 
-  it('refuses a webhook that is not https, or has no secret, naming the entry', () => {
+  it('the event-webhook function reads the queue: batches of 10, partial failures, concurrency as configured', () => {
+    const fn = webhookFunction();
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(stack, fn.handler) },
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack, stack.webhookQueue as IConstruct), 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 20 },
+    });
+    // Lambda asks a queue's visibility timeout to be six times the function's.
+    const props = resources[logicalId(stack, fn.handler)].Properties;
+    expect(webhookRetryInterval.toSeconds()).toBeGreaterThanOrEqual(6 * props.Timeout);
+    expect(props.Environment.Variables).not.toHaveProperty('TABLE_NAME');
+  });
+
+  it('may read the webhook secret and nothing else: GetSecretValue on that secret, no table, no bus, no Plivo', () => {
+    const statements = policiesOf(webhookFunction());
+    const actions = statements.flatMap((st: Json) => [st.Action].flat() as string[]);
+    for (const action of actions) {
+      expect(action).toMatch(
+        /^(logs:|xray:|secretsmanager:GetSecretValue$|sqs:(ReceiveMessage|DeleteMessage|ChangeMessageVisibility|GetQueueAttributes|GetQueueUrl)$)/,
+      );
+    }
+    const secretStatements = statements.filter((st: Json) =>
+      [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:')),
+    );
+    expect(secretStatements).toHaveLength(1);
+    expect(secretStatements[0].Action).toBe('secretsmanager:GetSecretValue');
+    expect(JSON.stringify(secretStatements[0].Resource)).toContain(
+      ':secret:callgate/webhook-??????',
+    );
+    const sqsResources = statements
+      .filter((st: Json) => [st.Action].flat().some((a: string) => a.startsWith('sqs:')))
+      .flatMap((st: Json) => [st.Resource].flat());
+    expect(sqsResources).toEqual([
+      { 'Fn::GetAtt': [logicalId(stack, stack.webhookQueue as IConstruct), 'Arn'] },
+    ]);
+    // The secret is read at run time: its value is in neither the template nor the bundle's config.
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/resolve:secretsmanager/);
+  });
+
+  it('names a secret given by full ARN as it is', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:callgate/webhook-AbCdEf';
+    const { stack } = createApp({
+      configPath: configWithEvents({ webhook: { url: webhook.url, secret: arn } }),
+      context: noBundling,
+    });
+    const role = stack.functions.get('event-webhook')?.role as IConstruct;
+    const statements = Object.values(Template.fromStack(stack).toJSON().Resources as Json)
+      .filter((r: Json) => r.Type === 'AWS::IAM::Policy')
+      .filter((p: Json) => p.Properties.Roles.some((r: Json) => r.Ref === logicalId(stack, role)))
+      .flatMap((p: Json) => p.Properties.PolicyDocument.Statement)
+      .filter((st: Json) => st.Action === 'secretsmanager:GetSecretValue');
+    expect(statements.map((st: Json) => st.Resource)).toEqual([arn]);
+  });
+
+  it('refuses a webhook that is not https, has no secret, or a header without the signing field', () => {
     for (const webhook of [
       { url: 'http://crm.example.com/hook', secret: 'callgate/webhook' },
       { url: 'https://crm.example.com/hook' },
       { url: 'https://crm.example.com/hook', secret: 'x', tyop: 1 },
+      {
+        url: 'https://crm.example.com/hook',
+        secret: 'x',
+        authHeader: { name: 'X-Api-Key', secretField: 'apiKey' },
+      },
+      { url: 'https://crm.example.com/hook', secret: 'x', concurrency: 1 },
+      // The API destination's settings are gone: a configuration that still has them says so.
+      { url: 'https://crm.example.com/hook', secret: 'x', invocationsPerSecond: 10 },
     ]) {
       expect(() =>
         createApp({ configPath: configWithEvents({ webhook }), context: noBundling }),

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type FunctionName, routes } from '../../functions/shared/routes.js';
 import { projectRoot } from '../../infra/function-construct.js';
 import type { CallgateStack } from '../../infra/stack.js';
-import { type Json, logicalIdIn, synthesized } from '../support/stack.js';
+import { exampleWithWebhookPath, type Json, logicalIdIn, synthesized } from '../support/stack.js';
 
 /** The function table of docs/architecture.md: each row's function and what it says invokes it. */
 const documentedFunctions = (): Map<string, string> => {
@@ -49,11 +49,18 @@ describe("docs/architecture.md's function list", () => {
   });
 
   it('names every function the stack deploys, and the stack deploys no other Lambda', () => {
-    expect(sorted(documented.keys())).toEqual(sorted(stack.functions.keys()));
+    // event-webhook only with a webhook configured.
+    expect(sorted(documented.keys())).toEqual(sorted([...stack.functions.keys(), 'event-webhook']));
     const lambdas = Object.values(resources).filter(
       (resource) => resource.Type === 'AWS::Lambda::Function',
     );
     expect(lambdas).toHaveLength(stack.functions.size);
+    const withWebhook = synthesized(exampleWithWebhookPath());
+    expect(sorted(documented.keys())).toEqual(sorted(withWebhook.stack.functions.keys()));
+    const lambdasWithWebhook = Object.values(withWebhook.resources).filter(
+      (resource) => resource.Type === 'AWS::Lambda::Function',
+    );
+    expect(lambdasWithWebhook).toHaveLength(withWebhook.stack.functions.size);
   });
 
   it('gives each HTTP function exactly its routes from the route table', () => {

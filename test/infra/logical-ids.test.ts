@@ -56,14 +56,13 @@ const pinned = {
 const scratch = mkdtempSync(join(tmpdir(), 'callgate-logical-ids-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** The example configuration with an events webhook, which adds its connection and dead letters. */
+/** The example configuration with an events webhook, which adds its queue, mapping and dead letters. */
 const configWithWebhook = (): string => {
   const raw = JSON.parse(readFileSync(exampleConfigPath, 'utf8'));
   raw.events = {
     webhook: {
       url: 'https://hooks.example.com/callgate',
       secret: 'callgate/webhook',
-      authHeader: 'X-Api-Key',
     },
   };
   const path = join(scratch, 'config.json');
@@ -81,11 +80,19 @@ describe('the logical ids of what holds state', () => {
     expect(statefulIds(resources)).toEqual(pinned);
   });
 
-  it('are the same with a webhook, which adds its connection and dead letters', () => {
+  it('are the same with a webhook, which adds its queue, its mapping and its dead letters', () => {
+    // The dead letters keep the id they had under the API destination (no connection is left).
     expect(statefulIds(synthesized(configWithWebhook()).resources)).toEqual({
       ...pinned,
-      'AWS::Events::Connection': ['WebhookConnection8EBC474A'],
-      'AWS::SQS::Queue': [...pinned['AWS::SQS::Queue'], 'WebhookDeadLettersCE7A6689'].sort(),
+      'AWS::SQS::Queue': [
+        ...pinned['AWS::SQS::Queue'],
+        'WebhookDeadLettersCE7A6689',
+        'WebhookQueueA9D318EA',
+      ].sort(),
+      'AWS::Lambda::EventSourceMapping': [
+        ...pinned['AWS::Lambda::EventSourceMapping'],
+        'EventWebhookHandlerSqsEventSourceCallgateWebhookQueueE5E1D84AE760A6C6',
+      ].sort(),
     });
   });
 

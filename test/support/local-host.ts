@@ -28,6 +28,7 @@ export const startTestHost = async (
     options.sandboxAuthToken ?? sandboxAuthToken,
     options.plivo?.authToken,
     options.apiToken,
+    options.webhookSecret,
   ]) {
     if (secret) secretsInUse.add(secret);
   }

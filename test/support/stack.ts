@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -24,4 +27,15 @@ export const synthesized = (configPath = exampleConfigPath) => {
   const template = Template.fromStack(stack);
   const resources: Record<string, Json> = template.toJSON().Resources;
   return { stack, template, resources };
+};
+
+/** The example configuration with an events webhook (which adds the event-webhook function), as a file. */
+export const exampleWithWebhookPath = (): string => {
+  const raw = JSON.parse(readFileSync(exampleConfigPath, 'utf8'));
+  raw.events = {
+    webhook: { url: 'https://crm.example.com/hooks/callgate', secret: 'callgate/webhook' },
+  };
+  const path = join(mkdtempSync(join(tmpdir(), 'callgate-webhook-config-')), 'config.json');
+  writeFileSync(path, JSON.stringify(raw));
+  return path;
 };

@@ -150,20 +150,27 @@ export const configSchema = z
     events: z
       .strictObject({
         /**
-         * One HTTPS endpoint that receives every event (the envelope as JSON), through an EventBridge
-         * API destination: EventBridge signs nothing, so the endpoint checks the header below.
+         * One HTTPS endpoint that receives every event (the envelope as JSON), signed with Standard
+         * Webhooks headers by the event-webhook function (docs/decisions/0011-signed-webhooks.md).
          */
         webhook: z
           .strictObject({
             url: z.url({ protocol: /^https$/, error: 'events.webhook.url must be an https URL' }),
-            /** The header that carries the secret, e.g. `Authorization` or `X-Api-Key`. */
-            authHeader: z.string().min(1).default('Authorization'),
-            /** Name or ARN of the Secrets Manager secret that holds the header's value. */
+            /** Name or full ARN of the Secrets Manager secret, read at run time. */
             secret: z.string().min(1),
-            /** The key of that value when the secret is JSON; the whole secret string otherwise. */
-            secretField: z.string().min(1).optional(),
-            /** At most this many deliveries per second (EventBridge queues the rest). */
-            invocationsPerSecond: z.number().int().min(1).max(300).default(10),
+            /** The JSON key of the `whsec_` signing secret; without it, the whole secret string. */
+            signingSecretField: z.string().min(1).optional(),
+            /** A header sent with every delivery too, its value the secret's JSON key `secretField`. */
+            authHeader: z
+              .strictObject({ name: z.string().min(1), secretField: z.string().min(1) })
+              .optional(),
+            /** At most this many deliveries in flight at once (the queue's maximum concurrency). */
+            concurrency: z.number().int().min(2).max(1000).default(5),
+          })
+          .refine((webhook) => !webhook.authHeader || webhook.signingSecretField, {
+            error:
+              'events.webhook.authHeader needs signingSecretField: both values live in one JSON secret',
+            path: ['signingSecretField'],
           })
           .optional(),
       })

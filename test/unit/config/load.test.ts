@@ -76,6 +76,33 @@ describe('configuration', () => {
     ]);
   });
 
+  it('an events webhook: 5 deliveries in flight at once by default, the secret fields as given', () => {
+    const raw = example();
+    raw.events = { webhook: { url: 'https://crm.example.com/hook', secret: 'callgate/webhook' } };
+    expect(parseConfig(raw, 'test.json').events.webhook).toEqual({
+      url: 'https://crm.example.com/hook',
+      secret: 'callgate/webhook',
+      concurrency: 5,
+    });
+    raw.events.webhook = {
+      ...raw.events.webhook,
+      signingSecretField: 'signingSecret',
+      authHeader: { name: 'X-Api-Key', secretField: 'apiKey' },
+    };
+    expect(
+      errorOf({
+        ...raw,
+        events: { webhook: { ...raw.events.webhook, signingSecretField: undefined } },
+      }),
+    ).toMatch(
+      /events\.webhook\.signingSecretField: events\.webhook\.authHeader needs signingSecretField/,
+    );
+    expect(parseConfig(raw, 'test.json').events.webhook?.authHeader).toEqual({
+      name: 'X-Api-Key',
+      secretField: 'apiKey',
+    });
+  });
+
   it('names the bad entry by its path', () => {
     const raw = example();
     raw.numbers[1] = { ...raw.numbers[1], number: '8765550123' };
