@@ -39,13 +39,15 @@ export type HttpFunctionName = (typeof httpFunctionNames)[number];
 /**
  * Every function: the HTTP ones, two that read the table's stream (no route): `lease-changes` records
  * inbound calls, `events` publishes what changed; and `intent-dispatcher`, which the bus's events and
- * EventBridge Scheduler's wake-ups invoke to move call intents on.
+ * EventBridge Scheduler's wake-ups invoke to move call intents on; and `permission-expiry`, which the
+ * table's stream and its own schedules invoke to record a temporary permission's end.
  */
 export const functionNames = [
   ...httpFunctionNames,
   'lease-changes',
   'events',
   'intent-dispatcher',
+  'permission-expiry',
 ] as const;
 
 export type FunctionName = (typeof functionNames)[number];
