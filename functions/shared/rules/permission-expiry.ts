@@ -1,4 +1,4 @@
-import type { PairState } from './pair.js';
+import type { PairState, StoredPermission } from './pair.js';
 import { activePermission, isPermissionActive } from './permission.js';
 
 /**
@@ -7,7 +7,7 @@ import { activePermission, isPermissionActive } from './permission.js';
  */
 
 /** The permissions that lapse by themselves: those active until `permissionUntil`. */
-export const lapsingPermissions: readonly string[] = activePermission.untilItEnds;
+export const lapsingPermissions: readonly StoredPermission[] = activePermission.untilItEnds;
 
 /**
  * The expiry a committed change of the pair asks to be watched: a new temporary permission, or one
