@@ -18,10 +18,9 @@ export const expiryToWatch = (
   old: PairState | undefined,
   pair: PairState | undefined,
 ): number | undefined => {
+  // A temporary permission always has its end: without one (never stored) there is none to watch.
   const until = pair?.permissionUntil;
-  if (!pair?.permission || !lapsingPermissions.includes(pair.permission) || until === undefined) {
-    return undefined;
-  }
+  if (!pair?.permission || !lapsingPermissions.includes(pair.permission)) return undefined;
   const decided =
     old?.permission !== pair.permission ||
     old.permissionUntil !== until ||

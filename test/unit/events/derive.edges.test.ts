@@ -75,6 +75,18 @@ describe('pair decisions', () => {
         { grantedAt: iso(t0), expiresAt: iso(t0), expiredAt: iso(t0), source: 'reply' },
       ],
     ]);
+    // An item written whole with its lapse (restored from a backup): its grant, then its end.
+    const restored = pair({
+      permission: 'temporary',
+      permissionAt: t0 - 9,
+      permissionUntil: t0 - 7,
+      permissionSource: 'manual',
+      expiredAt: t0,
+    });
+    expect(factsOf(pairKey.pk, undefined, restored).map(([type]) => type)).toStrictEqual([
+      'permission.granted',
+      'permission.expired',
+    ]);
     const ended = pair({ permission: 'temporary', permissionUntil: t0 - 7 });
     expect(factsOf(pairKey.pk, ended, { ...ended, expiredAt: t0 })).toStrictEqual([
       [
