@@ -89,6 +89,12 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     tableActions: ['dynamodb:UpdateItem'],
     plivoSecret: false,
   },
+  // Reads the stream like lease-changes; records a lapse in one conditional UpdateItem. Creating its
+  // schedules is granted in infra/permission-expiry.ts, on its own group and name prefix only.
+  'permission-expiry': {
+    tableActions: ['dynamodb:UpdateItem'],
+    plivoSecret: false,
+  },
 };
 
 /** How a function is sized: memory, timeout and, where a runaway would hurt, reserved concurrency. */
@@ -146,6 +152,12 @@ export const functionSizing: Record<FunctionName, FunctionSizing> = {
   'call-intents': http,
   events: streamReader,
   'lease-changes': streamReader,
+  /**
+   * A stream reader, and invoked asynchronously by its own schedules: thousands of permissions granted
+   * in one campaign end in the same minute a week later, and the reservation keeps their looks from
+   * taking the account's concurrency from Plivo's webhooks (throttled ones wait in Lambda's queue).
+   */
+  'permission-expiry': streamReader,
   /**
    * Invoked asynchronously by the bus's events and by EventBridge Scheduler's wake-ups: thousands of
    * intents due at the same moment (say, when outbound hours open) would otherwise start thousands of

@@ -269,10 +269,14 @@ export class Operations extends Construct {
     });
 
     // (d) A stream reader falling behind the table's changes.
+    const lateness: Partial<Record<FunctionName, string>> = {
+      events: 'events reach the bus and the webhook late',
+      'permission-expiry': "temporary permissions' ends are watched late",
+    };
     for (const reader of props.streamFunctions) {
       this.alarm(`iterator-age-${reader.fn}`, {
         anchor: runbookAnchors.eventsFallingBehind,
-        summary: `The ${reader.fn} function is reading table changes more than ${thresholds.iteratorAgeSeconds} s old: ${reader.fn === 'events' ? 'events reach the bus and the webhook late' : 'inbound calls are recorded late'}.`,
+        summary: `The ${reader.fn} function is reading table changes more than ${thresholds.iteratorAgeSeconds} s old: ${lateness[reader.fn] ?? 'inbound calls are recorded late'}.`,
         metric: reader.handler.metric('IteratorAge', { statistic: 'Maximum', period }),
         threshold: thresholds.iteratorAgeSeconds * 1000,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -396,12 +400,12 @@ export class Operations extends Construct {
       ],
       [
         new GraphWidget({
-          title: 'Missed, rejected and revoked',
+          title: 'Missed, rejected, revoked and expired',
           width: 8,
           height: 6,
-          left: (['CallsMissed', 'PermissionRejected', 'PermissionRevoked'] as const).map((name) =>
-            searchTotal(name, service),
-          ),
+          left: (
+            ['CallsMissed', 'PermissionRejected', 'PermissionRevoked', 'PermissionExpired'] as const
+          ).map((name) => searchTotal(name, service)),
         }),
         new GraphWidget({
           title: 'Inbound calls, refusals at capacity, live calls unknown (by reason)',

@@ -21,6 +21,7 @@ import { functionId } from './functions.js';
 import { type CustomDomain, HttpRoutes } from './http-routes.js';
 import { IntentScheduling } from './intent-scheduling.js';
 import { Operations } from './operations.js';
+import { PermissionExpiries } from './permission-expiry.js';
 import { Storage } from './storage.js';
 import { StreamReaders } from './stream-readers.js';
 
@@ -45,7 +46,7 @@ export const routedFunctions = (table: readonly Route[] = routes): FunctionName[
 /**
  * callgate on AWS: one Lambda per function, composed with the stack's parts, each in its own file:
  * storage (the table, the Plivo credentials), the HTTP routes, the stream readers, event delivery,
- * intent scheduling and operations (alarms, dashboard, topic).
+ * intent scheduling, permission expiries and operations (alarms, dashboard, topic).
  *
  * The parts other than Operations build their resources in the stack's own scope, not under a
  * construct of their own: a resource's path decides its CloudFormation logical id and its generated
@@ -79,6 +80,18 @@ export class CallgateStack extends Stack {
   readonly intentEventDeadLetters: Queue;
   /** Dispatcher runs, from an event or a wake-up, that still failed after Lambda's retries. */
   readonly dispatcherDeadLetters: Queue;
+  /** Records a temporary permission's end: invoked by the table's stream and by its own looks. */
+  readonly permissionExpiry: CallgateFunction;
+  /** The looks at permissions' ends, which the permission-expiry function alone creates. */
+  readonly permissionExpiryLooks: ScheduleGroup;
+  /** What EventBridge Scheduler runs those looks as: it may invoke that function and dead-letter, nothing else. */
+  readonly permissionExpiryLookRole: Role;
+  /** Pair changes whose permission's end the permission-expiry function could not watch after its retries. */
+  readonly expiryWatchDeadLetters: Queue;
+  /** Looks EventBridge Scheduler could not deliver to the permission-expiry function after its retries. */
+  readonly permissionExpiryLookDeadLetters: Queue;
+  /** Looks the permission-expiry function still failed after Lambda's asynchronous retries. */
+  readonly permissionExpiryDeadLetters: Queue;
   /** The API's access log: one JSON line per request, Plivo's webhooks included. */
   readonly apiAccessLogs: LogGroup;
   /** The functions that read the table's stream, in the order their mappings were added. */
@@ -140,9 +153,22 @@ export class CallgateStack extends Stack {
     functions.set('events', events);
     this.eventBus.grantPutEventsTo(events.role);
 
-    const readers = new StreamReaders(this, { table: this.table, leaseChanges, events });
+    this.permissionExpiry = callgateFunction('permission-expiry');
+    const expiries = new PermissionExpiries(this, this.permissionExpiry);
+    this.permissionExpiryLooks = expiries.scheduleGroup;
+    this.permissionExpiryLookRole = expiries.lookRole;
+    this.permissionExpiryLookDeadLetters = expiries.lookDeadLetters;
+    this.permissionExpiryDeadLetters = expiries.lapseDeadLetters;
+
+    const readers = new StreamReaders(this, {
+      table: this.table,
+      leaseChanges,
+      events,
+      permissionExpiry: this.permissionExpiry,
+    });
     this.leaseChangeDeadLetters = readers.leaseChangeDeadLetters;
     this.eventDeadLetters = readers.eventDeadLetters;
+    this.expiryWatchDeadLetters = readers.expiryWatchDeadLetters;
     this.streamFunctions = readers.functions;
 
     this.intentDispatcher = callgateFunction('intent-dispatcher');
@@ -164,7 +190,12 @@ export class CallgateStack extends Stack {
       table: this.table,
       api: this.api,
       apiAccessLogs: this.apiAccessLogs,
-      deadLetters: [...readers.deadLetters, ...delivery.deadLetters, ...scheduling.deadLetters],
+      deadLetters: [
+        ...readers.deadLetters,
+        ...delivery.deadLetters,
+        ...scheduling.deadLetters,
+        ...expiries.deadLetters,
+      ],
       streamFunctions: this.streamFunctions,
       settings: props.config.operations,
     });

@@ -14,10 +14,12 @@ export interface StreamReadersProps {
   readonly leaseChanges: CallgateFunction;
   /** Turns the table's changes into callgate's events on the bus. */
   readonly events: CallgateFunction;
+  /** Sets a look at the end of each temporary permission a pair change grants or moves. */
+  readonly permissionExpiry: CallgateFunction;
 }
 
 /**
- * The two functions that follow the table's stream, each through an event source mapping filtered to
+ * The three functions that follow the table's stream, each through an event source mapping filtered to
  * the items it reads, with bounded retries and a dead-letter queue for what still fails.
  */
 export class StreamReaders {
@@ -25,6 +27,8 @@ export class StreamReaders {
   readonly leaseChangeDeadLetters: Queue;
   /** Stream records the events function could not turn into events, or put, after its retries. */
   readonly eventDeadLetters: Queue;
+  /** Pair changes whose permission's end the permission-expiry function could not watch after its retries. */
+  readonly expiryWatchDeadLetters: Queue;
   /** The readers, in the order their mappings were added. */
   readonly functions: readonly CallgateFunction[];
   readonly deadLetters: readonly DeadLetters[];
@@ -95,7 +99,34 @@ export class StreamReaders {
       }),
     );
 
-    this.functions = [props.leaseChanges, props.events];
+    this.expiryWatchDeadLetters = deadLetterQueue(
+      stack,
+      'ExpiryWatchDeadLetters',
+      'the permission-expiry event source mapping',
+    );
+    props.permissionExpiry.handler.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        // A record that keeps failing (Scheduler refusing its schedule) is split off, retried, then
+        // dead-lettered with its position: that permission's expiry then has no event.
+        bisectBatchOnError: true,
+        retryAttempts: 10,
+        reportBatchItemFailures: true,
+        maxRecordAge: Duration.hours(6),
+        onFailure: new SqsDlq(this.expiryWatchDeadLetters),
+        // Every pair change: a filter cannot compare the images, the function keeps those that grant or
+        // move a temporary permission.
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.or('INSERT', 'MODIFY'),
+            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(keyPrefixes.pair) } } },
+          }),
+        ],
+      }),
+    );
+
+    this.functions = [props.leaseChanges, props.events, props.permissionExpiry];
     this.deadLetters = [
       {
         name: 'lease-changes',
@@ -107,6 +138,12 @@ export class StreamReaders {
         name: 'events',
         queue: this.eventDeadLetters,
         holds: 'table changes the events function could not turn into events or put on the bus',
+      },
+      {
+        name: 'expiry-watch',
+        queue: this.expiryWatchDeadLetters,
+        holds:
+          "pair changes whose temporary permission's end the permission-expiry function could not watch (no permission.expired for it)",
       },
     ];
   }

@@ -7,6 +7,10 @@ import {
   createHandler as intentDispatcher,
 } from '../functions/intent-dispatcher/handler.js';
 import { createHandler as leaseChanges } from '../functions/lease-changes/handler.js';
+import {
+  createWakeupHandler as permissionExpiryLook,
+  createStreamHandler as permissionExpiryWatch,
+} from '../functions/permission-expiry/handler.js';
 import type { Clock } from '../functions/shared/clock.js';
 import { ConfigError } from '../functions/shared/config/load.js';
 import type { Config } from '../functions/shared/config/schema.js';
@@ -34,7 +38,12 @@ import { createSandboxPlivo, type SandboxPlivo } from './sandbox/plivo.js';
 import { createSandboxTelephony } from './sandbox/telephony.js';
 import { createTimeline } from './sandbox/timeline.js';
 import { startStreamReader } from './stream.js';
-import { createLocalWakeups, type LocalWakeups } from './wakeups.js';
+import {
+  createLocalPermissionExpiries,
+  createLocalWakeups,
+  type LocalPermissionExpiries,
+  type LocalWakeups,
+} from './wakeups.js';
 
 /** The auth token the sandbox verifies webhook signatures with when PLIVO_AUTH_TOKEN is unset. */
 export const sandboxAuthToken = 'sandbox-auth-token';
@@ -79,13 +88,16 @@ export interface LocalHost {
   readonly eventBus: LocalEventBus;
   /** The call intents' wake-ups EventBridge Scheduler would hold. */
   readonly wakeups: LocalWakeups;
+  /** The looks at temporary permissions' ends EventBridge Scheduler would hold. */
+  readonly permissionExpiries: LocalPermissionExpiries;
   /** The sandbox's Plivo and users (sandbox mode only). */
   readonly sandboxPlivo: SandboxPlivo | undefined;
   /** Every count the functions made, in order (functions/shared/metrics.ts). */
   readonly metrics: readonly CountedMetric[];
   /**
-   * Settles, then runs every intent wake-up due at the clock's time through the dispatcher, until none
-   * is left (what `POST /_sandbox/clock` does after moving the clock).
+   * Settles, then runs every intent wake-up due at the clock's time through the dispatcher, and every
+   * permission expiry's look due then through the permission-expiry function, until none is left (what
+   * `POST /_sandbox/clock` does after moving the clock).
    */
   runDueWakeups(): Promise<void>;
   /**
@@ -261,11 +273,14 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
         : undefined,
     logger,
   });
+  const permissionExpiries = createLocalPermissionExpiries();
   // One reader per function, as each has its own event source mapping on AWS.
   const streamHandlers = [
     leaseChanges(depsOf('lease-changes')),
     events({ bus: eventBus, logger, metrics: metrics.forFunction('events') }),
+    permissionExpiryWatch(depsOf('permission-expiry'), () => permissionExpiries),
   ];
+  const lookAtExpiry = permissionExpiryLook(depsOf('permission-expiry'));
   const startStreamReaders = () =>
     streamHandlers.map((handler) =>
       startStreamReader({
@@ -298,25 +313,43 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     }
   };
   const maxWakeupRounds = 20;
+  /** Lambda retries a failed asynchronous invocation twice: so does the host. */
+  const attempt = async (
+    what: string,
+    fields: Record<string, string>,
+    run: () => Promise<unknown>,
+  ) => {
+    for (let tries = 1; ; tries++) {
+      try {
+        await run();
+        return;
+      } catch (error) {
+        if (tries === 3) {
+          logger.error(`${what} failed`, { ...fields, error: error as Error });
+          return;
+        }
+      }
+    }
+  };
   const runDueWakeups = async () => {
     for (let round = 0; round < maxWakeupRounds; round++) {
       await settled();
-      const due = wakeups.takeDue(clock.now());
-      if (due.length === 0) return;
-      // Lambda retries a failed asynchronous invocation twice: so does the host.
-      const attempt = async (intentId: string) => {
-        for (let tries = 1; ; tries++) {
-          try {
-            return await dispatch({ intentId });
-          } catch (error) {
-            if (tries === 3) {
-              logger.error('intent wake-up failed', { intentId, error: error as Error });
-              return;
-            }
-          }
-        }
-      };
-      await Promise.all(due.map(attempt));
+      const now = clock.now();
+      const due = wakeups.takeDue(now);
+      const looks = permissionExpiries.takeDue(now);
+      if (due.length === 0 && looks.length === 0) return;
+      await Promise.all([
+        ...due.map((intentId) =>
+          attempt('intent wake-up', { intentId }, () => dispatch({ intentId })),
+        ),
+        ...looks.map((look) =>
+          attempt(
+            'permission expiry look',
+            { expiresAt: new Date(look.expiresAt).toISOString() },
+            () => lookAtExpiry(look),
+          ),
+        ),
+      ]);
     }
   };
 
@@ -333,6 +366,7 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     await recreateTable(options.dynamoEndpoint, options.tableName);
     streamReaders = startStreamReaders();
     wakeups.clear();
+    permissionExpiries.clear();
     eventBus.clear();
     recorder?.clear();
     timeline.clear();
@@ -469,6 +503,7 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     deps,
     eventBus,
     wakeups,
+    permissionExpiries,
     sandboxPlivo,
     metrics: metrics.counted,
     runDueWakeups,

@@ -19,6 +19,7 @@ export const metricCatalog = {
   PermissionRejected: 'a user rejected a permission request',
   PermissionRevoked:
     'a permission was revoked; `reason` is missed_calls, automatic (Meta) or manual',
+  PermissionExpired: 'a temporary permission ran out (callgate recorded it at its expiry)',
   CallsPlaced: "a business-initiated call was taken by Plivo's Call API",
   CallsAnswered: 'a business-initiated call was answered by the user',
   CallsMissed: 'a business-initiated call was not answered (no answer, busy, failed)',
@@ -108,6 +109,7 @@ export const metricEmitters: Readonly<Record<MetricName, readonly FunctionName[]
   PermissionGranted: ['events'],
   PermissionRejected: ['events'],
   PermissionRevoked: ['events'],
+  PermissionExpired: ['events'],
   CallsPlaced: ['events'],
   CallsAnswered: ['events'],
   CallsMissed: ['events'],

@@ -39,8 +39,10 @@ export type HttpFunctionName = (typeof httpFunctionNames)[number];
 /**
  * Every function: the HTTP ones, two that read the table's stream (no route): `lease-changes` records
  * inbound calls, `events` publishes what changed; `intent-dispatcher`, which the bus's events and
- * EventBridge Scheduler's wake-ups invoke to move call intents on; and `event-webhook`, which POSTs
- * the events signed to the business's webhook (deployed only when the configuration names one).
+ * EventBridge Scheduler's wake-ups invoke to move call intents on; `event-webhook`, which POSTs
+ * the events signed to the business's webhook (deployed only when the configuration names one);
+ * and `permission-expiry`, which the table's stream and its own schedules invoke to record a
+ * temporary permission's end.
  */
 export const functionNames = [
   ...httpFunctionNames,
@@ -48,6 +50,7 @@ export const functionNames = [
   'events',
   'intent-dispatcher',
   'event-webhook',
+  'permission-expiry',
 ] as const;
 
 export type FunctionName = (typeof functionNames)[number];

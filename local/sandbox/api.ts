@@ -23,7 +23,7 @@ export interface SandboxApiOptions {
   readonly telephony: SandboxTelephony;
   readonly timeline: Timeline;
   readonly eventBus: LocalEventBus;
-  /** Runs the call intents' wake-ups due at the clock's new time. */
+  /** Runs the call intents' wake-ups and the permission expiries' looks due at the clock's new time. */
   readonly runDueWakeups: () => Promise<void>;
   /** Empties the table, the simulation and what the sandbox kept, and puts the clock back to real time. */
   readonly reset: () => Promise<void>;

@@ -72,7 +72,8 @@ describe('call intents on AWS', () => {
   });
 
   it('has one schedule group for the wake-ups, deleted with the stack', () => {
-    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    // The other is the permission expiries' (test/infra/permission-expiry-stack.test.ts).
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 2);
     template.hasResource('AWS::Scheduler::ScheduleGroup', {
       Properties: { Name: stack.intentWakeups.scheduleGroupName },
       DeletionPolicy: 'Delete',
@@ -137,12 +138,11 @@ describe('call intents on AWS', () => {
         Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       },
     ]);
-    // No other role may create schedules or pass roles.
+    // No other role may create schedules or pass roles but the permission expiries' function, on its
+    // own group (test/infra/permission-expiry-stack.test.ts).
+    const schedulers = [stack.intentDispatcher.role, stack.permissionExpiry.role].map(logicalId);
     const elsewhere = ofType('AWS::IAM::Policy')
-      .filter(
-        (p: Json) =>
-          !p.Properties.Roles.some((r: Json) => r.Ref === logicalId(stack.intentDispatcher.role)),
-      )
+      .filter((p: Json) => !p.Properties.Roles.some((r: Json) => schedulers.includes(r.Ref)))
       .flatMap((p: Json) => p.Properties.PolicyDocument.Statement)
       .flatMap((s: Json) => asArray<string>(s.Action))
       .filter((a: string) => a.startsWith('scheduler:') || a.startsWith('iam:'));

@@ -41,15 +41,19 @@ const pinned = {
   'AWS::SQS::Queue': [
     'DispatcherDeadLetters0F711854',
     'EventDeadLetters322AA761',
+    'ExpiryWatchDeadLettersA7303F2B',
     'IntentEventDeadLettersE80E028E',
     'LeaseChangeDeadLettersFEF0A773',
+    'PermissionExpiryDeadLetters354BA5A1',
+    'PermissionExpiryLookDeadLettersB80441E0',
     'WakeupDeadLetters2BEA1A9F',
   ],
   'AWS::SNS::Topic': ['OperationsAlarms65F99440'],
-  'AWS::Scheduler::ScheduleGroup': ['IntentWakeupsFA16B953'],
+  'AWS::Scheduler::ScheduleGroup': ['IntentWakeupsFA16B953', 'PermissionExpiryLooks644476A6'],
   'AWS::Lambda::EventSourceMapping': [
     'EventsHandlerDynamoDBEventSourceCallgateTable305171156841E0D4',
     'LeaseChangesHandlerDynamoDBEventSourceCallgateTable30517115021B8931',
+    'PermissionExpiryHandlerDynamoDBEventSourceCallgateTable30517115EB7C972C',
   ],
 };
 

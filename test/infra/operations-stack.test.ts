@@ -120,6 +120,9 @@ describe('operations on AWS', () => {
       ['intent-events', stack.intentEventDeadLetters],
       ['wakeups', stack.wakeupDeadLetters],
       ['dispatcher', stack.dispatcherDeadLetters],
+      ['expiry-watch', stack.expiryWatchDeadLetters],
+      ['permission-expiry-looks', stack.permissionExpiryLookDeadLetters],
+      ['permission-expiry', stack.permissionExpiryDeadLetters],
     ] as const;
 
   /** Every alarm the stack must have, by name, with its runbook section. */
@@ -132,6 +135,7 @@ describe('operations on AWS', () => {
     ['table-throttling', runbookAnchors.tableThrottling],
     ['iterator-age-lease-changes', runbookAnchors.eventsFallingBehind],
     ['iterator-age-events', runbookAnchors.eventsFallingBehind],
+    ['iterator-age-permission-expiry', runbookAnchors.eventsFallingBehind],
     ...deadLetterQueues().map(([name]): [string, string] => [
       `dead-letters-${name}`,
       runbookAnchors.deadLetters,

@@ -166,13 +166,13 @@ describe('least privilege on the table', () => {
 });
 
 describe("the table's stream", () => {
-  it('is read by lease-changes and events alone, on the stream ARN alone', () => {
+  it('is read by lease-changes, events and permission-expiry alone, on the stream ARN alone', () => {
     const streamStatements = ofType('AWS::IAM::Policy').flatMap((p: Json) =>
       p.Properties.PolicyDocument.Statement.filter((st: Json) =>
         asArray<string>(st.Action).some((a) => streamReadActions.includes(a)),
       ).map((st: Json) => ({ roles: p.Properties.Roles, statement: st })),
     );
-    const roleIds = (['lease-changes', 'events'] as const).map((fn) => {
+    const roleIds = (['lease-changes', 'events', 'permission-expiry'] as const).map((fn) => {
       const reader = stack.functions.get(fn);
       if (!reader) throw new Error(`no ${fn} function`);
       return stack.getLogicalId(reader.role.node.defaultChild as never);

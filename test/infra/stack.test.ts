@@ -88,11 +88,17 @@ describe('CallgateStack', () => {
     }
   });
 
-  it('has one function per distinct fn of the route table, lease-changes and events on the stream, and the intent dispatcher', () => {
+  it('has one function per distinct fn of the route table, lease-changes and events on the stream, the intent dispatcher and permission-expiry', () => {
     expect([...stack.functions.keys()].sort()).toEqual(
-      [...distinctFunctions, 'lease-changes', 'events', 'intent-dispatcher'].sort(),
+      [
+        ...distinctFunctions,
+        'lease-changes',
+        'events',
+        'intent-dispatcher',
+        'permission-expiry',
+      ].sort(),
     );
-    template.resourceCountIs('AWS::Lambda::Function', distinctFunctions.length + 3);
+    template.resourceCountIs('AWS::Lambda::Function', distinctFunctions.length + 4);
   });
 
   it('keeps the construct id of a renamed function folder, so a deploy updates the function in place', () => {
@@ -124,7 +130,8 @@ describe('CallgateStack', () => {
         ],
       },
     });
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    // lease-changes, events and permission-expiry (test/infra/permission-expiry-stack.test.ts).
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
     template.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 14 * 24 * 3600,

@@ -84,6 +84,20 @@ const pairFacts = (old: PairState | undefined, now: PairState): Fact[] => {
     const fact = decisionFact(now);
     if (fact) facts.push(fact);
   }
+  // Recorded once, only on the temporary permission it speaks of (store/items/pair.ts).
+  if (now.expiredAt !== undefined && old?.expiredAt === undefined) {
+    const expiresAt = now.permissionUntil ?? now.expiredAt;
+    facts.push({
+      type: 'permission.expired',
+      at: expiresAt,
+      data: {
+        grantedAt: iso(now.permissionAt ?? expiresAt),
+        expiresAt: iso(expiresAt),
+        expiredAt: iso(now.expiredAt),
+        source: (now.permissionSource ?? 'reply') as GrantSource,
+      },
+    });
+  }
   return facts;
 };
 

@@ -26,6 +26,16 @@ export interface EventData {
     /** ISO time until which the revocation stands. */
     readonly standsUntil: string;
   };
+  /**
+   * A temporary permission ran out: Meta sends no webhook for it, callgate watches its end. `expiredAt`
+   * is when callgate recorded it, at `expiresAt` or shortly after (docs/events.md states the delay).
+   */
+  readonly 'permission.expired': {
+    readonly grantedAt: string;
+    readonly expiresAt: string;
+    readonly expiredAt: string;
+    readonly source: GrantSource;
+  };
   /** An operator set the permission to none (PUT /v1/permissions): no decision stands any more. */
   readonly 'permission.cleared': { readonly source: 'manual' };
   /** Business-initiated: Plivo accepted the agent leg. */

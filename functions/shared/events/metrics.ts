@@ -23,6 +23,7 @@ export const eventMetrics: {
     'PermissionRevoked',
     { business, reason: data.reason },
   ],
+  'permission.expired': ({ business }) => ['PermissionExpired', { business }],
   'permission.cleared': null,
   'call.placed': ({ business }) => ['CallsPlaced', { business }],
   'call.answered': ({ business }) => ['CallsAnswered', { business }],

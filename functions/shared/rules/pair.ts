@@ -15,6 +15,11 @@ export interface PairState {
   /** `automatic`: Meta revoked it (a `reject` reply with `response_source: automatic`). */
   readonly revokedReason?: RevokedReason;
   /**
+   * When callgate recorded that the temporary permission ran out (its expiry's schedule came): the
+   * `permission.expired` event. Removed by the next decision, so it always speaks of `permissionUntil`.
+   */
+  readonly expiredAt?: number;
+  /**
    * Permission-request times, oldest first, in fixed slots `request0 … request{n-1}`
    * (rules/permission-request.ts): a new request shifts them down, so one conditional write can check
    * both windows.

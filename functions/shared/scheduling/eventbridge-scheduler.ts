@@ -1,10 +1,17 @@
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import type { IntentWakeup, IntentWakeups } from './wakeups.js';
+import {
+  type IntentWakeup,
+  type IntentWakeups,
+  type PermissionExpiryWakeup,
+  type PermissionExpiryWakeups,
+  permissionExpiryLookAt,
+  permissionExpiryName,
+} from './wakeups.js';
 
 export interface SchedulerOptions {
-  /** The stack's schedule group: its schedules, and only those, are the dispatcher's to create. */
+  /** The stack's schedule group: its schedules, and only those, are the function's to create. */
   readonly groupName: string;
-  /** The dispatcher function the schedules invoke. */
+  /** The function the schedules invoke (the one creating them). */
   readonly targetArn: string;
   /** The role EventBridge Scheduler invokes it with. */
   readonly roleArn: string;
@@ -26,36 +33,59 @@ const atExpression = (at: number, now: number) =>
     .slice(0, 19)})`;
 
 /**
- * One-time EventBridge Scheduler schedules, deleted once they ran. Named by intent and moment, so the
- * same wake-up asked for twice (an event redelivered) is one schedule: the second create conflicts.
+ * One one-time schedule, deleted once it ran. A name already taken is the same schedule asked for
+ * again (an event or a stream record redelivered): the create conflicts, which is success.
  */
-export const createEventBridgeWakeups = (options: SchedulerOptions): IntentWakeups => {
+const createOneTimeSchedule = (options: SchedulerOptions) => {
   const client = options.client ?? new SchedulerClient({});
   const clock = options.clock ?? Date.now;
+  return async (name: string, at: number, input: object): Promise<void> => {
+    try {
+      await client.send(
+        new CreateScheduleCommand({
+          Name: name,
+          GroupName: options.groupName,
+          ScheduleExpression: atExpression(at, clock()),
+          ScheduleExpressionTimezone: 'UTC',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          ActionAfterCompletion: 'DELETE',
+          Target: {
+            Arn: options.targetArn,
+            RoleArn: options.roleArn,
+            Input: JSON.stringify(input),
+            RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
+            DeadLetterConfig: { Arn: options.deadLetterArn },
+          },
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConflictException') throw error;
+    }
+  };
+};
+
+/** The intents' wake-ups, named by intent and moment. */
+export const createEventBridgeWakeups = (options: SchedulerOptions): IntentWakeups => {
+  const schedule = createOneTimeSchedule(options);
   return {
-    wakeAt: async (intentId, at) => {
-      const input: IntentWakeup = { intentId };
-      try {
-        await client.send(
-          new CreateScheduleCommand({
-            Name: `intent-${intentId}-${Math.ceil(at / 1000)}`,
-            GroupName: options.groupName,
-            ScheduleExpression: atExpression(at, clock()),
-            ScheduleExpressionTimezone: 'UTC',
-            FlexibleTimeWindow: { Mode: 'OFF' },
-            ActionAfterCompletion: 'DELETE',
-            Target: {
-              Arn: options.targetArn,
-              RoleArn: options.roleArn,
-              Input: JSON.stringify(input),
-              RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
-              DeadLetterConfig: { Arn: options.deadLetterArn },
-            },
-          }),
-        );
-      } catch (error) {
-        if ((error as Error).name !== 'ConflictException') throw error;
-      }
-    },
+    wakeAt: (intentId, at) =>
+      schedule(`intent-${intentId}-${Math.ceil(at / 1000)}`, at, {
+        intentId,
+      } satisfies IntentWakeup),
+  };
+};
+
+/** The looks at temporary permissions' ends, named by pair and expiry, at the minute after it. */
+export const createEventBridgePermissionExpiries = (
+  options: SchedulerOptions,
+): PermissionExpiryWakeups => {
+  const schedule = createOneTimeSchedule(options);
+  return {
+    watch: (expiry) =>
+      schedule(permissionExpiryName(expiry), permissionExpiryLookAt(expiry.expiresAt), {
+        business: expiry.business,
+        user: expiry.user,
+        expiresAt: expiry.expiresAt,
+      } satisfies PermissionExpiryWakeup),
   };
 };

@@ -67,6 +67,35 @@ describe('pair decisions', () => {
     expect(factsOf(pairKey.pk, before, after)).toStrictEqual([fact]);
   });
 
+  it('a lapse recorded on an item lacking its grant’s attributes reads them from the lapse, source reply', () => {
+    const bare = pair({ permission: 'temporary' });
+    expect(factsOf(pairKey.pk, bare, { ...bare, expiredAt: t0 })).toStrictEqual([
+      [
+        'permission.expired',
+        { grantedAt: iso(t0), expiresAt: iso(t0), expiredAt: iso(t0), source: 'reply' },
+      ],
+    ]);
+    // An item written whole with its lapse (restored from a backup): its grant, then its end.
+    const restored = pair({
+      permission: 'temporary',
+      permissionAt: t0 - 9,
+      permissionUntil: t0 - 7,
+      permissionSource: 'manual',
+      expiredAt: t0,
+    });
+    expect(factsOf(pairKey.pk, undefined, restored).map(([type]) => type)).toStrictEqual([
+      'permission.granted',
+      'permission.expired',
+    ]);
+    const ended = pair({ permission: 'temporary', permissionUntil: t0 - 7 });
+    expect(factsOf(pairKey.pk, ended, { ...ended, expiredAt: t0 })).toStrictEqual([
+      [
+        'permission.expired',
+        { grantedAt: iso(t0 - 7), expiresAt: iso(t0 - 7), expiredAt: iso(t0), source: 'reply' },
+      ],
+    ]);
+  });
+
   it("a decision without a permission is announced only as an operator's none", () => {
     for (const permissionSource of ['reply', 'inbound_call', undefined] as const) {
       const cleared = pair({ permissionAt: t0, ...(permissionSource ? { permissionSource } : {}) });

@@ -94,6 +94,40 @@ describe('pair changes', () => {
     expect(eventsOfChange(change(pairKey.pk, sent, { ...sent, calls: { x: t0 } }))).toEqual([]);
   });
 
+  it('a recorded lapse: permission.expired once, at the permission’s end, saying when it was noticed', () => {
+    const until = t0 + 7 * 86_400_000;
+    const granted = pair({
+      permission: 'temporary',
+      permissionAt: t0,
+      permissionUntil: until,
+      permissionSource: 'inbound_call',
+      version: 3,
+    });
+    const lapsed = { ...granted, expiredAt: until + 61_000 };
+    expect(eventsOfChange(change(pairKey.pk, granted, lapsed))).toEqual([
+      {
+        id: 'c1-0',
+        type: 'permission.expired',
+        time: iso(until),
+        business,
+        user,
+        data: {
+          grantedAt: iso(t0),
+          expiresAt: iso(until),
+          expiredAt: iso(until + 61_000),
+          source: 'inbound_call',
+        },
+      },
+    ]);
+    // Later writes that keep the record (a request counted) do not announce it again.
+    expect(eventsOfChange(change(pairKey.pk, lapsed, { ...lapsed, request0: until }))).toEqual([]);
+    // A renewal removes it: a grant, not a second expiry.
+    const renewed = { ...granted, permissionAt: until + 1, permissionUntil: until + 9 };
+    expect(eventsOfChange(change(pairKey.pk, lapsed, renewed)).map((event) => event.type)).toEqual([
+      'permission.granted',
+    ]);
+  });
+
   it('a counted call, a miss, a warning, a reset or a TTL deletion decides nothing', () => {
     const granted = pair({ permission: 'permanent', permissionAt: t0, permissionSource: 'reply' });
     const counted = { ...granted, calls: { a: t0 + 1 }, version: 2 };

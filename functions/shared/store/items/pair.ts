@@ -8,8 +8,9 @@ import {
   type PermissionDecision,
   pairExpiryAfterDecision,
 } from '../../rules/permission.js';
+import { lapsingPermissions } from '../../rules/permission-expiry.js';
 import { type Db, readLive } from '../client.js';
-import { attributeNames } from '../conditions.js';
+import { attributeNames, isConditionFailed, itemAtFailure } from '../conditions.js';
 import { keys } from '../keys.js';
 import { ttlFromMillis } from '../table.js';
 
@@ -92,6 +93,8 @@ export const permissionDecisionUpdate = (
   optional('permission', decision.permission);
   optional('permissionUntil', decision.permissionUntil);
   optional('revokedReason', decision.revokedReason);
+  // A lapse recorded speaks of the permission this decision replaces.
+  optional('expiredAt', undefined);
   // A permanent grant carries no TTL while it lasts.
   optional('ttl', expiry === undefined ? undefined : ttlFromMillis(expiry));
   // The streak belongs to the permission it replaces (or to an item past its TTL that DynamoDB has not
@@ -110,6 +113,7 @@ export const permissionDecisionUpdate = (
       'permissionSource',
       'permissionUntil',
       'revokedReason',
+      'expiredAt',
       'ttl',
       ...missedStreak,
       'version',
@@ -153,7 +157,7 @@ export const inboundGrantUpdate = (
     UpdateExpression: [
       'SET #permission = :temporary, #permissionAt = :now, #permissionUntil = :until,',
       '#permissionSource = :inbound, #ttl = :ttl, #business = :business, #user = :user',
-      `REMOVE #revokedReason, ${cleared.expression}`,
+      `REMOVE #revokedReason, #expiredAt, ${cleared.expression}`,
       'ADD #version :one',
     ].join(' '),
     ConditionExpression: `NOT ${active.expression}`,
@@ -164,6 +168,7 @@ export const inboundGrantUpdate = (
         'permissionUntil',
         'permissionSource',
         'revokedReason',
+        'expiredAt',
         'ttl',
         'version',
         'business',
@@ -202,4 +207,61 @@ export const writePermissionDecision = async (
     }),
   );
   return Attributes as PairState;
+};
+
+/**
+ * Records that the temporary permission ending at `expiresAt` ran out, seen at `now`: sets `expiredAt`
+ * once, only while the pair still holds that permission and it is no longer active at `now` (the
+ * rules' `lapseOf` and `activePermission`). Nothing else changes: the permission stays as decided, and
+ * `version` too, since no call or decision depends on the record. On failure the pair as it stood.
+ */
+export const permissionLapseUpdate = (
+  tableName: string,
+  business: string,
+  user: string,
+  expiresAt: number,
+  now: number,
+) => {
+  const active = activePermissionCondition(':now');
+  const lapsing = lapsingPermissions.map((_, i) => `:lapsing${i}`);
+  return {
+    TableName: tableName,
+    Key: keys.pair(business, user),
+    UpdateExpression: 'SET #expiredAt = :now',
+    ConditionExpression: [
+      `#permission IN (${lapsing.join(', ')})`,
+      '#permissionUntil = :expiresAt',
+      'attribute_not_exists(#expiredAt)',
+      `NOT ${active.expression}`,
+    ].join(' AND '),
+    ExpressionAttributeNames: { ...active.names, ...attributeNames('expiredAt') },
+    ExpressionAttributeValues: {
+      ...active.values,
+      ...Object.fromEntries(lapsingPermissions.map((p, i) => [`:lapsing${i}`, p])),
+      ':expiresAt': expiresAt,
+      ':now': now,
+    },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+};
+
+/** One conditional UpdateItem: the lapse recorded, or the pair that refused it (undefined: no item). */
+export const recordPermissionLapse = async (
+  db: Db,
+  business: string,
+  user: string,
+  expiresAt: number,
+  now: number,
+): Promise<
+  { readonly recorded: true } | { readonly recorded: false; readonly pair: PairState | undefined }
+> => {
+  try {
+    await db.doc.send(
+      new UpdateCommand(permissionLapseUpdate(db.tableName, business, user, expiresAt, now)),
+    );
+    return { recorded: true };
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+    return { recorded: false, pair: itemAtFailure(error) as PairState | undefined };
+  }
 };
