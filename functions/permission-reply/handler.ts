@@ -11,7 +11,8 @@ import { applyPermissionReply, recordV2Nonce } from '../shared/operations/permis
 
 /**
  * WhatsApp message webhook. A call-permission reply from the user (`From`) to the business number
- * (`To`) replaces the pair's permission; every other message or status is acknowledged and ignored.
+ * (`To`) replaces the pair's permission; any other message from the user keeps the pair's
+ * customer-service window open; every status is acknowledged and ignored.
  * Always 200 for what Plivo may send, so Plivo does not retry it: an interactive payload callgate cannot
  * read is logged with `unrecognizedInteractive: true` (a metric filter counts it) and answered 200.
  */
@@ -29,6 +30,23 @@ export const createHandler = (deps: Deps): LambdaHandler =>
             messageUuid: outcome.messageUuid,
           });
           return json(200, { outcome: 'ignored', reason: 'not_a_permission_reply' });
+        case 'user_message':
+          deps.logger.info('user message: customer-service window', {
+            window: outcome.window,
+            description: outcome.description,
+            messageId: outcome.messageId,
+          });
+          switch (outcome.window) {
+            case 'opened':
+            case 'kept':
+              return json(200, { outcome: 'user_message', window: outcome.window });
+            case 'duplicate':
+              return json(200, { outcome: 'duplicate' });
+            case 'invalid_number':
+            case 'unknown_business_number':
+              return json(200, { outcome: 'ignored', reason: outcome.window });
+          }
+          break;
         case 'unrecognized':
           deps.logger.warn('interactive message not understood: ignored', {
             unrecognizedInteractive: true,

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { interactiveBody } from '../shared/config/schema.js';
 import { templateVariablesSchema } from '../shared/config/template-variables.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
@@ -14,7 +15,18 @@ const bodySchema = z.strictObject({
   from: numberField('the business number'),
   to: numberField('the user number'),
   variables: templateVariablesSchema.optional(),
+  /** `template` or `interactive` forces one; absent, the customer-service window decides. */
+  kind: z.enum(['template', 'interactive']).optional(),
+  /** The free-form request's body text. */
+  body: interactiveBody.optional(),
 });
+
+const notFreeFormMessage = {
+  window_closed:
+    'the customer-service window is closed: no message or call from the user in the last 24 h; send the template ("kind": "template")',
+  free_form_off:
+    'free-form permission requests are turned off for this business number (freeFormPermissionRequest.enabled)',
+} as const;
 
 const variablesMessage = (missing: readonly string[], unused: readonly string[]): string =>
   [
@@ -25,12 +37,27 @@ const variablesMessage = (missing: readonly string[], unused: readonly string[])
     ...unused.map((name) => `variables.${name}: the permission template has no {{${name}}}`),
   ].join('; ');
 
-/** POST /v1/permission-requests: the call-permission request template, within the request limits. */
+/**
+ * POST /v1/permission-requests: the call-permission request, free-form inside the customer-service
+ * window and the template outside it, within the request limits.
+ */
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
     const body = bodySchema.parse(request.body);
+    if (body.kind === 'template' && body.body !== undefined) {
+      throw new HttpError(
+        400,
+        'invalid_request',
+        'body: a template request has no body of its own',
+      );
+    }
     const pair = businessPair(deps.config, { business: body.from, user: body.to });
-    const outcome = await requestPermission(deps, { ...pair, variables: body.variables });
+    const outcome = await requestPermission(deps, {
+      ...pair,
+      variables: body.variables,
+      kind: body.kind,
+      body: body.body,
+    });
     switch (outcome.kind) {
       case 'invalid_variables':
         throw new HttpError(
@@ -39,9 +66,13 @@ export const createHandler = (deps: Deps): LambdaHandler =>
           variablesMessage(outcome.missing, outcome.unused),
         );
       case 'sent':
-        deps.logger.info('call-permission request sent', { messageUuid: outcome.messageUuid });
+        deps.logger.info('call-permission request sent', {
+          messageUuid: outcome.messageUuid,
+          sent: outcome.sent,
+        });
         return json(202, {
           messageId: outcome.messageUuid,
+          sent: outcome.sent,
           from: pair.business.e164,
           to: pair.user.e164,
           requestedAt: new Date(outcome.requestedAt).toISOString(),
@@ -55,11 +86,13 @@ export const createHandler = (deps: Deps): LambdaHandler =>
             : '',
         );
       }
+      case 'not_free_form':
+        throw new HttpError(409, outcome.refusal, notFreeFormMessage[outcome.refusal]);
       case 'plivo_failed':
         throw new HttpError(
           502,
           'plivo_error',
-          `Plivo did not send the template: ${outcome.error.message}`,
+          `Plivo did not send the request: ${outcome.error.message}`,
         );
     }
   });

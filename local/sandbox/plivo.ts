@@ -6,7 +6,7 @@ import { parsePhoneNumber, plivoDigits } from '../../functions/shared/numbers.js
 import { computeV3Signature } from '../../functions/shared/plivo/signature.js';
 import { plivoUrls } from '../../functions/shared/routes.js';
 import { isOpen } from '../../functions/shared/rules/hours.js';
-import type { CallParams, TemplateMessageParams } from '../../functions/shared/telephony/port.js';
+import type { CallParams, MessageParams } from '../../functions/shared/telephony/port.js';
 import { type PlivoNode, parsePlivoXml } from './plivo-xml.js';
 import type { TelephonyListener } from './telephony.js';
 import type { Timeline } from './timeline.js';
@@ -642,12 +642,16 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
       });
     },
 
-    messageSent: (params: TemplateMessageParams, messageUuid: string) => {
+    messageSent: (params: MessageParams, messageUuid: string) => {
+      const what =
+        'template' in params
+          ? `template ${params.template.name}`
+          : 'interactive call_permission_request';
       const business = e164Of(params.src) ?? params.src;
       const user = e164Of(params.dst) ?? params.dst;
       timeline.add({
         kind: 'plivo-api',
-        summary: `callgate → Plivo Message API: template ${params.template.name} to ${params.dst}`,
+        summary: `callgate → Plivo Message API: ${what} to ${params.dst}`,
         business,
         user,
         detail: { ...params, messageUuid },
@@ -657,7 +661,7 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
       entry.requests = entry.requests.filter((r) => r.business !== business);
       entry.requests.push({
         business,
-        template: params.template.name,
+        template: 'template' in params ? params.template.name : 'interactive',
         at: new Date(clock()).toISOString(),
       });
       const { permissionRequests } = entry.behaviour;

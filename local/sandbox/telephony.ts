@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../functions/shared/clock.js';
 import type {
   CallParams,
+  MessageParams,
   PlacedCall,
   SentMessage,
   Telephony,
-  TemplateMessageParams,
 } from '../../functions/shared/telephony/port.js';
 
 export interface RecordedRequest {
   readonly api: 'call' | 'message';
-  readonly params: CallParams | TemplateMessageParams;
+  readonly params: CallParams | MessageParams;
   /** ISO time on the sandbox clock. */
   readonly at: string;
 }
@@ -24,7 +24,7 @@ export interface SandboxTelephony extends Telephony {
 /** What the sandbox's Plivo does with a request once it has taken it (nothing, for a recorder alone). */
 export interface TelephonyListener {
   callPlaced(params: CallParams, requestUuid: string): void;
-  messageSent(params: TemplateMessageParams, messageUuid: string): void;
+  messageSent(params: MessageParams, messageUuid: string): void;
 }
 
 /**
@@ -46,7 +46,7 @@ export const createSandboxTelephony = (
       listener?.callPlaced(structuredClone(params), requestUuid);
       return { requestUuid };
     },
-    async sendTemplate(params: TemplateMessageParams): Promise<SentMessage> {
+    async sendMessage(params: MessageParams): Promise<SentMessage> {
       record('message', params);
       const messageUuid = randomUUID();
       listener?.messageSent(structuredClone(params), messageUuid);

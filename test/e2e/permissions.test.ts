@@ -218,7 +218,7 @@ describe('permission lifecycle through the local host', () => {
     ]);
   });
 
-  it('acknowledges other messages and unconfigured business numbers without writing', async () => {
+  it('a text keeps the window open and decides nothing; statuses and unconfigured business numbers change nothing', async () => {
     const user = newUser();
     const text = {
       From: user.replace('+', ''),
@@ -230,7 +230,7 @@ describe('permission lifecycle through the local host', () => {
     };
     expect(await postReply(text)).toEqual({
       status: 200,
-      body: { outcome: 'ignored', reason: 'not_a_permission_reply' },
+      body: { outcome: 'user_message', window: 'opened' },
     });
     const status = {
       MessageUUID: randomUUID(),
@@ -245,6 +245,12 @@ describe('permission lifecycle through the local host', () => {
       body: { outcome: 'ignored', reason: 'unknown_business_number' },
     });
     expect((await state(user)).body.permission).toEqual({ status: 'no_permission' });
+    // A text to a number callgate does not serve opens nothing.
+    const elsewhereText = { ...text, To: '442071838750', MessageUUID: randomUUID() };
+    expect((await postReply(elsewhereText)).body).toEqual({
+      outcome: 'ignored',
+      reason: 'unknown_business_number',
+    });
   });
 
   it('refuses unsigned replies (403) and ones Plivo would not send (400); acknowledges unreadable ones (200), changing nothing', async () => {

@@ -33,6 +33,8 @@ export const errorCodes = [
   'idempotency_conflict',
   'idempotency_key_reused',
   'intent_placed',
+  'window_closed',
+  'free_form_off',
   'plivo_error',
   'bad_signature',
   'unauthorized',

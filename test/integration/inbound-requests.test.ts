@@ -13,11 +13,12 @@ import { createTestDb } from '../support/dynamo.js';
 /** Each row's requests by command, in any order: `GetItem×1 TransactWriteItems×1`. */
 const expected: Record<string, string> = {
   'answer: first call in a lease shard (creates the shard item)': 'UpdateItem×2 PutItem×1',
-  'stream: the call recorded, the callback permission granted': 'TransactWriteItems×1',
+  // The stream's UpdateItem keeps the caller's customer-service window open, apart from the record.
+  'stream: the call recorded, the callback permission granted': 'TransactWriteItems×1 UpdateItem×1',
   'answer: new inbound call': 'UpdateItem×1',
   'answer: Plivo retry of the same CallUUID': 'UpdateItem×1',
   'stream: recorded for a caller with a permanent permission (grant retried as reset)':
-    'TransactWriteItems×2',
+    'TransactWriteItems×2 UpdateItem×1',
   'answer: menu key press (continuation)': 'none',
   'answer: at capacity (reap finds nothing)': 'UpdateItem×1 Query×1 GetItem×1 PutItem×1',
   'hangup: inbound call': 'GetItem×1 TransactWriteItems×1',

@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
-import { type CallParams, TelephonyError } from '../../functions/shared/telephony/port.js';
+import {
+  type CallParams,
+  type MessageParams,
+  TelephonyError,
+} from '../../functions/shared/telephony/port.js';
 
 const authId = 'MAXXXXXXXXXXXXXXXXXX';
 const authToken = 'plivo-secret-token';
@@ -171,7 +175,7 @@ describe('Message API', () => {
       body: JSON.stringify({ api_id: 'a2', message: 'message(s) queued', message_uuid: ['m-1'] }),
     };
     const template = { name: 'call_permission_request', language: 'en' };
-    const sent = await adapter().sendTemplate({
+    const sent = await adapter().sendMessage({
       src: '918035737458',
       dst: '919412341234',
       type: 'whatsapp',
@@ -180,6 +184,70 @@ describe('Message API', () => {
     expect(sent).toEqual({ messageUuid: 'm-1' });
     expect(received[0]?.url).toBe(`/v1/Account/${authId}/Message/`);
     expect(received[0]?.body).toMatchObject({ type: 'whatsapp', template });
+  });
+});
+
+describe('Message API against the SDK', () => {
+  /** What plivo-node sends for the same message, captured by the same server. */
+  const sdkBody = async (params: MessageParams): Promise<unknown> => {
+    const { Client } = await import('plivo');
+    const client = new Client(authId, authToken, { url: `${baseUrl}/v1/Account/${authId}` });
+    const { src, dst, ...optional } = params;
+    await client.messages.create(src, dst, undefined as unknown as string, optional);
+    return received.at(-1)?.body;
+  };
+
+  const adapterBody = async (params: MessageParams): Promise<unknown> => {
+    await adapter().sendMessage(params);
+    return received.at(-1)?.body;
+  };
+
+  it.each<[string, MessageParams]>([
+    [
+      'the template',
+      {
+        src: '918035737458',
+        dst: '919412341234',
+        type: 'whatsapp',
+        template: { name: 'call_permission_request', language: 'en' },
+      },
+    ],
+    [
+      'the free-form request with a body',
+      {
+        src: '918035737458',
+        dst: '919412341234',
+        type: 'whatsapp',
+        interactive: {
+          type: 'call_permission_request',
+          action: { name: 'call_permission_request' },
+          body: { text: 'May we call you about your order?' },
+        },
+      },
+    ],
+    [
+      'the free-form request without a body',
+      {
+        src: '918035737458',
+        dst: '919412341234',
+        type: 'whatsapp',
+        interactive: {
+          type: 'call_permission_request',
+          action: { name: 'call_permission_request' },
+        },
+      },
+    ],
+  ])('%s: the same JSON body as plivo-node sends, to the same URL', async (_, params) => {
+    reply = {
+      status: 202,
+      body: JSON.stringify({ api_id: 'a3', message: 'message(s) queued', message_uuid: ['m-2'] }),
+    };
+    const ours = await adapterBody(params);
+    const oursUrl = received.at(-1)?.url;
+    const theirs = await sdkBody(params);
+    expect(ours).toEqual(theirs);
+    expect(received.at(-1)?.url).toBe(oursUrl);
+    expect(received.at(-1)?.headers['content-type']).toContain('application/json');
   });
 });
 

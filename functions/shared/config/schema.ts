@@ -80,6 +80,9 @@ const templateComponent = z.strictObject({
   parameters: z.array(templateParameter).min(1).max(20),
 });
 
+/** Meta's interactive message body: at most 1,024 characters. */
+export const interactiveBody = z.string().trim().min(1).max(1024);
+
 export const permissionTemplateSchema = z.strictObject({
   name: z.string().min(1),
   language: z.string().min(2),
@@ -94,6 +97,17 @@ export const businessNumberSchema = z.strictObject({
   agent: agentSchema,
   callbackPermissionOnInbound: z.boolean().default(true),
   permissionTemplate: permissionTemplateSchema,
+  /**
+   * Inside the user's customer-service window (24 h from their last message or call), a permission
+   * request goes as Meta's free-form interactive message instead of the template, unless turned off.
+   */
+  freeFormPermissionRequest: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** The interactive message's body, unless the request gives one; none when absent (Meta: optional). */
+      body: interactiveBody.optional(),
+    })
+    .prefault({}),
   inbound: callFlowSchema,
   outbound: z
     .strictObject({

@@ -78,7 +78,12 @@ const decisionFact = (pair: PairState): Fact | undefined => {
 const pairFacts = (old: PairState | undefined, now: PairState): Fact[] => {
   const facts: Fact[] = [];
   if (now.sentRequestId !== undefined && now.sentRequestId !== old?.sentRequestId) {
-    facts.push({ type: 'permission.requested', at: now.requestSentAt ?? 0, data: {} });
+    facts.push({
+      type: 'permission.requested',
+      at: now.requestSentAt ?? 0,
+      // A request marked sent before free-form requests existed was a template.
+      data: { kind: now.requestSentKind ?? 'template' },
+    });
   }
   if (decisionAttributes.some((name) => old?.[name] !== now[name])) {
     const fact = decisionFact(now);

@@ -1,6 +1,6 @@
 import type { CallLogOutcome } from '../rules/call-log.js';
 import type { DeclineReason, WaitReason } from '../rules/intent.js';
-import type { GrantSource } from '../rules/pair.js';
+import type { GrantSource, PermissionRequestKind } from '../rules/pair.js';
 
 /**
  * What callgate tells the business's systems: one envelope per fact, the EventBridge `detail` (its
@@ -11,8 +11,8 @@ import type { GrantSource } from '../rules/pair.js';
 export const eventSource = 'callgate';
 
 export interface EventData {
-  /** The call-permission request template was sent to the user. */
-  readonly 'permission.requested': Record<string, never>;
+  /** The call-permission request was sent to the user: as the template, or free-form (`interactive`). */
+  readonly 'permission.requested': { readonly kind: PermissionRequestKind };
   readonly 'permission.granted': {
     readonly permanent: boolean;
     /** ISO time; null for a permanent grant. */

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'idempotency_conflict'
   | 'idempotency_key_reused'
   | 'intent_placed'
+  | 'window_closed'
+  | 'free_form_off'
   | 'plivo_error'
   | 'bad_signature'
   | 'unauthorized'

@@ -1,14 +1,17 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { configuredNumber } from '../config/numbers.js';
 import type { Deps } from '../deps.js';
+import { windowOpenUntil } from '../rules/customer-service-window.js';
 import { leasesAdded } from '../store/items/lease-stream.js';
 import { isInboundLease } from '../store/items/leases.js';
+import { keepWindowOpen } from '../store/items/pair.js';
 import { recordInboundStart } from '../store/writes/lease-changes.js';
 
 /**
  * Inbound leases a committed write added (one stream record; any other change is nothing to do): each
  * call's record and what the call means to the caller's
- * callback permission (granted when the number grants it on inbound calls, the missed streak reset).
+ * callback permission (granted when the number grants it on inbound calls, the missed streak reset),
+ * then the caller's customer-service window, open 24 h from the call's start.
  * Business-initiated leases are written with their record and need nothing here.
  */
 export const recordInboundCalls = async (deps: Deps, record: DynamoDBRecord): Promise<void> => {
@@ -27,6 +30,12 @@ export const recordInboundCalls = async (deps: Deps, record: DynamoDBRecord): Pr
       callbackPermissionOnInbound: number?.callbackPermissionOnInbound ?? false,
       now: deps.clock(),
     });
-    deps.logger.info('inbound call recorded', { callId, ...outcome });
+    // After the record, apart from its transaction: a window open longer fails its own condition
+    // only. A redelivery writes it again (the record said `already_recorded`), so a failure here is
+    // retried with the record; a second lease of the call opens nothing.
+    const windowOpened =
+      outcome.kind !== 'lease_released' &&
+      (await keepWindowOpen(deps.db, change.business, lease.u, windowOpenUntil(lease.s)));
+    deps.logger.info('inbound call recorded', { callId, ...outcome, windowOpened });
   }
 };

@@ -2,14 +2,40 @@ import { configuredNumber } from '../config/numbers.js';
 import type { Deps } from '../deps.js';
 import { parsePhoneNumber } from '../numbers.js';
 import { type InboundMessage, readInboundMessage } from '../plivo/permission-reply.js';
+import { windowOpenUntil } from '../rules/customer-service-window.js';
 import { decisionFromReply, type PermissionDecision } from '../rules/permission.js';
-import { applyPermissionDecision, type V2NonceUse } from '../store/writes/permission-reply.js';
+import {
+  applyPermissionDecision,
+  keepWindowOpenForMessage,
+  type V2NonceUse,
+} from '../store/writes/permission-reply.js';
 
 /** The V2 nonce record the message webhook's middleware uses for a request that changed nothing. */
 export { recordV2Nonce, type V2NonceUse } from '../store/writes/permission-reply.js';
 
 /** What the webhook carried when it is no call-permission reply, or none Plivo would send. */
-export type NotAPermissionReply = Exclude<InboundMessage, { readonly kind: 'permission_reply' }>;
+export type NotAPermissionReply = Exclude<
+  InboundMessage,
+  { readonly kind: 'permission_reply' } | { readonly kind: 'user_message' }
+>;
+
+type UserMessage = Extract<InboundMessage, { readonly kind: 'user_message' }>;
+
+/** A user's other message, and what it did to the customer-service window. */
+export interface UserMessageOutcome {
+  readonly kind: 'user_message';
+  readonly messageId: string;
+  readonly description: string;
+  readonly window: /** Now open until 24 h from this message. */
+    | 'opened'
+    /** Open longer already (or a permanent grant stands): unchanged. */
+    | 'kept'
+    /** This message was seen before: Plivo redelivered it, or it was replayed. */
+    | 'duplicate'
+    /** `From` or `To` is no phone number: nothing recorded. */
+    | 'invalid_number'
+    | 'unknown_business_number';
+}
 
 type ReplyOutcome =
   | { readonly kind: 'applied'; readonly permission: PermissionDecision['permission'] }
@@ -24,6 +50,7 @@ type ReplyOutcome =
 
 export type PermissionReplyOutcome =
   | NotAPermissionReply
+  | UserMessageOutcome
   | (ReplyOutcome & { /** The reply's dedupe key, for the log. */ readonly messageId: string });
 
 /**
@@ -37,8 +64,43 @@ export const applyPermissionReply = async (
   v2Nonce: V2NonceUse | undefined,
 ): Promise<PermissionReplyOutcome> => {
   const message = readInboundMessage(body);
+  if (message.kind === 'user_message') return keepWindowOpen(deps, message, v2Nonce);
   if (message.kind !== 'permission_reply') return message;
   return { ...(await applyReply(deps, message, v2Nonce)), messageId: message.messageId };
+};
+
+/** A user's message to a configured business number keeps their customer-service window open. */
+const keepWindowOpen = async (
+  deps: Deps,
+  message: UserMessage,
+  v2Nonce: V2NonceUse | undefined,
+): Promise<
+  UserMessageOutcome | { readonly kind: 'replayed_signature'; readonly messageId: string }
+> => {
+  const { messageId, description } = message;
+  const outcome = (window: UserMessageOutcome['window']): UserMessageOutcome => ({
+    kind: 'user_message',
+    messageId,
+    description,
+    window,
+  });
+  const user = parsePhoneNumber(message.from);
+  const business = parsePhoneNumber(message.to);
+  if (!user || !business) return outcome('invalid_number');
+  if (!configuredNumber(deps.config, business.e164)) return outcome('unknown_business_number');
+  const now = deps.clock();
+  const window = await keepWindowOpenForMessage(deps.db, {
+    business: business.e164,
+    user: user.e164,
+    // Plivo's fields carry no send time: the window runs from the message's arrival.
+    until: windowOpenUntil(now),
+    now,
+    messageId,
+    v2Nonce,
+  });
+  return window === 'replayed_signature'
+    ? { kind: 'replayed_signature', messageId }
+    : outcome(window);
 };
 
 const applyReply = async (

@@ -3,13 +3,20 @@ import type { BusinessNumber, PermissionTemplate } from '../config/schema.js';
 import { type TemplateVariables, templatePlaceholder } from '../config/template-variables.js';
 import type { Deps } from '../deps.js';
 import { type PhoneNumber, plivoDigits } from '../numbers.js';
+import {
+  kindRefusalBeforeRead,
+  type RequestKindChoice,
+  type RequestKindRefusal,
+  requestKind,
+} from '../rules/customer-service-window.js';
+import type { PermissionRequestKind } from '../rules/pair.js';
 import { type RequestRefusal, requestRefusal } from '../rules/permission-request.js';
 import {
   markRequestSent,
   releasePermissionRequest,
   reservePermissionRequest,
 } from '../store/writes/permission-request.js';
-import { TelephonyError } from '../telephony/port.js';
+import { type MessageParams, TelephonyError } from '../telephony/port.js';
 
 export interface PermissionRequestToSend {
   readonly business: PhoneNumber;
@@ -18,18 +25,30 @@ export interface PermissionRequestToSend {
   readonly number: BusinessNumber;
   /** Values for the template's placeholders; the configuration's `variables` fill the rest. */
   readonly variables?: TemplateVariables | undefined;
+  /** What the request goes as: callgate's choice by the customer-service window when absent. */
+  readonly kind?: RequestKindChoice | undefined;
+  /** The free-form request's body; the number's `freeFormPermissionRequest.body` otherwise. */
+  readonly body?: string | undefined;
 }
 
 export type RequestPermissionOutcome =
-  | { readonly kind: 'sent'; readonly messageUuid: string; readonly requestedAt: number }
+  | {
+      readonly kind: 'sent';
+      readonly messageUuid: string;
+      readonly requestedAt: number;
+      /** What it went as: the interactive message inside the customer-service window, else the template. */
+      readonly sent: PermissionRequestKind;
+    }
   | { readonly kind: 'refused'; readonly refusal: RequestRefusal }
+  /** A free-form request that cannot go as one: nothing was counted. */
+  | { readonly kind: 'not_free_form'; readonly refusal: RequestKindRefusal }
   /** The template cannot be filled: placeholders with no value, or variables no placeholder uses. */
   | {
       readonly kind: 'invalid_variables';
       readonly missing: readonly string[];
       readonly unused: readonly string[];
     }
-  /** Plivo did not send the template; `released` says whether the request's count was undone. */
+  /** Plivo did not send the request; `released` says whether the request's count was undone. */
   | { readonly kind: 'plivo_failed'; readonly error: TelephonyError; readonly released: boolean };
 
 type FilledTemplate =
@@ -64,8 +83,9 @@ const fillTemplate = (
 };
 
 /**
- * Sends the call-permission request template to a user, its placeholders filled (a placeholder without
- * a value refuses the request before anything is counted). The request is counted first (one
+ * Sends the call-permission request to a user: Meta's free-form interactive message while the user's
+ * customer-service window is open (and the number allows it), else the template, its placeholders
+ * filled (a placeholder without a value refuses the request before anything is counted). The request is counted first (one
  * conditional write that also refuses it while a permission is active or a window is full), then sent;
  * if Plivo does not take it, the count is undone, so parallel callers can never send more than the
  * limits allow.
@@ -84,43 +104,76 @@ export const requestPermission = async (
   return outcome;
 };
 
+/** The Message API request for what the request goes as. */
+const messageParams = (
+  kind: PermissionRequestKind,
+  { business, user, number, body }: PermissionRequestToSend,
+  components: readonly unknown[] | undefined,
+): MessageParams => {
+  const parties = { src: plivoDigits(business.e164), dst: plivoDigits(user.e164) } as const;
+  if (kind === 'interactive') {
+    const text = body ?? number.freeFormPermissionRequest.body;
+    return {
+      ...parties,
+      type: 'whatsapp',
+      interactive: {
+        type: 'call_permission_request',
+        action: { name: 'call_permission_request' },
+        ...(text === undefined ? {} : { body: { text } }),
+      },
+    };
+  }
+  return {
+    ...parties,
+    type: 'whatsapp',
+    template: {
+      name: number.permissionTemplate.name,
+      language: number.permissionTemplate.language,
+      ...(components ? { components } : {}),
+    },
+  };
+};
+
 const send = async (
   deps: Deps,
-  { business, user, number, variables }: PermissionRequestToSend,
+  toSend: PermissionRequestToSend,
 ): Promise<RequestPermissionOutcome> => {
-  // Before anything is counted: a template Meta would refuse must not use up a request.
+  const { business, user, number, variables } = toSend;
+  const choice = toSend.kind ?? 'auto';
+  const freeForm = number.freeFormPermissionRequest.enabled;
+  // Before anything is counted: a template Meta would refuse must not use up a request, and neither
+  // may a free-form request the number does not send.
   const filled = fillTemplate(number.permissionTemplate, variables);
   if (!filled.ok) {
     return { kind: 'invalid_variables', missing: filled.missing, unused: filled.unused };
   }
+  const early = kindRefusalBeforeRead(choice, freeForm);
+  if (early) return { kind: 'not_free_form', refusal: early };
   const { rules } = deps.config;
   const now = deps.clock();
   const request = { business: business.e164, user: user.e164, requestId: randomUUID(), now, rules };
-  const reservation = await reservePermissionRequest(deps.db, request);
+  const reservation = await reservePermissionRequest(deps.db, {
+    ...request,
+    requireOpenWindow: choice === 'interactive',
+  });
   if (!reservation.reserved) {
+    const refusal = requestRefusal(reservation.pair, now, rules);
+    const kind = requestKind(reservation.pair, now, choice, freeForm);
+    // A request nothing could send is told so first; then a window that closed.
+    if (!refusal && 'refusal' in kind) return { kind: 'not_free_form', refusal: kind.refusal };
     // The condition and the rules agree; should they not (slots out of order after clock skew), refuse briefly.
-    const refusal = requestRefusal(reservation.pair, now, rules) ?? {
-      code: 'request_limit',
-      retryAfter: 1,
-    };
-    return { kind: 'refused', refusal };
+    return { kind: 'refused', refusal: refusal ?? { code: 'request_limit', retryAfter: 1 } };
   }
+  const decided = requestKind(reservation.pair, now, choice, freeForm);
+  // The condition held the window open for a forced free-form request: anything else is a template.
+  const kind = 'kind' in decided ? decided.kind : 'interactive';
   try {
-    const sent = await deps.telephony.sendTemplate({
-      src: plivoDigits(business.e164),
-      dst: plivoDigits(user.e164),
-      type: 'whatsapp',
-      template: {
-        name: number.permissionTemplate.name,
-        language: number.permissionTemplate.language,
-        ...(filled.components ? { components: filled.components } : {}),
-      },
-    });
-    await markRequestSent(deps.db, request).catch((error: unknown) => {
-      // The template is on its way: answer so. No `permission.requested` event is published for it.
+    const sent = await deps.telephony.sendMessage(messageParams(kind, toSend, filled.components));
+    await markRequestSent(deps.db, { ...request, kind }).catch((error: unknown) => {
+      // The request is on its way: answer so. No `permission.requested` event is published for it.
       deps.logger.error('could not mark the permission request sent', { error: error as Error });
     });
-    return { kind: 'sent', messageUuid: sent.messageUuid, requestedAt: now };
+    return { kind: 'sent', messageUuid: sent.messageUuid, requestedAt: now, sent: kind };
   } catch (error) {
     const released = await releasePermissionRequest(deps.db, {
       ...request,

@@ -47,6 +47,22 @@ export type InboundMessage =
       /** The interactive payload as sent, cut short, for the log (which masks numbers). */
       readonly payload: string;
     }
+  /**
+   * A message the user sent to the business number that is no call-permission reply (text, media, a
+   * button…): it keeps the customer-service window open. Plivo's own fields only, each given once;
+   * a delivery status (`Status`) is never one.
+   */
+  | {
+      readonly kind: 'user_message';
+      /** Plivo's MessageUUID, lowercased: the dedupe key. */
+      readonly messageId: string;
+      /** The user number, as Plivo wrote it (unvalidated). */
+      readonly from: string;
+      /** The business number, as Plivo wrote it (unvalidated). */
+      readonly to: string;
+      /** For the log: Plivo's ContentType. */
+      readonly description: string;
+    }
   /** A reply Plivo would not send: `message` says what is wrong (for a 400). */
   | { readonly kind: 'invalid'; readonly message: string }
   | {
@@ -243,6 +259,22 @@ const optionalString = (value: unknown): string | undefined =>
 /** A field left empty: absent, `null` (a JSON body) or `''` (a form body). */
 const isEmpty = (value: unknown): boolean => value === undefined || value === null || value === '';
 
+/** A message from the user in Plivo's fields, or undefined: a status, or a field missing or malformed. */
+const userMessage = (envelope: ReadonlyMap<string, unknown>): InboundMessage | undefined => {
+  if (!isEmpty(envelope.get('status'))) return undefined;
+  const from = text.safeParse(envelope.get('from'));
+  const to = text.safeParse(envelope.get('to'));
+  const uuid = messageUuidSchema.safeParse(envelope.get('messageuuid'));
+  if (!from.success || !to.success || !uuid.success) return undefined;
+  return {
+    kind: 'user_message',
+    messageId: uuid.data.toLowerCase(),
+    from: from.data,
+    to: to.data,
+    description: optionalString(envelope.get('contenttype')) ?? 'unknown',
+  };
+};
+
 /** Reads a message webhook's body; never throws for what Plivo or a caller may send. */
 export const readInboundMessage = (body: Json): InboundMessage => {
   const { fields: envelope, conflict } = fieldsOf(body);
@@ -282,9 +314,10 @@ export const readInboundMessage = (body: Json): InboundMessage => {
 
   if (found.candidates.length === 0) {
     const unknownType = found.interactiveTypes.find((type) => !otherInteractiveTypes.has(type));
-    return unknownType === undefined
-      ? other()
-      : unrecognized(`an interactive message of type "${unknownType || '(none)'}"`);
+    if (unknownType !== undefined) {
+      return unrecognized(`an interactive message of type "${unknownType || '(none)'}"`);
+    }
+    return (!conflict && metaWebhook === undefined && userMessage(envelope)) || other();
   }
   if (conflict) {
     return envelopeFields.has(conflict.name)

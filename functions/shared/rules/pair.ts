@@ -31,6 +31,13 @@ export interface PairState {
   readonly sentRequestId?: string;
   /** When that request was sent. */
   readonly requestSentAt?: number;
+  /** What that request was sent as; absent for one sent before callgate sent free-form requests: a template. */
+  readonly requestSentKind?: PermissionRequestKind;
+  /**
+   * When the customer-service window the user's last inbound message or call opened closes
+   * (rules/customer-service-window.ts); only ever moved forward.
+   */
+  readonly windowOpenUntil?: number;
   /**
    * Business-initiated calls of the last 24 h: call id → placement time. A map, not a list, so a call
    * Plivo refused can be removed by its id without rewriting the others.
@@ -43,6 +50,9 @@ export interface PairState {
   /** Bumped by every write that changes the permission or the calls: optimistic concurrency. */
   readonly version?: number;
 }
+
+/** A call-permission request goes as Meta's template, or as a free-form interactive message. */
+export type PermissionRequestKind = 'interactive' | 'template';
 
 export type StoredPermission = 'temporary' | 'permanent' | 'rejected' | 'revoked';
 

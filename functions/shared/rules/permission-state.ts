@@ -1,6 +1,7 @@
 import { type AccountSettings, cpsWindowMs } from './calls-per-second.js';
 import type { ConcurrencySettings } from './concurrency.js';
 import type { CountrySettings } from './countries.js';
+import { type WindowView, windowView } from './customer-service-window.js';
 import { businessCallTimes, callWindow } from './daily-calls.js';
 import type { PairState } from './pair.js';
 import {
@@ -78,6 +79,11 @@ export interface PermissionView {
   readonly consecutiveMissed: number;
   /** Whether the user has been warned that more missed calls revoke the permission. */
   readonly warned: boolean;
+  /**
+   * The user's customer-service window as callgate saw it open (their last message or call): while
+   * open, a permission request goes free-form where the number allows it.
+   */
+  readonly customerServiceWindow: WindowView;
   readonly actions: readonly ActionView[];
   /** The limits' preset (its name, source and date) and the settings written over it. */
   readonly preset: PresetInForce;
@@ -234,6 +240,7 @@ export const permissionView = (
     consecutiveMissed: missed,
     // Stryker disable next-line OptionalChaining: a miss comes from a pair
     warned: missed > 0 && pair?.warnedAt !== undefined,
+    customerServiceWindow: windowView(pair, now),
     actions: [
       {
         action: 'send_call_permission_request',

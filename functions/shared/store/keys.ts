@@ -18,7 +18,8 @@
  *        or an intent's own (`intent`), apart so that no client key can name an intent's (store/items/idempotency.ts).
  * msg    MESSAGE#<message id> / MESSAGE       a permission reply already applied (Plivo redelivers; a captured
  *        one may be replayed): Plivo's MessageUUID, or Meta's message id when Meta's own webhook was
- *        forwarded. No TTL: a replay is refused however late it comes.
+ *        forwarded. No TTL: a replay is refused however late it comes. A user's other message, which
+ *        kept the customer-service window open, is remembered 30 days (store/writes/permission-reply.ts).
  * intent INTENT#<intent id> / INTENT          a call intent (rules/intent.ts): its status, when it is next due,
  *        `version` (bumped by every transition). Kept a month past its `notAfter`.
  * active ACTIVEINTENT#<business>#<user> / INTENT   the pair's one open intent (`intentId`); lapses at its

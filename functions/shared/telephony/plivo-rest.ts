@@ -10,13 +10,7 @@ import {
   readLiveCallPage,
 } from '../plivo/live-calls.js';
 import { isObject } from '../plivo/reply-fields.js';
-import type {
-  CallParams,
-  PlacedCall,
-  SentMessage,
-  Telephony,
-  TemplateMessageParams,
-} from './port.js';
+import type { CallParams, MessageParams, PlacedCall, SentMessage, Telephony } from './port.js';
 import { TelephonyError } from './port.js';
 
 export interface PlivoCredentials {
@@ -146,7 +140,7 @@ export const createPlivoRest = ({
         }
         return { requestUuid };
       }),
-    sendTemplate: (params: TemplateMessageParams): Promise<SentMessage> =>
+    sendMessage: (params: MessageParams): Promise<SentMessage> =>
       counted(params.src, async () => {
         const body = await send('Message', params);
         const uuids = body.message_uuid;

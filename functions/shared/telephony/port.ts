@@ -30,6 +30,26 @@ export interface TemplateMessageParams {
   };
 }
 
+/**
+ * Meta's free-form call-permission request, as Plivo's SDK sends an interactive WhatsApp message
+ * (`interactive` beside `type: whatsapp`): only inside the user's customer-service window. No header or
+ * footer; the body is optional.
+ */
+export interface InteractiveMessageParams {
+  /** Business number, digits without `+`. */
+  readonly src: string;
+  /** User number, digits without `+`. */
+  readonly dst: string;
+  readonly type: 'whatsapp';
+  readonly interactive: {
+    readonly type: 'call_permission_request';
+    readonly action: { readonly name: 'call_permission_request' };
+    readonly body?: { readonly text: string };
+  };
+}
+
+export type MessageParams = TemplateMessageParams | InteractiveMessageParams;
+
 export interface PlacedCall {
   /** Plivo's request_uuid for the Call API request. */
   readonly requestUuid: string;
@@ -49,7 +69,8 @@ export interface LiveCalls {
 
 export interface Telephony {
   placeCall(params: CallParams): Promise<PlacedCall>;
-  sendTemplate(params: TemplateMessageParams): Promise<SentMessage>;
+  /** The Message API: the permission request, as a template or as an interactive message. */
+  sendMessage(params: MessageParams): Promise<SentMessage>;
   /** Absent where live calls cannot be known (the sandbox has no calls of its own). */
   readonly liveCalls?: LiveCalls;
 }

@@ -46,6 +46,10 @@ describe('configuration', () => {
         retrySeconds: 30,
       },
     });
+    // Free-form requests inside the customer-service window are on, with no body of their own.
+    for (const number of config.numbers) {
+      expect(number.freeFormPermissionRequest).toEqual({ enabled: true });
+    }
   });
 
   it('follows the plivo-page preset when the rules name none', () => {

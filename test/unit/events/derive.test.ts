@@ -87,9 +87,21 @@ describe('pair changes', () => {
     const reserved = pair({ request1: t0, lastRequestId: 'r1', version: 1 });
     const sent = { ...reserved, sentRequestId: 'r1', requestSentAt: t0 };
     expect(eventsOfChange(change(pairKey.pk, undefined, reserved))).toEqual([]);
+    // Marked sent without a kind (before free-form requests): a template.
     expect(eventsOfChange(change(pairKey.pk, reserved, sent))).toEqual([
-      { id: 'c1-0', type: 'permission.requested', time: iso(t0), business, user, data: {} },
+      {
+        id: 'c1-0',
+        type: 'permission.requested',
+        time: iso(t0),
+        business,
+        user,
+        data: { kind: 'template' },
+      },
     ]);
+    const interactive = { ...sent, requestSentKind: 'interactive' as const };
+    expect(eventsOfChange(change(pairKey.pk, reserved, interactive))[0]?.data).toEqual({
+      kind: 'interactive',
+    });
     // A later write that leaves it (a call counted) does not announce it again.
     expect(eventsOfChange(change(pairKey.pk, sent, { ...sent, calls: { x: t0 } }))).toEqual([]);
   });

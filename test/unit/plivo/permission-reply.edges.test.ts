@@ -17,6 +17,15 @@ import {
 } from '../../support/permission-replies.js';
 
 const envelope = { From: user, To: business, MessageUUID: messageUuid };
+
+/** A message from the user that is no reply: it keeps the customer-service window open. */
+const userMessage = (description: string) => ({
+  kind: 'user_message',
+  messageId: messageUuid,
+  from: user,
+  to: business,
+  description,
+});
 const flattened = { type: 'call_permission_reply', ...accept };
 
 const read = (body: Record<string, unknown>) => readInboundMessage(body);
@@ -74,11 +83,9 @@ describe('fields left empty are absent', () => {
     ['a null Button', { Button: null }],
     ['null Interactive and Button', { Interactive: null, Button: null }],
   ])('%s: a text is a text', (_, fields) => {
-    expect(read({ ...envelope, ContentType: 'text', Body: 'hello', ...fields })).toEqual({
-      kind: 'other',
-      messageUuid,
-      description: 'text',
-    });
+    expect(read({ ...envelope, ContentType: 'text', Body: 'hello', ...fields })).toEqual(
+      userMessage('text'),
+    );
   });
 
   it('an empty Interactive beside a reply in Button: the reply', () => {
@@ -87,14 +94,20 @@ describe('fields left empty are absent', () => {
     expect(replyOf({ ...envelope, Interactive: null, Button: button }).reply).toEqual(temporary);
   });
 
-  it.each([
-    [{ ContentType: '', Status: 'delivered' }, 'status delivered'],
-    [{ ContentType: 5 }, 'unknown'],
-    [{ Status: '' }, 'unknown'],
-    [{ ContentType: '', Status: '' }, 'unknown'],
-  ])('the description of %o is %s', (fields, description) => {
-    expect(read({ ...envelope, ...fields })).toEqual({ kind: 'other', messageUuid, description });
+  it('a delivery status is described by its status', () => {
+    expect(read({ ...envelope, ContentType: '', Status: 'delivered' })).toEqual({
+      kind: 'other',
+      messageUuid,
+      description: 'status delivered',
+    });
   });
+
+  it.each([[{ ContentType: 5 }], [{ Status: '' }], [{ ContentType: '', Status: '' }]])(
+    'a user message with %o is described as unknown',
+    (fields) => {
+      expect(read({ ...envelope, ...fields })).toEqual(userMessage('unknown'));
+    },
+  );
 });
 
 describe('a reply without a type', () => {
@@ -140,12 +153,12 @@ describe('a reply without a type', () => {
   });
 
   it('a quick-reply Button or a button_reply holding the fields is no reply', () => {
-    expect(read(interactive({ type: 'button_reply', response: 'accept' })).kind).toBe('other');
-    expect(read({ ...envelope, ContentType: 'button', Button: { response: 'accept' } })).toEqual({
-      kind: 'other',
-      messageUuid,
-      description: 'button',
-    });
+    expect(read(interactive({ type: 'button_reply', response: 'accept' })).kind).toBe(
+      'user_message',
+    );
+    expect(read({ ...envelope, ContentType: 'button', Button: { response: 'accept' } })).toEqual(
+      userMessage('button'),
+    );
   });
 
   it.each([
@@ -171,7 +184,9 @@ describe("Meta's message around the reply", () => {
   });
 
   it('around a button_reply is no permission reply; around an unknown kind it is unrecognized', () => {
-    expect(read(message({ type: 'button_reply', button_reply: { id: '1' } })).kind).toBe('other');
+    expect(read(message({ type: 'button_reply', button_reply: { id: '1' } })).kind).toBe(
+      'user_message',
+    );
     expect(unrecognized(message({ type: 'calendar_reply' })).reason).toBe(
       'an interactive message of type "calendarreply"',
     );

@@ -293,27 +293,38 @@ describe('what cannot be read is unrecognized (answered 200, logged), never gues
 
 describe('other messages are not permission replies', () => {
   it.each([
-    ['a text', { ...envelope, ContentType: 'text', Body: 'hello' }],
-    ['a delivery status', { ...envelope, Status: 'delivered' }],
+    ['a text', { ...envelope, ContentType: 'text', Body: 'hello' }, 'user_message'],
+    ['a delivery status', { ...envelope, Status: 'delivered' }, 'other'],
     [
       'a quick-reply button',
       { ...envelope, ContentType: 'button', Button: '{"payload":"yes","text":"Yes"}' },
+      'user_message',
     ],
-    ['a button whose text is not JSON', { ...envelope, ContentType: 'button', Button: 'Yes' }],
+    [
+      'a button whose text is not JSON',
+      { ...envelope, ContentType: 'button', Button: 'Yes' },
+      'user_message',
+    ],
     [
       'a button_reply',
       interactive({ type: 'button_reply', button_reply: { id: '1', title: 'Yes' } }),
+      'user_message',
     ],
-    ['a list_reply', interactive({ type: 'list_reply', list_reply: { id: '1', title: 'Yes' } })],
+    [
+      'a list_reply',
+      interactive({ type: 'list_reply', list_reply: { id: '1', title: 'Yes' } }),
+      'user_message',
+    ],
     [
       "Meta's raw webhook with a status only",
       {
         object: 'whatsapp_business_account',
         entry: [{ changes: [{ value: { statuses: [{ id: 'wamid.x', status: 'read' }] } }] }],
       },
+      'other',
     ],
-  ])('%s', (_, body) => {
-    expect(read(body).kind).toBe('other');
+  ])('%s: %s', (_, body, kind) => {
+    expect(read(body).kind).toBe(kind);
   });
 });
 

@@ -98,7 +98,6 @@ describe('other messages', () => {
     ['a text', { ...envelope, ContentType: 'text', Body: 'hello' }, 'text'],
     ['a media message', { ...envelope, ContentType: 'media', MediaUrl0: 'https://x' }, 'media'],
     ['a button reply', { ...envelope, ContentType: 'button', ButtonText: 'Yes' }, 'button'],
-    ['a delivery status', { ...envelope, Status: 'delivered' }, 'status delivered'],
     [
       'another interactive reply',
       {
@@ -107,12 +106,33 @@ describe('other messages', () => {
       },
       'unknown',
     ],
-  ])('%s is not a permission reply', (_, body, description) => {
+  ])('%s is a user message, no permission reply', (_, body, description) => {
     expect(readInboundMessage(body)).toEqual({
-      kind: 'other',
-      messageUuid: envelope.MessageUUID,
+      kind: 'user_message',
+      messageId: envelope.MessageUUID.toLowerCase(),
+      from: envelope.From,
+      to: envelope.To,
       description,
     });
+  });
+
+  it('a delivery status is no user message', () => {
+    expect(readInboundMessage({ ...envelope, Status: 'delivered' })).toEqual({
+      kind: 'other',
+      messageUuid: envelope.MessageUUID,
+      description: 'status delivered',
+    });
+  });
+
+  it.each([
+    ['without From', { To: envelope.To, MessageUUID: envelope.MessageUUID }],
+    ['without To', { From: envelope.From, MessageUUID: envelope.MessageUUID }],
+    ['without MessageUUID', { From: envelope.From, To: envelope.To }],
+    ['with a MessageUUID that is no UUID', { ...envelope, MessageUUID: 'm-1' }],
+    ['with From twice', { ...envelope, from: '919812345679' }],
+    ['in Meta’s own webhook', { ...envelope, object: 'whatsapp_business_account', entry: [] }],
+  ])('a text %s is no user message: nothing to keep the window open by', (_, body) => {
+    expect(readInboundMessage({ ...body, ContentType: 'text' }).kind).toBe('other');
   });
 });
 

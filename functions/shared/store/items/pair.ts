@@ -192,6 +192,58 @@ export const inboundGrantUpdate = (
   };
 };
 
+/**
+ * An inbound message or call keeps the customer-service window open until `until`, moving
+ * `windowOpenUntil` forward only (`movesWindowForward` in rules/customer-service-window.ts). An item it
+ * creates expires when the window closes; an existing item keeps its TTL. A standing permanent grant
+ * (no TTL, and no request is sent while it lasts) is left alone, so that no TTL is ever put on it.
+ */
+export const windowOpenUpdate = (
+  tableName: string,
+  business: string,
+  user: string,
+  until: number,
+) => {
+  const always = activePermission.always.map((_, i) => `:always${i}`);
+  return {
+    TableName: tableName,
+    Key: keys.pair(business, user),
+    UpdateExpression:
+      'SET #windowOpenUntil = :until, #business = :business, #user = :user, #ttl = if_not_exists(#ttl, :ttl)',
+    ConditionExpression: `NOT #permission IN (${always.join(', ')}) AND (attribute_not_exists(#windowOpenUntil) OR #windowOpenUntil < :until)`,
+    ExpressionAttributeNames: attributeNames(
+      'windowOpenUntil',
+      'business',
+      'user',
+      'ttl',
+      'permission',
+    ),
+    ExpressionAttributeValues: {
+      ...Object.fromEntries(activePermission.always.map((p, i) => [`:always${i}`, p])),
+      ':until': until,
+      ':business': business,
+      ':user': user,
+      ':ttl': ttlFromMillis(until),
+    },
+  };
+};
+
+/** The window kept open alone (an inbound call's, from the stream): false when it stood open longer. */
+export const keepWindowOpen = async (
+  db: Db,
+  business: string,
+  user: string,
+  until: number,
+): Promise<boolean> => {
+  try {
+    await db.doc.send(new UpdateCommand(windowOpenUpdate(db.tableName, business, user, until)));
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+};
+
 /** Writes a decision alone (an operator's correction): one UpdateItem, the pair as it now stands. */
 export const writePermissionDecision = async (
   db: Db,

@@ -2,8 +2,9 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type PermissionDecision, replySupersedes } from '../../rules/permission.js';
 import type { Db } from '../client.js';
 import { failedCondition, isConditionFailed, itemAtFailure, transactWrite } from '../conditions.js';
-import { permissionDecisionUpdate } from '../items/pair.js';
+import { permissionDecisionUpdate, windowOpenUpdate } from '../items/pair.js';
 import { keys } from '../keys.js';
+import { ttlFromMillis } from '../table.js';
 
 /**
  * Message and V2-nonce items carry no TTL. Neither signature version has a time in it, so a captured
@@ -101,4 +102,57 @@ export const applyPermissionDecision = async (
     return 'stale';
   }
   throw cancelled.error;
+};
+
+/**
+ * How long a user's message is remembered for its redeliveries: a replay of it after that (a captured
+ * request verifies for as long as the auth token lasts) would keep the window open from the replay's
+ * arrival; the free-form request Meta then refuses is released and answered 502, and a template works.
+ */
+export const userMessageRememberedMs = 30 * 24 * 3_600_000;
+
+export type WindowOutcome = 'opened' | 'kept' | 'duplicate' | 'replayed_signature';
+
+/**
+ * A user's message to a business number keeps the customer-service window open, once per message: the
+ * V2 nonce (when V2-signed), the message (condition: not seen) and the pair's window (condition: it
+ * moves forward, `windowOpenUpdate`) in one TransactWriteItems. A window already open longer (or a
+ * permanent grant) is `kept`: the message is still recorded, so that a redelivery later cannot move the
+ * window from its own arrival.
+ */
+export const keepWindowOpenForMessage = async (
+  db: Db,
+  input: {
+    readonly business: string;
+    readonly user: string;
+    readonly until: number;
+    readonly now: number;
+    readonly messageId: string;
+    readonly v2Nonce?: V2NonceUse | undefined;
+  },
+): Promise<WindowOutcome> => {
+  const message = {
+    TableName: db.tableName,
+    Item: {
+      ...keys.message(input.messageId),
+      appliedAt: input.now,
+      ttl: ttlFromMillis(input.now + userMessageRememberedMs),
+    },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  };
+  const window = windowOpenUpdate(db.tableName, input.business, input.user, input.until);
+  const nonce = input.v2Nonce ? [{ Put: noncePut(db.tableName, input.v2Nonce, input.now) }] : [];
+  let withWindow = true;
+  for (;;) {
+    const items = [...nonce, { Put: message }, ...(withWindow ? [{ Update: window }] : [])];
+    const cancelled = await transactWrite(db, 'A user message', items);
+    if (!cancelled) return withWindow ? 'opened' : 'kept';
+    const [nonceReason, messageReason, windowReason] = input.v2Nonce
+      ? cancelled.reasons
+      : [undefined, ...cancelled.reasons];
+    if (failedCondition(nonceReason)) return 'replayed_signature';
+    if (failedCondition(messageReason)) return 'duplicate';
+    if (!withWindow || !failedCondition(windowReason)) throw cancelled.error;
+    withWindow = false;
+  }
 };

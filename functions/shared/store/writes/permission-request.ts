@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../../config/schema.js';
-import type { PairState } from '../../rules/pair.js';
+import type { PairState, PermissionRequestKind } from '../../rules/pair.js';
 import {
   pairExpiryAfterRequest,
   requestRoom,
@@ -23,6 +23,8 @@ export type RequestReservation =
       readonly reserved: true;
       /** The slots before this request shifted them, to put back if the template cannot be sent. */
       readonly previousSlots: Readonly<Record<string, number | undefined>>;
+      /** The pair as it stood before (its customer-service window decides what the request goes as). */
+      readonly pair: PairState | undefined;
     }
   | { readonly reserved: false; readonly pair: PairState | undefined };
 
@@ -33,6 +35,8 @@ export interface PermissionRequest {
   readonly requestId: string;
   readonly now: number;
   readonly rules: Rules;
+  /** A free-form request: refused unless the pair's customer-service window is open at `now`. */
+  readonly requireOpenWindow?: boolean | undefined;
 }
 
 /** Placeholders `#s0…` for the request slots, oldest first. */
@@ -73,20 +77,23 @@ export const reservePermissionRequest = async (
     const name = placeholder(slot);
     return `(attribute_not_exists(${name}) OR ${name} <= :cutoff${i})`;
   });
+  // `isWindowOpen` (rules/customer-service-window.ts): open while now < windowOpenUntil.
+  const window = input.requireOpenWindow ? ['#windowOpenUntil > :now'] : [];
   try {
     const { Attributes } = await db.doc.send(
       new UpdateCommand({
         TableName: db.tableName,
         Key: keys.pair(business, user),
         UpdateExpression: `SET ${shifts.join(', ')}, #business = :business, #user = :user, #lastRequestId = :requestId, #ttl = :ttl ADD #version :one`,
-        ConditionExpression: [`NOT ${active.expression}`, ...windows].join(' AND '),
+        ConditionExpression: [`NOT ${active.expression}`, ...windows, ...window].join(' AND '),
         ExpressionAttributeNames: {
           ...names,
           ...active.names,
           ...attributeNames('business', 'user', 'lastRequestId', 'ttl', 'version'),
+          ...(input.requireOpenWindow ? attributeNames('windowOpenUntil') : {}),
         },
         ExpressionAttributeValues: values,
-        ReturnValues: 'UPDATED_OLD',
+        ReturnValues: 'ALL_OLD',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
@@ -96,7 +103,8 @@ export const reservePermissionRequest = async (
         return [slot, typeof value === 'number' ? value : undefined];
       }),
     );
-    return { reserved: true, previousSlots };
+    const old = Attributes as (PairState & { ttl?: unknown }) | undefined;
+    return { reserved: true, previousSlots, pair: old && !isExpired(old, now) ? old : undefined };
   } catch (error) {
     if (!isConditionFailed(error)) throw error;
     const old = itemAtFailure<PairState & { ttl?: unknown; lastRequestId?: unknown }>(error);
@@ -111,7 +119,7 @@ export const reservePermissionRequest = async (
           return [slot, typeof value === 'number' ? value : undefined];
         }),
       );
-      return { reserved: true, previousSlots };
+      return { reserved: true, previousSlots, pair: isExpired(old, now) ? undefined : old };
     }
     return { reserved: false, pair: old && !isExpired(old, now) ? old : undefined };
   }
@@ -170,22 +178,29 @@ export const releasePermissionRequest = async (
 };
 
 /**
- * Plivo took the template: the pair says which request was sent and when (the `permission.requested`
+ * Plivo took the request: the pair says which request was sent, when and as what (the `permission.requested`
  * event is derived from this write, so a request Plivo refused is never announced). It changes neither
  * the permission nor the calls, so `version` stays.
  */
 export const markRequestSent = async (
   db: Db,
-  input: Pick<PermissionRequest, 'business' | 'user' | 'requestId' | 'now'>,
+  input: Pick<PermissionRequest, 'business' | 'user' | 'requestId' | 'now'> & {
+    readonly kind: PermissionRequestKind;
+  },
 ): Promise<void> => {
   await db.doc.send(
     new UpdateCommand({
       TableName: db.tableName,
       Key: keys.pair(input.business, input.user),
-      UpdateExpression: 'SET #sentRequestId = :requestId, #requestSentAt = :now',
+      UpdateExpression:
+        'SET #sentRequestId = :requestId, #requestSentAt = :now, #requestSentKind = :kind',
       ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: attributeNames('sentRequestId', 'requestSentAt'),
-      ExpressionAttributeValues: { ':requestId': input.requestId, ':now': input.now },
+      ExpressionAttributeNames: attributeNames('sentRequestId', 'requestSentAt', 'requestSentKind'),
+      ExpressionAttributeValues: {
+        ':requestId': input.requestId,
+        ':now': input.now,
+        ':kind': input.kind,
+      },
     }),
   );
 };
