@@ -40,6 +40,7 @@ export const runbookAnchors = {
   deadLetters: 'dead-letters',
   plivoApiErrors: 'plivo-api-errors',
   inboundAtCapacity: 'inbound-refused-at-capacity',
+  numberPaused: 'number-paused',
 } as const;
 
 export type RunbookAnchor = (typeof runbookAnchors)[keyof typeof runbookAnchors];
@@ -306,6 +307,14 @@ export class Operations extends Construct {
       summary: `${thresholds.capacityRefusalsPer5Minutes} or more inbound calls were turned away in 5 minutes because their number had its simultaneous-call limit up.`,
       metric: countOverEmitters('InboundRefusedAtCapacity', service),
       threshold: thresholds.capacityRefusalsPer5Minutes,
+    });
+
+    // (h) Meta paused a business number: its business-initiated calls and permission requests stop.
+    this.alarm('number-paused', {
+      anchor: runbookAnchors.numberPaused,
+      summary: `Meta paused ${thresholds.numberPausesPer5Minutes} or more business numbers in 5 minutes: their business-initiated calls and permission requests are refused number_paused until the pause ends.`,
+      metric: countOverEmitters('NumbersPaused', service),
+      threshold: thresholds.numberPausesPer5Minutes,
     });
 
     this.dashboard = new Dashboard(this, 'Dashboard', {

@@ -86,6 +86,7 @@ export class StreamReaders {
                     ...FilterRule.beginsWith(keyPrefixes.pair),
                     ...FilterRule.beginsWith(keyPrefixes.call),
                     ...FilterRule.beginsWith(keyPrefixes.intent),
+                    ...FilterRule.beginsWith(keyPrefixes.numberRestriction),
                   ],
                 },
               },

@@ -138,6 +138,7 @@ describe('operations on AWS', () => {
     ]),
     ['plivo-api-errors', runbookAnchors.plivoApiErrors],
     ['inbound-refused-at-capacity', runbookAnchors.inboundAtCapacity],
+    ['number-paused', runbookAnchors.numberPaused],
   ];
 
   describe('alarm topic', () => {
@@ -527,6 +528,7 @@ describe('operations configured', () => {
       iteratorAgeSeconds: 300,
       plivoApiErrorsPer5Minutes: 25,
       capacityRefusalsPer5Minutes: 10,
+      numberPausesPer5Minutes: 2,
     },
   };
   let stack: CallgateStack;
@@ -560,6 +562,7 @@ describe('operations configured', () => {
     expect(alarm('iterator-age-lease-changes').Threshold).toBe(300_000);
     expect(alarm('plivo-api-errors').Threshold).toBe(25);
     expect(alarm('inbound-refused-at-capacity').Threshold).toBe(10);
+    expect(alarm('number-paused').Threshold).toBe(2);
     expect(alarm('plivo-api-errors').AlarmDescription).toContain('25 or more');
   });
 
@@ -618,6 +621,7 @@ describe('operations configuration', () => {
         iteratorAgeSeconds: 60,
         plivoApiErrorsPer5Minutes: 5,
         capacityRefusalsPer5Minutes: 1,
+        numberPausesPer5Minutes: 1,
       },
     });
   });

@@ -3,7 +3,9 @@ import type { BusinessNumber, PermissionTemplate } from '../config/schema.js';
 import { type TemplateVariables, templatePlaceholder } from '../config/template-variables.js';
 import type { Deps } from '../deps.js';
 import { type PhoneNumber, plivoDigits } from '../numbers.js';
+import { type PauseRefusal, pauseRefusal } from '../rules/number-pause.js';
 import { type RequestRefusal, requestRefusal } from '../rules/permission-request.js';
+import { readNumberPause } from '../store/items/number-restriction.js';
 import {
   markRequestSent,
   releasePermissionRequest,
@@ -22,7 +24,7 @@ export interface PermissionRequestToSend {
 
 export type RequestPermissionOutcome =
   | { readonly kind: 'sent'; readonly messageUuid: string; readonly requestedAt: number }
-  | { readonly kind: 'refused'; readonly refusal: RequestRefusal }
+  | { readonly kind: 'refused'; readonly refusal: RequestRefusal | PauseRefusal }
   /** The template cannot be filled: placeholders with no value, or variables no placeholder uses. */
   | {
       readonly kind: 'invalid_variables';
@@ -95,6 +97,9 @@ const send = async (
   }
   const { rules } = deps.config;
   const now = deps.clock();
+  // Before the request is counted; a pause recorded after this read is Meta's to refuse.
+  const paused = pauseRefusal(await readNumberPause(deps.db, business.e164, now), now);
+  if (paused) return { kind: 'refused', refusal: paused };
   const request = { business: business.e164, user: user.e164, requestId: randomUUID(), now, rules };
   const reservation = await reservePermissionRequest(deps.db, request);
   if (!reservation.reserved) {
