@@ -405,12 +405,17 @@ export class Operations extends Construct {
       ],
       [
         new GraphWidget({
-          title: 'Missed, rejected and revoked',
+          title: 'Missed, rejected and revoked; numbers Meta restricted',
           width: 8,
           height: 6,
           left: (['CallsMissed', 'PermissionRejected', 'PermissionRevoked'] as const).map((name) =>
             searchTotal(name, service),
           ),
+          right: [
+            searchTotal('NumbersPaused', service),
+            searchTotal('CallButtonsHidden', service),
+            searchByLabel('AccountUpdatesIgnored', 'reason', service),
+          ],
         }),
         new GraphWidget({
           title: 'Inbound calls, refusals at capacity, live calls unknown (by reason)',

@@ -109,7 +109,9 @@ const search = (node: unknown, depth: number, found: Candidate[]): void => {
   const object = depth === 0 ? (isObject(node) ? node : undefined) : asObject(node);
   if (!object) return;
   const { fields } = fieldsOf(object);
-  const entries = fields.get('entry');
+  const held = fields.get('entry');
+  // A form carries Meta's `entry` as JSON text.
+  const entries = typeof held === 'string' ? parseJson(held) : held;
   if (Array.isArray(entries)) {
     for (const entry of entries) {
       const entryFields = isObject(entry) ? fieldsOf(entry).fields : undefined;
