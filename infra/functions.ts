@@ -74,8 +74,11 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     plivoSecret: false,
   },
   'call-log': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },
+  // One conditional UpdateItem on the number's pause item.
+  'pause-lift': { tableActions: ['dynamodb:UpdateItem'], plivoSecret: false },
   'permission-request': {
-    tableActions: ['dynamodb:UpdateItem'],
+    // GetItem: the number's pause, read before the request is counted.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     plivoSecret: true,
   },
   // Reads the table's stream through its event source mapping and puts to the stack's bus: both granted
@@ -150,6 +153,7 @@ export const functionSizing: Record<FunctionName, FunctionSizing> = {
   'permission-correction': http,
   'call-log': http,
   'call-intents': http,
+  'pause-lift': http,
   events: streamReader,
   'lease-changes': streamReader,
   /**

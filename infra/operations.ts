@@ -40,6 +40,7 @@ export const runbookAnchors = {
   deadLetters: 'dead-letters',
   plivoApiErrors: 'plivo-api-errors',
   inboundAtCapacity: 'inbound-refused-at-capacity',
+  numberPaused: 'number-paused',
 } as const;
 
 export type RunbookAnchor = (typeof runbookAnchors)[keyof typeof runbookAnchors];
@@ -312,6 +313,14 @@ export class Operations extends Construct {
       threshold: thresholds.capacityRefusalsPer5Minutes,
     });
 
+    // (h) Meta paused a business number: its business-initiated calls and permission requests stop.
+    this.alarm('number-paused', {
+      anchor: runbookAnchors.numberPaused,
+      summary: `Meta paused ${thresholds.numberPausesPer5Minutes} or more business numbers in 5 minutes: their business-initiated calls and permission requests are refused number_paused until the pause ends.`,
+      metric: countOverEmitters('NumbersPaused', service),
+      threshold: thresholds.numberPausesPer5Minutes,
+    });
+
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `callgate-${this.stackName}`,
       defaultInterval: Duration.hours(24),
@@ -400,12 +409,17 @@ export class Operations extends Construct {
       ],
       [
         new GraphWidget({
-          title: 'Missed, rejected, revoked and expired',
+          title: 'Missed, rejected, revoked and expired; numbers Meta restricted',
           width: 8,
           height: 6,
           left: (
             ['CallsMissed', 'PermissionRejected', 'PermissionRevoked', 'PermissionExpired'] as const
           ).map((name) => searchTotal(name, service)),
+          right: [
+            searchTotal('NumbersPaused', service),
+            searchTotal('CallButtonsHidden', service),
+            searchByLabel('AccountUpdatesIgnored', 'reason', service),
+          ],
         }),
         new GraphWidget({
           title: 'Inbound calls, refusals at capacity, live calls unknown (by reason)',

@@ -90,6 +90,7 @@ export class StreamReaders {
                     ...FilterRule.beginsWith(keyPrefixes.pair),
                     ...FilterRule.beginsWith(keyPrefixes.call),
                     ...FilterRule.beginsWith(keyPrefixes.intent),
+                    ...FilterRule.beginsWith(keyPrefixes.numberRestriction),
                   ],
                 },
               },

@@ -4,6 +4,7 @@ import { createHandler as callLog } from '../functions/call-log/handler.js';
 import { createHandler as dialStatus } from '../functions/dial-status/handler.js';
 import { createHandler as hangup } from '../functions/hangup/handler.js';
 import { createHandler as health } from '../functions/health/handler.js';
+import { createHandler as pauseLift } from '../functions/pause-lift/handler.js';
 import { createHandler as permissionCorrection } from '../functions/permission-correction/handler.js';
 import { createHandler as messageWebhook } from '../functions/permission-reply/handler.js';
 import { createHandler as permissionRequest } from '../functions/permission-request/handler.js';
@@ -26,4 +27,5 @@ export const handlerFactories: Record<HttpFunctionName, (deps: Deps) => LambdaHa
   'permission-correction': permissionCorrection,
   'call-log': callLog,
   'call-intents': callIntents,
+  'pause-lift': pauseLift,
 };

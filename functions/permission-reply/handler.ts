@@ -7,7 +7,57 @@ import {
   v2NonceUse,
 } from '../shared/http/middleware.js';
 import { json } from '../shared/http/respond.js';
-import { applyPermissionReply, recordV2Nonce } from '../shared/operations/permission-reply.js';
+import {
+  type AccountUpdateApplied,
+  applyPermissionReply,
+  recordV2Nonce,
+} from '../shared/operations/permission-reply.js';
+
+/**
+ * Meta's account update: 200 whatever it said, so Plivo never retries it. What was restricted is logged
+ * (numbers masked); what could not be applied is logged as a warning and counted (AccountUpdatesIgnored).
+ */
+const accountUpdateAnswer = (deps: Deps, outcome: AccountUpdateApplied) => {
+  for (const applied of outcome.applied) {
+    deps.logger.warn('business number restricted by Meta', {
+      business: applied.business,
+      restriction: applied.restriction,
+      until: new Date(applied.until).toISOString(),
+      untilAssumed: applied.untilAssumed,
+    });
+  }
+  if (outcome.numberUnknown > 0) {
+    deps.logger.warn(
+      'account update names no readable business number: every number it could be is restricted',
+      {
+        changes: outcome.numberUnknown,
+      },
+    );
+  }
+  if (outcome.unknownNumbers > 0) {
+    deps.logger.warn('account update for an unconfigured business number ignored', {
+      changes: outcome.unknownNumbers,
+    });
+  }
+  for (const reason of outcome.unreadable) {
+    deps.logger.warn('account update not understood: ignored', {
+      unreadableAccountUpdate: true,
+      reason,
+    });
+  }
+  if (outcome.otherEvents.length > 0) {
+    deps.logger.info('account update ignored: not about calling', { events: outcome.otherEvents });
+  }
+  return json(200, {
+    outcome:
+      outcome.applied.length > 0 ? 'applied' : outcome.duplicates > 0 ? 'duplicate' : 'ignored',
+    restricted: outcome.applied.map((applied) => ({
+      business: applied.business,
+      restriction: applied.restriction,
+      until: new Date(applied.until).toISOString(),
+    })),
+  });
+};
 
 /**
  * WhatsApp message webhook. A call-permission reply from the user (`From`) to the business number
@@ -55,6 +105,8 @@ export const createHandler = (deps: Deps): LambdaHandler =>
             payload: outcome.payload,
           });
           return json(200, { outcome: 'ignored', reason: 'unrecognized_interactive' });
+        case 'account_update':
+          return accountUpdateAnswer(deps, outcome);
         case 'invalid_number':
           throw new HttpError(
             400,

@@ -24,6 +24,10 @@ export const metricCatalog = {
   CallsAnswered: 'a business-initiated call was answered by the user',
   CallsMissed: 'a business-initiated call was not answered (no answer, busy, failed)',
   InboundCalls: 'an inbound WhatsApp call was admitted into the call flow',
+  NumbersPaused:
+    "Meta paused a business number's business-initiated calls and permission requests (an account update)",
+  CallButtonsHidden:
+    "Meta hid a business number's call button from users (low pickup of inbound calls)",
   EventsPublished: "an event was put on the business's event bus",
   EventsFailed: 'an event the bus did not take: its change is read again from the stream',
   WebhookDelivered: "an event was taken (2xx) by the business's webhook (`events.webhook`)",
@@ -36,6 +40,8 @@ export const metricCatalog = {
     'a permission request was refused by a rule; `reason` is the error code',
   InboundRefusedAtCapacity:
     'an inbound call was turned away: its number had its simultaneous-call limit up (1,000 by default)',
+  AccountUpdatesIgnored:
+    'an account update about calling was not applied; `reason` is unreadable (its restriction cannot be read) or unknown_business_number',
   SignaturesRefused:
     'a webhook was refused 403 for its signature; `reason` is missing, invalid or replayed (a V2 nonce used twice)',
   PlivoApiErrors:
@@ -114,6 +120,8 @@ export const metricEmitters: Readonly<Record<MetricName, readonly FunctionName[]
   CallsAnswered: ['events'],
   CallsMissed: ['events'],
   InboundCalls: ['events'],
+  NumbersPaused: ['events'],
+  CallButtonsHidden: ['events'],
   EventsPublished: ['events'],
   EventsFailed: ['events'],
   WebhookDelivered: ['event-webhook'],
@@ -121,6 +129,7 @@ export const metricEmitters: Readonly<Record<MetricName, readonly FunctionName[]
   CallsRefused: ['place-call', 'call-intents', 'intent-dispatcher'],
   PermissionRequestsRefused: ['permission-request', 'call-intents', 'intent-dispatcher'],
   InboundRefusedAtCapacity: ['answer'],
+  AccountUpdatesIgnored: ['permission-reply'],
   SignaturesRefused: ['permission-reply', 'answer', 'hangup', 'dial-status'],
   PlivoApiErrors: [
     'place-call',

@@ -32,6 +32,7 @@ export const httpFunctionNames = [
   'permission-correction',
   'call-log',
   'call-intents',
+  'pause-lift',
 ] as const;
 
 export type HttpFunctionName = (typeof httpFunctionNames)[number];
@@ -82,6 +83,7 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/v1/call-intents', fn: 'call-intents', auth: 'iam' },
   { method: 'GET', path: '/v1/call-intents/{intentId}', fn: 'call-intents', auth: 'iam' },
   { method: 'DELETE', path: '/v1/call-intents/{intentId}', fn: 'call-intents', auth: 'iam' },
+  { method: 'DELETE', path: '/v1/numbers/{business}/pause', fn: 'pause-lift', auth: 'iam' },
 ];
 
 /** callgate's own id of a business-initiated call, which Plivo brings back in the callback URLs' `?call=`. */

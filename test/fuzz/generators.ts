@@ -125,6 +125,9 @@ export const bodyFields: Record<HttpFunctionName, readonly string[]> = {
     'Interactive',
     'interactive',
     'Status',
+    'entry',
+    'field',
+    'value',
   ],
   answer: [
     'CallUUID',
@@ -145,6 +148,8 @@ export const bodyFields: Record<HttpFunctionName, readonly string[]> = {
   // Reads no body: its call id is in the path.
   'call-log': ['callId'],
   'call-intents': ['from', 'to', 'agent', 'notAfter'],
+  // Reads no body: its business number is in the path.
+  'pause-lift': ['business'],
 };
 
 /** Query parameters each route reads (callgate puts them in the URLs it gives Plivo). */
@@ -170,6 +175,7 @@ export const queryFields: Record<HttpFunctionName, Record<string, () => fc.Arbit
   'permission-correction': {},
   'call-log': {},
   'call-intents': {},
+  'pause-lift': {},
 };
 
 const valueFor = (field: string): fc.Arbitrary<unknown> => fieldValues[field]?.() ?? nastyString();

@@ -30,6 +30,7 @@ export const errorCodes = [
   'request_limit',
   'concurrency_limit',
   'cps_limit',
+  'number_paused',
   'idempotency_conflict',
   'idempotency_key_reused',
   'intent_placed',

@@ -43,7 +43,7 @@ describe('events on AWS', () => {
     });
   });
 
-  it('reads pair, call and intent changes from the stream: no window, bisected, bounded, reported, dead-lettered', () => {
+  it('reads pair, call, intent and number restriction changes from the stream: no window, bisected, bounded, reported, dead-lettered', () => {
     const events = stack.functions.get('events');
     if (!events) throw new Error('no events function');
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -76,6 +76,7 @@ describe('events on AWS', () => {
                       { prefix: keyPrefixes.pair },
                       { prefix: keyPrefixes.call },
                       { prefix: keyPrefixes.intent },
+                      { prefix: keyPrefixes.numberRestriction },
                     ],
                   },
                 },

@@ -142,6 +142,7 @@ describe('operations on AWS', () => {
     ]),
     ['plivo-api-errors', runbookAnchors.plivoApiErrors],
     ['inbound-refused-at-capacity', runbookAnchors.inboundAtCapacity],
+    ['number-paused', runbookAnchors.numberPaused],
   ];
 
   describe('alarm topic', () => {
@@ -531,6 +532,7 @@ describe('operations configured', () => {
       iteratorAgeSeconds: 300,
       plivoApiErrorsPer5Minutes: 25,
       capacityRefusalsPer5Minutes: 10,
+      numberPausesPer5Minutes: 2,
     },
   };
   let stack: CallgateStack;
@@ -564,6 +566,7 @@ describe('operations configured', () => {
     expect(alarm('iterator-age-lease-changes').Threshold).toBe(300_000);
     expect(alarm('plivo-api-errors').Threshold).toBe(25);
     expect(alarm('inbound-refused-at-capacity').Threshold).toBe(10);
+    expect(alarm('number-paused').Threshold).toBe(2);
     expect(alarm('plivo-api-errors').AlarmDescription).toContain('25 or more');
   });
 
@@ -622,6 +625,7 @@ describe('operations configuration', () => {
         iteratorAgeSeconds: 60,
         plivoApiErrorsPer5Minutes: 5,
         capacityRefusalsPer5Minutes: 1,
+        numberPausesPer5Minutes: 1,
       },
     });
   });

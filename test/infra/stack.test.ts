@@ -232,6 +232,15 @@ describe('CallgateStack', () => {
     }
   });
 
+  it("lets the pause's lift update its item and nothing else, behind IAM", () => {
+    expect(actionsOf(statementsOf('pause-lift'), 'dynamodb:')).toEqual(['dynamodb:UpdateItem']);
+    expect(actionsOf(statementsOf('pause-lift'), 'secretsmanager:')).toEqual([]);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'DELETE /v1/numbers/{business}/pause',
+      AuthorizationType: 'AWS_IAM',
+    });
+  });
+
   it('grants no wildcard or destructive table action anywhere', () => {
     const allActions = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (p: Json) =>

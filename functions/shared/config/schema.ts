@@ -93,6 +93,14 @@ export const permissionTemplateSchema = z.strictObject({
 
 export const businessNumberSchema = z.strictObject({
   number: e164,
+  /**
+   * Meta's phone_number_id of the number, where known: an account update that names the number only by
+   * that id is matched with it (rules/number-pause.ts `restrictedNumbers`).
+   */
+  phoneNumberId: z
+    .string()
+    .regex(/^\d{1,30}$/, "phoneNumberId must be the digits of Meta's phone_number_id")
+    .optional(),
   /** Default agent for business-initiated calls: the first leg rings it, then it is bridged to the user. */
   agent: agentSchema,
   callbackPermissionOnInbound: z.boolean().default(true),
@@ -151,6 +159,8 @@ export const operationsSchema = z
         plivoApiErrorsPer5Minutes: alarmCount(5),
         /** Inbound calls turned away because their number was at its simultaneous-call limit. */
         capacityRefusalsPer5Minutes: alarmCount(1),
+        /** Business numbers Meta paused (an account update): every pause is worth a look. */
+        numberPausesPer5Minutes: alarmCount(1),
       })
       .prefault({}),
   })

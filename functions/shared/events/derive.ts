@@ -1,5 +1,6 @@
 import { callLogView } from '../rules/call-log.js';
 import { type IntentState, isOpen } from '../rules/intent.js';
+import type { NumberRestriction } from '../rules/number-pause.js';
 import type { GrantSource, PairState } from '../rules/pair.js';
 import type { CallRecord } from '../store/items/call-record.js';
 import { keyPrefixes } from '../store/keys.js';
@@ -7,7 +8,7 @@ import type { Envelope, EventData, EventType } from './envelope.js';
 
 /**
  * The events one committed change of the table means: a pure function of the item's images before and
- * after (DynamoDB Streams, NEW_AND_OLD_IMAGES). Only pair, call and intent items speak; every other item, and
+ * after (DynamoDB Streams, NEW_AND_OLD_IMAGES). Only pair, call, intent and number restriction items speak; every other item, and
  * every removal (a TTL deletion decides nothing), yields none. A change that rewrites what was already
  * there yields none either, so a redelivered or repeated write never invents a second fact.
  */
@@ -200,8 +201,48 @@ const intentFacts = (old: IntentState | undefined, intent: IntentState): Fact[] 
   }
 };
 
+/**
+ * A restriction speaks when Meta imposes one (a new `since`) and when an operator lifts a pause. Its
+ * natural end writes nothing, so it has no event: `number.paused` says when it ends.
+ */
+const restrictionFacts = (old: NumberRestriction | undefined, now: NumberRestriction): Fact[] => {
+  const facts: Fact[] = [];
+  if (old?.since !== now.since && now.liftedAt === undefined) {
+    const data = { reason: now.reason, since: iso(now.since), until: iso(now.until) };
+    facts.push(
+      now.restriction === 'calls_paused'
+        ? { type: 'number.paused', at: now.since, data }
+        : { type: 'number.call_button_hidden', at: now.since, data },
+    );
+  }
+  if (now.liftedAt !== undefined && old?.liftedAt === undefined) {
+    facts.push({
+      type: 'number.unpaused',
+      at: now.liftedAt,
+      data: { reason: 'operator', pausedUntil: iso(now.until) },
+    });
+  }
+  return facts;
+};
+
 export const eventsOfChange = (change: TableChange): Envelope[] => {
   if (!change.new) return [];
+  if (change.pk.startsWith(keyPrefixes.numberRestriction)) {
+    const restriction = change.new as unknown as NumberRestriction;
+    return restrictionFacts(
+      change.old as unknown as NumberRestriction | undefined,
+      restriction,
+    ).map(
+      (fact, index) =>
+        ({
+          id: `${change.changeId}-${index}`,
+          type: fact.type,
+          time: iso(fact.at),
+          business: restriction.business,
+          data: fact.data,
+        }) as Envelope,
+    );
+  }
   let facts: Fact[];
   let parties: { business: string; user: string };
   if (change.pk.startsWith(keyPrefixes.pair)) {

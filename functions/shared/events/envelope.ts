@@ -82,7 +82,26 @@ export interface EventData {
   readonly 'intent.declined': IntentEventData & { readonly reason: DeclineReason };
   /** DELETE /v1/call-intents/{intentId}. */
   readonly 'intent.cancelled': IntentEventData;
+  /**
+   * Meta paused the business number's business-initiated calls and permission requests (an account
+   * update): both are refused `number_paused` until `until` (ISO), unless an operator lifts it first.
+   */
+  readonly 'number.paused': NumberRestrictionData;
+  /** An operator lifted the number's pause before its end (DELETE /v1/numbers/{business}/pause). */
+  readonly 'number.unpaused': { readonly reason: string; readonly pausedUntil: string };
+  /** Meta hid the number's call button from users (low pickup of inbound calls): nothing is refused. */
+  readonly 'number.call_button_hidden': NumberRestrictionData;
 }
+
+interface NumberRestrictionData {
+  /** Meta's reason, as its account update said it. */
+  readonly reason: string;
+  readonly since: string;
+  readonly until: string;
+}
+
+/** The events about a business number itself: they name no user. */
+export type NumberEventType = 'number.paused' | 'number.unpaused' | 'number.call_button_hidden';
 
 interface IntentEventData {
   readonly intentId: string;
@@ -98,8 +117,11 @@ export type Envelope = {
     readonly time: string;
     /** E.164 business number. */
     readonly business: string;
-    /** E.164 WhatsApp user number. */
-    readonly user: string;
     readonly data: EventData[T];
-  };
+  } & (T extends NumberEventType
+    ? { readonly user?: undefined }
+    : {
+        /** E.164 WhatsApp user number. */
+        readonly user: string;
+      });
 }[EventType];

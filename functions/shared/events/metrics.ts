@@ -36,6 +36,9 @@ export const eventMetrics: {
   'intent.expired': null,
   'intent.declined': null,
   'intent.cancelled': null,
+  'number.paused': ({ business }) => ['NumbersPaused', { business }],
+  'number.unpaused': null,
+  'number.call_button_hidden': ({ business }) => ['CallButtonsHidden', { business }],
 };
 
 /** The metric an event counts in besides EventsPublished, if any. */

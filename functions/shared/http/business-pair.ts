@@ -65,3 +65,22 @@ export const pathPair = (
     },
     { business: 'business', user: 'user' },
   );
+
+/** The configured business number a `/v1/numbers/{business}/…` path names (400, 404 as above). */
+export const pathBusinessNumber = (
+  config: Config,
+  pathParameters: Readonly<Record<string, string | undefined>>,
+): { readonly business: PhoneNumber; readonly number: BusinessNumber } => {
+  const written = decodedPathParameter(pathParameters.business);
+  const business = parseE164(written);
+  if (!business) throw new HttpError(400, 'invalid_number', `business ${numberProblem(written)}`);
+  const number = configuredNumber(config, business.e164);
+  if (!number) {
+    throw new HttpError(
+      404,
+      'unknown_business_number',
+      'business is not a configured business number',
+    );
+  }
+  return { business, number };
+};

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'request_limit'
   | 'concurrency_limit'
   | 'cps_limit'
+  | 'number_paused'
   | 'idempotency_conflict'
   | 'idempotency_key_reused'
   | 'intent_placed'
@@ -35,6 +36,16 @@ export interface ErrorBody {
   readonly retryAfter?: number;
   /** A refused call: seconds after which a permission request may be sent (0: now), the only way to a call. */
   readonly requestPermissionAfter?: number;
+  /** number_paused: Meta's reason for the pause. */
+  readonly reason?: string;
+  /** number_paused: ISO time the pause ends. */
+  readonly pausedUntil?: string;
+}
+
+/** What a number_paused refusal adds to its body. */
+export interface PauseDetail {
+  readonly reason: string;
+  readonly pausedUntil: string;
 }
 
 /** A refusal the client should see as is: its status, code and message are safe to show. */
@@ -46,6 +57,7 @@ export class HttpError extends Error {
     message: string,
     readonly retryAfter?: number,
     readonly requestPermissionAfter?: number,
+    readonly pause?: PauseDetail,
   ) {
     super(message);
   }
@@ -58,6 +70,7 @@ export class HttpError extends Error {
       ...(this.requestPermissionAfter === undefined
         ? {}
         : { requestPermissionAfter: this.requestPermissionAfter }),
+      ...this.pause,
     };
   }
 }

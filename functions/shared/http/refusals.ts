@@ -17,6 +17,10 @@ const refusalMessages: Record<
   daily_call_limit: [429, 'The daily limit of business-initiated calls to this user is reached'],
   concurrency_limit: [429, 'The business number is at its limit of simultaneous calls'],
   cps_limit: [429, "The account's calls-per-second limit is reached"],
+  number_paused: [
+    403,
+    'Meta has paused business-initiated calls and permission requests from this business number',
+  ],
   permission_active: [409, 'The user has already granted call permission'],
   request_limit: [429, 'Permission request limit reached for this user'],
 };
@@ -39,6 +43,17 @@ export const refusalError = (
       `${message}${detail}; a call needs a new permission first: a permission request may be sent ${seconds === 0 ? 'now' : `in ${seconds} s`}`,
       undefined,
       seconds,
+    );
+  }
+  if (refusal.code === 'number_paused') {
+    const pausedUntil = new Date(refusal.pausedUntil).toISOString();
+    return new HttpError(
+      status,
+      refusal.code,
+      `${message} until ${pausedUntil} (${refusal.reason})${detail}`,
+      refusal.retryAfter,
+      undefined,
+      { reason: refusal.reason, pausedUntil },
     );
   }
   return new HttpError(

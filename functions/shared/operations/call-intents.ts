@@ -18,6 +18,7 @@ import {
 } from '../rules/intent.js';
 import { type IntentView, intentView } from '../rules/intent-view.js';
 import { mayStillBeMissed } from '../rules/missed-calls.js';
+import { pausedUntil } from '../rules/number-pause.js';
 import type { PairState } from '../rules/pair.js';
 import { type PlacementRefusal, placementRefusalBeforeRead } from '../rules/place-call.js';
 import { stillContended } from '../store/conditions.js';
@@ -30,6 +31,7 @@ import {
   readIntent,
   transitionIntent,
 } from '../store/items/intents.js';
+import { readNumberPause } from '../store/items/number-restriction.js';
 import { readPair } from '../store/items/pair.js';
 import { requestPermission } from './permission-request.js';
 import { placeCall } from './place-call.js';
@@ -59,11 +61,15 @@ const factsFor = async (deps: Deps, intent: IntentState): Promise<IntentFacts | 
   const number = configuredNumber(deps.config, intent.business);
   if (!number) return undefined;
   const now = deps.clock();
-  const pair = await readPair(deps.db, intent.business, intent.user, now);
+  const [pair, pause] = await Promise.all([
+    readPair(deps.db, intent.business, intent.user, now),
+    readNumberPause(deps.db, intent.business, now),
+  ]);
   return {
     pair,
     outboundHours: number.outbound?.hours,
     callsInProgress: await countCallsInProgress(deps, pair, now),
+    pausedUntil: pausedUntil(pause, now),
     now,
     settings: deps.config.rules,
   };

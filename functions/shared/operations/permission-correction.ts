@@ -6,6 +6,7 @@ import {
   type PermissionCorrection,
 } from '../rules/permission.js';
 import { type PermissionView, permissionView } from '../rules/permission-state.js';
+import { readNumberRestrictions } from '../store/items/number-restriction.js';
 import { writePermissionDecision } from '../store/items/pair.js';
 import { readPlacementCapacity } from '../store/items/placement-capacity.js';
 
@@ -47,12 +48,13 @@ export const correctPermission = async (
     const bound = { setting, seconds: deps.config.rules[setting] } as const;
     return { kind: 'refused', refusal: result.refusal, status, bound };
   }
-  const [pair, capacity] = await Promise.all([
+  const [pair, capacity, restrictions] = await Promise.all([
     writePermissionDecision(deps.db, business.e164, user.e164, result.decision, now),
     readPlacementCapacity(deps.db, business.e164, deps.config.account, now),
+    readNumberRestrictions(deps.db, business.e164, now),
   ]);
   return {
     kind: 'corrected',
-    view: permissionView(pair, now, deps.config.rules, business.country, capacity),
+    view: permissionView(pair, now, deps.config.rules, business.country, capacity, restrictions),
   };
 };

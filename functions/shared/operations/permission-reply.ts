@@ -1,9 +1,16 @@
 import { configuredNumber } from '../config/numbers.js';
 import type { Deps } from '../deps.js';
 import { parsePhoneNumber } from '../numbers.js';
+import type { AccountUpdateChange } from '../plivo/account-update.js';
 import { type InboundMessage, readInboundMessage } from '../plivo/permission-reply.js';
 import { windowOpenUntil } from '../rules/customer-service-window.js';
+import {
+  type CallingRestriction,
+  restrictedNumbers,
+  restrictionFromUpdate,
+} from '../rules/number-pause.js';
 import { decisionFromReply, type PermissionDecision } from '../rules/permission.js';
+import { applyAccountUpdate } from '../store/writes/account-update.js';
 import {
   applyPermissionDecision,
   keepWindowOpenForMessage,
@@ -16,7 +23,7 @@ export { recordV2Nonce, type V2NonceUse } from '../store/writes/permission-reply
 /** What the webhook carried when it is no call-permission reply, or none Plivo would send. */
 export type NotAPermissionReply = Exclude<
   InboundMessage,
-  { readonly kind: 'permission_reply' } | { readonly kind: 'user_message' }
+  { readonly kind: 'permission_reply' | 'account_update' } | { readonly kind: 'user_message' }
 >;
 
 type UserMessage = Extract<InboundMessage, { readonly kind: 'user_message' }>;
@@ -37,6 +44,26 @@ export interface UserMessageOutcome {
     | 'unknown_business_number';
 }
 
+/** What an account update did, change by change. */
+export interface AccountUpdateApplied {
+  readonly kind: 'account_update';
+  readonly applied: readonly {
+    readonly business: string;
+    readonly restriction: CallingRestriction;
+    readonly until: number;
+    /** The update gave an end that cannot be read: Meta's full pause was assumed. */
+    readonly untilAssumed: boolean;
+  }[];
+  /** Changes applied before (the same update redelivered). */
+  readonly duplicates: number;
+  /** Changes that name a number not configured here. */
+  readonly unknownNumbers: number;
+  /** Changes that name no number that can be read: every number they could be was restricted. */
+  readonly numberUnknown: number;
+  readonly otherEvents: readonly string[];
+  readonly unreadable: readonly string[];
+}
+
 type ReplyOutcome =
   | { readonly kind: 'applied'; readonly permission: PermissionDecision['permission'] }
   /** A reply already applied (same message id): Plivo redelivered it, or it was replayed. */
@@ -51,6 +78,8 @@ type ReplyOutcome =
 export type PermissionReplyOutcome =
   | NotAPermissionReply
   | UserMessageOutcome
+  | AccountUpdateApplied
+  | { readonly kind: 'replayed_signature' }
   | (ReplyOutcome & { /** The reply's dedupe key, for the log. */ readonly messageId: string });
 
 /**
@@ -65,6 +94,18 @@ export const applyPermissionReply = async (
 ): Promise<PermissionReplyOutcome> => {
   const message = readInboundMessage(body);
   if (message.kind === 'user_message') return keepWindowOpen(deps, message, v2Nonce);
+  if (message.kind === 'account_update') {
+    const outcome = await applyUpdate(deps, message, v2Nonce);
+    if (outcome.kind === 'account_update') {
+      for (const _ of outcome.unreadable) {
+        deps.metrics.count('AccountUpdatesIgnored', { reason: 'unreadable' });
+      }
+      for (let i = 0; i < outcome.unknownNumbers; i++) {
+        deps.metrics.count('AccountUpdatesIgnored', { reason: 'unknown_business_number' });
+      }
+    }
+    return outcome;
+  }
   if (message.kind !== 'permission_reply') return message;
   return { ...(await applyReply(deps, message, v2Nonce)), messageId: message.messageId };
 };
@@ -129,4 +170,71 @@ const applyReply = async (
   return outcome === 'applied'
     ? { kind: 'applied', permission: decision.permission }
     : { kind: outcome };
+};
+
+/** The business number a change names, as far as it can be read. */
+const targetOf = (change: AccountUpdateChange) => {
+  const parsed = change.number === undefined ? undefined : parsePhoneNumber(change.number);
+  // A number written but unreadable says nothing of which number: as if none were named.
+  return parsed ? { e164: parsed.e164 } : { phoneNumberId: change.phoneNumberId };
+};
+
+/**
+ * Meta's account update: each calling restriction it sets is stored for the numbers it names, once per
+ * update (a redelivery changes nothing). A change that names no number that can be read fails closed:
+ * every configured number it could be is restricted, and an operator lifts what was wrong
+ * (DELETE /v1/numbers/{business}/pause).
+ */
+const applyUpdate = async (
+  deps: Deps,
+  update: Extract<InboundMessage, { kind: 'account_update' }>,
+  v2Nonce: V2NonceUse | undefined,
+): Promise<AccountUpdateApplied | { readonly kind: 'replayed_signature' }> => {
+  const now = deps.clock();
+  const applied: AccountUpdateApplied['applied'][number][] = [];
+  let duplicates = 0;
+  let unknownNumbers = 0;
+  let numberUnknown = 0;
+  let nonce = v2Nonce;
+  for (const change of update.changes) {
+    const target = targetOf(change);
+    if (target.e164 === undefined && target.phoneNumberId === undefined) numberUnknown++;
+    const numbers = restrictedNumbers(target, deps.config.numbers);
+    if (numbers.length === 0) {
+      unknownNumbers++;
+      continue;
+    }
+    const restrictions = numbers.map((business) => restrictionFromUpdate(business, change, now));
+    const outcome = await applyAccountUpdate(deps.db, {
+      updateId: change.updateId,
+      restrictions,
+      now,
+      v2Nonce: nonce,
+    });
+    if (outcome.kind === 'replayed_signature') return outcome;
+    // The nonce is recorded with the first change written (or found written before).
+    nonce = undefined;
+    if (outcome.kind === 'duplicate') {
+      duplicates++;
+      continue;
+    }
+    for (const restriction of restrictions) {
+      if (!outcome.applied.includes(restriction.business)) continue;
+      applied.push({
+        business: restriction.business,
+        restriction: restriction.restriction,
+        until: restriction.until,
+        untilAssumed: change.until === undefined,
+      });
+    }
+  }
+  return {
+    kind: 'account_update',
+    applied,
+    duplicates,
+    unknownNumbers,
+    numberUnknown,
+    otherEvents: update.otherEvents,
+    unreadable: update.unreadable,
+  };
 };

@@ -9,8 +9,10 @@ import {
   type RequestKindRefusal,
   requestKind,
 } from '../rules/customer-service-window.js';
+import { type PauseRefusal, pauseRefusal } from '../rules/number-pause.js';
 import type { PermissionRequestKind } from '../rules/pair.js';
 import { type RequestRefusal, requestRefusal } from '../rules/permission-request.js';
+import { readNumberPause } from '../store/items/number-restriction.js';
 import {
   markRequestSent,
   releasePermissionRequest,
@@ -39,7 +41,7 @@ export type RequestPermissionOutcome =
       /** What it went as: the interactive message inside the customer-service window, else the template. */
       readonly sent: PermissionRequestKind;
     }
-  | { readonly kind: 'refused'; readonly refusal: RequestRefusal }
+  | { readonly kind: 'refused'; readonly refusal: RequestRefusal | PauseRefusal }
   /** A free-form request that cannot go as one: nothing was counted. */
   | { readonly kind: 'not_free_form'; readonly refusal: RequestKindRefusal }
   /** The template cannot be filled: placeholders with no value, or variables no placeholder uses. */
@@ -151,6 +153,9 @@ const send = async (
   if (early) return { kind: 'not_free_form', refusal: early };
   const { rules } = deps.config;
   const now = deps.clock();
+  // Before the request is counted; a pause recorded after this read is Meta's to refuse.
+  const paused = pauseRefusal(await readNumberPause(deps.db, business.e164, now), now);
+  if (paused) return { kind: 'refused', refusal: paused };
   const request = { business: business.e164, user: user.e164, requestId: randomUUID(), now, rules };
   const reservation = await reservePermissionRequest(deps.db, {
     ...request,

@@ -1,12 +1,14 @@
 import type { Deps } from '../deps.js';
 import type { PhoneNumber } from '../numbers.js';
 import { type PermissionView, permissionView } from '../rules/permission-state.js';
+import { readNumberRestrictions } from '../store/items/number-restriction.js';
 import { readPair } from '../store/items/pair.js';
 import { readPlacementCapacity } from '../store/items/placement-capacity.js';
 
 /**
  * The pair's permission and what the business may do now, shaped like Meta's call_permissions, with the
- * number's simultaneous calls and the account's calls per second as they stand.
+ * number's simultaneous calls, the account's calls per second and Meta's restrictions on the number as
+ * they stand.
  */
 export const permissionState = async (
   deps: Deps,
@@ -14,9 +16,10 @@ export const permissionState = async (
   user: PhoneNumber,
 ): Promise<PermissionView> => {
   const now = deps.clock();
-  const [pair, capacity] = await Promise.all([
+  const [pair, capacity, restrictions] = await Promise.all([
     readPair(deps.db, business.e164, user.e164, now),
     readPlacementCapacity(deps.db, business.e164, deps.config.account, now),
+    readNumberRestrictions(deps.db, business.e164, now),
   ]);
-  return permissionView(pair, now, deps.config.rules, business.country, capacity);
+  return permissionView(pair, now, deps.config.rules, business.country, capacity, restrictions);
 };

@@ -5,6 +5,7 @@ import type { Deps } from '../deps.js';
 import { type PhoneNumber, plivoDigits } from '../numbers.js';
 import { plivoUrls } from '../routes.js';
 import { cpsRetryAfterSeconds } from '../rules/calls-per-second.js';
+import { pauseRefusal } from '../rules/number-pause.js';
 import {
   callRetry,
   decidePlacement,
@@ -21,6 +22,7 @@ import {
   recordPlacedResponse,
   takeoverAt,
 } from '../store/items/idempotency.js';
+import { readNumberPause } from '../store/items/number-restriction.js';
 import {
   type PlacementDecisions,
   type Reservation,
@@ -135,6 +137,13 @@ const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> =
   const { business, user } = call;
   const early = placementRefusalBeforeRead(business.country, rules);
   if (early) return { kind: 'refused', refusal: early };
+  // A read of its own, before anything is counted: a pause Meta records while a placement is between
+  // this read and its transaction is not seen by it (Meta refuses that call itself).
+  const paused = pauseRefusal(
+    await readNumberPause(deps.db, business.e164, deps.clock()),
+    deps.clock(),
+  );
+  if (paused) return { kind: 'refused', refusal: paused };
   const agent = call.agent ?? call.number.agent;
   const key =
     call.intentId !== undefined

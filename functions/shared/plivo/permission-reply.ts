@@ -1,4 +1,5 @@
 import type { CallPermissionReply } from '../rules/permission.js';
+import { type AccountUpdate, readAccountUpdate } from './account-update.js';
 import {
   asObject,
   canonical,
@@ -63,6 +64,8 @@ export type InboundMessage =
       /** For the log: Plivo's ContentType. */
       readonly description: string;
     }
+  /** Meta's account_update (plivo/account-update.ts): a number's calling paused, or its call button hidden. */
+  | ({ readonly kind: 'account_update' } & AccountUpdate)
   /** A reply Plivo would not send: `message` says what is wrong (for a 400). */
   | { readonly kind: 'invalid'; readonly message: string }
   | {
@@ -277,6 +280,8 @@ const userMessage = (envelope: ReadonlyMap<string, unknown>): InboundMessage | u
 
 /** Reads a message webhook's body; never throws for what Plivo or a caller may send. */
 export const readInboundMessage = (body: Json): InboundMessage => {
+  const update = readAccountUpdate(body);
+  if (update) return { kind: 'account_update', ...update };
   const { fields: envelope, conflict } = fieldsOf(body);
   const uuid = messageUuidSchema.safeParse(envelope.get('messageuuid'));
   const withUuid = uuid.success ? { messageUuid: uuid.data } : {};

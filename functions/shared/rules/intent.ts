@@ -80,6 +80,8 @@ export type WaitReason =
   | 'daily_call_limit'
   | 'concurrency_limit'
   | 'cps_limit'
+  /** Meta paused the business number's calls and permission requests: looked at again at the pause's end. */
+  | 'number_paused'
   /** The last placement failed on a transient error: retried with backoff. */
   | 'retry'
   /**
@@ -159,6 +161,8 @@ export interface IntentFacts {
   readonly outboundHours?: WeeklyHours | undefined;
   /** The pair's business-initiated calls placed whose outcome is not known yet (they may be missed). */
   readonly callsInProgress: number;
+  /** When Meta's pause of the business number ends, while one stands (`pausedUntil` in rules/number-pause.ts). */
+  readonly pausedUntil?: number | undefined;
   readonly now: number;
   readonly settings: IntentSettingsAll;
 }
@@ -234,6 +238,15 @@ export const decideIntent = (intent: IntentState, facts: IntentFacts): IntentSte
       break;
   }
   const permitted = permission.kind === 'temporary' || permission.kind === 'permanent';
+  // A pause stops the request and the call alike: nothing is tried before it ends.
+  if (facts.pausedUntil !== undefined && now < facts.pausedUntil) {
+    return wait(
+      intent,
+      permitted ? 'scheduled' : 'waiting_permission',
+      facts.pausedUntil,
+      'number_paused',
+    );
+  }
   // A backoff holds back the step that failed only: a grant during a failed request's backoff places.
   const retrying = permitted ? 'scheduled' : 'waiting_permission';
   if (
@@ -289,6 +302,9 @@ export const afterRefusal = (
     }
     case 'concurrency_limit':
       return wait(intent, 'scheduled', now + retryDelayMs(1, facts.settings), 'concurrency_limit');
+    case 'number_paused':
+      // Paused since the intent's facts were read: it waits the pause out instead of failing.
+      return wait(intent, 'scheduled', refusal.pausedUntil, 'number_paused');
     default: {
       // The permission changed between the read and the placement: decide again from what stands now,
       // and write a step to take as due now, so the intent's event sets it off.

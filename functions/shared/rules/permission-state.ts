@@ -3,6 +3,7 @@ import type { ConcurrencySettings } from './concurrency.js';
 import type { CountrySettings } from './countries.js';
 import { type WindowView, windowView } from './customer-service-window.js';
 import { businessCallTimes, callWindow } from './daily-calls.js';
+import { isInForce, type NumberRestriction, pauseRefusal } from './number-pause.js';
 import type { PairState } from './pair.js';
 import {
   isPermissionActive,
@@ -87,6 +88,23 @@ export interface PermissionView {
   readonly actions: readonly ActionView[];
   /** The limits' preset (its name, source and date) and the settings written over it. */
   readonly preset: PresetInForce;
+  /** Meta's restrictions on the business number, where they were read (rules/number-pause.ts). */
+  readonly businessNumber?: {
+    /** Business-initiated calls and permission requests paused (both refused while it stands). */
+    readonly paused: RestrictionView | null;
+    /** The call button hidden from users: shown only, it refuses nothing. */
+    readonly callButtonHidden: RestrictionView | null;
+  };
+}
+
+export interface RestrictionView {
+  readonly inForce: boolean;
+  /** Meta's reason. */
+  readonly reason: string;
+  readonly since: string;
+  readonly until: string;
+  /** When an operator lifted it. */
+  readonly liftedAt?: string;
 }
 
 /**
@@ -139,6 +157,20 @@ const whyNot = (refusal: Refusal | undefined) =>
       }
     : { canPerform: true };
 
+const restrictionView = (
+  restriction: NumberRestriction | undefined,
+  now: number,
+): RestrictionView | null =>
+  restriction
+    ? {
+        inForce: isInForce(restriction, now),
+        reason: restriction.reason,
+        since: iso(restriction.since),
+        until: iso(restriction.until),
+        ...(restriction.liftedAt === undefined ? {} : { liftedAt: iso(restriction.liftedAt) }),
+      }
+    : null;
+
 /**
  * A request is refused while a permission lasts or a window is full, until a temporary permission has
  * ended and every window has room: the exact moment, where `retryAfter` rounds up to whole seconds.
@@ -176,9 +208,12 @@ const startCallRefusal = (
   businessCountry: string | undefined,
   capacity: PlacementCapacity | undefined,
   callLimit: WindowUsage,
+  pause: NumberRestriction | undefined,
 ): Refusal | undefined => {
   const early = placementRefusalBeforeRead(businessCountry, settings);
   if (early) return { reason: early.code };
+  const paused = pauseRefusal(pause, now);
+  if (paused) return { reason: paused.code, ...freedAt(pair, paused.pausedUntil) };
   const permission = permissionRefusal(pair, now);
   if (permission) return { reason: permission };
   // The window full: its exact reset, as `limits` shows it (`retryAfter` rounds up to whole seconds).
@@ -220,7 +255,11 @@ export const permissionView = (
   /** The business number's country, by numbering plan. */
   businessCountry: string | undefined,
   capacity?: PlacementCapacity,
+  /** The business number's restrictions on record, when they were read. */
+  restrictions?: readonly NumberRestriction[],
 ): PermissionView => {
+  const pause = restrictions?.find((r) => r.restriction === 'calls_paused');
+  const paused = pauseRefusal(pause, now);
   const requestLimits = requestWindows(settings).map((w) =>
     windowUsage(requestTimes(pair, settings), now, w),
   );
@@ -244,16 +283,33 @@ export const permissionView = (
     actions: [
       {
         action: 'send_call_permission_request',
-        ...whyNot(requestRefusalView(pair, now, settings)),
+        ...whyNot(
+          paused
+            ? { reason: paused.code, availableAt: paused.pausedUntil }
+            : requestRefusalView(pair, now, settings),
+        ),
         limits: requestLimits.map(limitView),
       },
       {
         action: 'start_call',
-        ...whyNot(startCallRefusal(pair, now, settings, businessCountry, capacity, callLimit)),
+        ...whyNot(
+          startCallRefusal(pair, now, settings, businessCountry, capacity, callLimit, pause),
+        ),
         limits: [limitView(callLimit)],
         ...(capacity ? capacityView(capacity, now, settings) : {}),
       },
     ],
     preset: presetInForce(settings),
+    ...(restrictions
+      ? {
+          businessNumber: {
+            paused: restrictionView(pause, now),
+            callButtonHidden: restrictionView(
+              restrictions.find((r) => r.restriction === 'call_button_hidden'),
+              now,
+            ),
+          },
+        }
+      : {}),
   };
 };

@@ -1,5 +1,6 @@
 import { type CountrySettings, isCountryRestricted } from './countries.js';
 import { callsAfterPlacement, type DailyCallSettings, dailyCallCheck } from './daily-calls.js';
+import type { PauseRefusal } from './number-pause.js';
 import type { PairState } from './pair.js';
 import {
   isPermissionActive,
@@ -11,7 +12,8 @@ import { type PermissionRequestSettings, requestPermissionAfter } from './permis
 
 /**
  * The whole decision on a business-initiated call (POST /v1/calls), in the order it is taken:
- * 1. the business number's country, from the request alone (`placementRefusalBeforeRead`);
+ * 1. the business number's country, from the request alone (`placementRefusalBeforeRead`), then
+ *    Meta's pause of the number, on a read of its own (`pauseRefusal` in rules/number-pause.ts);
  * 2. the permission and 3. the daily limit, on one consistent read of the pair (`decidePlacement`);
  * 4. the number's simultaneous calls (rules/concurrency.ts) and 5. the account's calls per second
  *    (rules/calls-per-second.ts), which no read can decide: conditions of the placement transaction
@@ -33,7 +35,9 @@ export type PlacementRefusal =
   | { readonly code: PermissionRefusal; readonly requestPermissionAfter: number }
   | ({ readonly code: 'daily_call_limit' } & CallRetry)
   | { readonly code: 'concurrency_limit' }
-  | ({ readonly code: 'cps_limit' } & CallRetry);
+  | ({ readonly code: 'cps_limit' } & CallRetry)
+  /** Meta paused the business number (rules/number-pause.ts): checked before the pair is read. */
+  | PauseRefusal;
 
 /**
  * A call refused for `retryAfter` seconds may succeed then only while the permission still lets it

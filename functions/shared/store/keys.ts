@@ -28,6 +28,8 @@
  *        `refusedAt`): not a call record, since there was no call; its hangup records nothing. Kept a day.
  * nonce  NONCE#<nonce> / V2                   a V2 signature nonce already used, by any request (V2 signs no
  *        body, so the nonce is all that ties a signature to one request). No TTL, for the same reason.
+ * number NUMBER#<business> / PAUSE or CALL_BUTTON   a calling restriction Meta put on the business number
+ *        (rules/number-pause.ts): `reason`, `since`, `until`, `liftedAt` (an operator's lift). TTL at `until`.
  */
 export interface Key {
   readonly pk: string;
@@ -49,6 +51,13 @@ export const keyPrefixes = {
   intent: 'INTENT#',
   activeIntent: 'ACTIVEINTENT#',
   v2Nonce: 'NONCE#',
+  numberRestriction: 'NUMBER#',
+} as const;
+
+/** The sort key of each calling restriction of a business number. */
+export const restrictionSortKeys = {
+  calls_paused: 'PAUSE',
+  call_button_hidden: 'CALL_BUTTON',
 } as const;
 
 /** A lease shard's sort key prefix: `SHARD#<k>`. */
@@ -78,4 +87,8 @@ export const keys = {
     sk: 'INTENT',
   }),
   v2Nonce: (nonce: string): Key => ({ pk: `${keyPrefixes.v2Nonce}${nonce}`, sk: 'V2' }),
+  numberRestriction: (business: string, restriction: keyof typeof restrictionSortKeys): Key => ({
+    pk: `${keyPrefixes.numberRestriction}${business}`,
+    sk: restrictionSortKeys[restriction],
+  }),
 } as const;

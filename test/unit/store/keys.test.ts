@@ -24,6 +24,18 @@ describe('the key of each item kind', () => {
       'INTENT',
     ],
     ['nonce', keys.v2Nonce('n-1'), 'NONCE#n-1', 'V2'],
+    [
+      'number pause',
+      keys.numberRestriction(business, 'calls_paused'),
+      `NUMBER#${business}`,
+      'PAUSE',
+    ],
+    [
+      'hidden call button',
+      keys.numberRestriction(business, 'call_button_hidden'),
+      `NUMBER#${business}`,
+      'CALL_BUTTON',
+    ],
   ])('%s', (_kind, key, pk, sk) => {
     expect(key).toEqual({ pk, sk });
   });
@@ -43,5 +55,8 @@ describe('the key of each item kind', () => {
     expect(keys.intent('i').pk.startsWith(keyPrefixes.intent)).toBe(true);
     expect(keys.activeIntent(business, user).pk.startsWith(keyPrefixes.activeIntent)).toBe(true);
     expect(keys.v2Nonce('n').pk.startsWith(keyPrefixes.v2Nonce)).toBe(true);
+    expect(
+      keys.numberRestriction(business, 'calls_paused').pk.startsWith(keyPrefixes.numberRestriction),
+    ).toBe(true);
   });
 });
