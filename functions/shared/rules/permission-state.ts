@@ -161,7 +161,8 @@ const restrictionView = (
   restriction: NumberRestriction | undefined,
   now: number,
 ): RestrictionView | null =>
-  restriction
+  // Ended is gone, whatever the TTL's whole second still keeps: the view and the refusal agree at `until`.
+  restriction && now < restriction.until
     ? {
         inForce: isInForce(restriction, now),
         reason: restriction.reason,

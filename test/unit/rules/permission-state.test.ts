@@ -141,3 +141,41 @@ describe('start_call with the number and account capacity', () => {
     expect(Date.parse(request.availableAt ?? '') % 1000).not.toBe(0);
   });
 });
+
+describe("the business number's restrictions", () => {
+  const paused = {
+    business: granted.business,
+    restriction: 'calls_paused',
+    reason: 'RESTRICTED_BIZ_INITIATED_CALLING',
+    since: t0,
+    until: t0 + 2 * hour,
+  } as const;
+  const view = (now: number, restrictions = [paused]) =>
+    permissionView(granted, now, rules, 'IN', undefined, restrictions);
+
+  it('shows a pause until its end, and nothing from its end on', () => {
+    expect(view(t0 + 2 * hour - 1).businessNumber?.paused).toEqual({
+      inForce: true,
+      reason: paused.reason,
+      since: iso(t0),
+      until: iso(t0 + 2 * hour),
+    });
+    expect(action(view(t0 + 2 * hour - 1), 'start_call')).toMatchObject({
+      canPerform: false,
+      reason: 'number_paused',
+    });
+    expect(view(t0 + 2 * hour).businessNumber).toEqual({ paused: null, callButtonHidden: null });
+    expect(action(view(t0 + 2 * hour), 'start_call').canPerform).toBe(true);
+  });
+
+  it("shows an operator's lift, out of force, until the pause's end", () => {
+    const lifted = { ...paused, liftedAt: t0 + hour };
+    expect(view(t0 + hour + 1, [lifted]).businessNumber?.paused).toEqual({
+      inForce: false,
+      reason: paused.reason,
+      since: iso(t0),
+      until: iso(t0 + 2 * hour),
+      liftedAt: iso(t0 + hour),
+    });
+  });
+});
