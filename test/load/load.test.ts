@@ -504,9 +504,9 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
         all.filter((s) => !s.status || s.status >= 500).map((s) => `${s.path} ${s.status}`),
       ).toEqual([]);
       expect(all).toHaveLength(figures.reduce((sum, row) => sum + row.requests, 0));
-      // Each reply applied once, Plivo's redeliveries recognised, text acknowledged.
+      // Each reply applied once, Plivo's redeliveries recognised, text taken as the user's message.
       for (const message of messages) {
-        const expected = { reply: 'applied', redelivery: 'duplicate', text: 'ignored' }[
+        const expected = { reply: 'applied', redelivery: 'duplicate', text: 'user_message' }[
           message.meta.kind
         ];
         expect([message.status, jsonOf(message).outcome]).toEqual([200, expected]);
@@ -621,15 +621,21 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
       }
       expect(dialStatuses).toHaveLength(placedCalls().length);
 
-      // A pair exists exactly for each accepted reply and each caller an inbound call granted.
+      // A pair exists exactly for each accepted reply, each caller an inbound call granted and each
+      // user whose text opened their customer-service window.
       const now = host.clock.now();
       const pairs = new Map(pairItems().map((p) => [pairKey(p.business, p.user), p]));
       const replies = messages.filter((m) => m.meta.kind === 'reply');
+      const texts = messages.filter((m) => m.meta.kind === 'text');
       const granted = new Set([
         ...replies.map((m) => pairKey(m.meta.business, m.meta.user)),
         ...inbound.map((a) => pairKey(a.meta.business, a.meta.user)),
       ]);
-      expect([...pairs.keys()].sort()).toEqual([...granted].sort());
+      expect([...pairs.keys()].sort()).toEqual(
+        [
+          ...new Set([...granted, ...texts.map((m) => pairKey(m.meta.business, m.meta.user))]),
+        ].sort(),
+      );
       for (const key of granted) {
         expect(['temporary', 'permanent'], key).toContain(permissionAt(pairs.get(key), now).kind);
       }
@@ -643,7 +649,7 @@ describe('load: a day of WhatsApp calls for 200 users through the local host', (
         itemsOf(keyPrefixes.message)
           .map((m) => String(m.pk).slice(keyPrefixes.message.length))
           .sort(),
-      ).toEqual(replies.map((m) => m.meta.messageUuid).sort());
+      ).toEqual([...replies, ...texts].map((m) => m.meta.messageUuid).sort());
     });
 
     it('no lease leaked once every hangup arrived', () => {

@@ -71,7 +71,7 @@ export const permissionReply = (
     },
   );
 
-/** An ordinary WhatsApp text message: acknowledged, ignored. */
+/** An ordinary WhatsApp text message: it opens the user's customer-service window. */
 export const textMessage = (base: string, business: string, user: string): Shot<MessageMeta> => {
   const messageUuid = randomUUID();
   return signedForm(
