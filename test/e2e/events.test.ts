@@ -4,8 +4,6 @@
  */
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createHandler as eventsHandler } from '../../functions/events/handler.js';
@@ -27,6 +25,7 @@ import {
   recordedCalls,
   startTestHost,
 } from '../support/local-host.js';
+import { type Loopback, startLoopback } from '../support/loopback.js';
 import {
   agentLegAnswerForm,
   alwaysOpenExampleConfig,
@@ -59,51 +58,42 @@ const callTypes = (events: readonly Envelope[], callId: string) =>
 
 describe('events from the table stream (local host)', () => {
   let host: LocalHost;
-  let webhook: Server;
+  let webhook: Loopback;
   /** The receiver's view: every request as it came, and whether the verifier took it. */
   const requests: { headers: Record<string, string>; body: string; verified: boolean }[] = [];
   const delivered: unknown[] = [];
   /** Requests the receiver answers 503 before it takes the next one. */
   let failNext = 0;
   beforeAll(async () => {
-    webhook = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk) => {
-        body += chunk;
-      });
-      request.on('end', () => {
-        const headers = {
-          'webhook-id': String(request.headers['webhook-id']),
-          'webhook-timestamp': String(request.headers['webhook-timestamp']),
-          'webhook-signature': String(request.headers['webhook-signature']),
-        };
-        let verified = true;
-        try {
-          new StandardWebhook(webhookSecret).verify(body, headers);
-        } catch {
-          verified = false;
-        }
-        requests.push({ headers, body, verified });
-        if (failNext > 0) {
-          failNext--;
-          response.writeHead(503).end();
-          return;
-        }
-        if (verified) delivered.push(JSON.parse(body));
-        response.writeHead(verified ? 204 : 401).end();
-      });
+    webhook = await startLoopback(({ headers: sent, text: body }) => {
+      const headers = {
+        'webhook-id': String(sent['webhook-id']),
+        'webhook-timestamp': String(sent['webhook-timestamp']),
+        'webhook-signature': String(sent['webhook-signature']),
+      };
+      let verified = true;
+      try {
+        new StandardWebhook(webhookSecret).verify(body, headers);
+      } catch {
+        verified = false;
+      }
+      requests.push({ headers, body, verified });
+      if (failNext > 0) {
+        failNext--;
+        return { status: 503 };
+      }
+      if (verified) delivered.push(JSON.parse(body));
+      return { status: verified ? 204 : 401 };
     });
-    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-    const { port } = webhook.address() as AddressInfo;
     host = await startTestHost({
       config: alwaysOpenExampleConfig({ account: { callsPerSecond: 50 } }),
-      webhookUrl: `http://127.0.0.1:${port}/callgate-events`,
+      webhookUrl: `${webhook.url}/callgate-events`,
       webhookSecret,
     });
   });
   afterAll(async () => {
     await host.close();
-    await new Promise((resolve) => webhook.close(resolve));
+    await webhook.close();
   });
 
   /** A business-initiated call from placement to hangup; the user answers or not. */

@@ -8,8 +8,6 @@
  * can read releases nothing, and the caller hears busy.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { refusals } from '../../functions/shared/operations/inbound-call.js';
 import { leasesOf } from '../../functions/shared/store/items/leases.js';
@@ -18,6 +16,12 @@ import type { LocalHost } from '../../local/host.js';
 import { readItem } from '../support/dynamo.js';
 import { exampleNumbers } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
+import {
+  jsonAnswer,
+  type Loopback,
+  type LoopbackAnswer,
+  startLoopback,
+} from '../support/loopback.js';
 import {
   alwaysOpenExampleConfig,
   hangupForm,
@@ -33,53 +37,49 @@ const authId = 'MARECONCILEXXXXXXXXX';
 let callerCounter = 0;
 const newCaller = () => `+91988${String(++callerCounter).padStart(7, '0')}`;
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
-
 /** The account's calls as Plivo's Live Call API sees them, and what it answers. */
 const plivoAccount = {
   /** The account's live CallUUIDs, in the order Plivo lists them. */
   live: [] as string[],
   /** What a list request at `offset` gets instead of its page. */
-  fault: undefined as ((offset: number) => Answer | undefined) | undefined,
+  fault: undefined as ((offset: number) => LoopbackAnswer | undefined) | undefined,
   /** What the lookup of one call gets instead of its answer. */
-  lookupFault: undefined as ((callUuid: string) => Answer | undefined) | undefined,
+  lookupFault: undefined as ((callUuid: string) => LoopbackAnswer | undefined) | undefined,
   /** Runs once a list page is sent: calls that start or end while callgate reads the list. */
   afterPage: undefined as ((offset: number) => void) | undefined,
   /** Every request, as `path?query`. */
   requests: [] as string[],
 };
 
-const json = (status: number, body: unknown): Answer => ({ status, body: JSON.stringify(body) });
-
-const liveCallApiAnswer = (url: URL): Answer => {
+const liveCallApiAnswer = (url: URL): LoopbackAnswer => {
   const match = /^\/v1\/Account\/[^/]+\/Call\/(?:([^/]+)\/)?$/.exec(url.pathname);
   if (!match || url.searchParams.get('status') !== 'live') {
-    return json(404, { api_id: randomUUID(), error: 'not found' });
+    return jsonAnswer(404, { api_id: randomUUID(), error: 'not found' });
   }
   const [, callUuid] = match;
   if (callUuid) {
     const fault = plivoAccount.lookupFault?.(callUuid);
     if (fault) return fault;
     return plivoAccount.live.includes(callUuid)
-      ? json(200, {
+      ? jsonAnswer(200, {
           api_id: randomUUID(),
           call_status: 'in-progress',
           call_uuid: callUuid,
           direction: 'inbound',
         })
-      : json(404, { api_id: randomUUID(), error: 'call not found' });
+      : jsonAnswer(404, { api_id: randomUUID(), error: 'call not found' });
   }
   const limit = Number(url.searchParams.get('limit') ?? 20);
   const offset = Number(url.searchParams.get('offset') ?? 0);
   if (!(limit > 0 && limit <= 20)) {
-    return json(400, { api_id: randomUUID(), error: '0 < limit <= 20' });
+    return jsonAnswer(400, { api_id: randomUUID(), error: '0 < limit <= 20' });
   }
   return (
     plivoAccount.fault?.(offset) ??
-    json(200, { api_id: randomUUID(), calls: plivoAccount.live.slice(offset, offset + limit) })
+    jsonAnswer(200, {
+      api_id: randomUUID(),
+      calls: plivoAccount.live.slice(offset, offset + limit),
+    })
   );
 };
 
@@ -119,27 +119,21 @@ const accountWith = (ours: readonly string[], total: number): string[] => {
   return all;
 };
 
-let plivo: Server;
-let plivoUrl: string;
+let plivo: Loopback;
 
 beforeAll(async () => {
-  plivo = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://plivo.test');
+  plivo = await startLoopback((request) => {
+    const url = new URL(request.url, 'http://plivo.test');
     plivoAccount.requests.push(`${url.pathname}${url.search}`);
     const answer = liveCallApiAnswer(url);
-    response.writeHead(answer.status, { 'content-type': 'application/json' });
-    response.end(answer.body);
-    if (!url.pathname.endsWith('/Call/')) return;
-    plivoAccount.afterPage?.(Number(url.searchParams.get('offset') ?? 0));
+    // The page is made before the hook runs: what it changes shows in the next page.
+    if (url.pathname.endsWith('/Call/'))
+      plivoAccount.afterPage?.(Number(url.searchParams.get('offset') ?? 0));
+    return answer;
   });
-  await new Promise<void>((resolve) => plivo.listen(0, '127.0.0.1', resolve));
-  plivoUrl = `http://127.0.0.1:${(plivo.address() as AddressInfo).port}`;
 });
 
-afterAll(async () => {
-  plivo.closeAllConnections();
-  await new Promise<void>((resolve) => plivo.close(() => resolve()));
-});
+afterAll(() => plivo.close());
 
 const resetAccount = () => {
   plivoAccount.live = [];
@@ -152,7 +146,7 @@ const resetAccount = () => {
 const startHost = (simultaneousCallsPerNumber: number) =>
   startTestHost({
     config: alwaysOpenExampleConfig({ rules: { simultaneousCallsPerNumber } }),
-    plivo: { authId, authToken, apiUrl: plivoUrl },
+    plivo: { authId, authToken, apiUrl: plivo.url },
   });
 
 /** What one host's callers hear and hold. */
@@ -251,7 +245,9 @@ describe('a 24-call number at capacity, reconciled with 1,000 live calls of the 
     const [over] = ours as [string];
     plivoAccount.live = accountWith(ours.slice(1), 999);
     plivoAccount.lookupFault = (callUuid) =>
-      callUuid === over ? json(503, { api_id: randomUUID(), error: 'unavailable' }) : undefined;
+      callUuid === over
+        ? jsonAnswer(503, { api_id: randomUUID(), error: 'unavailable' })
+        : undefined;
     const lines = await logLinesWhile(async () => expect(await number.busy()).toBe(true));
     expect(lookups()).toEqual([over]);
     expect(await number.leases()).toEqual([...ours].sort());
@@ -272,12 +268,12 @@ describe('a 24-call number at capacity, reconciled with 1,000 live calls of the 
 const notAWholeList: readonly {
   readonly name: string;
   readonly reason: string;
-  readonly fault: (offset: number, live: readonly string[]) => Answer | undefined;
+  readonly fault: (offset: number, live: readonly string[]) => LoopbackAnswer | undefined;
 }[] = [
   {
     name: 'HTTP 200 without a calls list',
     reason: 'unreadable',
-    fault: () => json(200, { api_id: randomUUID() }),
+    fault: () => jsonAnswer(200, { api_id: randomUUID() }),
   },
   {
     name: 'HTTP 200 that is not JSON',
@@ -289,7 +285,7 @@ const notAWholeList: readonly {
     name: 'a list of objects rather than CallUUIDs',
     reason: 'unreadable',
     fault: (offset, live) =>
-      json(200, {
+      jsonAnswer(200, {
         api_id: randomUUID(),
         calls: live.slice(offset, offset + 20).map((call_uuid) => ({ call_uuid })),
       }),
@@ -299,20 +295,20 @@ const notAWholeList: readonly {
     reason: 'unreadable',
     fault: (offset, live) =>
       offset === 500
-        ? json(200, { api_id: randomUUID(), calls: [...live.slice(500, 519), 'call-7'] })
+        ? jsonAnswer(200, { api_id: randomUUID(), calls: [...live.slice(500, 519), 'call-7'] })
         : undefined,
   },
   {
     name: 'a page longer than the 20 asked for (the limit ignored)',
     reason: 'incomplete',
     fault: (offset, live) =>
-      json(200, { api_id: randomUUID(), calls: live.slice(offset, offset + 25) }),
+      jsonAnswer(200, { api_id: randomUUID(), calls: live.slice(offset, offset + 25) }),
   },
   {
     name: 'a total that the pages do not add up to',
     reason: 'incomplete',
     fault: (offset, live) =>
-      json(200, {
+      jsonAnswer(200, {
         api_id: randomUUID(),
         meta: { limit: 20, offset, total_count: 1_020 },
         calls: live.slice(offset, offset + 20),
@@ -322,7 +318,9 @@ const notAWholeList: readonly {
     name: 'a page failing midway (HTTP 500 at offset 500)',
     reason: 'unavailable',
     fault: (offset) =>
-      offset === 500 ? json(500, { api_id: randomUUID(), error: 'internal error' }) : undefined,
+      offset === 500
+        ? jsonAnswer(500, { api_id: randomUUID(), error: 'internal error' })
+        : undefined,
   },
 ];
 

@@ -4,8 +4,6 @@
  * moved with the sandbox clock.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
@@ -24,6 +22,7 @@ import {
   recordedCalls,
   startTestHost,
 } from '../support/local-host.js';
+import { jsonAnswer, type Loopback, startLoopback } from '../support/loopback.js';
 import { dialStatusForm, plivoXml } from '../support/plivo-forms.js';
 
 const business = exampleNumbers.india;
@@ -206,28 +205,21 @@ describe('business-initiated calls through the local host (sandbox)', () => {
 
 describe('Plivo failing behind the local host', () => {
   let host: LocalHost;
-  let plivo: Server;
+  let plivo: Loopback;
   let answer: 'fail' | 'ok' = 'fail';
   beforeAll(async () => {
-    plivo = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        const [status, body] =
-          answer === 'ok' ? [201, { request_uuid: randomUUID() }] : [503, { error: 'try later' }];
-        response.writeHead(status, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(body));
-      });
-    });
-    await new Promise<void>((resolve) => plivo.listen(0, '127.0.0.1', resolve));
-    const apiUrl = `http://127.0.0.1:${(plivo.address() as AddressInfo).port}`;
+    plivo = await startLoopback(() =>
+      answer === 'ok'
+        ? jsonAnswer(201, { request_uuid: randomUUID() })
+        : jsonAnswer(503, { error: 'try later' }),
+    );
     host = await startTestHost({
-      plivo: { authId: 'MAXXXXXXXXXXXXXXXXXX', authToken: 'e2e-token', apiUrl },
+      plivo: { authId: 'MAXXXXXXXXXXXXXXXXXX', authToken: 'e2e-token', apiUrl: plivo.url },
     });
   });
   afterAll(async () => {
     await host.close();
-    plivo.closeAllConnections();
-    await new Promise<void>((resolve) => plivo.close(() => resolve()));
+    await plivo.close();
   });
 
   it('502 plivo_error and nothing counted; once Plivo answers, the call is placed', async () => {

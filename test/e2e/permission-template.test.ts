@@ -6,14 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfigPath, parseConfig } from '../../functions/shared/config/load.js';
 import type { Config } from '../../functions/shared/config/schema.js';
 import type { LocalHost } from '../../local/host.js';
 import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { asJson, startTestHost } from '../support/local-host.js';
+import { jsonAnswer, type Loopback, startLoopback } from '../support/loopback.js';
 
 const business = exampleNumbers.india;
 const jamaica = exampleNumbers.jamaica;
@@ -179,35 +178,24 @@ describe('permission template variables (sandbox)', () => {
 });
 
 describe('permission template variables reach the Message API', () => {
-  let plivo: Server;
+  let plivo: Loopback;
   let host: LocalHost;
-  const messages: Record<string, unknown>[] = [];
   beforeAll(async () => {
-    plivo = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      request.on('end', () => {
-        messages.push(JSON.parse(body));
-        response.writeHead(202, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ message: 'queued', message_uuid: [randomUUID()] }));
-      });
-    });
-    await new Promise<void>((resolve) => plivo.listen(0, '127.0.0.1', resolve));
-    const { port } = plivo.address() as AddressInfo;
+    plivo = await startLoopback(() =>
+      jsonAnswer(202, { message: 'queued', message_uuid: [randomUUID()] }),
+    );
     host = await startTestHost({
       config: configWithVariables(),
       plivo: {
         authId: 'MAXXXXXXXXXXXXXXXXXX',
         authToken: 'test-token',
-        apiUrl: `http://127.0.0.1:${port}`,
+        apiUrl: plivo.url,
       },
     });
   });
   afterAll(async () => {
     await host.close();
-    await new Promise<void>((resolve) => plivo.close(() => resolve()));
+    await plivo.close();
   });
 
   it('posts the filled components in the template', async () => {
@@ -218,7 +206,7 @@ describe('permission template variables reach the Message API', () => {
       variables: { first_name: 'Asha' },
     });
     expect(response.status).toBe(202);
-    expect(messages).toEqual([
+    expect(plivo.requests.map((r) => r.json())).toEqual([
       {
         src: business.slice(1),
         dst: user.slice(1),

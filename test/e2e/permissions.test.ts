@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoDigits } from '../../functions/shared/numbers.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
@@ -8,6 +6,7 @@ import type { LocalHost } from '../../local/host.js';
 import { sandboxAuthToken } from '../../local/host.js';
 import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
+import { jsonAnswer, type Loopback, startLoopback } from '../support/loopback.js';
 import { permissionReplyForm } from '../support/plivo-forms.js';
 import { signV2, signV3 } from '../support/plivo-sign.js';
 
@@ -455,43 +454,28 @@ describe('permission lifecycle through the local host', () => {
 });
 
 describe('when Plivo refuses the template', () => {
-  let plivo: Server;
+  let plivo: Loopback;
   let host: LocalHost;
   let failNext = true;
-  const messages: unknown[] = [];
 
   beforeAll(async () => {
     // A stand-in for Plivo's Message API on loopback: real HTTP through the REST adapter.
-    plivo = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      request.on('end', () => {
-        messages.push(JSON.parse(body));
-        response.writeHead(failNext ? 500 : 202, { 'content-type': 'application/json' });
-        response.end(
-          JSON.stringify(
-            failNext
-              ? { error: 'internal error' }
-              : { message: 'message(s) queued', message_uuid: [randomUUID()] },
-          ),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => plivo.listen(0, '127.0.0.1', resolve));
-    const { port } = plivo.address() as AddressInfo;
+    plivo = await startLoopback(() =>
+      failNext
+        ? jsonAnswer(500, { error: 'internal error' })
+        : jsonAnswer(202, { message: 'message(s) queued', message_uuid: [randomUUID()] }),
+    );
     host = await startTestHost({
       plivo: {
         authId: 'MAXXXXXXXXXXXXXXXXXX',
         authToken: 'test-token',
-        apiUrl: `http://127.0.0.1:${port}`,
+        apiUrl: plivo.url,
       },
     });
   });
   afterAll(async () => {
     await host.close();
-    await new Promise((resolve) => plivo.close(resolve));
+    await plivo.close();
   });
 
   it('answers 502 plivo_error and does not count the request', async () => {
@@ -507,7 +491,7 @@ describe('when Plivo refuses the template', () => {
     failNext = false;
     const sent = await send();
     expect(sent.status).toBe(202);
-    expect(messages).toHaveLength(2);
-    expect(messages[1]).toMatchObject({ src: businessDigits, type: 'whatsapp' });
+    expect(plivo.requests).toHaveLength(2);
+    expect(plivo.requests[1]?.json()).toMatchObject({ src: businessDigits, type: 'whatsapp' });
   });
 });

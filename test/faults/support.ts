@@ -4,8 +4,6 @@
  * the table so every test checks what DynamoDB holds, not only what HTTP answered.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import { leasesOf as storedLeases } from '../../functions/shared/store/items/leases.js';
@@ -13,6 +11,7 @@ import { keyPrefixes } from '../../functions/shared/store/keys.js';
 import type { LocalHost } from '../../local/host.js';
 import { readItem, scanTable } from '../support/dynamo.js';
 import { asJson } from '../support/local-host.js';
+import { jsonAnswer, startLoopback } from '../support/loopback.js';
 import { permissionReplyForm } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';
 
@@ -36,61 +35,34 @@ export interface ScriptedPlivo {
   close(): Promise<void>;
 }
 
-const listen = (server: Server, port: number) =>
-  new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
-const stop = (server: Server) =>
-  new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-  });
-
 /** A loopback HTTP server answering Plivo's Call and Message APIs as the test scripts it. */
 export const startScriptedPlivo = async (): Promise<ScriptedPlivo> => {
   let mode: PlivoMode = 'ok';
   const received: PlivoRequest[] = [];
-  const handle = (request: IncomingMessage, response: ServerResponse) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    request.on('end', () => {
-      const resource = /\/v1\/Account\/[^/]+\/(\w+)\//.exec(request.url ?? '')?.[1] ?? '';
-      // A GET (the Live Call API) has no body.
-      received.push({ resource, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> });
-      if (mode === 'hang') return;
-      const [status, body] =
-        mode === 'error'
-          ? [500, { api_id: randomUUID(), error: 'internal server error' }]
-          : resource === 'Call'
-            ? [201, { api_id: randomUUID(), message: 'call fired', request_uuid: randomUUID() }]
-            : [202, { api_id: randomUUID(), message_uuid: [randomUUID()] }];
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body));
-    });
-  };
-  let server = createServer(handle);
-  await listen(server, 0);
-  const { port } = server.address() as AddressInfo;
+  const server = await startLoopback((request) => {
+    const resource = /\/v1\/Account\/[^/]+\/(\w+)\//.exec(request.url)?.[1] ?? '';
+    // A GET (the Live Call API) has no body.
+    received.push({ resource, body: request.text ? request.json() : {} });
+    if (mode === 'hang') return 'hang';
+    return mode === 'error'
+      ? jsonAnswer(500, { api_id: randomUUID(), error: 'internal server error' })
+      : resource === 'Call'
+        ? jsonAnswer(201, {
+            api_id: randomUUID(),
+            message: 'call fired',
+            request_uuid: randomUUID(),
+          })
+        : jsonAnswer(202, { api_id: randomUUID(), message_uuid: [randomUUID()] });
+  });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     received,
     setMode: (next) => {
       mode = next;
     },
-    refuseConnections: () => stop(server),
-    acceptConnections: async () => {
-      server = createServer(handle);
-      await listen(server, port);
-    },
-    close: () => stop(server),
+    refuseConnections: server.refuseConnections,
+    acceptConnections: server.acceptConnections,
+    close: server.close,
   };
 };
 

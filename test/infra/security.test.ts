@@ -8,8 +8,6 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +17,7 @@ import type { CallgateStack } from '../../infra/stack.js';
 import type { LocalHost } from '../../local/host.js';
 import { exampleAgents, exampleNumbers } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
+import { jsonAnswer, type Loopback, startLoopback } from '../support/loopback.js';
 import { asArray, exampleWithWebhookPath, type Json, synthesized } from '../support/stack.js';
 
 let stack: CallgateStack;
@@ -315,7 +314,7 @@ describe('logs of a whole flow', () => {
   const stranger = '+919810000023';
   const numbers = [business, callee, caller, stranger];
 
-  let plivo: Server;
+  let plivo: Loopback;
   let failNext = false;
   let host: LocalHost;
   const output: string[] = [];
@@ -323,31 +322,19 @@ describe('logs of a whole flow', () => {
 
   beforeAll(async () => {
     // Plivo's API on loopback: answers as Plivo does, or fails naming the number (as Plivo's errors do).
-    plivo = createServer((request, response) => {
-      let text = '';
-      request.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-      });
-      request.on('end', () => {
-        const body = JSON.parse(text) as { dst?: string };
-        if (failNext) {
-          failNext = false;
-          response.writeHead(400, { 'content-type': 'application/json' });
-          response.end(JSON.stringify({ error: `destination ${body.dst} is not on WhatsApp` }));
-          return;
-        }
-        response.writeHead(202, { 'content-type': 'application/json' });
-        response.end(
-          JSON.stringify(
-            request.url?.includes('/Message/')
-              ? { message_uuid: [randomUUID()] }
-              : { request_uuid: randomUUID() },
-          ),
-        );
-      });
+    plivo = await startLoopback((request) => {
+      if (failNext) {
+        failNext = false;
+        const { dst } = request.json<{ dst?: string }>();
+        return jsonAnswer(400, { error: `destination ${dst} is not on WhatsApp` });
+      }
+      return jsonAnswer(
+        202,
+        request.url.includes('/Message/')
+          ? { message_uuid: [randomUUID()] }
+          : { request_uuid: randomUUID() },
+      );
     });
-    await new Promise<void>((resolve) => plivo.listen(0, '127.0.0.1', resolve));
-    const apiUrl = `http://127.0.0.1:${(plivo.address() as AddressInfo).port}`;
 
     // Everything the process writes while the flow runs: the logger writes to stdout/stderr.
     for (const stream of [process.stdout, process.stderr]) {
@@ -369,13 +356,13 @@ describe('logs of a whole flow', () => {
         console[level] = original;
       });
     }
-    host = await startTestHost({ plivo: { authId, authToken, apiUrl } });
+    host = await startTestHost({ plivo: { authId, authToken, apiUrl: plivo.url } });
   });
 
   afterAll(async () => {
     for (const undo of restore.splice(0)) undo();
     await host?.close();
-    await new Promise<void>((resolve) => plivo.close(() => resolve()));
+    await plivo.close();
   });
 
   const api = (path: string, body: unknown) =>

@@ -3,13 +3,13 @@
  * as EventBridge does (AWS JSON 1.1), whole-request errors and per-entry failures included.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../functions/shared/events/envelope.js';
 import { createEventBridgeBus } from '../../functions/shared/events/eventbridge-bus.js';
 import { exampleNumbers } from '../support/fixtures.js';
+import { jsonAnswer, type Loopback, startLoopback } from '../support/loopback.js';
 
 const busName = 'callgate-events';
 const business = exampleNumbers.india;
@@ -34,49 +34,29 @@ interface Received {
 type Answer = { status: number; body: unknown } | { failIds: ReadonlySet<string> };
 let answer: (request: Received, index: number) => Answer;
 const received: Received[] = [];
-let server: Server;
-let endpoint: string;
+let eventBridge: Loopback;
 
 const idOf = (entry: WireEntry) => (JSON.parse(entry.Detail) as Envelope).id;
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    request.on('end', () => {
-      const entries = (JSON.parse(text) as { Entries: WireEntry[] }).Entries;
-      const got = { headers: request.headers, entries, ids: entries.map(idOf) };
-      const reply = answer(got, received.length);
-      received.push(got);
-      const headers = { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'r' };
-      if ('status' in reply) {
-        response.writeHead(reply.status, headers).end(JSON.stringify(reply.body));
-        return;
-      }
-      const results = got.ids.map((id) =>
-        reply.failIds.has(id)
-          ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }
-          : { EventId: randomUUID() },
-      );
-      const failed = results.filter((r) => 'ErrorCode' in r).length;
-      response
-        .writeHead(200, headers)
-        .end(JSON.stringify({ FailedEntryCount: failed, Entries: results }));
-    });
+  eventBridge = await startLoopback((request) => {
+    const { Entries: entries } = request.json<{ Entries: WireEntry[] }>();
+    const got = { headers: request.headers, entries, ids: entries.map(idOf) };
+    const reply = answer(got, received.length);
+    received.push(got);
+    const headers = { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'r' };
+    if ('status' in reply) return jsonAnswer(reply.status, reply.body, headers);
+    const results = got.ids.map((id) =>
+      reply.failIds.has(id)
+        ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }
+        : { EventId: randomUUID() },
+    );
+    const failed = results.filter((r) => 'ErrorCode' in r).length;
+    return jsonAnswer(200, { FailedEntryCount: failed, Entries: results }, headers);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-afterAll(
-  () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-);
+afterAll(() => eventBridge.close());
 
 beforeEach(() => {
   received.length = 0;
@@ -90,7 +70,7 @@ const bus = (attempts?: number) =>
     attempts,
     backoffMs: 1,
     client: new EventBridgeClient({
-      endpoint,
+      endpoint: eventBridge.url,
       region: 'us-east-1',
       credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
       maxAttempts: 3,

@@ -3,8 +3,6 @@
  * server that answers CreateSchedule as the Scheduler does (REST JSON, a name taken is 409
  * ConflictException).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -17,6 +15,7 @@ import {
   permissionExpiryNamePrefix,
 } from '../../functions/shared/scheduling/wakeups.js';
 import { exampleNumbers, newUser } from '../support/fixtures.js';
+import { jsonAnswer, type Loopback, startLoopback } from '../support/loopback.js';
 
 const intentId = '0b6f3c1e-2a4d-4f5e-9c8b-7a6d5e4f3c2b';
 const t0 = Date.UTC(2030, 5, 1, 10);
@@ -36,40 +35,26 @@ interface Created {
 const created: Created[] = [];
 /** The schedules that exist: a second create of a name conflicts. */
 const names = new Set<string>();
-let server: Server;
-let endpoint: string;
+let scheduler: Loopback;
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    request.on('end', () => {
-      const name = decodeURIComponent((request.url ?? '').replace(/^\/schedules\//, ''));
-      const headers = { 'content-type': 'application/json', 'x-amzn-requestid': 'r' };
-      if (names.has(name)) {
-        response
-          .writeHead(409, { ...headers, 'x-amzn-errortype': 'ConflictException' })
-          .end(JSON.stringify({ Message: `Schedule ${name} already exists.` }));
-        return;
-      }
-      names.add(name);
-      created.push({ name, body: JSON.parse(text) as Created['body'] });
-      response.writeHead(200, headers).end(JSON.stringify({ ScheduleArn: `arn:schedule/${name}` }));
-    });
+  scheduler = await startLoopback((request) => {
+    const name = decodeURIComponent(request.url.replace(/^\/schedules\//, ''));
+    const headers = { 'x-amzn-requestid': 'r' };
+    if (names.has(name)) {
+      return jsonAnswer(
+        409,
+        { Message: `Schedule ${name} already exists.` },
+        { ...headers, 'x-amzn-errortype': 'ConflictException' },
+      );
+    }
+    names.add(name);
+    created.push({ name, body: request.json<Created['body']>() });
+    return jsonAnswer(200, { ScheduleArn: `arn:schedule/${name}` }, headers);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-afterAll(
-  () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-);
+afterAll(() => scheduler.close());
 
 beforeEach(() => {
   created.length = 0;
@@ -83,7 +68,7 @@ const options = (now: number): SchedulerOptions => ({
   deadLetterArn: 'arn:aws:sqs:us-east-1:1:wakeups',
   clock: () => now,
   client: new SchedulerClient({
-    endpoint,
+    endpoint: scheduler.url,
     region: 'us-east-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
     maxAttempts: 1,

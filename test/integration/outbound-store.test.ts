@@ -5,8 +5,6 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +33,7 @@ import {
   newBusiness,
   newUser,
 } from '../support/fixtures.js';
+import { jsonAnswer, startLoopback } from '../support/loopback.js';
 import { plivoXml } from '../support/plivo-forms.js';
 import { signV3 } from '../support/plivo-sign.js';
 
@@ -555,36 +554,19 @@ describe('Idempotency-Key', () => {
 /** A loopback server standing in for api.plivo.com, answering as `mode` says. */
 const fakePlivo = async () => {
   let mode: 'ok' | 'error' | 'hang' = 'ok';
-  const received: unknown[] = [];
-  const server: Server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    request.on('end', () => {
-      received.push(JSON.parse(body));
-      if (mode === 'hang') return;
-      const [status, payload] =
-        mode === 'ok'
-          ? [201, { api_id: randomUUID(), message: 'call fired', request_uuid: randomUUID() }]
-          : [500, { api_id: randomUUID(), error: 'internal error' }];
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(payload));
-    });
+  const server = await startLoopback(() => {
+    if (mode === 'hang') return 'hang';
+    return mode === 'ok'
+      ? jsonAnswer(201, { api_id: randomUUID(), message: 'call fired', request_uuid: randomUUID() })
+      : jsonAnswer(500, { api_id: randomUUID(), error: 'internal error' });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    received,
+    url: server.url,
+    received: server.requests,
     setMode: (next: typeof mode) => {
       mode = next;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: server.close,
   };
 };
 
@@ -613,8 +595,8 @@ describe('Plivo does not take the call: 502 plivo_error, everything released', (
         plivo.setMode(mode);
         const failed = await h.placeCall({ from: h.business, to: user }, headers);
         expect([failed.status, failed.body.error]).toEqual([502, 'plivo_error']);
-        const sent = plivo.received[0] as { answer_url: string };
-        const callId = new URL(sent.answer_url).searchParams.get('call') ?? undefined;
+        const sent = plivo.received[0]?.json<{ answer_url: string }>();
+        const callId = new URL(sent?.answer_url ?? '').searchParams.get('call') ?? undefined;
         await expectNothingHeld(h, user, callId);
         expect(
           await rawItem(keys.idempotency(idempotencyKeys.client(headers['idempotency-key']))),

@@ -1,6 +1,4 @@
 /** The Plivo REST adapter over real HTTP, against a 127.0.0.1 server standing in for api.plivo.com. */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMetricsRecorder } from '../../functions/shared/metrics.js';
 import { createPlivoRest } from '../../functions/shared/telephony/plivo-rest.js';
@@ -9,16 +7,10 @@ import {
   type MessageParams,
   TelephonyError,
 } from '../../functions/shared/telephony/port.js';
+import { type Loopback, type LoopbackRequest, startLoopback } from '../support/loopback.js';
 
 const authId = 'MAXXXXXXXXXXXXXXXXXX';
 const authToken = 'plivo-secret-token';
-
-interface Received {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: unknown;
-}
 
 interface Reply {
   readonly status: number;
@@ -27,40 +19,21 @@ interface Reply {
 
 /** What the next request gets: status and raw body (or one by its URL), or no answer at all. */
 let reply: Reply | ((url: string) => Reply) | 'hang' = { status: 201, body: '{}' };
-const received: Received[] = [];
-let server: Server;
+let plivo: Loopback;
+let received: LoopbackRequest[];
 let baseUrl: string;
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    request.on('end', () => {
-      received.push({
-        method: request.method ?? '',
-        url: request.url ?? '',
-        headers: request.headers,
-        body: text ? JSON.parse(text) : undefined,
-      });
-      if (reply === 'hang') return;
-      const { status, body } = typeof reply === 'function' ? reply(request.url ?? '') : reply;
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(body);
-    });
+  plivo = await startLoopback((request) => {
+    if (reply === 'hang') return 'hang';
+    const { status, body } = typeof reply === 'function' ? reply(request.url) : reply;
+    return { status, headers: { 'content-type': 'application/json' }, body };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  received = plivo.requests;
+  baseUrl = plivo.url;
 });
 
-afterAll(
-  () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-);
+afterAll(() => plivo.close());
 
 beforeEach(() => {
   received.length = 0;
@@ -119,7 +92,7 @@ describe('Call API', () => {
       `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`,
     );
     expect(request?.headers['content-type']).toBe('application/json');
-    expect(request?.body).toEqual(call);
+    expect(request?.json()).toEqual(call);
   });
 
   it.each([400, 401, 404, 429])(
@@ -158,11 +131,9 @@ describe('Call API', () => {
   });
 
   it('connection refused: unreachable', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const error = await failure(adapter({ url: `http://127.0.0.1:${port}` }).placeCall(call));
+    const closed = await startLoopback(() => 'hang');
+    await closed.close();
+    const error = await failure(adapter({ url: closed.url }).placeCall(call));
     expect(error.kind).toBe('unreachable');
     expect(plivoErrors()).toEqual(['unreachable IN']);
   });
@@ -183,7 +154,7 @@ describe('Message API', () => {
     });
     expect(sent).toEqual({ messageUuid: 'm-1' });
     expect(received[0]?.url).toBe(`/v1/Account/${authId}/Message/`);
-    expect(received[0]?.body).toMatchObject({ type: 'whatsapp', template });
+    expect(received[0]?.json()).toMatchObject({ type: 'whatsapp', template });
   });
 });
 
@@ -194,12 +165,12 @@ describe('Message API against the SDK', () => {
     const client = new Client(authId, authToken, { url: `${baseUrl}/v1/Account/${authId}` });
     const { src, dst, ...optional } = params;
     await client.messages.create(src, dst, undefined as unknown as string, optional);
-    return received.at(-1)?.body;
+    return received.at(-1)?.json();
   };
 
   const adapterBody = async (params: MessageParams): Promise<unknown> => {
     await adapter().sendMessage(params);
-    return received.at(-1)?.body;
+    return received.at(-1)?.json();
   };
 
   it.each<[string, MessageParams]>([
@@ -289,7 +260,7 @@ describe('Live Call API', () => {
     expect(request?.headers.authorization).toBe(
       `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`,
     );
-    expect(request?.body).toBeUndefined();
+    expect(request?.text).toBe('');
   });
 
   it('reads page after page by offset until one is short: 1,000 calls are 51 pages', async () => {
