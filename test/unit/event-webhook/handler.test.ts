@@ -5,8 +5,6 @@
  */
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,42 +12,24 @@ import { createHandler, type EventWebhookDeps } from '../../../functions/event-w
 import { webhookCredentials } from '../../../functions/shared/events/webhook-delivery.js';
 import { createLogger } from '../../../functions/shared/log.js';
 import { createMetricsRecorder } from '../../../functions/shared/metrics.js';
+import { type Loopback, type LoopbackRequest, startLoopback } from '../../support/loopback.js';
 
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
 const apiKey = `key-${randomUUID()}`;
 
-interface Received {
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
 /** What the receiver answers, by the path it was called on. */
 let answer: (path: string) => number | 'hang' = () => 204;
-const received: Received[] = [];
-let receiver: Server;
-let base = '';
+let receiver: Loopback;
+let received: LoopbackRequest[];
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => {
-      body += chunk;
-    });
-    request.on('end', () => {
-      const path = request.url ?? '';
-      received.push({ path, headers: request.headers, body });
-      const status = answer(path);
-      if (status === 'hang') return;
-      response.writeHead(status, status === 302 ? { location: `${base}/elsewhere` } : {}).end();
-    });
+  receiver = await startLoopback(({ url }) => {
+    const status = answer(url);
+    if (status === 'hang') return 'hang';
+    return { status, headers: status === 302 ? { location: `${receiver.url}/elsewhere` } : {} };
   });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  received = receiver.requests;
 });
-afterAll(async () => {
-  receiver.closeAllConnections();
-  await new Promise((resolve) => receiver.close(resolve));
-});
+afterAll(() => receiver.close());
 beforeEach(() => {
   received.length = 0;
   answer = () => 204;
@@ -84,7 +64,7 @@ const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 const handlerFor = (overrides: Partial<EventWebhookDeps> = {}) => {
   const recorder = createMetricsRecorder();
   const handler = createHandler({
-    url: `${base}/hook`,
+    url: `${receiver.url}/hook`,
     credentials: async () => webhookCredentials(secret, {}),
     now: () => Date.now(),
     logger: createLogger(),
@@ -97,7 +77,7 @@ const handlerFor = (overrides: Partial<EventWebhookDeps> = {}) => {
   return { handler, counts };
 };
 
-const headersOf = (r: Received) => ({
+const headersOf = (r: LoopbackRequest) => ({
   'webhook-id': String(r.headers['webhook-id']),
   'webhook-timestamp': String(r.headers['webhook-timestamp']),
   'webhook-signature': String(r.headers['webhook-signature']),
@@ -111,12 +91,12 @@ describe('event-webhook', () => {
     const bodies = envelopes.map((e) => JSON.stringify(e, null, 1));
     const result = await handler(batch(...bodies.map((b) => message(b))));
     expect(result.batchItemFailures).toEqual([]);
-    expect(received.map((r) => r.body)).toEqual(bodies);
+    expect(received.map((r) => r.text)).toEqual(bodies);
     for (const [i, r] of received.entries()) {
       expect(r.headers['content-type']).toBe('application/json');
       expect(r.headers['webhook-id']).toBe(envelopes[i]?.id);
       expect(Math.abs(Number(r.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
-      expect(new Webhook(secret).verify(r.body, headersOf(r))).toEqual(envelopes[i]);
+      expect(new Webhook(secret).verify(r.text, headersOf(r))).toEqual(envelopes[i]);
     }
     expect(counts('WebhookDelivered')).toHaveLength(2);
     expect(counts('WebhookFailed')).toEqual([]);
@@ -148,7 +128,7 @@ describe('event-webhook', () => {
     expect(result.batchItemFailures).toEqual(
       [records[1], records[2], records[3]].map((r) => ({ itemIdentifier: r?.messageId })),
     );
-    expect(received.map((r) => r.path)).toEqual(Array(5).fill('/hook'));
+    expect(received.map((r) => r.url)).toEqual(Array(5).fill('/hook'));
     expect(counts('WebhookFailed')).toEqual(['500', '400', '302']);
     expect(counts('WebhookDelivered')).toHaveLength(2);
   });
@@ -164,11 +144,9 @@ describe('event-webhook', () => {
   });
 
   it('an unreachable receiver fails the batch, counted unreachable', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise((resolve) => closed.close(resolve));
-    const { handler, counts } = handlerFor({ url: `http://127.0.0.1:${port}/hook` });
+    const closed = await startLoopback(() => 'hang');
+    await closed.close();
+    const { handler, counts } = handlerFor({ url: `${closed.url}/hook` });
     const records = [message(JSON.stringify(envelope())), message(JSON.stringify(envelope()))];
     const result = await handler(batch(...records));
     expect(result.batchItemFailures).toHaveLength(2);
@@ -188,7 +166,7 @@ describe('event-webhook', () => {
     await handler(batch(message(body)));
     expect(received[0]?.headers['x-api-key']).toBe(apiKey);
     expect(() =>
-      new Webhook(secret).verify(body, headersOf(received[0] as Received)),
+      new Webhook(secret).verify(body, headersOf(received[0] as LoopbackRequest)),
     ).not.toThrow();
   });
 
