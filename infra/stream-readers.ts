@@ -18,6 +18,39 @@ export interface StreamReadersProps {
   readonly permissionExpiry: CallgateFunction;
 }
 
+/** What one reader's mapping sets apart from what every reader's shares. */
+interface StreamReading {
+  /** The records it gets (a Lambda event filter pattern). */
+  readonly filter: Record<string, unknown>;
+  /** Where a record goes, with its position, once its retries are spent. */
+  readonly deadLetters: Queue;
+  readonly maxRecordAge: Duration;
+  readonly maxBatchingWindow?: Duration;
+  readonly parallelizationFactor?: number;
+}
+
+/**
+ * Every reader starts at the oldest record kept, take up to 100 a batch, split a failing batch and
+ * report the records that failed, and retry a record 10 times before its dead letter.
+ */
+const readStream = (
+  table: ITable,
+  reader: CallgateFunction,
+  { filter, deadLetters, ...reading }: StreamReading,
+) =>
+  reader.handler.addEventSource(
+    new DynamoEventSource(table, {
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: 100,
+      bisectBatchOnError: true,
+      reportBatchItemFailures: true,
+      retryAttempts: 10,
+      ...reading,
+      onFailure: new SqsDlq(deadLetters),
+      filters: [FilterCriteria.filter(filter)],
+    }),
+  );
+
 /**
  * The three functions that follow the table's stream, each through an event source mapping filtered to
  * the items it reads, with bounded retries and a dead-letter queue for what still fails.
@@ -39,93 +72,64 @@ export class StreamReaders {
       'LeaseChangeDeadLetters',
       'the lease-changes event source mapping',
     );
-    props.leaseChanges.handler.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        // A record that keeps failing is split off from the rest, retried, then sent to the dead
-        // letters with its position: its lease lapses on its own, the call was answered regardless.
-        bisectBatchOnError: true,
-        retryAttempts: 10,
-        reportBatchItemFailures: true,
-        maxRecordAge: Duration.hours(1),
-        onFailure: new SqsDlq(this.leaseChangeDeadLetters),
-        filters: [
-          FilterCriteria.filter({
-            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(keyPrefixes.leaseShard) } } },
-          }),
-        ],
-      }),
-    );
+    readStream(props.table, props.leaseChanges, {
+      maxRecordAge: Duration.hours(1),
+      // A record that keeps failing is split off from the rest, retried, then sent to the dead
+      // letters with its position: its lease lapses on its own, the call was answered regardless.
+      deadLetters: this.leaseChangeDeadLetters,
+      filter: { dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(keyPrefixes.leaseShard) } } } },
+    });
 
     this.eventDeadLetters = deadLetterQueue(
       stack,
       'EventDeadLetters',
       'the events event source mapping',
     );
-    props.events.handler.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        // Up to 100 changes per invocation, put 10 per PutEvents request. No batching window: it would
-        // hold every event back by its length to save invocations, and under load the batches fill
-        // without one (Lambda polls each shard four times a second).
-        batchSize: 100,
-        maxBatchingWindow: Duration.seconds(0),
-        // One batch per shard at a time: an item's events reach the bus in the order it changed.
-        parallelizationFactor: 1,
-        bisectBatchOnError: true,
-        reportBatchItemFailures: true,
-        // Bounded: a record that still fails goes to the dead letters with its position, readable
-        // from the stream for its 24 hours.
-        retryAttempts: 10,
-        maxRecordAge: Duration.hours(6),
-        onFailure: new SqsDlq(this.eventDeadLetters),
-        filters: [
-          FilterCriteria.filter({
-            eventName: FilterRule.or('INSERT', 'MODIFY'),
-            dynamodb: {
-              Keys: {
-                pk: {
-                  S: [
-                    ...FilterRule.beginsWith(keyPrefixes.pair),
-                    ...FilterRule.beginsWith(keyPrefixes.call),
-                    ...FilterRule.beginsWith(keyPrefixes.intent),
-                    ...FilterRule.beginsWith(keyPrefixes.numberRestriction),
-                  ],
-                },
-              },
+    readStream(props.table, props.events, {
+      // Up to 100 changes per invocation, put 10 per PutEvents request. No batching window: it would
+      // hold every event back by its length to save invocations, and under load the batches fill
+      // without one (Lambda polls each shard four times a second).
+      maxBatchingWindow: Duration.seconds(0),
+      // One batch per shard at a time: an item's events reach the bus in the order it changed.
+      parallelizationFactor: 1,
+      // Bounded: a record that still fails goes to the dead letters with its position, readable
+      // from the stream for its 24 hours.
+      maxRecordAge: Duration.hours(6),
+      deadLetters: this.eventDeadLetters,
+      filter: {
+        eventName: FilterRule.or('INSERT', 'MODIFY'),
+        dynamodb: {
+          Keys: {
+            pk: {
+              S: [
+                ...FilterRule.beginsWith(keyPrefixes.pair),
+                ...FilterRule.beginsWith(keyPrefixes.call),
+                ...FilterRule.beginsWith(keyPrefixes.intent),
+                ...FilterRule.beginsWith(keyPrefixes.numberRestriction),
+              ],
             },
-          }),
-        ],
-      }),
-    );
+          },
+        },
+      },
+    });
 
     this.expiryWatchDeadLetters = deadLetterQueue(
       stack,
       'ExpiryWatchDeadLetters',
       'the permission-expiry event source mapping',
     );
-    props.permissionExpiry.handler.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        // A record that keeps failing (Scheduler refusing its schedule) is split off, retried, then
-        // dead-lettered with its position: that permission's expiry then has no event.
-        bisectBatchOnError: true,
-        retryAttempts: 10,
-        reportBatchItemFailures: true,
-        maxRecordAge: Duration.hours(6),
-        onFailure: new SqsDlq(this.expiryWatchDeadLetters),
-        // Every pair change: a filter cannot compare the images, the function keeps those that grant or
-        // move a temporary permission.
-        filters: [
-          FilterCriteria.filter({
-            eventName: FilterRule.or('INSERT', 'MODIFY'),
-            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(keyPrefixes.pair) } } },
-          }),
-        ],
-      }),
-    );
+    readStream(props.table, props.permissionExpiry, {
+      // A record that keeps failing (Scheduler refusing its schedule) is split off, retried, then
+      // dead-lettered with its position: that permission's expiry then has no event.
+      maxRecordAge: Duration.hours(6),
+      deadLetters: this.expiryWatchDeadLetters,
+      // Every pair change: a filter cannot compare the images, the function keeps those that grant or
+      // move a temporary permission.
+      filter: {
+        eventName: FilterRule.or('INSERT', 'MODIFY'),
+        dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(keyPrefixes.pair) } } },
+      },
+    });
 
     this.functions = [props.leaseChanges, props.events, props.permissionExpiry];
     this.deadLetters = [
