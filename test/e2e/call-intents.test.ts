@@ -128,20 +128,31 @@ const nextUtcHour = (now: number, hour: number) => {
   return at >= now ? at : at + 24 * 3600 * 1000;
 };
 
-describe('call intents through the local host (sandbox)', () => {
-  let host: LocalHost;
-
+/**
+ * A local host on `config` for the describe block this is called in: started before the block's tests,
+ * closed after them.
+ */
+const hostPerBlock = (config: () => Config) => {
+  let started: LocalHost | undefined;
   beforeAll(async () => {
-    // Tests place calls back to back, faster than the example account's 10 calls per second.
-    host = await startTestHost({
-      config: alwaysOpenExampleConfig({ account: { callsPerSecond: 1000 } }),
-    });
+    started = await startTestHost({ config: config() });
   });
-  afterAll(async () => host?.close());
+  afterAll(async () => started?.close());
+  return {
+    get host(): LocalHost {
+      if (!started) throw new Error('the host starts before the block’s tests');
+      return started;
+    },
+  };
+};
+
+describe('call intents through the local host (sandbox)', () => {
+  // Tests place calls back to back, faster than the example account's calls per second.
+  const local = hostPerBlock(() => alwaysOpenExampleConfig({ account: { callsPerSecond: 1000 } }));
 
   it('without permission: the request goes out, the grant places the call within the settle', async () => {
     const user = newUser();
-    const created = await postIntent(host, { from: business, to: user });
+    const created = await postIntent(local.host, { from: business, to: user });
     expect(created.status).toBe(202);
     const intentId = String(created.body.intentId);
     expect(created.body).toMatchObject({
@@ -150,17 +161,17 @@ describe('call intents through the local host (sandbox)', () => {
       from: business,
       to: user,
     });
-    expect(await messagesTo(host, user)).toHaveLength(1);
+    expect(await messagesTo(local.host, user)).toHaveLength(1);
 
-    await acceptPermission(host, user, business);
-    const placed = await settledIntent(host, intentId);
+    await acceptPermission(local.host, user, business);
+    const placed = await settledIntent(local.host, intentId);
     expect(placed).toMatchObject({ status: 'placed' });
-    expect(await callsTo(host, user)).toEqual([placed.callId]);
-    const log = await asJson(await fetch(`${host.url}/v1/calls/${String(placed.callId)}`));
+    expect(await callsTo(local.host, user)).toEqual([placed.callId]);
+    const log = await asJson(await fetch(`${local.host.url}/v1/calls/${String(placed.callId)}`));
     expect(log.status).toBe(200);
 
     // In order per item (the stream orders each item's changes, not changes across items).
-    const events = await intentEvents(host, intentId);
+    const events = await intentEvents(local.host, intentId);
     const ofIntent = events.filter((e) => e.type.startsWith('intent.'));
     expect(ofIntent.map((e) => [e.type, 'reason' in e.data ? e.data.reason : undefined])).toEqual([
       ['intent.waiting_permission', 'request_due'],
@@ -171,18 +182,18 @@ describe('call intents through the local host (sandbox)', () => {
       { callId: placed.callId, agent: exampleAgents.india, intentId },
     ]);
     // The same request is not sent twice for one intent.
-    expect(await messagesTo(host, user)).toHaveLength(1);
+    expect(await messagesTo(local.host, user)).toHaveLength(1);
   });
 
   it("a client's Idempotency-Key shaped like an intent's own cannot take its call", async () => {
     const user = newUser();
-    const created = await postIntent(host, { from: business, to: user });
+    const created = await postIntent(local.host, { from: business, to: user });
     const intentId = String(created.body.intentId);
     expect(created.body.status).toBe('waiting_permission');
     const other = newUser();
-    await acceptPermission(host, other, business);
+    await acceptPermission(local.host, other, business);
     for (const key of [`intent:${intentId}`, `intent#${intentId}`]) {
-      const hijack = await fetch(`${host.url}/v1/calls`, {
+      const hijack = await fetch(`${local.host.url}/v1/calls`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': key },
         body: JSON.stringify({ from: business, to: other }),
@@ -190,55 +201,55 @@ describe('call intents through the local host (sandbox)', () => {
       expect(hijack.status).toBe(201);
     }
 
-    await acceptPermission(host, user, business);
-    const placed = await settledIntent(host, intentId);
+    await acceptPermission(local.host, user, business);
+    const placed = await settledIntent(local.host, intentId);
     expect(placed).toMatchObject({ status: 'placed' });
-    expect(await callsTo(host, user)).toEqual([placed.callId]);
+    expect(await callsTo(local.host, user)).toEqual([placed.callId]);
   });
 
   it('with permission: placed at once (202 placed, with the call)', async () => {
     const user = newUser();
-    await acceptPermission(host, user, business);
-    const created = await postIntent(host, { from: business, to: user });
+    await acceptPermission(local.host, user, business);
+    const created = await postIntent(local.host, { from: business, to: user });
     expect(created.status).toBe(202);
     expect(created.body.status).toBe('placed');
-    expect(await callsTo(host, user)).toEqual([created.body.callId]);
+    expect(await callsTo(local.host, user)).toEqual([created.body.callId]);
   });
 
   it('at the daily limit: scheduled at retryAfter, placed when the clock gets there', async () => {
     const user = newUser();
-    await acceptPermission(host, user, business);
+    await acceptPermission(local.host, user, business);
     for (let i = 0; i < 5; i++) {
-      expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
+      expect((await placeCall(local.host, { from: business, to: user })).status).toBe(201);
     }
-    const refused = await placeCall(host, { from: business, to: user });
+    const refused = await placeCall(local.host, { from: business, to: user });
     expect(refused.body.error).toBe('daily_call_limit');
-    const created = await postIntent(host, { from: business, to: user });
+    const created = await postIntent(local.host, { from: business, to: user });
     expect(created.body).toMatchObject({ status: 'scheduled', reason: 'daily_call_limit' });
     const intentId = String(created.body.intentId);
     const scheduledAt = Date.parse(String(created.body.scheduledAt));
-    expect(scheduledAt - host.clock.now()).toBeGreaterThan(23 * 3600 * 1000);
+    expect(scheduledAt - local.host.clock.now()).toBeGreaterThan(23 * 3600 * 1000);
 
-    await advanceClock(host, 12 * 3600);
-    expect((await getIntent(host, intentId)).body.status).toBe('scheduled');
-    await advanceClock(host, Math.ceil((scheduledAt - host.clock.now()) / 1000));
-    const placed = (await getIntent(host, intentId)).body;
+    await advanceClock(local.host, 12 * 3600);
+    expect((await getIntent(local.host, intentId)).body.status).toBe('scheduled');
+    await advanceClock(local.host, Math.ceil((scheduledAt - local.host.clock.now()) / 1000));
+    const placed = (await getIntent(local.host, intentId)).body;
     expect(placed.status).toBe('placed');
-    expect((await callsTo(host, user)).length).toBe(6);
+    expect((await callsTo(local.host, user)).length).toBe(6);
   });
 
   it('a rejection declines it; so does a standing revocation', async () => {
     const user = newUser();
-    const created = await postIntent(host, { from: business, to: user });
+    const created = await postIntent(local.host, { from: business, to: user });
     expect(created.body.status).toBe('waiting_permission');
-    await permissionReply(host, user, business, {
+    await permissionReply(local.host, user, business, {
       response: 'reject',
       response_source: 'user_action',
     });
-    const declined = await settledIntent(host, String(created.body.intentId));
+    const declined = await settledIntent(local.host, String(created.body.intentId));
     expect(declined).toMatchObject({ status: 'declined', reason: 'permission_rejected' });
     // A new intent for a user who just said no ends at once, and holds nothing.
-    const again = await postIntent(host, { from: business, to: user });
+    const again = await postIntent(local.host, { from: business, to: user });
     expect(again).toMatchObject({
       status: 202,
       body: { status: 'declined', reason: 'permission_rejected' },
@@ -247,30 +258,30 @@ describe('call intents through the local host (sandbox)', () => {
 
   it('after 3 missed calls in a row it is declined with revocation_risk, never placed', async () => {
     const user = newUser();
-    await acceptPermission(host, user, business);
-    for (let i = 0; i < 3; i++) await missCall(host, user);
-    const before = (await callsTo(host, user)).length;
-    const created = await postIntent(host, { from: business, to: user });
+    await acceptPermission(local.host, user, business);
+    for (let i = 0; i < 3; i++) await missCall(local.host, user);
+    const before = (await callsTo(local.host, user)).length;
+    const created = await postIntent(local.host, { from: business, to: user });
     expect(created.body).toMatchObject({ status: 'declined', reason: 'revocation_risk' });
-    expect((await callsTo(host, user)).length).toBe(before);
+    expect((await callsTo(local.host, user)).length).toBe(before);
   });
 
   it('2 missed and a third call still ringing: it waits for that call, declined once it is missed', async () => {
     const user = newUser();
-    await acceptPermission(host, user, business);
-    for (let i = 0; i < 2; i++) await missCall(host, user);
-    const ringing = await ringCall(host, user);
-    const created = await postIntent(host, { from: business, to: user });
+    await acceptPermission(local.host, user, business);
+    for (let i = 0; i < 2; i++) await missCall(local.host, user);
+    const ringing = await ringCall(local.host, user);
+    const created = await postIntent(local.host, { from: business, to: user });
     expect(created.body).toMatchObject({ status: 'scheduled', reason: 'calls_in_progress' });
-    expect(await callsTo(host, user)).toHaveLength(3);
+    expect(await callsTo(local.host, user)).toHaveLength(3);
 
-    await settleCall(host, ringing, 'no-answer');
-    const declined = await settledIntent(host, String(created.body.intentId));
+    await settleCall(local.host, ringing, 'no-answer');
+    const declined = await settledIntent(local.host, String(created.body.intentId));
     expect(declined).toMatchObject({ status: 'declined', reason: 'revocation_risk' });
-    expect(await callsTo(host, user)).toHaveLength(3);
+    expect(await callsTo(local.host, user)).toHaveLength(3);
     const state = await asJson(
       await fetch(
-        `${host.url}/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(user)}`,
+        `${local.host.url}/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(user)}`,
       ),
     );
     expect(state.body.permission).not.toMatchObject({ status: 'revoked' });
@@ -278,93 +289,93 @@ describe('call intents through the local host (sandbox)', () => {
 
   it('2 missed and a third call still ringing: placed once the user answers that call', async () => {
     const user = newUser();
-    await acceptPermission(host, user, business);
-    for (let i = 0; i < 2; i++) await missCall(host, user);
-    const ringing = await ringCall(host, user);
-    const created = await postIntent(host, { from: business, to: user });
+    await acceptPermission(local.host, user, business);
+    for (let i = 0; i < 2; i++) await missCall(local.host, user);
+    const ringing = await ringCall(local.host, user);
+    const created = await postIntent(local.host, { from: business, to: user });
     expect(created.body).toMatchObject({ status: 'scheduled', reason: 'calls_in_progress' });
 
-    await settleCall(host, ringing, 'completed');
-    const placed = await settledIntent(host, String(created.body.intentId));
+    await settleCall(local.host, ringing, 'completed');
+    const placed = await settledIntent(local.host, String(created.body.intentId));
     expect(placed.status).toBe('placed');
-    expect(await callsTo(host, user)).toHaveLength(4);
+    expect(await callsTo(local.host, user)).toHaveLength(4);
   });
 
   it('notAfter ends a waiting intent expired', async () => {
     const user = newUser();
-    const notAfter = new Date(host.clock.now() + 3600 * 1000).toISOString();
-    const created = await postIntent(host, { from: business, to: user, notAfter });
+    const notAfter = new Date(local.host.clock.now() + 3600 * 1000).toISOString();
+    const created = await postIntent(local.host, { from: business, to: user, notAfter });
     expect(created.body).toMatchObject({ status: 'waiting_permission', notAfter });
-    await advanceClock(host, 3601);
-    const expired = (await getIntent(host, String(created.body.intentId))).body;
+    await advanceClock(local.host, 3601);
+    const expired = (await getIntent(local.host, String(created.body.intentId))).body;
     expect(expired.status).toBe('expired');
     // The pair is free again: a new intent is a new one.
-    const next = await postIntent(host, { from: business, to: user });
+    const next = await postIntent(local.host, { from: business, to: user });
     expect(next.status).toBe(202);
     expect(next.body.intentId).not.toBe(created.body.intentId);
   });
 
   it('DELETE cancels a waiting intent (again: the same answer); a placed one is 409', async () => {
     const user = newUser();
-    const created = await postIntent(host, { from: business, to: user });
+    const created = await postIntent(local.host, { from: business, to: user });
     const intentId = String(created.body.intentId);
-    const cancelled = await deleteIntent(host, intentId);
+    const cancelled = await deleteIntent(local.host, intentId);
     expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled' } });
-    expect((await deleteIntent(host, intentId)).body.status).toBe('cancelled');
+    expect((await deleteIntent(local.host, intentId)).body.status).toBe('cancelled');
     // A grant after the cancel places nothing.
-    await acceptPermission(host, user, business);
-    await host.settled();
-    expect(await callsTo(host, user)).toEqual([]);
-    expect((await intentEvents(host, intentId)).map((e) => e.type)).toEqual([
+    await acceptPermission(local.host, user, business);
+    await local.host.settled();
+    expect(await callsTo(local.host, user)).toEqual([]);
+    expect((await intentEvents(local.host, intentId)).map((e) => e.type)).toEqual([
       'intent.waiting_permission',
       'intent.waiting_permission',
       'intent.cancelled',
     ]);
 
-    const placed = await postIntent(host, { from: business, to: user });
+    const placed = await postIntent(local.host, { from: business, to: user });
     expect(placed.body.status).toBe('placed');
-    const refused = await deleteIntent(host, String(placed.body.intentId));
+    const refused = await deleteIntent(local.host, String(placed.body.intentId));
     expect([refused.status, refused.body.error]).toEqual([409, 'intent_placed']);
   });
 
   it('a second POST for the pair returns the open intent (200)', async () => {
     const user = newUser();
-    const first = await postIntent(host, { from: business, to: user });
-    const second = await postIntent(host, { from: business, to: user });
+    const first = await postIntent(local.host, { from: business, to: user });
+    const second = await postIntent(local.host, { from: business, to: user });
     expect(second.status).toBe(200);
     expect(second.body.intentId).toBe(first.body.intentId);
   });
 
   it('50 parallel POSTs for one pair: one intent, one call', async () => {
     const user = newUser();
-    await acceptPermission(host, user, business);
+    await acceptPermission(local.host, user, business);
     const answers = await pool(
-      Array.from({ length: 50 }, () => () => postIntent(host, { from: business, to: user })),
+      Array.from({ length: 50 }, () => () => postIntent(local.host, { from: business, to: user })),
       50,
     );
     expect(answers.every((a) => a.status === 202 || a.status === 200)).toBe(true);
     expect(new Set(answers.map((a) => a.body.intentId)).size).toBe(1);
     expect(answers.filter((a) => a.status === 202)).toHaveLength(1);
-    await host.settled();
-    expect(await callsTo(host, user)).toHaveLength(1);
+    await local.host.settled();
+    expect(await callsTo(local.host, user)).toHaveLength(1);
   });
 
   it('wake-ups and events delivered many times over place one call', async () => {
     const user = newUser();
-    await acceptPermission(host, user, business);
+    await acceptPermission(local.host, user, business);
     for (let i = 0; i < 5; i++) {
-      expect((await placeCall(host, { from: business, to: user })).status).toBe(201);
+      expect((await placeCall(local.host, { from: business, to: user })).status).toBe(201);
     }
-    const created = await postIntent(host, { from: business, to: user });
+    const created = await postIntent(local.host, { from: business, to: user });
     expect(created.body.status).toBe('scheduled');
     const intentId = String(created.body.intentId);
-    await advanceClock(host, 24 * 3600 - 60);
-    expect((await getIntent(host, intentId)).body.status).toBe('scheduled');
+    await advanceClock(local.host, 24 * 3600 - 60);
+    expect((await getIntent(local.host, intentId)).body.status).toBe('scheduled');
     // Past the due moment, without the wake-up running: then it arrives 10 times at once, with a
     // redelivered grant event for the pair in the middle.
-    host.clock.advance(120);
-    const dispatcher = intentDispatcher(host.deps, () => host.wakeups);
-    const grant = (await (await fetch(`${host.url}/_sandbox/events`)).json()) as Envelope[];
+    local.host.clock.advance(120);
+    const dispatcher = intentDispatcher(local.host.deps, () => local.host.wakeups);
+    const grant = (await (await fetch(`${local.host.url}/_sandbox/events`)).json()) as Envelope[];
     const grantEvent = grant.find((e) => e.user === user && e.type === 'permission.granted');
     expect(grantEvent).toBeDefined();
     await Promise.all([
@@ -380,9 +391,9 @@ describe('call intents through the local host (sandbox)', () => {
         localContext('intent-dispatcher'),
       ),
     ]);
-    await host.runDueWakeups();
-    expect((await getIntent(host, intentId)).body.status).toBe('placed');
-    expect(await callsTo(host, user)).toHaveLength(6);
+    await local.host.runDueWakeups();
+    expect((await getIntent(local.host, intentId)).body.status).toBe('placed');
+    expect(await callsTo(local.host, user)).toHaveLength(6);
   });
 
   it('refuses what can never succeed, like POST /v1/calls', async () => {
@@ -396,156 +407,158 @@ describe('call intents through the local host (sandbox)', () => {
       [{ from: business, to: user, notafter: '2099-01-01T00:00:00Z' }, 400, 'invalid_request'],
     ];
     for (const [body, status, error] of cases) {
-      const answer = await postIntent(host, body);
+      const answer = await postIntent(local.host, body);
       expect([answer.status, answer.body.error], JSON.stringify(body)).toEqual([status, error]);
     }
-    expect((await getIntent(host, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
-    expect((await getIntent(host, 'nope')).status).toBe(400);
-    expect((await deleteIntent(host, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await getIntent(local.host, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await getIntent(local.host, 'nope')).status).toBe(400);
+    expect((await deleteIntent(local.host, '00000000-0000-4000-8000-000000000000')).status).toBe(
+      404,
+    );
   });
 });
 
 describe('call intents and outbound hours', () => {
-  let host: LocalHost;
   let opensAt: number;
-
-  beforeAll(async () => {
+  const local = hostPerBlock((): Config => {
     const config = alwaysOpenExampleConfig();
     const hours = closedNowHours(Date.now());
     opensAt = nextUtcHour(Date.now(), (new Date().getUTCHours() + 2) % 24);
-    const withHours: Config = {
-      ...config,
-      numbers: config.numbers.map((n) => ({ ...n, outbound: { hours } })),
-    };
-    host = await startTestHost({ config: withHours });
+    return { ...config, numbers: config.numbers.map((n) => ({ ...n, outbound: { hours } })) };
   });
-  afterAll(async () => host?.close());
 
   it('a grant outside the hours schedules the call for the next opening, placed when the clock gets there', async () => {
     const user = newUser();
-    const created = await postIntent(host, { from: business, to: user });
+    const created = await postIntent(local.host, { from: business, to: user });
     expect(created.body.status).toBe('waiting_permission');
     const intentId = String(created.body.intentId);
-    await acceptPermission(host, user, business);
-    const scheduled = await settledIntent(host, intentId);
+    await acceptPermission(local.host, user, business);
+    const scheduled = await settledIntent(local.host, intentId);
     expect(scheduled).toMatchObject({
       status: 'scheduled',
       reason: 'outside_hours',
       scheduledAt: new Date(opensAt).toISOString(),
     });
-    expect(await callsTo(host, user)).toEqual([]);
+    expect(await callsTo(local.host, user)).toEqual([]);
 
-    await advanceClock(host, Math.ceil((opensAt - host.clock.now()) / 1000) + 1);
-    const placed = (await getIntent(host, intentId)).body;
+    await advanceClock(local.host, Math.ceil((opensAt - local.host.clock.now()) / 1000) + 1);
+    const placed = (await getIntent(local.host, intentId)).body;
     expect(placed.status).toBe('placed');
-    expect(await callsTo(host, user)).toEqual([placed.callId]);
+    expect(await callsTo(local.host, user)).toEqual([placed.callId]);
   });
 
   it('an opening 90 s away: placed at the opening even when the clock moves right after the POST (8 trials)', async () => {
     const late: string[] = [];
     for (let trial = 0; trial < 8; trial++) {
-      await host.settled();
-      const opening = nextUtcHour(host.clock.now() + 3600 * 1000, new Date(opensAt).getUTCHours());
-      await advanceClock(host, Math.floor((opening - 90_000 - host.clock.now()) / 1000));
+      await local.host.settled();
+      const opening = nextUtcHour(
+        local.host.clock.now() + 3600 * 1000,
+        new Date(opensAt).getUTCHours(),
+      );
+      await advanceClock(
+        local.host,
+        Math.floor((opening - 90_000 - local.host.clock.now()) / 1000),
+      );
       const user = newUser();
-      await acceptPermission(host, user, business);
-      await host.settled();
-      const created = await postIntent(host, { from: business, to: user });
+      await acceptPermission(local.host, user, business);
+      await local.host.settled();
+      const created = await postIntent(local.host, { from: business, to: user });
       expect(created.body).toMatchObject({
         status: 'scheduled',
         reason: 'outside_hours',
         scheduledAt: new Date(opening).toISOString(),
       });
       // No settle in between: the intent's event may reach the dispatcher only after the clock moved.
-      await advanceClock(host, Math.ceil((opening - host.clock.now()) / 1000) + 1);
-      const intent = (await getIntent(host, String(created.body.intentId))).body;
+      await advanceClock(local.host, Math.ceil((opening - local.host.clock.now()) / 1000) + 1);
+      const intent = (await getIntent(local.host, String(created.body.intentId))).body;
       if (intent.status !== 'placed') late.push(`trial ${trial}: ${JSON.stringify(intent)}`);
     }
     expect(late).toEqual([]);
   });
 
   it('a wait whose event arrives after its moment has passed is taken at once, not after a hand-off', async () => {
-    await host.settled();
-    const opening = nextUtcHour(host.clock.now() + 3600 * 1000, new Date(opensAt).getUTCHours());
-    await advanceClock(host, Math.floor((opening - 90_000 - host.clock.now()) / 1000));
+    await local.host.settled();
+    const opening = nextUtcHour(
+      local.host.clock.now() + 3600 * 1000,
+      new Date(opensAt).getUTCHours(),
+    );
+    await advanceClock(local.host, Math.floor((opening - 90_000 - local.host.clock.now()) / 1000));
     const user = newUser();
-    await acceptPermission(host, user, business);
-    const created = await postIntent(host, { from: business, to: user });
+    await acceptPermission(local.host, user, business);
+    const created = await postIntent(local.host, { from: business, to: user });
     expect(created.body).toMatchObject({ status: 'scheduled', reason: 'outside_hours' });
     const intentId = String(created.body.intentId);
-    const [scheduled] = (await intentEvents(host, intentId)).filter(
+    const [scheduled] = (await intentEvents(local.host, intentId)).filter(
       (e) => e.type === 'intent.scheduled',
     );
     expect(scheduled).toBeDefined();
     // The wake-up that event set is gone, and the clock passed the opening before the event came again.
-    host.wakeups.clear();
-    host.clock.advance(Math.ceil((opening - host.clock.now()) / 1000) + 1);
-    const dispatcher = intentDispatcher(host.deps, () => host.wakeups);
+    local.host.wakeups.clear();
+    local.host.clock.advance(Math.ceil((opening - local.host.clock.now()) / 1000) + 1);
+    const dispatcher = intentDispatcher(local.host.deps, () => local.host.wakeups);
     await dispatcher(
       { source: 'callgate', 'detail-type': 'intent.scheduled', detail: scheduled as Envelope },
       localContext('intent-dispatcher'),
     );
-    await host.runDueWakeups();
-    expect((await getIntent(host, intentId)).body.status).toBe('placed');
+    await local.host.runDueWakeups();
+    expect((await getIntent(local.host, intentId)).body.status).toBe('placed');
   });
   it('a wake-up written for an earlier moment leaves the wait for the opening its own wake-up', async () => {
-    await host.settled();
-    const opening = nextUtcHour(host.clock.now() + 3600 * 1000, new Date(opensAt).getUTCHours());
-    await advanceClock(host, Math.floor((opening - 600_000 - host.clock.now()) / 1000));
+    await local.host.settled();
+    const opening = nextUtcHour(
+      local.host.clock.now() + 3600 * 1000,
+      new Date(opensAt).getUTCHours(),
+    );
+    await advanceClock(local.host, Math.floor((opening - 600_000 - local.host.clock.now()) / 1000));
     const user = newUser();
-    await acceptPermission(host, user, business);
-    const created = await postIntent(host, { from: business, to: user });
+    await acceptPermission(local.host, user, business);
+    const created = await postIntent(local.host, { from: business, to: user });
     expect(created.body).toMatchObject({ status: 'scheduled', reason: 'outside_hours' });
     const intentId = String(created.body.intentId);
-    await host.settled();
+    await local.host.settled();
     // The opening's wake-up is lost; an earlier one (a hand-off, a redelivery) still comes.
-    host.wakeups.clear();
-    const dispatcher = intentDispatcher(host.deps, () => host.wakeups);
+    local.host.wakeups.clear();
+    const dispatcher = intentDispatcher(local.host.deps, () => local.host.wakeups);
     await dispatcher({ intentId }, localContext('intent-dispatcher'));
-    expect((await getIntent(host, intentId)).body.status).toBe('scheduled');
-    await advanceClock(host, Math.ceil((opening - host.clock.now()) / 1000));
-    expect((await getIntent(host, intentId)).body.status).toBe('placed');
+    expect((await getIntent(local.host, intentId)).body.status).toBe('scheduled');
+    await advanceClock(local.host, Math.ceil((opening - local.host.clock.now()) / 1000));
+    expect((await getIntent(local.host, intentId)).body.status).toBe('placed');
   });
 });
 
 describe('call intents refused by the calls per second', () => {
-  let host: LocalHost;
-
-  beforeAll(async () => {
-    host = await startTestHost({
-      config: alwaysOpenExampleConfig({ account: { callsPerSecond: 2 } }),
-    });
-  });
-  afterAll(async () => host?.close());
+  const local = hostPerBlock(() => alwaysOpenExampleConfig({ account: { callsPerSecond: 2 } }));
 
   it('20 intents at once: those refused by cps_limit are taken when the clock reaches their moment', async () => {
     // A slow machine may space the POSTs out past the limit: another 20 until one is refused.
     const created: { status: number; body: Record<string, unknown> }[] = [];
     for (let round = 0; round < 3 && !created.some((c) => c.body.reason === 'cps_limit'); round++) {
       const users = Array.from({ length: 20 }, newUser);
-      for (const user of users) await acceptPermission(host, user, business);
-      await host.settled();
+      for (const user of users) await acceptPermission(local.host, user, business);
+      await local.host.settled();
       created.push(
         ...(await pool(
-          users.map((user) => () => postIntent(host, { from: business, to: user })),
+          users.map((user) => () => postIntent(local.host, { from: business, to: user })),
           20,
         )),
       );
     }
     expect(created.filter((c) => c.body.reason === 'cps_limit').length).toBeGreaterThan(0);
     const intents = () =>
-      Promise.all(created.map(async (c) => (await getIntent(host, String(c.body.intentId))).body));
+      Promise.all(
+        created.map(async (c) => (await getIntent(local.host, String(c.body.intentId))).body),
+      );
     // Each step moves the clock by a second: once it returns, nothing due by then may still wait.
     for (let step = 0; step < 12; step++) {
-      const reached = host.clock.now() + 1000;
-      await advanceClock(host, 1);
+      const reached = local.host.clock.now() + 1000;
+      await advanceClock(local.host, 1);
       const overdue = (await intents()).filter(
         (i) => i.status === 'scheduled' && Date.parse(String(i.scheduledAt)) <= reached,
       );
       expect(overdue, `after ${step + 1} s`).toEqual([]);
     }
-    await host.settled();
-    const end = host.clock.now();
+    await local.host.settled();
+    const end = local.host.clock.now();
     const stuck = (await intents()).filter(
       (i) => i.status !== 'placed' && !(Date.parse(String(i.scheduledAt)) > end),
     );
