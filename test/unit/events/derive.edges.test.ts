@@ -4,38 +4,28 @@
  * consumer is told about.
  */
 import { describe, expect, it } from 'vitest';
-import { eventsOfChange, type TableChange } from '../../../functions/shared/events/derive.js';
+import { eventsOfChange } from '../../../functions/shared/events/derive.js';
 import type { IntentState } from '../../../functions/shared/rules/intent.js';
 import type { PairState } from '../../../functions/shared/rules/pair.js';
 import type { CallRecord } from '../../../functions/shared/store/items/call-record.js';
 import { keys } from '../../../functions/shared/store/keys.js';
-
-const business = '+918035737458';
-const user = '+919800000001';
-const t0 = Date.parse('2026-12-01T10:00:00Z');
-const iso = (ms: number) => new Date(ms).toISOString();
-const callId = '6f1c2a4e-8b9d-4e3f-a1b2-c3d4e5f6a7b8';
-const intentId = '0b6f3c1e-2a4d-4f5e-9c8b-7a6d5e4f3c2b';
-
-const change = (pk: string, old: object | undefined, now: object): TableChange => ({
-  changeId: 'c1',
-  pk,
-  old: old as Record<string, unknown> | undefined,
-  new: now as Record<string, unknown>,
-});
+import {
+  business,
+  callId,
+  change,
+  intentId,
+  iso,
+  pair,
+  pairKey,
+  t0,
+  user,
+} from './derive.fixtures.js';
 
 /** Each event as [type, data], data compared strictly: a key left undefined is a key too much. */
 const factsOf = (pk: string, old: object | undefined, now: object) =>
   eventsOfChange(change(pk, old, now)).map((event) => [event.type, event.data]);
 
 describe('pair decisions', () => {
-  const pairKey = keys.pair(business, user);
-  const pair = (fields: Partial<PairState>): PairState => ({
-    ...pairKey,
-    business,
-    user,
-    ...fields,
-  });
   const before = pair({ permission: 'temporary', permissionAt: t0 - 5, permissionUntil: t0 + 9 });
 
   it.each([

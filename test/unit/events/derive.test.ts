@@ -1,36 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventsOfChange, type TableChange } from '../../../functions/shared/events/derive.js';
+import { eventsOfChange } from '../../../functions/shared/events/derive.js';
 import type { Envelope } from '../../../functions/shared/events/envelope.js';
 import type { PairState } from '../../../functions/shared/rules/pair.js';
 import type { CallRecord } from '../../../functions/shared/store/items/call-record.js';
 import { idempotencyKeys } from '../../../functions/shared/store/items/idempotency.js';
 import { keys } from '../../../functions/shared/store/keys.js';
-
-const business = '+918035737458';
-const user = '+919800000001';
-const pairKey = keys.pair(business, user);
-const t0 = Date.parse('2026-12-01T10:00:00Z');
-const iso = (ms: number) => new Date(ms).toISOString();
-
-const change = (
-  pk: string,
-  old: object | undefined,
-  now: object | undefined,
-  changeId = 'c1',
-): TableChange => ({
-  changeId,
-  pk,
-  old: old as Record<string, unknown> | undefined,
-  new: now as Record<string, unknown> | undefined,
-});
-
-const pair = (fields: Partial<PairState> = {}): PairState => ({
-  ...pairKey,
-  business,
-  user,
-  ...fields,
-});
+import { business, callId, change, iso, pair, pairKey, t0, user } from './derive.fixtures.js';
 
 describe('pair changes', () => {
   it('a grant by reply: permission.granted with its expiry, at the decision time', () => {
@@ -315,7 +291,6 @@ describe('property: replaying the events reconstructs the permission', () => {
   });
 });
 
-const callId = '6f1c2a4e-8b9d-4e3f-a1b2-c3d4e5f6a7b8';
 const callKey = keys.call(callId);
 const outbound: CallRecord = {
   ...callKey,
