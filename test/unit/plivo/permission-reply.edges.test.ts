@@ -9,6 +9,7 @@ import { readInboundMessage } from '../../../functions/shared/plivo/permission-r
 import {
   accept,
   business,
+  invalid,
   messageUuid,
   replyOf,
   temporary,
@@ -30,14 +31,6 @@ const flattened = { type: 'call_permission_reply', ...accept };
 
 const read = (body: Record<string, unknown>) => readInboundMessage(body);
 const interactive = (value: unknown) => ({ ...envelope, Interactive: JSON.stringify(value) });
-
-const invalid = (body: Record<string, unknown>) => {
-  const message = read(body);
-  if (message.kind !== 'invalid') {
-    throw new Error(`expected an invalid reply, got ${JSON.stringify(message)}`);
-  }
-  return message.message;
-};
 
 /** `n` objects around the flattened reply, each holding the next as `interactive`. */
 const nested = (n: number): unknown => (n === 0 ? flattened : { interactive: nested(n - 1) });

@@ -8,6 +8,8 @@ import { readInboundMessage } from '../../../functions/shared/plivo/permission-r
 import {
   accept,
   business,
+  envelope,
+  interactive,
   messageUuid,
   replyOf,
   temporary,
@@ -15,11 +17,7 @@ import {
   user,
 } from '../../support/permission-replies.js';
 
-const envelope = { From: user, To: business, Type: 'whatsapp', MessageUUID: messageUuid };
-
 const read = (body: Record<string, unknown>) => readInboundMessage(body);
-
-const interactive = (value: unknown) => ({ ...envelope, Interactive: JSON.stringify(value) });
 
 describe('every unambiguous shape of the same reply', () => {
   it.each([

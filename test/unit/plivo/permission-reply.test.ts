@@ -1,24 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { readInboundMessage } from '../../../functions/shared/plivo/permission-reply.js';
-
-const envelope = {
-  From: '919812345678',
-  To: '918035737458',
-  Type: 'whatsapp',
-  MessageUUID: '3f1c1f2e-0000-4000-8000-000000000001',
-};
+import { envelope, invalid } from '../../support/permission-replies.js';
 
 const reply = (fields: Record<string, unknown>) => ({
   type: 'call_permission_reply',
   call_permission_reply: fields,
 });
-
-/** What a reply Plivo would not send is refused with (the webhook answers it 400). */
-const refusal = (body: Record<string, unknown>): string => {
-  const message = readInboundMessage(body);
-  if (message.kind !== 'invalid') throw new Error(`expected an invalid reply, got ${message.kind}`);
-  return message.message;
-};
 
 /** Why an unreadable interactive payload is unrecognized (the webhook answers it 200 and logs it). */
 const unrecognized = (body: Record<string, unknown>): string => {
@@ -88,7 +75,7 @@ describe('recognising a call_permission_reply', () => {
   it('a reply without MessageUUID is refused: it could not be applied once only', () => {
     const { MessageUUID: _, ...withoutUuid } = envelope;
     expect(
-      refusal({ ...withoutUuid, Interactive: JSON.stringify(reply({ response: 'accept' })) }),
+      invalid({ ...withoutUuid, Interactive: JSON.stringify(reply({ response: 'accept' })) }),
     ).toBe('MessageUUID: is required');
   });
 });
@@ -186,7 +173,7 @@ describe('replies Plivo would not send are a clear 400', () => {
   it('a reply without From', () => {
     const { From: _, ...withoutFrom } = envelope;
     expect(
-      refusal({ ...withoutFrom, Interactive: JSON.stringify(reply({ response: 'accept' })) }),
+      invalid({ ...withoutFrom, Interactive: JSON.stringify(reply({ response: 'accept' })) }),
     ).toBe('From: is required');
   });
 });
