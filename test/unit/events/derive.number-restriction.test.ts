@@ -2,10 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { eventsOfChange } from '../../../functions/shared/events/derive.js';
 import type { NumberRestriction } from '../../../functions/shared/rules/number-pause.js';
 import { restrictionItem } from '../../../functions/shared/store/items/number-restriction.js';
+import { business, change, iso, t0 } from './derive.fixtures.js';
 
-const business = '+918035737458';
-const t0 = Date.parse('2026-12-01T10:00:00Z');
-const iso = (ms: number) => new Date(ms).toISOString();
 const restriction = (fields: Partial<NumberRestriction> = {}) =>
   restrictionItem({
     business,
@@ -16,12 +14,7 @@ const restriction = (fields: Partial<NumberRestriction> = {}) =>
     ...fields,
   });
 const events = (old: object | undefined, now: object | undefined) =>
-  eventsOfChange({
-    changeId: 'c1',
-    pk: restriction().pk,
-    old: old as Record<string, unknown> | undefined,
-    new: now as Record<string, unknown> | undefined,
-  });
+  eventsOfChange(change(restriction().pk, old, now));
 
 describe("the events of a number's restriction", () => {
   it('a new pause is number.paused, for the number and no user, at its start', () => {
