@@ -20,6 +20,8 @@ import { pool } from '../support/local-host.js';
 const rules = rulesSchema.parse(undefined);
 const hour = 3_600_000;
 const day = 24 * hour;
+/** The grant an inbound call gives, by default. */
+const permission = rules.permissionSeconds * 1000;
 // In the future of the real clock: DynamoDB Local's TTL sweeper deletes items whose ttl has really passed.
 const t0 = Date.UTC(2030, 2, 1, 10);
 let db: Db;
@@ -93,7 +95,7 @@ describe('an inbound call starting', () => {
     expect(pair).toMatchObject({
       permission: 'temporary',
       permissionAt: t0,
-      permissionUntil: t0 + 7 * day,
+      permissionUntil: t0 + permission,
       permissionSource: 'inbound_call',
       ttl: Math.ceil((t0 + 14 * day) / 1000),
       version: 1,
@@ -190,7 +192,7 @@ describe('an inbound call starting', () => {
     for (const user of [shorter, revoked]) {
       expect(await start(business, user)).toEqual({ kind: 'started', permission: 'granted' });
       const pair = await item(keys.pair(business, user));
-      expect(pair).toMatchObject({ permission: 'temporary', permissionUntil: t0 + 7 * day });
+      expect(pair).toMatchObject({ permission: 'temporary', permissionUntil: t0 + permission });
       expect(pair).not.toHaveProperty('revokedReason');
     }
     expect((await item(keys.pair(business, revoked)))?.version).toBe(8);
