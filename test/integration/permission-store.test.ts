@@ -70,7 +70,7 @@ describe('applying a permission reply', () => {
       user,
       permission: 'temporary',
       permissionAt: t0,
-      permissionUntil: t0 + 7 * day,
+      permissionUntil: t0 + rules.permissionSeconds * 1000,
       permissionSource: 'reply',
       // Readable as expired for a week after the grant ends.
       ttl: Math.ceil((t0 + 14 * day) / 1000),
@@ -109,7 +109,7 @@ describe('applying a permission reply', () => {
     expect(await rawItem(keys.pair(business, user))).toMatchObject({
       permission: 'revoked',
       revokedReason: 'automatic',
-      permissionUntil: t0 + 2 * hour + 7 * day,
+      permissionUntil: t0 + 2 * hour + rules.refusalStandsSeconds * 1000,
       ttl: Math.ceil((t0 + 2 * hour + 14 * day) / 1000),
       version: 3,
     });
