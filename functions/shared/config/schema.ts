@@ -161,6 +161,11 @@ export const operationsSchema = z
         capacityRefusalsPer5Minutes: alarmCount(1),
         /** Business numbers Meta paused (an account update): every pause is worth a look. */
         numberPausesPer5Minutes: alarmCount(1),
+        /**
+         * How old the oldest envelope on its way to the events webhook may grow, in seconds: a receiver
+         * falling behind is seen well before its day of retries ends in the dead-letter queue.
+         */
+        webhookBacklogAgeSeconds: z.number().int().min(60).max(86_400).default(3600),
       })
       .prefault({}),
   })
