@@ -259,6 +259,47 @@ describe('the events webhook', () => {
     expect(statements.map((st: Json) => st.Resource)).toEqual([arn]);
   });
 
+  it("may decrypt with the secret's customer-managed key when one is named: kms:Decrypt on it, through Secrets Manager only", () => {
+    const kmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const kmsStatements = (extra: Record<string, unknown>) => {
+      const { stack } = createApp({
+        configPath: configWithEvents({
+          webhook: { url: webhook.url, secret: webhook.secret, ...extra },
+        }),
+        context: noBundling,
+      });
+      const role = stack.functions.get('event-webhook')?.role as IConstruct;
+      return Object.values(Template.fromStack(stack).toJSON().Resources as Json)
+        .filter((r: Json) => r.Type === 'AWS::IAM::Policy')
+        .filter((p: Json) => p.Properties.Roles.some((r: Json) => r.Ref === logicalId(stack, role)))
+        .flatMap((p: Json) => p.Properties.PolicyDocument.Statement)
+        .filter((st: Json) => JSON.stringify(st.Action).includes('kms:'));
+    };
+    expect(kmsStatements({ kmsKeyArn })).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: kmsKeyArn,
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': {
+              'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+            },
+          },
+        },
+      },
+    ]);
+    expect(kmsStatements({})).toEqual([]);
+    expect(() =>
+      createApp({
+        configPath: configWithEvents({
+          webhook: { url: webhook.url, secret: webhook.secret, kmsKeyArn: 'alias/callgate' },
+        }),
+        context: noBundling,
+      }),
+    ).toThrow(/events\.webhook\.kmsKeyArn/);
+  });
+
   it('refuses a webhook that is not https, has no secret, or a header without the signing field', () => {
     for (const webhook of [
       { url: 'http://crm.example.com/hook', secret: 'callgate/webhook' },
