@@ -88,6 +88,19 @@ export class EventDelivery {
         resources: [webhookSecretArn(stack, webhook.secret)],
       }),
     );
+    if (webhook.kmsKeyArn) {
+      this.webhookFunction.role.addToPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['kms:Decrypt'],
+          resources: [webhook.kmsKeyArn],
+          // Only as Secrets Manager decrypts the secret for it, never directly.
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
     new Rule(stack, 'WebhookRule', {
       eventBus: this.eventBus,
       description: 'Every callgate event to the configured webhook, through its queue',

@@ -1,15 +1,15 @@
-import { ArnFormat, Duration, RemovalPolicy, type Stack, Validations } from 'aws-cdk-lib';
+import { Duration, type Stack } from 'aws-cdk-lib';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import type { Role } from 'aws-cdk-lib/aws-iam';
+import type { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { eventSource } from '../functions/shared/events/envelope.js';
 import { intentDispatcherEventTypes } from '../functions/shared/events/subscriptions.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import type { CallgateFunction } from './function-construct.js';
 import type { DeadLetters } from './operations.js';
+import { selfSchedules } from './self-schedules.js';
 
 export interface IntentSchedulingProps {
   /** Moves call intents on: invoked by the bus's events and by its own wake-ups. */
@@ -35,65 +35,28 @@ export class IntentScheduling {
   readonly deadLetters: readonly DeadLetters[];
 
   constructor(stack: Stack, { dispatcher, eventBus }: IntentSchedulingProps) {
-    this.intentWakeups = new ScheduleGroup(stack, 'IntentWakeups', {
-      // Its schedules invoke this stack's dispatcher alone, so without the stack they could only fail;
-      // and its name is fixed at synth, so a retained group would stop the stack being created again.
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.wakeupDeadLetters = deadLetterQueue(stack, 'WakeupDeadLetters', 'the intent wake-ups');
-    this.wakeupRole = new Role(stack, 'WakeupRole', {
-      // Only schedules of this account may use it (confused deputy).
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-      description: 'callgate intent wake-ups: invoke the intent dispatcher, dead-letter what fails',
-    });
-    // Statements in the role's own policy, not the role: the dispatcher's environment names the role,
-    // so the role itself cannot name the dispatcher.
-    this.wakeupRole.addToPolicy(
-      new PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: [dispatcher.handler.functionArn],
-      }),
-    );
-    // Scheduler dead-letters with the schedule's role.
-    this.wakeupRole.addToPolicy(
-      new PolicyStatement({
-        actions: ['sqs:SendMessage'],
-        resources: [this.wakeupDeadLetters.queueArn],
-      }),
-    );
-    dispatcher
-      .addEnvironment('SCHEDULE_GROUP_NAME', this.intentWakeups.scheduleGroupName)
-      .addEnvironment('SCHEDULER_ROLE_ARN', this.wakeupRole.roleArn)
-      .addEnvironment('WAKEUP_DEAD_LETTER_ARN', this.wakeupDeadLetters.queueArn);
-    // Schedules are named by intent and moment, so only the group can be fixed here. No update or
-    // delete: a wake-up is never changed, and each deletes itself once it ran.
-    dispatcher.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['scheduler:CreateSchedule'],
-        resources: [
-          stack.formatArn({
-            service: 'scheduler',
-            resource: 'schedule',
-            resourceName: `${this.intentWakeups.scheduleGroupName}/*`,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
-    dispatcher.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [this.wakeupRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-      }),
-    );
-    Validations.of(dispatcher.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.intentWakeups.scheduleGroupName}/*]`,
-      reason:
+    // The rule and the wake-ups both invoke asynchronously: a run that keeps failing is kept, with its
+    // event, in one queue whichever invoked it.
+    const schedules = selfSchedules(stack, dispatcher, {
+      group: { id: 'IntentWakeups' },
+      scheduleDeadLetters: { id: 'WakeupDeadLetters', description: 'the intent wake-ups' },
+      role: {
+        id: 'WakeupRole',
+        description:
+          'callgate intent wake-ups: invoke the intent dispatcher, dead-letter what fails',
+      },
+      runDeadLetters: {
+        id: 'DispatcherDeadLetters',
+        description: "the intent dispatcher's asynchronous invocations",
+      },
+      namePrefix: '',
+      createReason:
         "scheduler:CreateSchedule on schedule/<the stack's schedule group>/*: each wake-up is a new schedule named by its intent at run time, so the group is the narrowest resource that can be named.",
     });
+    this.intentWakeups = schedules.group;
+    this.wakeupRole = schedules.role;
+    this.wakeupDeadLetters = schedules.scheduleDeadLetters;
+    this.dispatcherDeadLetters = schedules.runDeadLetters;
 
     this.intentEventDeadLetters = deadLetterQueue(
       stack,
@@ -113,18 +76,6 @@ export class IntentScheduling {
           deadLetterQueue: this.intentEventDeadLetters,
         }),
       ],
-    });
-    this.dispatcherDeadLetters = deadLetterQueue(
-      stack,
-      'DispatcherDeadLetters',
-      "the intent dispatcher's asynchronous invocations",
-    );
-    // The rule and the wake-ups both invoke asynchronously: a run that keeps failing is kept, with its
-    // event, in one queue whichever invoked it.
-    dispatcher.handler.configureAsyncInvoke({
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(6),
-      onFailure: new SqsDestination(this.dispatcherDeadLetters),
     });
 
     this.deadLetters = [

@@ -41,6 +41,7 @@ export const runbookAnchors = {
   plivoApiErrors: 'plivo-api-errors',
   inboundAtCapacity: 'inbound-refused-at-capacity',
   numberPaused: 'number-paused',
+  webhookBehind: 'webhook-falling-behind',
 } as const;
 
 export type RunbookAnchor = (typeof runbookAnchors)[keyof typeof runbookAnchors];
@@ -86,6 +87,8 @@ export interface OperationsProps {
   /** The API's JSON access log (routeKey and status of every request). */
   readonly apiAccessLogs: ILogGroup;
   readonly deadLetters: readonly DeadLetters[];
+  /** The envelopes on their way to the events webhook, when one is configured. */
+  readonly webhookQueue?: IQueue | undefined;
   /** The functions that read the table's stream through an event source mapping. */
   readonly streamFunctions: readonly CallgateFunction[];
   /** The configuration's `operations`. */
@@ -320,6 +323,20 @@ export class Operations extends Construct {
       metric: countOverEmitters('NumbersPaused', service),
       threshold: thresholds.numberPausesPer5Minutes,
     });
+
+    // (i) The events webhook's receiver falling behind (or refusing), well before its retries end.
+    if (props.webhookQueue) {
+      this.alarm('webhook-falling-behind', {
+        anchor: runbookAnchors.webhookBehind,
+        summary: `An event has waited more than ${thresholds.webhookBacklogAgeSeconds} s for the events webhook to take it: the receiver is failing or slow, and after a day of tries its events go to the webhook dead-letter queue.`,
+        metric: props.webhookQueue.metricApproximateAgeOfOldestMessage({
+          statistic: 'Maximum',
+          period,
+        }),
+        threshold: thresholds.webhookBacklogAgeSeconds,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      });
+    }
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `callgate-${this.stackName}`,

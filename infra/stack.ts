@@ -196,6 +196,7 @@ export class CallgateStack extends Stack {
         ...scheduling.deadLetters,
         ...expiries.deadLetters,
       ],
+      webhookQueue: this.webhookQueue,
       streamFunctions: this.streamFunctions,
       settings: props.config.operations,
     });

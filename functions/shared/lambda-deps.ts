@@ -1,10 +1,12 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { systemClock } from './clock.js';
 import type { Config } from './config/schema.js';
 import type { Deps } from './deps.js';
 import type { LambdaObservability } from './lambda-observability.js';
+import type { SchedulerOptions } from './scheduling/eventbridge-scheduler.js';
 import { createDb } from './store/client.js';
 import { createPlivoRest, type PlivoCredentials } from './telephony/plivo-rest.js';
 
@@ -58,5 +60,30 @@ export const lambdaDeps = ({ logger, metrics, traced }: LambdaObservability): De
     publicBaseUrl: requireEnv('PUBLIC_BASE_URL').replace(/\/$/, ''),
     logger,
     metrics,
+  };
+};
+
+/**
+ * What a function whose one-time schedules invoke itself builds them from: the stack's Scheduler
+ * variables, read at the cold start, and the function's own ARN, known from the first invocation's
+ * context; built once.
+ */
+export const selfSchedules = <Schedules>(
+  { traced }: LambdaObservability,
+  build: (options: SchedulerOptions) => Schedules,
+): ((functionArn: string) => Schedules) => {
+  const groupName = requireEnv('SCHEDULE_GROUP_NAME');
+  const roleArn = requireEnv('SCHEDULER_ROLE_ARN');
+  const deadLetterArn = requireEnv('WAKEUP_DEAD_LETTER_ARN');
+  let schedules: Schedules | undefined;
+  return (functionArn) => {
+    schedules ??= build({
+      groupName,
+      targetArn: functionArn,
+      roleArn,
+      deadLetterArn,
+      client: traced(new SchedulerClient({})),
+    });
+    return schedules;
   };
 };

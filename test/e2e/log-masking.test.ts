@@ -1,7 +1,8 @@
 /**
  * Everything the local host writes during a tour of its routes (inbound and placed calls, permission
- * requests and replies, a call intent, refusals of every kind, numbers percent-encoded in paths and
- * bodies): no line holds a full phone number, in any spelling it came in, nor a token.
+ * requests and replies, a user's message, Meta's account update pausing a number, a call intent,
+ * refusals of every kind, numbers percent-encoded in paths and bodies): no line holds a full phone
+ * number, in any spelling it came in, nor a token.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import {
   inboundAnswerForm,
   permissionReplyForm,
 } from '../support/plivo-forms.js';
+import { signV3 } from '../support/plivo-sign.js';
 
 const authToken = 'auth-token-7f3c9d2a-only-in-this-test';
 const apiToken = 'api-token-4e8b1a6c-only-in-this-test';
@@ -69,6 +71,26 @@ describe('the local host’s output during a tour', () => {
   const pair = (to: string) => JSON.stringify({ from: business, to });
   const signed = (path: string, form: Record<string, string>, token = authToken) =>
     postSignedForm(host, path, form, token);
+  /** A JSON body on the message URL, signed as Plivo signs one (V3 over its top-level values). */
+  const signedJson = (body: Record<string, unknown>) =>
+    fetch(`${host.url}${plivoPaths.message}`, {
+      method: 'POST',
+      headers: {
+        ...signV3({
+          method: 'POST',
+          url: `${host.publicBaseUrl}${plivoPaths.message}`,
+          params: Object.fromEntries(
+            Object.entries(body).map(([name, value]) => [
+              name,
+              typeof value === 'string' ? value : JSON.stringify(value),
+            ]),
+          ),
+          authToken,
+        }),
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
 
   it('holds no full number and no token', async () => {
     // A permission request, the user's acceptance, a placed call through its dial status and hangup.
@@ -95,6 +117,18 @@ describe('the local host’s output during a tour', () => {
     expect((await signed(plivoPaths.hangup, ended)).status).toBe(200);
     const elsewhere = inboundAnswerForm(randomUUID(), caller, '+919999999999');
     expect((await signed(plivoPaths.answer, elsewhere)).status).toBe(200);
+
+    // A user's text message, opening the customer-service window.
+    const userText = {
+      From: caller.slice(1),
+      To: digits,
+      Type: 'whatsapp',
+      ContentType: 'text',
+      Body: 'hello, can someone call me?',
+      MessageUUID: randomUUID(),
+    };
+    const message = await signed(plivoPaths.message, userText);
+    expect(await message.json()).toMatchObject({ outcome: 'user_message' });
 
     // A call intent for a user without permission: it asks for it.
     expect((await api('POST', '/v1/call-intents', pair(stranger))).status).toBe(202);
@@ -124,6 +158,33 @@ describe('the local host’s output during a tour', () => {
     expect(formPost.status).toBeLessThan(500);
     const forged = { From: stranger.slice(1), To: business.slice(1) };
     expect((await signed(plivoPaths.message, forged, 'forged')).status).toBe(403);
+
+    // Meta pauses the business number (last: it refuses the number's calls from then on).
+    const pause = await signedJson({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '102290129340398',
+          time: Math.floor(host.clock.now() / 1000),
+          changes: [
+            {
+              field: 'account_update',
+              value: {
+                phone_number: digits,
+                event: 'ACCOUNT_RESTRICTION',
+                restriction_info: [
+                  {
+                    restriction_type: 'RESTRICTED_BIZ_INITIATED_CALLING',
+                    expiration: new Date(host.clock.now() + 7 * 24 * 3600_000).toISOString(),
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    expect(await pause.json()).toMatchObject({ outcome: 'applied' });
     await host.settled();
 
     const text = output.join('');
@@ -138,6 +199,8 @@ describe('the local host’s output during a tour', () => {
       'inbound call to a number that is not configured',
       'call intent created',
       'request refused',
+      'user message: customer-service window',
+      'business number restricted by Meta',
     ]) {
       expect(text).toContain(message);
     }

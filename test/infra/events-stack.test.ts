@@ -5,6 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, exampleConfigPath } from '../../functions/shared/config/load.js';
+import { operationsSchema } from '../../functions/shared/config/schema.js';
 import { keyPrefixes } from '../../functions/shared/store/keys.js';
 import { createApp } from '../../infra/callgate-app.js';
 import { webhookDeliveryTries, webhookRetryInterval } from '../../infra/event-delivery.js';
@@ -99,6 +100,13 @@ describe('events on AWS', () => {
     template.resourceCountIs('AWS::Events::Rule', 1);
     expect(stack.webhookQueue).toBeUndefined();
     expect(stack.webhookDeadLetters).toBeUndefined();
+    expect(
+      Object.values(Template.fromStack(stack).toJSON().Resources as Json).filter(
+        (r: Json) =>
+          r.Type === 'AWS::CloudWatch::Alarm' &&
+          r.Properties.AlarmName === `${stack.stackName}-webhook-falling-behind`,
+      ),
+    ).toEqual([]);
     expect(stack.functions.has('event-webhook')).toBe(false);
   });
 });
@@ -131,6 +139,35 @@ describe('the events webhook', () => {
         p.Properties.Roles.some((r: Json) => r.Ref === logicalId(stack, fn.role)),
       )
       .flatMap((p: Json) => p.Properties.PolicyDocument.Statement);
+
+  it('alarms when an event has waited longer than the configured age for the webhook, well before its day of tries ends', () => {
+    const threshold = operationsSchema.parse({}).alarms.webhookBacklogAgeSeconds;
+    expect(threshold).toBeLessThan(24 * 3600);
+    const alarms = Object.values(resources).filter(
+      (r: Json) =>
+        r.Type === 'AWS::CloudWatch::Alarm' &&
+        r.Properties.AlarmName === `${stack.stackName}-webhook-falling-behind`,
+    );
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0].Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: {
+            'Fn::GetAtt': [logicalId(stack, stack.webhookQueue as IConstruct), 'QueueName'],
+          },
+        },
+      ],
+      Statistic: 'Maximum',
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarms[0].Properties.AlarmDescription).toMatch(
+      /^Runbook: docs\/operations\.md#webhook-falling-behind /,
+    );
+  });
 
   it('queues every envelope from the bus: the rule puts $.detail on the queue, retried a day, dead-lettered', () => {
     const queue = logicalId(stack, stack.webhookQueue as IConstruct);
@@ -220,6 +257,47 @@ describe('the events webhook', () => {
       .flatMap((p: Json) => p.Properties.PolicyDocument.Statement)
       .filter((st: Json) => st.Action === 'secretsmanager:GetSecretValue');
     expect(statements.map((st: Json) => st.Resource)).toEqual([arn]);
+  });
+
+  it("may decrypt with the secret's customer-managed key when one is named: kms:Decrypt on it, through Secrets Manager only", () => {
+    const kmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const kmsStatements = (extra: Record<string, unknown>) => {
+      const { stack } = createApp({
+        configPath: configWithEvents({
+          webhook: { url: webhook.url, secret: webhook.secret, ...extra },
+        }),
+        context: noBundling,
+      });
+      const role = stack.functions.get('event-webhook')?.role as IConstruct;
+      return Object.values(Template.fromStack(stack).toJSON().Resources as Json)
+        .filter((r: Json) => r.Type === 'AWS::IAM::Policy')
+        .filter((p: Json) => p.Properties.Roles.some((r: Json) => r.Ref === logicalId(stack, role)))
+        .flatMap((p: Json) => p.Properties.PolicyDocument.Statement)
+        .filter((st: Json) => JSON.stringify(st.Action).includes('kms:'));
+    };
+    expect(kmsStatements({ kmsKeyArn })).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: kmsKeyArn,
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': {
+              'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+            },
+          },
+        },
+      },
+    ]);
+    expect(kmsStatements({})).toEqual([]);
+    expect(() =>
+      createApp({
+        configPath: configWithEvents({
+          webhook: { url: webhook.url, secret: webhook.secret, kmsKeyArn: 'alias/callgate' },
+        }),
+        context: noBundling,
+      }),
+    ).toThrow(/events\.webhook\.kmsKeyArn/);
   });
 
   it('refuses a webhook that is not https, has no secret, or a header without the signing field', () => {

@@ -533,6 +533,7 @@ describe('operations configured', () => {
       plivoApiErrorsPer5Minutes: 25,
       capacityRefusalsPer5Minutes: 10,
       numberPausesPer5Minutes: 2,
+      webhookBacklogAgeSeconds: 900,
     },
   };
   let stack: CallgateStack;
@@ -567,6 +568,7 @@ describe('operations configured', () => {
     expect(alarm('plivo-api-errors').Threshold).toBe(25);
     expect(alarm('inbound-refused-at-capacity').Threshold).toBe(10);
     expect(alarm('number-paused').Threshold).toBe(2);
+    expect(alarm('webhook-falling-behind').Threshold).toBe(900);
     expect(alarm('plivo-api-errors').AlarmDescription).toContain('25 or more');
   });
 
@@ -626,6 +628,7 @@ describe('operations configuration', () => {
         plivoApiErrorsPer5Minutes: 5,
         capacityRefusalsPer5Minutes: 1,
         numberPausesPer5Minutes: 1,
+        webhookBacklogAgeSeconds: 3600,
       },
     });
   });
@@ -635,6 +638,10 @@ describe('operations configuration', () => {
       [{ logRetentionDays: 31 }, /operations\.logRetentionDays/],
       [{ alarmEmail: 'not an address' }, /operations\.alarmEmail/],
       [{ alarms: { iteratorAgeSeconds: 0 } }, /operations\.alarms\.iteratorAgeSeconds/],
+      [
+        { alarms: { webhookBacklogAgeSeconds: 86_401 } },
+        /operations\.alarms\.webhookBacklogAgeSeconds/,
+      ],
       [{ alarms: { plivoApiErrors: 5 } }, /operations\.alarms/],
       [{ dashboards: true }, /operations/],
     ] as const) {

@@ -79,15 +79,15 @@ const wakeups = (now: number) => createEventBridgeWakeups(options(now));
 const expiries = (now: number) => createEventBridgePermissionExpiries(options(now));
 
 describe('intent wake-ups on EventBridge Scheduler', () => {
-  it('one one-time schedule per intent and moment, at the moment rounded up to its second, deleted once run', async () => {
+  it('one one-time schedule per intent and minute, at the whole minute after the moment, deleted once run', async () => {
     await wakeups(t0).wakeAt(intentId, t0 + 90_500);
     expect(created).toHaveLength(1);
     const [schedule] = created;
-    expect(schedule?.name).toBe(`intent-${intentId}-${(t0 + 91_000) / 1000}`);
+    expect(schedule?.name).toBe(`intent-${intentId}-${(t0 + 120_000) / 1000}`);
     expect(schedule?.name.length).toBeLessThanOrEqual(64);
     expect(schedule?.body).toMatchObject({
       GroupName: 'callgate-wakeups',
-      ScheduleExpression: 'at(2030-06-01T10:01:31)',
+      ScheduleExpression: 'at(2030-06-01T10:02:00)',
       ScheduleExpressionTimezone: 'UTC',
       ActionAfterCompletion: 'DELETE',
       FlexibleTimeWindow: { Mode: 'OFF' },
@@ -105,13 +105,11 @@ describe('intent wake-ups on EventBridge Scheduler', () => {
     // Due at 10:00:00.000, asked for at 09:59:59.990; the create goes out at 10:00:00.400.
     await wakeups(t0 + 400).wakeAt(intentId, t0);
     expect(created[0]?.body.ScheduleExpression).toBe('at(2030-06-01T10:00:02)');
-    // A second ahead at least, and the moment's own second when that is later.
+    // A second ahead at least, and the minute after the moment when that is later.
     await wakeups(t0 + 1_000).wakeAt(intentId, t0 + 1_500);
-    expect(created[1]?.body.ScheduleExpression).toBe('at(2030-06-01T10:00:02)');
-    await wakeups(t0 + 1_000).wakeAt(intentId, t0 + 2_001);
-    expect(created[2]?.body.ScheduleExpression).toBe('at(2030-06-01T10:00:03)');
+    expect(created[1]?.body.ScheduleExpression).toBe('at(2030-06-01T10:01:00)');
     await wakeups(t0 + 5_000).wakeAt(intentId, t0 - 60_000);
-    expect(created[3]?.body.ScheduleExpression).toBe('at(2030-06-01T10:00:06)');
+    expect(created[2]?.body.ScheduleExpression).toBe('at(2030-06-01T10:00:06)');
   });
 });
 

@@ -161,6 +161,11 @@ export const operationsSchema = z
         capacityRefusalsPer5Minutes: alarmCount(1),
         /** Business numbers Meta paused (an account update): every pause is worth a look. */
         numberPausesPer5Minutes: alarmCount(1),
+        /**
+         * How old the oldest envelope on its way to the events webhook may grow, in seconds: a receiver
+         * falling behind is seen well before its day of retries ends in the dead-letter queue.
+         */
+        webhookBacklogAgeSeconds: z.number().int().min(60).max(86_400).default(3600),
       })
       .prefault({}),
   })
@@ -182,6 +187,17 @@ export const configSchema = z
             url: z.url({ protocol: /^https$/, error: 'events.webhook.url must be an https URL' }),
             /** Name or full ARN of the Secrets Manager secret, read at run time. */
             secret: z.string().min(1),
+            /**
+             * The customer-managed KMS key the secret is encrypted with, when it is not AWS's own: the
+             * function may decrypt with it, through Secrets Manager alone.
+             */
+            kmsKeyArn: z
+              .string()
+              .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-zA-Z-]+$/, {
+                error:
+                  'events.webhook.kmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
+              })
+              .optional(),
             /** The JSON key of the `whsec_` signing secret; without it, the whole secret string. */
             signingSecretField: z.string().min(1).optional(),
             /** A header sent with every delivery too, its value the secret's JSON key `secretField`. */

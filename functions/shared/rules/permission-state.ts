@@ -161,8 +161,7 @@ const restrictionView = (
   restriction: NumberRestriction | undefined,
   now: number,
 ): RestrictionView | null =>
-  // Ended is gone, whatever the TTL's whole second still keeps: the view and the refusal agree at `until`.
-  restriction && now < restriction.until
+  restriction
     ? {
         inForce: isInForce(restriction, now),
         reason: restriction.reason,

@@ -2,6 +2,8 @@ import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-schedule
 import {
   type IntentWakeup,
   type IntentWakeups,
+  intentWakeupAt,
+  intentWakeupName,
   type PermissionExpiryWakeup,
   type PermissionExpiryWakeups,
   permissionExpiryLookAt,
@@ -64,12 +66,12 @@ const createOneTimeSchedule = (options: SchedulerOptions) => {
   };
 };
 
-/** The intents' wake-ups, named by intent and moment. */
+/** The intents' wake-ups, named by intent and minute, at the whole minute after the moment. */
 export const createEventBridgeWakeups = (options: SchedulerOptions): IntentWakeups => {
   const schedule = createOneTimeSchedule(options);
   return {
     wakeAt: (intentId, at) =>
-      schedule(`intent-${intentId}-${Math.ceil(at / 1000)}`, at, {
+      schedule(intentWakeupName(intentId, at), intentWakeupAt(at), {
         intentId,
       } satisfies IntentWakeup),
   };

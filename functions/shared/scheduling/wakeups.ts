@@ -52,5 +52,20 @@ const minuteMs = 60_000;
 export const permissionExpiryLookAt = (expiresAt: number): number =>
   Math.ceil(expiresAt / minuteMs) * minuteMs;
 
+/**
+ * When an intent's wake-up for a moment runs: the whole minute at or after it, for the same reason as
+ * a permission's look. One set at the moment's own second could come before it, find the intent not
+ * yet due and ask for the same wake-up again, which conflicts with the one still running: the intent
+ * would wait for an event that never comes.
+ */
+export const intentWakeupAt = (at: number): number => Math.ceil(at / minuteMs) * minuteMs;
+
+/** A wake-up's name: by intent and minute, so moments in one minute are one wake-up. */
+export const intentWakeupName = (intentId: string, at: number): string =>
+  `intent-${intentId}-${intentWakeupAt(at) / 1000}`;
+
+/** The longest a wake-up comes after its moment (docs/intents.md states it). */
+export const intentWakeupDelayMs = 2 * minuteMs;
+
 /** The longest a look comes after the expiry it watches (docs/events.md states it). */
 export const permissionExpiryLookDelayMs = 2 * minuteMs;

@@ -153,7 +153,7 @@ describe("the business number's restrictions", () => {
   const view = (now: number, restrictions = [paused]) =>
     permissionView(granted, now, rules, 'IN', undefined, restrictions);
 
-  it('shows a pause until its end, and nothing from its end on', () => {
+  it('shows a standing pause in force, and refuses start_call with it', () => {
     expect(view(t0 + 2 * hour - 1).businessNumber?.paused).toEqual({
       inForce: true,
       reason: paused.reason,
@@ -164,8 +164,14 @@ describe("the business number's restrictions", () => {
       canPerform: false,
       reason: 'number_paused',
     });
-    expect(view(t0 + 2 * hour).businessNumber).toEqual({ paused: null, callButtonHidden: null });
-    expect(action(view(t0 + 2 * hour), 'start_call').canPerform).toBe(true);
+  });
+
+  it('shows nothing once the store reads no standing restriction (from its end on)', () => {
+    expect(view(t0 + 2 * hour, []).businessNumber).toEqual({
+      paused: null,
+      callButtonHidden: null,
+    });
+    expect(action(view(t0 + 2 * hour, []), 'start_call').canPerform).toBe(true);
   });
 
   it("shows an operator's lift, out of force, until the pause's end", () => {

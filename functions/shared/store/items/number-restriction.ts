@@ -3,7 +3,7 @@ import type { NumberRestriction } from '../../rules/number-pause.js';
 import { type Db, readLive } from '../client.js';
 import { attributeNames, isConditionFailed } from '../conditions.js';
 import { keyPrefixes, keys } from '../keys.js';
-import { isExpired, ttlFromMillis } from '../table.js';
+import { ttlFromMillis } from '../table.js';
 
 /**
  * A business number's calling restrictions (rules/number-pause.ts), one item each under
@@ -24,7 +24,21 @@ const restrictionOf = (item: Record<string, unknown>): NumberRestriction => {
   return restriction as unknown as NumberRestriction;
 };
 
-/** The number's pause of business-initiated calls, read consistently (undefined when none or ended by TTL). */
+/**
+ * The restriction an item holds while it stands, none from its `until` on: DynamoDB's TTL, in whole
+ * seconds and late, may keep the item past it, and every reader (the refusals, the intents, the state
+ * view) must agree on the end.
+ */
+export const standingRestriction = (
+  item: Record<string, unknown> | undefined,
+  now: number,
+): NumberRestriction | undefined => {
+  if (item === undefined) return undefined;
+  const restriction = restrictionOf(item);
+  return now < restriction.until ? restriction : undefined;
+};
+
+/** The number's pause of business-initiated calls, read consistently (undefined when none or ended). */
 export const readNumberPause = async (
   db: Db,
   business: string,
@@ -35,10 +49,10 @@ export const readNumberPause = async (
     keys.numberRestriction(business, 'calls_paused'),
     now,
   );
-  return item && restrictionOf(item);
+  return standingRestriction(item, now);
 };
 
-/** Every restriction the number has on record (one Query), for the state view. */
+/** Every restriction the number has standing (one Query), for the state view. */
 export const readNumberRestrictions = async (
   db: Db,
   business: string,
@@ -52,7 +66,7 @@ export const readNumberRestrictions = async (
       ConsistentRead: true,
     }),
   );
-  return Items.filter((item) => !isExpired(item, now)).map(restrictionOf);
+  return Items.flatMap((item) => standingRestriction(item, now) ?? []);
 };
 
 /**
