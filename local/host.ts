@@ -26,6 +26,7 @@ import { createLogger, type Logger } from '../functions/shared/log.js';
 import { type CountedMetric, createMetricsRecorder } from '../functions/shared/metrics.js';
 import { type FunctionName, type Route, routes } from '../functions/shared/routes.js';
 import { createDb } from '../functions/shared/store/client.js';
+import { readNumberRestrictions } from '../functions/shared/store/items/number-restriction.js';
 import { createPlivoRest } from '../functions/shared/telephony/plivo-rest.js';
 import type { Telephony } from '../functions/shared/telephony/port.js';
 import { recreateTable } from './dynamodb.js';
@@ -387,6 +388,7 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
           timeline,
           eventBus,
           runDueWakeups,
+          numberRestrictions: (business) => readNumberRestrictions(deps.db, business, clock.now()),
           reset: () => reset(sandboxPlivo, sandboxTelephony),
           simulate: options.simulate ?? false,
         })

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { Config } from '../../functions/shared/config/schema.js';
 import { parsePhoneNumber } from '../../functions/shared/numbers.js';
 import { nextOpening } from '../../functions/shared/rules/hours.js';
+import type { NumberRestriction } from '../../functions/shared/rules/number-pause.js';
 import type { LocalEventBus } from '../event-bus.js';
 import { readableDuration } from './page/format.js';
 import { SandboxConflict, type SandboxPlivo } from './plivo.js';
@@ -27,6 +28,8 @@ export interface SandboxApiOptions {
   readonly runDueWakeups: () => Promise<void>;
   /** Empties the table, the simulation and what the sandbox kept, and puts the clock back to real time. */
   readonly reset: () => Promise<void>;
+  /** The calling restrictions Meta put on a business number that have not ended, from the table. */
+  readonly numberRestrictions: (business: string) => Promise<readonly NumberRestriction[]>;
   /** Whether the sandbox plays Plivo's calls and the users; the user routes need it. */
   readonly simulate: boolean;
 }
@@ -72,13 +75,16 @@ const parseBody = <T>(schema: z.ZodType<T>, body: Buffer): T => {
   return parsed.data;
 };
 
-const userNumber = (segment: string): string => {
-  let decoded: string;
+const decodeSegment = (segment: string): string => {
   try {
-    decoded = decodeURIComponent(segment);
+    return decodeURIComponent(segment);
   } catch {
-    decoded = segment;
+    return segment;
   }
+};
+
+const userNumber = (segment: string): string => {
+  const decoded = decodeSegment(segment);
   const number = parsePhoneNumber(decoded);
   if (!number) {
     throw new SandboxRequestError(400, 'invalid_number', `${decoded} is not a valid phone number`);
@@ -112,6 +118,41 @@ const callSchema = z.strictObject({
     .default(''),
 });
 
+const messageSchema = z.strictObject({
+  business: z.string(),
+  text: z.string().min(1).max(4096).default('Hello, can you call me?'),
+});
+
+const accountUpdateSchema = z
+  .strictObject({
+    pauseCalls: z.boolean().default(true),
+    hideCallButton: z.boolean().default(false),
+    // Meta's pause lasts 7 days; shorter ones let a tour see the end.
+    seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(90 * 86_400)
+      .default(7 * 86_400),
+  })
+  .refine((update) => update.pauseCalls || update.hideCallButton, {
+    message: 'an account update pauses calls, hides the call button, or both',
+  });
+
+/** A restriction as the sandbox's state shows it: ended ones are gone, a lifted pause says when. */
+const restrictionView = (restriction: NumberRestriction | undefined, now: number) =>
+  restriction
+    ? {
+        inForce: restriction.liftedAt === undefined && restriction.until > now,
+        reason: restriction.reason,
+        since: new Date(restriction.since).toISOString(),
+        until: new Date(restriction.until).toISOString(),
+        ...(restriction.liftedAt === undefined
+          ? {}
+          : { liftedAt: new Date(restriction.liftedAt).toISOString() }),
+      }
+    : null;
+
 const callUuidSchema = z.strictObject({ callUuid: z.uuid().optional() });
 const keysSchema = z.strictObject({
   digits: z.string().regex(/^[0-9*#]{1,20}$/, 'digits are 1 to 20 of 0-9, * and #'),
@@ -133,9 +174,56 @@ export const createSandboxApi = (options: SandboxApiOptions) => {
     return number;
   };
 
+  /** Every business number's restrictions in force now, keyed by number and restriction. */
+  const restrictionsInForce = async () => {
+    const now = clock.now();
+    const found = await Promise.all(
+      config.numbers.map(({ number }) => options.numberRestrictions(number)),
+    );
+    return new Map(
+      found
+        .flat()
+        .filter((r) => r.liftedAt === undefined && r.until > now)
+        .map((r) => [`${r.business} ${r.restriction}`, r]),
+    );
+  };
+
+  const state = async () => {
+    const now = clock.now();
+    const view = plivo.state();
+    const businesses = await Promise.all(
+      view.businesses.map(async (business) => {
+        const restrictions = await options.numberRestrictions(business.number);
+        return {
+          ...business,
+          paused: restrictionView(
+            restrictions.find((r) => r.restriction === 'calls_paused'),
+            now,
+          ),
+          callButtonHidden: restrictionView(
+            restrictions.find((r) => r.restriction === 'call_button_hidden'),
+            now,
+          ),
+        };
+      }),
+    );
+    return { ...view, businesses };
+  };
+
+  const webhookAnswer = (answer: { status: number; body: string }) => {
+    let answered: unknown = answer.body;
+    try {
+      answered = JSON.parse(answer.body);
+    } catch {
+      // Not JSON: shown as callgate sent it.
+    }
+    return json(200, { status: answer.status, body: answered });
+  };
+
   const moveClock = async (body: Buffer) => {
     const request = parseBody(clockBodySchema, body);
     const before = clock.now();
+    const restrictedBefore = await restrictionsInForce();
     let seconds: number;
     if ('advanceSeconds' in request) {
       seconds = request.advanceSeconds;
@@ -155,6 +243,19 @@ export const createSandboxApi = (options: SandboxApiOptions) => {
     });
     plivo.clockMoved();
     await options.runDueWakeups();
+    // Meta's restrictions end by themselves, with no webhook and no event: the timeline says so.
+    const restrictedAfter = await restrictionsInForce();
+    for (const [key, restriction] of restrictedBefore) {
+      if (restrictedAfter.has(key)) continue;
+      timeline.add({
+        kind: 'clock',
+        summary:
+          restriction.restriction === 'calls_paused'
+            ? `Meta's pause of ${restriction.business} ended at ${new Date(restriction.until).toISOString()}`
+            : `${restriction.business}'s call button is shown again since ${new Date(restriction.until).toISOString()}`,
+        business: restriction.business,
+      });
+    }
     return json(200, { now: new Date(clock.now()).toISOString() });
   };
 
@@ -183,17 +284,15 @@ export const createSandboxApi = (options: SandboxApiOptions) => {
     switch (action) {
       case 'permission-reply': {
         const reply = parseBody(replySchema, body);
-        const answer = await plivo.permissionReply(user, {
-          ...reply,
-          business: businessNumber(reply.business),
-        });
-        let answered: unknown = answer.body;
-        try {
-          answered = JSON.parse(answer.body);
-        } catch {
-          // Not JSON: shown as callgate sent it.
-        }
-        return json(200, { status: answer.status, body: answered });
+        return webhookAnswer(
+          await plivo.permissionReply(user, { ...reply, business: businessNumber(reply.business) }),
+        );
+      }
+      case 'messages': {
+        const message = parseBody(messageSchema, body);
+        return webhookAnswer(
+          await plivo.message(user, businessNumber(message.business), message.text),
+        );
       }
       case 'calls': {
         const request = parseBody(callSchema, body);
@@ -240,7 +339,13 @@ export const createSandboxApi = (options: SandboxApiOptions) => {
       await options.reset();
       return json(200, { now: new Date(clock.now()).toISOString() });
     }
-    if (path === '/_sandbox/state' && method === 'GET') return json(200, plivo.state());
+    if (path === '/_sandbox/state' && method === 'GET') return json(200, await state());
+    const businessPath = /^\/_sandbox\/businesses\/([^/]+)\/account-update$/.exec(path);
+    if (businessPath?.[1] && method === 'POST') {
+      const business = businessNumber(decodeSegment(businessPath[1]));
+      const update = parseBody(accountUpdateSchema, body);
+      return webhookAnswer(await plivo.accountUpdate({ business, ...update }));
+    }
     if (path === '/_sandbox/timeline' && method === 'GET') {
       const after = query.get('after');
       const afterId = after === null ? undefined : Number(after);

@@ -21,8 +21,21 @@ export type CallStatus = 'ringing' | 'answered' | 'in-flow' | 'connected' | 'end
 
 export interface PendingRequest {
   readonly business: string;
+  /** The template's name, or `interactive` for a free-form request. */
   readonly template: string;
+  /** How callgate sent it: a template, or the interactive message inside the window. */
+  readonly kind: 'template' | 'interactive';
+  /** The interactive request's body text, when it has one. */
+  readonly body?: string;
   readonly at: string;
+}
+
+/** What Meta's account_update the sandbox sends restricts on a business number, for how long. */
+export interface AccountUpdateRequest {
+  readonly business: string;
+  readonly seconds: number;
+  readonly pauseCalls: boolean;
+  readonly hideCallButton: boolean;
 }
 
 export interface UserCallView {
@@ -97,6 +110,10 @@ export interface SandboxPlivo extends TelephonyListener {
     user: string,
     reply: { business: string; response: 'accept' | 'reject'; permanent: boolean },
   ): Promise<WebhookAnswer>;
+  /** The user sends the business a text: Plivo posts it to the message webhook (it opens the window). */
+  message(user: string, business: string, text: string): Promise<WebhookAnswer>;
+  /** Meta restricts a business number: Plivo posts Meta's account_update to the message webhook. */
+  accountUpdate(update: AccountUpdateRequest): Promise<WebhookAnswer>;
   /** The user calls a business number: the call runs through its flow. Returns Plivo's CallUUID. */
   call(user: string, business: string, digits: string): string;
   /** The user answers, declines or hangs up a call (the latest one when no CallUUID is given). */
@@ -646,7 +663,7 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
       const what =
         'template' in params
           ? `template ${params.template.name}`
-          : 'interactive call_permission_request';
+          : `interactive call_permission_request (free-form${params.interactive.body ? `: “${params.interactive.body.text}”` : ''})`;
       const business = e164Of(params.src) ?? params.src;
       const user = e164Of(params.dst) ?? params.dst;
       timeline.add({
@@ -659,11 +676,22 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
       if (!options.simulate) return;
       const entry = userEntry(user);
       entry.requests = entry.requests.filter((r) => r.business !== business);
-      entry.requests.push({
-        business,
-        template: 'template' in params ? params.template.name : 'interactive',
-        at: new Date(clock()).toISOString(),
-      });
+      entry.requests.push(
+        'template' in params
+          ? {
+              business,
+              template: params.template.name,
+              kind: 'template',
+              at: new Date(clock()).toISOString(),
+            }
+          : {
+              business,
+              template: 'interactive',
+              kind: 'interactive',
+              ...(params.interactive.body ? { body: params.interactive.body.text } : {}),
+              at: new Date(clock()).toISOString(),
+            },
+      );
       const { permissionRequests } = entry.behaviour;
       if (permissionRequests === 'ask') return;
       start(async () => {
@@ -707,6 +735,73 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
     },
 
     permissionReply: (user, answer) => reply(user, answer),
+
+    message: async (user, business, text) => {
+      userEntry(user);
+      timeline.add({
+        kind: 'user',
+        summary: `${user} writes to ${business}: “${text}”`,
+        user,
+        business,
+      });
+      const result = await send(
+        {
+          url: plivoUrls(options.publicBaseUrl).message,
+          method: 'POST',
+          params: {
+            From: plivoDigits(user),
+            To: plivoDigits(business),
+            Type: 'whatsapp',
+            ContentType: 'text',
+            Body: text,
+            MessageUUID: randomUUID(),
+          },
+        },
+        { user, business },
+      );
+      return result ?? { status: 503, contentType: '', body: '' };
+    },
+
+    accountUpdate: async (update) => {
+      const now = clock();
+      const expiration = new Date(now + update.seconds * 1000).toISOString();
+      // Meta names no calling restriction type in its pages: these names are the sandbox's own.
+      const restrictions = [
+        ...(update.pauseCalls ? ['RESTRICTED_BIZ_INITIATED_CALLING'] : []),
+        ...(update.hideCallButton ? ['CALL_BUTTON_HIDDEN_LOW_PICKUP'] : []),
+      ].map((type) => ({ restriction_type: type, expiration }));
+      timeline.add({
+        kind: 'call',
+        summary: `Meta restricts ${update.business} until ${expiration}: ${restrictions.map((r) => r.restriction_type).join(', ')}`,
+        business: update.business,
+      });
+      // Meta's whole webhook, `entry` as JSON text in Plivo's form (one of the shapes callgate reads).
+      const entry = [
+        {
+          id: 'sandbox-waba',
+          time: Math.floor(now / 1000),
+          changes: [
+            {
+              field: 'account_update',
+              value: {
+                phone_number: plivoDigits(update.business),
+                event: 'ACCOUNT_RESTRICTION',
+                restriction_info: restrictions,
+              },
+            },
+          ],
+        },
+      ];
+      const result = await send(
+        {
+          url: plivoUrls(options.publicBaseUrl).message,
+          method: 'POST',
+          params: { object: 'whatsapp_business_account', entry: JSON.stringify(entry) },
+        },
+        { business: update.business },
+      );
+      return result ?? { status: 503, contentType: '', body: '' };
+    },
 
     call: (user, business, digits) => {
       const callUuid = randomUUID();

@@ -249,6 +249,31 @@ describe('the sandbox page in Chromium', () => {
     }
   });
 
+  it("makes Meta pause a number and lifts it; a user's message opens the window", async () => {
+    const row = page.locator(`tr[data-business="${business}"]`);
+    await row.getByRole('button', { name: 'Meta pauses it (7 days)', exact: true }).click();
+    await expect
+      .poll(() => row.locator('td[data-paused]').getAttribute('data-paused'), { timeout: waitMs })
+      .toBe('true');
+    await expect.poll(() => row.textContent(), { timeout: waitMs }).toContain('Calls paused');
+    await row.getByRole('button', { name: 'Lift the pause', exact: true }).click();
+    await expect
+      .poll(() => row.locator('td[data-paused]').getAttribute('data-paused'), { timeout: waitMs })
+      .toBe('false');
+    await expect.poll(() => row.textContent(), { timeout: waitMs }).toContain('lifted');
+
+    await card().getByRole('textbox', { name: 'Message', exact: true }).fill('Call me, please');
+    await press('Send a message', /^Send a message: 200/);
+    const window = (
+      await request(
+        host,
+        'GET',
+        `/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(user)}`,
+      )
+    ).body.customerServiceWindow as unknown as { open: boolean };
+    expect(window.open).toBe(true);
+  });
+
   it('resets the sandbox: no users, an empty timeline but for the reset, the clock back to now', async () => {
     await page.getByRole('button', { name: 'Reset sandbox' }).click();
     await expect.poll(() => card().count(), { timeout: waitMs }).toBe(0);

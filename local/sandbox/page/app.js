@@ -310,6 +310,51 @@ const setConnection = (ok, why) => {
 
 // ---- businesses and agents ------------------------------------------------------------------
 
+const restrictionLine = (label, restriction) => {
+  if (!restriction) return null;
+  const state = restriction.liftedAt
+    ? `lifted ${formatSandboxTime(restriction.liftedAt)}`
+    : `until ${formatSandboxTime(restriction.until)}`;
+  return h('p', { class: 'restriction' }, `${label} (${restriction.reason}), ${state}`);
+};
+
+/** Meta's restrictions on the number, the buttons that make Meta impose one, and the operator's lift. */
+const restrictionsCell = (business) => {
+  const button = (text, onClick) =>
+    h('button', { type: 'button', class: 'inline', onclick: onClick }, text);
+  const update = (label, body) => () =>
+    act(
+      null,
+      `${label} ${business.number}`,
+      'POST',
+      sandboxUrl(`businesses/${encodeURIComponent(business.number)}/account-update`),
+      body,
+    );
+  const pausedNow = business.paused?.inForce === true;
+  return h(
+    'td',
+    { 'data-paused': String(pausedNow) },
+    restrictionLine('Calls paused', business.paused),
+    restrictionLine('Call button hidden', business.callButtonHidden),
+    business.paused || business.callButtonHidden ? null : h('span', { class: 'muted' }, 'none '),
+    button('Meta pauses it (7 days)', update('Meta pauses', { pauseCalls: true })),
+    button(
+      'Meta hides the call button',
+      update('Meta hides the call button of', { pauseCalls: false, hideCallButton: true }),
+    ),
+    pausedNow
+      ? button('Lift the pause', () =>
+          act(
+            null,
+            `Lift the pause of ${business.number}`,
+            'DELETE',
+            `/v1/numbers/${encodeURIComponent(business.number)}/pause`,
+          ),
+        )
+      : null,
+  );
+};
+
 let businessesKey = '';
 const renderBusinesses = (businesses, now) => {
   const key = JSON.stringify([businesses, now]);
@@ -352,6 +397,7 @@ const renderBusinesses = (businesses, now) => {
             )
           : null,
       ),
+      restrictionsCell(business),
     );
   });
   document.querySelector('#businesses tbody').replaceChildren(...rows);
@@ -477,6 +523,13 @@ const createCard = (number) => {
     placeholder: 'e.g. 1',
   });
   card.menuKeys = menuKeys;
+  // A text opens the user's customer-service window: the next request goes free-form.
+  const messageText = h('input', {
+    type: 'text',
+    autocomplete: 'off',
+    size: '18',
+    placeholder: 'Hello, can you call me?',
+  });
 
   const button = (text, onClick, kind) =>
     h('button', { type: 'button', class: kind, onclick: onClick }, text);
@@ -536,6 +589,19 @@ const createCard = (number) => {
       { class: 'buttons', 'data-result-after': '' },
       field('Menu keys', menuKeys),
       button('Call the business', () => callBusiness(card)),
+    ),
+    h(
+      'div',
+      { class: 'buttons', 'data-result-after': '' },
+      field('Message', messageText),
+      button('Send a message', () =>
+        withBusiness(card, 'Send a message', (business) =>
+          act(card, 'Send a message', 'POST', userUrl(number, 'messages'), {
+            business,
+            ...(messageText.value.trim() ? { text: messageText.value.trim() } : {}),
+          }),
+        ),
+      ),
     ),
     card.result,
     h('h4', {}, 'Pending permission requests'),
@@ -609,7 +675,11 @@ const updateCard = (card, user) => {
           'li',
           { 'data-request-business': item.business },
           `From ${item.business}`,
-          item.template ? ` (template ${item.template})` : '',
+          item.kind === 'interactive'
+            ? ` (free-form${item.body ? `: “${item.body}”` : ''})`
+            : item.template
+              ? ` (template ${item.template})`
+              : '',
           item.at ? `, sent ${formatSandboxTime(item.at)}` : '',
         ),
       ),
