@@ -48,6 +48,8 @@ export const userProblem = (input: unknown): string => {
   if (typeof input === 'string' && /^[A-Za-z]{2}\./.test(input)) {
     return 'is not a business-scoped user ID: two upper-case letters, a dot (and ENT. for a parent ID), then 1 to 128 letters and digits, such as US.13491208655302741918';
   }
+  // A value written as a number is told what is wrong with the number alone.
+  if (typeof input === 'string' && input.startsWith('+')) return numberProblem(input);
   return `${numberProblem(input)}, or a business-scoped user ID such as US.13491208655302741918`;
 };
 

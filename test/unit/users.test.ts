@@ -74,6 +74,7 @@ describe('a user', () => {
       /^is not an E\.164 number.*or a business-scoped user ID/,
     );
     expect(userProblem(undefined)).toMatch(/^is not an E\.164 number/);
+    expect(userProblem('+44770090012')).not.toMatch(/business-scoped/);
   });
 
   it('is keyed by the number, else the BSUID', () => {
