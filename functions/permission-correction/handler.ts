@@ -5,6 +5,7 @@ import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
 import { correctionRefusalError } from '../shared/http/refusals.js';
 import { json } from '../shared/http/respond.js';
 import { correctPermission } from '../shared/operations/permission-correction.js';
+import { userKey } from '../shared/users.js';
 
 const bodySchema = z.strictObject({
   status: z.enum(['temporary', 'permanent', 'rejected', 'revoked', 'none']),
@@ -25,5 +26,5 @@ export const createHandler = (deps: Deps): LambdaHandler =>
     const outcome = await correctPermission(deps, business, user, correction);
     if (outcome.kind === 'refused') throw correctionRefusalError(outcome);
     deps.logger.info('permission corrected by an operator', { status: correction.status });
-    return json(200, { business: business.e164, user: user.e164, ...outcome.view });
+    return json(200, { business: business.e164, user: userKey(user), ...outcome.view });
   });

@@ -9,6 +9,7 @@ import { refusalError } from '../shared/http/refusals.js';
 import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
 import { requestPermission } from '../shared/operations/permission-request.js';
+import { userKey } from '../shared/users.js';
 
 /** Strict: a misspelt field is refused by name, never silently dropped. */
 const bodySchema = z.strictObject({
@@ -74,7 +75,7 @@ export const createHandler = (deps: Deps): LambdaHandler =>
           messageId: outcome.messageUuid,
           sent: outcome.sent,
           from: pair.business.e164,
-          to: pair.user.e164,
+          to: userKey(pair.user),
           requestedAt: new Date(outcome.requestedAt).toISOString(),
         });
       case 'refused': {

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { maskNumber, parsePhoneNumber } from './numbers.js';
+import { maskBsuid } from './users.js';
 
 /**
  * Digits that are never a phone number although they run long, kept as they are: UUIDs (call, message
@@ -15,9 +16,21 @@ const notNumbers =
  */
 const numberLike = /(?:\+|%2b)?\d(?:(?:[\s().+-]|%20){0,2}\d){6,}/gi;
 
-const maskRuns = (text: string): string => text.replace(numberLike, (match) => maskNumber(match));
+/**
+ * A business-scoped user ID (a user with a username) is personal data as a number is: `CC.` (and
+ * `ENT.`) and an id with a digit in it, so that a word after an abbreviation is left alone.
+ */
+const bsuidLike = /\b[A-Z]{2}\.(?:ENT\.)?(?=[A-Za-z]*\d)[A-Za-z0-9]{1,128}/g;
 
-/** Masks every phone-like run of digits in the text to its last 4 digits (`***7458`). */
+const maskRuns = (text: string): string =>
+  text
+    .replace(bsuidLike, (match) => maskBsuid(match))
+    .replace(numberLike, (match) => maskNumber(match));
+
+/**
+ * Masks every phone-like run of digits in the text to its last 4 digits (`***7458`), and every BSUID
+ * to its country and last 4 characters (`US.***1918`).
+ */
 export const maskNumbersIn = (text: string): string => {
   let masked = '';
   let from = 0;

@@ -31,6 +31,8 @@ export const errorCodes = [
   'concurrency_limit',
   'cps_limit',
   'number_paused',
+  'bsuid_not_dialable',
+  'bsuid_not_messageable',
   'idempotency_conflict',
   'idempotency_key_reused',
   'intent_placed',

@@ -60,6 +60,15 @@ const freshNumber = (country: CountryCode): string => {
 /** A WhatsApp user no earlier test in this file has used (an Indian mobile number unless told). */
 export const newUser = (country: CountryCode = 'IN'): string => freshNumber(country);
 
+let bsuidsDrawn = 0;
+
+/**
+ * A business-scoped user ID (a WhatsApp user with a username) no earlier test in this file has used,
+ * in Meta's example form: the country and 20 digits.
+ */
+export const newBsuid = (country = 'US'): string =>
+  `${country}.${Date.now()}${String(++bsuidsDrawn).padStart(7, '0')}`;
+
 /** A business number no earlier test in this file has used, for a test that needs one of its own. */
 export const newBusiness = (country: CountryCode = 'IN'): string => freshNumber(country);
 

@@ -21,10 +21,14 @@ const decoded = (text: string): string =>
     )
     .replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 
+/** A business-scoped user ID with more of its id than a masked one shows (`US.***1918`). */
+const bsuidRun = /\b[A-Z]{2}\.(?:ENT\.)?(?=[A-Za-z]*\d)[A-Za-z0-9]{5,}/g;
+
 const textLeaks = (text: string, secrets: readonly string[]): string[] => {
   const plain = decoded(text);
   return [
     ...(plain.replace(notNumbers, ' ').match(digitRun) ?? []),
+    ...(plain.match(bsuidRun) ?? []),
     ...secrets.filter((secret) => plain.includes(secret)).map(() => '[a secret in use]'),
   ];
 };
@@ -37,7 +41,7 @@ const isPhoneNumber = (value: number): boolean =>
 
 /**
  * What one chunk of output gives away: every run of 7 or more digits (after percent and JSON escapes
- * are read, so `%2B918035737458` counts) outside UUIDs, trace ids, ISO times and ARNs, every JSON number
+ * are read, so `%2B918035737458` counts) outside UUIDs, trace ids, ISO times and ARNs, every BSUID longer than a masked one, every JSON number
  * that is a valid phone number, and every secret in use. A masked number (`***7458`) gives nothing.
  * A JSON line is judged value by value (keys too); anything else as text.
  */

@@ -244,7 +244,7 @@ export const eventsOfChange = (change: TableChange): Envelope[] => {
     );
   }
   let facts: Fact[];
-  let parties: { business: string; user: string };
+  let parties: { business: string; user: string; userId?: string | undefined };
   if (change.pk.startsWith(keyPrefixes.pair)) {
     const now = change.new as unknown as PairState;
     facts = pairFacts(change.old as unknown as PairState | undefined, now);
@@ -268,6 +268,7 @@ export const eventsOfChange = (change: TableChange): Envelope[] => {
         time: iso(fact.at),
         business: parties.business,
         user: parties.user,
+        ...(parties.userId === undefined ? {} : { userId: parties.userId }),
         data: fact.data,
       }) as Envelope,
   );

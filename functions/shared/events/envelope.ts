@@ -121,7 +121,12 @@ export type Envelope = {
   } & (T extends NumberEventType
     ? { readonly user?: undefined }
     : {
-        /** E.164 WhatsApp user number. */
+        /**
+         * E.164 WhatsApp user number; for a user known by a business-scoped user ID alone, that ID
+         * (the pair's key).
+         */
         readonly user: string;
+        /** The user's business-scoped user ID (BSUID), when a message carried it. */
+        readonly userId?: string;
       });
 }[EventType];

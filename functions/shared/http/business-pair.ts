@@ -1,18 +1,20 @@
 import { configuredNumber } from '../config/numbers.js';
 import type { BusinessNumber, Config } from '../config/schema.js';
 import { numberProblem, type PhoneNumber, parseE164 } from '../numbers.js';
+import { parseUser, type User, userProblem } from '../users.js';
 import { HttpError } from './errors.js';
 
 export interface BusinessPair {
   readonly business: PhoneNumber;
-  readonly user: PhoneNumber;
+  /** A user number, or a business-scoped user ID (a user with a username). */
+  readonly user: User;
   /** The business number's configuration. */
   readonly number: BusinessNumber;
 }
 
 /**
- * The business number and user number a business API request names, E.164 with `+` and validated
- * against the numbering plans (400 invalid_number) and the configuration (404 unknown_business_number).
+ * The business number and user a business API request names, E.164 with `+` and validated against the
+ * numbering plans, the user also as a business-scoped user ID by its format (400 invalid_number) and the configuration (404 unknown_business_number).
  */
 export const businessPair = (
   config: Config,
@@ -27,9 +29,9 @@ export const businessPair = (
       `${names.business} ${numberProblem(input.business)}`,
     );
   }
-  const user = parseE164(input.user);
+  const user = parseUser(input.user);
   if (!user) {
-    throw new HttpError(400, 'invalid_number', `${names.user} ${numberProblem(input.user)}`);
+    throw new HttpError(400, 'invalid_number', `${names.user} ${userProblem(input.user)}`);
   }
   const number = configuredNumber(config, business.e164);
   if (!number) {

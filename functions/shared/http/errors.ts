@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'concurrency_limit'
   | 'cps_limit'
   | 'number_paused'
+  | 'bsuid_not_dialable'
+  | 'bsuid_not_messageable'
   | 'idempotency_conflict'
   | 'idempotency_key_reused'
   | 'intent_placed'

@@ -1,12 +1,13 @@
 import type { CorrectionRefused } from '../operations/permission-correction.js';
 import type { RequestRefusal } from '../rules/permission-request.js';
 import type { PlacementRefusal } from '../rules/place-call.js';
+import type { BsuidRefusal } from '../rules/user-link.js';
 import type { TelephonyError } from '../telephony/port.js';
 import { HttpError } from './errors.js';
 
 /** How each refusal of the rules reads over HTTP: its status and a message safe to show. */
 const refusalMessages: Record<
-  (PlacementRefusal | RequestRefusal)['code'],
+  (PlacementRefusal | RequestRefusal | BsuidRefusal)['code'],
   [status: number, message: string]
 > = {
   country_restricted: [403, 'Business-initiated calls are not available from business numbers'],
@@ -23,6 +24,14 @@ const refusalMessages: Record<
   ],
   permission_active: [409, 'The user has already granted call permission'],
   request_limit: [429, 'Permission request limit reached for this user'],
+  bsuid_not_dialable: [
+    422,
+    'The user is known by a business-scoped user ID alone, and Plivo documents no way to call one',
+  ],
+  bsuid_not_messageable: [
+    422,
+    'The user is known by a business-scoped user ID alone, and Plivo documents no way to message one',
+  ],
 };
 
 /**
@@ -31,7 +40,7 @@ const refusalMessages: Record<
  * when a permission request may be sent instead.
  */
 export const refusalError = (
-  refusal: PlacementRefusal | RequestRefusal,
+  refusal: PlacementRefusal | RequestRefusal | BsuidRefusal,
   detail = '',
 ): HttpError => {
   const [status, message] = refusalMessages[refusal.code];

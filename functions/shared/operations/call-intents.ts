@@ -21,6 +21,7 @@ import { mayStillBeMissed } from '../rules/missed-calls.js';
 import { pausedUntil } from '../rules/number-pause.js';
 import type { PairState } from '../rules/pair.js';
 import { type PlacementRefusal, placementRefusalBeforeRead } from '../rules/place-call.js';
+import { bsuidRefusal } from '../rules/user-link.js';
 import { stillContended } from '../store/conditions.js';
 import { readCall } from '../store/items/call-record.js';
 import {
@@ -33,6 +34,7 @@ import {
 } from '../store/items/intents.js';
 import { readNumberPause } from '../store/items/number-restriction.js';
 import { readPair } from '../store/items/pair.js';
+import { reachableNumberOf } from '../store/items/user-link.js';
 import { requestPermission } from './permission-request.js';
 import { placeCall } from './place-call.js';
 
@@ -301,7 +303,8 @@ export const advancePairIntent = async (
 
 export interface IntentToCreate {
   readonly business: PhoneNumber;
-  readonly user: PhoneNumber;
+  /** The user number, or a BSUID: the intent calls the number it is linked to, refused when none. */
+  readonly user: PhoneNumber | { readonly id: string };
   readonly agent?: string | undefined;
   /** Epoch ms; the configured lifetime from now when absent. */
   readonly notAfter?: number | undefined;
@@ -362,13 +365,16 @@ export const createCallIntent = async (
   const now = deps.clock();
   const early = placementRefusalBeforeRead(request.business.country, rules);
   if (early) return { kind: 'refused', refusal: early };
+  const user = await reachableNumberOf(deps.db, request.business.e164, request.user, now);
+  const unreachable = bsuidRefusal({ number: user }, 'call');
+  if (unreachable) return { kind: 'refused', refusal: { code: unreachable } };
   const latest = now + rules.callIntents.maxLifetimeSeconds * 1000;
   const notAfter = request.notAfter ?? now + rules.callIntents.lifetimeSeconds * 1000;
   if (notAfter <= now || notAfter > latest) return { kind: 'invalid_not_after', latest };
   const draft: IntentState = {
     intentId: randomUUID(),
     business: request.business.e164,
-    user: request.user.e164,
+    user: user as string,
     ...(request.agent === undefined ? {} : { agent: request.agent }),
     createdAt: now,
     updatedAt: now,

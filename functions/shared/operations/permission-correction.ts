@@ -9,6 +9,7 @@ import { type PermissionView, permissionView } from '../rules/permission-state.j
 import { readNumberRestrictions } from '../store/items/number-restriction.js';
 import { writePermissionDecision } from '../store/items/pair.js';
 import { readPlacementCapacity } from '../store/items/placement-capacity.js';
+import { userKeyOf } from '../store/items/user-link.js';
 
 /** An operator's correction refused: why, and for an expiry too late the setting it passed. */
 export type CorrectionRefused = { readonly status: PermissionCorrection['status'] } & (
@@ -34,7 +35,7 @@ export type CorrectionOutcome =
 export const correctPermission = async (
   deps: Deps,
   business: PhoneNumber,
-  user: PhoneNumber,
+  user: PhoneNumber | { readonly id: string },
   correction: PermissionCorrection,
 ): Promise<CorrectionOutcome> => {
   const now = deps.clock();
@@ -49,7 +50,11 @@ export const correctPermission = async (
     return { kind: 'refused', refusal: result.refusal, status, bound };
   }
   const [pair, capacity, restrictions] = await Promise.all([
-    writePermissionDecision(deps.db, business.e164, user.e164, result.decision, now),
+    'e164' in user
+      ? writePermissionDecision(deps.db, business.e164, user.e164, result.decision, now)
+      : userKeyOf(deps.db, business.e164, user.id, now).then((key) =>
+          writePermissionDecision(deps.db, business.e164, key, result.decision, now, user.id),
+        ),
     readPlacementCapacity(deps.db, business.e164, deps.config.account, now),
     readNumberRestrictions(deps.db, business.e164, now),
   ]);

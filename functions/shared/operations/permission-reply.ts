@@ -10,6 +10,8 @@ import {
   restrictionFromUpdate,
 } from '../rules/number-pause.js';
 import { decisionFromReply, type PermissionDecision } from '../rules/permission.js';
+import { decisionAfterLink } from '../rules/user-link.js';
+import { linkUser, userKeyOf } from '../store/items/user-link.js';
 import { applyAccountUpdate } from '../store/writes/account-update.js';
 import {
   applyPermissionDecision,
@@ -144,32 +146,52 @@ const keepWindowOpen = async (
     : outcome(window);
 };
 
+/** A lost race with a link moves the write to the number's pair: one more try is all it can take. */
+const linkedRetries = 3;
+
+/**
+ * A reply names its user by number, by BSUID, or both. With both, the BSUID is linked to the number
+ * first (`linkUser`: the number's pair takes what the BSUID's held), so the decision lands on the one
+ * pair of that user; with a BSUID alone, on the pair its link points to, else on its own.
+ */
 const applyReply = async (
   deps: Deps,
   message: Extract<InboundMessage, { kind: 'permission_reply' }>,
   v2Nonce: V2NonceUse | undefined,
 ): Promise<ReplyOutcome> => {
-  const user = parsePhoneNumber(message.from);
-  if (!user) return { kind: 'invalid_number', field: 'From' };
+  const number = message.from === undefined ? undefined : parsePhoneNumber(message.from);
+  if (message.from !== undefined && !number) return { kind: 'invalid_number', field: 'From' };
   const business = parsePhoneNumber(message.to);
   if (!business) return { kind: 'invalid_number', field: 'To' };
   if (!configuredNumber(deps.config, business.e164)) {
     return { kind: 'unknown_business_number' };
   }
   const now = deps.clock();
+  const { userId } = message;
+  if (number && userId !== undefined) {
+    await linkUser(
+      deps.db,
+      { business: business.e164, number: number.e164, userId, now },
+      decisionAfterLink,
+    );
+  }
   const decision = decisionFromReply(message.reply, now, deps.config.rules);
-  const outcome = await applyPermissionDecision(deps.db, {
-    business: business.e164,
-    user: user.e164,
-    decision,
-    now,
-    messageUuid: message.messageId,
-    sentAt: message.sentAt,
-    v2Nonce,
-  });
-  return outcome === 'applied'
-    ? { kind: 'applied', permission: decision.permission }
-    : { kind: outcome };
+  for (let attempt = 1; ; attempt++) {
+    const user = number?.e164 ?? (await userKeyOf(deps.db, business.e164, userId as string, now));
+    const outcome = await applyPermissionDecision(deps.db, {
+      business: business.e164,
+      user,
+      decision,
+      now,
+      messageUuid: message.messageId,
+      sentAt: message.sentAt,
+      v2Nonce,
+      userId,
+    });
+    if (outcome === 'applied') return { kind: 'applied', permission: decision.permission };
+    if (outcome !== 'linked') return { kind: outcome };
+    if (attempt === linkedRetries) throw new Error('A permission reply: the user link kept moving');
+  }
 };
 
 /** The business number a change names, as far as it can be read. */

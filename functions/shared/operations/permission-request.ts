@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BusinessNumber, PermissionTemplate } from '../config/schema.js';
 import { type TemplateVariables, templatePlaceholder } from '../config/template-variables.js';
 import type { Deps } from '../deps.js';
-import { type PhoneNumber, plivoDigits } from '../numbers.js';
+import { type PhoneNumber, parsePhoneNumber, plivoDigits } from '../numbers.js';
 import {
   kindRefusalBeforeRead,
   type RequestKindChoice,
@@ -12,7 +12,9 @@ import {
 import { type PauseRefusal, pauseRefusal } from '../rules/number-pause.js';
 import type { PermissionRequestKind } from '../rules/pair.js';
 import { type RequestRefusal, requestRefusal } from '../rules/permission-request.js';
+import { type BsuidRefusal, bsuidRefusal } from '../rules/user-link.js';
 import { readNumberPause } from '../store/items/number-restriction.js';
+import { reachableNumberOf } from '../store/items/user-link.js';
 import {
   markRequestSent,
   releasePermissionRequest,
@@ -22,7 +24,8 @@ import { type MessageParams, TelephonyError } from '../telephony/port.js';
 
 export interface PermissionRequestToSend {
   readonly business: PhoneNumber;
-  readonly user: PhoneNumber;
+  /** The user number, or a BSUID: sent to the number it is linked to, refused when none. */
+  readonly user: PhoneNumber | { readonly id: string };
   /** The business number's configuration: its permission template. */
   readonly number: BusinessNumber;
   /** Values for the template's placeholders; the configuration's `variables` fill the rest. */
@@ -41,7 +44,7 @@ export type RequestPermissionOutcome =
       /** What it went as: the interactive message inside the customer-service window, else the template. */
       readonly sent: PermissionRequestKind;
     }
-  | { readonly kind: 'refused'; readonly refusal: RequestRefusal | PauseRefusal }
+  | { readonly kind: 'refused'; readonly refusal: RequestRefusal | PauseRefusal | BsuidRefusal }
   /** A free-form request that cannot go as one: nothing was counted. */
   | { readonly kind: 'not_free_form'; readonly refusal: RequestKindRefusal }
   /** The template cannot be filled: placeholders with no value, or variables no placeholder uses. */
@@ -109,7 +112,7 @@ export const requestPermission = async (
 /** The Message API request for what the request goes as. */
 const messageParams = (
   kind: PermissionRequestKind,
-  { business, user, number, body }: PermissionRequestToSend,
+  { business, user, number, body }: PermissionRequestToSend & { readonly user: PhoneNumber },
   components: readonly unknown[] | undefined,
 ): MessageParams => {
   const parties = { src: plivoDigits(business.e164), dst: plivoDigits(user.e164) } as const;
@@ -140,7 +143,7 @@ const send = async (
   deps: Deps,
   toSend: PermissionRequestToSend,
 ): Promise<RequestPermissionOutcome> => {
-  const { business, user, number, variables } = toSend;
+  const { business, number, variables } = toSend;
   const choice = toSend.kind ?? 'auto';
   const freeForm = number.freeFormPermissionRequest.enabled;
   // Before anything is counted: a template Meta would refuse must not use up a request, and neither
@@ -156,6 +159,10 @@ const send = async (
   // Before the request is counted; a pause recorded after this read is Meta's to refuse.
   const paused = pauseRefusal(await readNumberPause(deps.db, business.e164, now), now);
   if (paused) return { kind: 'refused', refusal: paused };
+  const reached = await reachableNumberOf(deps.db, business.e164, toSend.user, now);
+  const unreachable = bsuidRefusal({ number: reached }, 'request');
+  if (unreachable) return { kind: 'refused', refusal: { code: unreachable } };
+  const user = 'e164' in toSend.user ? toSend.user : (parsePhoneNumber(reached) as PhoneNumber);
   const request = { business: business.e164, user: user.e164, requestId: randomUUID(), now, rules };
   const reservation = await reservePermissionRequest(deps.db, {
     ...request,
@@ -173,7 +180,9 @@ const send = async (
   // The condition held the window open for a forced free-form request: anything else is a template.
   const kind = 'kind' in decided ? decided.kind : 'interactive';
   try {
-    const sent = await deps.telephony.sendMessage(messageParams(kind, toSend, filled.components));
+    const sent = await deps.telephony.sendMessage(
+      messageParams(kind, { ...toSend, user }, filled.components),
+    );
     await markRequestSent(deps.db, { ...request, kind }).catch((error: unknown) => {
       // The request is on its way: answer so. No `permission.requested` event is published for it.
       deps.logger.error('could not mark the permission request sent', { error: error as Error });

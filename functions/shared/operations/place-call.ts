@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { sipAddress } from '../config/agent.js';
 import type { BusinessNumber, Rules } from '../config/schema.js';
 import type { Deps } from '../deps.js';
-import { type PhoneNumber, plivoDigits } from '../numbers.js';
+import { type PhoneNumber, parsePhoneNumber, plivoDigits } from '../numbers.js';
 import { plivoUrls } from '../routes.js';
 import { cpsRetryAfterSeconds } from '../rules/calls-per-second.js';
 import { pauseRefusal } from '../rules/number-pause.js';
@@ -12,6 +12,7 @@ import {
   type PlacementRefusal,
   placementRefusalBeforeRead,
 } from '../rules/place-call.js';
+import { bsuidRefusal } from '../rules/user-link.js';
 import { markPlaced } from '../store/items/call-record.js';
 import {
   type IdempotencyKey,
@@ -23,6 +24,7 @@ import {
   takeoverAt,
 } from '../store/items/idempotency.js';
 import { readNumberPause } from '../store/items/number-restriction.js';
+import { reachableNumberOf } from '../store/items/user-link.js';
 import {
   type PlacementDecisions,
   type Reservation,
@@ -43,7 +45,8 @@ export const placementDecisions = (rules: Rules): PlacementDecisions => ({
 
 export interface CallToPlace {
   readonly business: PhoneNumber;
-  readonly user: PhoneNumber;
+  /** The user number, or a BSUID: dialed at the number it is linked to, refused when none. */
+  readonly user: PhoneNumber | { readonly id: string };
   /** The business number's configuration. */
   readonly number: BusinessNumber;
   /** The agent the first leg rings; the number's default when absent. */
@@ -134,9 +137,13 @@ export const placeCall = async (deps: Deps, call: CallToPlace): Promise<PlaceCal
 
 const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> => {
   const { rules } = deps.config;
-  const { business, user } = call;
+  const { business } = call;
   const early = placementRefusalBeforeRead(business.country, rules);
   if (early) return { kind: 'refused', refusal: early };
+  const number = await reachableNumberOf(deps.db, business.e164, call.user, deps.clock());
+  const unreachable = bsuidRefusal({ number }, 'call');
+  if (unreachable) return { kind: 'refused', refusal: { code: unreachable } };
+  const user = 'e164' in call.user ? call.user : (parsePhoneNumber(number) as PhoneNumber);
   // A read of its own, before anything is counted: a pause Meta records while a placement is between
   // this read and its transaction is not seen by it (Meta refuses that call itself).
   const paused = pauseRefusal(

@@ -1,4 +1,5 @@
 import type { CallPermissionReply } from '../rules/permission.js';
+import { isBsuid } from '../users.js';
 import { type AccountUpdate, readAccountUpdate } from './account-update.js';
 import {
   asObject,
@@ -8,6 +9,7 @@ import {
   isObject,
   type Json,
   messageUuidSchema,
+  metaContactSchema,
   metaMessageId,
   metaMessageSchema,
   replySchema,
@@ -24,7 +26,8 @@ import {
  * (`is_permanent`, `isPermanent`), and so are the enum values (`ACCEPT`). What looks like a reply, or
  * an interactive message of an unknown kind, but cannot be read without guessing is `unrecognized`:
  * the webhook answers it 200 (Plivo would retry a 4xx forever) and logs it. `invalid` is kept for what
- * Plivo never sends (a reply without `From`, `To` or `MessageUUID`).
+ * Plivo never sends (a reply without `From`, `To` or `MessageUUID`). A user with a username may be
+ * named by their business-scoped user ID alone (`userOf`): a reply then has a `userId` and no `from`.
  */
 
 export type InboundMessage =
@@ -32,8 +35,15 @@ export type InboundMessage =
       readonly kind: 'permission_reply';
       /** The dedupe key: Plivo's MessageUUID, or Meta's message id when Meta's own webhook was forwarded. */
       readonly messageId: string;
-      /** The user number, as Plivo or Meta wrote it (unvalidated). */
-      readonly from: string;
+      /**
+       * The user number, as Plivo or Meta wrote it (unvalidated); absent when Meta left it out (a user
+       * with a username), and then `userId` is there.
+       */
+      readonly from?: string;
+      /** The user's business-scoped user ID (a BSUID by format), where the payload carries it. */
+      readonly userId?: string;
+      /** The parent BSUID (`CC.ENT.…`) shared by the business's portfolios, where carried: for the log. */
+      readonly parentUserId?: string;
       /** The business number, as Plivo or Meta wrote it (unvalidated). */
       readonly to: string;
       /** When the user sent it (epoch ms): Meta's message `timestamp`, when the payload carries it. */
@@ -93,6 +103,8 @@ interface Candidate {
   readonly message?: Json;
   /** Meta's webhook `value.metadata` (the business number), when the body is Meta's webhook. */
   readonly metadata?: Json;
+  /** Meta's webhook `value.contacts` (the user's number and BSUID), when the body is Meta's webhook. */
+  readonly contacts?: readonly unknown[];
 }
 
 interface Found {
@@ -142,6 +154,9 @@ const search = (
     ...context,
     ...(fields.has('interactive') ? { message: object } : {}),
     ...(isObject(fields.get('metadata')) ? { metadata: fields.get('metadata') as Json } : {}),
+    ...(Array.isArray(fields.get('contacts'))
+      ? { contacts: fields.get('contacts') as readonly unknown[] }
+      : {}),
   };
   if (interactive && !fields.has('interactive')) found.interactiveTypes.push(type);
   for (const [name, value] of fields) {
@@ -193,6 +208,109 @@ const numberOf = (
     : checked.data;
 };
 
+type MetaMessage = ReturnType<typeof metaMessageSchema.parse>;
+type MetaContact = ReturnType<typeof metaContactSchema.parse>;
+
+/**
+ * The user's entry of Meta's `contacts`: the only one, or the one naming the message's sender. An
+ * entry that cannot be read says nothing.
+ */
+const contactOf = (
+  contacts: readonly unknown[] | undefined,
+  message: MetaMessage,
+): MetaContact | undefined => {
+  const read = (contacts ?? []).flatMap((contact) => {
+    const parsed = metaContactSchema.safeParse(
+      Object.fromEntries(fieldsOf(isObject(contact) ? contact : {}).fields),
+    );
+    return parsed.success ? [parsed.data] : [];
+  });
+  if (read.length === 1) return read[0];
+  return read.find(
+    (contact) =>
+      (contact.userid !== undefined && contact.userid === message.fromuserid) ||
+      (contact.waid !== undefined &&
+        message.from !== undefined &&
+        digitsOf(contact.waid) === digitsOf(message.from)),
+  );
+};
+
+/** The values given, each once, or the reason two of them disagree. */
+const agreed = (
+  values: readonly (string | undefined)[],
+  same: (a: string, b: string) => boolean,
+): string | undefined | { readonly differs: true } => {
+  const given = values.filter((value): value is string => value !== undefined);
+  const [first] = given;
+  return given.every((value) => same(value, first as string)) ? first : { differs: true };
+};
+
+/**
+ * Who replied: the user number from Plivo's `From`, Meta's message `from` or the contact's `wa_id`, and
+ * the BSUID from a `From` that is one, Plivo's `FromUserId`, Meta's `from_user_id` or the contact's
+ * `user_id`. Each read where given; two that disagree cannot be read without guessing. A user needs one
+ * of the two.
+ */
+const userOf = (
+  envelope: ReadonlyMap<string, unknown>,
+  message: MetaMessage,
+  contact: MetaContact | undefined,
+):
+  | { readonly from?: string; readonly userId?: string; readonly parentUserId?: string }
+  | Exclude<CandidateRead, PermissionReply> => {
+  const plivo = envelope.get('from');
+  if (plivo !== undefined) {
+    const checked = text.safeParse(plivo);
+    // Stryker disable next-line OptionalChaining: a failed parse has an issue
+    if (!checked.success)
+      return { kind: 'invalid', message: `From: ${checked.error.issues[0]?.message}` };
+  }
+  const plivoFrom = typeof plivo === 'string' && plivo !== '' ? plivo : undefined;
+  const plivoUserId = envelope.get('fromuserid');
+  if (plivoUserId !== undefined && !isBsuid(plivoUserId)) {
+    return { kind: 'unreadable', reason: 'FromUserId is not a business-scoped user ID' };
+  }
+  const ids = [plivoFrom, plivoUserId, message.fromuserid, contact?.userid].filter(
+    (id): id is string => id !== undefined && isBsuid(id),
+  );
+  for (const [name, id] of [
+    ['from_user_id', message.fromuserid],
+    ['user_id', contact?.userid],
+  ] as const) {
+    if (id !== undefined && !isBsuid(id)) {
+      return { kind: 'unreadable', reason: `${name} is not a business-scoped user ID` };
+    }
+  }
+  const userId = agreed(ids, (a, b) => a === b);
+  if (typeof userId === 'object') {
+    return { kind: 'unreadable', reason: 'two different business-scoped user IDs in one reply' };
+  }
+  const number = agreed(
+    [
+      plivoFrom !== undefined && isBsuid(plivoFrom) ? undefined : plivoFrom,
+      message.from,
+      contact?.waid,
+    ],
+    (a, b) => digitsOf(a) === digitsOf(b),
+  );
+  if (typeof number === 'object') {
+    return { kind: 'unreadable', reason: "From differs from the number in Meta's message" };
+  }
+  if (number === undefined && userId === undefined) {
+    return { kind: 'invalid', message: 'From: is required' };
+  }
+  const parent = [
+    envelope.get('fromparentuserid'),
+    message.fromparentuserid,
+    contact?.parentuserid,
+  ].find((id): id is string => isBsuid(id));
+  return {
+    ...(number === undefined ? {} : { from: number }),
+    ...(userId === undefined ? {} : { userId }),
+    ...(parent === undefined ? {} : { parentUserId: parent }),
+  };
+};
+
 /** One candidate as a reply with its envelope: Plivo's fields, checked against Meta's where both are sent. */
 const readCandidate = (
   candidate: Candidate,
@@ -215,8 +333,8 @@ const readCandidate = (
     return { kind: 'unreadable', reason: describe(meta.error.issues, 'message', message.written) };
   }
   const business = fieldsOf(candidate.metadata ?? {}).fields.get('displayphonenumber');
-  const from = numberOf('From', envelope.get('from'), meta.data.from);
-  if (typeof from !== 'string') return from;
+  const user = userOf(envelope, meta.data, contactOf(candidate.contacts, meta.data));
+  if ('kind' in user) return user;
   const to = numberOf(
     'To',
     envelope.get('to'),
@@ -241,7 +359,7 @@ const readCandidate = (
   return {
     kind: 'permission_reply',
     messageId,
-    from,
+    ...user,
     to,
     ...(meta.data.timestamp === undefined ? {} : { sentAt: meta.data.timestamp * 1000 }),
     reply: {

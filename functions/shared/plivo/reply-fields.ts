@@ -109,8 +109,18 @@ export const replySchema = z.object({
 /** Meta's message around a reply (the object holding `interactive`), by canonical key. */
 export const metaMessageSchema = z.object({
   from: z.string().min(1).optional(),
+  /** The user's business-scoped user ID (BSUID), and its parent's when the business has one. */
+  fromuserid: z.string().min(1).optional(),
+  fromparentuserid: z.string().min(1).optional(),
   id: z.string().optional(),
   timestamp: epochSeconds.optional(),
+});
+
+/** Meta's webhook `value.contacts[]` entry: the user's number (`wa_id`, may be absent) and BSUID. */
+export const metaContactSchema = z.object({
+  waid: z.string().min(1).optional(),
+  userid: z.string().min(1).optional(),
+  parentuserid: z.string().min(1).optional(),
 });
 
 export const text = z.string('must be text').min(1, 'is required');

@@ -4,7 +4,15 @@
  */
 export interface PairState {
   readonly business: string;
+  /** The user number; on a pair of a user known by a BSUID alone, the BSUID (the pair's key). */
   readonly user: string;
+  /** The user's business-scoped user ID, when a message carried it. */
+  readonly userId?: string;
+  /**
+   * On a BSUID's link to the number's pair (rules/user-link.ts): the user number whose pair holds this
+   * user's state. Such an item holds no state of its own.
+   */
+  readonly linkedTo?: string;
   /** The last permission decision; absent when the user never answered a request nor called. */
   readonly permission?: StoredPermission;
   /** When that decision was made. */
@@ -14,6 +22,8 @@ export interface PairState {
   readonly permissionSource?: PermissionSource;
   /** `automatic`: Meta revoked it (a `reject` reply with `response_source: automatic`). */
   readonly revokedReason?: RevokedReason;
+  /** When the user sent the reply behind the decision, where the payload said (`replySupersedes`). */
+  readonly replySentAt?: number;
   /**
    * When callgate recorded that the temporary permission ran out (its expiry's schedule came): the
    * `permission.expired` event. Removed by the next decision, so it always speaks of `permissionUntil`.

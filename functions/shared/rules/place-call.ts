@@ -37,7 +37,9 @@ export type PlacementRefusal =
   | { readonly code: 'concurrency_limit' }
   | ({ readonly code: 'cps_limit' } & CallRetry)
   /** Meta paused the business number (rules/number-pause.ts): checked before the pair is read. */
-  | PauseRefusal;
+  | PauseRefusal
+  /** The user is known by a BSUID alone (`bsuidRefusal` in rules/user-link.ts). */
+  | { readonly code: 'bsuid_not_dialable' };
 
 /**
  * A call refused for `retryAfter` seconds may succeed then only while the permission still lets it

@@ -6,6 +6,9 @@
  *        the permission-request window (slots `request0..requestN`, oldest first, `lastRequestId`),
  *        business-initiated call times of the last 24 h, the missed streak (`missed`, `warnedAt`),
  *        `version` (bumped by every write that changes the permission or the calls).
+ *        <user> is the number, or the BSUID of a user known by it alone (`userId` records a BSUID).
+ * link   PAIR#<business>#<bsuid> / STATE     a BSUID a message named with the number: `linkedTo` the number,
+ *        no state of its own (store/items/user-link.ts).
  * shard  LINE#<business> / SHARD#<k>          concurrency leases of a business number, spread over shards:
  *        map `leases` (call id → lease expiry), its size checked atomically against the shard's share of
  *        the simultaneous-call limit (store/items/leases.ts).

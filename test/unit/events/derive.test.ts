@@ -389,3 +389,37 @@ describe('call changes', () => {
     );
   });
 });
+
+describe('a user with a business-scoped user ID', () => {
+  it('is named by `userId` beside the number, and only when the pair records one', () => {
+    const granted = {
+      permission: 'permanent',
+      permissionAt: t0,
+      permissionSource: 'reply',
+    } as const;
+    const [event] = eventsOfChange(
+      change(pairKey.pk, pair(), pair({ ...granted, userId: 'US.13491208655302741918' })),
+    );
+    expect(event).toMatchObject({
+      user,
+      userId: 'US.13491208655302741918',
+      type: 'permission.granted',
+    });
+    const [plain] = eventsOfChange(change(pairKey.pk, pair(), pair(granted)));
+    expect(plain).not.toHaveProperty('userId');
+  });
+
+  it('leaves a BSUID’s link to the number silent, even when it replaces the BSUID’s own grant', () => {
+    const bsuid = 'US.13491208655302741918';
+    const link = { ...keys.pair(business, bsuid), business, user, userId: bsuid, linkedTo: user };
+    expect(eventsOfChange(change(link.pk, undefined, link))).toEqual([]);
+    const own = {
+      ...keys.pair(business, bsuid),
+      business,
+      user: bsuid,
+      permission: 'permanent',
+      permissionAt: t0,
+    };
+    expect(eventsOfChange(change(link.pk, own, link))).toEqual([]);
+  });
+});

@@ -66,6 +66,8 @@ export const permissionDecisionUpdate = (
   decision: PermissionDecision,
   now: number,
   replySentAt?: number,
+  /** The user's BSUID, recorded on the pair; `keyed`: the pair is under it, so no link may stand there. */
+  userId?: { readonly id: string; readonly keyed: boolean },
 ) => {
   const expiry = pairExpiryAfterDecision(decision, now);
   const set = [
@@ -101,6 +103,16 @@ export const permissionDecisionUpdate = (
   // deleted yet).
   for (const attribute of missedStreak) optional(attribute, undefined);
   if (replySentAt !== undefined) set.push('#replySentAt = :replySentAt');
+  if (userId !== undefined) {
+    set.push('#userId = :userId');
+    values[':userId'] = userId.id;
+  }
+  const conditions = [
+    ...(replySentAt === undefined
+      ? []
+      : ['(attribute_not_exists(#replySentAt) OR #replySentAt < :replySentAt)']),
+    ...(userId?.keyed ? ['attribute_not_exists(#linkedTo)'] : []),
+  ];
   return {
     TableName: tableName,
     Key: keys.pair(business, user),
@@ -118,13 +130,15 @@ export const permissionDecisionUpdate = (
       ...missedStreak,
       'version',
       ...(replySentAt === undefined ? [] : ['replySentAt']),
+      ...(userId === undefined ? [] : ['userId']),
+      ...(userId?.keyed ? ['linkedTo'] : []),
     ),
     ExpressionAttributeValues:
       replySentAt === undefined ? values : { ...values, ':replySentAt': replySentAt },
-    ...(replySentAt === undefined
+    ...(conditions.length === 0
       ? {}
       : {
-          ConditionExpression: 'attribute_not_exists(#replySentAt) OR #replySentAt < :replySentAt',
+          ConditionExpression: conditions.join(' AND '),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
         }),
   };
@@ -251,10 +265,20 @@ export const writePermissionDecision = async (
   user: string,
   decision: PermissionDecision,
   now: number,
+  /** The BSUID the operator named: on its own pair, the write holds only while no link stands there. */
+  userId?: string,
 ): Promise<PairState> => {
   const { Attributes } = await db.doc.send(
     new UpdateCommand({
-      ...permissionDecisionUpdate(db.tableName, business, user, decision, now),
+      ...permissionDecisionUpdate(
+        db.tableName,
+        business,
+        user,
+        decision,
+        now,
+        undefined,
+        userId === undefined ? undefined : { id: userId, keyed: userId === user },
+      ),
       ReturnValues: 'ALL_NEW',
     }),
   );

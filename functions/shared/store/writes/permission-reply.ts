@@ -47,7 +47,8 @@ export const recordV2Nonce = async (
   }
 };
 
-export type ReplyOutcome = 'applied' | 'duplicate' | 'replayed_signature' | 'stale';
+/** `linked`: the pair was under a BSUID that a link took meanwhile; the caller writes the number's. */
+export type ReplyOutcome = 'applied' | 'duplicate' | 'replayed_signature' | 'stale' | 'linked';
 
 /**
  * Applies a permission decision from a reply in one TransactWriteItems: the V2 nonce (when V2-signed),
@@ -70,6 +71,8 @@ export const applyPermissionDecision = async (
     /** When the user sent the reply (epoch ms), where the payload says. */
     readonly sentAt?: number | undefined;
     readonly v2Nonce?: V2NonceUse | undefined;
+    /** The user's BSUID, where the reply carried it: recorded on the pair (the pair's key when `user` is it). */
+    readonly userId?: string | undefined;
   },
 ): Promise<ReplyOutcome> => {
   const pair = permissionDecisionUpdate(
@@ -79,6 +82,9 @@ export const applyPermissionDecision = async (
     input.decision,
     input.now,
     input.sentAt,
+    input.userId === undefined
+      ? undefined
+      : { id: input.userId, keyed: input.userId === input.user },
   );
   const message = {
     TableName: db.tableName,
@@ -97,7 +103,8 @@ export const applyPermissionDecision = async (
     : [undefined, ...cancelled.reasons];
   if (failedCondition(nonceReason)) return 'replayed_signature';
   if (failedCondition(messageReason)) return 'duplicate';
-  const standing = itemAtFailure<{ replySentAt?: number }>(pairReason);
+  const standing = itemAtFailure<{ replySentAt?: number; linkedTo?: string }>(pairReason);
+  if (failedCondition(pairReason) && standing?.linkedTo !== undefined) return 'linked';
   if (failedCondition(pairReason) && !replySupersedes(standing?.replySentAt, input.sentAt)) {
     return 'stale';
   }

@@ -1,0 +1,70 @@
+import type { PairState } from './pair.js';
+
+/**
+ * A user known by a BSUID alone has a pair of their own until a message names their number too; then
+ * the BSUID's pair is linked to the number's and what it held moves there, so that one real user has
+ * one permission. A BSUID-only pair holds a permission decision and nothing else of weight: calls and
+ * permission requests to a BSUID alone are refused (`bsuidRefusal`), so it has no calls, request
+ * slots or missed streak to carry over. Its customer-service window is left behind: a window not
+ * known open sends the template, never a free-form request Meta would refuse.
+ */
+
+/** The attributes of a permission decision, moved together. */
+export const decisionAttributes = [
+  'permission',
+  'permissionAt',
+  'permissionUntil',
+  'permissionSource',
+  'revokedReason',
+  'replySentAt',
+  'expiredAt',
+] as const satisfies readonly (keyof PairState)[];
+
+export type PairDecision = Pick<PairState, (typeof decisionAttributes)[number]>;
+
+/** When a decision was made, to order two: when the user sent the reply where known, else when recorded. */
+const decidedAt = (pair: PairState): number => pair.replySentAt ?? pair.permissionAt ?? 0;
+
+/**
+ * The decision the number's pair takes from the BSUID's pair it is linked to: the newer of the two
+ * wins, and a tie keeps the number's (one the business may have corrected). Undefined when the number's
+ * own decision stands, or the BSUID's pair decided nothing.
+ */
+export const decisionAfterLink = (
+  number: PairState | undefined,
+  bsuid: PairState,
+): PairDecision | undefined => {
+  if (bsuid.permission === undefined) return undefined;
+  if (number?.permission !== undefined && decidedAt(number) >= decidedAt(bsuid)) return undefined;
+  return Object.fromEntries(
+    decisionAttributes.flatMap((name) => (bsuid[name] === undefined ? [] : [[name, bsuid[name]]])),
+  ) as PairDecision;
+};
+
+/**
+ * Whether a call or a permission request may go to the user: a user known by a BSUID alone cannot be
+ * reached, since Plivo documents no way to dial one (`<User>` takes a number) nor to message one. The
+ * one place to change when Plivo does.
+ */
+export function bsuidRefusal(user: UserReached, action: 'call'): 'bsuid_not_dialable' | undefined;
+export function bsuidRefusal(
+  user: UserReached,
+  action: 'request',
+): 'bsuid_not_messageable' | undefined;
+export function bsuidRefusal(
+  user: UserReached,
+  action: 'call' | 'request',
+): BsuidRefusal['code'] | undefined {
+  if (user.number !== undefined) return undefined;
+  return action === 'call' ? 'bsuid_not_dialable' : 'bsuid_not_messageable';
+}
+
+/** The number a user is reached at, when one is known. */
+interface UserReached {
+  readonly number?: string | undefined;
+}
+
+/** A call or a permission request refused for a user known by a BSUID alone. */
+export type BsuidRefusal =
+  | { readonly code: 'bsuid_not_dialable' }
+  | { readonly code: 'bsuid_not_messageable' };

@@ -1,0 +1,153 @@
+/**
+ * Users with a username: named by a business-scoped user ID (BSUID) alone, or with their number too.
+ * One permission per real user, found under either name; nothing goes out to a BSUID alone.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plivoPaths } from '../../functions/shared/routes.js';
+import { readLive } from '../../functions/shared/store/client.js';
+import { keys } from '../../functions/shared/store/keys.js';
+import type { LocalHost } from '../../local/host.js';
+import { exampleNumbers, newBsuid, newUser } from '../support/fixtures.js';
+import { postSignedForm, startTestHost } from '../support/local-host.js';
+import { permissionReplyForm } from '../support/plivo-forms.js';
+
+const business = exampleNumbers.india;
+
+const json = async (response: Response) => ({
+  status: response.status,
+  body: (await response.json()) as Record<string, unknown>,
+});
+
+/** A reply as Plivo would forward it for a user with a username: `From` the BSUID or the number. */
+const reply = (
+  user: { number?: string; bsuid?: string },
+  fields: Record<string, unknown> = { response: 'accept', is_permanent: false },
+) => {
+  const form = permissionReplyForm(user.number ?? (user.bsuid as string), business, fields);
+  return user.number && user.bsuid ? { ...form, FromUserId: user.bsuid } : form;
+};
+
+describe('users known by a business-scoped user ID', () => {
+  let host: LocalHost;
+  beforeAll(async () => {
+    host = await startTestHost();
+  });
+  afterAll(() => host.close());
+
+  const postReply = async (body: Record<string, string>) =>
+    json(await postSignedForm(host, plivoPaths.message, body));
+  const state = async (user: string) =>
+    json(
+      await fetch(
+        `${host.url}/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(user)}`,
+      ),
+    );
+  const stored = (user: string) =>
+    readLive<Record<string, unknown>>(host.deps.db, keys.pair(business, user), Date.now() + 1);
+  const plivoRequests = async () =>
+    ((await (await fetch(`${host.url}/_sandbox/plivo/requests`)).json()) as unknown[]).length;
+
+  it('a BSUID-only reply grants; a later reply with both links, and the grant is found under either', async () => {
+    const bsuid = newBsuid();
+    const number = newUser();
+    expect(await postReply(reply({ bsuid }))).toEqual({
+      status: 200,
+      body: { outcome: 'applied', permission: 'temporary' },
+    });
+    const byBsuid = await state(bsuid);
+    expect(byBsuid.status).toBe(200);
+    expect(byBsuid.body).toMatchObject({
+      business,
+      user: bsuid,
+      permission: { status: 'temporary' },
+    });
+    expect((await state(number)).body).toMatchObject({ permission: { status: 'no_permission' } });
+
+    // A message that names both links them: the grant moves to the number, the BSUID keeps a link.
+    const both = await postReply(
+      reply({ number, bsuid }, { response: 'accept', is_permanent: true }),
+    );
+    expect(both.body).toMatchObject({ outcome: 'applied', permission: 'permanent' });
+    expect((await state(number)).body).toMatchObject({ permission: { status: 'permanent' } });
+    expect((await state(bsuid)).body).toMatchObject({
+      user: bsuid,
+      permission: { status: 'permanent' },
+    });
+    expect(await stored(bsuid)).toMatchObject({ linkedTo: number, userId: bsuid });
+    expect(await stored(bsuid)).not.toHaveProperty('permission');
+    expect(await stored(number)).toMatchObject({ userId: bsuid, permission: 'permanent' });
+
+    // A later BSUID-only reply lands on the number's pair.
+    await postReply(reply({ bsuid }, { response: 'reject' }));
+    expect((await state(number)).body).toMatchObject({ permission: { status: 'rejected' } });
+    expect(await stored(bsuid)).not.toHaveProperty('permission');
+  });
+
+  it('parallel replies, one BSUID-only and one with both, never leave two permissions', async () => {
+    for (let round = 0; round < 5; round++) {
+      const bsuid = newBsuid();
+      const number = newUser();
+      const results = await Promise.all([
+        postReply(reply({ bsuid }, { response: 'accept', is_permanent: true })),
+        postReply(reply({ number, bsuid })),
+      ]);
+      expect(results.map((result) => result.status)).toEqual([200, 200]);
+      const [underBsuid, underNumber] = await Promise.all([stored(bsuid), stored(number)]);
+      expect(underBsuid).toMatchObject({ linkedTo: number });
+      expect(underBsuid).not.toHaveProperty('permission');
+      expect(underNumber?.permission).toMatch(/^(temporary|permanent)$/);
+    }
+  });
+
+  it('a call or a permission request to a BSUID alone is refused with its reason, and Plivo hears nothing', async () => {
+    const bsuid = newBsuid();
+    await postReply(reply({ bsuid }, { response: 'accept', is_permanent: true }));
+    const before = await plivoRequests();
+    const call = await json(
+      await fetch(`${host.url}/v1/calls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: business, to: bsuid }),
+      }),
+    );
+    expect(call).toMatchObject({ status: 422, body: { error: 'bsuid_not_dialable' } });
+    const request = await json(
+      await fetch(`${host.url}/v1/permission-requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: business, to: newBsuid() }),
+      }),
+    );
+    expect(request).toMatchObject({ status: 422, body: { error: 'bsuid_not_messageable' } });
+    const intent = await json(
+      await fetch(`${host.url}/v1/call-intents`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: business, to: bsuid }),
+      }),
+    );
+    expect(intent).toMatchObject({ status: 422, body: { error: 'bsuid_not_dialable' } });
+    expect(await plivoRequests()).toBe(before);
+  });
+
+  it('a linked BSUID is sent to at its number', async () => {
+    const bsuid = newBsuid();
+    const number = newUser();
+    await postReply(reply({ number, bsuid }, { response: 'reject' }));
+    const request = await json(
+      await fetch(`${host.url}/v1/permission-requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: business, to: bsuid }),
+      }),
+    );
+    // Refused by the number's rejection, not for the BSUID: the request was for the number's pair.
+    expect(request.body.error).not.toBe('bsuid_not_messageable');
+  });
+
+  it('a user that is neither a number nor a BSUID is a 400 that says both', async () => {
+    const view = await state('us.1234');
+    expect(view.status).toBe(400);
+    expect(view.body.message).toMatch(/business-scoped user ID/);
+  });
+});

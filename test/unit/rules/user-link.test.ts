@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { PairState } from '../../../functions/shared/rules/pair.js';
+import { bsuidRefusal, decisionAfterLink } from '../../../functions/shared/rules/user-link.js';
+
+const pair = (fields: Partial<PairState>): PairState => ({
+  business: '+918035737458',
+  user: '+919812345678',
+  ...fields,
+});
+
+const granted = pair({
+  user: 'US.1349',
+  permission: 'temporary',
+  permissionAt: 2_000,
+  permissionUntil: 9_000,
+  permissionSource: 'reply',
+  replySentAt: 1_900,
+  version: 3,
+  windowOpenUntil: 5_000,
+});
+
+describe('linking a BSUID’s pair to the number’s', () => {
+  it('moves the BSUID’s decision, every attribute of it and nothing else, when the number has none', () => {
+    expect(decisionAfterLink(undefined, granted)).toEqual({
+      permission: 'temporary',
+      permissionAt: 2_000,
+      permissionUntil: 9_000,
+      permissionSource: 'reply',
+      replySentAt: 1_900,
+    });
+    expect(decisionAfterLink(pair({ calls: { a: 1 } }), granted)).toEqual(
+      decisionAfterLink(undefined, granted),
+    );
+    const revoked = pair({
+      user: 'US.1349',
+      permission: 'revoked',
+      permissionAt: 5,
+      revokedReason: 'automatic',
+      expiredAt: 4,
+    });
+    expect(decisionAfterLink(undefined, revoked)).toEqual({
+      permission: 'revoked',
+      permissionAt: 5,
+      revokedReason: 'automatic',
+      expiredAt: 4,
+    });
+  });
+
+  it('keeps the newer decision, by the reply’s send time where known, else when recorded', () => {
+    const older = pair({ permission: 'rejected', permissionAt: 2_500, replySentAt: 1_000 });
+    expect(decisionAfterLink(older, granted)?.permission).toBe('temporary');
+    const newer = pair({ permission: 'rejected', permissionAt: 1_000, replySentAt: 2_000 });
+    expect(decisionAfterLink(newer, granted)).toBeUndefined();
+    const recordedLater = pair({ permission: 'permanent', permissionAt: 1_950 });
+    expect(decisionAfterLink(recordedLater, granted)).toBeUndefined();
+    const recordedEarlier = pair({ permission: 'permanent', permissionAt: 1_899 });
+    expect(decisionAfterLink(recordedEarlier, granted)?.permission).toBe('temporary');
+  });
+
+  it('keeps the number’s decision on a tie', () => {
+    expect(
+      decisionAfterLink(pair({ permission: 'rejected', permissionAt: 1_900 }), granted),
+    ).toBeUndefined();
+    expect(
+      decisionAfterLink(
+        pair({ permission: 'rejected' }),
+        pair({ user: 'US.1', permission: 'permanent' }),
+      ),
+    ).toBeUndefined();
+  });
+
+  it('takes nothing from a BSUID’s pair that decided nothing', () => {
+    expect(
+      decisionAfterLink(undefined, pair({ user: 'US.1', windowOpenUntil: 5 })),
+    ).toBeUndefined();
+    expect(decisionAfterLink(pair({}), pair({ user: 'US.1', permissionAt: 5 }))).toBeUndefined();
+  });
+
+  it('takes the BSUID’s decision over a number’s pair that decided nothing', () => {
+    expect(decisionAfterLink(pair({ permissionAt: 9_999 }), granted)?.permission).toBe('temporary');
+  });
+});
+
+describe('a call or a request to a user', () => {
+  it('is refused when the user is known by a BSUID alone, each with its reason', () => {
+    expect(bsuidRefusal({}, 'call')).toBe('bsuid_not_dialable');
+    expect(bsuidRefusal({}, 'request')).toBe('bsuid_not_messageable');
+    expect(bsuidRefusal({ number: '+919812345678' }, 'call')).toBeUndefined();
+    expect(bsuidRefusal({ number: '+919812345678' }, 'request')).toBeUndefined();
+  });
+});
