@@ -48,7 +48,7 @@ export const functionId = (fn: FunctionName): string =>
 export const functionAccess: Record<FunctionName, FunctionAccess> = {
   health: { tableActions: [], plivoSecret: false },
   'permission-reply': {
-    tableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     plivoSecret: true,
   },
   answer: {
