@@ -182,6 +182,8 @@ describe('the sandbox plays the window, a paused number and an expiry', () => {
     expect((await sandboxState(host)).businesses.find((b) => b.number === other)).toMatchObject({
       paused: { inForce: false, liftedAt: expect.any(String) },
     });
+    // The event comes through the table's stream, after the lift has answered.
+    expect((await events(host, 'number.unpaused')).map((e) => e.business)).toContain(other);
     const entries = await timeline(host);
     expect(
       entries.some((e) => e.kind === 'api' && e.summary.startsWith('DELETE /v1/numbers/')),
