@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { exampleConfigPath, readConfigFile } from '../../functions/shared/config/load.js';
+import {
+  exampleConfigPath,
+  parseConfig,
+  readConfigFile,
+} from '../../functions/shared/config/load.js';
 import { functionNames } from '../../functions/shared/routes.js';
 import {
   CallgateFunction,
@@ -54,6 +58,20 @@ const synthBundle = (name: string, define: (stack: Stack) => void): Bundle => {
 };
 
 const config = readConfigFile(exampleConfigPath);
+/** event-webhook exists only where the configuration names a webhook, so its bundle gets one. */
+const configWithWebhook = parseConfig(
+  {
+    ...JSON.parse(readFileSync(exampleConfigPath, 'utf8')),
+    events: {
+      webhook: {
+        url: 'https://crm.example.invalid/hooks/callgate',
+        secret: 'callgate/webhook',
+        signingSecretField: 'signingSecret',
+      },
+    },
+  },
+  'the bench',
+);
 
 /** A reference bundle: `source` built with the functions' own bundling options unless told otherwise. */
 const referenceBundle = (
@@ -154,7 +172,10 @@ export const bench: Bench = {
     const plivo = referenceBundle('plivo', plivoSource);
     const functions = functionNames.map((fn) =>
       synthBundle(fn, (stack) => {
-        new CallgateFunction(stack, 'Function', { fn, config });
+        new CallgateFunction(stack, 'Function', {
+          fn,
+          config: fn === 'event-webhook' ? configWithWebhook : config,
+        });
       }),
     );
     const bundles = [...functions, floor, sdkFloor, plivo];
