@@ -154,6 +154,15 @@ interface Read {
 const digest = (value: unknown): string =>
   createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 32);
 
+/**
+ * What tells one change from another when no MessageUUID does: Meta's entry time and value, and the
+ * number Plivo forwarded it for, since one value that names no number may reach each number alike.
+ */
+const changeIdentity = (candidate: Candidate, plivoTo: string | undefined): unknown[] =>
+  plivoTo === undefined
+    ? [candidate.entryTime, candidate.value]
+    : [candidate.entryTime, candidate.value, plivoTo];
+
 /** Meta's number fields, in the value or its `metadata`. */
 const numberFields = (fields: ReadonlyMap<string, unknown>) => {
   const metadata = isObject(fields.get('metadata'))
@@ -221,7 +230,7 @@ const readCandidate = (
     read.changes.push({
       updateId:
         messageUuid === undefined
-          ? `account_update#${digest([candidate.entryTime, candidate.value])}#${position}`
+          ? `account_update#${digest(changeIdentity(candidate, plivoTo))}#${position}`
           : `${messageUuid}#${index}#${position}`,
       restriction: restriction.restriction,
       reason: restriction.reason.slice(0, 200),

@@ -63,6 +63,17 @@ describe("Meta's account_update, in every shape Plivo may forward it", () => {
     expect(readAccountUpdate(later)?.changes[0]?.updateId).not.toBe(first?.updateId);
   });
 
+  it('ids one value forwarded for two numbers (Plivo names each in To) as two changes', () => {
+    const { phone_number: _, ...unnamed } = value;
+    const noNumber = {
+      ...webhook,
+      entry: [{ id: '1', time: 1764583200, changes: [{ ...change, value: unnamed }] }],
+    };
+    const idFor = (to: string) => readAccountUpdate({ To: to, ...noNumber })?.changes[0]?.updateId;
+    expect(idFor('918035737458')).not.toBe(idFor('18765550123'));
+    expect(idFor('918035737458')).toBe(idFor('918035737458'));
+  });
+
   it("ids the change by Plivo's MessageUUID when there is one", () => {
     const update = readAccountUpdate({ MessageUUID: uuid, ...webhook });
     expect(update?.changes[0]?.updateId).toBe(`${uuid.toLowerCase()}#0#0`);
