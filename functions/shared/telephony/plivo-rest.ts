@@ -78,6 +78,9 @@ export const createPlivoRest = ({
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        // Plivo's API never redirects: a redirect is answered as a refusal, so neither the request
+        // nor its credentials go anywhere else, and nothing is counted as sent.
+        redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
