@@ -22,8 +22,15 @@ const numberLike = /(?:\+|%2b)?\d(?:(?:[\s().+-]|%20){0,2}\d){6,}/gi;
  */
 const bsuidLike = /\b[A-Z]{2}\.(?:ENT\.)?(?=[A-Za-z]*\d)[A-Za-z0-9]{1,128}/g;
 
+/**
+ * A BSUID may be letters alone (`US.AbCdEfGh`): told from a word where it stands alone, as a whole
+ * value (a logged `user`), a path segment (`/v1/permissions/…/US.AbCdEfGh`) or a quoted JSON value.
+ */
+const standaloneBsuid = /(^|[/"])([A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128})(?=$|[/?#%&"])/g;
+
 const maskRuns = (text: string): string =>
   text
+    .replace(standaloneBsuid, (_, before: string, bsuid: string) => before + maskBsuid(bsuid))
     .replace(bsuidLike, (match) => maskBsuid(match))
     .replace(numberLike, (match) => maskNumber(match));
 

@@ -2,7 +2,9 @@
  * Everything the local host writes during a tour of its routes (inbound and placed calls, permission
  * requests and replies, a user's message, Meta's account update pausing a number, a call intent,
  * refusals of every kind, numbers percent-encoded in paths and bodies): no line holds a full phone
- * number, in any spelling it came in, nor a token.
+ * number, in any spelling it came in, nor a token. Then users with a username (BSUIDs of digits, of
+ * letters alone, a parent's) through replies, refusals, an operator's lift and an expiry: no line
+ * holds one in full.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,5 +215,78 @@ describe('the local host’s output during a tour', () => {
     }
     expect(text).not.toContain(authToken);
     expect(text).not.toContain(apiToken);
+  });
+  it('holds no BSUID, letters only or digits, through replies, refusals, a lift and an expiry', async () => {
+    const bsuids = ['US.13491208655302741918', 'US.AbCdEfGhIjKlMnOpQr', 'IN.ENT.ZyXwVuTsRqPoNmLk'];
+    const [digitsOnly, lettersOnly, parent] = bsuids as [string, string, string];
+    const linkedNumber = '+919812345674';
+    const replies = [
+      permissionReplyForm(lettersOnly, business, { response: 'accept' }),
+      {
+        ...permissionReplyForm(linkedNumber, business, { response: 'accept' }),
+        FromUserId: digitsOnly,
+      },
+      {
+        ...permissionReplyForm(lettersOnly, business, { response: 'reject' }),
+        FromParentUserId: parent,
+      },
+      // A payload callgate cannot read is logged cut short, with what it names.
+      {
+        ...permissionReplyForm(lettersOnly, business, {}),
+        Interactive: JSON.stringify({ type: 'call_permission_reply', from_user_id: lettersOnly }),
+      },
+      { ...permissionReplyForm(parent, '+919999999999', { response: 'accept' }) },
+    ];
+    for (const reply of replies) {
+      expect((await signed(plivoPaths.message, reply)).status).toBeLessThan(500);
+    }
+    for (const user of bsuids) {
+      expect((await api('GET', `/v1/permissions/${business}/${user}`)).status).toBe(200);
+      expect((await api('POST', '/v1/calls', pair(user))).status).toBeLessThan(500);
+      expect((await api('POST', '/v1/permission-requests', pair(user))).status).toBeLessThan(500);
+      expect((await api('GET', `/v1/permissions/${business}/${user}x%23`)).status).toBe(400);
+      expect((await api('GET', `/v1/permissions/${business}/${user.toLowerCase()}`)).status).toBe(
+        400,
+      );
+    }
+    const pause = await signedJson({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '102290129340398',
+          time: Math.floor(host.clock.now() / 1000) + 1,
+          changes: [
+            {
+              field: 'account_update',
+              value: {
+                phone_number: digits,
+                event: 'ACCOUNT_RESTRICTION',
+                restriction_info: [{ restriction_type: 'RESTRICTED_BIZ_INITIATED_CALLING' }],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    expect(pause.status).toBe(200);
+    expect((await api('DELETE', `/v1/numbers/${encodeURIComponent(business)}/pause`)).status).toBe(
+      200,
+    );
+    await fetch(`${host.url}/_sandbox/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiToken}` },
+      body: JSON.stringify({ advanceSeconds: host.deps.config.rules.permissionSeconds + 600 }),
+    });
+    await host.settled();
+
+    const text = output.join('');
+    expect(text).toContain('number pause lifted by an operator');
+    expect(text).toContain('permission expiry looked at');
+    expect(leaksIn(text, [authToken, apiToken])).toEqual([]);
+    for (const bsuid of bsuids) {
+      const id = bsuid.slice(bsuid.lastIndexOf('.') + 1);
+      expect(text, bsuid).not.toContain(id);
+    }
+    expect(text).not.toContain(linkedNumber.slice(-10));
   });
 });

@@ -94,5 +94,16 @@ describe('a user', () => {
     expect(line).toBe('reply from US.***1918 (parent US.***gh12) for IN.***9abc, e.g. OK.then');
     expect(leaksIn(line, [])).toEqual([]);
     expect(leaksIn('from IN.xyz9abcdef', [])).toEqual(['IN.xyz9abcdef']);
+    // Letters alone are a BSUID where one stands alone: a whole value, a path segment.
+    expect(maskNumbersIn('US.AbCdEfGhIjKl')).toBe('US.***IjKl');
+    expect(maskNumbersIn('IN.ENT.ZyXwVuTs')).toBe('IN.***VuTs');
+    expect(maskNumbersIn('/v1/permissions/***7458/US.AbCdEfGh?x=1')).toBe(
+      '/v1/permissions/***7458/US.***EfGh?x=1',
+    );
+    expect(maskNumbersIn('/v1/permissions/***7458/US.AbCdEfGhx%23')).toBe(
+      '/v1/permissions/***7458/US.***fGhx%23',
+    );
+    expect(maskNumbersIn('{"from_user_id":"US.AbCdEfGh"}')).toBe('{"from_user_id":"US.***EfGh"}');
+    expect(maskNumbersIn('see US.Army then')).toBe('see US.Army then');
   });
 });
