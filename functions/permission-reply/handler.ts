@@ -39,6 +39,11 @@ const accountUpdateAnswer = (deps: Deps, outcome: AccountUpdateApplied) => {
       changes: outcome.unknownNumbers,
     });
   }
+  if (outcome.ended > 0) {
+    deps.logger.info('account update ignored: its restriction had ended before it arrived', {
+      changes: outcome.ended,
+    });
+  }
   for (const reason of outcome.unreadable) {
     deps.logger.warn('account update not understood: ignored', {
       unreadableAccountUpdate: true,

@@ -261,4 +261,17 @@ describe('a paused number under redeliveries and races', () => {
     expect((await paused(first)).paused?.inForce).toBe(true);
     expect((await paused(second)).paused?.inForce).toBe(true);
   });
+  it('a pause delivered after its end: nothing stands, nothing is announced or counted', async () => {
+    const number = exampleNumbers.newYork;
+    await lift(number);
+    await host.settled();
+    const eventsBefore = (await numberEvents(number)).length;
+    const countedBefore = pausesCounted();
+    const now = host.clock.now();
+    const late = await postSignedJson(metaWebhook(pausing(number, now - day), now - 8 * day));
+    expect(late).toEqual({ status: 200, body: { outcome: 'ignored', restricted: [] } });
+    expect((await paused(number)).paused?.inForce ?? false).toBe(false);
+    expect((await numberEvents(number)).length).toBe(eventsBefore);
+    expect(pausesCounted()).toBe(countedBefore);
+  });
 });

@@ -6,6 +6,7 @@ import { type InboundMessage, readInboundMessage } from '../plivo/permission-rep
 import { windowOpenUntil } from '../rules/customer-service-window.js';
 import {
   type CallingRestriction,
+  isInForce,
   restrictedNumbers,
   restrictionFromUpdate,
 } from '../rules/number-pause.js';
@@ -62,6 +63,8 @@ export interface AccountUpdateApplied {
   readonly unknownNumbers: number;
   /** Changes that name no number that can be read: every number they could be was restricted. */
   readonly numberUnknown: number;
+  /** Changes whose restriction had ended before they arrived (a late delivery): nothing written. */
+  readonly ended: number;
   readonly otherEvents: readonly string[];
   readonly unreadable: readonly string[];
 }
@@ -217,6 +220,7 @@ const applyUpdate = async (
   let duplicates = 0;
   let unknownNumbers = 0;
   let numberUnknown = 0;
+  let ended = 0;
   let nonce = v2Nonce;
   for (const change of update.changes) {
     const target = targetOf(change);
@@ -227,6 +231,11 @@ const applyUpdate = async (
       continue;
     }
     const restrictions = numbers.map((business) => restrictionFromUpdate(business, change, now));
+    // A restriction over before it arrived would announce a pause (and raise its alarm) that no longer stands.
+    if (!restrictions.some((restriction) => isInForce(restriction, now))) {
+      ended++;
+      continue;
+    }
     const outcome = await applyAccountUpdate(deps.db, {
       updateId: change.updateId,
       restrictions,
@@ -256,6 +265,7 @@ const applyUpdate = async (
     duplicates,
     unknownNumbers,
     numberUnknown,
+    ended,
     otherEvents: update.otherEvents,
     unreadable: update.unreadable,
   };
