@@ -5,7 +5,7 @@ import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
-import { refusalError } from '../shared/http/refusals.js';
+import { plivoOutcomeUnknown, refusalError } from '../shared/http/refusals.js';
 import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
 import { requestPermission } from '../shared/operations/permission-request.js';
@@ -95,5 +95,7 @@ export const createHandler = (deps: Deps): LambdaHandler =>
           'plivo_error',
           `Plivo did not send the request: ${outcome.error.message}`,
         );
+      case 'plivo_uncertain':
+        throw plivoOutcomeUnknown('the permission request', outcome.error);
     }
   });

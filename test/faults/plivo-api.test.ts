@@ -2,7 +2,8 @@
  * Plivo's REST API failing behind the local host, over real HTTP to a loopback stand-in: answering 500,
  * never answering (the adapter's timeout), refusing connections. For both requests that reach Plivo
  * (POST /v1/calls, POST /v1/permission-requests) the client is told 502 plivo_error, nothing is counted,
- * and the next request after the fault clears goes through. When the Live Call API fails, a number at
+ * and the next request after the fault clears goes through; except a permission request Plivo did not
+ * answer in time, which may have gone: it stays counted (502 plivo_outcome_unknown). When the Live Call API fails, a number at
  * capacity keeps every lease and the caller hears busy.
  */
 import { randomUUID } from 'node:crypto';
@@ -127,7 +128,7 @@ describe('Plivo API faults through the local host', () => {
     },
   );
 
-  it.each(faults)(
+  it.each(faults.filter((fault) => fault !== 'timeout'))(
     'POST /v1/permission-requests, Plivo %s: 502 plivo_error, the request is not counted; sent once Plivo is back',
     async (fault) => {
       const user = newUser();
@@ -152,6 +153,21 @@ describe('Plivo API faults through the local host', () => {
       });
     },
   );
+
+  it('POST /v1/permission-requests, Plivo times out: 502 plivo_outcome_unknown, the request stays counted (it may have gone)', async () => {
+    const user = newUser();
+    await inject('timeout');
+    const failed = await requestPermission(host, business, user);
+    expect([failed.status, failed.body.error]).toEqual([502, 'plivo_outcome_unknown']);
+    await clear('timeout');
+    // Plivo got the message all the same; it is counted once, and a second one is Meta's limit.
+    expect(plivo.received.at(-1)).toMatchObject({ resource: 'Message' });
+    expect((await permissionUsage(host, business, user)).used.send_call_permission_request).toEqual(
+      { PT24H: 1, P7D: 1 },
+    );
+    const again = await requestPermission(host, business, user);
+    expect([again.status, again.body.error]).toEqual([429, 'request_limit']);
+  });
 
   it('all three faults in a row on one pair count nothing; the daily limit stays whole', async () => {
     const user = newUser();

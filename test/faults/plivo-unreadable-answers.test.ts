@@ -1,7 +1,8 @@
 /**
  * Plivo's Message and Call APIs answering what callgate cannot read, over real HTTP to a loopback
  * stand-in: a 2xx without the id, a 2xx that is not JSON, a redirect to another server. Each fails
- * closed: 502 plivo_error, counted in PlivoApiErrors, nothing counted on the pair (as the API promises),
+ * closed, counted in PlivoApiErrors: a call is 502 plivo_error and nothing is counted on the pair; a
+ * permission request Plivo answered 2xx may have gone, so it stays counted (502 plivo_outcome_unknown);
  * and a redirect is never followed, so the request and its credentials reach no other server.
  */
 import { randomUUID } from 'node:crypto';
@@ -83,7 +84,26 @@ describe('Plivo answers callgate cannot read', () => {
 
   const errorsCounted = () => host.metrics.filter((m) => m.name === 'PlivoApiErrors').length;
 
-  it.each(answers)(
+  it.each(['no id', 'not JSON'] as const)(
+    'POST /v1/permission-requests, Plivo answers 2xx with %s: 502 plivo_outcome_unknown, the request stays counted',
+    async (unreadable) => {
+      const user = newUser();
+      const errorsBefore = errorsCounted();
+      answer = unreadable;
+      const failed = await requestPermission(host, business, user);
+      expect([failed.status, failed.body.error]).toEqual([502, 'plivo_outcome_unknown']);
+      expect(errorsCounted()).toBe(errorsBefore + 1);
+      expect(
+        (await permissionUsage(host, business, user)).used.send_call_permission_request,
+      ).toEqual({ PT24H: 1, P7D: 1 });
+
+      answer = 'ok';
+      const again = await requestPermission(host, business, user);
+      expect([again.status, again.body.error]).toEqual([429, 'request_limit']);
+    },
+  );
+
+  it.each(['redirect 307', 'redirect 302'] as const)(
     'POST /v1/permission-requests, Plivo answers %s: 502, counted as an error, nothing counted on the pair',
     async (unreadable) => {
       const user = newUser();

@@ -39,6 +39,7 @@ export const errorCodes = [
   'window_closed',
   'free_form_off',
   'plivo_error',
+  'plivo_outcome_unknown',
   'bad_signature',
   'unauthorized',
   'not_found',

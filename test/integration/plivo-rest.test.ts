@@ -100,7 +100,7 @@ describe('Call API', () => {
     async (status) => {
       reply = { status, body: JSON.stringify({ api_id: 'a1', error: 'invalid to address' }) };
       const error = await failure(adapter().placeCall(call));
-      expect(error.kind).toBe('refused');
+      expect([error.kind, error.mayHaveActed]).toEqual(['refused', false]);
       expect(error.status).toBe(status);
       expect(error.message).toContain('invalid to address');
       expect(error.message).not.toContain(authToken);
@@ -114,18 +114,19 @@ describe('Call API', () => {
     expect([error.kind, error.status]).toEqual(['refused', status]);
   });
 
-  it('201 without request_uuid, or with a body that is not JSON: refused', async () => {
+  it('201 without request_uuid, or with a body that is not JSON: unreadable, so Plivo may have acted', async () => {
     reply = { status: 201, body: JSON.stringify({ api_id: 'a1' }) };
-    expect((await failure(adapter().placeCall(call))).kind).toBe('refused');
+    const noId = await failure(adapter().placeCall(call));
+    expect([noId.kind, noId.mayHaveActed]).toEqual(['unreadable', true]);
     reply = { status: 201, body: 'not json' };
-    expect((await failure(adapter().placeCall(call))).kind).toBe('refused');
-    expect(plivoErrors()).toEqual(['refused IN', 'refused IN']);
+    expect((await failure(adapter().placeCall(call))).kind).toBe('unreadable');
+    expect(plivoErrors()).toEqual(['unreadable IN', 'unreadable IN']);
   });
 
   it('no answer within timeoutMs: timeout', async () => {
     reply = 'hang';
     const error = await failure(adapter({ timeoutMs: 200 }).placeCall(call));
-    expect(error.kind).toBe('timeout');
+    expect([error.kind, error.mayHaveActed]).toEqual(['timeout', true]);
     expect(received).toHaveLength(1);
     expect(plivoErrors()).toEqual(['timeout IN']);
   });
@@ -134,7 +135,7 @@ describe('Call API', () => {
     const closed = await startLoopback(() => 'hang');
     await closed.close();
     const error = await failure(adapter({ url: closed.url }).placeCall(call));
-    expect(error.kind).toBe('unreachable');
+    expect([error.kind, error.mayHaveActed]).toEqual(['unreachable', false]);
     expect(plivoErrors()).toEqual(['unreachable IN']);
   });
 });
@@ -155,6 +156,19 @@ describe('Message API', () => {
     expect(sent).toEqual({ messageUuid: 'm-1' });
     expect(received[0]?.url).toBe(`/v1/Account/${authId}/Message/`);
     expect(received[0]?.json()).toMatchObject({ type: 'whatsapp', template });
+  });
+
+  it('202 without message_uuid: unreadable, so the message may have gone', async () => {
+    reply = { status: 202, body: JSON.stringify({ api_id: 'a3', message: 'message(s) queued' }) };
+    const error = await failure(
+      adapter().sendMessage({
+        src: '918035737458',
+        dst: '919412341234',
+        type: 'whatsapp',
+        template: { name: 'call_permission_request', language: 'en' },
+      }),
+    );
+    expect([error.kind, error.mayHaveActed]).toEqual(['unreadable', true]);
   });
 });
 

@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'window_closed'
   | 'free_form_off'
   | 'plivo_error'
+  | 'plivo_outcome_unknown'
   | 'bad_signature'
   | 'unauthorized'
   | 'not_found'

@@ -85,18 +85,29 @@ export const placementRefusalError = (refusal: PlacementRefusal): HttpError =>
         : '',
   );
 
+const plivoFailure = (what: string, error: TelephonyError): string => {
+  switch (error.kind) {
+    case 'refused':
+      return `Plivo refused ${what}${error.status ? ` (HTTP ${error.status})` : ''}`;
+    case 'timeout':
+      return 'Plivo did not answer in time';
+    case 'unreadable':
+      return `Plivo's answer to ${what} could not be read`;
+    case 'unreachable':
+      return 'Plivo could not be reached';
+  }
+};
+
 /** Plivo did not take a request (`what`): 502, and nothing stays counted. */
 export const plivoError = (what: string, error: TelephonyError): HttpError =>
+  new HttpError(502, 'plivo_error', `${plivoFailure(what, error)}; nothing was counted`);
+
+/** Plivo may have carried out a request (`what`) it gave no readable answer to: 502, and it stays counted. */
+export const plivoOutcomeUnknown = (what: string, error: TelephonyError): HttpError =>
   new HttpError(
     502,
-    'plivo_error',
-    `${
-      error.kind === 'refused'
-        ? `Plivo refused ${what}${error.status ? ` (HTTP ${error.status})` : ''}`
-        : error.kind === 'timeout'
-          ? 'Plivo did not answer in time'
-          : 'Plivo could not be reached'
-    }; nothing was counted`,
+    'plivo_outcome_unknown',
+    `${plivoFailure(what, error)}; it may have been sent, so it stays counted`,
   );
 
 /** `604800` → `7 days`: whole days or hours where they divide, else seconds. */

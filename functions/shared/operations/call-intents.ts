@@ -196,7 +196,13 @@ const placeIntentCall = async (deps: Deps, intent: IntentItem, facts: IntentFact
         break;
       case 'plivo_failed':
         failed = true;
-        next = afterFailure(intent, failures, outcome.error.kind === 'refused', facts);
+        // A call answered unreadably is released (its agent leg refused); retrying could ring the agent twice.
+        next = afterFailure(
+          intent,
+          failures,
+          outcome.error.kind === 'refused' || outcome.error.kind === 'unreadable',
+          facts,
+        );
         break;
     }
   } catch (error) {
@@ -229,7 +235,10 @@ const requestIntentPermission = async (deps: Deps, intent: IntentItem, facts: In
     user: parsePhoneNumber(intent.user) as PhoneNumber,
     number,
   });
-  if (outcome.kind === 'sent' || outcome.kind === 'refused') return;
+  // A request Plivo may have sent stays counted: the intent waits for the reply as if it went.
+  if (outcome.kind === 'sent' || outcome.kind === 'refused' || outcome.kind === 'plivo_uncertain') {
+    return;
+  }
   const failures = (intent.failedAttempts ?? 0) + 1;
   const permanent =
     outcome.kind === 'invalid_variables' ||

@@ -54,7 +54,12 @@ export type RequestPermissionOutcome =
       readonly unused: readonly string[];
     }
   /** Plivo did not send the request; `released` says whether the request's count was undone. */
-  | { readonly kind: 'plivo_failed'; readonly error: TelephonyError; readonly released: boolean };
+  | { readonly kind: 'plivo_failed'; readonly error: TelephonyError; readonly released: boolean }
+  /**
+   * Plivo may have sent it (no answer in time, or one callgate cannot read): it stays counted, since
+   * a second request Meta's limits forbid costs more than a day's wait.
+   */
+  | { readonly kind: 'plivo_uncertain'; readonly error: TelephonyError };
 
 type FilledTemplate =
   | { readonly ok: true; readonly components: readonly unknown[] | undefined }
@@ -189,6 +194,12 @@ const send = async (
     });
     return { kind: 'sent', messageUuid: sent.messageUuid, requestedAt: now, sent: kind };
   } catch (error) {
+    if (error instanceof TelephonyError && error.mayHaveActed) {
+      deps.logger.warn('call-permission request may have been sent; it stays counted', {
+        error,
+      });
+      return { kind: 'plivo_uncertain', error };
+    }
     const released = await releasePermissionRequest(deps.db, {
       ...request,
       previousSlots: reservation.previousSlots,

@@ -116,7 +116,7 @@ export const createPlivoRest = ({
     const answer = await request(resource, body, '');
     if (!answer.ok) throw refused(resource, answer);
     if (!isObject(answer.json)) {
-      throw new TelephonyError('refused', `Plivo ${resource} API answered with invalid JSON`);
+      throw new TelephonyError('unreadable', `Plivo ${resource} API answered with invalid JSON`);
     }
     return answer.json;
   };
@@ -139,7 +139,7 @@ export const createPlivoRest = ({
         const body = await send('Call', params);
         const requestUuid = body.request_uuid;
         if (typeof requestUuid !== 'string') {
-          throw new TelephonyError('refused', 'Plivo Call API answered without a request_uuid');
+          throw new TelephonyError('unreadable', 'Plivo Call API answered without a request_uuid');
         }
         return { requestUuid };
       }),
@@ -149,7 +149,10 @@ export const createPlivoRest = ({
         const uuids = body.message_uuid;
         const messageUuid = Array.isArray(uuids) ? uuids[0] : uuids;
         if (typeof messageUuid !== 'string') {
-          throw new TelephonyError('refused', 'Plivo Message API answered without a message_uuid');
+          throw new TelephonyError(
+            'unreadable',
+            'Plivo Message API answered without a message_uuid',
+          );
         }
         return { messageUuid };
       }),

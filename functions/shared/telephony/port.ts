@@ -75,14 +75,22 @@ export interface Telephony {
   readonly liveCalls?: LiveCalls;
 }
 
-/** Plivo did not take the request: refused it, timed out, or could not be reached. */
+/**
+ * Plivo did not take the request (refused it, or could not be reached), or callgate cannot tell:
+ * no answer in time, or a 2xx answer it cannot read, after either of which Plivo may have acted on it.
+ */
 export class TelephonyError extends Error {
   override name = 'TelephonyError';
   constructor(
-    readonly kind: 'refused' | 'timeout' | 'unreachable',
+    readonly kind: 'refused' | 'timeout' | 'unreachable' | 'unreadable',
     message: string,
     readonly status?: number,
   ) {
     super(message);
+  }
+
+  /** Whether Plivo may have carried the request out despite the error. */
+  get mayHaveActed(): boolean {
+    return this.kind === 'timeout' || this.kind === 'unreadable';
   }
 }
