@@ -34,6 +34,7 @@ import {
 } from '../store/items/intents.js';
 import { readNumberPause } from '../store/items/number-restriction.js';
 import { readPair } from '../store/items/pair.js';
+import { markPauseWait, pauseWaitingIntents } from '../store/items/pause-wait.js';
 import { reachableNumberOf } from '../store/items/user-link.js';
 import { requestPermission } from './permission-request.js';
 import { placeCall } from './place-call.js';
@@ -299,6 +300,37 @@ export const advancePairIntent = async (
 ): Promise<IntentItem | undefined> => {
   const intentId = await readActiveIntentId(deps.db, business, user, deps.clock());
   return intentId === undefined ? undefined : advanceIntent(deps, intentId);
+};
+
+/**
+ * An intent that now waits on its number's pause until `at` is marked, so that an operator's lift
+ * wakes it (`wakePausedIntents`); then the pause is read again. A lift committed before the mark was
+ * missed by the lift's look at the marks, but not by this read, which comes after the mark: false
+ * then, and the intent is to be taken on now. True while the pause stands.
+ */
+export const awaitPause = async (
+  deps: Deps,
+  wait: { readonly intentId: string; readonly business: string; readonly at: number },
+): Promise<boolean> => {
+  await markPauseWait(deps.db, wait.business, wait.intentId, wait.at);
+  const now = deps.clock();
+  return pausedUntil(await readNumberPause(deps.db, wait.business, now), now) !== undefined;
+};
+
+/**
+ * An operator lifted the number's pause: every intent marked as waiting on it takes its next step now,
+ * as its wake-up at the pause's end would have (which, when it comes, finds nothing left to do). The
+ * marks are read a page at a time and each page's intents advanced side by side.
+ */
+export const wakePausedIntents = async (
+  deps: Deps,
+  business: string,
+): Promise<IntentAfterRun[]> => {
+  const woken: IntentAfterRun[] = [];
+  for await (const page of pauseWaitingIntents(deps.db, business, deps.clock())) {
+    woken.push(...(await Promise.all(page.map((intentId) => advanceIntent(deps, intentId)))));
+  }
+  return woken;
 };
 
 export interface IntentToCreate {
