@@ -4,6 +4,7 @@ import type { FunctionName } from '../functions/shared/routes.js';
 /** DynamoDB actions a function may call; TransactWriteItems is authorized per contained action. */
 export type TableAction =
   | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
@@ -17,10 +18,14 @@ export interface FunctionAccess {
   readonly plivoSecret: boolean;
 }
 
-/** What placing a call (store/writes/place-call.ts, its release) and an intent's own items need. */
+/**
+ * What placing a call (store/writes/place-call.ts, its release) and an intent's own items need; the
+ * pair and the number's pause are read in one BatchGetItem.
+ */
 const placesCalls: FunctionAccess = {
   tableActions: [
     'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',

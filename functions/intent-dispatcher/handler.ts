@@ -6,9 +6,11 @@ import { intentDispatcherEventTypes } from '../shared/events/subscriptions.js';
 import {
   advanceIntent,
   advancePairIntent,
+  awaitPause,
   type IntentAfterRun,
   lookAgainAt,
   momentOfEvent,
+  wakePausedIntents,
 } from '../shared/operations/call-intents.js';
 import type { IntentWakeup, IntentWakeups } from '../shared/scheduling/wakeups.js';
 
@@ -31,14 +33,20 @@ const deliverySchema = z.object({
     type: z.enum(intentDispatcherEventTypes),
     time: z.iso.datetime(),
     business: z.string(),
-    user: z.string(),
-    data: z.object({ intentId: z.uuid().optional(), at: z.iso.datetime().optional() }),
+    // The number's own events name no user.
+    user: z.string().optional(),
+    data: z.object({
+      intentId: z.uuid().optional(),
+      at: z.iso.datetime().optional(),
+      reason: z.string().optional(),
+    }),
   }),
 });
 
 /**
  * The call intents' dispatcher: woken by the intent's own due moment (EventBridge Scheduler) or by an
- * event of the bus (a permission decision on the pair; an intent that now waits, whose wake-up it sets).
+ * event of the bus (a permission decision on the pair; an intent that now waits, whose wake-up it sets;
+ * an operator's lift of a number's pause, which wakes the intents waiting on it).
  * Whatever woke it, it takes the intent's next step as it then stands (operations/call-intents.ts), so
  * a wake-up delivered twice or late does no harm. A failure is thrown: Lambda's asynchronous retries, then
  * its dead-letter queue, take over.
@@ -65,14 +73,27 @@ export const createHandler =
       return;
     }
     const { detail } = delivery.data;
-    const { intentId, at } = detail.data;
+    const { intentId, at, reason } = detail.data;
+    if (detail.type === 'number.unpaused') {
+      await Promise.all((await wakePausedIntents(deps, detail.business)).map(watch));
+      return;
+    }
     if (detail.type === 'intent.scheduled' || detail.type === 'intent.waiting_permission') {
       if (intentId === undefined || at === undefined) return;
+      if (
+        reason === 'number_paused' &&
+        !(await awaitPause(deps, { intentId, business: detail.business, at: Date.parse(at) }))
+      ) {
+        await watch(await advanceIntent(deps, intentId));
+        return;
+      }
       const moment = momentOfEvent(Date.parse(at), Date.parse(detail.time));
       // A moment that passed before its event came is taken now: a wake-up for it would never come.
       if (moment <= deps.clock()) await watch(await advanceIntent(deps, intentId));
       else await wakeups().wakeAt(intentId, moment);
       return;
     }
-    await watch(await advancePairIntent(deps, detail.business, detail.user));
+    if (detail.user !== undefined) {
+      await watch(await advancePairIntent(deps, detail.business, detail.user));
+    }
   };

@@ -7,7 +7,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../functions/shared/events/envelope.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
+import type { CallParams } from '../../functions/shared/telephony/port.js';
 import { type LocalHost, sandboxAuthToken } from '../../local/host.js';
+import type { SandboxTelephony } from '../../local/sandbox/telephony.js';
 import { exampleConfig, exampleNumbers, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
@@ -356,5 +358,76 @@ describe('a business number Meta paused', () => {
     expect((await intent()).status).toBe('scheduled');
     await advanceClock(host, Math.ceil((until - host.clock.now()) / 1000));
     expect((await intent()).status).toBe('placed');
+  });
+  describe('an operator lifting the pause', () => {
+    const createIntent = async (to: string, from = business) =>
+      asJson(
+        await fetch(`${host.url}/v1/call-intents`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ from, to }),
+        }),
+      );
+    const intentOf = async (intentId: unknown) =>
+      (await asJson(await fetch(`${host.url}/v1/call-intents/${String(intentId)}`))).body;
+    const callsPlacedTo = () =>
+      (host.telephony as SandboxTelephony).requests().filter((r) => r.api === 'call');
+
+    it('wakes every intent waiting on that number at once, and none waiting on another', async () => {
+      const users = [newUser(), newUser()];
+      const elsewhere = newUser();
+      for (const user of users) await acceptPermission(host, user, business);
+      await acceptPermission(host, elsewhere, other);
+      const now = host.clock.now();
+      const until = now + 2 * day;
+      await postSignedJson(metaWebhook(pausing(business, until), now));
+      await postSignedJson(metaWebhook(pausing(other, until), now));
+      const waiting = [
+        ...(await Promise.all(users.map((user) => createIntent(user)))),
+        await createIntent(elsewhere, other),
+      ];
+      for (const created of waiting) {
+        expect(created.body).toMatchObject({ status: 'scheduled', reason: 'number_paused' });
+      }
+      await host.settled();
+      expect(callsPlacedTo()).toEqual([]);
+
+      expect((await lift()).body.lifted).toBe(true);
+      // No clock moves: the lift's event wakes them, not their wake-ups at the pause's end.
+      await host.settled();
+      expect(host.clock.now() - now).toBeLessThan(day);
+      const [first, second, asleep] = await Promise.all(
+        waiting.map((created) => intentOf(created.body.intentId)),
+      );
+      expect([first?.status, second?.status]).toEqual(['placed', 'placed']);
+      for (const placed of [first, second]) {
+        const call = await asJson(await fetch(`${host.url}/v1/calls/${String(placed?.callId)}`));
+        expect(call.status).toBe(200);
+      }
+      expect(callsPlacedTo().map((r) => (r.params as CallParams).from)).toEqual([
+        digits(business),
+        digits(business),
+      ]);
+      expect(asleep).toMatchObject({
+        status: 'scheduled',
+        reason: 'number_paused',
+        scheduledAt: new Date(until).toISOString(),
+      });
+    });
+
+    it('wakes intents whose waits race the lift', async () => {
+      const users = [newUser(), newUser(), newUser()];
+      for (const user of users) await acceptPermission(host, user, business);
+      const now = host.clock.now();
+      await postSignedJson(metaWebhook(pausing(business, now + 2 * day), now));
+      const waiting = await Promise.all(users.map((user) => createIntent(user)));
+      // Lifted before the intents' waits reached the dispatcher: whichever of a wait's mark and the
+      // lift's look at the marks comes first, each intent is woken.
+      expect((await lift()).body.lifted).toBe(true);
+      await host.settled();
+      const after = await Promise.all(waiting.map((created) => intentOf(created.body.intentId)));
+      expect(after.map((intent) => intent?.status)).toEqual(['placed', 'placed', 'placed']);
+      expect(callsPlacedTo()).toHaveLength(users.length);
+    });
   });
 });

@@ -205,9 +205,11 @@ export const attachCapacityMeter = (db: Db, endpoint: string): CapacityMeter => 
     if (refused) totals.refusedWcu += units;
   };
   const seenRead = (output: Record<string, unknown>) => {
+    const batch = (output.Responses ?? {}) as Record<string, unknown[]>;
     const items = [
       ...(output.Item ? [output.Item] : []),
       ...((output.Items as unknown[] | undefined) ?? []),
+      ...Object.values(batch).flat(),
     ] as Record<string, unknown>[];
     seen(...items.map(nativeItemSize));
   };

@@ -18,7 +18,7 @@ import {
 } from '../rules/intent.js';
 import { type IntentView, intentView } from '../rules/intent-view.js';
 import { mayStillBeMissed } from '../rules/missed-calls.js';
-import { pausedUntil } from '../rules/number-pause.js';
+import { type PauseRead, pausedUntil } from '../rules/number-pause.js';
 import type { PairState } from '../rules/pair.js';
 import { type PlacementRefusal, placementRefusalBeforeRead } from '../rules/place-call.js';
 import { bsuidRefusal } from '../rules/user-link.js';
@@ -32,8 +32,9 @@ import {
   readIntent,
   transitionIntent,
 } from '../store/items/intents.js';
-import { readNumberPause } from '../store/items/number-restriction.js';
+import { readNumberPause, readPairAndPause } from '../store/items/number-restriction.js';
 import { readPair } from '../store/items/pair.js';
+import { markPauseWait, pauseWaitingIntents } from '../store/items/pause-wait.js';
 import { reachableNumberOf } from '../store/items/user-link.js';
 import { requestPermission } from './permission-request.js';
 import { placeCall } from './place-call.js';
@@ -59,21 +60,32 @@ const countCallsInProgress = async (deps: Deps, pair: PairState | undefined, now
   return records.filter((record) => record === undefined || mayStillBeMissed(record)).length;
 };
 
-const factsFor = async (deps: Deps, intent: IntentState): Promise<IntentFacts | undefined> => {
+/**
+ * The intent's facts as they stand, and the number's pause they were decided on. The pause is read with
+ * the pair (one BatchGetItem) unless this run read it already (`known`): a run reads it once, and the
+ * placement or request it makes takes that read too.
+ */
+const factsFor = async (
+  deps: Deps,
+  intent: IntentState,
+  known?: PauseRead,
+): Promise<{ readonly facts: IntentFacts; readonly pause: PauseRead } | undefined> => {
   const number = configuredNumber(deps.config, intent.business);
   if (!number) return undefined;
   const now = deps.clock();
-  const [pair, pause] = await Promise.all([
-    readPair(deps.db, intent.business, intent.user, now),
-    readNumberPause(deps.db, intent.business, now),
-  ]);
+  const { pair, pause } = known
+    ? { pair: await readPair(deps.db, intent.business, intent.user, now), pause: known.standing }
+    : await readPairAndPause(deps.db, intent.business, intent.user, now);
   return {
-    pair,
-    outboundHours: number.outbound?.hours,
-    callsInProgress: await countCallsInProgress(deps, pair, now),
-    pausedUntil: pausedUntil(pause, now),
-    now,
-    settings: deps.config.rules,
+    facts: {
+      pair,
+      outboundHours: number.outbound?.hours,
+      callsInProgress: await countCallsInProgress(deps, pair, now),
+      pausedUntil: pausedUntil(pause, now),
+      now,
+      settings: deps.config.rules,
+    },
+    pause: { standing: pause },
   };
 };
 
@@ -137,7 +149,12 @@ const settle = (deps: Deps, intent: IntentState, step: IntentStep, now: number) 
  * Places the intent's call: claims the intent (`placing`) so no other dispatch places it meanwhile,
  * then places the call with the intent's own idempotency key and records what came of it.
  */
-const placeIntentCall = async (deps: Deps, intent: IntentItem, facts: IntentFacts) => {
+const placeIntentCall = async (
+  deps: Deps,
+  intent: IntentItem,
+  facts: IntentFacts,
+  pause: PauseRead,
+) => {
   const now = facts.now;
   const claimed = { ...intent, status: 'placing' as const, version: intent.version + 1 };
   const claim = await transitionIntent(deps.db, intent, {
@@ -162,6 +179,7 @@ const placeIntentCall = async (deps: Deps, intent: IntentItem, facts: IntentFact
           number,
           agent: intent.agent,
           intentId: intent.intentId,
+          pause,
         })
       : undefined;
     switch (outcome?.kind) {
@@ -227,13 +245,19 @@ const placeIntentCall = async (deps: Deps, intent: IntentItem, facts: IntentFact
 };
 
 /** Sends the permission request for an intent; a failure that retrying cannot mend ends it. */
-const requestIntentPermission = async (deps: Deps, intent: IntentItem, facts: IntentFacts) => {
+const requestIntentPermission = async (
+  deps: Deps,
+  intent: IntentItem,
+  facts: IntentFacts,
+  pause: PauseRead,
+) => {
   const number = configuredNumber(deps.config, intent.business);
   if (!number) return;
   const outcome = await requestPermission(deps, {
     business: parsePhoneNumber(intent.business) as PhoneNumber,
     user: parsePhoneNumber(intent.user) as PhoneNumber,
     number,
+    pause,
   });
   // A request Plivo may have sent stays counted: the intent waits for the reply as if it went.
   if (outcome.kind === 'sent' || outcome.kind === 'refused' || outcome.kind === 'plivo_uncertain') {
@@ -258,16 +282,22 @@ const requestIntentPermission = async (deps: Deps, intent: IntentItem, facts: In
 
 /**
  * Takes the intent's next steps until it waits, ends or another dispatch holds it: the one thing the
- * dispatcher does, whatever woke it. Returns the intent as it then stands.
+ * dispatcher does, whatever woke it. Returns the intent as it then stands. The number's pause is read
+ * once in a run (or taken from `pause`, read by the caller): a pause recorded during the run's steps is
+ * seen by the next run, or refused by Meta itself, as one recorded after a placement's read is.
  */
 export const advanceIntent = async (
   deps: Deps,
   intentId: string,
+  pause?: PauseRead,
 ): Promise<IntentItem | undefined> => {
+  let pauseRead = pause;
   for (let step = 0; step < maxSteps; step++) {
     const intent = await readIntent(deps.db, intentId, deps.clock());
     if (!intent || !isOpen(intent.status)) return intent;
-    const facts = await factsFor(deps, intent);
+    const read = await factsFor(deps, intent, pauseRead);
+    pauseRead = read?.pause ?? pauseRead;
+    const facts = read?.facts;
     const next: IntentStep = facts
       ? decideIntent(intent, facts)
       : { kind: 'end', status: 'declined', reason: 'unknown_business_number' };
@@ -282,10 +312,10 @@ export const advanceIntent = async (
         await settle(deps, intent, next, now);
         return readIntent(deps.db, intentId, deps.clock());
       case 'request_permission':
-        if (facts) await requestIntentPermission(deps, intent, facts);
+        if (read) await requestIntentPermission(deps, intent, read.facts, read.pause);
         break;
       case 'place': {
-        if (facts) await placeIntentCall(deps, intent, facts);
+        if (read) await placeIntentCall(deps, intent, read.facts, read.pause);
         const after = await readIntent(deps.db, intentId, deps.clock());
         // A refusal that changed the step (the permission moved meanwhile) left it due now: take it.
         const dueNow =
@@ -308,6 +338,43 @@ export const advancePairIntent = async (
 ): Promise<IntentItem | undefined> => {
   const intentId = await readActiveIntentId(deps.db, business, user, deps.clock());
   return intentId === undefined ? undefined : advanceIntent(deps, intentId);
+};
+
+/**
+ * An intent that now waits on its number's pause until `at` is marked, so that an operator's lift
+ * wakes it (`wakePausedIntents`); then the pause is read again. A lift committed before the mark was
+ * missed by the lift's look at the marks, but not by this read, which comes after the mark: false
+ * then, and the intent is to be taken on now. True while the pause stands.
+ */
+export const awaitPause = async (
+  deps: Deps,
+  wait: { readonly intentId: string; readonly business: string; readonly at: number },
+): Promise<boolean> => {
+  await markPauseWait(deps.db, wait.business, wait.intentId, wait.at);
+  const now = deps.clock();
+  return pausedUntil(await readNumberPause(deps.db, wait.business, now), now) !== undefined;
+};
+
+/**
+ * An operator lifted the number's pause: every intent marked as waiting on it takes its next step now,
+ * as its wake-up at the pause's end would have (which, when it comes, finds nothing left to do). The
+ * marks are read a page at a time and each page's intents advanced side by side.
+ */
+export const wakePausedIntents = async (
+  deps: Deps,
+  business: string,
+): Promise<IntentAfterRun[]> => {
+  const woken: IntentAfterRun[] = [];
+  // Every intent here is the number's: its pause, read once for them all.
+  let pause: PauseRead | undefined;
+  for await (const page of pauseWaitingIntents(deps.db, business, deps.clock())) {
+    pause ??= { standing: await readNumberPause(deps.db, business, deps.clock()) };
+    const known = pause;
+    woken.push(
+      ...(await Promise.all(page.map((intentId) => advanceIntent(deps, intentId, known)))),
+    );
+  }
+  return woken;
 };
 
 export interface IntentToCreate {
@@ -391,9 +458,9 @@ export const createCallIntent = async (
     status: 'scheduled',
     version: 1,
   };
-  const facts = await factsFor(deps, draft);
-  const first: IntentStep = facts
-    ? decideIntent(draft, facts)
+  const read = await factsFor(deps, draft);
+  const first: IntentStep = read
+    ? decideIntent(draft, read.facts)
     : { kind: 'end', status: 'declined', reason: 'unknown_business_number' };
   // A step to take now is written as due now: should this request stop before taking it, the
   // dispatcher takes it from the `intent.scheduled` or `intent.waiting_permission` event.
@@ -406,14 +473,14 @@ export const createCallIntent = async (
   const changes = changesOf(firstState, now);
   const created = await createIntent(deps.db, { ...draft, ...changes } as IntentState, now);
   if (created.kind === 'active') {
-    const active = await advanceIntent(deps, created.intentId);
+    const active = await advanceIntent(deps, created.intentId, read?.pause);
     if (!active) throw new Error(`the pair's active intent ${created.intentId} is missing`);
     return { kind: 'active', intent: intentView(await placingSettled(deps, active)) };
   }
   if (first.kind !== 'place' && first.kind !== 'request_permission') {
     return { kind: 'created', intent: intentView(created.intent) };
   }
-  const moved = await advanceIntent(deps, created.intent.intentId);
+  const moved = await advanceIntent(deps, created.intent.intentId, read?.pause);
   return {
     kind: 'created',
     intent: intentView(await placingSettled(deps, moved ?? created.intent)),

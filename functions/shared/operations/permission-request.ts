@@ -9,7 +9,7 @@ import {
   type RequestKindRefusal,
   requestKind,
 } from '../rules/customer-service-window.js';
-import { type PauseRefusal, pauseRefusal } from '../rules/number-pause.js';
+import { type PauseRead, type PauseRefusal, pauseRefusal } from '../rules/number-pause.js';
 import type { PermissionRequestKind } from '../rules/pair.js';
 import { type RequestRefusal, requestRefusal } from '../rules/permission-request.js';
 import { type BsuidRefusal, bsuidRefusal } from '../rules/user-link.js';
@@ -34,6 +34,8 @@ export interface PermissionRequestToSend {
   readonly kind?: RequestKindChoice | undefined;
   /** The free-form request's body; the number's `freeFormPermissionRequest.body` otherwise. */
   readonly body?: string | undefined;
+  /** The number's pause as the caller read it (a call intent's run); read here when absent. */
+  readonly pause?: PauseRead | undefined;
 }
 
 export type RequestPermissionOutcome =
@@ -161,8 +163,11 @@ const send = async (
   if (early) return { kind: 'not_free_form', refusal: early };
   const { rules } = deps.config;
   const now = deps.clock();
-  // Before the request is counted; a pause recorded after this read is Meta's to refuse.
-  const paused = pauseRefusal(await readNumberPause(deps.db, business.e164, now), now);
+  // Before the request is counted; a pause recorded after this read (or the caller's) is Meta's to refuse.
+  const pause = toSend.pause
+    ? toSend.pause.standing
+    : await readNumberPause(deps.db, business.e164, now);
+  const paused = pauseRefusal(pause, now);
   if (paused) return { kind: 'refused', refusal: paused };
   const reached = await reachableNumberOf(deps.db, business.e164, toSend.user, now);
   const unreachable = bsuidRefusal({ number: reached }, 'request');

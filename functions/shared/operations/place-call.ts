@@ -5,7 +5,7 @@ import type { Deps } from '../deps.js';
 import { type PhoneNumber, parsePhoneNumber, plivoDigits } from '../numbers.js';
 import { plivoUrls } from '../routes.js';
 import { cpsRetryAfterSeconds } from '../rules/calls-per-second.js';
-import { pauseRefusal } from '../rules/number-pause.js';
+import { type PauseRead, pauseRefusal } from '../rules/number-pause.js';
 import {
   callRetry,
   decidePlacement,
@@ -23,7 +23,6 @@ import {
   recordPlacedResponse,
   takeoverAt,
 } from '../store/items/idempotency.js';
-import { readNumberPause } from '../store/items/number-restriction.js';
 import { reachableNumberOf } from '../store/items/user-link.js';
 import {
   type PlacementDecisions,
@@ -58,6 +57,8 @@ export interface CallToPlace {
    * with the intent's own key, which no client key can name.
    */
   readonly intentId?: string | undefined;
+  /** The number's pause as the caller read it (a call intent's run); read with the pair when absent. */
+  readonly pause?: PauseRead | undefined;
 }
 
 export type PlaceCallOutcome =
@@ -144,12 +145,9 @@ const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> =
   const unreachable = bsuidRefusal({ number }, 'call');
   if (unreachable) return { kind: 'refused', refusal: { code: unreachable } };
   const user = 'e164' in call.user ? call.user : (parsePhoneNumber(number) as PhoneNumber);
-  // A read of its own, before anything is counted: a pause Meta records while a placement is between
-  // this read and its transaction is not seen by it (Meta refuses that call itself).
-  const paused = pauseRefusal(
-    await readNumberPause(deps.db, business.e164, deps.clock()),
-    deps.clock(),
-  );
+  // Read before anything is counted, by the caller or with the pair: a pause Meta records while a
+  // placement is between that read and its transaction is not seen by it (Meta refuses that call itself).
+  const paused = call.pause && pauseRefusal(call.pause.standing, deps.clock());
   if (paused) return { kind: 'refused', refusal: paused };
   const agent = call.agent ?? call.number.agent;
   const key =
@@ -182,7 +180,9 @@ const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> =
       reservation,
       deps.clock,
       { rules, callsPerSecond: deps.config.account.callsPerSecond },
-      placementDecisions(rules),
+      call.pause
+        ? placementDecisions(rules)
+        : { ...placementDecisions(rules), pause: pauseRefusal },
     );
   let outcome = await reserve();
   let earlier = await earlierRequest(deps, idempotency, outcome);

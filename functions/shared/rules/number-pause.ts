@@ -54,6 +54,14 @@ export const restrictionFromUpdate = (
   };
 };
 
+/**
+ * The number's pause as a caller already read it (none standing: `standing` undefined), so that the
+ * placement or request it makes does not read it again.
+ */
+export interface PauseRead {
+  readonly standing: NumberRestriction | undefined;
+}
+
 /** Whether the restriction stands at `now`: from its start until its end, unless lifted. */
 export const isInForce = (restriction: NumberRestriction | undefined, now: number): boolean =>
   restriction !== undefined && restriction.liftedAt === undefined && now < restriction.until;

@@ -33,6 +33,8 @@
  *        body, so the nonce is all that ties a signature to one request). No TTL, for the same reason.
  * number NUMBER#<business> / PAUSE or CALL_BUTTON   a calling restriction Meta put on the business number
  *        (rules/number-pause.ts): `reason`, `since`, `until`, `liftedAt` (an operator's lift). TTL at `until`.
+ * wait   PAUSEWAIT#<business> / INTENT#<intent id>   a call intent waiting on the number's pause
+ *        (`intentId`), so an operator's lift wakes it (store/items/pause-wait.ts). TTL past the wait's end.
  */
 export interface Key {
   readonly pk: string;
@@ -55,6 +57,7 @@ export const keyPrefixes = {
   activeIntent: 'ACTIVEINTENT#',
   v2Nonce: 'NONCE#',
   numberRestriction: 'NUMBER#',
+  pauseWait: 'PAUSEWAIT#',
 } as const;
 
 /** The sort key of each calling restriction of a business number. */
@@ -93,5 +96,9 @@ export const keys = {
   numberRestriction: (business: string, restriction: keyof typeof restrictionSortKeys): Key => ({
     pk: `${keyPrefixes.numberRestriction}${business}`,
     sk: restrictionSortKeys[restriction],
+  }),
+  pauseWait: (business: string, intentId: string): Key => ({
+    pk: `${keyPrefixes.pauseWait}${business}`,
+    sk: `INTENT#${intentId}`,
   }),
 } as const;

@@ -36,6 +36,12 @@ describe('the key of each item kind', () => {
       `NUMBER#${business}`,
       'CALL_BUTTON',
     ],
+    [
+      'intent waiting on the pause',
+      keys.pauseWait(business, 'i-1'),
+      `PAUSEWAIT#${business}`,
+      'INTENT#i-1',
+    ],
   ])('%s', (_kind, key, pk, sk) => {
     expect(key).toEqual({ pk, sk });
   });
@@ -58,5 +64,6 @@ describe('the key of each item kind', () => {
     expect(
       keys.numberRestriction(business, 'calls_paused').pk.startsWith(keyPrefixes.numberRestriction),
     ).toBe(true);
+    expect(keys.pauseWait(business, 'i').pk.startsWith(keyPrefixes.pauseWait)).toBe(true);
   });
 });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  pairAndPauseBatch,
   restrictionItem,
   standingRestriction,
 } from '../../../functions/shared/store/items/number-restriction.js';
+import { keys } from '../../../functions/shared/store/keys.js';
 import { newBusiness } from '../../support/fixtures.js';
 
 const since = Date.parse('2026-06-01T10:00:00.000Z');
@@ -32,5 +34,16 @@ describe('a number restriction as its readers return it', () => {
 
   it('is none without an item', () => {
     expect(standingRestriction(undefined, since)).toBeUndefined();
+  });
+});
+
+describe('the pair and the pause read at once', () => {
+  it('is one consistent BatchGetItem of the keys still to read', () => {
+    const business = newBusiness();
+    const pair = keys.pair(business, '+919812345678');
+    const pause = keys.numberRestriction(business, 'calls_paused');
+    expect(pairAndPauseBatch('t', [pair, pause])).toStrictEqual({
+      RequestItems: { t: { Keys: [pair, pause], ConsistentRead: true } },
+    });
   });
 });

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { NumberValue, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  NumberValue,
+  PutCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from '../../../functions/shared/store/client.js';
 import {
@@ -143,5 +148,30 @@ describe('capacity meter', () => {
       failedWrites: 1,
       largestItemBytes: nativeItemSize(large),
     });
+  });
+
+  it('a BatchGetItem: its reads and the largest item it returned', async () => {
+    const large = { ...small(), pad: 'x'.repeat(2000) };
+    const other = small();
+    for (const Item of [large, other]) {
+      await db.doc.send(new PutCommand({ TableName: db.tableName, Item }));
+    }
+    meter.reset();
+    await db.doc.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [db.tableName]: {
+            Keys: [large, other].map(({ pk, sk }) => ({ pk, sk })),
+            ConsistentRead: true,
+          },
+        },
+      }),
+    );
+    const snapshot = meter.snapshot();
+    expect(snapshot).toMatchObject({
+      requests: { BatchGetItem: 1 },
+      largestItemBytes: nativeItemSize(large),
+    });
+    expect(snapshot.rcu).toBeGreaterThan(0);
   });
 });

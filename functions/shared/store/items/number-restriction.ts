@@ -1,9 +1,10 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NumberRestriction } from '../../rules/number-pause.js';
+import type { PairState } from '../../rules/pair.js';
 import { type Db, readLive } from '../client.js';
 import { attributeNames, isConditionFailed } from '../conditions.js';
-import { keyPrefixes, keys } from '../keys.js';
-import { ttlFromMillis } from '../table.js';
+import { type Key, keyPrefixes, keys } from '../keys.js';
+import { isExpired, ttlFromMillis } from '../table.js';
 
 /**
  * A business number's calling restrictions (rules/number-pause.ts), one item each under
@@ -50,6 +51,55 @@ export const readNumberPause = async (
     now,
   );
   return standingRestriction(item, now);
+};
+
+/** The pair's and the number's pause's keys in one consistent BatchGetItem. */
+export const pairAndPauseBatch = (tableName: string, keysToRead: readonly Key[]) => ({
+  RequestItems: { [tableName]: { Keys: [...keysToRead], ConsistentRead: true } },
+});
+
+/** Rounds of a BatchGetItem whose keys DynamoDB left unprocessed (throttled), with a doubling pause. */
+const batchRounds = 4;
+const batchPauseMs = 50;
+
+/**
+ * The pair and the number's pause, read consistently at once: one BatchGetItem instead of two
+ * GetItems. A key DynamoDB leaves unprocessed (throttled) is asked for again after a pause; still
+ * unprocessed, it is a throttling error (503). Each is undefined when absent or past its TTL, the pause
+ * also from its `until` on.
+ */
+export const readPairAndPause = async (
+  db: Db,
+  business: string,
+  user: string,
+  now: number,
+): Promise<{
+  readonly pair: PairState | undefined;
+  readonly pause: NumberRestriction | undefined;
+}> => {
+  const pairKey = keys.pair(business, user);
+  const pauseKey = keys.numberRestriction(business, 'calls_paused');
+  const found: Record<string, unknown>[] = [];
+  let pending: readonly Key[] = [pairKey, pauseKey];
+  for (let round = 0; pending.length > 0; round++) {
+    if (round === batchRounds) {
+      throw Object.assign(new Error('the pair and pause stayed unread'), {
+        name: 'ProvisionedThroughputExceededException',
+      });
+    }
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, batchPauseMs * 2 ** round));
+    const { Responses, UnprocessedKeys } = await db.doc.send(
+      new BatchGetCommand(pairAndPauseBatch(db.tableName, pending)),
+    );
+    found.push(...(Responses?.[db.tableName] ?? []));
+    pending = (UnprocessedKeys?.[db.tableName]?.Keys ?? []) as Key[];
+  }
+  const live = (key: Key) =>
+    found.find((item) => item.pk === key.pk && item.sk === key.sk && !isExpired(item, now));
+  return {
+    pair: live(pairKey) as PairState | undefined,
+    pause: standingRestriction(live(pauseKey), now),
+  };
 };
 
 /** Every restriction the number has standing (one Query), for the state view. */

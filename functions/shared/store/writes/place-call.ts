@@ -2,6 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rules } from '../../config/schema.js';
 import { type AccountSettings, cpsSlot, cpsSlotFreeUntil } from '../../rules/calls-per-second.js';
 import { leaseExpiry } from '../../rules/concurrency.js';
+import type { NumberRestriction } from '../../rules/number-pause.js';
 import type { PairState } from '../../rules/pair.js';
 import type { CallRetry, PlacementDecision, PlacementRefusal } from '../../rules/place-call.js';
 import type { Db } from '../client.js';
@@ -28,6 +29,7 @@ import {
   takeLeaseUpdate,
   transactTakingLease,
 } from '../items/leases.js';
+import { readPairAndPause } from '../items/number-restriction.js';
 import { readPair } from '../items/pair.js';
 import { placeCallUpdate } from '../items/pair-calls.js';
 import { keys } from '../keys.js';
@@ -72,6 +74,15 @@ export interface PlacementDecisions {
   ) => PlacementDecision;
   /** When a call the CPS slot refused may be tried again, or a permission request sent instead. */
   readonly cpsRetry: (pair: PairState | undefined, now: number) => CallRetry;
+  /**
+   * The refusal of the number's pause, when the caller has not read it: the first read of the pair
+   * then reads the pause with it (one BatchGetItem). A pause recorded after that read is not seen by
+   * this placement (Meta refuses that call itself).
+   */
+  readonly pause?: (
+    pause: NumberRestriction | undefined,
+    now: number,
+  ) => PlacementRefusal | undefined;
 }
 
 /** Draws the next Call API request ticket: an atomic counter, so concurrent requests never collide. */
@@ -188,9 +199,19 @@ export const reserveCall = async (
   let leaseShard: number | undefined;
   let picks = 0;
   const retry = contentionRetries();
+  let pauseToRead = decide.pause;
   do {
     const now = clock();
-    const pair = await readPair(db, business, reservation.user, now);
+    let pair: PairState | undefined;
+    if (pauseToRead) {
+      const read = await readPairAndPause(db, business, reservation.user, now);
+      const refusal = pauseToRead(read.pause, now);
+      if (refusal) return { kind: 'refused', refusal };
+      pair = read.pair;
+      pauseToRead = undefined;
+    } else {
+      pair = await readPair(db, business, reservation.user, now);
+    }
     const decision = decide.placement(pair, callId, now);
     if (decision.kind === 'refused') return decision;
     if (leaseShard === undefined) {
