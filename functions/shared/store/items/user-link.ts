@@ -186,10 +186,18 @@ export const linkUser = async (
   }
 };
 
-/** The number's pair with the BSUID recorded and, when it wins, the BSUID's decision. */
+/**
+ * The number's pair with the BSUID recorded and, when it wins, the BSUID's decision, marked as moved
+ * (`decisionLinkedAt`) so that it is not announced a second time.
+ */
 const numberUpdate = (
   tableName: string,
-  input: { readonly business: string; readonly number: string; readonly userId: string },
+  input: {
+    readonly business: string;
+    readonly number: string;
+    readonly userId: string;
+    readonly now: number;
+  },
   nowSeconds: number,
   numberPair: PairState | undefined,
   bsuidPair: PairState,
@@ -204,6 +212,8 @@ const numberUpdate = (
     ':one': 1,
   };
   if (decision) {
+    set.push('#decisionLinkedAt = :now');
+    values[':now'] = input.now;
     for (const name of decisionAttributes) {
       const value = decision[name];
       if (value === undefined) remove.push(`#${name}`);
