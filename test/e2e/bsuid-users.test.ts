@@ -209,6 +209,67 @@ describe('users known by a business-scoped user ID', () => {
     expect((await state(bsuid)).body).toMatchObject({ permission: { status: 'temporary' } });
   });
 
+  const correct = async (user: string, body: Record<string, unknown>) =>
+    json(
+      await fetch(
+        `${host.url}/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(user)}`,
+        {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        },
+      ),
+    );
+
+  it('a correction by BSUID that a link overtakes between its read and its write lands on the number’s pair', async () => {
+    const bsuid = newBsuid();
+    const number = newUser();
+    const bsuidKey = keys.pair(business, bsuid).pk;
+    let linked = false;
+    const name = 'linkBeforeCorrection';
+    // The correction has read no link; a reply naming both links the BSUID before its write arrives.
+    host.deps.db.doc.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { UpdateExpression?: string; Key?: { pk?: { S?: string } } };
+        if (!linked && input.UpdateExpression !== undefined && input.Key?.pk?.S === bsuidKey) {
+          linked = true;
+          expect((await postReply(reply({ number, bsuid }))).status).toBe(200);
+        }
+        return next(args);
+      },
+      { step: 'deserialize', name },
+    );
+    try {
+      const corrected = await correct(bsuid, { status: 'permanent' });
+      expect(linked).toBe(true);
+      expect(corrected).toMatchObject({
+        status: 200,
+        body: { permission: { status: 'permanent' } },
+      });
+    } finally {
+      host.deps.db.doc.middlewareStack.remove(name);
+    }
+    expect(await stored(bsuid)).toMatchObject({ linkedTo: number });
+    expect(await stored(bsuid)).not.toHaveProperty('permission');
+    expect(await stored(number)).toMatchObject({ permission: 'permanent', userId: bsuid });
+  });
+
+  it('parallel corrections by BSUID and replies naming both never answer 5xx nor leave two permissions', async () => {
+    for (let round = 0; round < 5; round++) {
+      const bsuid = newBsuid();
+      const number = newUser();
+      const [corrected, replied] = await Promise.all([
+        correct(bsuid, { status: 'permanent' }),
+        postReply(reply({ number, bsuid })),
+      ]);
+      expect([corrected.status, replied.status]).toEqual([200, 200]);
+      const [underBsuid, underNumber] = await Promise.all([stored(bsuid), stored(number)]);
+      expect(underBsuid).toMatchObject({ linkedTo: number });
+      expect(underBsuid).not.toHaveProperty('permission');
+      expect(underNumber?.permission).toMatch(/^(temporary|permanent)$/);
+    }
+  });
+
   it('a user that is neither a number nor a BSUID is a 400 that says both', async () => {
     const view = await state('us.1234');
     expect(view.status).toBe(400);
