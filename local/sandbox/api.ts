@@ -4,6 +4,7 @@ import type { Config } from '../../functions/shared/config/schema.js';
 import { parsePhoneNumber } from '../../functions/shared/numbers.js';
 import { nextOpening } from '../../functions/shared/rules/hours.js';
 import type { NumberRestriction } from '../../functions/shared/rules/number-pause.js';
+import { isBsuid } from '../../functions/shared/users.js';
 import type { LocalEventBus } from '../event-bus.js';
 import { readableDuration } from './page/format.js';
 import { SandboxConflict, type SandboxPlivo } from './plivo.js';
@@ -83,14 +84,28 @@ const decodeSegment = (segment: string): string => {
   }
 };
 
-const userNumber = (segment: string): string => {
+/** A sandbox user: a number, or the BSUID of a user with a username whose number Meta does not show. */
+const userOf = (segment: string): string => {
   const decoded = decodeSegment(segment);
+  if (isBsuid(decoded)) return decoded;
   const number = parsePhoneNumber(decoded);
   if (!number) {
-    throw new SandboxRequestError(400, 'invalid_number', `${decoded} is not a valid phone number`);
+    throw new SandboxRequestError(
+      400,
+      'invalid_number',
+      `${decoded} is not a valid phone number, nor a business-scoped user ID such as US.13491208655302741918`,
+    );
   }
   return number.e164;
 };
+
+/** A user's behaviour, and the BSUID of a username for a user known by their number. */
+const userSchema = behaviourSchema.partial().extend({
+  userId: z
+    .string()
+    .refine(isBsuid, 'is not a business-scoped user ID such as US.13491208655302741918')
+    .optional(),
+});
 
 const clockBodySchema = z.union([
   z.strictObject({
@@ -278,7 +293,7 @@ export const createSandboxApi = (options: SandboxApiOptions) => {
       return json(200, view);
     }
     if (action === undefined && method === 'PUT') {
-      return json(200, plivo.setUser(user, parseBody(behaviourSchema.partial(), body)));
+      return json(200, plivo.setUser(user, parseBody(userSchema, body)));
     }
     if (method !== 'POST') return undefined;
     switch (action) {
@@ -380,7 +395,7 @@ export const createSandboxApi = (options: SandboxApiOptions) => {
       return json(200, plivo.setAgents(parseBody(agentBehaviourSchema.partial(), body)));
     }
     const userPath = /^\/_sandbox\/users\/([^/]+)(?:\/([a-z-]+))?$/.exec(path);
-    if (userPath?.[1]) return userRoute(method, userNumber(userPath[1]), userPath[2], body);
+    if (userPath?.[1]) return userRoute(method, userOf(userPath[1]), userPath[2], body);
     return undefined;
   };
 

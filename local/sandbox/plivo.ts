@@ -7,6 +7,7 @@ import { computeV3Signature } from '../../functions/shared/plivo/signature.js';
 import { plivoUrls } from '../../functions/shared/routes.js';
 import { isOpen } from '../../functions/shared/rules/hours.js';
 import type { CallParams, MessageParams } from '../../functions/shared/telephony/port.js';
+import { isBsuid } from '../../functions/shared/users.js';
 import { type PlivoNode, parsePlivoXml } from './plivo-xml.js';
 import type { TelephonyListener } from './telephony.js';
 import type { Timeline } from './timeline.js';
@@ -47,7 +48,10 @@ export interface UserCallView {
 }
 
 export interface UserView {
+  /** The user's number, or the BSUID of a user with a username whose number Meta does not show. */
   readonly number: string;
+  /** The user's business-scoped user ID when they have a username (then Plivo's fields carry it). */
+  readonly userId: string | null;
   readonly behaviour: Behaviour;
   readonly requests: readonly PendingRequest[];
   readonly calls: readonly UserCallView[];
@@ -103,7 +107,8 @@ interface SimulatedCall {
 export interface SandboxPlivo extends TelephonyListener {
   state(): SandboxState;
   user(number: string): UserView | undefined;
-  setUser(number: string, behaviour: Partial<Behaviour>): UserView;
+  /** Creates or changes a user: `userId` gives a user known by their number a username too. */
+  setUser(number: string, behaviour: Partial<Behaviour> & { readonly userId?: string }): UserView;
   setAgents(behaviour: Partial<AgentBehaviour>): AgentBehaviour;
   /** The user answers a call-permission request: Plivo posts the reply to the message webhook. */
   permissionReply(
@@ -177,7 +182,12 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
   const { clock, timeline, logger } = options;
   const users = new Map<
     string,
-    { behaviour: Behaviour; requests: PendingRequest[]; calls: SimulatedCall[] }
+    {
+      behaviour: Behaviour;
+      requests: PendingRequest[];
+      calls: SimulatedCall[];
+      userId: string | undefined;
+    }
   >();
   let agents: AgentBehaviour = { ...defaultAgentBehaviour };
   const calls = new Set<SimulatedCall>();
@@ -205,7 +215,13 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
   const userEntry = (number: string) => {
     let entry = users.get(number);
     if (!entry) {
-      entry = { behaviour: { ...defaultBehaviour }, requests: [], calls: [] };
+      // A user named by a BSUID is one with a username whose number Meta does not show.
+      entry = {
+        behaviour: { ...defaultBehaviour },
+        requests: [],
+        calls: [],
+        userId: isBsuid(number) ? number : undefined,
+      };
       users.set(number, entry);
     }
     return entry;
@@ -216,6 +232,7 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
     if (!entry) return undefined;
     return {
       number,
+      userId: entry.userId ?? null,
       behaviour: { ...entry.behaviour },
       requests: [...entry.requests],
       calls: entry.calls
@@ -723,9 +740,13 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
 
     user: viewOf,
 
-    setUser: (number, behaviour) => {
+    setUser: (number, { userId, ...behaviour }) => {
+      if (userId !== undefined && isBsuid(number) && userId !== number) {
+        throw new SandboxConflict(`${number} is a BSUID already: it has no other`);
+      }
       const entry = userEntry(number);
       entry.behaviour = { ...entry.behaviour, ...behaviour };
+      if (userId !== undefined) entry.userId = userId;
       return viewOf(number) as UserView;
     },
 
@@ -749,7 +770,7 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
           url: plivoUrls(options.publicBaseUrl).message,
           method: 'POST',
           params: {
-            From: plivoDigits(user),
+            ...senderOf(user),
             To: plivoDigits(business),
             Type: 'whatsapp',
             ContentType: 'text',
@@ -804,6 +825,12 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
     },
 
     call: (user, business, digits) => {
+      if (isBsuid(user)) {
+        // Plivo documents no inbound call from a BSUID alone, and callgate does not answer one yet.
+        throw new SandboxConflict(
+          `${user} is known by a BSUID alone: the sandbox does not play a call from one yet`,
+        );
+      }
       const callUuid = randomUUID();
       const now = clock();
       const urls = plivoUrls(options.publicBaseUrl);
@@ -889,6 +916,16 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
     },
   };
 
+  /**
+   * Who a message is from, as Plivo's fields name the user: the BSUID as `From` when Meta shows no
+   * number, else the number, with `FromUserId` when the user has a username.
+   */
+  function senderOf(user: string): Record<string, string> {
+    if (isBsuid(user)) return { From: user };
+    const userId = users.get(user)?.userId;
+    return { From: plivoDigits(user), ...(userId === undefined ? {} : { FromUserId: userId }) };
+  }
+
   async function reply(
     user: string,
     answer: { business: string; response: 'accept' | 'reject'; permanent: boolean },
@@ -914,7 +951,7 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
         url: plivoUrls(options.publicBaseUrl).message,
         method: 'POST',
         params: {
-          From: plivoDigits(user),
+          ...senderOf(user),
           To: plivoDigits(answer.business),
           MessageUUID: randomUUID(),
           ContentType: 'interactive',

@@ -274,6 +274,37 @@ describe('the sandbox page in Chromium', () => {
     expect(window.open).toBe(true);
   });
 
+  it('adds users with a username: a BSUID alone, whose call the business is refused, and a number with one', async () => {
+    const bsuid = 'US.13491208655302741918';
+    await page.getByLabel('User number or BSUID').fill(bsuid);
+    await page.getByRole('button', { name: 'Add user', exact: true }).click();
+    const bsuidCard = page.locator(`section[data-user="${bsuid}"]`);
+    await expect.poll(() => bsuidCard.count(), { timeout: waitMs }).toBe(1);
+    await expect
+      .poll(() => bsuidCard.locator('[data-user-id]').textContent(), { timeout: waitMs })
+      .toContain('known by this BSUID alone');
+    await bsuidCard.getByRole('combobox', { name: 'Business', exact: true }).selectOption(business);
+    await bsuidCard.getByRole('button', { name: 'Place call', exact: true }).click();
+    await expect
+      .poll(() => bsuidCard.locator('[data-result]').textContent(), { timeout: waitMs })
+      .toMatch(/^Place call: 422 bsuid_not_dialable/);
+    await expect
+      .poll(() => page.locator('#timeline > li[data-kind="api"]').allTextContents())
+      .toContainEqual(expect.stringContaining('POST /v1/calls → 422 bsuid_not_dialable'));
+
+    const both = '+919812340001';
+    const userId = 'IN.77001234';
+    await page.getByLabel('User number or BSUID').fill(both);
+    await page.getByLabel("Username's BSUID").fill(userId);
+    await page.getByRole('button', { name: 'Add user', exact: true }).click();
+    const bothCard = page.locator(`section[data-user="${both}"]`);
+    await expect
+      .poll(() => bothCard.locator('[data-user-id]').getAttribute('data-user-id'), {
+        timeout: waitMs,
+      })
+      .toBe(userId);
+  });
+
   it('resets the sandbox: no users, an empty timeline but for the reset, the clock back to now', async () => {
     await page.getByRole('button', { name: 'Reset sandbox' }).click();
     await expect.poll(() => card().count(), { timeout: waitMs }).toBe(0);

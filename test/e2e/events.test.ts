@@ -14,7 +14,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import { createLocalEventBus } from '../../local/event-bus.js';
 import type { LocalHost } from '../../local/host.js';
 import { startStreamReader } from '../../local/stream.js';
-import { exampleAgents, exampleNumbers, newUser } from '../support/fixtures.js';
+import { exampleAgents, exampleNumbers, newBsuid, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
   advanceClock,
@@ -32,6 +32,7 @@ import {
   dialStatusForm,
   hangupForm,
   inboundAnswerForm,
+  permissionReplyForm,
   plivoXml,
 } from '../support/plivo-forms.js';
 
@@ -246,6 +247,29 @@ describe('events from the table stream (local host)', () => {
       ['permission.granted', { permanent: true, expiresAt: null, source: 'manual' }],
       ['permission.cleared', { source: 'manual' }],
     ]);
+  });
+
+  it('a user first known by a BSUID: one permission.granted, not another when a message links the number', async () => {
+    const bsuid = newBsuid();
+    const user = newUser();
+    const messageUuid = randomUUID();
+    const grant = { response: 'accept', is_permanent: false };
+    const byBsuid = permissionReplyForm(bsuid, business, grant, messageUuid);
+    expect((await postSignedForm(host, plivoPaths.message, byBsuid)).status).toBe(200);
+    // Plivo delivers the same reply again, now naming the number too: the link moves the grant.
+    const withBoth = {
+      ...permissionReplyForm(user, business, grant, messageUuid),
+      FromUserId: bsuid,
+    };
+    const again = await asJson(await postSignedForm(host, plivoPaths.message, withBoth));
+    expect(again.body).toMatchObject({ outcome: 'duplicate' });
+    await host.settled();
+    const events = (await sandboxEvents(host)).events.filter(
+      (e) => 'userId' in e && e.userId === bsuid,
+    );
+    expect(events.map((e) => [e.type, e.user])).toEqual([['permission.granted', bsuid]]);
+    const view = await asJson(await fetch(`${host.url}/v1/permissions/${business}/${user}`));
+    expect(view.body).toMatchObject({ permission: { status: 'temporary' } });
   });
 
   it('GET /_sandbox/events?after=<id> returns the rest; an unknown id is 404', async () => {

@@ -86,12 +86,15 @@ const pairFacts = (old: PairState | undefined, now: PairState): Fact[] => {
       data: { kind: now.requestSentKind ?? 'template' },
     });
   }
-  if (decisionAttributes.some((name) => old?.[name] !== now[name])) {
+  // A link moving a BSUID's decision here: the user's decision (and its lapse) was announced under the
+  // BSUID when made, and is the same one.
+  const moved = now.decisionLinkedAt !== old?.decisionLinkedAt;
+  if (!moved && decisionAttributes.some((name) => old?.[name] !== now[name])) {
     const fact = decisionFact(now);
     if (fact) facts.push(fact);
   }
   // Recorded once, only on the temporary permission it speaks of (store/items/pair.ts).
-  if (now.expiredAt !== undefined && old?.expiredAt === undefined) {
+  if (!moved && now.expiredAt !== undefined && old?.expiredAt === undefined) {
     const expiresAt = now.permissionUntil ?? now.expiredAt;
     facts.push({
       type: 'permission.expired',

@@ -10,7 +10,11 @@ import {
   restrictedNumbers,
   restrictionFromUpdate,
 } from '../rules/number-pause.js';
-import { decisionFromReply, type PermissionDecision } from '../rules/permission.js';
+import {
+  decisionFromReply,
+  type PermissionDecision,
+  pairExpiryAfterDecision,
+} from '../rules/permission.js';
 import { decisionAfterLink } from '../rules/user-link.js';
 import { linkUser, userKeyOf } from '../store/items/user-link.js';
 import { applyAccountUpdate } from '../store/writes/account-update.js';
@@ -171,14 +175,15 @@ const applyReply = async (
   }
   const now = deps.clock();
   const { userId } = message;
+  const decision = decisionFromReply(message.reply, now, deps.config.rules);
   if (number && userId !== undefined) {
+    const pairExpiry = pairExpiryAfterDecision(decision, now);
     await linkUser(
       deps.db,
-      { business: business.e164, number: number.e164, userId, now },
+      { business: business.e164, number: number.e164, userId, now, pairExpiry },
       decisionAfterLink,
     );
   }
-  const decision = decisionFromReply(message.reply, now, deps.config.rules);
   for (let attempt = 1; ; attempt++) {
     const user = number?.e164 ?? (await userKeyOf(deps.db, business.e164, userId as string, now));
     const outcome = await applyPermissionDecision(deps.db, {

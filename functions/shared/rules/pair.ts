@@ -13,6 +13,11 @@ export interface PairState {
    * user's state. Such an item holds no state of its own.
    */
   readonly linkedTo?: string;
+  /**
+   * When a link last moved a BSUID's decision onto this pair: that decision was announced when it was
+   * made under the BSUID, so the change that moves it announces nothing (events/derive.ts).
+   */
+  readonly decisionLinkedAt?: number;
   /** The last permission decision; absent when the user never answered a request nor called. */
   readonly permission?: StoredPermission;
   /** When that decision was made. */

@@ -42,6 +42,22 @@ export const decisionAfterLink = (
 };
 
 /**
+ * How long Meta keeps showing a username user's number with their BSUID after the business and that
+ * number were in contact: a message without it can only come later than this.
+ */
+export const numberShownMs = 30 * 24 * 3_600_000;
+
+/**
+ * When a link recorded at `now` may be forgotten (epoch ms), the number's pair being kept until
+ * `pairExpiry` by the same message (undefined: no TTL, a permanent grant). Never before the pair it
+ * points to, so that a BSUID-only message finds that pair for as long as it holds anything; never
+ * within the 30 days after contact in which Meta still shows the number, so that a message then names
+ * both and renews it.
+ */
+export const linkExpiry = (now: number, pairExpiry: number | undefined): number | undefined =>
+  pairExpiry === undefined ? undefined : Math.max(pairExpiry, now + numberShownMs);
+
+/**
  * Whether a call or a permission request may go to the user: a user known by a BSUID alone cannot be
  * reached, since Plivo documents no way to dial one (`<User>` takes a number) nor to message one. The
  * one place to change when Plivo does.

@@ -543,6 +543,8 @@ const createCard = (number) => {
       }),
     );
 
+  // Set from the user's view: whether they have a username, and whether Meta shows their number.
+  card.identity = h('p', { class: 'muted', 'data-user-id': '' });
   card.requestList = h('ul', { class: 'requests' });
   card.requestsEmpty = h('p', { class: 'muted' }, 'None waiting.');
   card.callList = h('ul', { class: 'calls', 'data-result-after': '' });
@@ -552,6 +554,7 @@ const createCard = (number) => {
     'section',
     { class: 'card', 'data-user': number, 'aria-labelledby': `${id}-heading` },
     h('h3', { id: `${id}-heading` }, number),
+    card.identity,
     behaviour,
     h('p', { class: 'business-choice', 'data-result-after': '' }, field('Business', card.business)),
     h('h4', {}, 'Permission'),
@@ -656,6 +659,15 @@ const changeBehaviour = async (card, spec) => {
 };
 
 const updateCard = (card, user) => {
+  const userId = user.userId ?? '';
+  if (card.identity.dataset.userId !== userId || !card.identity.textContent) {
+    card.identity.dataset.userId = userId;
+    card.identity.textContent = !userId
+      ? 'No username: known by their number.'
+      : userId === user.number
+        ? 'A username, and Meta shows no number: known by this BSUID alone. callgate cannot call or message them yet.'
+        : `A username: BSUID ${userId}, sent beside the number.`;
+  }
   const behaviour = user.behaviour ?? {};
   for (const spec of behaviourFields) {
     const control = card.controls[spec.key];
@@ -815,16 +827,38 @@ const renderUsers = (users) => {
   byId('no-users').hidden = users.length > 0;
 };
 
+/** A business-scoped user ID as Meta writes it (functions/shared/users.ts checks the same). */
+const bsuidPattern = /^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/;
+
 byId('add-user').addEventListener('submit', async (event) => {
   event.preventDefault();
   const input = byId('new-user');
-  const number = input.value.replace(/[\s()-]/g, '') || input.placeholder;
-  if (!/^\+[1-9]\d{6,14}$/.test(number)) {
-    localError(null, 'Add user', `${number} is not an E.164 number such as +919812345678`);
+  const idInput = byId('new-user-id');
+  const written = input.value.trim();
+  const userId = idInput.value.trim();
+  const number = bsuidPattern.test(written)
+    ? written
+    : written.replace(/[\s()-]/g, '') || input.placeholder;
+  if (!bsuidPattern.test(number) && !/^\+[1-9]\d{6,14}$/.test(number)) {
+    const example =
+      'an E.164 number such as +919812345678, or a BSUID such as US.13491208655302741918';
+    localError(null, 'Add user', `${number} is not ${example}`);
     return;
   }
-  const status = await act(null, `Add user ${number}`, 'PUT', userUrl(number), {}, () => '');
-  if (status === 200) input.value = '';
+  if (userId && (!bsuidPattern.test(userId) || bsuidPattern.test(number))) {
+    const why = bsuidPattern.test(number)
+      ? 'a user named by a BSUID has no other'
+      : `${userId} is not a BSUID such as US.13491208655302741918`;
+    localError(null, 'Add user', why);
+    return;
+  }
+  const label = userId ? `Add user ${number} (${userId})` : `Add user ${number}`;
+  const body = userId ? { userId } : {};
+  const status = await act(null, label, 'PUT', userUrl(number), body, () => '');
+  if (status === 200) {
+    input.value = '';
+    idInput.value = '';
+  }
 });
 
 // ---- permissions --------------------------------------------------------------------------------

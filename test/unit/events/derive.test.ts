@@ -422,4 +422,29 @@ describe('a user with a business-scoped user ID', () => {
     };
     expect(eventsOfChange(change(link.pk, own, link))).toEqual([]);
   });
+
+  it('announces nothing when a link moves the BSUID’s decision, announced when made, onto the number’s pair', () => {
+    const moved = {
+      permission: 'temporary',
+      permissionAt: t0,
+      permissionUntil: t0 + 1000,
+      permissionSource: 'reply',
+      expiredAt: t0 + 2000,
+    } as const;
+    const before = pair({ permission: 'rejected', permissionAt: t0 - 5 });
+    const linked = pair({ ...moved, userId: 'US.1349', decisionLinkedAt: t0 + 3000 });
+    expect(eventsOfChange(change(pairKey.pk, before, linked))).toEqual([]);
+    expect(eventsOfChange(change(pairKey.pk, undefined, linked))).toEqual([]);
+    // A decision made on the pair later is its own, and speaks.
+    const later = pair({ ...linked, permission: 'permanent', permissionAt: t0 + 4000 });
+    expect(eventsOfChange(change(pairKey.pk, linked, later)).map((e) => e.type)).toEqual([
+      'permission.granted',
+    ]);
+    const lapsed = pair({ ...linked, expiredAt: undefined });
+    expect(
+      eventsOfChange(change(pairKey.pk, lapsed, { ...lapsed, expiredAt: t0 + 5000 })).map(
+        (e) => e.type,
+      ),
+    ).toEqual(['permission.expired']);
+  });
 });

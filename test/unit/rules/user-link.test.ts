@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { PairState } from '../../../functions/shared/rules/pair.js';
-import { bsuidRefusal, decisionAfterLink } from '../../../functions/shared/rules/user-link.js';
+import {
+  bsuidRefusal,
+  decisionAfterLink,
+  linkExpiry,
+  numberShownMs,
+} from '../../../functions/shared/rules/user-link.js';
 
 const pair = (fields: Partial<PairState>): PairState => ({
   business: '+918035737458',
@@ -87,5 +92,22 @@ describe('a call or a request to a user', () => {
     expect(bsuidRefusal({}, 'request')).toBe('bsuid_not_messageable');
     expect(bsuidRefusal({ number: '+919812345678' }, 'call')).toBeUndefined();
     expect(bsuidRefusal({ number: '+919812345678' }, 'request')).toBeUndefined();
+  });
+});
+
+describe('a link’s expiry', () => {
+  const now = 1_000_000;
+  it('is 30 days after the message, Meta’s window for showing the number', () => {
+    expect(numberShownMs).toBe(30 * 24 * 3_600_000);
+    expect(linkExpiry(now, now + 7 * 24 * 3_600_000)).toBe(now + numberShownMs);
+  });
+
+  it('is never before the number’s pair it points to', () => {
+    expect(linkExpiry(now, now + numberShownMs + 1)).toBe(now + numberShownMs + 1);
+    expect(linkExpiry(now, now + numberShownMs - 1)).toBe(now + numberShownMs);
+  });
+
+  it('is none while the number’s pair has none (a permanent grant)', () => {
+    expect(linkExpiry(now, undefined)).toBeUndefined();
   });
 });

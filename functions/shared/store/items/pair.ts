@@ -265,24 +265,35 @@ export const writePermissionDecision = async (
   user: string,
   decision: PermissionDecision,
   now: number,
-  /** The BSUID the operator named: on its own pair, the write holds only while no link stands there. */
+  /**
+   * The BSUID the operator named: on its own pair, the write holds only while no link stands there; a
+   * link that came meanwhile sends it to the number's pair (no write under a number can meet a link).
+   */
   userId?: string,
 ): Promise<PairState> => {
-  const { Attributes } = await db.doc.send(
-    new UpdateCommand({
-      ...permissionDecisionUpdate(
-        db.tableName,
-        business,
-        user,
-        decision,
-        now,
-        undefined,
-        userId === undefined ? undefined : { id: userId, keyed: userId === user },
-      ),
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  return Attributes as PairState;
+  try {
+    const { Attributes } = await db.doc.send(
+      new UpdateCommand({
+        ...permissionDecisionUpdate(
+          db.tableName,
+          business,
+          user,
+          decision,
+          now,
+          undefined,
+          userId === undefined ? undefined : { id: userId, keyed: userId === user },
+        ),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes as PairState;
+  } catch (error) {
+    const linkedTo = isConditionFailed(error)
+      ? itemAtFailure<PairState>(error)?.linkedTo
+      : undefined;
+    if (linkedTo === undefined) throw error;
+    return writePermissionDecision(db, business, linkedTo, decision, now, userId);
+  }
 };
 
 /**

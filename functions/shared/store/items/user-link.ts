@@ -1,7 +1,7 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PairState } from '../../rules/pair.js';
 import type { decisionAfterLink } from '../../rules/user-link.js';
-import { decisionAttributes } from '../../rules/user-link.js';
+import { decisionAttributes, linkExpiry } from '../../rules/user-link.js';
 import { type Db, readLive } from '../client.js';
 import {
   attributeNames,
@@ -12,12 +12,16 @@ import {
   transactWrite,
 } from '../conditions.js';
 import { keys } from '../keys.js';
+import { ttlFromMillis } from '../table.js';
 import { unchangedSince } from './pair.js';
 
 /**
  * A BSUID's link to the number's pair: the item at `PAIR#<business>#<bsuid>` once a message named
  * both, `{ linkedTo: <number> }` and no state, so a read by the BSUID finds the number's pair and no
  * write under the BSUID can grant a second permission (each holds `attribute_not_exists(linkedTo)`).
+ * It expires as `linkExpiry` (rules/user-link.ts) says, renewed by each message that names both. A
+ * link whose number's pair is gone is read as no link: the user is known by the BSUID alone (nothing
+ * stored, nobody to reach) until a message decides again, which lands on the number's pair.
  */
 
 /**
@@ -32,15 +36,14 @@ export const readUserPair = async (
 ): Promise<{ readonly user: string; readonly pair: PairState | undefined }> => {
   const pair = await readLive<PairState>(db, keys.pair(business, user), now);
   if (pair?.linkedTo === undefined) return { user, pair };
-  return {
-    user: pair.linkedTo,
-    pair: await readLive<PairState>(db, keys.pair(business, pair.linkedTo), now),
-  };
+  const linked = await readLive<PairState>(db, keys.pair(business, pair.linkedTo), now);
+  return linked === undefined ? { user, pair: undefined } : { user: pair.linkedTo, pair: linked };
 };
 
 /**
  * The number a call or a message to the user goes to: the number itself, or the number a BSUID is
- * linked to (one GetItem, only for a BSUID); undefined for a BSUID linked to none.
+ * linked to while that number's pair stands (up to two GetItems, only for a BSUID); undefined for a
+ * BSUID linked to none.
  */
 export const reachableNumberOf = async (
   db: Db,
@@ -49,11 +52,14 @@ export const reachableNumberOf = async (
   now: number,
 ): Promise<string | undefined> => {
   if ('e164' in user) return user.e164;
-  const key = await userKeyOf(db, business, user.id, now);
-  return key === user.id ? undefined : key;
+  const read = await readUserPair(db, business, user.id, now);
+  return read.user === user.id ? undefined : read.user;
 };
 
-/** The key a BSUID's state is written under: the linked number's, else the BSUID's own. */
+/**
+ * The key a BSUID's state is written under: the linked number's (its pair gone or not: the decision
+ * then stands there again), else the BSUID's own.
+ */
 export const userKeyOf = async (
   db: Db,
   business: string,
@@ -62,14 +68,38 @@ export const userKeyOf = async (
 ): Promise<string> =>
   (await readLive<PairState>(db, keys.pair(business, userId), now))?.linkedTo ?? userId;
 
-/** The link's item: no TTL, since the number's pair may outlive any the BSUID's had. */
-const linkItem = (business: string, number: string, userId: string, version: number) => ({
+/** The link's item; `expiry` from `linkExpiry`, none while the number's pair keeps a permanent grant. */
+export const linkItem = (
+  business: string,
+  number: string,
+  userId: string,
+  version: number,
+  expiry: number | undefined,
+) => ({
   ...keys.pair(business, userId),
   business,
   user: number,
   userId,
   linkedTo: number,
   version,
+  ...(expiry === undefined ? {} : { ttl: ttlFromMillis(expiry) }),
+});
+
+/** The link renewed: its TTL as this message sets it, only while it still names the number. */
+export const linkRenewal = (
+  tableName: string,
+  key: { readonly business: string; readonly number: string; readonly userId: string },
+  expiry: number | undefined,
+) => ({
+  TableName: tableName,
+  Key: keys.pair(key.business, key.userId),
+  UpdateExpression: expiry === undefined ? 'REMOVE #ttl' : 'SET #ttl = :ttl',
+  ConditionExpression: '#linkedTo = :number',
+  ExpressionAttributeNames: attributeNames('ttl', 'linkedTo'),
+  ExpressionAttributeValues: {
+    ':number': key.number,
+    ...(expiry === undefined ? {} : { ':ttl': ttlFromMillis(expiry) }),
+  },
 });
 
 /** Absent, or past its TTL and not yet deleted: a put may replace it. */
@@ -77,9 +107,10 @@ const goneCondition = 'attribute_not_exists(pk) OR #ttl <= :nowSeconds';
 
 /**
  * The number's pair takes the BSUID's decision (`decide`), records the BSUID, and the BSUID's key
- * becomes the link, in one TransactWriteItems on both versions; a lost race reads both again. Writes
- * nothing when the link stands. The number's TTL becomes the longer of the two, none for a permanent
- * grant.
+ * becomes the link, in one TransactWriteItems on both versions; a lost race reads both again. When the
+ * link stands, only its TTL is renewed (one UpdateItem, none when it is unchanged). The number's TTL
+ * becomes the longer of the two, none for a permanent grant. `pairExpiry`: until when the message
+ * keeps the number's pair (`pairExpiryAfterDecision`), which the link's TTL follows (`linkExpiry`).
  */
 export const linkUser = async (
   db: Db,
@@ -88,22 +119,30 @@ export const linkUser = async (
     readonly number: string;
     readonly userId: string;
     readonly now: number;
+    readonly pairExpiry: number | undefined;
   },
   decide: typeof decisionAfterLink,
 ): Promise<'linked' | 'already_linked'> => {
   const { business, number, userId, now } = input;
   const retry = contentionRetries();
   const nowSeconds = Math.floor(now / 1000);
+  const expiry = linkExpiry(now, input.pairExpiry);
   for (;;) {
     const stored = await readLive<PairState>(db, keys.pair(business, userId), now);
-    if (stored?.linkedTo === number) return 'already_linked';
     try {
+      if (stored?.linkedTo === number) {
+        const ttl = (stored as { ttl?: number }).ttl;
+        if (ttl !== (expiry === undefined ? undefined : ttlFromMillis(expiry))) {
+          await db.doc.send(new UpdateCommand(linkRenewal(db.tableName, input, expiry)));
+        }
+        return 'already_linked';
+      }
       if (stored === undefined || stored.linkedTo !== undefined) {
         // No state under the BSUID (or a link to a number the user no longer has): the link alone.
         await db.doc.send(
           new PutCommand({
             TableName: db.tableName,
-            Item: linkItem(business, number, userId, (stored?.version ?? 0) + 1),
+            Item: linkItem(business, number, userId, (stored?.version ?? 0) + 1, expiry),
             ConditionExpression:
               stored === undefined ? goneCondition : '#linkedTo = :was AND #version = :read',
             ExpressionAttributeNames:
@@ -131,7 +170,7 @@ export const linkUser = async (
         {
           Put: {
             TableName: db.tableName,
-            Item: linkItem(business, number, userId, (stored.version ?? 0) + 1),
+            Item: linkItem(business, number, userId, (stored.version ?? 0) + 1, expiry),
             ConditionExpression: unchangedSince(stored).expression,
             ExpressionAttributeNames: attributeNames('version'),
             ExpressionAttributeValues: unchangedSince(stored).values,
@@ -147,10 +186,18 @@ export const linkUser = async (
   }
 };
 
-/** The number's pair with the BSUID recorded and, when it wins, the BSUID's decision. */
+/**
+ * The number's pair with the BSUID recorded and, when it wins, the BSUID's decision, marked as moved
+ * (`decisionLinkedAt`) so that it is not announced a second time.
+ */
 const numberUpdate = (
   tableName: string,
-  input: { readonly business: string; readonly number: string; readonly userId: string },
+  input: {
+    readonly business: string;
+    readonly number: string;
+    readonly userId: string;
+    readonly now: number;
+  },
   nowSeconds: number,
   numberPair: PairState | undefined,
   bsuidPair: PairState,
@@ -165,6 +212,8 @@ const numberUpdate = (
     ':one': 1,
   };
   if (decision) {
+    set.push('#decisionLinkedAt = :now');
+    values[':now'] = input.now;
     for (const name of decisionAttributes) {
       const value = decision[name];
       if (value === undefined) remove.push(`#${name}`);
