@@ -42,6 +42,8 @@ export const metricCatalog = {
     'an inbound call was turned away: its number had its simultaneous-call limit up (1,000 by default)',
   AccountUpdatesIgnored:
     'an account update about calling was not applied; `reason` is unreadable (its restriction cannot be read) or unknown_business_number',
+  UserIdsIgnored:
+    "a webhook's business-scoped user ID beside `From` could not be read, and `From` alone named the user; `reason` is not_a_bsuid or two_bsuids (two that disagree)",
   SignaturesRefused:
     'a webhook was refused 403 for its signature; `reason` is missing, invalid or replayed (a V2 nonce used twice)',
   PlivoApiErrors:
@@ -130,6 +132,7 @@ export const metricEmitters: Readonly<Record<MetricName, readonly FunctionName[]
   PermissionRequestsRefused: ['permission-request', 'call-intents', 'intent-dispatcher'],
   InboundRefusedAtCapacity: ['answer'],
   AccountUpdatesIgnored: ['permission-reply'],
+  UserIdsIgnored: ['answer', 'permission-reply'],
   SignaturesRefused: ['permission-reply', 'answer', 'hangup', 'dial-status'],
   PlivoApiErrors: [
     'place-call',

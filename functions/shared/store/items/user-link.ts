@@ -224,3 +224,37 @@ export const recordUserId = async (
       if (!isConditionFailed(error)) throw error;
     });
 };
+
+/** A user a webhook named, and the pair their state is under. */
+export interface UserPair {
+  /** The pair's user key: the number, the number a BSUID is linked to, or the BSUID alone. */
+  readonly key: string;
+  /** The number, where known (named, or the BSUID's link). */
+  readonly number?: string;
+  readonly userId?: string;
+}
+
+/**
+ * The pair of a user an inbound call or message names: with both a number and a BSUID, the BSUID is
+ * linked first (`linkUser`, as a permission reply with both does); with a BSUID alone, the pair its link
+ * points to (one GetItem), else its own; with a number alone, the number's (no request).
+ */
+export const userPairOf = async (
+  db: Db,
+  input: {
+    readonly business: string;
+    readonly number?: string | undefined;
+    readonly userId?: string | undefined;
+    readonly now: number;
+  },
+  decide: typeof decisionAfterLink,
+): Promise<UserPair> => {
+  const { business, number, userId, now } = input;
+  if (number !== undefined) {
+    if (userId !== undefined) await linkUser(db, { business, number, userId, now }, decide);
+    return { key: number, number, ...(userId === undefined ? {} : { userId }) };
+  }
+  const id = userId as string;
+  const key = await userKeyOf(db, business, id, now);
+  return key === id ? { key, userId: id } : { key, number: key, userId: id };
+};

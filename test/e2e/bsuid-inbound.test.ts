@@ -1,0 +1,170 @@
+/**
+ * Users with a username reaching the business: an inbound call or a message from a business-scoped
+ * user ID (BSUID) alone, or naming the number too, through the local host. The call is answered, ended
+ * and logged with the user's `userId`; a message opens the window under the user's one pair.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Envelope } from '../../functions/shared/events/envelope.js';
+import { plivoPaths } from '../../functions/shared/routes.js';
+import { readLive } from '../../functions/shared/store/client.js';
+import { leasesOf } from '../../functions/shared/store/items/leases.js';
+import { keys } from '../../functions/shared/store/keys.js';
+import type { LocalHost } from '../../local/host.js';
+import { exampleNumbers, newBsuid, newUser } from '../support/fixtures.js';
+import { postSignedForm, startTestHost } from '../support/local-host.js';
+import {
+  alwaysOpenExampleConfig,
+  hangupForm,
+  inboundAnswerForm,
+  permissionReplyForm,
+  plivoXml,
+} from '../support/plivo-forms.js';
+
+const business = exampleNumbers.india;
+
+const json = async (response: Response) => ({
+  status: response.status,
+  body: (await response.json()) as Record<string, unknown>,
+});
+
+describe('inbound calls and messages from users known by a BSUID', () => {
+  let host: LocalHost;
+  beforeAll(async () => {
+    host = await startTestHost({ config: alwaysOpenExampleConfig() });
+  });
+  afterAll(() => host.close());
+
+  const stored = (user: string) =>
+    readLive<Record<string, unknown>>(host.deps.db, keys.pair(business, user), Date.now() + 1);
+  const callLog = async (callId: string) =>
+    json(await fetch(`${host.url}/v1/calls/${encodeURIComponent(callId)}`));
+  const leases = async () => Object.keys(await leasesOf(host.deps.db, business));
+  const answer = async (form: Record<string, string>) => {
+    const response = await postSignedForm(host, plivoPaths.answer, form);
+    expect(response.status).toBe(200);
+    return plivoXml.parse(await response.text()) as { Response: Record<string, unknown> };
+  };
+  const hangup = async (callId: string, fields: Record<string, string>) =>
+    json(await postSignedForm(host, plivoPaths.hangup, hangupForm(callId, fields)));
+  const eventsOf = async (callId: string) => {
+    await host.settled();
+    const events = (await (await fetch(`${host.url}/_sandbox/events`)).json()) as Envelope[];
+    return events.filter((e) => 'callId' in e.data && e.data.callId === callId);
+  };
+  const ignoredUserIds = () =>
+    host.metrics
+      .filter((metric) => metric.name === 'UserIdsIgnored')
+      .map((metric) => `${metric.dimensions.function} ${metric.dimensions.reason}`);
+
+  it('a call from a BSUID alone is answered, its pair granted and its window opened, its hangup ends it, and the log and events name the BSUID', async () => {
+    const bsuid = newBsuid();
+    const callId = randomUUID();
+    const document = await answer({
+      ...inboundAnswerForm(callId, business, business),
+      From: bsuid,
+    });
+    expect(document.Response.Speak).toBeDefined();
+    expect(document.Response.Hangup).toBeUndefined();
+    expect(await leases()).toContain(callId);
+    await host.settled();
+    expect(await stored(bsuid)).toMatchObject({
+      user: bsuid,
+      userId: bsuid,
+      permission: 'temporary',
+      permissionSource: 'inbound_call',
+    });
+    expect((await stored(bsuid))?.windowOpenUntil).toBeGreaterThan(Date.now());
+
+    expect(await hangup(callId, { From: bsuid, To: business })).toMatchObject({
+      status: 200,
+      body: { outcome: 'ended' },
+    });
+    expect(await leases()).not.toContain(callId);
+    expect(await callLog(callId)).toMatchObject({
+      status: 200,
+      body: {
+        direction: 'inbound',
+        user: bsuid,
+        userId: bsuid,
+        status: 'ended',
+        outcome: 'answered',
+      },
+    });
+    const events = await eventsOf(callId);
+    expect(events.map((e) => e.type)).toEqual(['call.started', 'call.ended']);
+    for (const event of events) expect(event).toMatchObject({ user: bsuid, userId: bsuid });
+  });
+
+  it('a call naming the number and the BSUID links them: a later reply by the BSUID alone lands on the number', async () => {
+    const bsuid = newBsuid();
+    const number = newUser();
+    const callId = randomUUID();
+    await answer({ ...inboundAnswerForm(callId, number, business), FromUserId: bsuid });
+    await host.settled();
+    expect(await stored(bsuid)).toMatchObject({ linkedTo: number, userId: bsuid });
+    expect(await stored(number)).toMatchObject({
+      userId: bsuid,
+      permission: 'temporary',
+      permissionSource: 'inbound_call',
+    });
+    expect((await callLog(callId)).body).toMatchObject({ user: number, userId: bsuid });
+
+    const reply = await json(
+      await postSignedForm(
+        host,
+        plivoPaths.message,
+        permissionReplyForm(bsuid, business, { response: 'accept', is_permanent: true }),
+      ),
+    );
+    expect(reply.body).toMatchObject({ outcome: 'applied', permission: 'permanent' });
+    expect(await stored(number)).toMatchObject({ permission: 'permanent' });
+    expect(await stored(bsuid)).not.toHaveProperty('permission');
+  });
+
+  it('a call from a BSUID linked before is the number’s: its lease, record and grant are under the number', async () => {
+    const bsuid = newBsuid();
+    const number = newUser();
+    await postSignedForm(host, plivoPaths.message, {
+      ...permissionReplyForm(number, business, { response: 'reject' }),
+      FromUserId: bsuid,
+    });
+    const callId = randomUUID();
+    await answer({ ...inboundAnswerForm(callId, business, business), From: bsuid });
+    await host.settled();
+    expect((await callLog(callId)).body).toMatchObject({ user: number, userId: bsuid });
+    expect(await stored(number)).toMatchObject({ permission: 'temporary' });
+    expect(await stored(bsuid)).not.toHaveProperty('permission');
+    expect(await hangup(callId, { From: bsuid, To: business })).toMatchObject({
+      body: { outcome: 'ended' },
+    });
+    expect(await leases()).not.toContain(callId);
+  });
+
+  it('a user ID beside From that cannot be read is ignored and counted: the number alone is the caller', async () => {
+    const number = newUser();
+    const callId = randomUUID();
+    const before = ignoredUserIds().length;
+    await answer({ ...inboundAnswerForm(callId, number, business), FromUserId: 'not-a-bsuid' });
+    await host.settled();
+    expect((await callLog(callId)).body).toMatchObject({ user: number });
+    expect((await callLog(callId)).body).not.toHaveProperty('userId');
+    expect(ignoredUserIds().slice(before)).toEqual(['answer not_a_bsuid']);
+  });
+
+  it('parallel calls from one BSUID, one naming the number too, leave one permission', async () => {
+    for (let round = 0; round < 4; round++) {
+      const bsuid = newBsuid();
+      const number = newUser();
+      await Promise.all([
+        answer({ ...inboundAnswerForm(randomUUID(), business, business), From: bsuid }),
+        answer({ ...inboundAnswerForm(randomUUID(), number, business), FromUserId: bsuid }),
+      ]);
+      await host.settled();
+      const [underBsuid, underNumber] = await Promise.all([stored(bsuid), stored(number)]);
+      expect(underBsuid).toMatchObject({ linkedTo: number });
+      expect(underBsuid).not.toHaveProperty('permission');
+      expect(underNumber?.permission).toBe('temporary');
+    }
+  });
+});
