@@ -167,4 +167,85 @@ describe('inbound calls and messages from users known by a BSUID', () => {
       expect(underNumber?.permission).toBe('temporary');
     }
   });
+
+  describe("a user's message", () => {
+    const text = (from: string, fields: Record<string, string> = {}) => ({
+      From: from,
+      To: business.slice(1),
+      Type: 'whatsapp',
+      ContentType: 'text',
+      Body: 'hello',
+      MessageUUID: randomUUID(),
+      ...fields,
+    });
+    const send = async (form: Record<string, string>) =>
+      json(await postSignedForm(host, plivoPaths.message, form));
+    const request = async (to: string) =>
+      json(
+        await fetch(`${host.url}/v1/permission-requests`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ from: business, to }),
+        }),
+      );
+
+    it('from a BSUID alone opens its window; nothing can be sent to it until it is linked', async () => {
+      const bsuid = newBsuid();
+      expect(await send(text(bsuid))).toEqual({
+        status: 200,
+        body: { outcome: 'user_message', window: 'opened' },
+      });
+      expect((await stored(bsuid))?.windowOpenUntil).toBeGreaterThan(Date.now());
+      expect(await stored(bsuid)).toMatchObject({ user: bsuid, userId: bsuid });
+      expect(await request(bsuid)).toMatchObject({
+        status: 422,
+        body: { error: 'bsuid_not_messageable' },
+      });
+    });
+
+    it('naming the number too links them, and a later message by the BSUID alone opens the number’s window: the request goes interactive', async () => {
+      const bsuid = newBsuid();
+      const number = newUser();
+      await send(text(bsuid));
+      expect(await send(text(number.slice(1), { FromUserId: bsuid }))).toMatchObject({
+        body: { outcome: 'user_message' },
+      });
+      expect(await stored(bsuid)).toMatchObject({ linkedTo: number });
+      expect(await stored(bsuid)).not.toHaveProperty('windowOpenUntil');
+      expect(await stored(number)).toMatchObject({ userId: bsuid });
+
+      const other = newBsuid();
+      const linked = newUser();
+      await postSignedForm(host, plivoPaths.message, {
+        ...permissionReplyForm(linked, business, { response: 'accept', is_permanent: false }),
+        FromUserId: other,
+      });
+      // A temporary grant stands, so no request may go: end it, then let the BSUID's message open the window.
+      await fetch(
+        `${host.url}/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(other)}`,
+        {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'none' }),
+        },
+      );
+      expect(await stored(linked)).not.toHaveProperty('windowOpenUntil');
+      expect((await send(text(other))).body).toEqual({ outcome: 'user_message', window: 'opened' });
+      expect((await stored(linked))?.windowOpenUntil).toBeGreaterThan(Date.now());
+      expect(await stored(other)).not.toHaveProperty('windowOpenUntil');
+      const sent = await request(other);
+      expect(sent).toMatchObject({ status: 202, body: { sent: 'interactive' } });
+    });
+
+    it('with a BSUID field that cannot be read, is the number’s alone, and counted', async () => {
+      const number = newUser();
+      const before = ignoredUserIds().length;
+      expect((await send(text(number.slice(1), { FromUserId: 'us.1' }))).body).toMatchObject({
+        outcome: 'user_message',
+        window: 'opened',
+      });
+      expect(ignoredUserIds().slice(before)).toEqual(['permission-reply not_a_bsuid']);
+      expect(await stored(number)).not.toHaveProperty('userId');
+    });
+  });
 });

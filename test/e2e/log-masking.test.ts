@@ -139,6 +139,13 @@ describe('the local host’s output during a tour', () => {
     };
     const message = await signed(plivoPaths.message, userText);
     expect(await message.json()).toMatchObject({ outcome: 'user_message' });
+    const bsuidText = { ...userText, From: bsuid, MessageUUID: randomUUID() };
+    const fromBsuid = await signed(plivoPaths.message, bsuidText);
+    expect(await fromBsuid.json()).toMatchObject({ outcome: 'user_message' });
+    const oddText = { ...userText, FromUserId: `${bsuid}!`, MessageUUID: randomUUID() };
+    expect(await (await signed(plivoPaths.message, oddText)).json()).toMatchObject({
+      outcome: 'user_message',
+    });
 
     // A call intent for a user without permission: it asks for it.
     expect((await api('POST', '/v1/call-intents', pair(stranger))).status).toBe(202);
@@ -208,6 +215,7 @@ describe('the local host’s output during a tour', () => {
       'inbound call answered',
       'inbound call to a number that is not configured',
       'inbound call: the caller is taken from From alone',
+      'user message: the user is taken from From alone',
       'call intent created',
       'request refused',
       'user message: customer-service window',

@@ -11,13 +11,14 @@ import {
 } from '../rules/number-pause.js';
 import { decisionFromReply, type PermissionDecision } from '../rules/permission.js';
 import { decisionAfterLink } from '../rules/user-link.js';
-import { linkUser, userKeyOf } from '../store/items/user-link.js';
+import { linkUser, userKeyOf, userPairOf } from '../store/items/user-link.js';
 import { applyAccountUpdate } from '../store/writes/account-update.js';
 import {
   applyPermissionDecision,
   keepWindowOpenForMessage,
   type V2NonceUse,
 } from '../store/writes/permission-reply.js';
+import { webhookUserOf } from '../users.js';
 
 /** The V2 nonce record the message webhook's middleware uses for a request that changed nothing. */
 export { recordV2Nonce, type V2NonceUse } from '../store/writes/permission-reply.js';
@@ -41,7 +42,7 @@ export interface UserMessageOutcome {
     | 'kept'
     /** This message was seen before: Plivo redelivered it, or it was replayed. */
     | 'duplicate'
-    /** `From` or `To` is no phone number: nothing recorded. */
+    /** `From` is neither a number nor a BSUID, or `To` is no number: nothing recorded. */
     | 'invalid_number'
     | 'unknown_business_number';
 }
@@ -112,7 +113,11 @@ export const applyPermissionReply = async (
   return { ...(await applyReply(deps, message, v2Nonce)), messageId: message.messageId };
 };
 
-/** A user's message to a configured business number keeps their customer-service window open. */
+/**
+ * A user's message to a configured business number keeps their customer-service window open, under
+ * their one pair: a message naming the number and a BSUID links them first, as a reply naming both does;
+ * one from a BSUID alone opens the window of the pair its link points to, else its own.
+ */
 const keepWindowOpen = async (
   deps: Deps,
   message: UserMessage,
@@ -127,14 +132,28 @@ const keepWindowOpen = async (
     description,
     window,
   });
-  const user = parsePhoneNumber(message.from);
+  const user = webhookUserOf(message.from, [message.fromUserId]);
   const business = parsePhoneNumber(message.to);
   if (!user || !business) return outcome('invalid_number');
   if (!configuredNumber(deps.config, business.e164)) return outcome('unknown_business_number');
+  if (user.ignored !== undefined) {
+    deps.logger.warn('user message: the user is taken from From alone', {
+      messageId,
+      reason: user.ignored,
+    });
+    deps.metrics.count('UserIdsIgnored', { business: business.e164, reason: user.ignored });
+  }
   const now = deps.clock();
+  const pair = await userPairOf(
+    deps.db,
+    { business: business.e164, number: user.number, userId: user.userId, now },
+    decisionAfterLink,
+  );
   const window = await keepWindowOpenForMessage(deps.db, {
     business: business.e164,
-    user: user.e164,
+    user: pair.key,
+    userId:
+      pair.userId === undefined ? undefined : { id: pair.userId, keyed: pair.key === pair.userId },
     // Plivo's fields carry no send time: the window runs from the message's arrival.
     until: windowOpenUntil(now),
     now,

@@ -67,8 +67,10 @@ export type InboundMessage =
       readonly kind: 'user_message';
       /** Plivo's MessageUUID, lowercased: the dedupe key. */
       readonly messageId: string;
-      /** The user number, as Plivo wrote it (unvalidated). */
+      /** The user, as Plivo wrote it (unvalidated): a number, or a BSUID for a user with a username. */
       readonly from: string;
+      /** A BSUID beside `From` (`FromUserId`, any case or underscores), as sent: Plivo documents none. */
+      readonly fromUserId?: unknown;
       /** The business number, as Plivo wrote it (unvalidated). */
       readonly to: string;
       /** For the log: Plivo's ContentType. */
@@ -387,10 +389,12 @@ const userMessage = (envelope: ReadonlyMap<string, unknown>): InboundMessage | u
   const to = text.safeParse(envelope.get('to'));
   const uuid = messageUuidSchema.safeParse(envelope.get('messageuuid'));
   if (!from.success || !to.success || !uuid.success) return undefined;
+  const fromUserId = envelope.get('fromuserid');
   return {
     kind: 'user_message',
     messageId: uuid.data.toLowerCase(),
     from: from.data,
+    ...(fromUserId === undefined ? {} : { fromUserId }),
     to: to.data,
     description: optionalString(envelope.get('contenttype')) ?? 'unknown',
   };

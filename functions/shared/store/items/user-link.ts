@@ -134,7 +134,10 @@ export const linkUser = async (
             Item: linkItem(business, number, userId, (stored.version ?? 0) + 1),
             ConditionExpression: unchangedSince(stored).expression,
             ExpressionAttributeNames: attributeNames('version'),
-            ExpressionAttributeValues: unchangedSince(stored).values,
+            // A pair a message's window created has no version yet: DynamoDB refuses an empty map.
+            ...(stored.version === undefined
+              ? {}
+              : { ExpressionAttributeValues: unchangedSince(stored).values }),
           },
         },
       ]);
