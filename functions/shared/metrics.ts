@@ -43,7 +43,7 @@ export const metricCatalog = {
   AccountUpdatesIgnored:
     'an account update about calling was not applied; `reason` is unreadable (its restriction cannot be read) or unknown_business_number',
   UserIdsIgnored:
-    "a webhook's business-scoped user ID beside `From` could not be read, and `From` alone named the user; `reason` is not_a_bsuid or two_bsuids (two that disagree)",
+    "a webhook's business-scoped user ID could not be applied: beside `From`, `reason` not_a_bsuid or two_bsuids (two that disagree), and `From` alone named the user; Meta's user_changed_user_id, `reason` user_id_change_unreadable, user_id_change_previous_unlinked (the previous ID has no number) or user_id_change_v2_signed",
   SignaturesRefused:
     'a webhook was refused 403 for its signature; `reason` is missing, invalid or replayed (a V2 nonce used twice)',
   PlivoApiErrors:

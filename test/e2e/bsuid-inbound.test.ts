@@ -248,4 +248,50 @@ describe('inbound calls and messages from users known by a BSUID', () => {
       expect(await stored(number)).not.toHaveProperty('userId');
     });
   });
+
+  describe("Meta's user_changed_user_id", () => {
+    const change = (previous: string, next: string) => ({
+      To: business.slice(1),
+      FromUserId: next,
+      MessageUUID: randomUUID(),
+      System: JSON.stringify({ type: 'user_changed_user_id', previous_user_id: previous }),
+    });
+    const send = async (form: Record<string, string>) =>
+      json(await postSignedForm(host, plivoPaths.message, form));
+    const state = async (user: string) =>
+      json(
+        await fetch(
+          `${host.url}/v1/permissions/${encodeURIComponent(business)}/${encodeURIComponent(user)}`,
+        ),
+      );
+
+    it('links the new BSUID to the number the previous one was linked to: the permission is found under it', async () => {
+      const [previous, next, number] = [newBsuid(), newBsuid(), newUser()];
+      await postSignedForm(host, plivoPaths.message, {
+        ...permissionReplyForm(number, business, { response: 'accept', is_permanent: true }),
+        FromUserId: previous,
+      });
+      expect(await send(change(previous, next))).toEqual({
+        status: 200,
+        body: { outcome: 'user_id_changed' },
+      });
+      expect(await stored(next)).toMatchObject({ linkedTo: number, userId: next });
+      expect((await state(next)).body).toMatchObject({ permission: { status: 'permanent' } });
+      // Redelivered: nothing more.
+      expect((await send(change(previous, next))).body).toEqual({ outcome: 'user_id_changed' });
+    });
+
+    it('of a BSUID linked to no number changes nothing, and is counted', async () => {
+      const [previous, next] = [newBsuid(), newBsuid()];
+      const before = ignoredUserIds().length;
+      expect((await send(change(previous, next))).body).toEqual({
+        outcome: 'ignored',
+        reason: 'previous_unlinked',
+      });
+      expect(await stored(next)).toBeUndefined();
+      expect(ignoredUserIds().slice(before)).toEqual([
+        'permission-reply user_id_change_previous_unlinked',
+      ]);
+    });
+  });
 });

@@ -16,6 +16,7 @@ import {
   text,
   twice,
 } from './reply-fields.js';
+import { readUserIdChange, type UserIdChange } from './user-id-change.js';
 
 /**
  * Recognises Meta's call_permission_reply in a Plivo message webhook. Plivo does not document how it
@@ -78,6 +79,8 @@ export type InboundMessage =
     }
   /** Meta's account_update (plivo/account-update.ts): a number's calling paused, or its call button hidden. */
   | ({ readonly kind: 'account_update' } & AccountUpdate)
+  /** Meta's user_changed_user_id (plivo/user-id-change.ts): the user's BSUID changed. */
+  | UserIdChange
   /** A reply Plivo would not send: `message` says what is wrong (for a 400). */
   | { readonly kind: 'invalid'; readonly message: string }
   | {
@@ -404,6 +407,8 @@ const userMessage = (envelope: ReadonlyMap<string, unknown>): InboundMessage | u
 export const readInboundMessage = (body: Json): InboundMessage => {
   const update = readAccountUpdate(body);
   if (update) return { kind: 'account_update', ...update };
+  const userIdChange = readUserIdChange(body);
+  if (userIdChange) return userIdChange;
   const { fields: envelope, conflict } = fieldsOf(body);
   const uuid = messageUuidSchema.safeParse(envelope.get('messageuuid'));
   const withUuid = uuid.success ? { messageUuid: uuid.data } : {};
