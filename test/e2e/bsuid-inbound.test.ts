@@ -1,7 +1,8 @@
 /**
  * Users with a username reaching the business: an inbound call or a message from a business-scoped
  * user ID (BSUID) alone, or naming the number too, through the local host. The call is answered, ended
- * and logged with the user's `userId`; a message opens the window under the user's one pair.
+ * and logged with the user's `userId`; a message opens the window under the user's one pair; Meta's
+ * user_changed_user_id links the new BSUID to the number.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import { readLive } from '../../functions/shared/store/client.js';
 import { leasesOf } from '../../functions/shared/store/items/leases.js';
 import { keys } from '../../functions/shared/store/keys.js';
-import type { LocalHost } from '../../local/host.js';
+import { type LocalHost, sandboxAuthToken } from '../../local/host.js';
 import { exampleNumbers, newBsuid, newUser } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import {
@@ -20,6 +21,7 @@ import {
   permissionReplyForm,
   plivoXml,
 } from '../support/plivo-forms.js';
+import { signV2 } from '../support/plivo-sign.js';
 
 const business = exampleNumbers.india;
 
@@ -292,6 +294,46 @@ describe('inbound calls and messages from users known by a BSUID', () => {
       expect(ignoredUserIds().slice(before)).toEqual([
         'permission-reply user_id_change_previous_unlinked',
       ]);
+    });
+  });
+
+  it('a V2 signature, which signs no body, links nothing: a message opens the number’s window alone, a user ID change is ignored', async () => {
+    const v2 = (form: Record<string, string>) =>
+      fetch(`${host.url}${plivoPaths.message}`, {
+        method: 'POST',
+        headers: {
+          ...signV2({
+            url: `${host.publicBaseUrl}${plivoPaths.message}`,
+            authToken: sandboxAuthToken,
+          }),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams(form).toString(),
+      });
+    const [bsuid, number] = [newBsuid(), newUser()];
+    const message = {
+      From: number.slice(1),
+      FromUserId: bsuid,
+      To: business.slice(1),
+      ContentType: 'text',
+      MessageUUID: randomUUID(),
+    };
+    expect((await json(await v2(message))).body).toEqual({
+      outcome: 'user_message',
+      window: 'opened',
+    });
+    expect(await stored(bsuid)).toBeUndefined();
+    expect(await stored(number)).not.toHaveProperty('userId');
+
+    const change = {
+      To: business.slice(1),
+      FromUserId: newBsuid(),
+      MessageUUID: randomUUID(),
+      System: JSON.stringify({ type: 'user_changed_user_id', previous_user_id: bsuid }),
+    };
+    expect((await json(await v2(change))).body).toEqual({
+      outcome: 'ignored',
+      reason: 'v2_signed',
     });
   });
 });
