@@ -439,13 +439,15 @@ export class Operations extends Construct {
           ],
         }),
         new GraphWidget({
-          title: 'Inbound calls, refusals at capacity, live calls unknown (by reason)',
+          title:
+            'Inbound calls, refusals at capacity, live calls unknown, user IDs ignored (by reason)',
           width: 8,
           height: 6,
           left: [searchTotal('InboundCalls', service)],
           right: [
             searchTotal('InboundRefusedAtCapacity', service),
             searchByLabel('LiveCallsUnknown', 'reason', service),
+            searchByLabel('UserIdsIgnored', 'reason', service),
           ],
         }),
         new GraphWidget({

@@ -37,6 +37,9 @@ const callParams = z.object({
   To: z.string().min(1).max(256),
   Direction: z.enum(['inbound', 'outbound']),
   CallStatus: z.string().regex(/^[a-z]+(-[a-z]+)*$/, 'must be a call status such as in-progress'),
+  // A BSUID beside a number `From`, should Plivo forward Meta's `from_user_id`: it documents none.
+  FromUserId: z.string().max(256).optional(),
+  from_user_id: z.string().max(256).optional(),
   ALegUUID: optionalPlivoId,
   ALegRequestUUID: optionalPlivoId,
   RequestUUID: optionalPlivoId,
@@ -134,12 +137,13 @@ const answerInbound = async (
   const outcome = await answerInboundCall(deps, {
     callId: call.CallUUID,
     caller: call.From,
+    callerUserIds: [call.FromUserId, call.from_user_id],
     number,
   });
   const fields = { callId: call.CallUUID, business: maskNumber(number.number) };
   switch (outcome.kind) {
     case 'invalid_caller':
-      deps.logger.warn('inbound call: caller is not a valid number', fields);
+      deps.logger.warn('inbound call: caller is neither a valid number nor a BSUID', fields);
       return xml(outcome.document);
     case 'at_capacity':
       deps.logger.warn('inbound call refused: business number at its simultaneous-call limit', {

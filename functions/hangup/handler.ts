@@ -21,6 +21,8 @@ const hangupParams = z
     CallUUID: plivoId,
     From: z.string().max(256).optional(),
     To: z.string().max(256).optional(),
+    FromUserId: z.string().max(256).optional(),
+    from_user_id: z.string().max(256).optional(),
     Direction: z.enum(['inbound', 'outbound']).optional(),
     Duration: z
       .string('is required')
@@ -50,6 +52,7 @@ export const createHandler = (deps: Deps): LambdaHandler =>
       callUuid: params.CallUUID,
       to: params.To,
       from: params.From,
+      fromUserIds: [params.FromUserId, params.from_user_id],
       durationSeconds: params.Duration,
       hangupCause,
     });

@@ -112,6 +112,16 @@ export const createHandler = (deps: Deps): LambdaHandler =>
           return json(200, { outcome: 'ignored', reason: 'unrecognized_interactive' });
         case 'account_update':
           return accountUpdateAnswer(deps, outcome);
+        case 'user_id_change':
+          if (outcome.applied === 'linked') {
+            deps.logger.info("user's business-scoped user ID changed: linked");
+            return json(200, { outcome: 'user_id_changed' });
+          }
+          deps.logger.warn("user's business-scoped user ID change not applied", {
+            applied: outcome.applied,
+            reason: outcome.reason,
+          });
+          return json(200, { outcome: 'ignored', reason: outcome.applied });
         case 'invalid_number':
           throw new HttpError(
             400,

@@ -42,6 +42,8 @@ export const metricCatalog = {
     'an inbound call was turned away: its number had its simultaneous-call limit up (1,000 by default)',
   AccountUpdatesIgnored:
     'an account update about calling was not applied; `reason` is unreadable (its restriction cannot be read) or unknown_business_number',
+  UserIdsIgnored:
+    "a webhook's business-scoped user ID could not be applied: beside `From`, `reason` not_a_bsuid or two_bsuids (two that disagree), and `From` alone named the user; Meta's user_changed_user_id, `reason` user_id_change_unreadable, user_id_change_previous_unlinked (the previous ID has no number) or user_id_change_v2_signed",
   SignaturesRefused:
     'a webhook was refused 403 for its signature; `reason` is missing, invalid or replayed (a V2 nonce used twice)',
   PlivoApiErrors:
@@ -130,6 +132,7 @@ export const metricEmitters: Readonly<Record<MetricName, readonly FunctionName[]
   PermissionRequestsRefused: ['permission-request', 'call-intents', 'intent-dispatcher'],
   InboundRefusedAtCapacity: ['answer'],
   AccountUpdatesIgnored: ['permission-reply'],
+  UserIdsIgnored: ['answer', 'permission-reply'],
   SignaturesRefused: ['permission-reply', 'answer', 'hangup', 'dial-status'],
   PlivoApiErrors: [
     'place-call',

@@ -65,3 +65,41 @@ export const maskBsuid = (bsuid: string): string => {
 /** For logs: a user, masked whichever way they are named. */
 export const maskUser = (user: User): string =>
   user.kind === 'number' ? maskNumber(user.e164) : maskBsuid(user.id);
+
+/** A user a webhook names: the number and the BSUID, each where known (one of them at least). */
+export interface WebhookUser {
+  /** E.164. */
+  readonly number?: string;
+  readonly userId?: string;
+  /**
+   * The BSUID fields beside `From` were ignored: `not_a_bsuid`, one is no BSUID; `two_bsuids`, they
+   * name two (for the log and `UserIdsIgnored`).
+   */
+  readonly ignored?: 'not_a_bsuid' | 'two_bsuids';
+}
+
+/**
+ * The user of a Plivo webhook: `From` (a number or a BSUID) and the BSUID fields Plivo may forward
+ * beside it (`FromUserId`, `from_user_id`; Plivo documents none). A field that is no BSUID, or two that
+ * disagree, cannot be read without guessing: they are ignored and `From` alone names the user. Undefined
+ * when `From` is neither a number nor a BSUID.
+ */
+export const webhookUserOf = (
+  from: unknown,
+  userIds: readonly unknown[] = [],
+): WebhookUser | undefined => {
+  const user = parseWebhookUser(from);
+  if (!user) return undefined;
+  const own = user.kind === 'number' ? { number: user.e164 } : { userId: user.id };
+  const given = userIds.filter((id) => id !== undefined && id !== null && id !== '');
+  if (given.length === 0) return own;
+  if (!given.every(isBsuid)) {
+    return { ...own, ignored: 'not_a_bsuid' };
+  }
+  const ids = new Set([...given, ...(user.kind === 'bsuid' ? [user.id] : [])]);
+  if (ids.size > 1) return { ...own, ignored: 'two_bsuids' };
+  return { ...own, userId: given[0] as string };
+};
+
+/** The key a webhook user's pair is stored under, before any link is followed. */
+export const webhookUserKey = (user: WebhookUser): string => user.number ?? (user.userId as string);

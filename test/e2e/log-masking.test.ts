@@ -1,6 +1,7 @@
 /**
  * Everything the local host writes during a tour of its routes (inbound and placed calls, permission
  * requests and replies, a user's message, Meta's account update pausing a number, a call intent,
+ * inbound calls from a business-scoped user ID,
  * refusals of every kind, numbers percent-encoded in paths and bodies): no line holds a full phone
  * number, in any spelling it came in, nor a token. Then users with a username (BSUIDs of digits, of
  * letters alone, a parent's) through replies, refusals, an operator's lift and an expiry: no line
@@ -31,6 +32,7 @@ const user = '+919812345671';
 const caller = '+919812345672';
 const stranger = '+919812345673';
 const numbers = [business, exampleNumbers.newYork, user, caller, stranger];
+const bsuid = 'US.13491208655302741918';
 
 describe('the local host’s output during a tour', () => {
   let host: LocalHost;
@@ -117,6 +119,14 @@ describe('the local host’s output during a tour', () => {
       To: business.slice(1),
     });
     expect((await signed(plivoPaths.hangup, ended)).status).toBe(200);
+    // A caller known by a BSUID alone, and one whose BSUID beside the number is no BSUID.
+    const bsuidCall = randomUUID();
+    const byBsuid = { ...inboundAnswerForm(bsuidCall, caller, business), From: bsuid };
+    expect((await signed(plivoPaths.answer, byBsuid)).status).toBe(200);
+    const bsuidEnded = hangupForm(bsuidCall, { From: bsuid, To: digits });
+    expect((await signed(plivoPaths.hangup, bsuidEnded)).status).toBe(200);
+    const oddId = { ...inboundAnswerForm(randomUUID(), caller, business), FromUserId: `${bsuid}!` };
+    expect((await signed(plivoPaths.answer, oddId)).status).toBe(200);
     const elsewhere = inboundAnswerForm(randomUUID(), caller, '+919999999999');
     expect((await signed(plivoPaths.answer, elsewhere)).status).toBe(200);
 
@@ -131,6 +141,13 @@ describe('the local host’s output during a tour', () => {
     };
     const message = await signed(plivoPaths.message, userText);
     expect(await message.json()).toMatchObject({ outcome: 'user_message' });
+    const bsuidText = { ...userText, From: bsuid, MessageUUID: randomUUID() };
+    const fromBsuid = await signed(plivoPaths.message, bsuidText);
+    expect(await fromBsuid.json()).toMatchObject({ outcome: 'user_message' });
+    const oddText = { ...userText, FromUserId: `${bsuid}!`, MessageUUID: randomUUID() };
+    expect(await (await signed(plivoPaths.message, oddText)).json()).toMatchObject({
+      outcome: 'user_message',
+    });
 
     // A call intent for a user without permission: it asks for it.
     expect((await api('POST', '/v1/call-intents', pair(stranger))).status).toBe(202);
@@ -199,6 +216,8 @@ describe('the local host’s output during a tour', () => {
       'call ended',
       'inbound call answered',
       'inbound call to a number that is not configured',
+      'inbound call: the caller is taken from From alone',
+      'user message: the user is taken from From alone',
       'call intent created',
       'request refused',
       'user message: customer-service window',
@@ -213,6 +232,8 @@ describe('the local host’s output during a tour', () => {
       // The national number too (the last 10 digits).
       expect(text, number).not.toContain(number.slice(-10));
     }
+    expect(text).toContain('US.***1918');
+    expect(text).not.toContain(bsuid.slice(3));
     expect(text).not.toContain(authToken);
     expect(text).not.toContain(apiToken);
   });

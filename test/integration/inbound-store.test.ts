@@ -3,18 +3,20 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Rules, rulesSchema } from '../../functions/shared/config/schema.js';
 import { leaseExpiry } from '../../functions/shared/rules/concurrency.js';
+import { decisionAfterLink } from '../../functions/shared/rules/user-link.js';
 import type { Db } from '../../functions/shared/store/client.js';
 import {
   findLease,
   isInboundLease,
   leasesOf as storedLeases,
 } from '../../functions/shared/store/items/leases.js';
+import { linkUser } from '../../functions/shared/store/items/user-link.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { endCall } from '../../functions/shared/store/writes/call-end.js';
 import { startInboundCall } from '../../functions/shared/store/writes/inbound-call.js';
 import { recordInboundStart } from '../../functions/shared/store/writes/lease-changes.js';
 import { createTestDb } from '../support/dynamo.js';
-import { newBusiness, newUser } from '../support/fixtures.js';
+import { newBsuid, newBusiness, newUser } from '../support/fixtures.js';
 import { pool } from '../support/local-host.js';
 
 const rules = rulesSchema.parse(undefined);
@@ -39,7 +41,15 @@ const leasesOf = async (business: string) => storedLeases(db, business);
 const start = async (
   business: string,
   user: string,
-  options: { callId?: string; now?: number; rules?: Rules; permission?: boolean } = {},
+  options: {
+    callId?: string;
+    now?: number;
+    rules?: Rules;
+    permission?: boolean;
+    userId?: string;
+    /** Between the answer and the record: another message links the BSUID meanwhile. */
+    meanwhile?: () => Promise<unknown>;
+  } = {},
 ) => {
   const callId = options.callId ?? randomUUID();
   const now = options.now ?? t0;
@@ -47,10 +57,12 @@ const start = async (
     callId,
     business,
     user,
+    userId: options.userId,
     now,
     rules: options.rules ?? rules,
   });
   if (outcome.kind !== 'started') return outcome;
+  await options.meanwhile?.();
   const lease = await findLease(db, business, callId);
   if (!lease || !isInboundLease(lease.lease)) throw new Error('started without an inbound lease');
   const recorded = await recordInboundStart(db, {
@@ -216,6 +228,49 @@ describe('an inbound call starting', () => {
     const pair = await item(keys.pair(business, known));
     expect(pair).not.toHaveProperty('missed');
     expect(pair).not.toHaveProperty('permission');
+  });
+});
+
+describe('an inbound call from a caller known by a BSUID', () => {
+  it('keeps the BSUID on the lease and the record, and grants under it', async () => {
+    const [business, bsuid, callId] = [newBusiness(), newBsuid(), randomUUID()];
+    expect((await start(business, bsuid, { callId, userId: bsuid })).kind).toBe('started');
+    expect(await item(keys.call(callId))).toMatchObject({ user: bsuid, userId: bsuid });
+    expect(await item(keys.pair(business, bsuid))).toMatchObject({
+      user: bsuid,
+      userId: bsuid,
+      permission: 'temporary',
+    });
+  });
+
+  it('linked to a number after the answer: the grant, or the reset alone, goes to the number', async () => {
+    for (const permission of [true, false]) {
+      const [business, bsuid, number] = [newBusiness(), newBsuid(), newUser()];
+      await db.doc.send(
+        new PutCommand({
+          TableName: db.tableName,
+          Item: { ...keys.pair(business, number), missed: 2, ttl: Math.ceil((t0 + day) / 1000) },
+        }),
+      );
+      const link = () =>
+        linkUser(
+          db,
+          { business, number, userId: bsuid, now: t0, pairExpiry: 'contact' },
+          decisionAfterLink,
+        );
+      expect(
+        await start(business, bsuid, { userId: bsuid, permission, meanwhile: link }),
+      ).toMatchObject({ kind: 'started' });
+      const [underBsuid, underNumber] = [
+        await item(keys.pair(business, bsuid)),
+        await item(keys.pair(business, number)),
+      ];
+      expect(underBsuid).toMatchObject({ linkedTo: number });
+      expect(underBsuid).not.toHaveProperty('permission');
+      expect(underNumber).not.toHaveProperty('missed');
+      if (permission) expect(underNumber).toMatchObject({ permission: 'temporary', userId: bsuid });
+      else expect(underNumber).not.toHaveProperty('permission');
+    }
   });
 });
 

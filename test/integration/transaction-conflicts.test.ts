@@ -95,7 +95,12 @@ describe('writes cancelled by a concurrent writer are sent again', () => {
         now: t0,
       }),
     );
-    expect(recorded.result).toEqual({ kind: 'recorded', permission: 'granted', ended: false });
+    expect(recorded.result).toEqual({
+      kind: 'recorded',
+      permission: 'granted',
+      ended: false,
+      user,
+    });
     expect(recorded.transactions).toBe(3);
     expect((await item(keys.pair(business, user)))?.version).toBe(1);
 

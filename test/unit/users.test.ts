@@ -9,6 +9,8 @@ import {
   parseWebhookUser,
   userKey,
   userProblem,
+  webhookUserKey,
+  webhookUserOf,
 } from '../../functions/shared/users.js';
 import { leaksIn } from '../support/leaks.js';
 
@@ -105,5 +107,45 @@ describe('a user', () => {
     );
     expect(maskNumbersIn('{"from_user_id":"US.AbCdEfGh"}')).toBe('{"from_user_id":"US.***EfGh"}');
     expect(maskNumbersIn('see US.Army then')).toBe('see US.Army then');
+  });
+
+  describe('named by a webhook', () => {
+    const bsuid = 'US.13491208655302741918';
+    it('is From alone: a number, or a BSUID', () => {
+      expect(webhookUserOf('919812345678')).toEqual({ number: '+919812345678' });
+      expect(webhookUserOf(bsuid, [undefined, '', null])).toEqual({ userId: bsuid });
+      expect(webhookUserOf('us.1234')).toBeUndefined();
+      expect(webhookUserOf(undefined, [bsuid])).toBeUndefined();
+    });
+
+    it('takes the BSUID beside a number, the same in every field that names it', () => {
+      expect(webhookUserOf('+919812345678', [bsuid])).toEqual({
+        number: '+919812345678',
+        userId: bsuid,
+      });
+      expect(webhookUserOf('919812345678', [undefined, bsuid])).toEqual({
+        number: '+919812345678',
+        userId: bsuid,
+      });
+      expect(webhookUserOf(bsuid, [bsuid, bsuid])).toEqual({ userId: bsuid });
+    });
+
+    it('ignores BSUID fields it cannot read without guessing, and says why', () => {
+      expect(webhookUserOf('919812345678', ['US.1', 'US.2'])).toEqual({
+        number: '+919812345678',
+        ignored: 'two_bsuids',
+      });
+      expect(webhookUserOf(bsuid, ['US.2'])).toEqual({ userId: bsuid, ignored: 'two_bsuids' });
+      expect(webhookUserOf('919812345678', [bsuid, 'us.2'])).toEqual({
+        number: '+919812345678',
+        ignored: 'not_a_bsuid',
+      });
+      expect(webhookUserOf(bsuid, [42])).toEqual({ userId: bsuid, ignored: 'not_a_bsuid' });
+    });
+
+    it('is keyed by the number, else the BSUID', () => {
+      expect(webhookUserKey({ number: '+919812345678', userId: bsuid })).toBe('+919812345678');
+      expect(webhookUserKey({ userId: bsuid })).toBe(bsuid);
+    });
   });
 });

@@ -2,6 +2,7 @@ import { configuredNumber } from '../config/numbers.js';
 import type { Deps } from '../deps.js';
 import { parsePhoneNumber } from '../numbers.js';
 import { type CallEndOutcome, endCall } from '../store/writes/call-end.js';
+import { webhookUserKey, webhookUserOf } from '../users.js';
 
 export interface Hangup {
   /** callgate's call id from the hangup URL (`?call=`): a business-initiated call. */
@@ -10,8 +11,10 @@ export interface Hangup {
   readonly callUuid?: string | undefined;
   /** `To`: for an inbound call, the business number. */
   readonly to?: string | undefined;
-  /** `From`: for an inbound call, the caller. */
+  /** `From`: for an inbound call, the caller (a number, or a BSUID). */
   readonly from?: string | undefined;
+  /** The BSUID fields Plivo may forward beside `From` (`FromUserId`, `from_user_id`), as written. */
+  readonly fromUserIds?: readonly unknown[];
   readonly durationSeconds?: number | undefined;
   readonly hangupCause?: string | undefined;
 }
@@ -30,10 +33,13 @@ export const recordHangup = async (deps: Deps, hangup: Hangup): Promise<HangupOu
   if (!callId) return { kind: 'no_call_id' };
   const to = hangup.outboundCallId ? undefined : parsePhoneNumber(hangup.to)?.e164;
   const business = configuredNumber(deps.config, to)?.number;
+  // Kept only on the record of a call no answer recorded: as the hangup names the caller, no link read.
+  const user = business ? webhookUserOf(hangup.from, hangup.fromUserIds) : undefined;
   const outcome = await endCall(deps.db, {
     callId,
     business,
-    user: business ? parsePhoneNumber(hangup.from)?.e164 : undefined,
+    user: user && webhookUserKey(user),
+    userId: user?.userId,
     endedAt: deps.clock(),
     durationSeconds: hangup.durationSeconds,
     hangupCause: hangup.hangupCause,

@@ -10,15 +10,17 @@ import {
 } from '../call-flow/render.js';
 import type { BusinessNumber } from '../config/schema.js';
 import type { Deps } from '../deps.js';
-import { parsePhoneNumber } from '../numbers.js';
 import { renderPlivoXml, type XmlElement } from '../plivo/xml.js';
 import { plivoUrls } from '../routes.js';
+import { decisionAfterLink } from '../rules/user-link.js';
+import { userPairOf } from '../store/items/user-link.js';
 import { endCall } from '../store/writes/call-end.js';
 import {
   type InboundRefusal,
   rememberRefusedCall,
   startInboundCall,
 } from '../store/writes/inbound-call.js';
+import { webhookUserKey, webhookUserOf } from '../users.js';
 import { reconcileInboundLeases } from './lease-reconciliation.js';
 
 export type { ActionAt, FlowStep } from '../call-flow/render.js';
@@ -73,8 +75,10 @@ const inboundCallContext = (deps: Deps): InboundCall => ({
 export interface InboundCallToAnswer {
   /** Plivo's CallUUID. */
   readonly callId: string;
-  /** The caller as Plivo wrote it (`From`). */
+  /** The caller as Plivo wrote it (`From`): a number, or a BSUID for a user with a username. */
   readonly caller: string;
+  /** The BSUID fields Plivo may forward beside `From` (`FromUserId`, `from_user_id`), as written. */
+  readonly callerUserIds?: readonly unknown[];
   /** The business number called (`To`), configured. */
   readonly number: BusinessNumber;
 }
@@ -96,13 +100,20 @@ export type AnswerInboundOutcome =
  */
 export const answerInboundCall = async (
   deps: Deps,
-  { callId, caller, number }: InboundCallToAnswer,
+  { callId, caller: from, callerUserIds, number }: InboundCallToAnswer,
 ): Promise<AnswerInboundOutcome> => {
   const now = deps.clock();
-  const user = parsePhoneNumber(caller)?.e164;
-  if (!user) {
+  const caller = webhookUserOf(from, callerUserIds);
+  if (!caller) {
     await rememberRefusal(deps, callId, number.number, 'invalid_caller', now);
     return { kind: 'invalid_caller', document: refusalDocument('malformed') };
+  }
+  if (caller.ignored !== undefined) {
+    deps.logger.warn('inbound call: the caller is taken from From alone', {
+      callId,
+      reason: caller.ignored,
+    });
+    deps.metrics.count('UserIdsIgnored', { business: number.number, reason: caller.ignored });
   }
   // Rendered before anything is stored: a flow the renderer refuses never takes a lease.
   const answer = rendered(() => renderAnswer(number.inbound, inboundCallContext(deps), now));
@@ -110,10 +121,19 @@ export const answerInboundCall = async (
   const { elements } = answer;
   const document = renderPlivoXml(elements);
   const endsAtAnswer = endsTheCall(elements);
+  // A caller named by number and BSUID links them, as a reply naming both does; one named by a BSUID
+  // alone is the pair its link points to. A number alone costs no request.
+  const pair = await userPairOf(
+    deps.db,
+    { business: number.number, number: caller.number, userId: caller.userId, now },
+    decisionAfterLink,
+  );
+  const user = pair.key;
   const start = {
     callId,
     business: number.number,
     user,
+    userId: pair.userId,
     now,
     rules: deps.config.rules,
     endsAtAnswer,
@@ -198,7 +218,10 @@ export const continueInboundCall = async (
   const next = rendered(() => renderStep(number.inbound, inboundCallContext(deps), step));
   if ('cannotContinue' in next) return cannotContinue(next.cannotContinue);
   const document = renderPlivoXml(next.elements);
-  const user = parsePhoneNumber(caller)?.e164;
-  if (user && endsTheCall(next.elements)) await endByFlow(deps, callId, number, user);
+  // The user only names the record of a call no answer recorded: its pair key before any link.
+  const user = webhookUserOf(caller);
+  if (user && endsTheCall(next.elements)) {
+    await endByFlow(deps, callId, number, webhookUserKey(user));
+  }
   return { kind: 'next', document };
 };

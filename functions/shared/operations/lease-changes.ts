@@ -33,9 +33,18 @@ export const recordInboundCalls = async (deps: Deps, record: DynamoDBRecord): Pr
     // After the record, apart from its transaction: a window open longer fails its own condition
     // only. A redelivery writes it again (the record said `already_recorded`), so a failure here is
     // retried with the record; a second lease of the call opens nothing.
+    // Under the pair the call was applied to; a redelivery writes the lease's, which fails closed on
+    // a BSUID linked meanwhile (a window not known open sends the template).
+    const user = outcome.kind === 'recorded' ? outcome.user : lease.u;
     const windowOpened =
       outcome.kind !== 'lease_released' &&
-      (await keepWindowOpen(deps.db, change.business, lease.u, windowOpenUntil(lease.s)));
+      (await keepWindowOpen(
+        deps.db,
+        change.business,
+        user,
+        windowOpenUntil(lease.s),
+        lease.i === undefined ? undefined : { id: lease.i, keyed: lease.i === user },
+      ));
     deps.logger.info('inbound call recorded', { callId, ...outcome, windowOpened });
   }
 };

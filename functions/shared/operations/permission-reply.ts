@@ -16,13 +16,14 @@ import {
   pairExpiryAfterDecision,
 } from '../rules/permission.js';
 import { decisionAfterLink } from '../rules/user-link.js';
-import { linkUser, userKeyOf } from '../store/items/user-link.js';
+import { linkUser, reachableNumberOf, userKeyOf, userPairOf } from '../store/items/user-link.js';
 import { applyAccountUpdate } from '../store/writes/account-update.js';
 import {
   applyPermissionDecision,
   keepWindowOpenForMessage,
   type V2NonceUse,
 } from '../store/writes/permission-reply.js';
+import { webhookUserOf } from '../users.js';
 
 /** The V2 nonce record the message webhook's middleware uses for a request that changed nothing. */
 export { recordV2Nonce, type V2NonceUse } from '../store/writes/permission-reply.js';
@@ -30,8 +31,24 @@ export { recordV2Nonce, type V2NonceUse } from '../store/writes/permission-reply
 /** What the webhook carried when it is no call-permission reply, or none Plivo would send. */
 export type NotAPermissionReply = Exclude<
   InboundMessage,
-  { readonly kind: 'permission_reply' | 'account_update' } | { readonly kind: 'user_message' }
+  | { readonly kind: 'permission_reply' | 'account_update' }
+  | { readonly kind: 'user_message' | 'user_id_change' | 'unreadable_user_id_change' }
 >;
+
+/** What Meta's user_changed_user_id did. */
+export interface UserIdChangeOutcome {
+  readonly kind: 'user_id_change';
+  readonly applied: /** The new BSUID is linked to the user's number. */
+    | 'linked'
+    /** The previous BSUID is linked to no number: nothing written (`UserIdsIgnored`). */
+    | 'previous_unlinked'
+    /** Cannot be read without guessing: nothing written (`UserIdsIgnored`). */
+    | 'unreadable'
+    /** V2-signed, so its body is not: no link is written on its word (`UserIdsIgnored`). */
+    | 'v2_signed'
+    | 'unknown_business_number';
+  readonly reason?: string;
+}
 
 type UserMessage = Extract<InboundMessage, { readonly kind: 'user_message' }>;
 
@@ -46,7 +63,7 @@ export interface UserMessageOutcome {
     | 'kept'
     /** This message was seen before: Plivo redelivered it, or it was replayed. */
     | 'duplicate'
-    /** `From` or `To` is no phone number: nothing recorded. */
+    /** `From` is neither a number nor a BSUID, or `To` is no number: nothing recorded. */
     | 'invalid_number'
     | 'unknown_business_number';
 }
@@ -87,6 +104,7 @@ type ReplyOutcome =
 export type PermissionReplyOutcome =
   | NotAPermissionReply
   | UserMessageOutcome
+  | UserIdChangeOutcome
   | AccountUpdateApplied
   | { readonly kind: 'replayed_signature' }
   | (ReplyOutcome & { /** The reply's dedupe key, for the log. */ readonly messageId: string });
@@ -103,6 +121,9 @@ export const applyPermissionReply = async (
 ): Promise<PermissionReplyOutcome> => {
   const message = readInboundMessage(body);
   if (message.kind === 'user_message') return keepWindowOpen(deps, message, v2Nonce);
+  if (message.kind === 'user_id_change' || message.kind === 'unreadable_user_id_change') {
+    return applyUserIdChange(deps, message, v2Nonce);
+  }
   if (message.kind === 'account_update') {
     const outcome = await applyUpdate(deps, message, v2Nonce);
     if (outcome.kind === 'account_update') {
@@ -119,7 +140,11 @@ export const applyPermissionReply = async (
   return { ...(await applyReply(deps, message, v2Nonce)), messageId: message.messageId };
 };
 
-/** A user's message to a configured business number keeps their customer-service window open. */
+/**
+ * A user's message to a configured business number keeps their customer-service window open, under
+ * their one pair: a message naming the number and a BSUID links them first, as a reply naming both does;
+ * one from a BSUID alone opens the window of the pair its link points to, else its own.
+ */
 const keepWindowOpen = async (
   deps: Deps,
   message: UserMessage,
@@ -134,14 +159,35 @@ const keepWindowOpen = async (
     description,
     window,
   });
-  const user = parsePhoneNumber(message.from);
+  const user = webhookUserOf(message.from, [message.fromUserId]);
   const business = parsePhoneNumber(message.to);
   if (!user || !business) return outcome('invalid_number');
   if (!configuredNumber(deps.config, business.e164)) return outcome('unknown_business_number');
+  if (user.ignored !== undefined) {
+    deps.logger.warn('user message: the user is taken from From alone', {
+      messageId,
+      reason: user.ignored,
+    });
+    deps.metrics.count('UserIdsIgnored', { business: business.e164, reason: user.ignored });
+  }
   const now = deps.clock();
+  // V2 signs the URL and nonce, not the body: a link is written on a V3-signed message's word alone.
+  const linkable = v2Nonce === undefined || user.number === undefined;
+  const pair = await userPairOf(
+    deps.db,
+    {
+      business: business.e164,
+      number: user.number,
+      userId: linkable ? user.userId : undefined,
+      now,
+    },
+    decisionAfterLink,
+  );
   const window = await keepWindowOpenForMessage(deps.db, {
     business: business.e164,
-    user: user.e164,
+    user: pair.key,
+    userId:
+      pair.userId === undefined ? undefined : { id: pair.userId, keyed: pair.key === pair.userId },
     // Plivo's fields carry no send time: the window runs from the message's arrival.
     until: windowOpenUntil(now),
     now,
@@ -151,6 +197,47 @@ const keepWindowOpen = async (
   return window === 'replayed_signature'
     ? { kind: 'replayed_signature', messageId }
     : outcome(window);
+};
+
+/**
+ * Meta's user_changed_user_id: the new BSUID is linked to the user's number, so the permission and
+ * window found under the previous one are found under it. The number is the one the change names, else
+ * the one the previous BSUID is linked to; a named number takes the previous BSUID's link too. A
+ * previous BSUID linked to no number is left as it is: a link between two BSUIDs would be a BSUID
+ * standing for a number everywhere a link is followed. Linking twice writes nothing more, so a
+ * redelivery needs no dedupe.
+ */
+const applyUserIdChange = async (
+  deps: Deps,
+  change: Extract<InboundMessage, { kind: 'user_id_change' | 'unreadable_user_id_change' }>,
+  v2Nonce: V2NonceUse | undefined,
+): Promise<UserIdChangeOutcome> => {
+  const ignored = (applied: 'previous_unlinked' | 'unreadable' | 'v2_signed', reason?: string) => {
+    deps.metrics.count('UserIdsIgnored', { reason: `user_id_change_${applied}` });
+    return { kind: 'user_id_change' as const, applied, ...(reason ? { reason } : {}) };
+  };
+  if (change.kind === 'unreadable_user_id_change') return ignored('unreadable', change.reason);
+  if (v2Nonce) return ignored('v2_signed');
+  const business = parsePhoneNumber(change.to);
+  if (!business || !configuredNumber(deps.config, business.e164)) {
+    return { kind: 'user_id_change', applied: 'unknown_business_number' };
+  }
+  const named = change.from === undefined ? undefined : parsePhoneNumber(change.from);
+  if (change.from !== undefined && !named) return ignored('unreadable', 'From is no number');
+  const now = deps.clock();
+  const link = (number: string, userId: string) =>
+    linkUser(
+      deps.db,
+      { business: business.e164, number, userId, now, pairExpiry: 'contact' },
+      decisionAfterLink,
+    );
+  if (named) await link(named.e164, change.previousUserId);
+  const number =
+    named?.e164 ??
+    (await reachableNumberOf(deps.db, business.e164, { id: change.previousUserId }, now));
+  if (number === undefined) return ignored('previous_unlinked');
+  await link(number, change.userId);
+  return { kind: 'user_id_change', applied: 'linked' };
 };
 
 /** A lost race with a link moves the write to the number's pair: one more try is all it can take. */

@@ -16,6 +16,7 @@ import {
   text,
   twice,
 } from './reply-fields.js';
+import { readUserIdChange, type UserIdChange } from './user-id-change.js';
 
 /**
  * Recognises Meta's call_permission_reply in a Plivo message webhook. Plivo does not document how it
@@ -67,8 +68,10 @@ export type InboundMessage =
       readonly kind: 'user_message';
       /** Plivo's MessageUUID, lowercased: the dedupe key. */
       readonly messageId: string;
-      /** The user number, as Plivo wrote it (unvalidated). */
+      /** The user, as Plivo wrote it (unvalidated): a number, or a BSUID for a user with a username. */
       readonly from: string;
+      /** A BSUID beside `From` (`FromUserId`, any case or underscores), as sent: Plivo documents none. */
+      readonly fromUserId?: unknown;
       /** The business number, as Plivo wrote it (unvalidated). */
       readonly to: string;
       /** For the log: Plivo's ContentType. */
@@ -76,6 +79,8 @@ export type InboundMessage =
     }
   /** Meta's account_update (plivo/account-update.ts): a number's calling paused, or its call button hidden. */
   | ({ readonly kind: 'account_update' } & AccountUpdate)
+  /** Meta's user_changed_user_id (plivo/user-id-change.ts): the user's BSUID changed. */
+  | UserIdChange
   /** A reply Plivo would not send: `message` says what is wrong (for a 400). */
   | { readonly kind: 'invalid'; readonly message: string }
   | {
@@ -387,10 +392,12 @@ const userMessage = (envelope: ReadonlyMap<string, unknown>): InboundMessage | u
   const to = text.safeParse(envelope.get('to'));
   const uuid = messageUuidSchema.safeParse(envelope.get('messageuuid'));
   if (!from.success || !to.success || !uuid.success) return undefined;
+  const fromUserId = envelope.get('fromuserid');
   return {
     kind: 'user_message',
     messageId: uuid.data.toLowerCase(),
     from: from.data,
+    ...(fromUserId === undefined ? {} : { fromUserId }),
     to: to.data,
     description: optionalString(envelope.get('contenttype')) ?? 'unknown',
   };
@@ -400,6 +407,8 @@ const userMessage = (envelope: ReadonlyMap<string, unknown>): InboundMessage | u
 export const readInboundMessage = (body: Json): InboundMessage => {
   const update = readAccountUpdate(body);
   if (update) return { kind: 'account_update', ...update };
+  const userIdChange = readUserIdChange(body);
+  if (userIdChange) return userIdChange;
   const { fields: envelope, conflict } = fieldsOf(body);
   const uuid = messageUuidSchema.safeParse(envelope.get('messageuuid'));
   const withUuid = uuid.success ? { messageUuid: uuid.data } : {};

@@ -11,6 +11,8 @@ export interface CallLogRecord {
   readonly direction: 'inbound' | 'outbound';
   readonly business: string;
   readonly user: string;
+  /** The user's BSUID, where the call's webhooks named one. */
+  readonly userId?: string;
   /** Inbound: when callgate answered (the lease's start). */
   readonly startedAt: number;
   /** Inbound: set on every record of a call callgate answered, absent on one a hangup wrote before any answer. */
@@ -36,7 +38,10 @@ export interface CallLogView {
   readonly callId: string;
   readonly direction: 'inbound' | 'outbound';
   readonly business: string;
+  /** The number, or the BSUID of an inbound caller known by it alone. */
   readonly user: string;
+  /** The user's BSUID, when known. */
+  readonly userId?: string;
   readonly status: CallLogStatus;
   readonly placedAt?: string;
   readonly answeredAt?: string;
@@ -116,6 +121,7 @@ export const callLogView = (record: CallLogRecord): CallLogView => {
     direction: record.direction,
     business: record.business,
     user: record.user,
+    ...optional('userId', record.userId),
     status,
     ...optional('placedAt', record.placedAt === undefined ? undefined : iso(record.placedAt)),
     ...optional('answeredAt', answered === undefined ? undefined : iso(answered)),

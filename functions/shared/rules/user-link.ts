@@ -58,6 +58,22 @@ export const linkExpiry = (now: number, pairExpiry: number | undefined): number 
   pairExpiry === undefined ? undefined : Math.max(pairExpiry, now + numberShownMs);
 
 /**
+ * When a link that an inbound call or message naming both renews at `now` may be forgotten: such a
+ * contact decides nothing and does not tell how long the number's pair is kept, so the link never ends
+ * sooner than it stood (`stood`: its end, undefined for none; absent when there is no link yet), and
+ * lasts at least the 30 days Meta shows the number.
+ */
+export const contactLinkExpiry = (
+  now: number,
+  stood: { readonly until: number | undefined } | undefined,
+): number | undefined =>
+  stood === undefined
+    ? now + numberShownMs
+    : stood.until === undefined
+      ? undefined
+      : Math.max(stood.until, now + numberShownMs);
+
+/**
  * Whether a call or a permission request may go to the user: a user known by a BSUID alone cannot be
  * reached, since Plivo documents no way to dial one (`<User>` takes a number) nor to message one. The
  * one place to change when Plivo does.

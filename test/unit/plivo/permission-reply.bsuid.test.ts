@@ -179,4 +179,33 @@ describe('a reply from a user with a username', () => {
       message: 'From: must be text',
     });
   });
+
+  describe("a user's other message", () => {
+    const text = { To: business, MessageUUID: messageUuid, ContentType: 'text', Body: 'hi' };
+    it('may come from a BSUID alone', () => {
+      expect(readInboundMessage({ ...text, From: bsuid })).toEqual({
+        kind: 'user_message',
+        messageId: messageUuid.toLowerCase(),
+        from: bsuid,
+        to: business,
+        description: 'text',
+      });
+    });
+
+    it.each([
+      ['FromUserId', { FromUserId: bsuid }, bsuid],
+      ['from_user_id', { from_user_id: bsuid }, bsuid],
+      ['a value that is no BSUID, read by the operation', { FromUserId: 42 }, 42],
+    ])('carries the BSUID beside a number as sent: %s', (_, fields, fromUserId) => {
+      expect(readInboundMessage({ ...text, From: user, ...fields })).toMatchObject({
+        kind: 'user_message',
+        from: user,
+        fromUserId,
+      });
+    });
+
+    it('without a BSUID field, has none', () => {
+      expect(readInboundMessage({ ...text, From: user })).not.toHaveProperty('fromUserId');
+    });
+  });
 });

@@ -21,6 +21,7 @@ const viewFields = [
   'direction',
   'business',
   'user',
+  'userId',
   'status',
   'placedAt',
   'answeredAt',
@@ -92,6 +93,21 @@ describe('call log view: inbound', () => {
       outcome: 'answered',
       endedBy: 'flow',
     });
+  });
+});
+
+describe('call log view: a user with a BSUID', () => {
+  it('names the BSUID as userId beside the user, and leaves it out when none is known', () => {
+    const bsuid = 'US.13491208655302741918';
+    expect(callLogView(inbound({ leaseShard: 0, userId: bsuid }))).toMatchObject({
+      user,
+      userId: bsuid,
+    });
+    expect(callLogView(inbound({ user: bsuid, userId: bsuid }))).toMatchObject({
+      user: bsuid,
+      userId: bsuid,
+    });
+    expect(callLogView(inbound())).not.toHaveProperty('userId');
   });
 });
 

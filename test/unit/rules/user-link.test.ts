@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PairState } from '../../../functions/shared/rules/pair.js';
 import {
   bsuidRefusal,
+  contactLinkExpiry,
   decisionAfterLink,
   linkExpiry,
   numberShownMs,
@@ -109,5 +110,24 @@ describe('a link’s expiry', () => {
 
   it('is none while the number’s pair has none (a permanent grant)', () => {
     expect(linkExpiry(now, undefined)).toBeUndefined();
+  });
+});
+
+describe('a link’s expiry after a call or message naming both', () => {
+  const now = 1_000_000;
+  it('is 30 days after it for a new link', () => {
+    expect(contactLinkExpiry(now, undefined)).toBe(now + numberShownMs);
+  });
+
+  it('never shortens a link that stood longer, nor gives an end to one that had none', () => {
+    expect(contactLinkExpiry(now, { until: now + numberShownMs + 1 })).toBe(
+      now + numberShownMs + 1,
+    );
+    expect(contactLinkExpiry(now, { until: undefined })).toBeUndefined();
+  });
+
+  it('lengthens a link that would end sooner to 30 days after the contact', () => {
+    expect(contactLinkExpiry(now, { until: now + numberShownMs - 1 })).toBe(now + numberShownMs);
+    expect(contactLinkExpiry(now, { until: now - 1 })).toBe(now + numberShownMs);
   });
 });

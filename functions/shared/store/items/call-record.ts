@@ -20,8 +20,10 @@ export interface CallRecord {
    * record a hangup writes for a call it ended before it was answered, which never held one.
    */
   readonly leaseShard?: number;
-  /** E.164 WhatsApp user number. */
+  /** The WhatsApp user: E.164, or the BSUID of an inbound caller known by it alone. */
   readonly user: string;
+  /** The user's BSUID, where the call's webhook named one. */
+  readonly userId?: string;
   readonly startedAt: number;
   readonly leaseExpiresAt: number;
   /** Business-initiated: the agent its first leg rings. */

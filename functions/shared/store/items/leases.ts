@@ -37,14 +37,25 @@ export type Lease = number | InboundLease;
 export interface InboundLease {
   /** When the lease lapses (epoch ms). */
   readonly e: number;
-  /** The caller, E.164. */
+  /** The caller's pair key: E.164, or a BSUID for a caller known by it alone. */
   readonly u: string;
   /** When the call started (epoch ms). */
   readonly s: number;
+  /** The caller's BSUID, when the answer named one (then `u` may be it). */
+  readonly i?: string;
 }
 
-export const inboundLease = (lease: { expiresAt: number; user: string; startedAt: number }) =>
-  ({ e: lease.expiresAt, u: lease.user, s: lease.startedAt }) satisfies InboundLease;
+export const inboundLease = (lease: {
+  expiresAt: number;
+  user: string;
+  startedAt: number;
+  userId?: string | undefined;
+}): InboundLease => ({
+  e: lease.expiresAt,
+  u: lease.user,
+  s: lease.startedAt,
+  ...(lease.userId === undefined ? {} : { i: lease.userId }),
+});
 
 export const isInboundLease = (lease: Lease | undefined): lease is InboundLease =>
   typeof lease === 'object' && lease !== null;
@@ -53,7 +64,8 @@ export const leaseExpiresAt = (lease: Lease): number => (isInboundLease(lease) ?
 
 /**
  * An inbound lease is at most ~80 bytes (a 36-character call id, a 16-character number, two 13-digit
- * times): 12 keep a shard under 1 KB with its keys.
+ * times): 12 keep a shard under 1 KB with its keys. A caller with a BSUID adds it (Meta's are about 23
+ * characters, up to 135), so a shard of such callers may take two write units.
  */
 export const leasesPerShard = 12;
 

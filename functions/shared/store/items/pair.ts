@@ -161,6 +161,8 @@ export const inboundGrantUpdate = (
   user: string,
   now: number,
   rules: Rules,
+  /** The caller's BSUID, recorded on the pair; `keyed`: the pair is under it, so no link may stand there. */
+  userId?: { readonly id: string; readonly keyed: boolean },
 ) => {
   const grant = inboundCallGrant(now, rules);
   const cleared = removals(clearedOnConnect(rules), 'c');
@@ -170,11 +172,11 @@ export const inboundGrantUpdate = (
     Key: keys.pair(business, user),
     UpdateExpression: [
       'SET #permission = :temporary, #permissionAt = :now, #permissionUntil = :until,',
-      '#permissionSource = :inbound, #ttl = :ttl, #business = :business, #user = :user',
+      `#permissionSource = :inbound, #ttl = :ttl, #business = :business, #user = :user${userId ? ', #userId = :userId' : ''}`,
       `REMOVE #revokedReason, #expiredAt, ${cleared.expression}`,
       'ADD #version :one',
     ].join(' '),
-    ConditionExpression: `NOT ${active.expression}`,
+    ConditionExpression: `NOT ${active.expression}${userId?.keyed ? ' AND attribute_not_exists(#linkedTo)' : ''}`,
     ExpressionAttributeNames: {
       ...attributeNames(
         'permission',
@@ -187,10 +189,13 @@ export const inboundGrantUpdate = (
         'version',
         'business',
         'user',
+        ...(userId ? ['userId'] : []),
+        ...(userId?.keyed ? ['linkedTo'] : []),
       ),
       ...cleared.names,
     },
     ExpressionAttributeValues: {
+      ...(userId ? { ':userId': userId.id } : {}),
       ...active.values,
       ':temporary': 'temporary',
       ':inbound': 'inbound_call',
@@ -217,22 +222,26 @@ export const windowOpenUpdate = (
   business: string,
   user: string,
   until: number,
+  /** The user's BSUID, recorded on the pair; `keyed`: the pair is under it, so no link may stand there. */
+  userId?: { readonly id: string; readonly keyed: boolean },
 ) => {
   const always = activePermission.always.map((_, i) => `:always${i}`);
   return {
     TableName: tableName,
     Key: keys.pair(business, user),
-    UpdateExpression:
-      'SET #windowOpenUntil = :until, #business = :business, #user = :user, #ttl = if_not_exists(#ttl, :ttl)',
-    ConditionExpression: `NOT #permission IN (${always.join(', ')}) AND (attribute_not_exists(#windowOpenUntil) OR #windowOpenUntil < :until)`,
+    UpdateExpression: `SET #windowOpenUntil = :until, #business = :business, #user = :user, #ttl = if_not_exists(#ttl, :ttl)${userId ? ', #userId = :userId' : ''}`,
+    ConditionExpression: `NOT #permission IN (${always.join(', ')}) AND (attribute_not_exists(#windowOpenUntil) OR #windowOpenUntil < :until)${userId?.keyed ? ' AND attribute_not_exists(#linkedTo)' : ''}`,
     ExpressionAttributeNames: attributeNames(
       'windowOpenUntil',
       'business',
       'user',
       'ttl',
       'permission',
+      ...(userId ? ['userId'] : []),
+      ...(userId?.keyed ? ['linkedTo'] : []),
     ),
     ExpressionAttributeValues: {
+      ...(userId ? { ':userId': userId.id } : {}),
       ...Object.fromEntries(activePermission.always.map((p, i) => [`:always${i}`, p])),
       ':until': until,
       ':business': business,
@@ -248,9 +257,12 @@ export const keepWindowOpen = async (
   business: string,
   user: string,
   until: number,
+  userId?: { readonly id: string; readonly keyed: boolean },
 ): Promise<boolean> => {
   try {
-    await db.doc.send(new UpdateCommand(windowOpenUpdate(db.tableName, business, user, until)));
+    await db.doc.send(
+      new UpdateCommand(windowOpenUpdate(db.tableName, business, user, until, userId)),
+    );
     return true;
   } catch (error) {
     if (isConditionFailed(error)) return false;

@@ -1,7 +1,7 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PairState } from '../../rules/pair.js';
 import type { decisionAfterLink } from '../../rules/user-link.js';
-import { decisionAttributes, linkExpiry } from '../../rules/user-link.js';
+import { contactLinkExpiry, decisionAttributes, linkExpiry } from '../../rules/user-link.js';
 import { type Db, readLive } from '../client.js';
 import {
   attributeNames,
@@ -119,19 +119,28 @@ export const linkUser = async (
     readonly number: string;
     readonly userId: string;
     readonly now: number;
-    readonly pairExpiry: number | undefined;
+    /** The number's pair's end as the reply deciding set it; `contact`: a call or message, which decides nothing. */
+    readonly pairExpiry: number | undefined | 'contact';
   },
   decide: typeof decisionAfterLink,
 ): Promise<'linked' | 'already_linked'> => {
   const { business, number, userId, now } = input;
   const retry = contentionRetries();
   const nowSeconds = Math.floor(now / 1000);
-  const expiry = linkExpiry(now, input.pairExpiry);
   for (;;) {
     const stored = await readLive<PairState>(db, keys.pair(business, userId), now);
+    const ttl = (stored as { ttl?: number } | undefined)?.ttl;
+    const expiry =
+      input.pairExpiry === 'contact'
+        ? contactLinkExpiry(
+            now,
+            stored?.linkedTo === number
+              ? { until: ttl === undefined ? undefined : ttl * 1000 }
+              : undefined,
+          )
+        : linkExpiry(now, input.pairExpiry);
     try {
       if (stored?.linkedTo === number) {
-        const ttl = (stored as { ttl?: number }).ttl;
         if (ttl !== (expiry === undefined ? undefined : ttlFromMillis(expiry))) {
           await db.doc.send(new UpdateCommand(linkRenewal(db.tableName, input, expiry)));
         }
@@ -173,7 +182,10 @@ export const linkUser = async (
             Item: linkItem(business, number, userId, (stored.version ?? 0) + 1, expiry),
             ConditionExpression: unchangedSince(stored).expression,
             ExpressionAttributeNames: attributeNames('version'),
-            ExpressionAttributeValues: unchangedSince(stored).values,
+            // A pair a message's window created has no version yet: DynamoDB refuses an empty map.
+            ...(stored.version === undefined
+              ? {}
+              : { ExpressionAttributeValues: unchangedSince(stored).values }),
           },
         },
       ]);
@@ -272,4 +284,40 @@ export const recordUserId = async (
     .catch((error: unknown) => {
       if (!isConditionFailed(error)) throw error;
     });
+};
+
+/** A user a webhook named, and the pair their state is under. */
+export interface UserPair {
+  /** The pair's user key: the number, the number a BSUID is linked to, or the BSUID alone. */
+  readonly key: string;
+  /** The number, where known (named, or the BSUID's link). */
+  readonly number?: string;
+  readonly userId?: string;
+}
+
+/**
+ * The pair of a user an inbound call or message names: with both a number and a BSUID, the BSUID is
+ * linked first (`linkUser`, as a permission reply with both does); with a BSUID alone, the pair its link
+ * points to (one GetItem), else its own; with a number alone, the number's (no request).
+ */
+export const userPairOf = async (
+  db: Db,
+  input: {
+    readonly business: string;
+    readonly number?: string | undefined;
+    readonly userId?: string | undefined;
+    readonly now: number;
+  },
+  decide: typeof decisionAfterLink,
+): Promise<UserPair> => {
+  const { business, number, userId, now } = input;
+  if (number !== undefined) {
+    if (userId !== undefined) {
+      await linkUser(db, { business, number, userId, now, pairExpiry: 'contact' }, decide);
+    }
+    return { key: number, number, ...(userId === undefined ? {} : { userId }) };
+  }
+  const id = userId as string;
+  const key = await userKeyOf(db, business, id, now);
+  return key === id ? { key, userId: id } : { key, number: key, userId: id };
 };

@@ -34,6 +34,8 @@ export interface CallEnd {
   readonly business?: string | undefined;
   /** The caller (inbound: `From`), kept on the record of a call that ends before it was answered. */
   readonly user?: string | undefined;
+  /** The caller's BSUID, where the hangup named one: kept there too. */
+  readonly userId?: string | undefined;
   readonly endedAt: number;
   readonly durationSeconds?: number | undefined;
   readonly hangupCause?: string | undefined;
@@ -198,6 +200,7 @@ const unrecordedEndUpdate = (
     direction: 'inbound',
     business: step.lease.business,
     user: step.start.u,
+    ...(step.start.i === undefined ? {} : { userId: step.start.i }),
     startedAt: step.start.s,
     leaseExpiresAt: step.start.e,
     leaseShard: step.lease.shard,
@@ -300,6 +303,7 @@ export const endCall = async (db: Db, end: CallEnd): Promise<CallEndOutcome> => 
                 startedAt: end.endedAt,
                 leaseExpiresAt: end.endedAt,
               }),
+              ...(end.userId === undefined ? {} : { userId: end.userId }),
               ...endedFields(end),
               // Its start is settled: nothing to record, and a lease taken later is a late answer's.
               startRecordedAt: end.endedAt,

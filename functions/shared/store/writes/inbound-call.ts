@@ -20,7 +20,10 @@ import { ttlFromMillis } from '../table.js';
 export interface InboundCallStart {
   readonly callId: string;
   readonly business: string;
+  /** The caller's pair key (the number, or a BSUID known by itself). */
   readonly user: string;
+  /** The caller's BSUID, when the answer named one. */
+  readonly userId?: string | undefined;
   readonly now: number;
   readonly rules: Rules;
   /**
@@ -70,7 +73,12 @@ export const startInboundCall = async (
   const again = start.afterReconciliation === true;
   if (!again && start.endsAtAnswer && (await answeredBefore())) return { kind: 'answered_before' };
   const limit = rules.simultaneousCallsPerNumber;
-  const lease = inboundLease({ expiresAt: leaseExpiry(now, rules), user, startedAt: now });
+  const lease = inboundLease({
+    expiresAt: leaseExpiry(now, rules),
+    user,
+    startedAt: now,
+    userId: start.userId,
+  });
   const shards = leaseShards(db, business, callId, limit);
   const created = new Set<number>();
   let pick = again ? await shards.next(now) : await shards.first(now);

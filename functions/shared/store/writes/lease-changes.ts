@@ -34,6 +34,8 @@ export type InboundRecordOutcome =
       readonly kind: 'recorded';
       readonly permission: 'granted' | 'kept' | 'off';
       readonly ended: boolean;
+      /** The pair's user key the call was applied to: the lease's, or the number its BSUID was linked to meanwhile. */
+      readonly user: string;
     }
   /** Recorded before (DynamoDB Streams delivers at least once): nothing done. */
   | { readonly kind: 'already_recorded' }
@@ -64,6 +66,7 @@ const recordUpdate = (db: Db, start: InboundStart, tolerateEnded: boolean) => {
     direction: 'inbound',
     business,
     user: lease.u,
+    ...(lease.i === undefined ? {} : { userId: lease.i }),
     startedAt: lease.s,
     leaseExpiresAt: lease.e,
     ttl: ttlFromMillis(lease.s + callRecordRetentionMs),
@@ -87,6 +90,27 @@ const recordUpdate = (db: Db, start: InboundStart, tolerateEnded: boolean) => {
     },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   };
+};
+
+/** The reset alone; under a BSUID (`keyed`), only while no link stands there. */
+const resetUpdate = (
+  tableName: string,
+  business: string,
+  user: string,
+  rules: Rules,
+  keyed: boolean,
+) => {
+  const reset = resetOnConnectUpdate(tableName, business, user, rules);
+  return keyed
+    ? {
+        ...reset,
+        ConditionExpression: `${reset.ConditionExpression} AND attribute_not_exists(#linkedTo)`,
+        ExpressionAttributeNames: {
+          ...reset.ExpressionAttributeNames,
+          ...attributeNames('linkedTo'),
+        },
+      }
+    : reset;
 };
 
 /** Releases this lease only while the shard still holds it. */
@@ -122,12 +146,21 @@ export const recordInboundStart = async (
   const { business, lease, rules } = start;
   let pairPart: PairPart = start.callbackPermissionOnInbound ? 'grant' : 'reset';
   let ended = false;
+  // A BSUID the answer found unlinked may be linked since: the grant then goes to the number's pair.
+  let user = lease.u;
   const retry = contentionRetries();
   const pairUpdate = (part: PairPart) =>
     part === 'grant'
-      ? inboundGrantUpdate(db.tableName, business, lease.u, lease.s, rules)
+      ? inboundGrantUpdate(
+          db.tableName,
+          business,
+          user,
+          lease.s,
+          rules,
+          lease.i === undefined ? undefined : { id: lease.i, keyed: lease.i === user },
+        )
       : part === 'reset'
-        ? resetOnConnectUpdate(db.tableName, business, lease.u, rules)
+        ? resetUpdate(db.tableName, business, user, rules, lease.i === user)
         : undefined;
 
   for (;;) {
@@ -145,7 +178,7 @@ export const recordInboundStart = async (
         : pairPart === 'grant'
           ? 'granted'
           : 'kept';
-      return { kind: 'recorded', permission, ended };
+      return { kind: 'recorded', permission, ended, user };
     }
     const [recordReason, pairReason] = cancelled.reasons;
     if (failedCondition(recordReason)) {
@@ -163,6 +196,11 @@ export const recordInboundStart = async (
       return { kind: 'lease_released' };
     }
     if (failedCondition(pairReason)) {
+      const linkedTo = itemAtFailure<{ linkedTo?: string }>(pairReason)?.linkedTo;
+      if (linkedTo !== undefined && user !== linkedTo) {
+        user = linkedTo;
+        continue;
+      }
       // With an item: a longer permission stands (grant) → reset alone. Without: no pair to reset.
       pairPart = pairPart === 'grant' && pairReason?.Item !== undefined ? 'reset' : 'none';
       continue;

@@ -136,6 +136,11 @@ export const keepWindowOpenForMessage = async (
     readonly now: number;
     readonly messageId: string;
     readonly v2Nonce?: V2NonceUse | undefined;
+    /**
+     * The user's BSUID, recorded on the pair; `keyed`: the pair is under it, so a link standing there
+     * (written since it was read) keeps the window shut: a window not known open sends the template.
+     */
+    readonly userId?: { readonly id: string; readonly keyed: boolean } | undefined;
   },
 ): Promise<WindowOutcome> => {
   const message = {
@@ -147,7 +152,13 @@ export const keepWindowOpenForMessage = async (
     },
     ConditionExpression: 'attribute_not_exists(pk)',
   };
-  const window = windowOpenUpdate(db.tableName, input.business, input.user, input.until);
+  const window = windowOpenUpdate(
+    db.tableName,
+    input.business,
+    input.user,
+    input.until,
+    input.userId,
+  );
   const nonce = input.v2Nonce ? [{ Put: noncePut(db.tableName, input.v2Nonce, input.now) }] : [];
   let withWindow = true;
   for (;;) {
