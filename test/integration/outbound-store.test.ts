@@ -718,7 +718,8 @@ describe('the agent leg and the dial status', () => {
   });
 
   it('an answered call between misses resets the count; a retried callback is applied once; failed changes nothing', async () => {
-    const h = harness();
+    // Warned at the 2nd miss, set here rather than taken from the defaults.
+    const h = harness({ rules: { missedCalls: { warnAt: 2, revokeAt: 4 } } });
     const user = newUser();
     await grant(h, user);
     const [a, b, c, d] = [

@@ -82,7 +82,7 @@ export const defaultRules = rulesSchema.parse(undefined);
 export const temporaryGrantMs = defaultRules.permissionSeconds * 1000;
 
 /**
- * The settings the unit tests of the rules count to, stated here rather than taken from the defaults,
+ * The settings the tests that count to a limit use, stated here rather than taken from the defaults,
  * so a default can change under them (test/unit/config/load.test.ts states the defaults).
  */
 export const statedRules = rulesSchema.parse({

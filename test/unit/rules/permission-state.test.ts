@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { rulesSchema } from '../../../functions/shared/config/schema.js';
 import type { PairState } from '../../../functions/shared/rules/pair.js';
 import {
   type ActionView,
@@ -7,8 +6,9 @@ import {
   type PlacementCapacity,
   permissionView,
 } from '../../../functions/shared/rules/permission-state.js';
+import { statedRules } from '../../support/fixtures.js';
 
-const rules = rulesSchema.parse({ simultaneousCallsPerNumber: 3 });
+const rules = { ...statedRules, simultaneousCallsPerNumber: 3 };
 const account = { callsPerSecond: 10 };
 const hour = 3_600_000;
 const t0 = Date.UTC(2026, 0, 1);
