@@ -147,8 +147,14 @@ const hostPerBlock = (config: () => Config) => {
 };
 
 describe('call intents through the local host (sandbox)', () => {
-  // Tests place calls back to back, faster than the example account's calls per second.
-  const local = hostPerBlock(() => alwaysOpenExampleConfig({ account: { callsPerSecond: 1000 } }));
+  // Tests place calls back to back, faster than the example account's calls per second; they count to
+  // 5 calls a day and a revocation at the 4th miss, set here rather than taken from the defaults.
+  const local = hostPerBlock(() =>
+    alwaysOpenExampleConfig({
+      account: { callsPerSecond: 1000 },
+      rules: { businessCallsPer24Hours: 5, missedCalls: { warnAt: 2, revokeAt: 4 } },
+    }),
+  );
 
   it('without permission: the request goes out, the grant places the call within the settle', async () => {
     const user = newUser();

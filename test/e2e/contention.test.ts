@@ -35,7 +35,11 @@ describe('limits under injected transaction conflicts and throttling', () => {
     host = await startTestHost({
       config: alwaysOpenExampleConfig({
         account: { callsPerSecond: 1000 },
-        rules: { simultaneousCallsPerNumber: simultaneousCalls },
+        // One permission request a day, set here rather than taken from the defaults.
+        rules: {
+          simultaneousCallsPerNumber: simultaneousCalls,
+          permissionRequests: { per24Hours: 1, per7Days: 2 },
+        },
       }),
     });
     contention = injectContention(host.deps.db, { conflicts: 0.3, throttles: 0.05 });

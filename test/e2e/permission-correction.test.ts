@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalHost } from '../../local/host.js';
-import { exampleNumbers, newUser } from '../support/fixtures.js';
+import { exampleConfig, exampleNumbers, newUser } from '../support/fixtures.js';
 import { acceptPermission, asJson, placeCall, startTestHost } from '../support/local-host.js';
 
 const business = exampleNumbers.india;
@@ -13,7 +13,14 @@ const business = exampleNumbers.india;
 describe('an operator corrects the permission', () => {
   let host: LocalHost;
   beforeAll(async () => {
-    host = await startTestHost();
+    // The bounds this file asserts (7 days), set here rather than taken from the defaults.
+    const week = 7 * 24 * 3600;
+    host = await startTestHost({
+      config: {
+        ...exampleConfig,
+        rules: { ...exampleConfig.rules, permissionSeconds: week, refusalStandsSeconds: week },
+      },
+    });
   });
   afterAll(() => host.close());
 

@@ -4,7 +4,7 @@ import { plivoDigits } from '../../functions/shared/numbers.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import type { LocalHost } from '../../local/host.js';
 import { sandboxAuthToken } from '../../local/host.js';
-import { exampleNumbers, newUser } from '../support/fixtures.js';
+import { exampleConfig, exampleNumbers, newUser } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { jsonAnswer, type Loopback, startLoopback } from '../support/loopback.js';
 import { permissionReplyForm } from '../support/plivo-forms.js';
@@ -24,7 +24,11 @@ const json = async (response: Response) => ({
 describe('permission lifecycle through the local host', () => {
   let host: LocalHost;
   beforeAll(async () => {
-    host = await startTestHost();
+    // The request limits this block counts to, set here rather than taken from the defaults.
+    const permissionRequests = { per24Hours: 1, per7Days: 2 };
+    host = await startTestHost({
+      config: { ...exampleConfig, rules: { ...exampleConfig.rules, permissionRequests } },
+    });
   });
   afterAll(() => host.close());
 
@@ -354,8 +358,8 @@ describe('permission lifecycle through the local host', () => {
         reason: 'request_limit',
       });
 
-      // The rejection's 7 days are over: a call is refused all the same, for want of a permission.
-      await advance(7 * 24 * hour);
+      // The rejection no longer stands: a call is refused all the same, for want of a permission.
+      await advance(rules().refusalStandsSeconds);
       const lapsed = await call(user);
       expect(lapsed).toMatchObject({ status: 403, body: { error: 'no_permission' } });
       expect(lapsed.body).not.toHaveProperty('retryAfter');

@@ -58,6 +58,8 @@ const unansweredCall = async (host: LocalHost, user: string) => {
 
 /** How many unanswered calls in a row revoke a permission, as the host is configured. */
 const revokeAt = (host: LocalHost) => host.deps.config.rules.missedCalls.revokeAt;
+/** How long a reply's grant lasts, in seconds, as the host is configured. */
+const grantSeconds = (host: LocalHost) => host.deps.config.rules.permissionSeconds;
 
 const readItem = async (host: LocalHost, key: { pk: string; sk: string }) =>
   (
@@ -80,9 +82,9 @@ describe('rules across grants, calls and leases', () => {
       const user = newUser();
       await accept(host, user);
       for (let i = 1; i < revokeAt(host); i++) await unansweredCall(host, user);
-      // The grant and the pair's TTL (grant + 7 days, then 7 more shown as expired) are over;
-      // DynamoDB deletes the item "later".
-      await advanceClock(host, 15 * day);
+      // The grant and the pair's TTL (the grant, then 7 days shown as expired) are over; DynamoDB
+      // deletes the item "later".
+      await advanceClock(host, grantSeconds(host) + 8 * day);
       const pair = await readItem(host, keys.pair(india, user));
       expect((pair?.ttl as number) * 1000).toBeLessThan(host.clock.now());
       // The user grants permission again; with the item deleted this pair would have no history.
@@ -97,9 +99,9 @@ describe('rules across grants, calls and leases', () => {
     it('a new grant by reply resets the consecutive-missed count', async () => {
       const user = newUser();
       await accept(host, user);
-      await advanceClock(host, 6 * day);
+      await advanceClock(host, grantSeconds(host) - day);
       for (let i = 1; i < revokeAt(host); i++) await unansweredCall(host, user);
-      await advanceClock(host, 2 * day); // the 7-day grant is over; the pair item still lives
+      await advanceClock(host, 2 * day); // the grant is over; the pair item still lives
       await accept(host, user);
       await unansweredCall(host, user);
       const state = await permissionState(host, india, user);

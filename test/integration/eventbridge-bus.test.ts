@@ -8,7 +8,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../functions/shared/events/envelope.js';
 import { createEventBridgeBus } from '../../functions/shared/events/eventbridge-bus.js';
-import { exampleNumbers } from '../support/fixtures.js';
+import { exampleNumbers, temporaryGrantMs } from '../support/fixtures.js';
 import { jsonAnswer, type Loopback, startLoopback } from '../support/loopback.js';
 
 const busName = 'callgate-events';
@@ -95,7 +95,7 @@ const envelopes = (count: number): Envelope[] =>
           user,
           data: {
             permanent: false,
-            expiresAt: new Date(t0 + 7 * 86_400_000).toISOString(),
+            expiresAt: new Date(t0 + temporaryGrantMs).toISOString(),
             source: 'reply',
           },
         };

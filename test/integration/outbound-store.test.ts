@@ -47,6 +47,7 @@ const publicBaseUrl = 'https://callgate.example.com';
 const {
   businessCallsPer24Hours: dailyCalls,
   missedCalls,
+  permissionSeconds,
   refusalStandsSeconds,
 } = exampleConfig.rules;
 
@@ -170,7 +171,7 @@ const grant = async (
   h: Harness,
   user: string,
   permission: 'temporary' | 'permanent' | 'rejected' | 'revoked' = 'temporary',
-  until: number | null = h.clock.now + 7 * day,
+  until: number | null = h.clock.now + permissionSeconds * 1000,
 ) => {
   await db.doc.send(
     new PutCommand({
@@ -402,7 +403,9 @@ describe('concurrency and CPS', () => {
   it('parallel calls at a small simultaneous-call cap never exceed it; an expired lease is reaped', async () => {
     const h = harness({ rules: { simultaneousCallsPerNumber: 3 } });
     const users = Array.from({ length: 20 }, newUser);
-    await Promise.all(users.map((u) => grant(h, u, 'temporary', h.clock.now + 7 * day)));
+    await Promise.all(
+      users.map((u) => grant(h, u, 'temporary', h.clock.now + permissionSeconds * 1000)),
+    );
     const responses = await Promise.all(users.map((to) => h.placeCall({ from: h.business, to })));
     expect(responses.filter((r) => r.status === 201)).toHaveLength(3);
     expect(responses.filter((r) => r.body.error === 'concurrency_limit')).toHaveLength(17);
@@ -715,7 +718,8 @@ describe('the agent leg and the dial status', () => {
   });
 
   it('an answered call between misses resets the count; a retried callback is applied once; failed changes nothing', async () => {
-    const h = harness();
+    // Warned at the 2nd miss, set here rather than taken from the defaults.
+    const h = harness({ rules: { missedCalls: { warnAt: 2, revokeAt: 4 } } });
     const user = newUser();
     await grant(h, user);
     const [a, b, c, d] = [

@@ -21,7 +21,7 @@ const day = 86_400_000;
 // In the future of the real clock: DynamoDB Local's TTL sweeper deletes items whose ttl has really passed.
 const t0 = Date.UTC(2030, 0, 1);
 const business = exampleNumbers.india;
-const until = t0 + 7 * day;
+const until = t0 + rules.permissionSeconds * 1000;
 let db: Db;
 
 /** What the lapse needs of the function's dependencies: the table and a clock standing at `now`. */

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rulesSchema } from '../../functions/shared/config/schema.js';
 import {
   type CallPermissionReply,
   decisionFromReply,
@@ -17,9 +16,10 @@ import {
   reservePermissionRequest,
 } from '../../functions/shared/store/writes/permission-request.js';
 import { createTestDb, putPair } from '../support/dynamo.js';
-import { exampleNumbers, newUser } from '../support/fixtures.js';
+import { exampleNumbers, newUser, statedRules } from '../support/fixtures.js';
 
-const rules = rulesSchema.parse(undefined);
+// The limits these tests count to (1 request a day, 2 a week, 7-day grants), stated once, not the defaults.
+const rules = statedRules;
 const hour = 3_600_000;
 const day = 24 * hour;
 // In the future of the real clock: DynamoDB Local's TTL sweeper deletes items whose ttl has really passed.
@@ -188,8 +188,9 @@ describe('reserving permission requests', () => {
 
     const temporary = newUser();
     await grant(temporary, accept, t0);
-    expect(await reserve(temporary, t0 + 7 * day - 1)).toMatchObject({ reserved: false });
-    expect(await reserve(temporary, t0 + 7 * day)).toMatchObject({ reserved: true });
+    const grantEnds = t0 + rules.permissionSeconds * 1000;
+    expect(await reserve(temporary, grantEnds - 1)).toMatchObject({ reserved: false });
+    expect(await reserve(temporary, grantEnds)).toMatchObject({ reserved: true });
   });
 
   it('20 parallel requests for one pair reserve exactly 1 and store exactly 1 slot', async () => {

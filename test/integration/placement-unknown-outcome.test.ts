@@ -17,8 +17,8 @@ import { createTestDb, putPair, readItem } from '../support/dynamo.js';
 import { exampleAgents, exampleNumbers, newUser } from '../support/fixtures.js';
 
 const business = exampleNumbers.india;
-const day = 24 * 3_600_000;
 const { rules } = readConfigFile(exampleConfigPath);
+const grantMs = rules.permissionSeconds * 1000;
 
 let db: Db;
 
@@ -52,9 +52,9 @@ const staleReservation = async (): Promise<Stale> => {
   await putPair(db, business, user, {
     permission: 'temporary',
     permissionAt: now,
-    permissionUntil: now + 7 * day,
+    permissionUntil: now + grantMs,
     permissionSource: 'reply',
-    ttl: Math.ceil((now + 7 * day) / 1000),
+    ttl: Math.ceil((now + grantMs) / 1000),
     version: 1,
   });
   const reservation: Stale = {

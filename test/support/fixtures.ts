@@ -73,7 +73,16 @@ export const newBsuid = (country = 'US'): string =>
 export const newBusiness = (country: CountryCode = 'IN'): string => freshNumber(country);
 
 /**
- * The settings the unit tests of the rules count to, stated here rather than taken from the defaults,
+ * The rules as the defaults give them (no preset named, nothing set): a test that needs a default's
+ * value reads it here instead of restating it (test/unit/config/load.test.ts states the defaults).
+ */
+export const defaultRules = rulesSchema.parse(undefined);
+
+/** How long a temporary permission lasts by default (a reply's grant), in ms. */
+export const temporaryGrantMs = defaultRules.permissionSeconds * 1000;
+
+/**
+ * The settings the tests that count to a limit use, stated here rather than taken from the defaults,
  * so a default can change under them (test/unit/config/load.test.ts states the defaults).
  */
 export const statedRules = rulesSchema.parse({

@@ -1,6 +1,6 @@
-import type { IntentState } from '../../functions/shared/rules/intent.js';
+import type { IntentFacts, IntentState } from '../../functions/shared/rules/intent.js';
 import type { PairState } from '../../functions/shared/rules/pair.js';
-import { exampleNumbers } from './fixtures.js';
+import { exampleNumbers, statedRules } from './fixtures.js';
 
 const hour = 3_600_000;
 
@@ -27,3 +27,13 @@ export const storedIntent = (
   notAfter: t0 + 7 * 24 * hour,
   ...fields,
 });
+
+/** An intent due at t0 and waiting for nothing, where most decisions start: `fields` change it. */
+export const dueIntent = (fields: Partial<IntentState> = {}): IntentState =>
+  storedIntent({ status: 'scheduled', dueAt: t0, waitReason: 'now', version: 3, ...fields });
+
+/** What an intent is decided from: the pair at t0, no call in progress, the stated rules; `extra` changes it. */
+export const intentFacts = (
+  pair: PairState | undefined,
+  extra: Partial<IntentFacts> = {},
+): IntentFacts => ({ pair, callsInProgress: 0, now: t0, settings: statedRules, ...extra });

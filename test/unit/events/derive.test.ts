@@ -6,6 +6,7 @@ import type { PairState } from '../../../functions/shared/rules/pair.js';
 import type { CallRecord } from '../../../functions/shared/store/items/call-record.js';
 import { idempotencyKeys } from '../../../functions/shared/store/items/idempotency.js';
 import { keys } from '../../../functions/shared/store/keys.js';
+import { temporaryGrantMs } from '../../support/fixtures.js';
 import { business, callId, change, iso, pair, pairKey, t0, user } from './derive.fixtures.js';
 
 describe('pair changes', () => {
@@ -13,7 +14,7 @@ describe('pair changes', () => {
     const granted = pair({
       permission: 'temporary',
       permissionAt: t0,
-      permissionUntil: t0 + 7 * 86_400_000,
+      permissionUntil: t0 + temporaryGrantMs,
       permissionSource: 'reply',
       version: 1,
     });
@@ -24,7 +25,7 @@ describe('pair changes', () => {
         time: iso(t0),
         business,
         user,
-        data: { permanent: false, expiresAt: iso(t0 + 7 * 86_400_000), source: 'reply' },
+        data: { permanent: false, expiresAt: iso(t0 + temporaryGrantMs), source: 'reply' },
       },
     ]);
   });
@@ -83,7 +84,7 @@ describe('pair changes', () => {
   });
 
   it('a recorded lapse: permission.expired once, at the permission’s end, saying when it was noticed', () => {
-    const until = t0 + 7 * 86_400_000;
+    const until = t0 + temporaryGrantMs;
     const granted = pair({
       permission: 'temporary',
       permissionAt: t0,

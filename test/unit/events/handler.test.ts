@@ -13,6 +13,7 @@ import type { Envelope } from '../../../functions/shared/events/envelope.js';
 import type { Logger } from '../../../functions/shared/log.js';
 import { type CountedMetric, createMetricsRecorder } from '../../../functions/shared/metrics.js';
 import { keys } from '../../../functions/shared/store/keys.js';
+import { temporaryGrantMs } from '../../support/fixtures.js';
 
 const business = '+918035737458';
 const user = '+919800000001';
@@ -68,7 +69,7 @@ const pairGranted = {
   ...pairAsked,
   permission: 'temporary',
   permissionAt: t0,
-  permissionUntil: t0 + 7 * day,
+  permissionUntil: t0 + temporaryGrantMs,
   permissionSource: 'reply',
   version: 2,
 };
@@ -211,7 +212,11 @@ describe('events function', () => {
       time: new Date(t0).toISOString(),
       business,
       user,
-      data: { permanent: false, expiresAt: new Date(t0 + 7 * day).toISOString(), source: 'reply' },
+      data: {
+        permanent: false,
+        expiresAt: new Date(t0 + temporaryGrantMs).toISOString(),
+        source: 'reply',
+      },
     });
     expect(put[3]).toMatchObject({ user: caller, time: new Date(t0 + 60_000).toISOString() });
   });

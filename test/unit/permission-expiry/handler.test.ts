@@ -15,7 +15,7 @@ import type {
   PermissionExpiryWakeups,
 } from '../../../functions/shared/scheduling/wakeups.js';
 import { keys } from '../../../functions/shared/store/keys.js';
-import { exampleNumbers, newUser } from '../../support/fixtures.js';
+import { exampleNumbers, newUser, temporaryGrantMs } from '../../support/fixtures.js';
 
 const business = exampleNumbers.india;
 const t0 = Date.UTC(2030, 5, 1, 10);
@@ -52,7 +52,7 @@ const pairOf = (user: string, fields: Item = {}): Item => ({
   user,
   ...fields,
 });
-const granted = (user: string, until = t0 + 7 * day) =>
+const granted = (user: string, until = t0 + temporaryGrantMs) =>
   pairOf(user, {
     permission: 'temporary',
     permissionAt: t0,
@@ -93,7 +93,7 @@ describe('the permission-expiry function on the stream', () => {
     const [a, b] = [newUser(), newUser()];
     const { watched, arns, wakeupsFor } = scheduler();
     const handler = createHandler(deps, wakeupsFor);
-    const renewed = { ...granted(b, t0 + 8 * day), permissionAt: t0 + day };
+    const renewed = { ...granted(b, t0 + temporaryGrantMs + day), permissionAt: t0 + day };
     const result = await handler(
       {
         Records: [
@@ -116,8 +116,8 @@ describe('the permission-expiry function on the stream', () => {
     );
     expect(result).toEqual({ batchItemFailures: [] });
     expect(watched).toEqual([
-      { business, user: a, expiresAt: t0 + 7 * day },
-      { business, user: b, expiresAt: t0 + 8 * day },
+      { business, user: a, expiresAt: t0 + temporaryGrantMs },
+      { business, user: b, expiresAt: t0 + temporaryGrantMs + day },
     ]);
     expect(new Set(arns)).toEqual(new Set([functionArn]));
   });

@@ -3,7 +3,7 @@
  * being awaited, and the business API's view of an intent, which shows only what holds for its status.
  */
 import { describe, expect, it } from 'vitest';
-import { type Rules, rulesSchema } from '../../../functions/shared/config/schema.js';
+import { rulesSchema } from '../../../functions/shared/config/schema.js';
 import {
   decideIntent,
   type IntentState,
@@ -13,6 +13,7 @@ import { intentView } from '../../../functions/shared/rules/intent-view.js';
 import {
   business,
   callId,
+  intentFacts,
   intentId,
   storedIntent,
   storedPair,
@@ -20,7 +21,6 @@ import {
   user,
 } from '../../support/intent-fixtures.js';
 
-const rules: Rules = rulesSchema.parse(undefined);
 const minute = 60_000;
 const hour = 60 * minute;
 const day = 24 * hour;
@@ -41,13 +41,6 @@ describe('how long an intent may live', () => {
       'lifetimeSeconds must not exceed maxLifetimeSeconds',
     ]);
   });
-
-  it('by default 7 days without notAfter, at most 30 days', () => {
-    expect(rules.callIntents).toMatchObject({
-      lifetimeSeconds: 7 * 24 * 3600,
-      maxLifetimeSeconds: 30 * 24 * 3600,
-    });
-  });
 });
 
 describe('a placement in progress', () => {
@@ -57,9 +50,7 @@ describe('a placement in progress', () => {
   ] as const)('claimed %i ms ago: %o (taken over after a minute)', (ago, step) => {
     const permanent = pair({ permission: 'permanent', permissionAt: t0 - day });
     const placing = intent({ status: 'placing', placingSince: t0 - ago });
-    expect(
-      decideIntent(placing, { pair: permanent, callsInProgress: 0, now: t0, settings: rules }),
-    ).toEqual(step);
+    expect(decideIntent(placing, intentFacts(permanent))).toEqual(step);
   });
 });
 
@@ -83,9 +74,7 @@ describe('a sent request is awaited only if sent since the last decision', () =>
       permissionSource: 'manual',
       requestSentAt: decidedAt + offset,
     });
-    expect(
-      decideIntent(intent(), { pair: cleared, callsInProgress: 0, now: t0, settings: rules }),
-    ).toEqual(step);
+    expect(decideIntent(intent(), intentFacts(cleared))).toEqual(step);
   });
 });
 

@@ -1,25 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { afterRefusal, decideIntent } from '../../../functions/shared/rules/intent.js';
 import {
-  afterRefusal,
-  decideIntent,
-  type IntentFacts,
-  type IntentState,
-} from '../../../functions/shared/rules/intent.js';
-import type { PairState } from '../../../functions/shared/rules/pair.js';
-import { statedRules } from '../../support/fixtures.js';
-import { storedIntent, storedPair, t0 } from '../../support/intent-fixtures.js';
+  intentFacts as facts,
+  dueIntent as intent,
+  storedPair,
+  t0,
+} from '../../support/intent-fixtures.js';
 
 // A paused number: the intent waits for the pause's end instead of placing, requesting or failing.
 const day = 24 * 3600 * 1000;
-const intent = (fields: Partial<IntentState> = {}): IntentState =>
-  storedIntent({ status: 'scheduled', dueAt: t0, waitReason: 'now', version: 3, ...fields });
-const facts = (pair: PairState | undefined, extra: Partial<IntentFacts> = {}): IntentFacts => ({
-  pair,
-  callsInProgress: 0,
-  now: t0,
-  settings: statedRules,
-  ...extra,
-});
 const permitted = storedPair({
   permission: 'permanent',
   permissionAt: t0 - day,

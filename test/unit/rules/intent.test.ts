@@ -35,8 +35,9 @@ import { statedRules } from '../../support/fixtures.js';
 import {
   business,
   callId,
+  dueIntent,
+  intentFacts,
   intentId,
-  storedIntent,
   storedPair,
   t0,
   user,
@@ -52,8 +53,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 const pair = storedPair;
 
-const intent = (fields: Partial<IntentState> = {}): IntentState =>
-  storedIntent({ status: 'scheduled', dueAt: t0, waitReason: 'now', version: 3, ...fields });
+const intent = dueIntent;
 
 /** Weekdays 09:00–17:00 UTC. */
 const officeHours: WeeklyHours = weeklyHoursSchema.parse({
@@ -66,7 +66,7 @@ const facts = (
   pairState: PairState | undefined,
   now = t0,
   extra: Partial<IntentFacts> = {},
-): IntentFacts => ({ pair: pairState, callsInProgress: 0, now, settings: rules, ...extra });
+): IntentFacts => intentFacts(pairState, { now, ...extra });
 
 const wait = (
   status: 'scheduled' | 'waiting_permission',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rulesSchema } from '../../../functions/shared/config/schema.js';
+import type { NumberRestriction } from '../../../functions/shared/rules/number-pause.js';
 import type { PairState } from '../../../functions/shared/rules/pair.js';
 import {
   type ActionView,
@@ -7,8 +7,9 @@ import {
   type PlacementCapacity,
   permissionView,
 } from '../../../functions/shared/rules/permission-state.js';
+import { statedRules } from '../../support/fixtures.js';
 
-const rules = rulesSchema.parse({ simultaneousCallsPerNumber: 3 });
+const rules = { ...statedRules, simultaneousCallsPerNumber: 3 };
 const account = { callsPerSecond: 10 };
 const hour = 3_600_000;
 const t0 = Date.UTC(2026, 0, 1);
@@ -150,7 +151,7 @@ describe("the business number's restrictions", () => {
     since: t0,
     until: t0 + 2 * hour,
   } as const;
-  const view = (now: number, restrictions = [paused]) =>
+  const view = (now: number, restrictions: readonly NumberRestriction[] = [paused]) =>
     permissionView(granted, now, rules, 'IN', undefined, restrictions);
 
   it('shows a standing pause in force, and refuses start_call with it', () => {
@@ -172,6 +173,38 @@ describe("the business number's restrictions", () => {
       callButtonHidden: null,
     });
     expect(action(view(t0 + 2 * hour, []), 'start_call').canPerform).toBe(true);
+  });
+
+  it('shows a hidden call button apart from the pause, whichever is read first', () => {
+    const hidden = {
+      ...paused,
+      restriction: 'call_button_hidden',
+      reason: 'CALL_BUTTON_HIDDEN_LOW_PICKUP',
+      until: t0 + 3 * hour,
+    } as const;
+    const shown = {
+      paused: { inForce: true, reason: paused.reason, since: iso(t0), until: iso(t0 + 2 * hour) },
+      callButtonHidden: {
+        inForce: true,
+        reason: hidden.reason,
+        since: iso(t0),
+        until: iso(t0 + 3 * hour),
+      },
+    };
+    expect(view(t0 + hour, [hidden, paused]).businessNumber).toEqual(shown);
+    expect(view(t0 + hour, [paused, hidden]).businessNumber).toEqual(shown);
+    // A hidden call button alone pauses nothing.
+    const onlyHidden = view(t0 + hour, [hidden]);
+    expect(onlyHidden.businessNumber?.paused).toBeNull();
+    expect(action(onlyHidden, 'start_call').canPerform).toBe(true);
+  });
+
+  it('refuses the permission request while paused, available at the pause’s end', () => {
+    expect(action(view(t0 + hour), 'send_call_permission_request')).toMatchObject({
+      canPerform: false,
+      reason: 'number_paused',
+      availableAt: iso(t0 + 2 * hour),
+    });
   });
 
   it("shows an operator's lift, out of force, until the pause's end", () => {
