@@ -825,12 +825,6 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
     },
 
     call: (user, business, digits) => {
-      if (isBsuid(user)) {
-        // Plivo documents no inbound call from a BSUID alone, and callgate does not answer one yet.
-        throw new SandboxConflict(
-          `${user} is known by a BSUID alone: the sandbox does not play a call from one yet`,
-        );
-      }
       const callUuid = randomUUID();
       const now = clock();
       const urls = plivoUrls(options.publicBaseUrl);
@@ -845,7 +839,8 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
         hangupUrl: urls.hangup,
         params: {
           CallUUID: callUuid,
-          From: plivoDigits(user),
+          // Plivo documents no caller shape for a username: the shapes a message has (senderOf).
+          ...senderOf(user),
           To: plivoDigits(business),
           Direction: 'inbound',
           CallStatus: 'ringing',
@@ -917,8 +912,8 @@ export const createSandboxPlivo = (options: SandboxPlivoOptions): SandboxPlivo =
   };
 
   /**
-   * Who a message is from, as Plivo's fields name the user: the BSUID as `From` when Meta shows no
-   * number, else the number, with `FromUserId` when the user has a username.
+   * Who a message or a call is from, as Plivo's fields name the user: the BSUID as `From` when Meta
+   * shows no number, else the number, with `FromUserId` when the user has a username.
    */
   function senderOf(user: string): Record<string, string> {
     if (isBsuid(user)) return { From: user };

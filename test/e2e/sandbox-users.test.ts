@@ -77,10 +77,21 @@ describe('the sandbox plays users with a username', () => {
     );
     expect(refused.summary).toBe('POST /v1/calls → 422 bsuid_not_dialable');
 
-    // Plivo documents no inbound call from a BSUID alone: the sandbox does not play one.
+    // Their call to the business comes with `From` the BSUID, and callgate answers it.
     const inbound = await request(host, 'POST', userPath(bsuid, 'calls'), { business });
-    expect(inbound.status).toBe(409);
-    expect((await sandboxUser(host, bsuid)).calls).toEqual([]);
+    expect(inbound.status).toBe(202);
+    const answered = await eventually(
+      async () =>
+        (await timeline(host)).find(
+          (e) =>
+            e.kind === 'webhook' &&
+            e.user === bsuid &&
+            e.request?.url.includes('/plivo/whatsapp/answer') &&
+            e.response?.status === 200,
+        ),
+      'the answered call from the BSUID',
+    );
+    expect(answered.request?.params).toMatchObject({ From: bsuid });
   });
 
   it('a user with a username whose number Meta shows replies with both, which links them: the grant is found under either', async () => {
