@@ -47,7 +47,7 @@ export const metricCatalog = {
   SignaturesRefused:
     'a webhook was refused 403 for its signature; `reason` is missing, invalid or replayed (a V2 nonce used twice)',
   PlivoApiErrors:
-    "Plivo's REST API failed a request; `status` is its HTTP status, timeout, unreachable or refused (an answer callgate cannot read)",
+    "Plivo's REST API failed a request; `status` is its HTTP status, timeout, unreachable or unreadable (a 2xx answer callgate cannot read)",
   LeasesReaped:
     'a lease of a call that had ended without its hangup reaching callgate was released',
   LiveCallsUnknown:

@@ -13,7 +13,6 @@ import {
   eventually,
   request,
   sandboxState,
-  sandboxUser,
   timeline,
   userPath,
 } from '../support/sandbox.js';
