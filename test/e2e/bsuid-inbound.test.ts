@@ -297,7 +297,7 @@ describe('inbound calls and messages from users known by a BSUID', () => {
     });
   });
 
-  it('a V2 signature, which signs no body, links nothing: a message opens the number’s window alone, a user ID change is ignored', async () => {
+  it('a V2 signature, which signs no body, links nothing: a message opens the number’s window alone, a reply decides for the number alone, a user ID change is ignored', async () => {
     const v2 = (form: Record<string, string>) =>
       fetch(`${host.url}${plivoPaths.message}`, {
         method: 'POST',
@@ -323,6 +323,18 @@ describe('inbound calls and messages from users known by a BSUID', () => {
       window: 'opened',
     });
     expect(await stored(bsuid)).toBeUndefined();
+    expect(await stored(number)).not.toHaveProperty('userId');
+
+    const reply = await v2({
+      ...permissionReplyForm(number, business, {
+        response: 'accept',
+        response_source: 'user_action',
+      }),
+      FromUserId: bsuid,
+    });
+    expect(reply.status).toBe(200);
+    expect(await stored(bsuid)).toBeUndefined();
+    expect(await stored(number)).toMatchObject({ permission: 'temporary' });
     expect(await stored(number)).not.toHaveProperty('userId');
 
     const change = {

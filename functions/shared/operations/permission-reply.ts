@@ -244,9 +244,9 @@ const applyUserIdChange = async (
 const linkedRetries = 3;
 
 /**
- * A reply names its user by number, by BSUID, or both. With both, the BSUID is linked to the number
- * first (`linkUser`: the number's pair takes what the BSUID's held), so the decision lands on the one
- * pair of that user; with a BSUID alone, on the pair its link points to, else on its own.
+ * A reply names its user by number, by BSUID, or both. With both (V3-signed), the BSUID is linked to
+ * the number first (`linkUser`: the number's pair takes what the BSUID's held), so the decision lands
+ * on the one pair of that user; with a BSUID alone, on the pair its link points to, else on its own.
  */
 const applyReply = async (
   deps: Deps,
@@ -261,8 +261,10 @@ const applyReply = async (
     return { kind: 'unknown_business_number' };
   }
   const now = deps.clock();
-  const { userId } = message;
   const decision = decisionFromReply(message.reply, now, deps.config.rules);
+  // V2 signs the URL and nonce, not the body: a BSUID beside the number is taken (and linked) on a
+  // V3-signed reply's word alone.
+  const userId = number && v2Nonce !== undefined ? undefined : message.userId;
   if (number && userId !== undefined) {
     const pairExpiry = pairExpiryAfterDecision(decision, now);
     await linkUser(
