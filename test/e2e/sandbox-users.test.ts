@@ -9,13 +9,7 @@ import type { LocalHost } from '../../local/host.js';
 import { exampleNumbers, newBsuid, newUser } from '../support/fixtures.js';
 import { startTestHost } from '../support/local-host.js';
 import { alwaysOpenExampleConfig } from '../support/plivo-forms.js';
-import {
-  eventually,
-  request,
-  sandboxState,
-  timeline,
-  userPath,
-} from '../support/sandbox.js';
+import { eventually, request, sandboxState, timeline, userPath } from '../support/sandbox.js';
 
 const business = exampleNumbers.india;
 
