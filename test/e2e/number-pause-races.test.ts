@@ -12,6 +12,7 @@ import type { Envelope } from '../../functions/shared/events/envelope.js';
 import { plivoPaths } from '../../functions/shared/routes.js';
 import { keys } from '../../functions/shared/store/keys.js';
 import { type LocalHost, sandboxAuthToken } from '../../local/host.js';
+import { metaWebhook, pausing } from '../support/account-updates.js';
 import { readItem } from '../support/dynamo.js';
 import { exampleAgents, exampleNumbers, newUser } from '../support/fixtures.js';
 import {
@@ -35,28 +36,6 @@ import { signV3 } from '../support/plivo-sign.js';
 const business = exampleNumbers.india;
 const digits = (number: string) => number.replace(/\D/g, '');
 const day = 24 * 3600 * 1000;
-
-const metaWebhook = (value: Record<string, unknown>, time: number) => ({
-  object: 'whatsapp_business_account',
-  entry: [
-    {
-      id: '102290129340398',
-      time: Math.floor(time / 1000),
-      changes: [{ field: 'account_update', value }],
-    },
-  ],
-});
-
-const pausing = (number: string | undefined, until: number) => ({
-  ...(number === undefined ? {} : { phone_number: digits(number) }),
-  event: 'ACCOUNT_RESTRICTION',
-  restriction_info: [
-    {
-      restriction_type: 'RESTRICTED_BIZ_INITIATED_CALLING',
-      expiration: new Date(until).toISOString(),
-    },
-  ],
-});
 
 describe('a paused number under redeliveries and races', () => {
   let host: LocalHost;

@@ -10,6 +10,7 @@ import { plivoPaths } from '../../functions/shared/routes.js';
 import type { CallParams } from '../../functions/shared/telephony/port.js';
 import { type LocalHost, sandboxAuthToken } from '../../local/host.js';
 import type { SandboxTelephony } from '../../local/sandbox/telephony.js';
+import { metaWebhook, pausing } from '../support/account-updates.js';
 import { exampleConfig, exampleNumbers, newUser } from '../support/fixtures.js';
 import {
   acceptPermission,
@@ -25,29 +26,6 @@ const business = exampleNumbers.india;
 const other = exampleNumbers.jamaica;
 const digits = (number: string) => number.replace(/\D/g, '');
 const day = 24 * 3600 * 1000;
-
-/** Meta's whole account_update webhook, as Plivo may forward it to the message URL. */
-const metaWebhook = (value: Record<string, unknown>, time: number) => ({
-  object: 'whatsapp_business_account',
-  entry: [
-    {
-      id: '102290129340398',
-      time: Math.floor(time / 1000),
-      changes: [{ field: 'account_update', value }],
-    },
-  ],
-});
-
-const pausing = (number: string | undefined, until: number) => ({
-  ...(number === undefined ? {} : { phone_number: digits(number) }),
-  event: 'ACCOUNT_RESTRICTION',
-  restriction_info: [
-    {
-      restriction_type: 'RESTRICTED_BIZ_INITIATED_CALLING',
-      expiration: new Date(until).toISOString(),
-    },
-  ],
-});
 
 describe('a business number Meta paused', () => {
   let host: LocalHost;
