@@ -4,6 +4,7 @@ import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { badRequest, HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler, requestDeps } from '../shared/http/middleware.js';
+import { referenceFields } from '../shared/http/references.js';
 import { placementRefusalError } from '../shared/http/refusals.js';
 import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
@@ -24,13 +25,14 @@ const bodySchema = z.strictObject({
       error: 'notAfter must be an ISO 8601 time such as 2026-12-09T18:00:00Z',
     })
     .optional(),
+  ...referenceFields,
 });
 
 const pathSchema = z.object({ intentId: z.uuid('intentId must be a call intent id (a UUID)') });
 
 const notFound = () => new HttpError(404, 'not_found', 'No call intent with this id');
 
-const create = async (deps: Deps, rawBody: unknown) => {
+const create = async (deps: Deps, rawBody: unknown, actor: string | undefined) => {
   const body = bodySchema.parse(rawBody);
   const pair = businessPair(deps.config, { business: body.from, user: body.to });
   const outcome = await createCallIntent(deps, {
@@ -38,6 +40,9 @@ const create = async (deps: Deps, rawBody: unknown) => {
     user: pair.user,
     agent: body.agent,
     notAfter: body.notAfter === undefined ? undefined : Date.parse(body.notAfter),
+    reference: body.reference,
+    metadata: body.metadata,
+    actor,
   });
   switch (outcome.kind) {
     case 'refused':
@@ -64,10 +69,11 @@ const create = async (deps: Deps, rawBody: unknown) => {
  */
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
-    if (request.method === 'POST') return create(requestDeps(deps, request), request.body);
+    if (request.method === 'POST')
+      return create(requestDeps(deps, request), request.body, request.actor);
     const { intentId } = pathSchema.parse(request.pathParameters);
     if (request.method === 'DELETE') {
-      const outcome = await cancelCallIntent(deps, intentId);
+      const outcome = await cancelCallIntent(deps, intentId, request.actor);
       if (outcome.kind === 'not_found') throw notFound();
       if (outcome.kind === 'placed') {
         throw new HttpError(

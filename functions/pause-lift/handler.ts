@@ -11,7 +11,7 @@ import { liftPause } from '../shared/operations/pause-lift.js';
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
     const { business } = pathBusinessNumber(deps.config, request.pathParameters);
-    const outcome = await liftPause(deps, business);
+    const outcome = await liftPause(deps, business, request.actor);
     if (outcome.kind === 'not_paused') {
       return json(200, { business: business.e164, lifted: false });
     }

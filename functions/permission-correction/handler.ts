@@ -23,7 +23,7 @@ export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
     const { business, user } = pathPair(deps.config, request.pathParameters);
     const correction = bodySchema.parse(request.body);
-    const outcome = await correctPermission(deps, business, user, correction);
+    const outcome = await correctPermission(deps, business, user, correction, request.actor);
     if (outcome.kind === 'refused') throw correctionRefusalError(outcome);
     deps.logger.info('permission corrected by an operator', { status: correction.status });
     return json(200, { business: business.e164, user: userKey(user), ...outcome.view });

@@ -5,6 +5,7 @@ import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
+import { referenceFields } from '../shared/http/references.js';
 import { plivoOutcomeUnknown, refusalError } from '../shared/http/refusals.js';
 import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
@@ -20,6 +21,7 @@ const bodySchema = z.strictObject({
   kind: z.enum(['template', 'interactive']).optional(),
   /** The free-form request's body text. */
   body: interactiveBody.optional(),
+  ...referenceFields,
 });
 
 const notFreeFormMessage = {
@@ -58,6 +60,9 @@ export const createHandler = (deps: Deps): LambdaHandler =>
       variables: body.variables,
       kind: body.kind,
       body: body.body,
+      reference: body.reference,
+      metadata: body.metadata,
+      actor: request.actor,
     });
     switch (outcome.kind) {
       case 'invalid_variables':

@@ -4,6 +4,7 @@ import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler, requestDeps } from '../shared/http/middleware.js';
+import { referenceFields } from '../shared/http/references.js';
 import { placementRefusalError, plivoError } from '../shared/http/refusals.js';
 import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
@@ -14,6 +15,7 @@ const bodySchema = z.strictObject({
   from: numberField('the business number'),
   to: numberField('the user number'),
   agent: agentSchema.optional(),
+  ...referenceFields,
 });
 
 const idempotencyKeySchema = z
@@ -28,7 +30,7 @@ const idempotencyConflict = (
       return new HttpError(
         409,
         'idempotency_key_reused',
-        'This Idempotency-Key was used for a request with another from, to or agent; nothing was placed',
+        'This Idempotency-Key was used for a request with another from, to, agent, reference or metadata; nothing was placed',
       );
     case 'still_placing':
       return new HttpError(
@@ -72,6 +74,9 @@ export const createHandler = (functionDeps: Deps): LambdaHandler =>
     const outcome = await placeCall(deps, {
       ...pair,
       agent: body.agent,
+      reference: body.reference,
+      metadata: body.metadata,
+      actor: request.actor,
       idempotencyKey: keyHeader === undefined ? undefined : idempotencyKeySchema.parse(keyHeader),
     });
     if (outcome.kind === 'plivo_failed') {

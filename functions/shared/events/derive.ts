@@ -2,6 +2,7 @@ import { callLogView } from '../rules/call-log.js';
 import { type IntentState, isOpen } from '../rules/intent.js';
 import type { NumberRestriction } from '../rules/number-pause.js';
 import type { GrantSource, PairState } from '../rules/pair.js';
+import { type Origin, originOf } from '../rules/references.js';
 import type { CallRecord } from '../store/items/call-record.js';
 import { keyPrefixes } from '../store/keys.js';
 import type { Envelope, EventData, EventType } from './envelope.js';
@@ -33,20 +34,45 @@ const decisionAttributes = [
 
 type Fact = { [T in EventType]: { type: T; at: number; data: EventData[T] } }[EventType];
 
-const decisionFact = (pair: PairState): Fact | undefined => {
+/** The newest sent permission request's references and actor, as the pair holds them. */
+const requestOrigin = (pair: PairState | undefined): Origin =>
+  originOf({
+    actor: pair?.requestActor,
+    reference: pair?.requestReference,
+    metadata: pair?.requestMetadata,
+  });
+
+/**
+ * Who and what a decision follows from: an operator's correction names its actor; a reply carries the
+ * request it answers, which its write took off the pair (store/items/pair.ts), so it is read from the
+ * image before. An inbound call's grant, missed calls and Meta follow from no request.
+ */
+const decisionOrigin = (old: PairState | undefined, pair: PairState): Origin => {
+  switch (pair.permissionSource) {
+    case 'manual':
+      return originOf({ actor: pair.decisionActor });
+    case 'reply':
+      return requestOrigin(old);
+    default:
+      return {};
+  }
+};
+
+const decisionFact = (old: PairState | undefined, pair: PairState): Fact | undefined => {
   const at = pair.permissionAt ?? 0;
   // Missed calls only ever revoke: a grant came from one of the other sources.
   const source = (pair.permissionSource ?? 'reply') as GrantSource;
+  const origin = decisionOrigin(old, pair);
   switch (pair.permission) {
     case undefined:
       return pair.permissionSource === 'manual'
-        ? { type: 'permission.cleared', at, data: { source: 'manual' } }
+        ? { type: 'permission.cleared', at, data: { source: 'manual', ...origin } }
         : undefined;
     case 'permanent':
       return {
         type: 'permission.granted',
         at,
-        data: { permanent: true, expiresAt: null, source },
+        data: { permanent: true, expiresAt: null, source, ...origin },
       };
     case 'temporary':
       return {
@@ -56,13 +82,14 @@ const decisionFact = (pair: PairState): Fact | undefined => {
           permanent: false,
           expiresAt: iso(pair.permissionUntil ?? at),
           source,
+          ...origin,
         },
       };
     case 'rejected':
       return {
         type: 'permission.rejected',
         at,
-        data: { standsUntil: iso(pair.permissionUntil ?? at) },
+        data: { standsUntil: iso(pair.permissionUntil ?? at), ...origin },
       };
     case 'revoked':
       return {
@@ -71,6 +98,7 @@ const decisionFact = (pair: PairState): Fact | undefined => {
         data: {
           reason: pair.revokedReason ?? 'manual',
           standsUntil: iso(pair.permissionUntil ?? at),
+          ...origin,
         },
       };
   }
@@ -83,14 +111,14 @@ const pairFacts = (old: PairState | undefined, now: PairState): Fact[] => {
       type: 'permission.requested',
       at: now.requestSentAt ?? 0,
       // A request marked sent before free-form requests existed was a template.
-      data: { kind: now.requestSentKind ?? 'template' },
+      data: { kind: now.requestSentKind ?? 'template', ...requestOrigin(now) },
     });
   }
   // A link moving a BSUID's decision here: the user's decision (and its lapse) was announced under the
   // BSUID when made, and is the same one.
   const moved = now.decisionLinkedAt !== old?.decisionLinkedAt;
   if (!moved && decisionAttributes.some((name) => old?.[name] !== now[name])) {
-    const fact = decisionFact(now);
+    const fact = decisionFact(old, now);
     if (fact) facts.push(fact);
   }
   // Recorded once, only on the temporary permission it speaks of (store/items/pair.ts).
@@ -113,7 +141,13 @@ const pairFacts = (old: PairState | undefined, now: PairState): Fact[] => {
 /** Plivo's dial statuses that count as the user not answering (rules/missed-calls.ts `dialOutcome`). */
 const missedDialStatuses = new Set(['no-answer', 'busy', 'timeout']);
 
-const callFacts = (old: CallRecord | undefined, call: CallRecord): Fact[] => {
+/** Every event of a business-initiated call carries its request's (or intent's) references and actor. */
+const callFacts = (old: CallRecord | undefined, call: CallRecord): Fact[] =>
+  callFactsAlone(old, call).map(
+    (fact) => ({ ...fact, data: { ...fact.data, ...originOf(call) } }) as Fact,
+  );
+
+const callFactsAlone = (old: CallRecord | undefined, call: CallRecord): Fact[] => {
   const facts: Fact[] = [];
   const { callId } = call;
   if (call.direction === 'outbound') {
@@ -170,6 +204,18 @@ const callFacts = (old: CallRecord | undefined, call: CallRecord): Fact[] => {
  * reschedule). `placing` is the dispatch's own claim: its outcome is the fact.
  */
 const intentFacts = (old: IntentState | undefined, intent: IntentState): Fact[] => {
+  // A cancellation names its own caller; every other step, the creating request's.
+  const { cancelledBy } = intent;
+  const origin = {
+    ...originOf(intent),
+    ...(intent.status === 'cancelled' && cancelledBy !== undefined ? { actor: cancelledBy } : {}),
+  };
+  return intentFactsAlone(old, intent).map(
+    (fact) => ({ ...fact, data: { ...fact.data, ...origin } }) as Fact,
+  );
+};
+
+const intentFactsAlone = (old: IntentState | undefined, intent: IntentState): Fact[] => {
   const { intentId, status } = intent;
   const at = intent.updatedAt;
   const moved =
@@ -222,7 +268,11 @@ const restrictionFacts = (old: NumberRestriction | undefined, now: NumberRestric
     facts.push({
       type: 'number.unpaused',
       at: now.liftedAt,
-      data: { reason: 'operator', pausedUntil: iso(now.until) },
+      data: {
+        reason: 'operator',
+        pausedUntil: iso(now.until),
+        ...(now.liftedBy === undefined ? {} : { actor: now.liftedBy }),
+      },
     });
   }
   return facts;

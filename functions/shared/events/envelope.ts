@@ -1,6 +1,7 @@
 import type { CallLogOutcome } from '../rules/call-log.js';
 import type { DeclineReason, WaitReason } from '../rules/intent.js';
 import type { GrantSource, PermissionRequestKind } from '../rules/pair.js';
+import type { Origin } from '../rules/references.js';
 
 /**
  * What callgate tells the business's systems: one envelope per fact, the EventBridge `detail` (its
@@ -10,18 +11,26 @@ import type { GrantSource, PermissionRequestKind } from '../rules/pair.js';
 
 export const eventSource = 'callgate';
 
+/**
+ * Where a fact follows from a `/v1` request, its data names that request's caller (`actor`) and
+ * carries what it attached (`reference`, `metadata`): the request's own, or, down a chain, those of
+ * the request that started it (an intent's call, the reply that answers a permission request).
+ * docs/events.md says which event carries what.
+ */
+type FromRequest = Origin;
+
 export interface EventData {
   /** The call-permission request was sent to the user: as the template, or free-form (`interactive`). */
-  readonly 'permission.requested': { readonly kind: PermissionRequestKind };
-  readonly 'permission.granted': {
+  readonly 'permission.requested': FromRequest & { readonly kind: PermissionRequestKind };
+  readonly 'permission.granted': FromRequest & {
     readonly permanent: boolean;
     /** ISO time; null for a permanent grant. */
     readonly expiresAt: string | null;
     readonly source: GrantSource;
   };
   /** ISO time until which the rejection stands (no call; a new request is limited by the windows alone). */
-  readonly 'permission.rejected': { readonly standsUntil: string };
-  readonly 'permission.revoked': {
+  readonly 'permission.rejected': FromRequest & { readonly standsUntil: string };
+  readonly 'permission.revoked': FromRequest & {
     readonly reason: 'missed_calls' | 'automatic' | 'manual';
     /** ISO time until which the revocation stands. */
     readonly standsUntil: string;
@@ -37,18 +46,18 @@ export interface EventData {
     readonly source: GrantSource;
   };
   /** An operator set the permission to none (PUT /v1/permissions): no decision stands any more. */
-  readonly 'permission.cleared': { readonly source: 'manual' };
+  readonly 'permission.cleared': FromRequest & { readonly source: 'manual' };
   /** Business-initiated: Plivo accepted the agent leg. */
-  readonly 'call.placed': {
+  readonly 'call.placed': FromRequest & {
     readonly callId: string;
     readonly agent: string | null;
     /** Placed by this call intent. */
     readonly intentId?: string;
   };
   /** Business-initiated: the WhatsApp user answered. */
-  readonly 'call.answered': { readonly callId: string };
+  readonly 'call.answered': FromRequest & { readonly callId: string };
   /** Business-initiated: the WhatsApp user did not answer (no answer, busy or timeout). */
-  readonly 'call.missed': {
+  readonly 'call.missed': FromRequest & {
     readonly callId: string;
     readonly consecutiveMissed: number;
     /** The user has been warned: `consecutiveMissed` reached the warning threshold. */
@@ -56,7 +65,7 @@ export interface EventData {
   };
   /** An inbound call was answered by callgate. */
   readonly 'call.started': { readonly callId: string };
-  readonly 'call.ended': {
+  readonly 'call.ended': FromRequest & {
     readonly callId: string;
     readonly direction: 'inbound' | 'outbound';
     /** Plivo's duration; null until its hangup says (a call callgate's own flow ended). */
@@ -88,7 +97,10 @@ export interface EventData {
    */
   readonly 'number.paused': NumberRestrictionData;
   /** An operator lifted the number's pause before its end (DELETE /v1/numbers/{business}/pause). */
-  readonly 'number.unpaused': { readonly reason: string; readonly pausedUntil: string };
+  readonly 'number.unpaused': Pick<FromRequest, 'actor'> & {
+    readonly reason: string;
+    readonly pausedUntil: string;
+  };
   /** Meta hid the number's call button from users (low pickup of inbound calls): nothing is refused. */
   readonly 'number.call_button_hidden': NumberRestrictionData;
 }
@@ -103,7 +115,7 @@ interface NumberRestrictionData {
 /** The events about a business number itself: they name no user. */
 export type NumberEventType = 'number.paused' | 'number.unpaused' | 'number.call_button_hidden';
 
-interface IntentEventData {
+interface IntentEventData extends FromRequest {
   readonly intentId: string;
 }
 

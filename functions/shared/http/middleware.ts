@@ -9,6 +9,7 @@ import { ZodError } from 'zod';
 import type { Deps } from '../deps.js';
 import type { V2NonceUse } from '../operations/permission-reply.js';
 import { verifyPlivoSignature } from '../plivo/signature.js';
+import { actorOf } from './actor.js';
 import { HttpError } from './errors.js';
 import { type BodyMedia, type ParsedRequest, parseRequest, requestBaseUrl } from './request.js';
 import { errorResponse } from './respond.js';
@@ -18,6 +19,7 @@ export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) =>
 export type RouteHandler = (request: ParsedRequest, context: Context) => Promise<Result>;
 
 interface CallgateEvent extends APIGatewayProxyEventV2 {
+  actor?: string;
   parsed?: ParsedRequest;
 }
 
@@ -41,7 +43,7 @@ const contractErrors = (deps: Deps): Middleware => ({
       ...pairOf(request.event.parsed),
     });
     request.response = response;
-    deps.logger.removeKeys([correlationKey]);
+    deps.logger.removeKeys([correlationKey, actorKey]);
   },
 });
 
@@ -99,9 +101,28 @@ const correlationId = (deps: Deps): Middleware => ({
   },
 });
 
+const actorKey = 'actor';
+
+/**
+ * Every log line of a business API request names its caller, as the correlation id names its call
+ * (the local host's shared logger may show a concurrent request's), from before its body is read; the
+ * parsed request carries it to the handler, which stores it with what the request writes.
+ */
+const callerName = (deps: Deps): Middleware => ({
+  before: async (request) => {
+    request.event.actor = actorOf(request.event);
+    deps.logger.appendKeys({ [actorKey]: request.event.actor });
+  },
+  after: async () => {
+    deps.logger.removeKeys([actorKey]);
+  },
+});
+
 const parseBody = (accepted: BodyMedia = 'form_or_json'): Middleware => ({
   before: async (request) => {
-    request.event.parsed = parseRequest(request.event, accepted);
+    const parsed = parseRequest(request.event, accepted);
+    const { actor } = request.event;
+    request.event.parsed = actor === undefined ? parsed : { ...parsed, actor };
   },
 });
 
@@ -272,6 +293,7 @@ export const plivoWebhook = (
 export const businessApi = (deps: Deps, handler: RouteHandler): LambdaHandler =>
   middy<CallgateEvent, Result, Error, Context>()
     .use(contractErrors(deps))
+    .use(callerName(deps))
     .use(parseBody('json'))
     .use(correlationId(deps))
     .use(bearerToken(deps))

@@ -23,6 +23,8 @@ export interface ParsedRequest {
   readonly body: Readonly<Record<string, unknown>>;
   /** The body as Plivo signs it: every field a string, a repeated form field as a list. */
   readonly signedParams: Readonly<Record<string, string | readonly string[]>>;
+  /** Set on the business API: who called (http/actor.ts), for its log lines and what it writes. */
+  readonly actor?: string;
   /** Set on webhooks once the Plivo signature verified. */
   readonly signature?: { readonly version: 'v3' | 'v2'; readonly nonce: string };
 }

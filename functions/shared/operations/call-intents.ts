@@ -21,6 +21,7 @@ import { mayStillBeMissed } from '../rules/missed-calls.js';
 import { type PauseRead, pausedUntil } from '../rules/number-pause.js';
 import type { PairState } from '../rules/pair.js';
 import { type PlacementRefusal, placementRefusalBeforeRead } from '../rules/place-call.js';
+import { type Origin, originOf } from '../rules/references.js';
 import { bsuidRefusal } from '../rules/user-link.js';
 import { stillContended } from '../store/conditions.js';
 import { readCall } from '../store/items/call-record.js';
@@ -180,6 +181,7 @@ const placeIntentCall = async (
           agent: intent.agent,
           intentId: intent.intentId,
           pause,
+          ...originOf(intent),
         })
       : undefined;
     switch (outcome?.kind) {
@@ -258,6 +260,7 @@ const requestIntentPermission = async (
     user: parsePhoneNumber(intent.user) as PhoneNumber,
     number,
     pause,
+    ...originOf(intent),
   });
   // A request Plivo may have sent stays counted: the intent waits for the reply as if it went.
   if (outcome.kind === 'sent' || outcome.kind === 'refused' || outcome.kind === 'plivo_uncertain') {
@@ -377,7 +380,8 @@ export const wakePausedIntents = async (
   return woken;
 };
 
-export interface IntentToCreate {
+/** `Origin`: the request's reference, metadata and caller, kept on the intent. */
+export interface IntentToCreate extends Origin {
   readonly business: PhoneNumber;
   /** The user number, or a BSUID: the intent calls the number it is linked to, refused when none. */
   readonly user: PhoneNumber | { readonly id: string };
@@ -452,6 +456,7 @@ export const createCallIntent = async (
     business: request.business.e164,
     user: user as string,
     ...(request.agent === undefined ? {} : { agent: request.agent }),
+    ...originOf(request),
     createdAt: now,
     updatedAt: now,
     notAfter,
@@ -520,6 +525,8 @@ export const readCallIntent = async (
 export const cancelCallIntent = async (
   deps: Deps,
   intentId: string,
+  /** Who cancels it (http/actor.ts): named by `intent.cancelled`. */
+  actor?: string,
 ): Promise<CancelIntentOutcome> => {
   for (let attempt = 0; attempt < maxSteps; attempt++) {
     const now = deps.clock();
@@ -527,7 +534,8 @@ export const cancelCallIntent = async (
     if (!intent) return { kind: 'not_found' };
     const verdict = cancellation(intent);
     if (verdict !== 'cancel') return { kind: verdict, intent: intentView(intent) };
-    if (await transitionIntent(deps.db, intent, endChanges('cancelled', now))) {
+    const changes = endChanges('cancelled', now, actor === undefined ? {} : { cancelledBy: actor });
+    if (await transitionIntent(deps.db, intent, changes)) {
       return {
         kind: 'cancelled',
         intent: intentView((await readIntent(deps.db, intentId, deps.clock())) ?? intent),

@@ -12,7 +12,12 @@ export type PauseLiftOutcome =
  * An operator lifts Meta's pause of a business number before its end, when Meta lifted it early or the
  * pause was recorded in error (an account update that named no number pauses every number it could be).
  */
-export const liftPause = async (deps: Deps, business: PhoneNumber): Promise<PauseLiftOutcome> => {
-  const pause = await liftNumberPause(deps.db, business.e164, deps.clock());
+export const liftPause = async (
+  deps: Deps,
+  business: PhoneNumber,
+  /** The operator (http/actor.ts): `number.unpaused` names them. */
+  actor?: string,
+): Promise<PauseLiftOutcome> => {
+  const pause = await liftNumberPause(deps.db, business.e164, deps.clock(), actor);
   return pause ? { kind: 'lifted', pause } : { kind: 'not_paused' };
 };

@@ -37,6 +37,8 @@ export const correctPermission = async (
   business: PhoneNumber,
   user: PhoneNumber | { readonly id: string },
   correction: PermissionCorrection,
+  /** The operator (http/actor.ts): the decision's events name them. */
+  actor?: string,
 ): Promise<CorrectionOutcome> => {
   const now = deps.clock();
   const result = decisionFromCorrection(correction, now, deps.config.rules);
@@ -51,9 +53,25 @@ export const correctPermission = async (
   }
   const [pair, capacity, restrictions] = await Promise.all([
     'e164' in user
-      ? writePermissionDecision(deps.db, business.e164, user.e164, result.decision, now)
+      ? writePermissionDecision(
+          deps.db,
+          business.e164,
+          user.e164,
+          result.decision,
+          now,
+          undefined,
+          actor,
+        )
       : userKeyOf(deps.db, business.e164, user.id, now).then((key) =>
-          writePermissionDecision(deps.db, business.e164, key, result.decision, now, user.id),
+          writePermissionDecision(
+            deps.db,
+            business.e164,
+            key,
+            result.decision,
+            now,
+            user.id,
+            actor,
+          ),
         ),
     readPlacementCapacity(deps.db, business.e164, deps.config.account, now),
     readNumberRestrictions(deps.db, business.e164, now),

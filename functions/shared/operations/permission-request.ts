@@ -12,6 +12,7 @@ import {
 import { type PauseRead, type PauseRefusal, pauseRefusal } from '../rules/number-pause.js';
 import type { PermissionRequestKind } from '../rules/pair.js';
 import { type RequestRefusal, requestRefusal } from '../rules/permission-request.js';
+import { type Origin, originOf } from '../rules/references.js';
 import { type BsuidRefusal, bsuidRefusal } from '../rules/user-link.js';
 import { readNumberPause } from '../store/items/number-restriction.js';
 import { reachableNumberOf } from '../store/items/user-link.js';
@@ -22,7 +23,8 @@ import {
 } from '../store/writes/permission-request.js';
 import { type MessageParams, TelephonyError } from '../telephony/port.js';
 
-export interface PermissionRequestToSend {
+/** `Origin`: the request's (or its call intent's) reference, metadata and caller, kept with it. */
+export interface PermissionRequestToSend extends Origin {
   readonly business: PhoneNumber;
   /** The user number, or a BSUID: sent to the number it is linked to, refused when none. */
   readonly user: PhoneNumber | { readonly id: string };
@@ -193,10 +195,12 @@ const send = async (
     const sent = await deps.telephony.sendMessage(
       messageParams(kind, { ...toSend, user }, filled.components),
     );
-    await markRequestSent(deps.db, { ...request, kind }).catch((error: unknown) => {
-      // The request is on its way: answer so. No `permission.requested` event is published for it.
-      deps.logger.error('could not mark the permission request sent', { error: error as Error });
-    });
+    await markRequestSent(deps.db, { ...request, ...originOf(toSend), kind }).catch(
+      (error: unknown) => {
+        // The request is on its way: answer so. No `permission.requested` event is published for it.
+        deps.logger.error('could not mark the permission request sent', { error: error as Error });
+      },
+    );
     return { kind: 'sent', messageUuid: sent.messageUuid, requestedAt: now, sent: kind };
   } catch (error) {
     if (error instanceof TelephonyError && error.mayHaveActed) {

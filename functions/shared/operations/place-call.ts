@@ -12,6 +12,7 @@ import {
   type PlacementRefusal,
   placementRefusalBeforeRead,
 } from '../rules/place-call.js';
+import { type Origin, originOf } from '../rules/references.js';
 import { bsuidRefusal } from '../rules/user-link.js';
 import { markPlaced } from '../store/items/call-record.js';
 import {
@@ -42,7 +43,8 @@ export const placementDecisions = (rules: Rules): PlacementDecisions => ({
   cpsRetry: (pair, now) => callRetry(pair, now, cpsRetryAfterSeconds, rules),
 });
 
-export interface CallToPlace {
+/** `Origin`: the request's reference and metadata (part of its Idempotency-Key's request) and caller. */
+export interface CallToPlace extends Origin {
   readonly business: PhoneNumber;
   /** The user number, or a BSUID: dialed at the number it is linked to, refused when none. */
   readonly user: PhoneNumber | { readonly id: string };
@@ -84,6 +86,29 @@ export type PlaceCallOutcome =
   | { readonly kind: 'contended' }
   /** Plivo did not take the call: everything reserved was given back. */
   | { readonly kind: 'plivo_failed'; readonly error: TelephonyError };
+
+/**
+ * What an Idempotency-Key's request is: a retry with another reference or metadata is another request.
+ * A request without either hashes as before they existed, so a key's record written then still matches.
+ */
+const requestOf = (
+  business: string,
+  user: string,
+  agent: string,
+  { reference, metadata }: Origin,
+) =>
+  reference === undefined && metadata === undefined
+    ? [business, user, agent]
+    : [
+        business,
+        user,
+        agent,
+        reference ?? null,
+        // The same metadata in another key order is the same request.
+        metadata === undefined
+          ? null
+          : Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : 1)),
+      ];
 
 /** The first answer to an Idempotency-Key, or why it cannot be given again. */
 const replay = (record: IdempotencyRecord, requestHash: string, now: number): PlaceCallOutcome => {
@@ -162,7 +187,7 @@ const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> =
       : {
           key,
           requestHash: createHash('sha256')
-            .update(JSON.stringify([business.e164, user.e164, agent]))
+            .update(JSON.stringify(requestOf(business.e164, user.e164, agent, call)))
             .digest('base64url'),
         };
   const reservation: Reservation = {
@@ -172,6 +197,7 @@ const place = async (deps: Deps, call: CallToPlace): Promise<PlaceCallOutcome> =
     agent,
     intentId: call.intentId,
     idempotency,
+    ...originOf(call),
   };
 
   const reserve = () =>

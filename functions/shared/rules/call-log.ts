@@ -1,4 +1,5 @@
 import type { DialStatus } from './missed-calls.js';
+import { type References, referencesOf } from './references.js';
 
 /**
  * The call log (GET /v1/calls/{callId}): one stored call, either direction, as the business sees it.
@@ -6,7 +7,7 @@ import type { DialStatus } from './missed-calls.js';
  */
 
 /** The call record's attributes the log reads (store/items/call-record.ts writes them). Times in epoch ms. */
-export interface CallLogRecord {
+export interface CallLogRecord extends References {
   readonly callId: string;
   readonly direction: 'inbound' | 'outbound';
   readonly business: string;
@@ -34,7 +35,8 @@ export type CallLogStatus = 'placing' | 'ringing' | 'in_progress' | 'ended';
 
 export type CallLogOutcome = 'answered' | 'missed' | 'busy' | 'failed' | 'refused-after-placing';
 
-export interface CallLogView {
+/** Business-initiated: the request's (or its intent's) reference and metadata. */
+export interface CallLogView extends References {
   readonly callId: string;
   readonly direction: 'inbound' | 'outbound';
   readonly business: string;
@@ -133,5 +135,6 @@ export const callLogView = (record: CallLogRecord): CallLogView => {
     ...optional('refusal', record.refusal),
     ...optional('endedBy', record.endedBy),
     ...optional('missedInARow', record.missedInARow),
+    ...referencesOf(record),
   };
 };

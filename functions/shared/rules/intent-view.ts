@@ -1,7 +1,8 @@
 import type { IntentState, IntentStatus } from './intent.js';
+import { type References, referencesOf } from './references.js';
 
 /** A call intent as the business API shows it (POST, GET and DELETE /v1/call-intents). */
-export interface IntentView {
+export interface IntentView extends References {
   readonly intentId: string;
   readonly status: IntentStatus;
   readonly from: string;
@@ -39,5 +40,6 @@ export const intentView = (intent: IntentState): IntentView => {
     ...(reason === undefined ? {} : { reason }),
     ...(intent.callId === undefined ? {} : { callId: intent.callId }),
     ...(intent.endedAt === undefined ? {} : { endedAt: iso(intent.endedAt) }),
+    ...referencesOf(intent),
   };
 };

@@ -7,6 +7,7 @@ import type { PairState } from './pair.js';
 import { type PermissionSettings, permissionAt } from './permission.js';
 import { type PermissionRequestSettings, requestRefusal } from './permission-request.js';
 import type { PlacementRefusal } from './place-call.js';
+import type { Origin } from './references.js';
 
 /**
  * Call intents: "call this user as soon as Meta allows it". What an intent does next is decided afresh
@@ -107,8 +108,12 @@ export type DeclineReason =
   /** Plivo refused the call, or failed `placementAttempts` times. */
   | 'plivo_error';
 
-/** The intent item's attributes, as the rules read them and the store writes them. Times in epoch ms. */
-export interface IntentState {
+/**
+ * The intent item's attributes, as the rules read them and the store writes them. Times in epoch ms.
+ * `Origin`: the creating request's reference, metadata and actor, copied onto the call it places and
+ * the permission request it sends.
+ */
+export interface IntentState extends Origin {
   readonly intentId: string;
   readonly business: string;
   readonly user: string;
@@ -133,6 +138,8 @@ export interface IntentState {
   readonly failedAttempts?: number;
   /** When the intent ended. */
   readonly endedAt?: number;
+  /** cancelled: the actor of the DELETE, which `intent.cancelled` names. */
+  readonly cancelledBy?: string;
   /** Bumped by every transition: optimistic concurrency. */
   readonly version: number;
 }

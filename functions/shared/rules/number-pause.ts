@@ -23,6 +23,8 @@ export interface NumberRestriction {
   readonly until: number;
   /** When an operator lifted it before its end (DELETE /v1/numbers/{business}/pause). */
   readonly liftedAt?: number;
+  /** The actor of that lift (http/actor.ts), which `number.unpaused` names. */
+  readonly liftedBy?: string;
 }
 
 /** What one account update says about one number, as read from the webhook. */

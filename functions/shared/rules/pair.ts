@@ -49,6 +49,15 @@ export interface PairState {
   /** What that request was sent as; absent for one sent before callgate sent free-form requests: a template. */
   readonly requestSentKind?: PermissionRequestKind;
   /**
+   * That request's reference, metadata and actor (POST /v1/permission-requests, or its call intent's),
+   * until the user's reply answers it: `permission.requested` and the reply's decision carry them.
+   */
+  readonly requestReference?: string;
+  readonly requestMetadata?: Readonly<Record<string, string>>;
+  readonly requestActor?: string;
+  /** The operator who made the last decision (PUT /v1/permissions); absent for any other source. */
+  readonly decisionActor?: string;
+  /**
    * When the customer-service window the user's last inbound message or call opened closes
    * (rules/customer-service-window.ts); only ever moved forward.
    */

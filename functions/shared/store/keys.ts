@@ -32,7 +32,7 @@
  * nonce  NONCE#<nonce> / V2                   a V2 signature nonce already used, by any request (V2 signs no
  *        body, so the nonce is all that ties a signature to one request). No TTL, for the same reason.
  * number NUMBER#<business> / PAUSE or CALL_BUTTON   a calling restriction Meta put on the business number
- *        (rules/number-pause.ts): `reason`, `since`, `until`, `liftedAt` (an operator's lift). TTL at `until`.
+ *        (rules/number-pause.ts): `reason`, `since`, `until`, `liftedAt` and `liftedBy` (an operator's lift). TTL at `until`.
  * wait   PAUSEWAIT#<business> / INTENT#<intent id>   a call intent waiting on the number's pause
  *        (`intentId`), so an operator's lift wakes it (store/items/pause-wait.ts). TTL past the wait's end.
  */

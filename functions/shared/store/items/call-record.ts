@@ -1,13 +1,17 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PairState } from '../../rules/pair.js';
+import type { Origin } from '../../rules/references.js';
 import { type Db, readLive } from '../client.js';
 import { attributeNames, isConditionFailed } from '../conditions.js';
 import { keys } from '../keys.js';
 import { ttlFromMillis } from '../table.js';
 import { readPair } from './pair.js';
 
-/** One call, either direction: written once when it starts, its end applied once. Times in epoch ms. */
-export interface CallRecord {
+/**
+ * One call, either direction: written once when it starts, its end applied once. Times in epoch ms.
+ * Business-initiated: the request's (or its intent's) reference, metadata and actor (`Origin`).
+ */
+export interface CallRecord extends Origin {
   readonly pk: string;
   readonly sk: string;
   /** Plivo's CallUUID (inbound) or callgate's call id (business-initiated). */
@@ -62,17 +66,19 @@ export type EndedBy = 'flow' | 'reconciliation';
 /** Call records are kept for a month after the call started (support questions, billing checks). */
 export const callRecordRetentionMs = 30 * 24 * 3600 * 1000;
 
-export const newCallRecord = (fields: {
-  callId: string;
-  direction: 'inbound' | 'outbound';
-  business: string;
-  user: string;
-  startedAt: number;
-  leaseExpiresAt: number;
-  leaseShard?: number;
-  agent?: string;
-  intentId?: string;
-}): CallRecord => ({
+export const newCallRecord = (
+  fields: {
+    callId: string;
+    direction: 'inbound' | 'outbound';
+    business: string;
+    user: string;
+    startedAt: number;
+    leaseExpiresAt: number;
+    leaseShard?: number;
+    agent?: string;
+    intentId?: string;
+  } & Origin,
+): CallRecord => ({
   ...keys.call(fields.callId),
   ...fields,
   ttl: ttlFromMillis(fields.startedAt + callRecordRetentionMs),

@@ -98,7 +98,14 @@ export type IntentChanges = {
 } & Partial<
   Pick<
     IntentState,
-    'dueAt' | 'waitReason' | 'reason' | 'callId' | 'placingSince' | 'failedAttempts' | 'endedAt'
+    | 'dueAt'
+    | 'waitReason'
+    | 'reason'
+    | 'callId'
+    | 'placingSince'
+    | 'failedAttempts'
+    | 'endedAt'
+    | 'cancelledBy'
   >
 >;
 
@@ -110,6 +117,7 @@ const changeableAttributes = [
   'placingSince',
   'failedAttempts',
   'endedAt',
+  'cancelledBy',
 ] as const;
 
 const transitionUpdate = (db: Db, intent: IntentState, changes: IntentChanges) => {

@@ -127,17 +127,25 @@ export const liftNumberPause = async (
   db: Db,
   business: string,
   now: number,
+  /** Who lifts it (http/actor.ts). */
+  actor?: string,
 ): Promise<NumberRestriction | undefined> => {
   try {
     const { Attributes } = await db.doc.send(
       new UpdateCommand({
         TableName: db.tableName,
         Key: keys.numberRestriction(business, 'calls_paused'),
-        UpdateExpression: 'SET #liftedAt = :now',
+        UpdateExpression:
+          actor === undefined ? 'SET #liftedAt = :now' : 'SET #liftedAt = :now, #liftedBy = :actor',
         ConditionExpression:
           'attribute_exists(pk) AND attribute_not_exists(#liftedAt) AND #until > :now',
-        ExpressionAttributeNames: attributeNames('liftedAt', 'until'),
-        ExpressionAttributeValues: { ':now': now },
+        ExpressionAttributeNames: attributeNames(
+          'liftedAt',
+          'until',
+          ...(actor === undefined ? [] : ['liftedBy']),
+        ),
+        ExpressionAttributeValues:
+          actor === undefined ? { ':now': now } : { ':now': now, ':actor': actor },
         ReturnValues: 'ALL_NEW',
       }),
     );

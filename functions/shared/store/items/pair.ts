@@ -53,6 +53,13 @@ export const unchangedSince = (pair: PairState | undefined) =>
     ? { expression: 'attribute_exists(pk) AND attribute_not_exists(#version)', values: {} }
     : { expression: '#version = :read', values: { ':read': pair.version } };
 
+/** What the newest sent permission request carries (`markRequestSent`) until a reply answers it. */
+export const requestOriginAttributes = [
+  'requestReference',
+  'requestMetadata',
+  'requestActor',
+] as const satisfies readonly (keyof PairState)[];
+
 /**
  * A reply's or an operator's decision: replaces the permission, starts a new missed streak, bumps `version`, sets the TTL.
  * With the reply's send time (`replySentAt`, epoch ms), it is kept on the pair and the write holds only
@@ -68,6 +75,8 @@ export const permissionDecisionUpdate = (
   replySentAt?: number,
   /** The user's BSUID, recorded on the pair; `keyed`: the pair is under it, so no link may stand there. */
   userId?: { readonly id: string; readonly keyed: boolean },
+  /** An operator's correction: who made it (`permission.*` names it); any other decision has none. */
+  actor?: string,
 ) => {
   const expiry = pairExpiryAfterDecision(decision, now);
   const set = [
@@ -102,6 +111,12 @@ export const permissionDecisionUpdate = (
   // The streak belongs to the permission it replaces (or to an item past its TTL that DynamoDB has not
   // deleted yet).
   for (const attribute of missedStreak) optional(attribute, undefined);
+  optional('decisionActor', actor);
+  // A reply answers the request sent: its event takes the request's references from the image before
+  // (events/derive.ts), and the pair no longer carries them.
+  const answersRequest = decision.permissionSource === 'reply';
+  if (answersRequest)
+    for (const attribute of requestOriginAttributes) optional(attribute, undefined);
   if (replySentAt !== undefined) set.push('#replySentAt = :replySentAt');
   if (userId !== undefined) {
     set.push('#userId = :userId');
@@ -129,6 +144,8 @@ export const permissionDecisionUpdate = (
       'ttl',
       ...missedStreak,
       'version',
+      'decisionActor',
+      ...(answersRequest ? requestOriginAttributes : []),
       ...(replySentAt === undefined ? [] : ['replySentAt']),
       ...(userId === undefined ? [] : ['userId']),
       ...(userId?.keyed ? ['linkedTo'] : []),
@@ -282,6 +299,8 @@ export const writePermissionDecision = async (
    * link that came meanwhile sends it to the number's pair (no write under a number can meet a link).
    */
   userId?: string,
+  /** The operator's actor (http/actor.ts). */
+  actor?: string,
 ): Promise<PairState> => {
   try {
     const { Attributes } = await db.doc.send(
@@ -294,6 +313,7 @@ export const writePermissionDecision = async (
           now,
           undefined,
           userId === undefined ? undefined : { id: userId, keyed: userId === user },
+          actor,
         ),
         ReturnValues: 'ALL_NEW',
       }),
@@ -304,7 +324,7 @@ export const writePermissionDecision = async (
       ? itemAtFailure<PairState>(error)?.linkedTo
       : undefined;
     if (linkedTo === undefined) throw error;
-    return writePermissionDecision(db, business, linkedTo, decision, now, userId);
+    return writePermissionDecision(db, business, linkedTo, decision, now, userId, actor);
   }
 };
 

@@ -6,9 +6,10 @@ import {
   requestRoom,
   requestSlotNames,
 } from '../../rules/permission-request.js';
+import type { Origin } from '../../rules/references.js';
 import type { Db } from '../client.js';
 import { attributeNames, isConditionFailed, itemAtFailure } from '../conditions.js';
-import { activePermissionCondition } from '../items/pair.js';
+import { activePermissionCondition, requestOriginAttributes } from '../items/pair.js';
 import { keys } from '../keys.js';
 import { isExpired, ttlFromMillis } from '../table.js';
 
@@ -178,29 +179,54 @@ export const releasePermissionRequest = async (
 };
 
 /**
- * Plivo took the request: the pair says which request was sent, when and as what (the `permission.requested`
- * event is derived from this write, so a request Plivo refused is never announced). It changes neither
- * the permission nor the calls, so `version` stays.
+ * Plivo took the request: the pair says which request was sent, when, as what, and with which
+ * reference, metadata and actor (the `permission.requested` event is derived from this write, so a
+ * request Plivo refused is never announced). An earlier request's references go: they belong to it. It
+ * changes neither the permission nor the calls, so `version` stays.
  */
+export const markRequestSentUpdate = (
+  tableName: string,
+  input: Pick<PermissionRequest, 'business' | 'user' | 'requestId' | 'now'> &
+    Origin & { readonly kind: PermissionRequestKind },
+) => {
+  const origin = {
+    requestReference: input.reference,
+    requestMetadata: input.metadata,
+    requestActor: input.actor,
+  } satisfies Record<(typeof requestOriginAttributes)[number], unknown>;
+  const set = ['#sentRequestId = :requestId', '#requestSentAt = :now', '#requestSentKind = :kind'];
+  const remove: string[] = [];
+  const values: Record<string, unknown> = {
+    ':requestId': input.requestId,
+    ':now': input.now,
+    ':kind': input.kind,
+  };
+  for (const name of requestOriginAttributes) {
+    const value = origin[name];
+    if (value === undefined) remove.push(`#${name}`);
+    else {
+      set.push(`#${name} = :${name}`);
+      values[`:${name}`] = value;
+    }
+  }
+  return {
+    TableName: tableName,
+    Key: keys.pair(input.business, input.user),
+    UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: attributeNames(
+      'sentRequestId',
+      'requestSentAt',
+      'requestSentKind',
+      ...requestOriginAttributes,
+    ),
+    ExpressionAttributeValues: values,
+  };
+};
+
 export const markRequestSent = async (
   db: Db,
-  input: Pick<PermissionRequest, 'business' | 'user' | 'requestId' | 'now'> & {
-    readonly kind: PermissionRequestKind;
-  },
+  input: Parameters<typeof markRequestSentUpdate>[1],
 ): Promise<void> => {
-  await db.doc.send(
-    new UpdateCommand({
-      TableName: db.tableName,
-      Key: keys.pair(input.business, input.user),
-      UpdateExpression:
-        'SET #sentRequestId = :requestId, #requestSentAt = :now, #requestSentKind = :kind',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: attributeNames('sentRequestId', 'requestSentAt', 'requestSentKind'),
-      ExpressionAttributeValues: {
-        ':requestId': input.requestId,
-        ':now': input.now,
-        ':kind': input.kind,
-      },
-    }),
-  );
+  await db.doc.send(new UpdateCommand(markRequestSentUpdate(db.tableName, input)));
 };

@@ -5,6 +5,7 @@ import { leaseExpiry } from '../../rules/concurrency.js';
 import type { NumberRestriction } from '../../rules/number-pause.js';
 import type { PairState } from '../../rules/pair.js';
 import type { CallRetry, PlacementDecision, PlacementRefusal } from '../../rules/place-call.js';
+import { type Origin, originOf } from '../../rules/references.js';
 import type { Db } from '../client.js';
 import {
   attributeNames,
@@ -34,7 +35,7 @@ import { readPair } from '../items/pair.js';
 import { placeCallUpdate } from '../items/pair-calls.js';
 import { keys } from '../keys.js';
 
-export interface Reservation {
+export interface Reservation extends Origin {
   readonly callId: string;
   readonly business: string;
   readonly user: string;
@@ -133,7 +134,8 @@ const placementItems = (
   limits: Limits,
 ): TransactItem[] => {
   const now = cps.at;
-  const { callId, business, user, agent, intentId, idempotency } = reservation;
+  const { callId, business, user, agent, intentId, idempotency, actor, reference, metadata } =
+    reservation;
   const leaseExpiresAt = leaseExpiry(now, limits.rules);
   const limit = limits.rules.simultaneousCallsPerNumber;
   return [
@@ -162,6 +164,7 @@ const placementItems = (
           leaseShard,
           agent,
           ...(intentId === undefined ? {} : { intentId }),
+          ...originOf({ actor, reference, metadata }),
         }),
         ConditionExpression: 'attribute_not_exists(pk)',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
