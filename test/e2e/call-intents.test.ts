@@ -185,7 +185,8 @@ describe('call intents through the local host (sandbox)', () => {
       ['intent.placed', undefined],
     ]);
     expect(events.filter((e) => e.type === 'call.placed').map((e) => e.data)).toEqual([
-      { callId: placed.callId, agent: exampleAgents.india, intentId },
+      // The intent's actor: the local host's, which has no authorizer.
+      { callId: placed.callId, agent: exampleAgents.india, intentId, actor: 'local' },
     ]);
     // The same request is not sent twice for one intent.
     expect(await messagesTo(local.host, user)).toHaveLength(1);

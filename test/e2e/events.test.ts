@@ -154,7 +154,12 @@ describe('events from the table stream (local host)', () => {
       expect(callTypes(events, callId)).toEqual(['call.placed', 'call.answered', 'call.ended']);
     }
     const placed = events.find((e) => e.type === 'call.placed');
-    expect(placed?.data).toEqual({ callId: callIds[0], agent: exampleAgents.india });
+    // The local host has no authorizer: every /v1 request's actor is `local`.
+    expect(placed?.data).toEqual({
+      callId: callIds[0],
+      agent: exampleAgents.india,
+      actor: 'local',
+    });
     const ended = events.find((e) => e.type === 'call.ended');
     expect(ended?.data).toEqual({
       callId: callIds[0],
@@ -162,6 +167,7 @@ describe('events from the table stream (local host)', () => {
       durationSeconds: 42,
       hangupCause: 'NORMAL_CLEARING',
       outcome: 'answered',
+      actor: 'local',
     });
     expect(events).toHaveLength(2 + 3 * dailyCalls);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
@@ -176,6 +182,7 @@ describe('events from the table stream (local host)', () => {
         callId,
         consecutiveMissed: i + 1,
         warning: i + 1 >= warnAt,
+        actor: 'local',
       }));
     const user = newUser();
     await acceptPermission(host, user, business);
@@ -244,8 +251,11 @@ describe('events from the table stream (local host)', () => {
     expect((await correct({ status: 'none' })).status).toBe(200);
     const events = await eventsOf(host, user);
     expect(events.map((e) => [e.type, e.data])).toEqual([
-      ['permission.granted', { permanent: true, expiresAt: null, source: 'manual' }],
-      ['permission.cleared', { source: 'manual' }],
+      [
+        'permission.granted',
+        { permanent: true, expiresAt: null, source: 'manual', actor: 'local' },
+      ],
+      ['permission.cleared', { source: 'manual', actor: 'local' }],
     ]);
   });
 

@@ -113,7 +113,8 @@ describe('free-form permission requests (sandbox)', () => {
     const requested = (host.eventBus.events() ?? []).filter(
       (e) => e.type === 'permission.requested' && e.user === user,
     );
-    expect(requested.map((e) => e.data)).toEqual([{ kind: 'interactive' }]);
+    // `local`: the local host's caller, which has no authorizer.
+    expect(requested.map((e) => e.data)).toEqual([{ kind: 'interactive', actor: 'local' }]);
   });
 
   it("the request's own body; a forced template inside the window; a template's body refused", async () => {

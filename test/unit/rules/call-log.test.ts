@@ -33,6 +33,8 @@ const viewFields = [
   'refusal',
   'endedBy',
   'missedInARow',
+  'reference',
+  'metadata',
 ];
 
 const inbound = (extra: Partial<CallLogRecord> = {}): CallLogRecord => ({
@@ -233,6 +235,20 @@ describe('call log view: business-initiated, every combination', () => {
       hangupCause: 'Normal Hangup',
       agent: 'sip:support@phone.plivo.com',
     });
+  });
+});
+
+describe('call log view: references', () => {
+  it("shows the request's reference and metadata, never its actor", () => {
+    const record = {
+      ...outbound({ reference: 'TICKET-1', metadata: { contact: 'c-9' } }),
+      actor: 'key:crm',
+    } as CallLogRecord;
+    const view = callLogView(record);
+    expect(view).toMatchObject({ reference: 'TICKET-1', metadata: { contact: 'c-9' } });
+    expect(view).not.toHaveProperty('actor');
+    expect(callLogView(outbound())).not.toHaveProperty('reference');
+    expect(callLogView(outbound())).not.toHaveProperty('metadata');
   });
 });
 
