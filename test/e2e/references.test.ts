@@ -182,10 +182,19 @@ describe('references that travel (local host)', () => {
     expect((await get(`/v1/calls/${callId}`)).body).toMatchObject({ callId, ...sent });
   });
 
-  it('a cancelled intent: intent.cancelled names who cancelled, with the references', async () => {
+  it('a second POST keeps the open intent’s references; intent.cancelled names who cancelled, with them', async () => {
     const user = newUser();
     const created = await post('/v1/call-intents', { from: business, to: user, ...sent });
     const intentId = String(created.body.intentId);
+    // A second POST for the pair gets the open intent, with its own references.
+    const second = await post('/v1/call-intents', {
+      from: business,
+      to: user,
+      reference: 'OTHER-1',
+      metadata: { other: 'x' },
+    });
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ intentId, ...sent });
     const cancelled = await asJson(
       await fetch(`${host.url}/v1/call-intents/${intentId}`, { method: 'DELETE' }),
     );
