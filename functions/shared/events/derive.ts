@@ -45,18 +45,15 @@ const requestOrigin = (pair: PairState | undefined): Origin =>
 /**
  * Who and what a decision follows from: an operator's correction names its actor; a reply carries the
  * request it answers, which its write took off the pair (store/items/pair.ts), so it is read from the
- * image before. An inbound call's grant, missed calls and Meta follow from no request.
+ * image before (Meta's automatic revocation comes as a reply too). An inbound call's grant and missed
+ * calls follow from no request.
  */
-const decisionOrigin = (old: PairState | undefined, pair: PairState): Origin => {
-  switch (pair.permissionSource) {
-    case 'manual':
-      return originOf({ actor: pair.decisionActor });
-    case 'reply':
-      return requestOrigin(old);
-    default:
-      return {};
-  }
-};
+const decisionOrigin = (old: PairState | undefined, pair: PairState): Origin =>
+  pair.permissionSource === 'manual'
+    ? originOf({ actor: pair.decisionActor })
+    : pair.permissionSource === 'reply'
+      ? requestOrigin(old)
+      : {};
 
 const decisionFact = (old: PairState | undefined, pair: PairState): Fact | undefined => {
   const at = pair.permissionAt ?? 0;

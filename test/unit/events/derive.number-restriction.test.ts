@@ -40,6 +40,11 @@ describe("the events of a number's restriction", () => {
     expect(events(restriction(), restriction())).toEqual([]);
   });
 
+  it('a pause first seen already lifted (its first image is the lift) is number.unpaused alone', () => {
+    const lifted = restriction({ liftedAt: t0 + 60_000 });
+    expect(events(undefined, lifted).map((e) => e.type)).toEqual(['number.unpaused']);
+  });
+
   it("an operator's lift is number.unpaused at the lift, once", () => {
     const lifted = restriction({ liftedAt: t0 + 60_000 });
     expect(events(restriction(), lifted)).toEqual([
