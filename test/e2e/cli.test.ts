@@ -4,7 +4,7 @@
  * 2 usage, 3 unavailable).
  */
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { exampleConfigPath } from '../../functions/shared/config/load.js';
 import type { LocalHost } from '../../local/host.js';
 import { exampleNumbers, newUser } from '../support/fixtures.js';
 import { startTestHost } from '../support/local-host.js';
+import { jsonAnswer, startLoopback } from '../support/loopback.js';
 import { alwaysOpenExampleConfig, inboundAnswerForm, plivoXml } from '../support/plivo-forms.js';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -25,12 +26,13 @@ interface Run {
 }
 
 /** The CLI as `npx callgate` runs it: the package's bin, a launcher of the TypeScript through tsx. */
-const callgate = (args: readonly string[]): Promise<Run> =>
+const callgate = (args: readonly string[], extraEnv: Record<string, string> = {}): Promise<Run> =>
   new Promise((done) => {
     const env = { ...process.env };
     for (const name of ['CALLGATE_API_KEY', 'CALLGATE_URL', 'AWS_REGION', 'PLIVO_AUTH_TOKEN']) {
       delete env[name];
     }
+    Object.assign(env, extraEnv);
     execFile(
       process.execPath,
       [join(repo, 'client/cli/callgate.js'), ...args],
@@ -173,6 +175,68 @@ describe('the callgate CLI without a host', () => {
     expect(bad.stderr).toMatch(/^ {2}account\.callsPerSecond: /m);
     const asJson = await callgate(['--json', 'config', 'validate', file]);
     expect(json(asJson)).toMatchObject({ valid: false, file });
+  });
+
+  it('tails a queue a bus rule fills on AWS: each event printed, then deleted', async () => {
+    const envelope = (id: string) => ({
+      id,
+      type: 'number.unpaused',
+      time: '2026-12-08T03:00:00.000Z',
+      business,
+      data: { liftedBy: 'operator' },
+    });
+    // The EventBridge event a rule puts on the queue: its detail is the envelope.
+    const message = (id: string) => {
+      const body = JSON.stringify({ 'detail-type': 'number.unpaused', detail: envelope(id) });
+      return {
+        MessageId: `m-${id}`,
+        ReceiptHandle: `handle-${id}`,
+        Body: body,
+        MD5OfBody: createHash('md5').update(body).digest('hex'),
+      };
+    };
+    const sqs = await startLoopback((request) =>
+      String(request.headers['x-amz-target']).endsWith('.ReceiveMessage')
+        ? jsonAnswer(200, { Messages: [message('e1'), message('e2'), message('e3')] })
+        : jsonAnswer(200, { Successful: [], Failed: [] }),
+    );
+    try {
+      // The SDK sends to the queue URL's host: here the loopback standing in for SQS.
+      const queueUrl = `${sqs.url}/123456789012/callgate-tail`;
+      const env = {
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+      };
+      const args = ['--json', '--region', 'eu-west-1', 'events', 'tail', '--queue', queueUrl];
+      const tail = await callgate([...args, '--count', '2'], env);
+      expect(tail).toMatchObject({ code: 0 });
+      expect(tail.stderr).toMatch(
+        /^waiting for the events of http:\/\/127\.0\.0\.1:\d+\/123456789012\/callgate-tail \(Ctrl-C stops\)…\n$/,
+      );
+      expect(
+        tail.stdout
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line)),
+      ).toEqual([envelope('e1'), envelope('e2')]);
+      const [receive, remove] = sqs.requests;
+      expect(receive?.headers['x-amz-target']).toBe('AmazonSQS.ReceiveMessage');
+      expect(receive?.json()).toMatchObject({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 });
+      expect(String(receive?.headers.authorization)).toContain('Credential=AKIDEXAMPLE/');
+      expect(remove?.headers['x-amz-target']).toBe('AmazonSQS.DeleteMessageBatch');
+      expect(remove?.json()).toEqual({
+        QueueUrl: queueUrl,
+        Entries: [
+          { Id: '0', ReceiptHandle: 'handle-e1' },
+          { Id: '1', ReceiptHandle: 'handle-e2' },
+        ],
+      });
+      const noRegion = await callgate(['events', 'tail', '--queue', queueUrl], env);
+      expect(noRegion.code).toBe(2);
+      expect(noRegion.stderr).toContain('--queue needs --region');
+    } finally {
+      await sqs.close();
+    }
   });
 
   it('exits 2 on a command line it cannot run', async () => {
