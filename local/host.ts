@@ -29,6 +29,7 @@ import { createDb } from '../functions/shared/store/client.js';
 import { readNumberRestrictions } from '../functions/shared/store/items/number-restriction.js';
 import { createPlivoRest } from '../functions/shared/telephony/plivo-rest.js';
 import type { Telephony } from '../functions/shared/telephony/port.js';
+import { sandboxAuthToken } from './defaults.js';
 import { recreateTable } from './dynamodb.js';
 import { localContext, toPayloadV2Event } from './event.js';
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
@@ -46,8 +47,7 @@ import {
   type LocalWakeups,
 } from './wakeups.js';
 
-/** The auth token the sandbox verifies webhook signatures with when PLIVO_AUTH_TOKEN is unset. */
-export const sandboxAuthToken = 'sandbox-auth-token';
+export { sandboxAuthToken };
 
 const maxRequestBytes = 1024 * 1024;
 

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, configPathFromEnv, readConfigFile } from '../functions/shared/config/load.js';
 import { plivoConsoleSettings } from '../functions/shared/routes.js';
 import { presetInForce } from '../functions/shared/rules/presets.js';
+import { defaultPort } from './defaults.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb.js';
 import { sandboxAuthToken, startLocalHost } from './host.js';
 
@@ -19,7 +20,7 @@ const main = async () => {
   const env = process.env;
   const configPath = configPathFromEnv(env);
   const config = readConfigFile(configPath);
-  const port = Number(values.port ?? env.PORT ?? 3000);
+  const port = Number(values.port ?? env.PORT ?? defaultPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`PORT ${port} is not a port`);
   const dataOption = values['data-dir'] ?? env.CALLGATE_DATA_DIR;

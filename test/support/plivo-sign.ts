@@ -1,74 +1,22 @@
 /**
- * Test helpers to sign requests the way Plivo does, and thin wrappers around the `plivo` SDK
- * (a devDependency, used only as an oracle in tests; production code never imports it).
- *
- * signV3 / signV2 use our own computeV3Signature / computeV2Signature; test/unit/plivo/signature.test.ts
- * proves, property by property, that these equal what the SDK computes and accepts.
+ * The signer Plivo's requests are made with (signV3 / signV2, in functions/shared/plivo/signature.ts,
+ * which the CLI's `plivo send` uses too), and thin wrappers around the `plivo` SDK (a devDependency,
+ * used only as an oracle in tests; production code never imports it).
+ * test/unit/plivo/signature.test.ts proves, property by property, that our signatures equal what the
+ * SDK computes and accepts.
  */
-import { randomInt } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { validateSignature } from 'plivo/dist/utils/security.js';
 import { validateV3Signature } from 'plivo/dist/utils/v3Security.js';
-import {
-  computeV2Signature,
-  computeV3Signature,
-  type SignatureMethod,
-  type SignatureParams,
+import type { SignatureMethod, SignatureParams } from '../../functions/shared/plivo/signature.js';
+
+export {
+  randomNonce,
+  signV2,
+  signV3,
+  type V2Headers,
+  type V3Headers,
 } from '../../functions/shared/plivo/signature.js';
-
-export interface SignV3Input {
-  readonly method: SignatureMethod;
-  readonly url: string;
-  readonly params?: SignatureParams;
-  readonly authToken: string;
-  /** Defaults to a fresh random numeric nonce (Plivo sends ~20 digits). */
-  readonly nonce?: string;
-}
-
-export interface SignV2Input {
-  readonly url: string;
-  readonly authToken: string;
-  readonly nonce?: string;
-}
-
-// A type alias (not an interface) so that it is assignable to a Record of headers.
-export type V3Headers = {
-  readonly 'X-Plivo-Signature-V3': string;
-  readonly 'X-Plivo-Signature-V3-Nonce': string;
-};
-
-// A type alias (not an interface) so that it is assignable to a Record of headers.
-export type V2Headers = {
-  readonly 'X-Plivo-Signature-V2': string;
-  readonly 'X-Plivo-Signature-V2-Nonce': string;
-};
-
-/** A random numeric nonce, like the ones Plivo sends. */
-export function randomNonce(): string {
-  let out = '';
-  for (let i = 0; i < 20; i++) out += String(randomInt(10));
-  return out;
-}
-
-/** Headers Plivo would send with a V3-signed request (`params` = the form body, or GET extras). */
-export function signV3(input: SignV3Input): V3Headers {
-  const nonce = input.nonce ?? randomNonce();
-  const signature = computeV3Signature({
-    method: input.method,
-    url: input.url,
-    params: input.params ?? {},
-    nonce,
-    authToken: input.authToken,
-  });
-  return { 'X-Plivo-Signature-V3': signature, 'X-Plivo-Signature-V3-Nonce': nonce };
-}
-
-/** Headers Plivo would send with a V2-signed request (the body is not signed in V2). */
-export function signV2(input: SignV2Input): V2Headers {
-  const nonce = input.nonce ?? randomNonce();
-  const signature = computeV2Signature({ url: input.url, nonce, authToken: input.authToken });
-  return { 'X-Plivo-Signature-V2': signature, 'X-Plivo-Signature-V2-Nonce': nonce };
-}
 
 /** Header names lower-cased, as verifyPlivoSignature expects them (API Gateway v2 does this too). */
 export function lowerCaseHeaders(

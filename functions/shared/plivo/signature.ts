@@ -22,7 +22,7 @@
  *
  * Nothing in this module logs.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
 
 /** Form / JSON body params as strings; a repeated key holds its values as an array. */
@@ -217,6 +217,49 @@ export function computeV3Signature(input: V3SignatureInput): string {
 /** Plivo's V2 signature (`X-Plivo-Signature-V2`): HMAC-SHA256(authToken, protocol://host[:port]/path + nonce). */
 export function computeV2Signature(input: V2SignatureInput): string {
   return hmacBase64(input.authToken, parseUrl(input.url).base + input.nonce);
+}
+
+// Type aliases (not interfaces), so that they are assignable to a Record of headers.
+export type V3Headers = {
+  readonly 'X-Plivo-Signature-V3': string;
+  readonly 'X-Plivo-Signature-V3-Nonce': string;
+};
+
+export type V2Headers = {
+  readonly 'X-Plivo-Signature-V2': string;
+  readonly 'X-Plivo-Signature-V2-Nonce': string;
+};
+
+/** A random numeric nonce, like the ones Plivo sends (about 20 digits). */
+export function randomNonce(): string {
+  let out = '';
+  for (let i = 0; i < 20; i++) out += String(randomInt(10));
+  return out;
+}
+
+/**
+ * The headers Plivo sends with a V3-signed request (`params`: the form body, or a GET's extras): what
+ * the CLI's `plivo send` and the tests sign with, so that one signer plays Plivo everywhere.
+ */
+export function signV3(
+  input: Omit<V3SignatureInput, 'nonce'> & { readonly nonce?: string },
+): V3Headers {
+  const nonce = input.nonce ?? randomNonce();
+  return {
+    'X-Plivo-Signature-V3': computeV3Signature({ ...input, nonce }),
+    'X-Plivo-Signature-V3-Nonce': nonce,
+  };
+}
+
+/** The headers Plivo sends with a V2-signed request (V2 does not sign the body). */
+export function signV2(
+  input: Omit<V2SignatureInput, 'nonce'> & { readonly nonce?: string },
+): V2Headers {
+  const nonce = input.nonce ?? randomNonce();
+  return {
+    'X-Plivo-Signature-V2': computeV2Signature({ ...input, nonce }),
+    'X-Plivo-Signature-V2-Nonce': nonce,
+  };
 }
 
 function digest(value: string): Buffer {

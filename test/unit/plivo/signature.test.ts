@@ -4,8 +4,11 @@ import { describe, expect, it } from 'vitest';
 import {
   computeV2Signature,
   computeV3Signature,
+  randomNonce,
   type SignatureMethod,
   type SignatureParams,
+  signV2,
+  signV3,
   type VerifyResult,
   verifyPlivoSignature,
 } from '../../../functions/shared/plivo/signature.js';
@@ -15,8 +18,6 @@ import {
   sdkComputeV3,
   sdkValidateV2,
   sdkValidateV3,
-  signV2,
-  signV3,
 } from '../../support/plivo-sign.js';
 
 const RUNS = { numRuns: 1_000, seed: 20_240_611 } as const;
@@ -662,10 +663,29 @@ describe('non-ASCII input (we hash UTF-8 once; the Node SDK double-encodes url/n
 });
 
 // ---------------------------------------------------------------------------------------------
-// Test helpers used by the end-to-end tests
+// The signer (the CLI's `plivo send` and the tests)
 // ---------------------------------------------------------------------------------------------
 
-describe('test/support/plivo-sign', () => {
+describe('signV3 / signV2, the one signer that plays Plivo', () => {
+  it('draws a fresh 20-digit nonce for each request unless one is given', () => {
+    const nonces = new Set(Array.from({ length: 50 }, randomNonce));
+    expect(nonces.size).toBe(50);
+    for (const nonce of nonces) expect(nonce).toMatch(/^\d{20}$/);
+    const url = 'https://callgate.example.com/plivo/answer';
+    expect(signV2({ url, authToken: 't' })['X-Plivo-Signature-V2-Nonce']).toMatch(/^\d{20}$/);
+    const given = signV3({ method: 'POST', url, params: { A: '1' }, authToken: 't', nonce: '42' });
+    expect(given).toEqual({
+      'X-Plivo-Signature-V3': computeV3Signature({
+        method: 'POST',
+        url,
+        params: { A: '1' },
+        nonce: '42',
+        authToken: 't',
+      }),
+      'X-Plivo-Signature-V3-Nonce': '42',
+    });
+  });
+
   it('signV3 / signV2 produce headers that verify (with us and with the SDK)', () => {
     const url = 'https://callgate.example.com/plivo/answer';
     const params = { CallUUID: 'u', From: '1', To: '2' };
