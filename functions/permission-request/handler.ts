@@ -1,26 +1,12 @@
-import * as z from 'zod';
-import { interactiveBody } from '../shared/config/schema.js';
-import { templateVariablesSchema } from '../shared/config/template-variables.js';
+import { permissionRequestBody } from '../shared/api/permissions.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
 import { plivoOutcomeUnknown, refusalError } from '../shared/http/refusals.js';
-import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
 import { requestPermission } from '../shared/operations/permission-request.js';
 import { userKey } from '../shared/users.js';
-
-/** Strict: a misspelt field is refused by name, never silently dropped. */
-const bodySchema = z.strictObject({
-  from: numberField('the business number'),
-  to: numberField('the user number'),
-  variables: templateVariablesSchema.optional(),
-  /** `template` or `interactive` forces one; absent, the customer-service window decides. */
-  kind: z.enum(['template', 'interactive']).optional(),
-  /** The free-form request's body text. */
-  body: interactiveBody.optional(),
-});
 
 const notFreeFormMessage = {
   window_closed:
@@ -44,7 +30,7 @@ const variablesMessage = (missing: readonly string[], unused: readonly string[])
  */
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
-    const body = bodySchema.parse(request.body);
+    const body = permissionRequestBody.parse(request.body);
     if (body.kind === 'template' && body.body !== undefined) {
       throw new HttpError(
         400,
