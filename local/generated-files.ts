@@ -16,8 +16,11 @@ const jsonText = (value: unknown): string => `${JSON.stringify(value, null, 2)}\
 const packageVersion = (): string =>
   (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
 
+/** The OpenAPI document as docs/openapi.json holds it, and the local host serves it. */
+export const openApiText = (): string => jsonText(openApiDocument(packageVersion()));
+
 export const generatedFiles = (): { readonly path: string; readonly text: string }[] => [
-  { path: 'docs/openapi.json', text: jsonText(openApiDocument(packageVersion())) },
+  { path: 'docs/openapi.json', text: openApiText() },
   { path: 'config/callgate.schema.json', text: jsonText(configJsonSchema()) },
 ];
 
