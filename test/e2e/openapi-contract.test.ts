@@ -37,12 +37,17 @@ const apiToken = 'contract-api-token';
  * about; the tests named beside them produce it.
  */
 const notProducedByAnExample: Partial<Record<ErrorCode, string>> = {
-  unavailable: 'a storage fault (test/e2e/storage-throttling.test.ts)',
+  unavailable:
+    'a storage fault (test/faults/dynamodb-outage.test.ts, test/e2e/storage-throttling.test.ts)',
   internal_error: 'a defect',
-  idempotency_conflict: 'a retry while the first request is still placing (test/e2e/outbound)',
-  concurrency_limit: 'calls in progress on one number up to its limit (test/e2e/contention)',
-  cps_limit: 'two Call API requests within one second (test/e2e/contention)',
-  plivo_outcome_unknown: 'Plivo answering unreadably (test/e2e/permissions)',
+  idempotency_conflict:
+    'a retry while the first request is still placing (test/faults/placement-unknown-outcome.test.ts)',
+  concurrency_limit:
+    'calls in progress on one number up to its limit (test/integration/outbound-store.test.ts)',
+  cps_limit:
+    'two Call API requests within one second (test/integration/outbound-store.test.ts, test/e2e/call-intents.test.ts)',
+  plivo_outcome_unknown:
+    'Plivo answering unreadably (test/faults/plivo-unreadable-answers.test.ts)',
 };
 
 /** Jamaica's number: paused by Meta in the examples that say so, free-form requests off. */
