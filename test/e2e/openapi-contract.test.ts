@@ -234,8 +234,9 @@ const sendExample = async (
   replacements: Record<string, string>,
 ): Promise<Sent> => {
   const { request } = example;
+  // Filled in as a client fills a path: each value percent-encoded (`+` as `%2B`).
   const path = pathTemplate.replace(/\{(\w+)\}/g, (_, name: string) =>
-    replaced(request.path?.[name] ?? '', replacements),
+    encodeURIComponent(replaced(request.path?.[name] ?? '', replacements)),
   );
   const body =
     request.body === undefined

@@ -21,7 +21,7 @@ export const pauseLiftResponse = z.strictObject({
     .meta({ description: 'When the pause would have ended.' }),
 });
 
-const path = { business: encodeURIComponent('+18765550123') };
+const path = { business: '+18765550123' };
 
 export const pauseLiftRoute: RouteContract = {
   summary: "Lift Meta's pause of a business number",
@@ -46,7 +46,7 @@ export const pauseLiftRoute: RouteContract = {
     {
       name: 'pause-not-there',
       summary: 'A number with no pause',
-      request: { path: { business: encodeURIComponent(exampleBusiness) } },
+      request: { path: { business: exampleBusiness } },
       status: 200,
       response: { business: exampleBusiness, lifted: false },
     },
@@ -63,7 +63,7 @@ export const pauseLiftRoute: RouteContract = {
     {
       name: 'pause-lift-unknown-business-number',
       summary: 'A business number the configuration does not have',
-      request: { path: { business: '%2B918035737459' } },
+      request: { path: { business: '+918035737459' } },
       status: 404,
       response: {
         error: 'unknown_business_number',

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import type * as z from 'zod';
+import { jsonSchemaOf } from '../config/json-schema.js';
 import { plivoPaths, type Route, routes } from '../routes.js';
 import {
   cancelCallIntentRoute,
@@ -34,16 +35,6 @@ export const routeContracts: Readonly<Record<string, RouteContract>> = {
 };
 
 type JsonSchema = Record<string, unknown>;
-
-/** zod's own JSON Schema of `schema`, as the request is sent (`input`) or the answer is sent (`output`). */
-export const jsonSchemaOf = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
-    target: 'draft-2020-12',
-    io,
-    unrepresentable: 'any',
-  });
-  return rest;
-};
 
 const isRequired = (schema: z.ZodType): boolean => !schema.safeParse(undefined).success;
 

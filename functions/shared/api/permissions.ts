@@ -122,7 +122,7 @@ export const permissionRequestResponse = z.strictObject({
 });
 
 const pair = { business: exampleBusiness, user: exampleUser };
-const statePath = { business: encodeURIComponent(exampleBusiness), user: exampleUser };
+const statePath = { business: exampleBusiness, user: exampleUser };
 const preset = {
   name: 'plivo-page',
   source: "Plivo's WhatsApp Calling guide, as read when callgate was built",
@@ -181,7 +181,7 @@ const pathRefusals = (prefix: string) => [
   {
     name: `${prefix}-unknown-business-number`,
     summary: 'A business number the configuration does not have',
-    request: { path: { ...statePath, business: '%2B918035737459' } },
+    request: { path: { ...statePath, business: '+918035737459' } },
     status: 404,
     response: {
       error: 'unknown_business_number',
