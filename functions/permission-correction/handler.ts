@@ -1,4 +1,7 @@
-import { permissionCorrectionBody } from '../shared/api/permissions.js';
+import {
+  type PermissionStateResponse,
+  permissionCorrectionBody,
+} from '../shared/api/permissions.js';
 import type { Deps } from '../shared/deps.js';
 import { pathPair } from '../shared/http/business-pair.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
@@ -18,5 +21,9 @@ export const createHandler = (deps: Deps): LambdaHandler =>
     const outcome = await correctPermission(deps, business, user, correction);
     if (outcome.kind === 'refused') throw correctionRefusalError(outcome);
     deps.logger.info('permission corrected by an operator', { status: correction.status });
-    return json(200, { business: business.e164, user: userKey(user), ...outcome.view });
+    return json(200, {
+      business: business.e164,
+      user: userKey(user),
+      ...outcome.view,
+    } satisfies PermissionStateResponse);
   });

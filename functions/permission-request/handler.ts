@@ -1,4 +1,7 @@
-import { permissionRequestBody } from '../shared/api/permissions.js';
+import {
+  type PermissionRequestResponse,
+  permissionRequestBody,
+} from '../shared/api/permissions.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
@@ -63,7 +66,7 @@ export const createHandler = (deps: Deps): LambdaHandler =>
           from: pair.business.e164,
           to: userKey(pair.user),
           requestedAt: new Date(outcome.requestedAt).toISOString(),
-        });
+        } satisfies PermissionRequestResponse);
       case 'refused': {
         const { per24Hours, per7Days } = deps.config.rules.permissionRequests;
         throw refusalError(

@@ -21,6 +21,8 @@ export const pauseLiftResponse = z.strictObject({
     .meta({ description: 'When the pause would have ended.' }),
 });
 
+export type PauseLiftResponse = z.output<typeof pauseLiftResponse>;
+
 const path = { business: '+18765550123' };
 
 export const pauseLiftRoute: RouteContract = {

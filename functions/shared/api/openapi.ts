@@ -167,8 +167,12 @@ const webhookOperation = (route: Route) => ({
   },
   responses: {
     '200': {
-      description: 'Plivo XML (answer, dial status) or an empty 200 (message, hangup).',
-      content: { 'application/xml': { schema: { type: 'string' } } },
+      description:
+        'Plivo XML (answer, dial status); a JSON summary of what was done (message, hangup), which Plivo does not read.',
+      content: {
+        'application/xml': { schema: { type: 'string' } },
+        'application/json': { schema: { type: 'object' } },
+      },
     },
     '403': {
       description: 'bad_signature',

@@ -91,6 +91,8 @@ export const permissionStateResponse = z.strictObject({
     .optional(),
 });
 
+export type PermissionStateResponse = z.output<typeof permissionStateResponse>;
+
 export const permissionCorrectionBody = z.strictObject({
   status: z.enum(['temporary', 'permanent', 'rejected', 'revoked', 'none']),
   expiresAt: z.iso
@@ -120,6 +122,8 @@ export const permissionRequestResponse = z.strictObject({
   to: z.string(),
   requestedAt: iso,
 });
+
+export type PermissionRequestResponse = z.output<typeof permissionRequestResponse>;
 
 const pair = { business: exampleBusiness, user: exampleUser };
 const statePath = { business: exampleBusiness, user: exampleUser };
