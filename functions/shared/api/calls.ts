@@ -194,6 +194,15 @@ export const placeCallRoute: RouteContract = {
       retryAfter: 86399,
     }),
     refusedCall(
+      'call-concurrency-limit',
+      'The business number at its limit of simultaneous calls',
+      429,
+      {
+        error: 'concurrency_limit',
+        message: 'The business number is at its limit of simultaneous calls',
+      },
+    ),
+    refusedCall(
       'call-number-paused',
       'A business number Meta paused',
       403,
