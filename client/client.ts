@@ -4,7 +4,7 @@
  * Idempotency-Key, while that wait is short; a longer one (a daily limit) is the caller's refusal.
  */
 import { randomUUID } from 'node:crypto';
-import type { ErrorBody, ErrorCode } from '../functions/shared/http/errors.js';
+import type { ErrorBody, ErrorCode } from '../functions/shared/api/errors.js';
 import { type EndpointName, endpointPath, endpoints } from './endpoints.js';
 import { type RequestSigner, type SigV4Credentials, sigV4Signer } from './sigv4.js';
 import type {

@@ -1,72 +1,41 @@
 /**
- * What each /v1 route takes and answers, as the client types it. The views come from the rules that
- * build them; the few answers built in a handler or an operation are written here, and
- * test/unit/client/types.test.ts holds them equal to the server's own types.
+ * What each /v1 route takes and answers, as the client types it: the very zod schemas the handlers
+ * validate with and docs/openapi.json is generated from (`functions/shared/api/`), imported for their
+ * types only, so the client, the server and the document cannot disagree.
  */
 
-import type { CallLogView } from '../functions/shared/rules/call-log.js';
+import type * as z from 'zod';
+import type { callIntentBody, callIntentResponse } from '../functions/shared/api/call-intents.js';
+import type {
+  callLogResponse,
+  placeCallBody,
+  placedCallResponse,
+} from '../functions/shared/api/calls.js';
+import type { healthResponse } from '../functions/shared/api/health.js';
+import type { pauseLiftResponse } from '../functions/shared/api/numbers.js';
+import type {
+  permissionCorrectionBody,
+  permissionRequestBody,
+  permissionRequestResponse,
+  permissionStateResponse,
+} from '../functions/shared/api/permissions.js';
 import type { IntentStatus } from '../functions/shared/rules/intent.js';
-import type { IntentView } from '../functions/shared/rules/intent-view.js';
-import type { PermissionRequestKind } from '../functions/shared/rules/pair.js';
-import type { PermissionView } from '../functions/shared/rules/permission-state.js';
-import type { PresetInForce } from '../functions/shared/rules/presets.js';
 
-export type { CallLogView, IntentView, PermissionView };
-
-/** Numbers are E.164 (`+918035737458`); a user may also be a BSUID. */
-export interface PlaceCallRequest {
-  readonly from: string;
-  readonly to: string;
-  /** A configured agent's SIP address or name; the number's default agent when absent. */
-  readonly agent?: string;
-}
-
-export interface PlacedCall {
-  readonly callId: string;
-  readonly requestUuid: string;
-  readonly from: string;
-  readonly to: string;
-  readonly agent: string;
-  readonly status: 'placing';
-}
-
-export interface PermissionRequestBody {
-  readonly from: string;
-  readonly to: string;
-  readonly variables?: Readonly<Record<string, string>>;
-  /** Forces the template or the free-form request; absent, the customer-service window decides. */
-  readonly kind?: PermissionRequestKind;
-  /** The free-form request's body text. */
-  readonly body?: string;
-}
-
-export interface PermissionRequestSent {
-  readonly messageId: string;
-  readonly sent: PermissionRequestKind;
-  readonly from: string;
-  readonly to: string;
-  readonly requestedAt: string;
-}
+export type PlaceCallRequest = z.input<typeof placeCallBody>;
+export type PlacedCall = z.output<typeof placedCallResponse>;
+export type CallLogView = z.output<typeof callLogResponse>;
+export type PermissionRequestBody = z.input<typeof permissionRequestBody>;
+export type PermissionRequestSent = z.output<typeof permissionRequestResponse>;
+export type PairPermission = z.output<typeof permissionStateResponse>;
+export type PermissionCorrection = z.input<typeof permissionCorrectionBody>;
+export type CreateIntentRequest = z.input<typeof callIntentBody>;
+export type IntentView = z.output<typeof callIntentResponse>;
+export type PauseLift = z.output<typeof pauseLiftResponse>;
+export type Health = z.output<typeof healthResponse>;
 
 export interface PairRef {
   readonly business: string;
   readonly user: string;
-}
-
-export type PairPermission = { readonly business: string; readonly user: string } & PermissionView;
-
-export interface PermissionCorrection {
-  readonly status: 'temporary' | 'permanent' | 'rejected' | 'revoked' | 'none';
-  /** ISO 8601 time: a temporary grant's end, or how long a refusal stands. */
-  readonly expiresAt?: string;
-}
-
-export interface CreateIntentRequest {
-  readonly from: string;
-  readonly to: string;
-  readonly agent?: string;
-  /** ISO 8601 time after which the intent gives up. */
-  readonly notAfter?: string;
 }
 
 export type CallDirection = CallLogView['direction'];
@@ -94,20 +63,4 @@ export interface ListIntentsQuery {
 export interface Page<T> {
   readonly items: readonly T[];
   readonly cursor?: string;
-}
-
-export type PauseLift =
-  | { readonly business: string; readonly lifted: false }
-  | {
-      readonly business: string;
-      readonly lifted: true;
-      readonly reason: string;
-      readonly pausedUntil: string;
-    };
-
-export interface Health {
-  readonly status: 'ok';
-  readonly businessNumbers: number;
-  readonly time: string;
-  readonly preset: PresetInForce;
 }

@@ -33,6 +33,7 @@ import { sandboxAuthToken } from './defaults.js';
 import { recreateTable } from './dynamodb.js';
 import { localContext, toPayloadV2Event } from './event.js';
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
+import { openApiText } from './generated-files.js';
 import { handlerFactories } from './handlers.js';
 import { createSandboxApi } from './sandbox/api.js';
 import { apiTimelineEntry } from './sandbox/api-requests.js';
@@ -50,6 +51,12 @@ import {
 export { sandboxAuthToken };
 
 const maxRequestBytes = 1024 * 1024;
+
+/**
+ * The OpenAPI document, served by the local host only: on AWS it would cost a function and a route for
+ * a file that does not change between deploys, and docs/openapi.json is the same text.
+ */
+export const openApiPath = '/v1/openapi.json';
 
 export interface LocalHostOptions {
   readonly config: Config;
@@ -209,6 +216,7 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
   const url = `http://localhost:${port}`;
   const publicBaseUrl = (options.publicBaseUrl ?? url).replace(/\/$/, '');
 
+  const openApiDocumentText = openApiText();
   const timeline = createTimeline(clock.now);
   // What the functions count; on AWS each function emits its own as EMF.
   const metrics = createMetricsRecorder();
@@ -450,6 +458,10 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
           body,
         );
         send(response, answer.status, answer.body, answer.headers);
+        return;
+      }
+      if (method === 'GET' && requestUrl.pathname === openApiPath) {
+        send(response, 200, openApiDocumentText);
         return;
       }
       const matches = compiled

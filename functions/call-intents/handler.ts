@@ -1,12 +1,9 @@
-import * as z from 'zod';
-import { agentSchema } from '../shared/config/agent.js';
+import { callIntentBody, callIntentPath } from '../shared/api/call-intents.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { badRequest, HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler, requestDeps } from '../shared/http/middleware.js';
-import { referenceFields } from '../shared/http/references.js';
 import { placementRefusalError } from '../shared/http/refusals.js';
-import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
 import {
   cancelCallIntent,
@@ -14,26 +11,10 @@ import {
   readCallIntent,
 } from '../shared/operations/call-intents.js';
 
-/** Strict: a misspelt field (`notafter`) is refused by name, never silently dropped. */
-const bodySchema = z.strictObject({
-  from: numberField('the business number'),
-  to: numberField('the user number'),
-  agent: agentSchema.optional(),
-  notAfter: z.iso
-    .datetime({
-      offset: true,
-      error: 'notAfter must be an ISO 8601 time such as 2026-12-09T18:00:00Z',
-    })
-    .optional(),
-  ...referenceFields,
-});
-
-const pathSchema = z.object({ intentId: z.uuid('intentId must be a call intent id (a UUID)') });
-
 const notFound = () => new HttpError(404, 'not_found', 'No call intent with this id');
 
 const create = async (deps: Deps, rawBody: unknown, actor: string | undefined) => {
-  const body = bodySchema.parse(rawBody);
+  const body = callIntentBody.parse(rawBody);
   const pair = businessPair(deps.config, { business: body.from, user: body.to });
   const outcome = await createCallIntent(deps, {
     business: pair.business,
@@ -71,7 +52,7 @@ export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
     if (request.method === 'POST')
       return create(requestDeps(deps, request), request.body, request.actor);
-    const { intentId } = pathSchema.parse(request.pathParameters);
+    const { intentId } = callIntentPath.parse(request.pathParameters);
     if (request.method === 'DELETE') {
       const outcome = await cancelCallIntent(deps, intentId, request.actor);
       if (outcome.kind === 'not_found') throw notFound();

@@ -1,3 +1,4 @@
+import type { PauseLiftResponse } from '../shared/api/numbers.js';
 import type { Deps } from '../shared/deps.js';
 import { pathBusinessNumber } from '../shared/http/business-pair.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
@@ -13,7 +14,7 @@ export const createHandler = (deps: Deps): LambdaHandler =>
     const { business } = pathBusinessNumber(deps.config, request.pathParameters);
     const outcome = await liftPause(deps, business, request.actor);
     if (outcome.kind === 'not_paused') {
-      return json(200, { business: business.e164, lifted: false });
+      return json(200, { business: business.e164, lifted: false } satisfies PauseLiftResponse);
     }
     deps.logger.info('number pause lifted by an operator', { reason: outcome.pause.reason });
     return json(200, {
@@ -21,5 +22,5 @@ export const createHandler = (deps: Deps): LambdaHandler =>
       lifted: true,
       reason: outcome.pause.reason,
       pausedUntil: new Date(outcome.pause.until).toISOString(),
-    });
+    } satisfies PauseLiftResponse);
   });

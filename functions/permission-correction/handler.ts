@@ -1,4 +1,7 @@
-import * as z from 'zod';
+import {
+  type PermissionStateResponse,
+  permissionCorrectionBody,
+} from '../shared/api/permissions.js';
 import type { Deps } from '../shared/deps.js';
 import { pathPair } from '../shared/http/business-pair.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
@@ -7,14 +10,6 @@ import { json } from '../shared/http/respond.js';
 import { correctPermission } from '../shared/operations/permission-correction.js';
 import { userKey } from '../shared/users.js';
 
-const bodySchema = z.strictObject({
-  status: z.enum(['temporary', 'permanent', 'rejected', 'revoked', 'none']),
-  expiresAt: z.iso
-    .datetime({ offset: true, message: 'must be an ISO 8601 time such as 2027-01-31T12:00:00Z' })
-    .transform((at) => Date.parse(at))
-    .optional(),
-});
-
 /**
  * PUT /v1/permissions/{business}/{user}: an operator's correction of the permission state (source
  * `manual`), answered with the state view as GET shows it.
@@ -22,9 +17,13 @@ const bodySchema = z.strictObject({
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
     const { business, user } = pathPair(deps.config, request.pathParameters);
-    const correction = bodySchema.parse(request.body);
+    const correction = permissionCorrectionBody.parse(request.body);
     const outcome = await correctPermission(deps, business, user, correction, request.actor);
     if (outcome.kind === 'refused') throw correctionRefusalError(outcome);
     deps.logger.info('permission corrected by an operator', { status: correction.status });
-    return json(200, { business: business.e164, user: userKey(user), ...outcome.view });
+    return json(200, {
+      business: business.e164,
+      user: userKey(user),
+      ...outcome.view,
+    } satisfies PermissionStateResponse);
   });

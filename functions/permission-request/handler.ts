@@ -1,28 +1,15 @@
-import * as z from 'zod';
-import { interactiveBody } from '../shared/config/schema.js';
-import { templateVariablesSchema } from '../shared/config/template-variables.js';
+import {
+  type PermissionRequestResponse,
+  permissionRequestBody,
+} from '../shared/api/permissions.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
-import { referenceFields } from '../shared/http/references.js';
 import { plivoOutcomeUnknown, refusalError } from '../shared/http/refusals.js';
-import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
 import { requestPermission } from '../shared/operations/permission-request.js';
 import { userKey } from '../shared/users.js';
-
-/** Strict: a misspelt field is refused by name, never silently dropped. */
-const bodySchema = z.strictObject({
-  from: numberField('the business number'),
-  to: numberField('the user number'),
-  variables: templateVariablesSchema.optional(),
-  /** `template` or `interactive` forces one; absent, the customer-service window decides. */
-  kind: z.enum(['template', 'interactive']).optional(),
-  /** The free-form request's body text. */
-  body: interactiveBody.optional(),
-  ...referenceFields,
-});
 
 const notFreeFormMessage = {
   window_closed:
@@ -46,7 +33,7 @@ const variablesMessage = (missing: readonly string[], unused: readonly string[])
  */
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
-    const body = bodySchema.parse(request.body);
+    const body = permissionRequestBody.parse(request.body);
     if (body.kind === 'template' && body.body !== undefined) {
       throw new HttpError(
         400,
@@ -82,7 +69,7 @@ export const createHandler = (deps: Deps): LambdaHandler =>
           from: pair.business.e164,
           to: userKey(pair.user),
           requestedAt: new Date(outcome.requestedAt).toISOString(),
-        });
+        } satisfies PermissionRequestResponse);
       case 'refused': {
         const { per24Hours, per7Days } = deps.config.rules.permissionRequests;
         throw refusalError(

@@ -1,3 +1,4 @@
+import type { PermissionStateResponse } from '../shared/api/permissions.js';
 import type { Deps } from '../shared/deps.js';
 import { pathPair } from '../shared/http/business-pair.js';
 import { businessApi, type LambdaHandler } from '../shared/http/middleware.js';
@@ -13,5 +14,5 @@ export const createHandler = (deps: Deps): LambdaHandler =>
       business: business.e164,
       user: userKey(user),
       ...(await permissionState(deps, business, user)),
-    });
+    } satisfies PermissionStateResponse);
   });

@@ -1,26 +1,11 @@
-import * as z from 'zod';
-import { agentSchema } from '../shared/config/agent.js';
+import { idempotencyKeySchema, placeCallBody } from '../shared/api/calls.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { HttpError } from '../shared/http/errors.js';
 import { businessApi, type LambdaHandler, requestDeps } from '../shared/http/middleware.js';
-import { referenceFields } from '../shared/http/references.js';
 import { placementRefusalError, plivoError } from '../shared/http/refusals.js';
-import { numberField } from '../shared/http/request.js';
 import { json } from '../shared/http/respond.js';
 import { type PlaceCallOutcome, placeCall } from '../shared/operations/place-call.js';
-
-/** Strict: a misspelt field (`agnet`) is refused by name, never silently dropped. */
-const bodySchema = z.strictObject({
-  from: numberField('the business number'),
-  to: numberField('the user number'),
-  agent: agentSchema.optional(),
-  ...referenceFields,
-});
-
-const idempotencyKeySchema = z
-  .string()
-  .regex(/^[\x21-\x7E]{1,255}$/, 'Idempotency-Key must be 1 to 255 visible ASCII characters');
 
 const idempotencyConflict = (
   outcome: Extract<PlaceCallOutcome, { kind: 'idempotency_conflict' }>,
@@ -68,7 +53,7 @@ const respond = (outcome: PlaceCallOutcome) => {
 export const createHandler = (functionDeps: Deps): LambdaHandler =>
   businessApi(functionDeps, async (request) => {
     const deps = requestDeps(functionDeps, request);
-    const body = bodySchema.parse(request.body);
+    const body = placeCallBody.parse(request.body);
     const keyHeader = request.headers['idempotency-key'];
     const pair = businessPair(deps.config, { business: body.from, user: body.to });
     const outcome = await placeCall(deps, {

@@ -5,7 +5,7 @@
  * them (the call record; the pair from the request's send until the reply takes them off).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { maxMetadataBytes } from '../../functions/shared/http/references.js';
+import { maxMetadataBytes } from '../../functions/shared/api/references.js';
 import type { LocalHost } from '../../local/host.js';
 import { metered, settled } from '../capacity/calls.js';
 import {

@@ -173,6 +173,8 @@ export const operationsSchema = z
 
 export const configSchema = z
   .strictObject({
+    /** Where an editor finds the JSON Schema of this file (config/callgate.schema.json); not read. */
+    $schema: z.string().optional(),
     account: accountSettings(),
     numbers: z.array(businessNumberSchema).min(1, 'configure at least one business number'),
     rules: rulesSchema,

@@ -1,49 +1,6 @@
-/** The contract's error codes (docs/api.md). */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'invalid_number'
-  | 'unknown_business_number'
-  | 'country_restricted'
-  | 'no_permission'
-  | 'permission_expired'
-  | 'permission_revoked'
-  | 'permission_rejected'
-  | 'permission_active'
-  | 'daily_call_limit'
-  | 'request_limit'
-  | 'concurrency_limit'
-  | 'cps_limit'
-  | 'number_paused'
-  | 'bsuid_not_dialable'
-  | 'bsuid_not_messageable'
-  | 'idempotency_conflict'
-  | 'idempotency_key_reused'
-  | 'intent_placed'
-  | 'window_closed'
-  | 'free_form_off'
-  | 'plivo_error'
-  | 'plivo_outcome_unknown'
-  | 'bad_signature'
-  | 'unauthorized'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'unavailable'
-  | 'internal_error';
+import type { ErrorBody, ErrorCode } from '../api/errors.js';
 
-export interface ErrorBody {
-  readonly error: ErrorCode;
-  readonly message: string;
-  /** Seconds after which the same request may succeed. */
-  readonly retryAfter?: number;
-  /** A refused call: seconds after which a permission request may be sent (0: now), the only way to a call. */
-  readonly requestPermissionAfter?: number;
-  /** number_paused: Meta's reason for the pause. */
-  readonly reason?: string;
-  /** number_paused: ISO time the pause ends. */
-  readonly pausedUntil?: string;
-}
+export type { ErrorBody, ErrorCode };
 
 /** What a number_paused refusal adds to its body. */
 export interface PauseDetail {

@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import * as z from 'zod';
 import { HttpError } from './errors.js';
 
 /** API Gateway allows 10 MB; nothing callgate is sent comes near 64 KB. */
@@ -129,18 +128,6 @@ const unsupportedMedia = (accepted: BodyMedia): HttpError =>
       ? 'Send the body as JSON with Content-Type: application/json'
       : 'Send application/x-www-form-urlencoded or application/json',
   );
-
-/**
- * A phone number field of a /v1 body: a string, told apart from a missing one, so that a JSON number
- * is not answered "is required".
- */
-export const numberField = (what: string) =>
-  z.string({
-    error: (issue) =>
-      issue.input === undefined
-        ? `is required: ${what}`
-        : `must be a string: ${what} in E.164, such as "+919812345678"`,
-  });
 
 /** Turns an HTTP API payload-v2 event into a request the handlers can trust the shape of. */
 export const parseRequest = (

@@ -52,6 +52,19 @@ describe('configuration', () => {
     }
   });
 
+  it("takes an editor's $schema and reads nothing from it", () => {
+    const withSchema = parseConfig(
+      { ...example(), $schema: './callgate.schema.json' },
+      'test.json',
+    );
+    const { $schema: _schema, ...rest } = withSchema;
+    const { $schema: _none, ...plain } = parseConfig(
+      { ...example(), $schema: undefined },
+      'test.json',
+    );
+    expect(rest).toEqual(plain);
+  });
+
   it('follows the plivo-page preset when the rules name none', () => {
     const raw = example();
     delete raw.rules;
@@ -128,7 +141,7 @@ describe('configuration', () => {
         '  operations.alarms.iteratorAge: unknown key "iteratorAge"; did you mean "iteratorAgeSeconds"?',
         '  rules.businessCallsPer24Hour: unknown key "businessCallsPer24Hour"; did you mean "businessCallsPer24Hours"?',
         '  rules.missedCalls.revoke: unknown key "revoke"; did you mean "revokeAt"?',
-        '  zzz: unknown key "zzz"; known keys here: account, numbers, rules, events, plivo, operations',
+        '  zzz: unknown key "zzz"; known keys here: $schema, account, numbers, rules, events, plivo, operations',
       ].sort(),
     );
   });

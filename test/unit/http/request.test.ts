@@ -1,11 +1,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
 import { HttpError } from '../../../functions/shared/http/errors.js';
 import {
   maxBodyBytes,
-  numberField,
   parseRequest,
   requestBaseUrl,
 } from '../../../functions/shared/http/request.js';
@@ -152,17 +150,6 @@ describe('parseRequest', () => {
     const json = { ...event({ contentType: 'application/json' }), body: '{"a":1}' };
     expect(parseRequest(json, 'json').body).toEqual({ a: 1 });
     expect(parseRequest(event({}), 'json').body).toEqual({});
-  });
-
-  it('a number field tells a missing value from one that is not a string', () => {
-    const schema = z.strictObject({ to: numberField('the user number') });
-    const message = (body: unknown) => schema.safeParse(body).error?.issues[0]?.message;
-    expect(message({})).toBe('is required: the user number');
-    expect(message({ to: 919812345678 })).toBe(
-      'must be a string: the user number in E.164, such as "+919812345678"',
-    );
-    expect(message({ to: null })).toMatch(/^must be a string/);
-    expect(message({ to: '+919812345678' })).toBeUndefined();
   });
 
   it('treats an empty body as no fields whatever the content type', () => {

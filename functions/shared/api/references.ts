@@ -68,3 +68,15 @@ export const referenceFields = {
   reference: referenceSchema.optional(),
   metadata: metadataSchema.optional(),
 };
+
+/** The same fields as a call or intent shows them back (checked when written, so plain here). */
+export const referenceViewFields = {
+  reference: z
+    .string()
+    .optional()
+    .meta({ description: 'The reference the request that made it attached.' }),
+  metadata: z
+    .record(z.string(), z.string())
+    .optional()
+    .meta({ description: 'The metadata the request that made it attached.' }),
+};

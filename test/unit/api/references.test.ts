@@ -8,7 +8,7 @@ import {
   metadataSchema,
   referenceFields,
   referenceSchema,
-} from '../../../functions/shared/http/references.js';
+} from '../../../functions/shared/api/references.js';
 
 /** A body as the routes read it: strict, the two fields beside the route's own. */
 const body = z.strictObject({ ...referenceFields });
