@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'plivo_outcome_unknown'
   | 'bad_signature'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
   | 'payload_too_large'
