@@ -293,9 +293,9 @@ export const plivoWebhook = (
 export const businessApi = (deps: Deps, handler: RouteHandler): LambdaHandler =>
   middy<CallgateEvent, Result, Error, Context>()
     .use(contractErrors(deps))
+    .use(apiKeyScope(deps))
     .use(parseBody('json'))
     .use(correlationId(deps))
-    .use(apiKeyScope(deps))
     .handler(run(handler)) as LambdaHandler;
 
 /** A route with no caller to authenticate (health). */
