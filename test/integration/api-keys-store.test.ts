@@ -124,9 +124,31 @@ describe('API keys in DynamoDB Local', () => {
     expect((await readItem(db, key))?.lastUsedAt).toBe(now + lastUsedEveryMs);
   });
 
+  it('takes a resent Put of the same key as created, and another key under its id as taken', async () => {
+    const { putApiKey } = await import('../../functions/shared/store/items/api-key.js');
+    const stored = {
+      keyId: 'e'.repeat(16),
+      name: 'resent',
+      scopes: ['calls:read' as const],
+      createdAt: now,
+      hash: secretHash('one secret'),
+    };
+    expect(await putApiKey(db, stored)).toBe('created');
+    expect(await putApiKey(db, stored)).toBe('created');
+    expect(await putApiKey(db, { ...stored, hash: secretHash('another secret') })).toBe('taken');
+    expect((await readItem(db, keys.apiKey(stored.keyId)))?.hash).toBe(stored.hash);
+  });
+
   it('lists every key, oldest first, without hashes', async () => {
     const listed = await listApiKeys(db);
-    expect(listed.map((key) => key.name).sort()).toEqual(['busy', 'crm', 'dialer', 'old', 'zap']);
+    expect(listed.map((key) => key.name).sort()).toEqual([
+      'busy',
+      'crm',
+      'dialer',
+      'old',
+      'resent',
+      'zap',
+    ]);
     expect(JSON.stringify(listed)).not.toContain('hash');
     // Thirty more, created one millisecond apart: all listed, oldest first.
     const many = await Promise.all(
@@ -135,7 +157,7 @@ describe('API keys in DynamoDB Local', () => {
       ),
     );
     const all = await listApiKeys(db);
-    expect(all.length).toBe(5 + many.length);
-    expect(all.slice(5).map((key) => key.name)).toEqual(many.map((_, i) => `k${i}`));
+    expect(all.length).toBe(6 + many.length);
+    expect(all.slice(6).map((key) => key.name)).toEqual(many.map((_, i) => `k${i}`));
   });
 });

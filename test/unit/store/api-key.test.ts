@@ -26,6 +26,7 @@ describe('API key items', () => {
       TableName: table,
       Item: { ...key, keyId, name: 'crm', scopes: ['calls:write'], createdAt: now, hash: 'h' },
       ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   });
 

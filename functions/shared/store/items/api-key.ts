@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type ApiKeyScope, lastUsedEveryMs } from '../../rules/api-keys.js';
 import type { Db } from '../client.js';
-import { isConditionFailed } from '../conditions.js';
+import { isConditionFailed, itemAtFailure } from '../conditions.js';
 import { keyPrefixes, keys } from '../keys.js';
 
 /**
@@ -30,15 +30,20 @@ export const newApiKeyPut = (tableName: string, key: StoredApiKey) => ({
   TableName: tableName,
   Item: { ...keys.apiKey(key.keyId), ...key },
   ConditionExpression: 'attribute_not_exists(pk)',
+  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
 });
 
+/**
+ * `taken` only by another key: the SDK's own retry of a Put whose first attempt landed finds this
+ * key's item, with this hash, and that is `created`.
+ */
 export const putApiKey = async (db: Db, key: StoredApiKey): Promise<'created' | 'taken'> => {
   try {
     await db.doc.send(new PutCommand(newApiKeyPut(db.tableName, key)));
     return 'created';
   } catch (error) {
-    if (isConditionFailed(error)) return 'taken';
-    throw error;
+    if (!isConditionFailed(error)) throw error;
+    return itemAtFailure<StoredApiKey>(error)?.hash === key.hash ? 'created' : 'taken';
   }
 };
 
