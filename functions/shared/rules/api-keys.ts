@@ -63,9 +63,12 @@ export interface ApiKeyParts {
 
 export const formatApiKey = ({ keyId, secret }: ApiKeyParts): string => `cg_${keyId}_${secret}`;
 
-/** The key in an `Authorization: Bearer <key>` header, or undefined when the header holds none. */
+/**
+ * The key in an `Authorization: Bearer <key>` header, or undefined when the header holds none. The
+ * scheme is case-insensitive (RFC 9110), the key is not.
+ */
 export const keyOfHeader = (header: string): ApiKeyParts | undefined => {
-  const match = /^Bearer ([^ ]+)$/.exec(header);
+  const match = /^bearer ([^ ]+)$/i.exec(header);
   const parts = match?.[1] ? apiKeyPattern.exec(match[1]) : null;
   return parts?.[1] && parts[2] ? { keyId: parts[1], secret: parts[2] } : undefined;
 };

@@ -25,6 +25,8 @@ describe('the key a caller holds', () => {
     expect(secret).toHaveLength(43);
     expect(formatApiKey({ keyId, secret })).toBe(key);
     expect(keyOfHeader(`Bearer ${key}`)).toEqual({ keyId, secret });
+    expect(keyOfHeader(`bearer ${key}`)).toEqual({ keyId, secret });
+    expect(keyOfHeader(`BEARER ${key}`)).toEqual({ keyId, secret });
   });
 
   it('splits a secret holding `_` at the id: the id has none', () => {
@@ -38,7 +40,7 @@ describe('the key a caller holds', () => {
   it.each([
     ['no scheme', key],
     ['another scheme', `Basic ${key}`],
-    ['a lower-case scheme', `bearer ${key}`],
+    ['an upper-case prefix', `Bearer CG_${keyId}_${secret}`],
     ['two spaces', `Bearer  ${key}`],
     ['a trailing word', `Bearer ${key} x`],
     ['another prefix', `Bearer xx_${keyId}_${secret}`],
