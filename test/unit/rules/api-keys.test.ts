@@ -40,6 +40,7 @@ describe('the key a caller holds', () => {
   it.each([
     ['no scheme', key],
     ['another scheme', `Basic ${key}`],
+    ['a word before the scheme', `XBearer ${key}`],
     ['an upper-case prefix', `Bearer CG_${keyId}_${secret}`],
     ['two spaces', `Bearer  ${key}`],
     ['a trailing word', `Bearer ${key} x`],
