@@ -4,7 +4,7 @@
  * Idempotency-Key, while that wait is short; a longer one (a daily limit) is the caller's refusal.
  */
 import { randomUUID } from 'node:crypto';
-import type { ErrorBody, ErrorCode } from '../functions/shared/api/errors.js';
+import { type ErrorBody, type ErrorCode, errorStatuses } from '../functions/shared/api/errors.js';
 import { type EndpointName, endpointPath, endpoints } from './endpoints.js';
 import { type RequestSigner, type SigV4Credentials, sigV4Signer } from './sigv4.js';
 import type {
@@ -75,42 +75,7 @@ export type Outcome<T> =
   | { readonly ok: true; readonly status: number; readonly body: T }
   | { readonly ok: false; readonly status: number; readonly error: ClientError };
 
-/** Every code of the house's contract: a Record, so that a code added there does not compile until it is here. */
-const errorCodes: Readonly<Record<ErrorCode, true>> = {
-  invalid_request: true,
-  invalid_number: true,
-  unknown_business_number: true,
-  country_restricted: true,
-  no_permission: true,
-  permission_expired: true,
-  permission_revoked: true,
-  permission_rejected: true,
-  permission_active: true,
-  daily_call_limit: true,
-  request_limit: true,
-  concurrency_limit: true,
-  cps_limit: true,
-  number_paused: true,
-  bsuid_not_dialable: true,
-  bsuid_not_messageable: true,
-  idempotency_conflict: true,
-  idempotency_key_reused: true,
-  intent_placed: true,
-  window_closed: true,
-  free_form_off: true,
-  plivo_error: true,
-  plivo_outcome_unknown: true,
-  bad_signature: true,
-  unauthorized: true,
-  not_found: true,
-  method_not_allowed: true,
-  payload_too_large: true,
-  unsupported_media_type: true,
-  unavailable: true,
-  internal_error: true,
-};
-
-const isErrorCode = (value: string): value is ErrorCode => Object.hasOwn(errorCodes, value);
+const isErrorCode = (value: string): value is ErrorCode => Object.hasOwn(errorStatuses, value);
 
 /**
  * The code of an answer that is not callgate's error body: API Gateway's own refusals

@@ -163,14 +163,26 @@ export class CallgateFunction extends Construct {
 
   /**
    * TABLE_NAME plus exactly the table actions infra/functions.ts lists for this function, on this
-   * table only (no indexes exist; no Scan, no wildcard).
+   * table only (no indexes exist; no Scan, no wildcard), and on the partitions it names where it names some.
    */
   bindTable(table: ITable): this {
     this.addEnvironment('TABLE_NAME', table.tableName);
-    const actions = [...functionAccess[this.fn].tableActions];
+    const { tableActions, partitionKeys } = functionAccess[this.fn];
+    const actions = [...tableActions];
     if (actions.length > 0) {
       this.role.addToPolicy(
-        new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [table.tableArn] }),
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions,
+          resources: [table.tableArn],
+          ...(partitionKeys
+            ? {
+                conditions: {
+                  'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...partitionKeys] },
+                },
+              }
+            : {}),
+        }),
       );
     }
     return this;

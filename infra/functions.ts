@@ -1,5 +1,6 @@
 import type { Config } from '../functions/shared/config/schema.js';
 import type { FunctionName } from '../functions/shared/routes.js';
+import { keyPrefixes } from '../functions/shared/store/keys.js';
 
 /** DynamoDB actions a function may call; TransactWriteItems is authorized per contained action. */
 export type TableAction =
@@ -16,6 +17,8 @@ export interface FunctionAccess {
   readonly tableActions: readonly TableAction[];
   /** Whether it reads the Plivo credentials (signature verification or the Plivo API). */
   readonly plivoSecret: boolean;
+  /** When set, the table actions reach only the items under these partition keys (`dynamodb:LeadingKeys`). */
+  readonly partitionKeys?: readonly string[];
 }
 
 /**
@@ -103,6 +106,13 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     tableActions: ['dynamodb:UpdateItem'],
     plivoSecret: false,
   },
+  // One GetItem per uncached request and, at most every 10 minutes per key, the lastUsedAt UpdateItem:
+  // on the API keys' items alone.
+  'api-key-authorizer': {
+    tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    plivoSecret: false,
+    partitionKeys: [keyPrefixes.apiKey],
+  },
 };
 
 /** How a function is sized: memory, timeout and, where a runaway would hurt, reserved concurrency. */
@@ -187,4 +197,9 @@ export const functionSizing: Record<FunctionName, FunctionSizing> = {
    * `events.webhook.concurrency`, and a throttled poll only leaves the messages in the queue.
    */
   'event-webhook': { memoryMB: 512, timeoutSeconds: 60 },
+  /**
+   * In front of every API-key request whose answer is not cached: one GetItem, well under a second. 5 s
+   * leaves the store's retries room inside the HTTP function's own 10 s.
+   */
+  'api-key-authorizer': { memoryMB: 512, timeoutSeconds: 5 },
 };

@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, type Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, type Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   ApiMapping,
@@ -10,7 +10,11 @@ import {
   LogGroupLogDestination,
   SecurityPolicy,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import {
+  HttpIamAuthorizer,
+  HttpLambdaAuthorizer,
+  HttpLambdaResponseType,
+} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -18,6 +22,7 @@ import { ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import type { Config } from '../functions/shared/config/schema.js';
 import { type FunctionName, type Route, routes } from '../functions/shared/routes.js';
+import { authOfScope } from '../functions/shared/rules/api-keys.js';
 import type { CallgateFunction } from './function-construct.js';
 import { functionId } from './functions.js';
 
@@ -33,6 +38,12 @@ export const stageThrottle = (config: Config) => {
   );
   return { burstLimit, rateLimit: burstLimit };
 };
+
+/**
+ * How long API Gateway keeps the authorizer's answer for one `Authorization` header: a revoked key
+ * keeps working at most this long, and a busy key costs one authorizer run per minute.
+ */
+export const apiKeyCacheTtlSeconds = 60;
 
 /**
  * Serve the API at `publicBaseUrl`'s host: the stack creates the API Gateway custom domain with this
@@ -62,10 +73,13 @@ export class HttpRoutes {
   /** The URL Plivo calls and signs: the custom domain's, or the API's own endpoint. */
   readonly publicBaseUrl: string;
 
+  private readonly config: Config;
+
   constructor(
     private readonly stack: Stack,
     props: HttpRoutesProps,
   ) {
+    this.config = props.config;
     this.api = new HttpApi(stack, 'Api', {
       description: 'callgate: Plivo webhooks and the business API',
       // Our own $default stage below, with access logs and throttling.
@@ -104,10 +118,29 @@ export class HttpRoutes {
     }
   }
 
-  /** Every route of the table to its function: IAM-signed, Plivo-signed (checked by the handler) or open. */
+  /**
+   * Every route of the table to its function: IAM-signed or API-key (the configuration's `api.auth` for
+   * the route's group), Plivo-signed (checked by the handler) or open.
+   */
   serve(functions: ReadonlyMap<FunctionName, CallgateFunction>, table: readonly Route[] = routes) {
     const iamAuthorizer = new HttpIamAuthorizer();
     const noAuthorizer = new HttpNoneAuthorizer();
+    const keyAuthorizerFunction = functions.get('api-key-authorizer');
+    const keyAuthorizer =
+      keyAuthorizerFunction &&
+      new HttpLambdaAuthorizer('ApiKeyAuthorizer', keyAuthorizerFunction.handler, {
+        authorizerName: 'api-key',
+        responseTypes: [HttpLambdaResponseType.SIMPLE],
+        identitySource: ['$request.header.Authorization'],
+        resultsCacheTtl: Duration.seconds(apiKeyCacheTtlSeconds),
+      });
+    const authorizerOf = (route: Route) => {
+      if (route.auth !== 'business') return noAuthorizer;
+      if (authOfScope(this.config.api, route.scope) === 'iam') return iamAuthorizer;
+      if (!keyAuthorizer)
+        throw new Error(`No API-key authorizer for ${route.method} ${route.path}`);
+      return keyAuthorizer;
+    };
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
     for (const route of table) {
       const target = functions.get(route.fn);
@@ -124,7 +157,7 @@ export class HttpRoutes {
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration,
-        authorizer: route.auth === 'iam' ? iamAuthorizer : noAuthorizer,
+        authorizer: authorizerOf(route),
       });
       if (!httpRoute) throw new Error(`No route created for ${route.method} ${route.path}`);
       if (route.auth === 'plivo-signature') {

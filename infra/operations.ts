@@ -493,12 +493,13 @@ export class Operations extends Construct {
       ],
       [
         new GraphWidget({
-          title: 'HTTP API: 5xx and 4xx',
+          title: 'HTTP API: 5xx and 4xx, API keys refused (by reason)',
           width: 8,
           height: 6,
           left: [
             props.api.metricServerError({ statistic: 'Sum', period, label: '5xx' }),
             props.api.metricClientError({ statistic: 'Sum', period, label: '4xx' }),
+            searchByLabel('ApiKeysRefused', 'reason', service),
           ],
           right: [props.api.metricCount({ statistic: 'Sum', period, label: 'requests' })],
         }),

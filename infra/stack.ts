@@ -15,6 +15,7 @@ import {
   type Route,
   routes,
 } from '../functions/shared/routes.js';
+import { usesApiKeys } from '../functions/shared/rules/api-keys.js';
 import { EventDelivery } from './event-delivery.js';
 import { CallgateFunction } from './function-construct.js';
 import { functionId } from './functions.js';
@@ -181,6 +182,8 @@ export class CallgateStack extends Stack {
     this.wakeupDeadLetters = scheduling.wakeupDeadLetters;
     this.intentEventDeadLetters = scheduling.intentEventDeadLetters;
     this.dispatcherDeadLetters = scheduling.dispatcherDeadLetters;
+    // Only when a route group takes API keys: otherwise nothing would call it.
+    if (usesApiKeys(props.config.api)) callgateFunction('api-key-authorizer');
     this.functions = functions;
 
     http.serve(functions);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHandler as apiKeyAuthorizer } from '../functions/api-key-authorizer/handler.js';
 import { createHandler as eventWebhook } from '../functions/event-webhook/handler.js';
 import { createHandler as events } from '../functions/events/handler.js';
 import {
@@ -35,6 +36,7 @@ import { localContext, toPayloadV2Event } from './event.js';
 import { createLocalEventBus, type LocalEventBus } from './event-bus.js';
 import { openApiText } from './generated-files.js';
 import { handlerFactories } from './handlers.js';
+import { createRouteAuth } from './route-auth.js';
 import { createSandboxApi } from './sandbox/api.js';
 import { apiTimelineEntry } from './sandbox/api-requests.js';
 import { createSandboxPlivo, type SandboxPlivo } from './sandbox/plivo.js';
@@ -71,6 +73,7 @@ export interface LocalHostOptions {
   /** Verifies webhook signatures in sandbox mode; defaults to `sandboxAuthToken`. */
   readonly sandboxAuthToken?: string | undefined;
   readonly publicBaseUrl?: string | undefined;
+  /** The bearer token the routes of IAM groups take locally (API_TOKEN); open without it. */
   readonly apiToken?: string | undefined;
   /** Receives every event as a signed JSON POST, as the stack's webhook does (CALLGATE_WEBHOOK_URL). */
   readonly webhookUrl?: string | undefined;
@@ -258,7 +261,6 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     telephony,
     plivoAuthToken: async () => authToken,
     publicBaseUrl,
-    apiToken: options.apiToken,
     logger,
     metrics: metrics.forFunction('local'),
   };
@@ -267,6 +269,12 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
   const compiled = routes.map((route) =>
     compile(route, handlerFactories[route.fn](depsOf(route.fn))),
   );
+  const admit = createRouteAuth({
+    config: options.config,
+    apiToken: options.apiToken,
+    authorizer: apiKeyAuthorizer(depsOf('api-key-authorizer')),
+    logger,
+  });
   const eventBus = createLocalEventBus({
     webhook:
       options.webhookUrl && webhookSigning
@@ -496,7 +504,12 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
         pathParameters,
         new Date(clock.now()),
       );
-      const result = await hit.c.handler(event, localContext(hit.c.route.fn));
+      const admission = await admit(hit.c.route, event);
+      if (admission.kind === 'answer') {
+        reply(admission.status, admission.body);
+        return;
+      }
+      const result = await hit.c.handler(admission.event, localContext(hit.c.route.fn));
       reply(
         result.statusCode ?? 200,
         result.body ?? '',

@@ -9,6 +9,7 @@ import { registerConfig } from './commands/config.js';
 import { registerEvents } from './commands/events.js';
 import { registerHealth } from './commands/health.js';
 import { registerIntents } from './commands/intents.js';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerNumbers } from './commands/numbers.js';
 import { registerPermissions } from './commands/permissions.js';
 import { registerPlivo } from './commands/plivo.js';
@@ -32,7 +33,7 @@ export const createProgram = (): Command => {
     .showHelpAfterError()
     .exitOverride();
   // Subcommands inherit exitOverride: a usage error is an exit code, not a process.exit.
-  // One group a file in commands/; `keys` (API keys) registers from commands/keys.ts.
+  // One group a file in commands/.
   for (const register of [
     registerCalls,
     registerPermissions,
@@ -42,6 +43,7 @@ export const createProgram = (): Command => {
     registerConfig,
     registerPlivo,
     registerHealth,
+    registerKeysCommands,
   ]) {
     register(program);
   }

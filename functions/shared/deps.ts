@@ -15,8 +15,6 @@ export interface Deps {
   readonly plivoAuthToken: () => Promise<string>;
   /** The public URL Plivo calls (signatures are computed over it, callback URLs are built from it). */
   readonly publicBaseUrl: string;
-  /** Local host only: when set, /v1 routes require `Authorization: Bearer <apiToken>` (IAM does it on AWS). */
-  readonly apiToken?: string | undefined;
   readonly logger: Logger;
   /** Counts of what happened (functions/shared/metrics.ts): EMF on Lambda, kept in memory locally. */
   readonly metrics: Metrics;

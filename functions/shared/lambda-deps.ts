@@ -7,7 +7,7 @@ import type { Config } from './config/schema.js';
 import type { Deps } from './deps.js';
 import type { LambdaObservability } from './lambda-observability.js';
 import type { SchedulerOptions } from './scheduling/eventbridge-scheduler.js';
-import { createDb } from './store/client.js';
+import { createDb, type Db } from './store/client.js';
 import { createPlivoRest, type PlivoCredentials } from './telephony/plivo-rest.js';
 
 /**
@@ -87,3 +87,7 @@ export const selfSchedules = <Schedules>(
     return schedules;
   };
 };
+
+/** The table alone, for a function that needs nothing else of `Deps` (the API-key authorizer). */
+export const lambdaTable = ({ metrics, traced }: LambdaObservability): Db =>
+  createDb({ tableName: requireEnv('TABLE_NAME'), metrics, instrument: traced });

@@ -46,6 +46,8 @@ export const metricCatalog = {
     "a webhook's business-scoped user ID could not be applied: beside `From`, `reason` not_a_bsuid or two_bsuids (two that disagree), and `From` alone named the user; Meta's user_changed_user_id, `reason` user_id_change_unreadable, user_id_change_previous_unlinked (the previous ID has no number) or user_id_change_v2_signed",
   SignaturesRefused:
     'a webhook was refused 403 for its signature; `reason` is missing, invalid or replayed (a V2 nonce used twice)',
+  ApiKeysRefused:
+    'a request was refused 403 by the API-key authorizer; `reason` is malformed, unknown, wrong_secret or revoked (the caller is told none of them)',
   PlivoApiErrors:
     "Plivo's REST API failed a request; `status` is its HTTP status, timeout, unreachable or unreadable (a 2xx answer callgate cannot read)",
   LeasesReaped:
@@ -108,6 +110,10 @@ export const dimensionsOf = (
   country: countryDimension(labels.business),
 });
 
+/** The functions whose table writes include transactions (the storage counts come from those). */
+const sendsTransactions = (fn: FunctionName): boolean =>
+  fn !== 'health' && fn !== 'event-webhook' && fn !== 'api-key-authorizer';
+
 /**
  * The functions that emit each metric: the alarms sum a metric over these (an alarm's metric math
  * cannot search), the dashboard searches over every function.
@@ -134,6 +140,7 @@ export const metricEmitters: Readonly<Record<MetricName, readonly FunctionName[]
   AccountUpdatesIgnored: ['permission-reply'],
   UserIdsIgnored: ['answer', 'permission-reply'],
   SignaturesRefused: ['permission-reply', 'answer', 'hangup', 'dial-status'],
+  ApiKeysRefused: ['api-key-authorizer'],
   PlivoApiErrors: [
     'place-call',
     'permission-request',
@@ -143,6 +150,6 @@ export const metricEmitters: Readonly<Record<MetricName, readonly FunctionName[]
   ],
   LeasesReaped: ['answer'],
   LiveCallsUnknown: ['answer'],
-  StorageRetries: functionNames.filter((fn) => fn !== 'health' && fn !== 'event-webhook'),
-  StorageUnknownOutcomes: functionNames.filter((fn) => fn !== 'health' && fn !== 'event-webhook'),
+  StorageRetries: functionNames.filter(sendsTransactions),
+  StorageUnknownOutcomes: functionNames.filter(sendsTransactions),
 };

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { ApiKeyScope } from './rules/api-keys.js';
 
 /**
  * The one route table: the CDK stack and the local host both read it, so what runs locally is what is
@@ -8,16 +9,26 @@ import * as z from 'zod';
 export type RouteAuth =
   /** Called by Plivo: the handler verifies the Plivo signature (403 otherwise). */
   | 'plivo-signature'
-  /** Called by the business's own systems: IAM on AWS; locally open, or a bearer token when API_TOKEN is set. */
-  | 'iam'
+  /**
+   * Called by the business's own systems: IAM (SigV4) or an API key, as the configuration's `api.auth`
+   * says for the route's group (the word before its scope's colon). Locally without keys: open, or a
+   * bearer token when API_TOKEN is set.
+   */
+  | 'business'
   | 'none';
 
-export interface Route {
+interface RouteBase {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly path: string;
   readonly fn: HttpFunctionName;
-  readonly auth: RouteAuth;
 }
+
+/** A business route names the scope an API key needs for it; the others need none. */
+export type Route = RouteBase &
+  (
+    | { readonly auth: 'business'; readonly scope: ApiKeyScope }
+    | { readonly auth: 'plivo-signature' | 'none'; readonly scope?: undefined }
+  );
 
 /** Functions behind the HTTP API: each serves one or more routes below. */
 export const httpFunctionNames = [
@@ -43,7 +54,8 @@ export type HttpFunctionName = (typeof httpFunctionNames)[number];
  * EventBridge Scheduler's wake-ups invoke to move call intents on; `event-webhook`, which POSTs
  * the events signed to the business's webhook (deployed only when the configuration names one);
  * and `permission-expiry`, which the table's stream and its own schedules invoke to record a
- * temporary permission's end.
+ * temporary permission's end; `api-key-authorizer`, API Gateway's Lambda authorizer of the route
+ * groups the configuration gives API keys (deployed only then).
  */
 export const functionNames = [
   ...httpFunctionNames,
@@ -52,6 +64,7 @@ export const functionNames = [
   'intent-dispatcher',
   'event-webhook',
   'permission-expiry',
+  'api-key-authorizer',
 ] as const;
 
 export type FunctionName = (typeof functionNames)[number];
@@ -70,21 +83,68 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: plivoPaths.answer, fn: 'answer', auth: 'plivo-signature' },
   { method: 'POST', path: plivoPaths.hangup, fn: 'hangup', auth: 'plivo-signature' },
   { method: 'POST', path: plivoPaths.dialStatus, fn: 'dial-status', auth: 'plivo-signature' },
-  { method: 'POST', path: '/v1/calls', fn: 'place-call', auth: 'iam' },
-  { method: 'GET', path: '/v1/permissions/{business}/{user}', fn: 'permission-state', auth: 'iam' },
-  { method: 'POST', path: '/v1/permission-requests', fn: 'permission-request', auth: 'iam' },
+  { method: 'POST', path: '/v1/calls', fn: 'place-call', auth: 'business', scope: 'calls:write' },
+  {
+    method: 'GET',
+    path: '/v1/permissions/{business}/{user}',
+    fn: 'permission-state',
+    auth: 'business',
+    scope: 'permissions:read',
+  },
+  {
+    method: 'POST',
+    path: '/v1/permission-requests',
+    fn: 'permission-request',
+    auth: 'business',
+    scope: 'permissions:write',
+  },
   {
     method: 'PUT',
     path: '/v1/permissions/{business}/{user}',
     fn: 'permission-correction',
-    auth: 'iam',
+    auth: 'business',
+    scope: 'permissions:write',
   },
-  { method: 'GET', path: '/v1/calls/{callId}', fn: 'call-log', auth: 'iam' },
-  { method: 'POST', path: '/v1/call-intents', fn: 'call-intents', auth: 'iam' },
-  { method: 'GET', path: '/v1/call-intents/{intentId}', fn: 'call-intents', auth: 'iam' },
-  { method: 'DELETE', path: '/v1/call-intents/{intentId}', fn: 'call-intents', auth: 'iam' },
-  { method: 'DELETE', path: '/v1/numbers/{business}/pause', fn: 'pause-lift', auth: 'iam' },
+  {
+    method: 'GET',
+    path: '/v1/calls/{callId}',
+    fn: 'call-log',
+    auth: 'business',
+    scope: 'calls:read',
+  },
+  {
+    method: 'POST',
+    path: '/v1/call-intents',
+    fn: 'call-intents',
+    auth: 'business',
+    scope: 'intents:write',
+  },
+  {
+    method: 'GET',
+    path: '/v1/call-intents/{intentId}',
+    fn: 'call-intents',
+    auth: 'business',
+    scope: 'intents:read',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/call-intents/{intentId}',
+    fn: 'call-intents',
+    auth: 'business',
+    scope: 'intents:write',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/numbers/{business}/pause',
+    fn: 'pause-lift',
+    auth: 'business',
+    scope: 'numbers:write',
+  },
 ];
+
+/** The route a payload-v2 event's `routeKey` (`POST /v1/calls`) names. */
+export const routeOfKey = (routeKey: string): Route | undefined =>
+  routes.find((route) => `${route.method} ${route.path}` === routeKey);
 
 /** callgate's own id of a business-initiated call, which Plivo brings back in the callback URLs' `?call=`. */
 export const callIdSchema = z.uuid('`call` must be a callgate call id');

@@ -59,15 +59,18 @@ const importsOf = (file: string): string[] =>
     .filter((name) => name.startsWith('.'))
     .map((name) => relative(repo, resolve(dirname(file), name.replace(/\.js$/, '.ts'))));
 
-/** `client/cli/` for a file under it, else `client/`. */
+/** The operator's key commands, which write the table itself: the one file with a row of its own. */
+const keyCommands = 'client/cli/commands/keys.ts';
+
+/** `client/cli/` for a file under it, else `client/`; the key commands their own. */
 const folderOf = (path: string): string =>
-  path.startsWith('client/cli/') ? 'client/cli/' : 'client/';
+  path === keyCommands ? keyCommands : path.startsWith('client/cli/') ? 'client/cli/' : 'client/';
 
 const clientFiles = sourceFiles(join(repo, 'client')).map((file) => relative(repo, file));
 
 describe('the client and the CLI import what docs/architecture.md names', () => {
   it('reads a row for each folder of client/', () => {
-    expect([...allowed.keys()].sort()).toEqual(['client/', 'client/cli/']);
+    expect([...allowed.keys()].sort()).toEqual(['client/', 'client/cli/', keyCommands]);
     expect(clientFiles).toContain('client/cli/commands/plivo.ts');
   });
 
@@ -86,10 +89,10 @@ describe('the client and the CLI import what docs/architecture.md names', () => 
     expect(refused).toEqual([]);
   });
 
-  it('reaches no store, operation, Plivo REST port or handler, through functions/ either', () => {
+  it('reaches no store, operation, Plivo REST port or handler, through functions/ either (the key commands aside)', () => {
     const reached = new Set<string>();
     const visit = (file: string) => {
-      if (reached.has(file)) return;
+      if (reached.has(file) || file === keyCommands) return;
       reached.add(file);
       for (const next of importsOf(join(repo, file))) visit(next);
     };

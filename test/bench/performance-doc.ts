@@ -276,6 +276,7 @@ export const benchNames = [
   'intents',
   'permissions',
   'events',
+  'api-keys',
 ] as const;
 
 export const benchJson = (name: string) => `bench-results/bench-${name}.json`;

@@ -35,6 +35,8 @@ const notProducedByAnExample: Partial<Record<ErrorCode, string>> = {
   unavailable:
     'a storage fault (test/faults/dynamodb-outage.test.ts, test/e2e/storage-throttling.test.ts)',
   internal_error: 'a defect',
+  forbidden:
+    "an API key without the route's scope, on a group the configuration gives keys (test/e2e/api-keys.test.ts)",
   idempotency_conflict:
     'a retry while the first request is still placing (test/faults/placement-unknown-outcome.test.ts)',
   cps_limit:

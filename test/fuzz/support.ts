@@ -42,6 +42,7 @@ export const errorCodes = [
   'plivo_outcome_unknown',
   'bad_signature',
   'unauthorized',
+  'forbidden',
   'not_found',
   'method_not_allowed',
   'payload_too_large',

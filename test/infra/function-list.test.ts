@@ -4,7 +4,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type FunctionName, routes } from '../../functions/shared/routes.js';
 import { projectRoot } from '../../infra/function-construct.js';
 import type { CallgateStack } from '../../infra/stack.js';
-import { exampleWithWebhookPath, type Json, logicalIdIn, synthesized } from '../support/stack.js';
+import {
+  exampleWithApiKeysPath,
+  exampleWithWebhookPath,
+  type Json,
+  logicalIdIn,
+  synthesized,
+} from '../support/stack.js';
 
 /** The function table of docs/architecture.md: each row's function and what it says invokes it. */
 const documentedFunctions = (): Map<string, string> => {
@@ -49,18 +55,24 @@ describe("docs/architecture.md's function list", () => {
   });
 
   it('names every function the stack deploys, and the stack deploys no other Lambda', () => {
-    // event-webhook only with a webhook configured.
-    expect(sorted(documented.keys())).toEqual(sorted([...stack.functions.keys(), 'event-webhook']));
+    // event-webhook only with a webhook configured, api-key-authorizer only with API keys.
+    expect(sorted(documented.keys())).toEqual(
+      sorted([...stack.functions.keys(), 'event-webhook', 'api-key-authorizer']),
+    );
     const lambdas = Object.values(resources).filter(
       (resource) => resource.Type === 'AWS::Lambda::Function',
     );
     expect(lambdas).toHaveLength(stack.functions.size);
     const withWebhook = synthesized(exampleWithWebhookPath());
-    expect(sorted(documented.keys())).toEqual(sorted(withWebhook.stack.functions.keys()));
-    const lambdasWithWebhook = Object.values(withWebhook.resources).filter(
+    expect(sorted(documented.keys())).toEqual(
+      sorted([...withWebhook.stack.functions.keys(), 'api-key-authorizer']),
+    );
+    const withBoth = synthesized(exampleWithApiKeysPath(undefined, true));
+    expect(sorted(documented.keys())).toEqual(sorted(withBoth.stack.functions.keys()));
+    const lambdasWithBoth = Object.values(withBoth.resources).filter(
       (resource) => resource.Type === 'AWS::Lambda::Function',
     );
-    expect(lambdasWithWebhook).toHaveLength(withWebhook.stack.functions.size);
+    expect(lambdasWithBoth).toHaveLength(withBoth.stack.functions.size);
   });
 
   it('gives each HTTP function exactly its routes from the route table', () => {

@@ -18,21 +18,26 @@ import type { LocalHost } from '../../local/host.js';
 import { exampleAgents, exampleNumbers } from '../support/fixtures.js';
 import { postSignedForm, startTestHost } from '../support/local-host.js';
 import { jsonAnswer, type Loopback, startLoopback } from '../support/loopback.js';
-import { asArray, exampleWithWebhookPath, type Json, synthesized } from '../support/stack.js';
+import { asArray, exampleWithApiKeysPath, type Json, synthesized } from '../support/stack.js';
 
 let stack: CallgateStack;
 let resources: Record<string, Json>;
 beforeAll(() => {
-  // With the events webhook, so that every function is deployed, its signing function included.
-  ({ stack, resources } = synthesized(exampleWithWebhookPath()));
+  // With the events webhook and API keys, so that every function is deployed, the webhook's signing
+  // function and the API-key authorizer included.
+  ({ stack, resources } = synthesized(exampleWithApiKeysPath(undefined, true)));
 });
 
 const ofType = (type: string): Json[] =>
   Object.values(resources).filter((r: Json) => r.Type === type);
 
 describe('API authorization', () => {
-  it('every /v1 route requires AWS_IAM; only the Plivo webhooks and /health are IAM-less', () => {
+  it('every /v1 route requires AWS_IAM or the API-key authorizer; only the Plivo webhooks and /health take neither', () => {
     const iamLess = new Set<string>([...Object.values(plivoPaths), '/health']);
+    const authorizers = Object.keys(resources).filter(
+      (id) => resources[id].Type === 'AWS::ApiGatewayV2::Authorizer',
+    );
+    expect(authorizers).toHaveLength(1);
     const apiRoutes = ofType('AWS::ApiGatewayV2::Route');
     expect(apiRoutes.length).toBeGreaterThan(0);
     for (const route of apiRoutes) {
@@ -40,8 +45,11 @@ describe('API authorization', () => {
       const [, path = ''] = key.split(' ');
       // A catch-all would route around every rule below.
       expect(key).not.toMatch(/\$default|\{proxy\+\}|^ANY /);
-      if (path.startsWith('/v1/')) expect(route.Properties.AuthorizationType, key).toBe('AWS_IAM');
-      if (route.Properties.AuthorizationType !== 'AWS_IAM') expect(iamLess, key).toContain(path);
+      const type = route.Properties.AuthorizationType;
+      if (path.startsWith('/v1/')) expect(['AWS_IAM', 'CUSTOM'], key).toContain(type);
+      if (type === 'CUSTOM')
+        expect(route.Properties.AuthorizerId, key).toEqual({ Ref: authorizers[0] });
+      if (type === 'NONE') expect(iamLess, key).toContain(path);
       // The IAM-less ones are POST only (webhooks) or GET /health: no other verb reaches them.
       if (!path.startsWith('/v1/'))
         expect(key, key).toMatch(/^(POST \/plivo\/whatsapp\/|GET \/health$)/);

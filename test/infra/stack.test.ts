@@ -57,13 +57,13 @@ describe('CallgateStack', () => {
 
   const distinctFunctions = [...new Set(routes.map((r) => r.fn))];
 
-  it('serves exactly the route table, IAM-authorized where the table says iam', () => {
+  it('serves exactly the route table, IAM-authorized on every business route by default', () => {
     const apiRoutes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
     expect(apiRoutes).toHaveLength(routes.length);
     for (const route of routes) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: `${route.method} ${route.path}`,
-        AuthorizationType: route.auth === 'iam' ? 'AWS_IAM' : 'NONE',
+        AuthorizationType: route.auth === 'business' ? 'AWS_IAM' : 'NONE',
       });
     }
   });

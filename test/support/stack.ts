@@ -39,3 +39,17 @@ export const exampleWithWebhookPath = (): string => {
   writeFileSync(path, JSON.stringify(raw));
   return path;
 };
+
+/** The example configuration with `api.auth` as given (API keys for some route groups), as a file. */
+export const exampleWithApiKeysPath = (
+  auth: Record<string, 'iam' | 'api-key'> = { calls: 'api-key', intents: 'api-key' },
+  withWebhook = false,
+): string => {
+  const raw = JSON.parse(
+    readFileSync(withWebhook ? exampleWithWebhookPath() : exampleConfigPath, 'utf8'),
+  );
+  raw.api = { auth };
+  const path = join(mkdtempSync(join(tmpdir(), 'callgate-api-keys-config-')), 'config.json');
+  writeFileSync(path, JSON.stringify(raw));
+  return path;
+};

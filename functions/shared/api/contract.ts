@@ -63,8 +63,13 @@ export const numberField = (what: string) =>
     })
     .meta({ description: `${what}, E.164 with +` });
 
-/** Refusals every /v1 route can answer: the caller, and the faults after which a retry may succeed. */
-export const businessApiErrors = ['unauthorized', 'unavailable', 'internal_error'] as const;
+/** Refusals every /v1 route can answer: the caller (none, or an API key without the route's scope), and the faults after which a retry may succeed. */
+export const businessApiErrors = [
+  'unauthorized',
+  'forbidden',
+  'unavailable',
+  'internal_error',
+] as const;
 
 /** What a /v1 route with a JSON body adds. */
 export const jsonBodyErrors = [

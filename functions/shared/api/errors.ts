@@ -12,6 +12,7 @@ export const errorStatuses = {
   permission_rejected: 403,
   number_paused: 403,
   bad_signature: 403,
+  forbidden: 403,
   unknown_business_number: 404,
   not_found: 404,
   method_not_allowed: 405,

@@ -127,7 +127,7 @@ const operation = (route: Route, contract: RouteContract) => {
     summary: contract.summary,
     description: contract.description,
     tags: [route.path.startsWith('/v1/') ? (route.path.split('/')[2] ?? '') : 'health'],
-    security: route.auth === 'none' ? [] : [{ sigv4: [] }, { apiKey: [] }],
+    security: route.auth === 'business' ? [{ sigv4: [] }, { apiKey: [route.scope] }] : [],
     ...(parameters(contract).length > 0 ? { parameters: parameters(contract) } : {}),
     ...(contract.body
       ? {
@@ -242,7 +242,7 @@ export const openApiDocument = (version: string) => {
           type: 'http',
           scheme: 'bearer',
           description:
-            "An API key as a bearer token, where the configuration gives the route's group keys. Locally, API_TOKEN.",
+            "An API key (`cg_<id>_<secret>`, made with `callgate keys create`) as a bearer token, on the routes of the groups the configuration's `api.auth` gives keys. Each operation names the scope the key needs. On the local host's IAM groups, API_TOKEN stands in for IAM.",
         },
         plivoSignature: {
           type: 'apiKey',

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { apiAuthSettings } from '../rules/api-keys.js';
 import { accountSettings } from '../rules/calls-per-second.js';
 import { concurrencySettings } from '../rules/concurrency.js';
 import { countrySettings } from '../rules/countries.js';
@@ -226,6 +227,8 @@ export const configSchema = z
         acceptV2Signatures: z.boolean().default(true),
       })
       .prefault({}),
+    /** How the business's systems authenticate on `/v1`, per route group (rules/api-keys.ts). */
+    api: apiAuthSettings(),
     operations: operationsSchema,
   })
   .superRefine((config, ctx) => {

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type {
   APIGatewayProxyEventV2,
@@ -9,6 +8,8 @@ import { ZodError } from 'zod';
 import type { Deps } from '../deps.js';
 import type { V2NonceUse } from '../operations/permission-reply.js';
 import { verifyPlivoSignature } from '../plivo/signature.js';
+import { routeOfKey } from '../routes.js';
+import { authOfScope, missingScope } from '../rules/api-keys.js';
 import { actorOf } from './actor.js';
 import { HttpError } from './errors.js';
 import { type BodyMedia, type ParsedRequest, parseRequest, requestBaseUrl } from './request.js';
@@ -246,15 +247,34 @@ const v2NonceOnce = (deps: Deps, recordNonce: RecordV2Nonce): Middleware => {
   };
 };
 
-const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+/** What the API-key authorizer hands the route (functions/api-key-authorizer/handler.ts). */
+interface KeyContext {
+  readonly keyId?: unknown;
+  readonly keyName?: unknown;
+  readonly scopes?: unknown;
+}
 
-const bearerToken = (deps: Deps): Middleware => ({
+const keyContextOf = (event: CallgateEvent): KeyContext | undefined =>
+  (event.requestContext as { authorizer?: { lambda?: KeyContext } } | undefined)?.authorizer
+    ?.lambda;
+
+/**
+ * The scope check of a route whose group takes API keys. The authorizer's answer is cached per key for
+ * every route, so it cannot check the route's scope itself: it hands the key's scopes on and this
+ * checks them. No key context on such a route means no authorizer ran: refused, never served open.
+ */
+const apiKeyScope = (deps: Deps): Middleware => ({
   before: async (request) => {
-    if (!deps.apiToken) return;
-    const header = request.event.parsed?.headers.authorization ?? '';
-    if (!timingSafeEqual(sha256(header), sha256(`Bearer ${deps.apiToken}`))) {
-      throw new HttpError(401, 'unauthorized', 'Missing or wrong bearer token');
+    const route = routeOfKey(request.event.routeKey ?? '');
+    if (route?.auth !== 'business' || authOfScope(deps.config.api, route.scope) !== 'api-key') {
+      return;
     }
+    const scopes = keyContextOf(request.event)?.scopes;
+    if (typeof scopes !== 'string') {
+      throw new HttpError(401, 'unauthorized', 'This route needs an API key');
+    }
+    const missing = missingScope(scopes, route.scope);
+    if (missing) throw new HttpError(403, 'forbidden', `This API key lacks the scope ${missing}`);
   },
 });
 
@@ -286,7 +306,8 @@ export const plivoWebhook = (
 };
 
 /**
- * A route of the business API: IAM-authorized on AWS, bearer token locally when configured. Its bodies
+ * A route of the business API: IAM or an API key (its scope checked here) as the configuration says
+ * for the route's group; locally the host stands in for API Gateway's authorizers. Its bodies
  * are JSON (415 otherwise): a JSON text sent as a form (`curl -d` without a Content-Type) would
  * otherwise be read as one form field named after the whole text.
  */
@@ -294,9 +315,9 @@ export const businessApi = (deps: Deps, handler: RouteHandler): LambdaHandler =>
   middy<CallgateEvent, Result, Error, Context>()
     .use(contractErrors(deps))
     .use(callerName(deps))
+    .use(apiKeyScope(deps))
     .use(parseBody('json'))
     .use(correlationId(deps))
-    .use(bearerToken(deps))
     .handler(run(handler)) as LambdaHandler;
 
 /** A route with no caller to authenticate (health). */

@@ -35,6 +35,9 @@
  *        (rules/number-pause.ts): `reason`, `since`, `until`, `liftedAt` and `liftedBy` (an operator's lift). TTL at `until`.
  * wait   PAUSEWAIT#<business> / INTENT#<intent id>   a call intent waiting on the number's pause
  *        (`intentId`), so an operator's lift wakes it (store/items/pause-wait.ts). TTL past the wait's end.
+ * apikey APIKEY / KEY#<keyId>               an API key: `name`, `scopes`, `hash` (SHA-256 of its secret, never
+ *        the key), `createdAt`, `lastUsedAt`, `revokedAt` (store/items/api-key.ts). All keys share one
+ *        partition, so listing them is one Query, never a scan. No TTL.
  */
 export interface Key {
   readonly pk: string;
@@ -58,6 +61,7 @@ export const keyPrefixes = {
   v2Nonce: 'NONCE#',
   numberRestriction: 'NUMBER#',
   pauseWait: 'PAUSEWAIT#',
+  apiKey: 'APIKEY',
 } as const;
 
 /** The sort key of each calling restriction of a business number. */
@@ -101,4 +105,5 @@ export const keys = {
     pk: `${keyPrefixes.pauseWait}${business}`,
     sk: `INTENT#${intentId}`,
   }),
+  apiKey: (keyId: string): Key => ({ pk: keyPrefixes.apiKey, sk: `KEY#${keyId}` }),
 } as const;

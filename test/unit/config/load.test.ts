@@ -46,6 +46,10 @@ describe('configuration', () => {
         retrySeconds: 30,
       },
     });
+    // Every route group takes IAM until the configuration gives it API keys.
+    expect(config.api).toEqual({
+      auth: { calls: 'iam', permissions: 'iam', intents: 'iam', numbers: 'iam' },
+    });
     // Free-form requests inside the customer-service window are on, with no body of their own.
     for (const number of config.numbers) {
       expect(number.freeFormPermissionRequest).toEqual({ enabled: true });
@@ -141,7 +145,7 @@ describe('configuration', () => {
         '  operations.alarms.iteratorAge: unknown key "iteratorAge"; did you mean "iteratorAgeSeconds"?',
         '  rules.businessCallsPer24Hour: unknown key "businessCallsPer24Hour"; did you mean "businessCallsPer24Hours"?',
         '  rules.missedCalls.revoke: unknown key "revoke"; did you mean "revokeAt"?',
-        '  zzz: unknown key "zzz"; known keys here: $schema, account, numbers, rules, events, plivo, operations',
+        '  zzz: unknown key "zzz"; known keys here: $schema, account, numbers, rules, events, plivo, api, operations',
       ].sort(),
     );
   });
