@@ -49,6 +49,9 @@ import {
 /** The auth token the sandbox verifies webhook signatures with when PLIVO_AUTH_TOKEN is unset. */
 export const sandboxAuthToken = 'sandbox-auth-token';
 
+/** The local host's key for the listings' cursors: fixed, and good for nothing but local runs. */
+export const localDevListingCursorKey = 'local-dev-only-listing-cursor-key';
+
 const maxRequestBytes = 1024 * 1024;
 
 export interface LocalHostOptions {
@@ -249,6 +252,7 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     }),
     telephony,
     plivoAuthToken: async () => authToken,
+    listingCursorKey: async () => localDevListingCursorKey,
     publicBaseUrl,
     apiToken: options.apiToken,
     logger,

@@ -3,6 +3,12 @@ import { agentSchema } from '../shared/config/agent.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { badRequest, HttpError } from '../shared/http/errors.js';
+import {
+  cursorSchema,
+  invalidCursor,
+  limitSchema,
+  listingBusiness,
+} from '../shared/http/listing-query.js';
 import { businessApi, type LambdaHandler, requestDeps } from '../shared/http/middleware.js';
 import { placementRefusalError } from '../shared/http/refusals.js';
 import { numberField } from '../shared/http/request.js';
@@ -10,6 +16,8 @@ import { json } from '../shared/http/respond.js';
 import {
   cancelCallIntent,
   createCallIntent,
+  intentStatusFilters,
+  listCallIntents,
   readCallIntent,
 } from '../shared/operations/call-intents.js';
 
@@ -27,6 +35,33 @@ const bodySchema = z.strictObject({
 });
 
 const pathSchema = z.object({ intentId: z.uuid('intentId must be a call intent id (a UUID)') });
+
+/** GET /v1/call-intents: strict, like the body. */
+export const intentListQuerySchema = z.strictObject({
+  business: z.string().optional(),
+  status: z
+    .enum(intentStatusFilters, {
+      error: `status must be one of ${intentStatusFilters.join(', ')}`,
+    })
+    .default('open'),
+  limit: limitSchema,
+  cursor: cursorSchema,
+});
+
+const list = async (deps: Deps, rawQuery: unknown) => {
+  const query = intentListQuerySchema.parse(rawQuery);
+  const outcome = await listCallIntents(deps, {
+    business: listingBusiness(deps.config, query.business),
+    status: query.status,
+    limit: query.limit,
+    cursor: query.cursor,
+  });
+  if (outcome.kind === 'invalid_cursor') throw invalidCursor();
+  return json(200, {
+    intents: outcome.intents,
+    ...(outcome.cursor === undefined ? {} : { cursor: outcome.cursor }),
+  });
+};
 
 const notFound = () => new HttpError(404, 'not_found', 'No call intent with this id');
 
@@ -61,10 +96,12 @@ const create = async (deps: Deps, rawBody: unknown) => {
  * POST /v1/call-intents: call the user as soon as Meta's rules, the number's outbound hours and every
  * limit allow it (202; 200 with the pair's open intent when one stands). GET and DELETE
  * /v1/call-intents/{intentId}: the intent as it stands; cancel it (409 once its call is placed).
+ * GET /v1/call-intents: a number's intents in a status (the open ones by default), newest first.
  */
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
     if (request.method === 'POST') return create(requestDeps(deps, request), request.body);
+    if (request.pathParameters.intentId === undefined) return list(deps, request.query);
     const { intentId } = pathSchema.parse(request.pathParameters);
     if (request.method === 'DELETE') {
       const outcome = await cancelCallIntent(deps, intentId);

@@ -1,6 +1,7 @@
 /** The contract's error codes (docs/api.md). */
 export type ErrorCode =
   | 'invalid_request'
+  | 'invalid_cursor'
   | 'invalid_number'
   | 'unknown_business_number'
   | 'country_restricted'

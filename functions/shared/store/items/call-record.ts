@@ -3,6 +3,7 @@ import type { PairState } from '../../rules/pair.js';
 import { type Db, readLive } from '../client.js';
 import { attributeNames, isConditionFailed } from '../conditions.js';
 import { keys } from '../keys.js';
+import { callListingAttributes } from '../listing.js';
 import { ttlFromMillis } from '../table.js';
 import { readPair } from './pair.js';
 
@@ -55,6 +56,10 @@ export interface CallRecord {
   readonly dialedAt?: number;
   /** Epoch seconds. */
   readonly ttl: number;
+  /** The listings' index attributes (store/listing.ts); absent on records written before them. */
+  readonly byNumber?: string;
+  readonly byUser?: string;
+  readonly listedAt?: string;
 }
 
 export type EndedBy = 'flow' | 'reconciliation';
@@ -75,6 +80,7 @@ export const newCallRecord = (fields: {
 }): CallRecord => ({
   ...keys.call(fields.callId),
   ...fields,
+  ...callListingAttributes(fields),
   ttl: ttlFromMillis(fields.startedAt + callRecordRetentionMs),
 });
 
