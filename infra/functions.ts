@@ -1,5 +1,6 @@
 import type { Config } from '../functions/shared/config/schema.js';
 import type { FunctionName } from '../functions/shared/routes.js';
+import type { TableIndexName } from '../functions/shared/store/table.js';
 
 /** DynamoDB actions a function may call; TransactWriteItems is authorized per contained action. */
 export type TableAction =
@@ -16,6 +17,11 @@ export interface FunctionAccess {
   readonly tableActions: readonly TableAction[];
   /** Whether it reads the Plivo credentials (signature verification or the Plivo API). */
   readonly plivoSecret: boolean;
+  /**
+   * The listings it serves: `dynamodb:Query` on these indexes alone, and the cursor key's secret
+   * (store/listing.ts).
+   */
+  readonly listings?: readonly TableIndexName[];
 }
 
 /**
@@ -69,7 +75,7 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     plivoSecret: true,
   },
   'place-call': placesCalls,
-  'call-intents': placesCalls,
+  'call-intents': { ...placesCalls, listings: ['by-number'] },
   // Places calls and sends permission requests like the API does; creating schedules is granted in
   // infra/intent-scheduling.ts, on its own schedule group only.
   'intent-dispatcher': placesCalls,
@@ -78,7 +84,11 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     plivoSecret: false,
   },
-  'call-log': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },
+  'call-log': {
+    tableActions: ['dynamodb:GetItem'],
+    plivoSecret: false,
+    listings: ['by-number', 'by-user'],
+  },
   // One conditional UpdateItem on the number's pause item.
   'pause-lift': { tableActions: ['dynamodb:UpdateItem'], plivoSecret: false },
   'permission-request': {

@@ -35,6 +35,10 @@
  *        (rules/number-pause.ts): `reason`, `since`, `until`, `liftedAt` (an operator's lift). TTL at `until`.
  * wait   PAUSEWAIT#<business> / INTENT#<intent id>   a call intent waiting on the number's pause
  *        (`intentId`), so an operator's lift wakes it (store/items/pause-wait.ts). TTL past the wait's end.
+ *
+ * Index keys (store/listing.ts, sorted on `listedAt` = <13-digit ms>#<id>):
+ * by-number  byNumber CALLS#<business>#<direction> (call), INTENTS#<business>#<status> (intent)
+ * by-user    byUser   CALLS#<business>#<user>#<direction> (call)
  */
 export interface Key {
   readonly pk: string;
