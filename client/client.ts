@@ -8,13 +8,14 @@ import { type ErrorBody, type ErrorCode, errorStatuses } from '../functions/shar
 import { type EndpointName, endpointPath, endpoints } from './endpoints.js';
 import { type RequestSigner, type SigV4Credentials, sigV4Signer } from './sigv4.js';
 import type {
+  CallList,
   CallLogView,
   CreateIntentRequest,
   Health,
+  IntentList,
   IntentView,
   ListCallsQuery,
   ListIntentsQuery,
-  Page,
   PairPermission,
   PairRef,
   PauseLift,
@@ -241,7 +242,7 @@ export const createClient = (options: ClientOptions) => {
       }),
     readCall: (callId: string) => send<CallLogView>({ endpoint: 'readCall', params: { callId } }),
     listCalls: (query: ListCallsQuery) =>
-      send<Page<CallLogView>>({ endpoint: 'listCalls', query: { ...query } }),
+      send<CallList>({ endpoint: 'listCalls', query: { ...query } }),
     requestPermission: (request: PermissionRequestBody) =>
       send<PermissionRequestSent>({ endpoint: 'requestPermission', body: request }),
     permissionState: (pair: PairRef) =>
@@ -259,7 +260,7 @@ export const createClient = (options: ClientOptions) => {
     cancelIntent: (intentId: string) =>
       send<IntentView>({ endpoint: 'cancelIntent', params: { intentId } }),
     listIntents: (query: ListIntentsQuery) =>
-      send<Page<IntentView>>({ endpoint: 'listIntents', query: { ...query } }),
+      send<IntentList>({ endpoint: 'listIntents', query: { ...query } }),
     liftPause: (business: string) =>
       send<PauseLift>({ endpoint: 'liftPause', params: { business } }),
     health: () => send<Health>({ endpoint: 'health' }),

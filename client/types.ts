@@ -5,8 +5,15 @@
  */
 
 import type * as z from 'zod';
-import type { callIntentBody, callIntentResponse } from '../functions/shared/api/call-intents.js';
 import type {
+  callIntentBody,
+  callIntentListQuery,
+  callIntentListResponse,
+  callIntentResponse,
+} from '../functions/shared/api/call-intents.js';
+import type {
+  callListQuery,
+  callListResponse,
   callLogResponse,
   placeCallBody,
   placedCallResponse,
@@ -19,7 +26,6 @@ import type {
   permissionRequestResponse,
   permissionStateResponse,
 } from '../functions/shared/api/permissions.js';
-import type { IntentStatus } from '../functions/shared/rules/intent.js';
 
 export type PlaceCallRequest = z.input<typeof placeCallBody>;
 export type PlacedCall = z.output<typeof placedCallResponse>;
@@ -40,27 +46,15 @@ export interface PairRef {
 
 export type CallDirection = CallLogView['direction'];
 
-export interface ListCallsQuery {
+/** A listing's query as a program writes it: `business` required, `limit` a number. */
+type ListingQuery<Q> = Omit<Q, 'business' | 'limit'> & {
   readonly business: string;
-  readonly user?: string;
-  /** ISO 8601 times bounding when the calls started. */
-  readonly since?: string;
-  readonly until?: string;
-  readonly direction?: CallDirection;
   readonly limit?: number;
-  /** The `cursor` of the page before. */
-  readonly cursor?: string;
-}
+};
 
-export interface ListIntentsQuery {
-  readonly business: string;
-  readonly status?: IntentStatus;
-  readonly limit?: number;
-  readonly cursor?: string;
-}
+export type ListCallsQuery = ListingQuery<z.input<typeof callListQuery>>;
+export type ListIntentsQuery = ListingQuery<z.input<typeof callIntentListQuery>>;
 
 /** One page of a listing, newest first; `cursor` fetches the next one and is absent on the last. */
-export interface Page<T> {
-  readonly items: readonly T[];
-  readonly cursor?: string;
-}
+export type CallList = z.output<typeof callListResponse>;
+export type IntentList = z.output<typeof callIntentListResponse>;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readConfigFile } from '../functions/shared/config/load.js';
+import { tableDefinition } from '../functions/shared/store/table.js';
 import { CallgateStack, type CallgateStackProps } from './stack.js';
 
 export interface CreateAppOptions {
@@ -102,6 +103,21 @@ const cdkJsonContext = (): Record<string, unknown> =>
     }
   ).context ?? {};
 
+/**
+ * `tableIndexes` context: how many of the listings' indexes to deploy, for an upgrade that adds them
+ * one per deploy (CloudFormation creates one global secondary index per table update: docs/deploy.md).
+ */
+export const parseTableIndexes = (value: unknown): number | undefined => {
+  if (value === undefined) return undefined;
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 0 || count > tableDefinition.indexes.length) {
+    throw new ContextError(
+      `Context tableIndexes must be a whole number from 0 to ${tableDefinition.indexes.length}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return count;
+};
+
 /** The CDK app with the callgate stack and the cdk-nag AwsSolutions checks (run at synth). */
 export const createApp = (options: CreateAppOptions): { app: App; stack: CallgateStack } => {
   const config = readConfigFile(options.configPath);
@@ -111,9 +127,11 @@ export const createApp = (options: CreateAppOptions): { app: App; stack: Callgat
   });
   const publicBaseUrl = parsePublicBaseUrl(app.node.tryGetContext('publicBaseUrl'));
   const customDomain = parseCustomDomain(publicBaseUrl, (key) => app.node.tryGetContext(key));
+  const tableIndexes = parseTableIndexes(app.node.tryGetContext('tableIndexes'));
   const stack = new CallgateStack(app, stackName, {
     config,
     publicBaseUrl,
+    ...(tableIndexes === undefined ? {} : { tableIndexes }),
     ...(customDomain ? { customDomain } : {}),
     projectRoot: options.projectRoot,
   });

@@ -1,5 +1,5 @@
 import { Duration, type Stack } from 'aws-cdk-lib';
-import { EventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { Archive, EventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -37,6 +37,8 @@ export interface EventDeliveryProps {
 export class EventDelivery {
   /** Where callgate's events go (`source: callgate`): the business subscribes with rules. */
   readonly eventBus: EventBus;
+  /** Every event of the bus, kept `events.archiveRetentionDays` for a replay (none when 0). */
+  readonly archive?: Archive;
   /** The envelopes on their way to the configured webhook, one message each. */
   readonly webhookQueue?: Queue;
   /** Events the configured webhook did not take after a day of tries. */
@@ -50,6 +52,15 @@ export class EventDelivery {
       description:
         'callgate events: permissions, calls and call intents, derived from the table stream',
     });
+    const retentionDays = props.config.events.archiveRetentionDays;
+    if (retentionDays > 0) {
+      this.archive = new Archive(stack, 'EventArchive', {
+        sourceEventBus: this.eventBus,
+        description: `Every callgate event, kept ${retentionDays} days for a replay (docs/events.md)`,
+        eventPattern: { source: [eventSource] },
+        retention: Duration.days(retentionDays),
+      });
+    }
     const webhook = props.config.events.webhook;
     if (!webhook) {
       this.deadLetters = [];

@@ -163,12 +163,14 @@ export class CallgateFunction extends Construct {
 
   /**
    * TABLE_NAME plus exactly the table actions infra/functions.ts lists for this function, on this
-   * table only (no indexes exist; no Scan, no wildcard), and on the partitions it names where it names some.
+   * table only, on the partitions it names where it names some, and Query on the indexes of the
+   * listings it serves (no Scan, no wildcard).
    */
   bindTable(table: ITable): this {
     this.addEnvironment('TABLE_NAME', table.tableName);
-    const { tableActions, partitionKeys } = functionAccess[this.fn];
-    const actions = [...tableActions];
+    const access = functionAccess[this.fn];
+    const { partitionKeys } = access;
+    const actions = [...access.tableActions];
     if (actions.length > 0) {
       this.role.addToPolicy(
         new PolicyStatement({
@@ -185,6 +187,29 @@ export class CallgateFunction extends Construct {
         }),
       );
     }
+    if (access.listings?.length) {
+      this.role.addToPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:Query'],
+          resources: access.listings.map((index) => `${table.tableArn}/index/${index}`),
+        }),
+      );
+    }
+    return this;
+  }
+
+  /** The listings' cursor key, only for the functions that serve a listing. */
+  bindCursorSecret(secret: ISecret): this {
+    if (!functionAccess[this.fn].listings?.length) return this;
+    this.addEnvironment('CURSOR_SECRET_ARN', secret.secretArn);
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [secret.secretArn],
+      }),
+    );
     return this;
   }
 

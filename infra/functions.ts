@@ -1,6 +1,7 @@
 import type { Config } from '../functions/shared/config/schema.js';
 import type { FunctionName } from '../functions/shared/routes.js';
 import { keyPrefixes } from '../functions/shared/store/keys.js';
+import type { TableIndexName } from '../functions/shared/store/table.js';
 
 /** DynamoDB actions a function may call; TransactWriteItems is authorized per contained action. */
 export type TableAction =
@@ -19,6 +20,11 @@ export interface FunctionAccess {
   readonly plivoSecret: boolean;
   /** When set, the table actions reach only the items under these partition keys (`dynamodb:LeadingKeys`). */
   readonly partitionKeys?: readonly string[];
+  /**
+   * The listings it serves: `dynamodb:Query` on these indexes alone, and the cursor key's secret
+   * (store/listing.ts).
+   */
+  readonly listings?: readonly TableIndexName[];
 }
 
 /**
@@ -72,7 +78,7 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     plivoSecret: true,
   },
   'place-call': placesCalls,
-  'call-intents': placesCalls,
+  'call-intents': { ...placesCalls, listings: ['by-number'] },
   // Places calls and sends permission requests like the API does; creating schedules is granted in
   // infra/intent-scheduling.ts, on its own schedule group only.
   'intent-dispatcher': placesCalls,
@@ -81,7 +87,11 @@ export const functionAccess: Record<FunctionName, FunctionAccess> = {
     tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     plivoSecret: false,
   },
-  'call-log': { tableActions: ['dynamodb:GetItem'], plivoSecret: false },
+  'call-log': {
+    tableActions: ['dynamodb:GetItem'],
+    plivoSecret: false,
+    listings: ['by-number', 'by-user'],
+  },
   // One conditional UpdateItem on the number's pause item.
   'pause-lift': { tableActions: ['dynamodb:UpdateItem'], plivoSecret: false },
   'permission-request': {

@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import type { EventBus } from 'aws-cdk-lib/aws-events';
+import type { Archive, EventBus } from 'aws-cdk-lib/aws-events';
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
@@ -37,6 +37,8 @@ export interface CallgateStackProps extends StackProps {
   readonly customDomain?: CustomDomain;
   /** Where functions/ and package-lock.json live; defaults to the repo root. */
   readonly projectRoot?: string;
+  /** How many of the listings' indexes the table has: all unless an upgrade adds them one by one. */
+  readonly tableIndexes?: number;
 }
 
 /** The functions the route table needs, once each, in route table order. */
@@ -57,6 +59,10 @@ export const routedFunctions = (table: readonly Route[] = routes): FunctionName[
 export class CallgateStack extends Stack {
   readonly table: Table;
   readonly plivoSecret: Secret;
+  /** The key the listings' cursors are signed with. */
+  readonly cursorSecret: Secret;
+  /** Every event of the bus, for a replay; absent when `events.archiveRetentionDays` is 0. */
+  readonly eventArchive?: Archive;
   readonly api: HttpApi;
   readonly functions: ReadonlyMap<FunctionName, CallgateFunction>;
   /** Stream records the lease-changes function could not apply after its retries. */
@@ -106,9 +112,10 @@ export class CallgateStack extends Stack {
       ...props,
     });
 
-    const storage = new Storage(this);
+    const storage = new Storage(this, props.tableIndexes);
     this.table = storage.table;
     this.plivoSecret = storage.plivoSecret;
+    this.cursorSecret = storage.cursorSecret;
     const http = new HttpRoutes(this, props);
     this.api = http.api;
     this.apiAccessLogs = http.accessLogs;
@@ -126,7 +133,8 @@ export class CallgateStack extends Stack {
         },
       })
         .bindTable(this.table)
-        .bindPlivoSecret(this.plivoSecret);
+        .bindPlivoSecret(this.plivoSecret)
+        .bindCursorSecret(storage.cursorSecret);
       functions.set(fn, created);
       return created;
     };
@@ -138,6 +146,7 @@ export class CallgateStack extends Stack {
       projectRoot: props.projectRoot,
     });
     this.eventBus = delivery.eventBus;
+    if (delivery.archive) this.eventArchive = delivery.archive;
     this.webhookQueue = delivery.webhookQueue;
     this.webhookDeadLetters = delivery.webhookDeadLetters;
     if (delivery.webhookFunction) functions.set('event-webhook', delivery.webhookFunction);
@@ -241,5 +250,13 @@ export class CallgateStack extends Stack {
       value: this.table.tableName,
       description: 'The DynamoDB table (retained when the stack is deleted).',
     });
+    if (this.eventArchive) {
+      new CfnOutput(this, 'EventArchiveName', {
+        value: this.eventArchive.archiveName,
+        description:
+          'The archive of every event: replay a time range with aws events start-replay (docs/events.md).',
+      });
+      new CfnOutput(this, 'EventArchiveArn', { value: this.eventArchive.archiveArn });
+    }
   }
 }

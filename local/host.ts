@@ -52,6 +52,9 @@ import {
 
 export { sandboxAuthToken };
 
+/** The local host's key for the listings' cursors: fixed, and good for nothing but local runs. */
+export const localDevListingCursorKey = 'local-dev-only-listing-cursor-key';
+
 const maxRequestBytes = 1024 * 1024;
 
 /**
@@ -260,6 +263,7 @@ export const startLocalHost = async (options: LocalHostOptions): Promise<LocalHo
     }),
     telephony,
     plivoAuthToken: async () => authToken,
+    listingCursorKey: async () => localDevListingCursorKey,
     publicBaseUrl,
     logger,
     metrics: metrics.forFunction('local'),

@@ -1,15 +1,37 @@
-import { callIntentBody, callIntentPath } from '../shared/api/call-intents.js';
+import {
+  type CallIntentListResponse,
+  callIntentBody,
+  callIntentListQuery,
+  callIntentPath,
+} from '../shared/api/call-intents.js';
 import type { Deps } from '../shared/deps.js';
 import { businessPair } from '../shared/http/business-pair.js';
 import { badRequest, HttpError } from '../shared/http/errors.js';
+import { invalidCursor, listingBusiness } from '../shared/http/listing-query.js';
 import { businessApi, type LambdaHandler, requestDeps } from '../shared/http/middleware.js';
 import { placementRefusalError } from '../shared/http/refusals.js';
 import { json } from '../shared/http/respond.js';
 import {
   cancelCallIntent,
   createCallIntent,
+  listCallIntents,
   readCallIntent,
 } from '../shared/operations/call-intents.js';
+
+const list = async (deps: Deps, rawQuery: unknown) => {
+  const query = callIntentListQuery.parse(rawQuery);
+  const outcome = await listCallIntents(deps, {
+    business: listingBusiness(deps.config, query.business),
+    status: query.status,
+    limit: query.limit,
+    cursor: query.cursor,
+  });
+  if (outcome.kind === 'invalid_cursor') throw invalidCursor();
+  return json(200, {
+    intents: outcome.intents,
+    ...(outcome.cursor === undefined ? {} : { cursor: outcome.cursor }),
+  } satisfies CallIntentListResponse);
+};
 
 const notFound = () => new HttpError(404, 'not_found', 'No call intent with this id');
 
@@ -47,11 +69,13 @@ const create = async (deps: Deps, rawBody: unknown, actor: string | undefined) =
  * POST /v1/call-intents: call the user as soon as Meta's rules, the number's outbound hours and every
  * limit allow it (202; 200 with the pair's open intent when one stands). GET and DELETE
  * /v1/call-intents/{intentId}: the intent as it stands; cancel it (409 once its call is placed).
+ * GET /v1/call-intents: a number's intents in a status (the open ones by default), newest first.
  */
 export const createHandler = (deps: Deps): LambdaHandler =>
   businessApi(deps, async (request) => {
     if (request.method === 'POST')
       return create(requestDeps(deps, request), request.body, request.actor);
+    if (request.pathParameters.intentId === undefined) return list(deps, request.query);
     const { intentId } = callIntentPath.parse(request.pathParameters);
     if (request.method === 'DELETE') {
       const outcome = await cancelCallIntent(deps, intentId, request.actor);

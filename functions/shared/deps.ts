@@ -13,6 +13,8 @@ export interface Deps {
   readonly telephony: Telephony;
   /** The token Plivo signs webhooks with. */
   readonly plivoAuthToken: () => Promise<string>;
+  /** The key that signs the listings' cursors (store/listing.ts): a secret of the stack's own on AWS. */
+  readonly listingCursorKey: () => Promise<string>;
   /** The public URL Plivo calls (signatures are computed over it, callback URLs are built from it). */
   readonly publicBaseUrl: string;
   readonly logger: Logger;

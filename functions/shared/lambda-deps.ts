@@ -57,6 +57,14 @@ export const lambdaDeps = ({ logger, metrics, traced }: LambdaObservability): De
       ...(process.env.PLIVO_API_URL ? { baseUrl: process.env.PLIVO_API_URL } : {}),
     }),
     plivoAuthToken: async () => (await credentials()).authToken,
+    // Only the listing functions are given the secret (infra/functions.ts); read once a container.
+    listingCursorKey: async () => {
+      const key = await secrets.get(requireEnv('CURSOR_SECRET_ARN'), { maxAge: 3600 });
+      if (typeof key !== 'string' || key.length < 32) {
+        throw new Error('The listing cursor secret must be a string of 32 characters or more');
+      }
+      return key;
+    },
     publicBaseUrl: requireEnv('PUBLIC_BASE_URL').replace(/\/$/, ''),
     logger,
     metrics,

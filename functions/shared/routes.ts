@@ -107,6 +107,13 @@ export const routes: readonly Route[] = [
   },
   {
     method: 'GET',
+    path: '/v1/calls',
+    fn: 'call-log',
+    auth: 'business',
+    scope: 'calls:read',
+  },
+  {
+    method: 'GET',
     path: '/v1/calls/{callId}',
     fn: 'call-log',
     auth: 'business',
@@ -118,6 +125,13 @@ export const routes: readonly Route[] = [
     fn: 'call-intents',
     auth: 'business',
     scope: 'intents:write',
+  },
+  {
+    method: 'GET',
+    path: '/v1/call-intents',
+    fn: 'call-intents',
+    auth: 'business',
+    scope: 'intents:read',
   },
   {
     method: 'GET',

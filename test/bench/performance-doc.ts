@@ -274,6 +274,7 @@ export const benchNames = [
   'inbound',
   'outbound',
   'intents',
+  'listing',
   'permissions',
   'events',
   'api-keys',

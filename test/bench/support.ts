@@ -149,6 +149,7 @@ export const benchDeps = (
     db,
     telephony: createSandboxTelephony(clock),
     plivoAuthToken: async () => benchAuthToken,
+    listingCursorKey: async () => 'bench-listing-cursor-key',
     publicBaseUrl: benchPublicBaseUrl,
     logger: new Logger({ serviceName: 'callgate-bench', logLevel: 'SILENT' }),
     metrics: createMetricsRecorder().forFunction('bench'),

@@ -247,9 +247,16 @@ const sendExample = async (
 ): Promise<Sent> => {
   const { request } = example;
   // Filled in as a client fills a path: each value percent-encoded (`+` as `%2B`).
-  const path = pathTemplate.replace(/\{(\w+)\}/g, (_, name: string) =>
-    encodeURIComponent(replaced(request.path?.[name] ?? '', replacements)),
-  );
+  const query = new URLSearchParams(
+    Object.entries(request.query ?? {}).map(([name, value]): [string, string] => [
+      name,
+      replaced(value, replacements),
+    ]),
+  ).toString();
+  const path =
+    pathTemplate.replace(/\{(\w+)\}/g, (_, name: string) =>
+      encodeURIComponent(replaced(request.path?.[name] ?? '', replacements)),
+    ) + (query === '' ? '' : `?${query}`);
   const body =
     request.body === undefined
       ? undefined

@@ -57,6 +57,7 @@ beforeAll(async () => {
     db,
     telephony: createSandboxTelephony(clock),
     plivoAuthToken: async () => authToken,
+    listingCursorKey: async () => 'test-listing-cursor-key',
     publicBaseUrl,
     logger: createLogger(),
     metrics: createMetricsRecorder().forFunction('fuzz'),

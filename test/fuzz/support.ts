@@ -18,6 +18,7 @@ import { exampleNumbers } from '../support/fixtures.js';
 /** Every code of the contract at run time; the type check below fails when ErrorCode gains one. */
 export const errorCodes = [
   'invalid_request',
+  'invalid_cursor',
   'invalid_number',
   'unknown_business_number',
   'country_restricted',

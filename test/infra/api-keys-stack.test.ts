@@ -88,8 +88,10 @@ describe('a stack whose configuration gives some route groups API keys', () => {
     expect(expected.filter((route) => route.type === 'CUSTOM').map((route) => route.route)).toEqual(
       [
         'POST /v1/calls',
+        'GET /v1/calls',
         'GET /v1/calls/{callId}',
         'POST /v1/call-intents',
+        'GET /v1/call-intents',
         'GET /v1/call-intents/{intentId}',
         'DELETE /v1/call-intents/{intentId}',
       ],

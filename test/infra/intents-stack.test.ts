@@ -33,10 +33,11 @@ describe('call intents on AWS', () => {
     return found;
   };
 
-  it('serves POST, GET and DELETE of call intents, IAM-authorized, from the call-intents function', () => {
+  it('serves POST, GET and DELETE of call intents and their listing, IAM-authorized, from the call-intents function', () => {
     const intentRoutes = routes.filter((route) => route.fn === 'call-intents');
     expect(intentRoutes.map((route) => `${route.method} ${route.path}`).sort()).toEqual([
       'DELETE /v1/call-intents/{intentId}',
+      'GET /v1/call-intents',
       'GET /v1/call-intents/{intentId}',
       'POST /v1/call-intents',
     ]);

@@ -17,6 +17,7 @@ const statefulTypes = [
   'AWS::SecretsManager::Secret',
   'AWS::KMS::Key',
   'AWS::Events::EventBus',
+  'AWS::Events::Archive',
   'AWS::Events::Connection',
   'AWS::SQS::Queue',
   'AWS::SNS::Topic',
@@ -35,7 +36,8 @@ const statefulIds = (resources: Record<string, Json>): Record<string, string[]> 
 
 const pinned = {
   'AWS::DynamoDB::Table': ['TableCD117FA1'],
-  'AWS::SecretsManager::Secret': ['PlivoCredentialsB477A0A7'],
+  'AWS::SecretsManager::Secret': ['ListingCursorKeyFFEA0A3D', 'PlivoCredentialsB477A0A7'],
+  'AWS::Events::Archive': ['EventArchive336EADAF'],
   'AWS::KMS::Key': ['OperationsAlarmTopicKey52078457'],
   'AWS::Events::EventBus': ['EventBus7B8748AA'],
   'AWS::SQS::Queue': [

@@ -56,6 +56,7 @@ const deps = (table: Db = db): Deps => ({
   db: table,
   telephony: createSandboxTelephony(() => t0),
   plivoAuthToken: async () => 'unused',
+  listingCursorKey: async () => 'unused',
   publicBaseUrl: 'https://callgate.invalid',
   logger,
   metrics: createMetricsRecorder().forFunction('lease-changes'),

@@ -37,6 +37,7 @@ const depsWith = (publicBaseUrl: string) => {
     db,
     telephony,
     plivoAuthToken: async () => authToken,
+    listingCursorKey: async () => 'test-listing-cursor-key',
     publicBaseUrl,
     logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
     metrics: createMetricsRecorder().forFunction('test'),

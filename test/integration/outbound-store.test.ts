@@ -116,6 +116,7 @@ const harness = (
     db,
     telephony: options.telephony ?? sandbox,
     plivoAuthToken: async () => authToken,
+    listingCursorKey: async () => 'test-listing-cursor-key',
     publicBaseUrl,
     logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
     metrics: createMetricsRecorder().forFunction('test'),

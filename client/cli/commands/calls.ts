@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CallDirection, CallLogView, Page } from '../../types.js';
+import type { CallDirection, CallList } from '../../types.js';
 import { contextOf } from '../context.js';
 import { fields, table } from '../output.js';
 import { integerOption } from './parse.js';
@@ -15,12 +15,16 @@ const callColumns = [
 ];
 
 /** A page as a table, and the option that fetches the next one. */
-export const pageTable = <T extends object>(page: Page<T>, columns: readonly string[]): string =>
+export const pageTable = (
+  entries: readonly object[],
+  cursor: string | undefined,
+  columns: readonly string[],
+): string =>
   [
-    page.items.length === 0
+    entries.length === 0
       ? '(none)'
-      : table(page.items as unknown as Record<string, unknown>[], columns),
-    ...(page.cursor === undefined ? [] : [`next page: --cursor ${page.cursor}`]),
+      : table(entries as unknown as Record<string, unknown>[], columns),
+    ...(cursor === undefined ? [] : [`next page: --cursor ${cursor}`]),
   ].join('\n');
 
 /** `calls place|get|list`. */
@@ -70,6 +74,6 @@ export const registerCalls = (program: Command): void => {
         limit: options.limit,
         cursor: options.cursor,
       });
-      context.finish(outcome, (page: Page<CallLogView>) => pageTable(page, callColumns));
+      context.finish(outcome, (page: CallList) => pageTable(page.calls, page.cursor, callColumns));
     });
 };

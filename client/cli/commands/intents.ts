@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { IntentView, Page } from '../../types.js';
+import type { IntentList } from '../../types.js';
 import { contextOf } from '../context.js';
 import { fields } from '../output.js';
 import { pageTable } from './calls.js';
@@ -62,6 +62,8 @@ export const registerIntents = (program: Command): void => {
         limit: options.limit,
         cursor: options.cursor,
       });
-      context.finish(outcome, (page: Page<IntentView>) => pageTable(page, intentColumns));
+      context.finish(outcome, (page: IntentList) =>
+        pageTable(page.intents, page.cursor, intentColumns),
+      );
     });
 };

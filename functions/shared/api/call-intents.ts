@@ -10,6 +10,7 @@ import {
   numberField,
   type RouteContract,
 } from './contract.js';
+import { cursorSchema, limitSchema, listingErrors, nextCursor, tamperedCursor } from './listing.js';
 import { referenceFields, referenceViewFields } from './references.js';
 
 /** Strict: a misspelt field (`notafter`) is refused by name, never silently dropped. */
@@ -33,18 +34,24 @@ export const callIntentPath = z.object({
 
 const iso = z.iso.datetime();
 
+/** An intent's statuses: the three open ones first (rules/intent.ts). */
+export const callIntentStatuses = [
+  'waiting_permission',
+  'scheduled',
+  'placing',
+  'placed',
+  'expired',
+  'declined',
+  'cancelled',
+] as const;
+
+/** What GET /v1/call-intents may list: one status, or `open` (every open status, the default). */
+export const intentStatusFilters = ['open', ...callIntentStatuses] as const;
+
 /** A call intent as the business API shows it. */
 export const callIntentResponse = z.strictObject({
   intentId: z.uuid(),
-  status: z.enum([
-    'waiting_permission',
-    'scheduled',
-    'placing',
-    'placed',
-    'expired',
-    'declined',
-    'cancelled',
-  ]),
+  status: z.enum(callIntentStatuses),
   from: z.string(),
   to: z.string(),
   agent: z.string().optional(),
@@ -252,5 +259,90 @@ export const cancelCallIntentRoute: RouteContract = {
       response: { error: 'not_found', message: 'No call intent with this id' },
     },
     anonymousExample('intent-cancel', { intentId }),
+  ],
+};
+
+/** GET /v1/call-intents: strict, like the body. */
+export const callIntentListQuery = z.strictObject({
+  business: z
+    .string()
+    .optional()
+    .meta({ description: 'Required: the business number, E.164 (its `+` as %2B or +).' }),
+  status: z
+    .enum(intentStatusFilters, {
+      error: `status must be one of ${intentStatusFilters.join(', ')}`,
+    })
+    .default('open'),
+  limit: limitSchema,
+  cursor: cursorSchema,
+});
+
+export const callIntentListResponse = z.strictObject({
+  intents: z
+    .array(callIntentResponse)
+    .readonly()
+    .meta({ description: 'Newest first by creation.' }),
+  cursor: nextCursor,
+});
+
+export type CallIntentListResponse = z.output<typeof callIntentListResponse>;
+
+export const listCallIntentsRoute: RouteContract = {
+  summary: "List a number's call intents",
+  description:
+    "A business number's call intents of one status, or the open ones (waiting_permission, scheduled, placing: the default), newest first, a page at a time.",
+  query: callIntentListQuery,
+  responses: { 200: { description: 'One page.', schema: callIntentListResponse } },
+  errors: [...businessApiErrors, ...listingErrors],
+  examples: [
+    {
+      name: 'intent-list-open',
+      summary: "The number's open intents",
+      request: { query: { business: exampleBusiness } },
+      status: 200,
+      response: { intents: [] },
+    },
+    {
+      name: 'intent-list-bad-status',
+      summary: 'A status intents do not have',
+      request: { query: { business: exampleBusiness, status: 'done' } },
+      status: 400,
+      response: {
+        error: 'invalid_request',
+        message: `status: status must be one of ${intentStatusFilters.join(', ')}`,
+      },
+    },
+    {
+      name: 'intent-list-bare-digits',
+      summary: 'A business number without +',
+      request: { query: { business: exampleBusiness.slice(1) } },
+      status: 400,
+      response: {
+        error: 'invalid_number',
+        message: 'business must be E.164 with +, such as +918035737458',
+      },
+    },
+    {
+      name: 'intent-list-unknown-business-number',
+      summary: 'A business number the configuration does not have',
+      request: { query: { business: '+918035737459' } },
+      status: 404,
+      response: {
+        error: 'unknown_business_number',
+        message: 'business is not a configured business number',
+      },
+    },
+    {
+      name: 'intent-list-tampered-cursor',
+      summary: 'A cursor this listing did not give',
+      request: { query: { business: exampleBusiness, cursor: tamperedCursor } },
+      status: 400,
+      response: {
+        error: 'invalid_cursor',
+        message:
+          'cursor is not one this listing gave: ask again without it, with the same parameters',
+      },
+    },
+    anonymousExample('intent-list'),
   ],
 };

@@ -10,6 +10,7 @@ import {
   numberField,
   type RouteContract,
 } from './contract.js';
+import { cursorSchema, limitSchema, listingErrors, nextCursor, tamperedCursor } from './listing.js';
 import { referenceFields, referenceViewFields } from './references.js';
 
 /** Strict: a misspelt field (`agnet`) is refused by name, never silently dropped. */
@@ -306,5 +307,104 @@ export const callLogRoute: RouteContract = {
       response: { error: 'not_found', message: 'No call with this id' },
     },
     anonymousExample('call-log', { callId }),
+  ],
+};
+
+const isoTime = (name: string) =>
+  z.iso.datetime({
+    offset: true,
+    error: `${name} must be an ISO 8601 time such as 2026-12-09T18:00:00Z`,
+  });
+
+/** GET /v1/calls: strict, so a misspelt parameter (`directon`) is refused by name. */
+export const callListQuery = z.strictObject({
+  business: z
+    .string()
+    .optional()
+    .meta({ description: 'Required: the business number, E.164 (its `+` as %2B or +).' }),
+  user: z
+    .string()
+    .optional()
+    .meta({ description: "Only this user's calls: their number, or a BSUID known alone." }),
+  since: isoTime('since').optional().meta({ description: 'Calls started at or after.' }),
+  until: isoTime('until').optional().meta({ description: 'Calls started before.' }),
+  direction: z
+    .enum(['inbound', 'outbound'], { error: 'direction must be inbound or outbound' })
+    .optional(),
+  limit: limitSchema,
+  cursor: cursorSchema,
+});
+
+export const callListResponse = z.strictObject({
+  calls: z.array(callLogResponse).readonly().meta({ description: 'Newest first by start.' }),
+  cursor: nextCursor,
+});
+
+export type CallListResponse = z.output<typeof callListResponse>;
+
+export const callListRoute: RouteContract = {
+  summary: "List a number's calls",
+  description:
+    "A business number's calls, or one user's with it, newest first by when they started, a page at a time: each entry is what GET /v1/calls/{callId} answers. Calls recorded before the listing's index existed are not listed.",
+  query: callListQuery,
+  responses: { 200: { description: 'One page.', schema: callListResponse } },
+  errors: [...businessApiErrors, ...listingErrors],
+  examples: [
+    {
+      name: 'call-list',
+      summary: "The number's outbound calls, two a page",
+      request: { query: { business: exampleBusiness, direction: 'outbound', limit: '2' } },
+      status: 200,
+      response: { calls: [] },
+    },
+    {
+      name: 'call-list-user',
+      summary: "One user's calls with the number",
+      request: { query: { business: exampleBusiness, user: exampleUser } },
+      status: 200,
+      response: { calls: [] },
+    },
+    {
+      name: 'call-list-no-business',
+      summary: 'No business number',
+      request: { query: { direction: 'inbound' } },
+      status: 400,
+      response: {
+        error: 'invalid_request',
+        message: 'business is required: the business number in E.164',
+      },
+    },
+    {
+      name: 'call-list-bare-digits',
+      summary: 'A business number without +',
+      request: { query: { business: exampleBusiness.slice(1) } },
+      status: 400,
+      response: {
+        error: 'invalid_number',
+        message: 'business must be E.164 with +, such as +918035737458',
+      },
+    },
+    {
+      name: 'call-list-unknown-business-number',
+      summary: 'A business number the configuration does not have',
+      request: { query: { business: '+918035737459' } },
+      status: 404,
+      response: {
+        error: 'unknown_business_number',
+        message: 'business is not a configured business number',
+      },
+    },
+    {
+      name: 'call-list-tampered-cursor',
+      summary: 'A cursor this listing did not give',
+      request: { query: { business: exampleBusiness, cursor: tamperedCursor } },
+      status: 400,
+      response: {
+        error: 'invalid_cursor',
+        message:
+          'cursor is not one this listing gave: ask again without it, with the same parameters',
+      },
+    },
+    anonymousExample('call-list'),
   ],
 };

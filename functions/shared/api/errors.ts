@@ -3,6 +3,7 @@ import * as z from 'zod';
 /** The contract's error codes, each with the one HTTP status it is sent with (docs/api.md). */
 export const errorStatuses = {
   invalid_request: 400,
+  invalid_cursor: 400,
   invalid_number: 400,
   unauthorized: 401,
   country_restricted: 403,

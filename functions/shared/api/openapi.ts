@@ -4,9 +4,10 @@ import { plivoPaths, type Route, routes } from '../routes.js';
 import {
   cancelCallIntentRoute,
   createCallIntentRoute,
+  listCallIntentsRoute,
   readCallIntentRoute,
 } from './call-intents.js';
-import { callLogRoute, placeCallRoute } from './calls.js';
+import { callListRoute, callLogRoute, placeCallRoute } from './calls.js';
 import type { Example, RouteContract } from './contract.js';
 import { type ErrorCode, errorBodySchema, errorStatuses } from './errors.js';
 import { healthRoute } from './health.js';
@@ -24,11 +25,13 @@ export const routeKey = (route: Pick<Route, 'method' | 'path'>): string =>
 export const routeContracts: Readonly<Record<string, RouteContract>> = {
   'GET /health': healthRoute,
   'POST /v1/calls': placeCallRoute,
+  'GET /v1/calls': callListRoute,
   'GET /v1/calls/{callId}': callLogRoute,
   'GET /v1/permissions/{business}/{user}': permissionStateRoute,
   'PUT /v1/permissions/{business}/{user}': permissionCorrectionRoute,
   'POST /v1/permission-requests': permissionRequestRoute,
   'POST /v1/call-intents': createCallIntentRoute,
+  'GET /v1/call-intents': listCallIntentsRoute,
   'GET /v1/call-intents/{intentId}': readCallIntentRoute,
   'DELETE /v1/call-intents/{intentId}': cancelCallIntentRoute,
   'DELETE /v1/numbers/{business}/pause': pauseLiftRoute,

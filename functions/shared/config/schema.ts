@@ -216,6 +216,11 @@ export const configSchema = z
             path: ['signingSecretField'],
           })
           .optional(),
+        /**
+         * Days the bus's archive keeps every event, for a consumer to replay a time range it missed
+         * (docs/events.md). 0: no archive (EventBridge reads 0 as "forever", which callgate never asks).
+         */
+        archiveRetentionDays: z.number().int().min(0).max(3650).default(30),
       })
       .prefault({}),
     plivo: z

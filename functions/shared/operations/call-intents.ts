@@ -10,10 +10,12 @@ import {
   cancellation,
   decideIntent,
   type EndStatus,
+  endStatuses,
   type IntentFacts,
   type IntentState,
   type IntentStep,
   isOpen,
+  openStatuses,
   placingTakeoverMs,
 } from '../rules/intent.js';
 import { type IntentView, intentView } from '../rules/intent-view.js';
@@ -37,6 +39,7 @@ import { readNumberPause, readPairAndPause } from '../store/items/number-restric
 import { readPair } from '../store/items/pair.js';
 import { markPauseWait, pauseWaitingIntents } from '../store/items/pause-wait.js';
 import { reachableNumberOf } from '../store/items/user-link.js';
+import { intentListing, type ListedItem, listPage } from '../store/listing.js';
 import { requestPermission } from './permission-request.js';
 import { placeCall } from './place-call.js';
 
@@ -543,4 +546,42 @@ export const cancelCallIntent = async (
     }
   }
   throw stillContended('call intent');
+};
+
+/** What GET /v1/call-intents may list: one status, or `open` (every open status, the default). */
+export const intentStatusFilters = ['open', ...openStatuses, ...endStatuses] as const;
+
+export type IntentStatusFilter = (typeof intentStatusFilters)[number];
+
+export type ListIntentsOutcome =
+  | {
+      readonly kind: 'listed';
+      readonly intents: readonly IntentView[];
+      readonly cursor?: string;
+    }
+  /** Tampered with, made for another query, or not a cursor at all. */
+  | { readonly kind: 'invalid_cursor' };
+
+/** A number's intents in a status (the open ones by default), newest first, a page at a time. */
+export const listCallIntents = async (
+  deps: Deps,
+  query: {
+    readonly business: string;
+    readonly status: IntentStatusFilter;
+    readonly limit: number;
+    readonly cursor?: string | undefined;
+  },
+): Promise<ListIntentsOutcome> => {
+  const page = await listPage<IntentItem & ListedItem>(
+    deps.db,
+    intentListing(query.business, query.status === 'open' ? openStatuses : [query.status]),
+    { limit: query.limit, cursor: query.cursor, now: deps.clock() },
+    await deps.listingCursorKey(),
+  );
+  if (page.kind === 'invalid_cursor') return page;
+  return {
+    kind: 'listed',
+    intents: page.items.map(intentView),
+    ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+  };
 };

@@ -38,6 +38,10 @@
  * apikey APIKEY / KEY#<keyId>               an API key: `name`, `scopes`, `hash` (SHA-256 of its secret, never
  *        the key), `createdAt`, `lastUsedAt`, `revokedAt` (store/items/api-key.ts). All keys share one
  *        partition, so listing them is one Query, never a scan. No TTL.
+ *
+ * Index keys (store/listing.ts, sorted on `listedAt` = <13-digit ms>#<id>):
+ * by-number  byNumber CALLS#<business>#<direction> (call), INTENTS#<business>#<status> (intent)
+ * by-user    byUser   CALLS#<business>#<user>#<direction> (call)
  */
 export interface Key {
   readonly pk: string;

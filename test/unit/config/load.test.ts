@@ -89,6 +89,15 @@ describe('configuration', () => {
     });
   });
 
+  it("keeps the bus's events 30 days in its archive by default; 0 keeps no archive", () => {
+    expect(parseConfig(example(), 'test.json').events.archiveRetentionDays).toBe(30);
+    const raw = example();
+    raw.events = { archiveRetentionDays: 0 };
+    expect(parseConfig(raw, 'test.json').events.archiveRetentionDays).toBe(0);
+    raw.events = { archiveRetentionDays: 1.5 };
+    expect(errorOf(raw)).toMatch(/events\.archiveRetentionDays/);
+  });
+
   it('refuses an unknown preset, naming the choices', () => {
     const raw = example();
     raw.rules = { preset: 'meta-2025-12' };

@@ -4,6 +4,7 @@ import type { Origin } from '../../rules/references.js';
 import { type Db, readLive } from '../client.js';
 import { attributeNames, isConditionFailed } from '../conditions.js';
 import { keys } from '../keys.js';
+import { callListingAttributes } from '../listing.js';
 import { ttlFromMillis } from '../table.js';
 import { readPair } from './pair.js';
 
@@ -59,6 +60,10 @@ export interface CallRecord extends Origin {
   readonly dialedAt?: number;
   /** Epoch seconds. */
   readonly ttl: number;
+  /** The listings' index attributes (store/listing.ts); absent on records written before them. */
+  readonly byNumber?: string;
+  readonly byUser?: string;
+  readonly listedAt?: string;
 }
 
 export type EndedBy = 'flow' | 'reconciliation';
@@ -81,6 +86,7 @@ export const newCallRecord = (
 ): CallRecord => ({
   ...keys.call(fields.callId),
   ...fields,
+  ...callListingAttributes(fields),
   ttl: ttlFromMillis(fields.startedAt + callRecordRetentionMs),
 });
 

@@ -9,6 +9,7 @@ import {
   transactWrite,
 } from '../conditions.js';
 import { keys } from '../keys.js';
+import { intentListingAttributes, intentListingPartition } from '../listing.js';
 import { ttlFromMillis } from '../table.js';
 
 /**
@@ -22,6 +23,9 @@ export type IntentItem = IntentState & {
   readonly pk: string;
   readonly sk: string;
   readonly ttl: number;
+  /** The listing's index attributes (store/listing.ts); absent on intents created before them. */
+  readonly byNumber?: string;
+  readonly listedAt?: string;
 };
 
 /** Ended intents stay readable (GET /v1/call-intents/{id}) this long after their `notAfter`. */
@@ -58,6 +62,7 @@ export const createIntent = async (
   const item: IntentItem = {
     ...keys.intent(intent.intentId),
     ...intent,
+    ...intentListingAttributes(intent),
     ttl: intentTtl(intent.notAfter),
   };
   // An intent that ends at its first step never holds the pair.
@@ -121,11 +126,18 @@ const changeableAttributes = [
 ] as const;
 
 const transitionUpdate = (db: Db, intent: IntentState, changes: IntentChanges) => {
-  const set = ['#status = :status', '#updatedAt = :updatedAt', '#version = :next'];
+  const set = [
+    '#status = :status',
+    '#updatedAt = :updatedAt',
+    '#version = :next',
+    // Listed under its new status (store/listing.ts).
+    '#byNumber = :byNumber',
+  ];
   const remove: string[] = [];
-  const named: string[] = ['status', 'updatedAt', 'version'];
+  const named: string[] = ['status', 'updatedAt', 'version', 'byNumber'];
   const values: Record<string, unknown> = {
     ':status': changes.status,
+    ':byNumber': intentListingPartition(intent.business, changes.status),
     ':updatedAt': changes.updatedAt,
     ':next': intent.version + 1,
     ':read': intent.version,

@@ -26,6 +26,7 @@ import {
 } from '../items/leases.js';
 import { uncountCallUpdate } from '../items/pair-calls.js';
 import { keys } from '../keys.js';
+import { callListingAttributes } from '../listing.js';
 import { ttlFromMillis } from '../table.js';
 
 export interface CallEnd {
@@ -205,6 +206,13 @@ const unrecordedEndUpdate = (
     leaseExpiresAt: step.start.e,
     leaseShard: step.lease.shard,
     ttl: ttlFromMillis(step.start.s + callRecordRetentionMs),
+    ...callListingAttributes({
+      callId: end.callId,
+      business: step.lease.business,
+      user: step.start.u,
+      direction: 'inbound',
+      startedAt: step.start.s,
+    }),
   };
   const ended = endedFields(end, step.start.s);
   const startNames = Object.keys(started);

@@ -14,6 +14,7 @@ import type { InboundLease } from '../items/leases.js';
 import { inboundGrantUpdate } from '../items/pair.js';
 import { resetOnConnectUpdate } from '../items/pair-calls.js';
 import { keys } from '../keys.js';
+import { callListingAttributes } from '../listing.js';
 import { ttlFromMillis } from '../table.js';
 
 /** An inbound lease just committed to a shard (store/writes/inbound-call.ts), as DynamoDB Streams tells it. */
@@ -70,6 +71,13 @@ const recordUpdate = (db: Db, start: InboundStart, tolerateEnded: boolean) => {
     startedAt: lease.s,
     leaseExpiresAt: lease.e,
     ttl: ttlFromMillis(lease.s + callRecordRetentionMs),
+    ...callListingAttributes({
+      callId,
+      business,
+      user: lease.u,
+      direction: 'inbound',
+      startedAt: lease.s,
+    }),
   };
   const names = Object.keys(fields);
   return {
