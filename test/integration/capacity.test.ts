@@ -34,8 +34,9 @@ const limit = 1000;
 const maxWcuPerStart = 10;
 // The reservation transaction and the agent leg fit in 10; recording that Plivo's Call API took the
 // agent leg (the call log's `placedAt`, the `call.placed` event) is one more UpdateItem, which cannot
-// join the transaction because Plivo answers after it commits.
-const maxWcuPerPlacedStart = maxWcuPerStart + 1;
+// join the transaction because Plivo answers after it commits. The listings' two indexes (by number,
+// by user: store/listing.ts) each write their copy of the call record at its Put and at that update.
+const maxWcuPerPlacedStart = maxWcuPerStart + 1 + 2 * 2;
 const maxWcuPerEnd = 10;
 const maxItemBytes = 4 * 1024;
 const samples = 3;

@@ -80,9 +80,10 @@ describe('references on the hot paths', () => {
     const full = await placement(largest);
     expect(full.requests).toEqual(bare.requests);
     // The record grows by about 1.2 KB: its Put in the transaction and the UpdateItem recording Plivo's
-    // acceptance each cost more; nothing else does.
+    // acceptance each cost more, and so do the copies the two listing indexes (every attribute
+    // projected) write of it; nothing else does.
     expect(full.wcu - bare.wcu).toBeGreaterThan(0);
-    expect(full.wcu - bare.wcu).toBeLessThanOrEqual(5);
+    expect(full.wcu - bare.wcu).toBeLessThanOrEqual(7);
     expect(full.largestItemBytes).toBeLessThan(4 * 1024);
   });
 
