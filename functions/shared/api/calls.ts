@@ -10,7 +10,13 @@ import {
   numberField,
   type RouteContract,
 } from './contract.js';
-import { cursorSchema, limitSchema, listingErrors, nextCursor, tamperedCursor } from './listing.js';
+import {
+  cursorSchema,
+  limitSchema,
+  listingErrors,
+  listingRefusalExamples,
+  nextCursor,
+} from './listing.js';
 import { referenceFields, referenceViewFields } from './references.js';
 
 /** Strict: a misspelt field (`agnet`) is refused by name, never silently dropped. */
@@ -374,37 +380,7 @@ export const callListRoute: RouteContract = {
         message: 'business is required: the business number in E.164',
       },
     },
-    {
-      name: 'call-list-bare-digits',
-      summary: 'A business number without +',
-      request: { query: { business: exampleBusiness.slice(1) } },
-      status: 400,
-      response: {
-        error: 'invalid_number',
-        message: 'business must be E.164 with +, such as +918035737458',
-      },
-    },
-    {
-      name: 'call-list-unknown-business-number',
-      summary: 'A business number the configuration does not have',
-      request: { query: { business: '+918035737459' } },
-      status: 404,
-      response: {
-        error: 'unknown_business_number',
-        message: 'business is not a configured business number',
-      },
-    },
-    {
-      name: 'call-list-tampered-cursor',
-      summary: 'A cursor this listing did not give',
-      request: { query: { business: exampleBusiness, cursor: tamperedCursor } },
-      status: 400,
-      response: {
-        error: 'invalid_cursor',
-        message:
-          'cursor is not one this listing gave: ask again without it, with the same parameters',
-      },
-    },
+    ...listingRefusalExamples('call-list'),
     anonymousExample('call-list'),
   ],
 };

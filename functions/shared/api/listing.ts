@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { type Example, exampleBusiness } from './contract.js';
 
 /** What a listing's query shares (GET /v1/calls, GET /v1/call-intents). */
 
@@ -38,4 +39,39 @@ export const listingErrors = [
   'invalid_cursor',
 ] as const;
 
-export const tamperedCursor = 'eyJwayI6IkNBTExTIn0.AAAAAAAAAAAAAAAAAAAAAA';
+const tamperedCursor = 'eyJwayI6IkNBTExTIn0.AAAAAAAAAAAAAAAAAAAAAA';
+
+/** The refusals both listings answer alike, as examples named after the listing. */
+export const listingRefusalExamples = (prefix: string): Example[] => [
+  {
+    name: `${prefix}-bare-digits`,
+    summary: 'A business number without +',
+    request: { query: { business: exampleBusiness.slice(1) } },
+    status: 400,
+    response: {
+      error: 'invalid_number',
+      message: 'business must be E.164 with +, such as +918035737458',
+    },
+  },
+  {
+    name: `${prefix}-unknown-business-number`,
+    summary: 'A business number the configuration does not have',
+    request: { query: { business: '+918035737459' } },
+    status: 404,
+    response: {
+      error: 'unknown_business_number',
+      message: 'business is not a configured business number',
+    },
+  },
+  {
+    name: `${prefix}-tampered-cursor`,
+    summary: 'A cursor this listing did not give',
+    request: { query: { business: exampleBusiness, cursor: tamperedCursor } },
+    status: 400,
+    response: {
+      error: 'invalid_cursor',
+      message:
+        'cursor is not one this listing gave: ask again without it, with the same parameters',
+    },
+  },
+];
